@@ -1,0 +1,46 @@
+"""featherflow: a complete deep-learning system on NumPy, with TensorFlow's and Keras's API.
+
+>>> import featherflow as tf
+>>> x = tf.Variable(2.0)
+>>> with tf.GradientTape() as tape:
+...     y = x * x + 3.0 * x
+>>> float(tape.gradient(y, x))
+7.0
+
+This module only re-exports; ``featherflow.keras`` is imported on first use.
+"""
+
+import numpy as _np
+
+from featherflow import linalg, math, nn, random  # noqa: F401
+from featherflow._version import __version__  # noqa: F401
+from featherflow.backend import floatx, set_floatx  # noqa: F401
+from featherflow.core import (  # noqa: F401
+    GradientTape,
+    Tensor,
+    UnconnectedGradients,
+    Variable,
+    convert_to_tensor,
+    is_tensor,
+)
+from featherflow.ops import *  # noqa: F401,F403
+
+float16 = _np.dtype("float16")
+float32 = _np.dtype("float32")
+float64 = _np.dtype("float64")
+int8 = _np.dtype("int8")
+int16 = _np.dtype("int16")
+int32 = _np.dtype("int32")
+int64 = _np.dtype("int64")
+uint8 = _np.dtype("uint8")
+bool = _np.dtype("bool")  # noqa: A001 - TensorFlow's name (tf.bool)
+newaxis = None
+
+
+def __getattr__(name):
+    # `featherflow.keras` is loaded lazily so `import featherflow` stays fast.
+    if name == "keras":
+        import importlib
+
+        return importlib.import_module("featherflow.keras")
+    raise AttributeError(f"module 'featherflow' has no attribute {name!r}")

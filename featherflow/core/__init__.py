@@ -1,0 +1,17 @@
+"""Core: ``Tensor``, ``Variable`` and ``GradientTape`` (imports only the backend)."""
+
+from featherflow.core.tape import GradientTape, UnconnectedGradients, is_recording, record, unbroadcast
+from featherflow.core.tensor import Tensor, convert_to_tensor, is_tensor
+from featherflow.core.variable import Variable
+
+__all__ = [
+    "GradientTape",
+    "Tensor",
+    "UnconnectedGradients",
+    "Variable",
+    "convert_to_tensor",
+    "is_recording",
+    "is_tensor",
+    "record",
+    "unbroadcast",
+]

@@ -1,0 +1,320 @@
+"""``GradientTape`` and ``record``: the one automatic-differentiation engine.
+
+An op computes its output array, then calls ``record(name, inputs, value, backward)``.
+When a recording tape watches one of the inputs (explicitly with ``watch`` or because
+it is a trainable ``Variable``), the tape appends a node ``(output, inputs, backward,
+needs)``. ``gradient`` walks the nodes in reverse, calls each ``backward(grad, needs)``
+(a function of raw arrays returning one gradient per input, ``None`` allowed) and sums
+the results per input, reducing broadcast axes in one place (``unbroadcast``).
+
+Higher-order gradients are out of scope: ``backward`` rules compute on raw arrays and
+are not themselves recorded, so differentiating a gradient raises a clear error.
+
+>>> import featherflow as ff
+>>> x = ff.Variable(3.0)
+>>> with ff.GradientTape() as tape:
+...     y = x * x
+>>> float(tape.gradient(y, x))
+6.0
+"""
+
+from __future__ import annotations
+
+import enum
+
+import numpy as np
+
+from featherflow.backend.arrays import array_module
+from featherflow.core.tensor import Tensor, convert_to_tensor
+from featherflow.core.variable import Variable
+
+_active_tapes: list = []
+
+
+class UnconnectedGradients(enum.Enum):
+    """What ``gradient`` returns for a source the target does not depend on."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+def is_recording() -> bool:
+    """True when at least one tape is recording (ops may then skip gradient-free fast paths)."""
+    return bool(_active_tapes)
+
+
+def record(name: str, inputs, value, backward) -> Tensor:
+    """Wrap ``value`` in a Tensor and, if a recording tape watches an input, record the op.
+
+    Args:
+        name: the op's name (for error messages).
+        inputs: the op's differentiable input tensors, in the order ``backward`` returns.
+        value: the output array.
+        backward: ``backward(grad, needs) -> tuple`` of input gradients (arrays or None);
+            ``needs[i]`` tells whether input ``i`` needs a gradient at all, so expensive
+            rules can skip work.
+    """
+    out = Tensor(value)
+    if _active_tapes and value.dtype.kind in "fc":
+        for tape in _active_tapes:
+            if tape._recording:
+                tape._maybe_record(name, out, inputs, backward)
+    return out
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the axes that broadcasting added or stretched to reach ``grad.shape``."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, (g, s) in enumerate(zip(grad.shape, shape)) if s == 1 and g != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _flatten(structure, out):
+    if isinstance(structure, dict):
+        for key in sorted(structure, key=str):
+            _flatten(structure[key], out)
+    elif isinstance(structure, (list, tuple)):
+        for item in structure:
+            _flatten(item, out)
+    else:
+        out.append(structure)
+    return out
+
+
+def _pack(structure, flat_iter):
+    if isinstance(structure, dict):
+        packed = {key: _pack(structure[key], flat_iter) for key in sorted(structure, key=str)}
+        return {key: packed[key] for key in structure}
+    if isinstance(structure, (list, tuple)):
+        items = [_pack(item, flat_iter) for item in structure]
+        return type(structure)(items) if isinstance(structure, list) else tuple(items)
+    return next(flat_iter)
+
+
+class GradientTape:
+    """Record operations for automatic differentiation, with TensorFlow's semantics.
+
+    Args:
+        persistent: allow several ``gradient`` calls (the recording is kept until the
+            tape is deleted or ``reset``).
+        watch_accessed_variables: watch every trainable ``Variable`` an op reads.
+
+    >>> import featherflow as ff
+    >>> x = ff.constant(2.0)
+    >>> with ff.GradientTape() as t:
+    ...     t.watch(x)
+    ...     y = x ** 3
+    >>> float(t.gradient(y, x))
+    12.0
+    """
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True):
+        self._persistent = bool(persistent)
+        self._auto_watch = bool(watch_accessed_variables)
+        self._recording = False
+        self._nodes: list = []
+        self._watched: set = set()
+        self._keep_alive: list = []  # explicitly watched tensors, so their ids stay unique
+        self._variables: dict = {}
+        self._used = False
+
+    # -- context management -------------------------------------------------------
+    def __enter__(self):
+        if self._recording:
+            raise ValueError("This GradientTape is already recording; tapes cannot be re-entered.")
+        self._recording = True
+        _active_tapes.append(self)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self._recording = False
+        for i in range(len(_active_tapes) - 1, -1, -1):
+            if _active_tapes[i] is self:
+                del _active_tapes[i]
+                break
+        return False
+
+    def stop_recording(self):
+        """Context manager that pauses this tape (ops inside are not differentiated)."""
+        return _StopRecording(self)
+
+    def reset(self) -> None:
+        """Forget everything recorded so far (watches included)."""
+        self._nodes = []
+        self._watched = set()
+        self._keep_alive = []
+        self._variables = {}
+        self._used = False
+
+    def watch(self, tensor) -> None:
+        """Watch a tensor (or a nested structure of tensors) so gradients can be taken w.r.t. it."""
+        for t in _flatten(tensor, []):
+            if not isinstance(t, Tensor):
+                raise ValueError(
+                    f"GradientTape.watch expects tensors or variables. Received: {type(t).__name__} "
+                    f"{t!r:.60}. Convert it first with featherflow.constant."
+                )
+            if t.dtype.kind not in "fc":
+                raise ValueError(
+                    f"GradientTape.watch: the dtype of a watched tensor must be floating, received "
+                    f"{t.dtype.name}. Cast it with featherflow.cast(x, 'float32') first."
+                )
+            self._watched.add(id(t))
+            self._keep_alive.append(t)
+            if isinstance(t, Variable):
+                self._variables[id(t)] = t
+
+    def watched_variables(self) -> tuple:
+        """The variables this tape watched, in the order first seen."""
+        return tuple(self._variables.values())
+
+    def _maybe_record(self, name, out, inputs, backward):
+        watched = self._watched
+        needs = None
+        for i, t in enumerate(inputs):
+            hit = id(t) in watched
+            if not hit and t._trainable and self._auto_watch:
+                hit = True
+                watched.add(id(t))
+                self._variables[id(t)] = t
+            if hit:
+                if needs is None:
+                    needs = [False] * len(inputs)
+                needs[i] = True
+        if needs is not None:
+            watched.add(id(out))
+            self._nodes.append((out, inputs, backward, needs, name))
+
+    # -- differentiation ------------------------------------------------------------
+    def gradient(self, target, sources, output_gradients=None,
+                 unconnected_gradients=UnconnectedGradients.NONE):
+        """Gradients of ``target`` w.r.t. ``sources`` (a tensor or nested list/tuple/dict).
+
+        A non-scalar target is treated as the sum of its elements (or weighted by
+        ``output_gradients``); a list of targets as the sum of the targets.
+        """
+        if self._used and not self._persistent:
+            raise RuntimeError(
+                "A non-persistent GradientTape can only be used to compute one set of gradients "
+                "(or jacobians). Use GradientTape(persistent=True) to call gradient() more than once."
+            )
+        unconnected = UnconnectedGradients(
+            unconnected_gradients.value if isinstance(unconnected_gradients, UnconnectedGradients)
+            else unconnected_gradients
+        )
+        flat_sources = _flatten(sources, [])
+        for s in flat_sources:
+            if not isinstance(s, Tensor):
+                raise ValueError(
+                    f"GradientTape.gradient: sources must be tensors or variables. Received: "
+                    f"{type(s).__name__}."
+                )
+            if s.dtype.kind not in "fc":
+                raise TypeError(
+                    f"GradientTape.gradient: gradients can only be taken w.r.t. floating-point tensors; "
+                    f"a source has dtype {s.dtype.name}. Cast it to float32 before the computation."
+                )
+        for tape in _active_tapes:
+            if tape is not self and tape._recording and any(id(s) in tape._watched for s in flat_sources):
+                raise NotImplementedError(
+                    "Higher-order gradients (a gradient computed while an outer GradientTape records) "
+                    "are not supported by featherflow: backward rules run on raw arrays."
+                )
+        flat_targets = _flatten(target, [])
+        grads: dict = {}
+        out_grads = None if output_gradients is None else _flatten(output_gradients, [])
+        for i, t in enumerate(flat_targets):
+            if not isinstance(t, Tensor):
+                t = convert_to_tensor(t)
+            if t.dtype.kind not in "fc":
+                raise TypeError(
+                    f"GradientTape.gradient: the target must be a floating-point tensor. "
+                    f"Received dtype {t.dtype.name}."
+                )
+            if out_grads is not None and out_grads[i] is not None:
+                g = out_grads[i].value if isinstance(out_grads[i], Tensor) else np.asarray(out_grads[i])
+                seed = array_module(t.value).broadcast_to(g.astype(t.dtype, copy=False), t.shape)
+            else:
+                seed = array_module(t.value).ones_like(t.value)
+            grads[id(t)] = grads[id(t)] + seed if id(t) in grads else seed
+        keep = {id(s) for s in flat_sources}
+        for out, inputs, backward, needs, _name in reversed(self._nodes):
+            key = id(out)
+            g = grads.get(key) if key in keep else grads.pop(key, None)
+            if g is None:
+                continue
+            in_grads = backward(g, needs)
+            for t, gi, need in zip(inputs, in_grads, needs):
+                if gi is None or not need:
+                    continue
+                if gi.shape != t.value.shape:
+                    gi = unbroadcast(gi, t.value.shape)
+                if gi.dtype != t.value.dtype:
+                    gi = gi.astype(t.value.dtype)
+                k = id(t)
+                prev = grads.get(k)
+                grads[k] = gi if prev is None else prev + gi
+        if not self._persistent:
+            self._used = True
+            self._nodes = []
+            self._keep_alive = []
+        results = []
+        for s in flat_sources:
+            g = grads.get(id(s))
+            if g is None:
+                results.append(Tensor(array_module(s.value).zeros_like(s.value)) if unconnected is UnconnectedGradients.ZERO
+                               else None)
+            else:
+                if isinstance(g, np.ndarray) and not g.flags.writeable:
+                    g = g.copy()
+                results.append(Tensor(g))
+        return _pack(sources, iter(results))
+
+    def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
+                 experimental_use_pfor=True, parallel_iterations=None):
+        """Jacobian of every element of ``target`` w.r.t. ``sources``: shape ``target.shape + source.shape``."""
+        target = target if isinstance(target, Tensor) else convert_to_tensor(target)
+        persistent, used = self._persistent, self._used
+        self._persistent = True
+        flat_sources = _flatten(sources, [])
+        rows = [[] for _ in flat_sources]
+        try:
+            for index in range(max(target.value.size, 0)):
+                seed = np.zeros(target.value.size, dtype=target.dtype)
+                seed[index] = 1
+                grads = self.gradient(target, flat_sources, output_gradients=seed.reshape(target.shape),
+                                      unconnected_gradients=unconnected_gradients)
+                for j, g in enumerate(grads):
+                    rows[j].append(None if g is None else g.value)
+        finally:
+            self._persistent = persistent
+            self._used = used or not persistent
+            if not persistent:
+                self._nodes = []
+        results = []
+        for s, r in zip(flat_sources, rows):
+            if not r or r[0] is None:
+                results.append(None)
+            else:
+                results.append(Tensor(np.stack(r).reshape(target.shape + s.shape)))
+        return _pack(sources, iter(results))
+
+
+class _StopRecording:
+    def __init__(self, tape):
+        self._tape = tape
+
+    def __enter__(self):
+        self._was = self._tape._recording
+        self._tape._recording = False
+        return self
+
+    def __exit__(self, *exc):
+        self._tape._recording = self._was
+        return False

@@ -1,0 +1,253 @@
+"""``Tensor``: an immutable array with a dtype and shape, recorded by ``GradientTape``.
+
+Arithmetic operators are attached by ``featherflow.ops`` (the layer above), so this
+module only knows arrays.
+
+>>> import featherflow as ff
+>>> t = ff.constant([1.0, 2.0])
+>>> t.shape, t.dtype.name
+((2,), 'float32')
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from featherflow.backend import arrays as _arrays
+
+
+def _fmt_shape(shape) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+class Tensor:
+    """An n-dimensional array value; the unit every op consumes and produces.
+
+    Args:
+        value: the array (NumPy or CuPy). Use ``featherflow.constant`` to make one
+            from Python data.
+    """
+
+    __slots__ = ("value", "_trainable", "_logits", "_keras_history", "__weakref__")
+    __array_priority__ = 100  # NumPy defers `ndarray + Tensor` to Tensor.__radd__
+
+    def __init__(self, value):
+        self.value = value
+        self._trainable = False
+        self._logits = None  # set by softmax: the logits it was computed from
+        self._keras_history = None  # set by functional-API symbolic tensors
+
+    @property
+    def shape(self) -> tuple:
+        """The static shape as a tuple of ints."""
+        return self.value.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The element type, a ``numpy.dtype`` (``t.dtype == featherflow.float32``)."""
+        return self.value.dtype
+
+    @property
+    def ndim(self) -> int:
+        """Number of axes (rank)."""
+        return self.value.ndim
+
+    @property
+    def size(self) -> int:
+        return self.value.size
+
+    def numpy(self) -> np.ndarray:
+        """The value as a NumPy array (a copy for Variables, so later updates do not leak)."""
+        return _arrays.to_numpy(self.value)
+
+    def get_shape(self) -> tuple:
+        return self.value.shape
+
+    def __array__(self, dtype=None, copy=None):
+        arr = _arrays.to_numpy(self.value)
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        if copy:
+            return arr.copy()
+        return arr
+
+    def __len__(self) -> int:
+        if self.value.ndim == 0:
+            raise TypeError("len() of a scalar (0-D) tensor is undefined.")
+        return self.value.shape[0]
+
+    def __iter__(self):
+        if self.value.ndim == 0:
+            raise TypeError("Cannot iterate over a scalar (0-D) tensor.")
+        for i in range(self.value.shape[0]):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self.value.size != 1:
+            raise ValueError(
+                "The truth value of a tensor with more than one element is ambiguous. "
+                f"Use featherflow.reduce_any or reduce_all. Received: shape={self.shape}"
+            )
+        return bool(self.value)
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def __int__(self) -> int:
+        return int(self.value)
+
+    def __index__(self) -> int:
+        if self.value.dtype.kind not in "iu" or self.value.ndim != 0:
+            raise TypeError(f"Only scalar integer tensors can be used as an index. Received: {self!r}")
+        return int(self.value)
+
+    __hash__ = object.__hash__
+
+    def ref(self):
+        """An object usable as a dict key or set member that identifies this tensor."""
+        return _Ref(self)
+
+    def __repr__(self) -> str:
+        value = self.numpy()
+        arr = repr(value.item()) if value.ndim == 0 else repr(value)
+        return f"<tf.Tensor: shape={_fmt_shape(self.shape)}, dtype={self.dtype.name}, numpy={arr}>"
+
+    def __str__(self) -> str:
+        return f"tf.Tensor({self.numpy()}, shape={_fmt_shape(self.shape)}, dtype={self.dtype.name})"
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        out = Tensor(self.value.copy())
+        memo[id(self)] = out
+        return out
+
+
+class _Ref:
+    """A hashable handle to a tensor (``tensor.ref()``); ``deref()`` returns it."""
+
+    __slots__ = ("_tensor",)
+
+    def __init__(self, tensor):
+        self._tensor = tensor
+
+    def deref(self):
+        return self._tensor
+
+    def __hash__(self):
+        return id(self._tensor)
+
+    def __eq__(self, other):
+        return isinstance(other, _Ref) and other._tensor is self._tensor
+
+
+def _is_ragged(value) -> bool:
+    if not isinstance(value, (list, tuple)) or not value:
+        return False
+    lengths = set()
+    for item in value:
+        if isinstance(item, (list, tuple)):
+            lengths.add(len(item))
+            if _is_ragged(item):
+                return True
+        else:
+            lengths.add(-1)
+    return len(lengths) > 1
+
+
+def _default_dtype(value):
+    """TensorFlow's rule for Python data: floats -> floatx, ints -> int32, bools -> bool."""
+    if isinstance(value, bool):
+        return np.bool_
+    if isinstance(value, numbers.Integral):
+        return np.int32
+    if isinstance(value, numbers.Real):
+        return _arrays.floatx()
+    if isinstance(value, complex):
+        return np.complex128
+    return None
+
+
+def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
+    """Convert Python numbers, nested lists, NumPy arrays or tensors to a ``Tensor``.
+
+    Python floats become ``floatx()`` (float32), Python ints ``int32``, as in TensorFlow;
+    NumPy arrays keep their dtype unless ``dtype`` is given.
+
+    Args:
+        value: the data.
+        dtype: required dtype; data of another kind (e.g. floats for an int dtype) is refused.
+        dtype_hint: dtype to use for Python data when ``dtype`` is not given.
+        name: unused, accepted for TensorFlow compatibility.
+
+    >>> convert_to_tensor([1, 2]).dtype.name
+    'int32'
+    >>> convert_to_tensor(3.0).dtype.name
+    'float32'
+    """
+    if isinstance(value, Tensor):
+        if dtype is not None and value.dtype != np.dtype(dtype):
+            raise ValueError(
+                f"Tensor conversion requested dtype {np.dtype(dtype).name} for Tensor with dtype "
+                f"{value.dtype.name}. Use featherflow.cast to change a tensor's dtype. Received: {value!r}"
+            )
+        return value
+    xp = _arrays.xp()
+    if isinstance(value, (str, bytes)) or (
+        isinstance(value, np.ndarray) and value.dtype.kind in "USO"
+    ):
+        raise TypeError(
+            "featherflow tensors hold numbers; strings and Python objects are not supported. "
+            f"Received: value={value!r:.80}"
+        )
+    if isinstance(value, (list, tuple)):
+        if _is_ragged(value):
+            raise ValueError(
+                "Can't convert a ragged (non-rectangular) Python list to a tensor: every row must "
+                f"have the same length. Pad it first (keras.utils.pad_sequences). Received: {value!r:.80}"
+            )
+        arr = np.asarray(value)
+        if arr.dtype.kind in "USO":
+            raise TypeError(
+                f"Can't convert to a tensor: expected numbers, received elements of type {arr.dtype}. "
+                f"Received: value={value!r:.80}"
+            )
+        if dtype is None:
+            if arr.dtype.kind == "f":
+                dtype = dtype_hint or _arrays.floatx()
+            elif arr.dtype.kind in "iu":
+                dtype = dtype_hint or np.int32
+            elif arr.dtype.kind == "b":
+                dtype = np.bool_
+    elif isinstance(value, (numbers.Number, np.generic)) and not isinstance(value, np.generic):
+        arr = value
+        if dtype is None:
+            dtype = dtype_hint or _default_dtype(value)
+    else:
+        arr = value
+    if dtype is not None:
+        target = np.dtype(dtype)
+        src = getattr(arr, "dtype", None)
+        if src is not None and src.kind == "f" and target.kind in "iub":
+            raise TypeError(
+                f"Can't convert float data to the integer dtype {target.name} without losing values. "
+                f"Cast it explicitly with featherflow.cast. Received: dtype={src.name}"
+            )
+        if isinstance(arr, float) and target.kind in "iu" and not float(arr).is_integer():
+            raise TypeError(f"Can't convert {arr!r} to the integer dtype {target.name}.")
+        out = xp.asarray(arr, dtype=target)
+    else:
+        out = xp.asarray(arr)
+        if out.dtype.kind in "USO":
+            raise TypeError(
+                f"featherflow tensors hold numbers. Received: value of type {type(value).__name__}"
+            )
+    return Tensor(out)
+
+
+def is_tensor(value) -> bool:
+    """True for featherflow ``Tensor`` and ``Variable`` objects."""
+    return isinstance(value, Tensor)

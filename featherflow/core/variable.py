@@ -1,0 +1,115 @@
+"""``Variable``: a mutable tensor whose value is updated in place.
+
+In-place updates matter: the Keras trainer re-homes trainable variables into one flat
+buffer per dtype, so a variable's array may be a view that must never be rebound by
+``assign``.
+
+>>> import featherflow as ff
+>>> v = ff.Variable([1.0, 2.0])
+>>> _ = v.assign_add([1.0, 1.0]); v.numpy()
+array([2., 3.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from featherflow.core.tensor import Tensor, _fmt_shape, convert_to_tensor
+
+
+class Variable(Tensor):
+    """A named, mutable tensor; trainable variables are watched by ``GradientTape`` automatically.
+
+    Args:
+        initial_value: data, a tensor, or a zero-argument callable returning either.
+        trainable: whether tapes watch it automatically and optimizers train it.
+        name: the variable's name (``"Variable"`` when omitted).
+        dtype: dtype to convert the initial value to.
+        constraint: optional callable applied to the value after each optimizer update.
+        shape: accepted for TensorFlow compatibility; must match the initial value.
+    """
+
+    __slots__ = ("name", "constraint", "_path", "__dict__")
+
+    def __init__(self, initial_value=None, trainable=True, name=None, dtype=None, constraint=None,
+                 shape=None, **kwargs):
+        if initial_value is None:
+            raise ValueError("A Variable needs an initial value. Received: initial_value=None")
+        if callable(initial_value) and not isinstance(initial_value, Tensor):
+            initial_value = initial_value()
+        value = convert_to_tensor(initial_value).value
+        if dtype is not None and value.dtype != np.dtype(dtype):
+            value = convert_to_tensor(value, dtype=dtype).value
+        # A private copy: the caller's array must never alias the variable.
+        value = value.copy()
+        if shape is not None and tuple(shape) != value.shape and None not in tuple(shape):
+            raise ValueError(f"Variable shape {tuple(shape)} does not match its initial value's shape "
+                             f"{value.shape}.")
+        if constraint is not None and not callable(constraint):
+            raise ValueError(f"The `constraint` argument must be a callable. Received: constraint={constraint!r}")
+        super().__init__(value)
+        self.name = "Variable" if name is None else str(name)
+        self._path = self.name
+        self._trainable = bool(trainable)
+        self.constraint = constraint
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+
+    @property
+    def path(self) -> str:
+        """The variable's full name, e.g. ``"dense/kernel"``."""
+        return self._path
+
+    def _check_shape(self, new, op):
+        if new.shape != self.value.shape:
+            raise ValueError(
+                f"Cannot {op} a value of shape {new.shape} to variable '{self.name}' of shape "
+                f"{self.value.shape}. Received: value.shape={new.shape}"
+            )
+
+    def _as_value(self, value, op):
+        arr = value.value if isinstance(value, Tensor) else convert_to_tensor(
+            value, dtype_hint=self.dtype).value
+        if arr.shape != self.value.shape:
+            self._check_shape(arr, op)
+        return arr
+
+    def assign(self, value, use_locking=None, name=None, read_value=True):
+        """Write ``value`` into the variable in place; returns the variable."""
+        self.value[...] = self._as_value(value, "assign")
+        return self
+
+    def assign_add(self, delta, use_locking=None, name=None, read_value=True):
+        """Add ``delta`` to the variable in place; returns the variable."""
+        self.value += self._as_value(delta, "assign_add")
+        return self
+
+    def assign_sub(self, delta, use_locking=None, name=None, read_value=True):
+        """Subtract ``delta`` from the variable in place; returns the variable."""
+        self.value -= self._as_value(delta, "assign_sub")
+        return self
+
+    def read_value(self) -> Tensor:
+        """A tensor snapshot of the current value (a copy, unaffected by later updates)."""
+        return Tensor(self.value.copy())
+
+    def numpy(self) -> np.ndarray:
+        return np.array(self.value, copy=True) if isinstance(self.value, np.ndarray) else self.value.get()
+
+    def __repr__(self) -> str:
+        return (f"<tf.Variable '{self.name}:0' shape={_fmt_shape(self.shape)} dtype={self.dtype.name}, "
+                f"numpy={self.numpy()!r}>")
+
+    __str__ = __repr__
+
+    def __deepcopy__(self, memo):
+        out = Variable(self.value.copy(), trainable=self._trainable, name=self.name,
+                       constraint=self.constraint)
+        memo[id(self)] = out
+        return out

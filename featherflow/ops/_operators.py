@@ -1,0 +1,44 @@
+"""Attach Python operators (``+``, ``*``, ``@``, ``[]``, comparisons, ...) to ``Tensor``.
+
+``core`` cannot import ``ops`` (imports point down), so the operators are installed
+from here when ``featherflow.ops`` is imported, as TensorFlow's ``_override_operator`` does.
+"""
+
+from __future__ import annotations
+
+from featherflow.core.tensor import Tensor
+from featherflow.ops import compare, linalg, math, shape
+
+
+def _swap(fn):
+    def reflected(self, other):
+        return fn(other, self)
+
+    return reflected
+
+
+def install() -> None:
+    """Install the operator overloads on ``Tensor`` (idempotent)."""
+    table = {
+        "__add__": math.add, "__sub__": math.subtract, "__mul__": math.multiply,
+        "__truediv__": math.divide, "__floordiv__": math.floordiv, "__mod__": math.floormod,
+        "__pow__": math.pow, "__matmul__": linalg.matmul,
+        "__lt__": compare.less, "__le__": compare.less_equal, "__gt__": compare.greater,
+        "__ge__": compare.greater_equal, "__eq__": compare.equal, "__ne__": compare.not_equal,
+        "__and__": compare.logical_and, "__or__": compare.logical_or, "__xor__": compare.logical_xor,
+    }
+    for dunder, fn in table.items():
+        setattr(Tensor, dunder, fn)  # a plain function binds as a method: no extra frame
+    for dunder, fn in {
+        "__radd__": math.add, "__rsub__": math.subtract, "__rmul__": math.multiply,
+        "__rtruediv__": math.divide, "__rfloordiv__": math.floordiv, "__rmod__": math.floormod,
+        "__rpow__": math.pow, "__rmatmul__": linalg.matmul,
+        "__rand__": compare.logical_and, "__ror__": compare.logical_or, "__rxor__": compare.logical_xor,
+    }.items():
+        setattr(Tensor, dunder, _swap(fn))
+    Tensor.__neg__ = math.negative
+    Tensor.__pos__ = math.identity
+    Tensor.__abs__ = math.abs
+    Tensor.__invert__ = compare.logical_not
+    Tensor.__getitem__ = shape.getitem
+    Tensor.__hash__ = object.__hash__  # __eq__ is elementwise; identity hashing keeps sets/dicts usable

@@ -1,0 +1,310 @@
+"""Neural-network ops: core activations, softmax, fused dense and cross-entropy, dropout.
+
+Fused ops (``dense``, the softmax cross-entropies) are single ops with a single backward
+rule: fewer temporaries and numerically stable log-sum-exp forms.
+
+>>> import featherflow as ff
+>>> ff.nn.relu([-1.0, 2.0]).numpy()
+array([0., 2.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+from featherflow.backend import random as _random
+from featherflow.backend.arrays import array_module
+from featherflow.core.tape import record
+from featherflow.core.tensor import Tensor
+from featherflow.ops._convert import as_float_tensor, as_tensor, binary_operands
+
+
+def _sigmoid_array(z):
+    xp = array_module(z)
+    # exp of a non-positive number only: no overflow for large |z|
+    e = xp.exp(-xp.abs(z))
+    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
+
+
+def relu(features, name=None) -> Tensor:
+    """``max(x, 0)``.
+
+    >>> relu([-1.0, 3.0]).numpy()
+    array([0., 3.], dtype=float32)
+    """
+    x = as_tensor(features, "relu", "features")
+    xv = x.value
+    out = array_module(xv).maximum(xv, 0)
+    return record("relu", (x,), out, lambda g, needs: (g * (out > 0),))
+
+
+def sigmoid(x, name=None) -> Tensor:
+    """Logistic function ``1 / (1 + exp(-x))``, computed without overflow.
+
+    >>> sigmoid([0.0]).numpy()
+    array([0.5], dtype=float32)
+    """
+    x = as_float_tensor(x, "sigmoid")
+    out = _sigmoid_array(x.value)
+    return record("sigmoid", (x,), out, lambda g, needs: (g * out * (1 - out),))
+
+
+def tanh(x, name=None) -> Tensor:
+    """Hyperbolic tangent.
+
+    >>> tanh([0.0]).numpy()
+    array([0.], dtype=float32)
+    """
+    x = as_float_tensor(x, "tanh")
+    out = array_module(x.value).tanh(x.value)
+    return record("tanh", (x,), out, lambda g, needs: (g * (1 - out * out),))
+
+
+def _logsumexp_keep(z, axis):
+    xp = array_module(z)
+    m = z.max(axis=axis, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0)
+    return m + xp.log(xp.exp(z - m).sum(axis=axis, keepdims=True))
+
+
+def _softmax_array(z, axis):
+    xp = array_module(z)
+    e = xp.exp(z - z.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def softmax(logits, axis=-1, name=None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``axis``, shifted by the max for stability.
+
+    The output remembers its logits, so a following cross-entropy can use the fused,
+    stable form (as Keras does).
+
+    >>> softmax([[0.0, 0.0]]).numpy()
+    array([[0.5, 0.5]], dtype=float32)
+    """
+    x = as_float_tensor(logits, "softmax", "logits")
+    out = _softmax_array(x.value, axis)
+
+    def backward(g, needs):
+        return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
+
+    result = record("softmax", (x,), out, backward)
+    result._logits = x
+    return result
+
+
+def log_softmax(logits, axis=-1, name=None) -> Tensor:
+    """``x - logsumexp(x)`` along ``axis``.
+
+    >>> log_softmax([[0.0, 0.0]]).numpy()
+    array([[-0.6931472, -0.6931472]], dtype=float32)
+    """
+    x = as_float_tensor(logits, "log_softmax", "logits")
+    out = x.value - _logsumexp_keep(x.value, axis)
+    xp = array_module(out)
+
+    def backward(g, needs):
+        return (g - xp.exp(out) * g.sum(axis=axis, keepdims=True),)
+
+    return record("log_softmax", (x,), out, backward)
+
+
+def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None) -> Tensor:
+    """Cross-entropy between a distribution ``labels`` and ``softmax(logits)``, one value per row.
+
+    ``-sum(labels * log_softmax(logits), axis)``, computed in the log-sum-exp form.
+
+    >>> softmax_cross_entropy_with_logits([[0.0, 1.0]], [[0.0, 0.0]]).numpy()
+    array([0.6931472], dtype=float32)
+    """
+    labels, logits = binary_operands(labels, logits, "softmax_cross_entropy_with_logits")
+    if logits.value.dtype.kind not in "fc":
+        raise TypeError(f"softmax_cross_entropy_with_logits: logits must be floating, received {logits.dtype.name}.")
+    zv, yv = logits.value, labels.value
+    if zv.shape != yv.shape:
+        raise ValueError(
+            "softmax_cross_entropy_with_logits: `labels` and `logits` must have the same shape. "
+            f"Received: labels.shape={yv.shape}, logits.shape={zv.shape}"
+        )
+    logp = zv - _logsumexp_keep(zv, axis)
+    loss = -(yv * logp).sum(axis=axis)
+    xp = array_module(zv)
+
+    def backward(g, needs):
+        ge = xp.expand_dims(g, axis)
+        glabels = -ge * logp if needs[0] else None
+        glogits = None
+        if needs[1]:
+            glogits = ge * (xp.exp(logp) * yv.sum(axis=axis, keepdims=True) - yv)
+        return glabels, glogits
+
+    return record("softmax_cross_entropy_with_logits", (labels, logits), loss, backward)
+
+
+def check_sparse_labels(labels_array, num_classes: int, op: str):
+    """Raise a clear error when integer class labels fall outside ``[0, num_classes)``."""
+    if labels_array.size == 0:
+        return
+    lo, hi = labels_array.min(), labels_array.max()
+    if lo < 0 or hi >= num_classes:
+        bad = hi if hi >= num_classes else lo
+        raise ValueError(
+            f"{op}: received a label value of {bad} which is outside the valid range of [0, {num_classes}). "
+            f"Labels must be integer class indices in [0, {num_classes}); the model has {num_classes} outputs. "
+            f"Received: labels min={lo}, max={hi}"
+        )
+
+
+def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None) -> Tensor:
+    """Cross-entropy between integer class ``labels`` and ``softmax(logits)`` (last axis).
+
+    Args:
+        labels: integer tensor of shape ``logits.shape[:-1]`` with values in ``[0, classes)``.
+        logits: float tensor ``(..., classes)``.
+
+    >>> sparse_softmax_cross_entropy_with_logits([1], [[0.0, 0.0]]).numpy()
+    array([0.6931472], dtype=float32)
+    """
+    logits = as_float_tensor(logits, "sparse_softmax_cross_entropy_with_logits", "logits")
+    labels = as_tensor(labels, "sparse_softmax_cross_entropy_with_logits", "labels")
+    zv = logits.value
+    lv = labels.value
+    if lv.dtype.kind == "f":
+        if not (lv == lv.round()).all():
+            raise ValueError(
+                "sparse_softmax_cross_entropy_with_logits: labels must be integer class indices. "
+                f"Received non-integer values such as {lv[lv != lv.round()].ravel()[:3].tolist()}"
+            )
+    lv = lv.astype("int64", copy=False)
+    if lv.shape != zv.shape[:-1]:
+        raise ValueError(
+            "sparse_softmax_cross_entropy_with_logits: `labels` must have shape logits.shape[:-1]. "
+            f"Received: labels.shape={lv.shape}, logits.shape={zv.shape}"
+        )
+    classes = zv.shape[-1]
+    check_sparse_labels(lv, classes, "sparse_softmax_cross_entropy_with_logits")
+    xp = array_module(zv)
+    flat = zv.reshape(-1, classes)
+    rows = xp.arange(flat.shape[0])
+    idx = lv.reshape(-1)
+    lse = _logsumexp_keep(flat, -1)[:, 0]
+    loss = (lse - flat[rows, idx]).reshape(lv.shape)
+
+    def backward(g, needs):
+        grad = xp.exp(flat - lse[:, None])
+        grad[rows, idx] -= 1
+        grad *= g.reshape(-1, 1)
+        return (grad.reshape(zv.shape),)
+
+    return record("sparse_softmax_cross_entropy_with_logits", (logits,), loss.astype(zv.dtype, copy=False),
+                  backward)
+
+
+def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None) -> Tensor:
+    """Elementwise ``-z*log(sigmoid(x)) - (1-z)*log(1-sigmoid(x))`` in the stable form
+    ``max(x, 0) - x*z + log(1 + exp(-|x|))``.
+
+    >>> sigmoid_cross_entropy_with_logits([1.0], [0.0]).numpy()
+    array([0.6931472], dtype=float32)
+    """
+    labels, logits = binary_operands(labels, logits, "sigmoid_cross_entropy_with_logits")
+    xv, zv = logits.value, labels.value
+    if xv.shape != zv.shape:
+        raise ValueError(
+            "sigmoid_cross_entropy_with_logits: `labels` and `logits` must have the same shape. "
+            f"Received: labels.shape={zv.shape}, logits.shape={xv.shape}"
+        )
+    xp = array_module(xv)
+    loss = xp.maximum(xv, 0) - xv * zv + xp.log1p(xp.exp(-xp.abs(xv)))
+
+    def backward(g, needs):
+        return (-g * xv if needs[0] else None, g * (_sigmoid_array(xv) - zv) if needs[1] else None)
+
+    return record("sigmoid_cross_entropy_with_logits", (labels, logits), loss, backward)
+
+
+_FUSED_ACTIVATIONS = (None, "linear", "relu", "sigmoid", "tanh")
+
+
+def dense(x, kernel, bias=None, activation=None) -> Tensor:
+    """Fused ``activation(x @ kernel + bias)`` over the last axis of ``x``, one op.
+
+    Args:
+        x: ``(..., in)`` inputs.
+        kernel: ``(in, out)`` weights.
+        bias: optional ``(out,)`` bias.
+        activation: ``None``/``"linear"``, ``"relu"``, ``"sigmoid"`` or ``"tanh"``.
+
+    >>> dense([[1.0, 2.0]], [[1.0], [1.0]], [0.5], "relu").numpy()
+    array([[3.5]], dtype=float32)
+    """
+    if activation not in _FUSED_ACTIVATIONS:
+        raise ValueError(f"dense: activation must be one of {_FUSED_ACTIVATIONS}. Received: activation={activation!r}")
+    x, kernel = binary_operands(x, kernel, "dense")
+    xv, wv = x.value, kernel.value
+    if wv.ndim != 2 or xv.ndim < 1 or xv.shape[-1] != wv.shape[0]:
+        raise ValueError(
+            f"dense: expected x of shape (..., {wv.shape[0] if wv.ndim == 2 else 'in'}) and a 2-D kernel. "
+            f"Received: x.shape={xv.shape}, kernel.shape={wv.shape}"
+        )
+    xp = array_module(xv)
+    x2 = xv.reshape(-1, wv.shape[0]) if xv.ndim != 2 else xv
+    z = x2 @ wv
+    inputs = (x, kernel)
+    if bias is not None:
+        bias = as_tensor(bias, "dense", "bias", dtype=wv.dtype)
+        z += bias.value
+        inputs = (x, kernel, bias)
+    if activation == "relu":
+        xp.maximum(z, 0, out=z)
+    elif activation == "sigmoid":
+        z = _sigmoid_array(z)
+    elif activation == "tanh":
+        xp.tanh(z, out=z)
+    out = z
+    out_shape = xv.shape[:-1] + (wv.shape[1],)
+
+    def backward(g, needs):
+        dz = g.reshape(-1, wv.shape[1]) if g.ndim != 2 else g
+        if activation == "relu":
+            dz = dz * (out > 0)
+        elif activation == "sigmoid":
+            dz = dz * out * (1 - out)
+        elif activation == "tanh":
+            dz = dz * (1 - out * out)
+        gx = (dz @ wv.T).reshape(xv.shape) if needs[0] else None
+        gw = x2.T @ dz if needs[1] else None
+        if len(needs) == 3:
+            return gx, gw, dz.sum(axis=0) if needs[2] else None
+        return gx, gw
+
+    return record("dense", inputs, out.reshape(out_shape) if out.shape != out_shape else out, backward)
+
+
+def dropout(x, rate, noise_shape=None, seed=None, name=None) -> Tensor:
+    """Inverted dropout: zero each element with probability ``rate``, scale the rest by ``1/(1-rate)``.
+
+    Args:
+        x: float tensor.
+        rate: drop probability in ``[0, 1)``.
+        noise_shape: shape of the keep/drop mask, broadcast against ``x`` (e.g. ``(batch, 1, features)``).
+        seed: optional integer seed for this call; otherwise the global seeded generator is used.
+
+    >>> import featherflow as ff
+    >>> ff.nn.dropout(ff.ones((2, 2)), rate=0.0).numpy()
+    array([[1., 1.],
+           [1., 1.]], dtype=float32)
+    """
+    x = as_float_tensor(x, "dropout")
+    rate = float(rate)
+    if not 0 <= rate < 1:
+        raise ValueError(f"dropout: rate must be a float in the range [0, 1). Received: rate={rate}")
+    if rate == 0:
+        return x
+    xv = x.value
+    rng = _random.make_generator(seed) if seed is not None else _random.generator()
+    shape = xv.shape if noise_shape is None else tuple(
+        xv.shape[i] if d is None else int(d) for i, d in enumerate(noise_shape))
+    keep = rng.random(shape, dtype="float32" if xv.dtype.itemsize <= 4 else "float64") >= rate
+    xp = array_module(xv)
+    mask = xp.asarray(keep, dtype=xv.dtype) * xv.dtype.type(1.0 / (1.0 - rate))
+    return record("dropout", (x,), xv * mask, lambda g, needs: (g * mask,))
