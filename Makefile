@@ -22,10 +22,10 @@ demo: $(VENV)/.installed
 	$(BIN)/python -m featherflow demo $(ARGS)
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check featherflow tests benchmarks examples
+	$(BIN)/ruff check featherflow tests $(wildcard benchmarks examples)
 
 test: $(VENV)/.dev-installed
-	$(BIN)/ruff check featherflow tests benchmarks examples
+	$(BIN)/ruff check featherflow tests $(wildcard benchmarks examples)
 	$(BIN)/python -m pytest featherflow tests $(ARGS)
 
 clean:

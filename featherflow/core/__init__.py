@@ -1,6 +1,13 @@
 """Core: ``Tensor``, ``Variable`` and ``GradientTape`` (imports only the backend)."""
 
-from featherflow.core.tape import GradientTape, UnconnectedGradients, is_recording, record, unbroadcast
+from featherflow.core.tape import (
+    GradientTape,
+    UnconnectedGradients,
+    is_recording,
+    pause_all_tapes,
+    record,
+    unbroadcast,
+)
 from featherflow.core.tensor import Tensor, convert_to_tensor, is_tensor
 from featherflow.core.variable import Variable
 
@@ -12,6 +19,7 @@ __all__ = [
     "convert_to_tensor",
     "is_recording",
     "is_tensor",
+    "pause_all_tapes",
     "record",
     "unbroadcast",
 ]

@@ -306,6 +306,19 @@ class GradientTape:
         return _pack(sources, iter(results))
 
 
+class pause_all_tapes:
+    """Context manager: no tape records inside (used for shape inference on dummy data)."""
+
+    def __enter__(self):
+        self._saved = _active_tapes[:]
+        _active_tapes.clear()
+        return self
+
+    def __exit__(self, *exc):
+        _active_tapes[:] = self._saved
+        return False
+
+
 class _StopRecording:
     def __init__(self, tape):
         self._tape = tape

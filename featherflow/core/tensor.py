@@ -30,14 +30,14 @@ class Tensor:
             from Python data.
     """
 
-    __slots__ = ("value", "_trainable", "_logits", "_keras_history", "__weakref__")
+    __slots__ = ("value", "_trainable", "_logits", "_keras_mask", "__weakref__")
     __array_priority__ = 100  # NumPy defers `ndarray + Tensor` to Tensor.__radd__
 
     def __init__(self, value):
         self.value = value
         self._trainable = False
         self._logits = None  # set by softmax: the logits it was computed from
-        self._keras_history = None  # set by functional-API symbolic tensors
+        self._keras_mask = None  # set by Keras layers that produce or propagate a mask
 
     @property
     def shape(self) -> tuple:

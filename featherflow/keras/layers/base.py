@@ -1,0 +1,465 @@
+"""``Layer``: the Keras layer contract (config in ``__init__``, weights in ``build``, math in ``call``).
+
+>>> from featherflow import keras
+>>> class Scale(keras.layers.Layer):
+...     def build(self, input_shape):
+...         self.w = self.add_weight(name="w", shape=(input_shape[-1],), initializer="ones")
+...     def call(self, inputs):
+...         return inputs * self.w
+>>> layer = Scale()
+>>> layer([[1.0, 2.0]]).numpy()
+array([[1., 2.]], dtype=float32)
+>>> [w.shape for w in layer.get_weights()]
+[(2,)]
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import numpy as np
+
+from featherflow.backend.arrays import floatx
+from featherflow.core import Tensor, Variable, convert_to_tensor
+from featherflow.keras import backend as K
+from featherflow.keras.layers.input_spec import check_input_compatibility
+
+_ALLOWED_KWARGS = frozenset({
+    "input_dim", "input_shape", "batch_input_shape", "batch_size", "weights", "activity_regularizer",
+    "autocast", "implementation", "input_length",
+})
+_call_context = {"training": None, "inferring_shapes": False}
+_signature_cache: dict = {}
+
+
+def _to_snake_case(name: str) -> str:
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    return s if not s.startswith("_") else "private" + s
+
+
+def _call_flags(cls):
+    """Whether ``cls.call`` accepts ``training`` and ``mask`` (cached per class)."""
+    flags = _signature_cache.get(cls)
+    if flags is None:
+        params = inspect.signature(cls.call).parameters
+        var_kw = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        flags = ("training" in params or var_kw, "mask" in params or var_kw)
+        _signature_cache[cls] = flags
+    return flags
+
+
+def flatten(structure) -> list:
+    """Flatten nested lists/tuples/dicts (dicts in key order) to a list of leaves."""
+    if isinstance(structure, dict):
+        return [leaf for key in sorted(structure) for leaf in flatten(structure[key])]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in flatten(item)]
+    return [structure]
+
+
+def map_structure(fn, structure):
+    """Apply ``fn`` to every leaf of a nested list/tuple/dict, keeping the structure."""
+    if isinstance(structure, dict):
+        return {k: map_structure(fn, v) for k, v in structure.items()}
+    if isinstance(structure, list):
+        return [map_structure(fn, v) for v in structure]
+    if isinstance(structure, tuple):
+        return tuple(map_structure(fn, v) for v in structure)
+    return fn(structure)
+
+
+class Layer:
+    """Base class of all layers.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        name: unique name; defaults to the snake-cased class name with a counter (``dense_1``).
+        dtype: the layer's float type (default ``floatx()``); float inputs are cast to it.
+        input_shape / batch_input_shape / input_dim / batch_size: on a model's first layer,
+            declare the input (``input_shape`` excludes the batch axis).
+        activity_regularizer: optional penalty on the layer's outputs, added to ``losses``.
+    """
+
+    def __init__(self, trainable=True, name=None, dtype=None, dynamic=False, **kwargs):
+        unknown = set(kwargs) - _ALLOWED_KWARGS
+        if unknown:
+            raise TypeError(f"Keyword argument not understood: {sorted(unknown)[0]!r}. Received: "
+                            f"{type(self).__name__}({', '.join(sorted(unknown))}=...)")
+        object.__setattr__(self, "_layers", [])
+        self._trainable_weights: list = []
+        self._non_trainable_weights: list = []
+        self._losses: list = []
+        self._inbound_nodes: list = []
+        self._outbound_nodes: list = []
+        self._trainable = bool(trainable)
+        self.built = False
+        self.input_spec = None
+        self.supports_masking = False
+        self.stateful = False
+        self._dtype = np.dtype(dtype or floatx()).name if not isinstance(dtype, dict) else floatx()
+        if name is None:
+            name = K.unique_name(_to_snake_case(type(self).__name__))
+        elif not isinstance(name, str):
+            raise TypeError(f"A layer's name must be a string. Received: name={name!r}")
+        self.name = name
+        self._batch_input_shape = None
+        if "batch_input_shape" in kwargs:
+            self._batch_input_shape = tuple(kwargs["batch_input_shape"])
+        elif "input_shape" in kwargs or "input_dim" in kwargs:
+            shape = kwargs.get("input_shape")
+            if shape is None:
+                shape = (kwargs["input_dim"],)
+            if isinstance(shape, int):
+                shape = (shape,)
+            self._batch_input_shape = (kwargs.get("batch_size"),) + tuple(shape)
+        self._initial_weights = kwargs.get("weights")
+        from featherflow.keras import regularizers  # layer below keras root; imported lazily to avoid a cycle
+
+        self.activity_regularizer = regularizers.get(kwargs.get("activity_regularizer"))
+        self._call_has_training, self._call_has_mask = _call_flags(type(self))
+
+    # -- attribute tracking ------------------------------------------------------
+    def __setattr__(self, name, value):
+        if isinstance(value, Layer) and name != "_outer" and value is not self:
+            layers = self.__dict__.get("_layers")
+            if layers is not None and not any(lay is value for lay in layers):
+                layers.append(value)
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value) \
+                and not name.startswith("_"):
+            layers = self.__dict__.get("_layers")
+            if layers is not None:
+                for v in value:
+                    if not any(lay is v for lay in layers):
+                        layers.append(v)
+        object.__setattr__(self, name, value)
+
+    # -- properties --------------------------------------------------------------
+    @property
+    def dtype(self) -> str:
+        """The layer's variable and compute dtype, e.g. ``"float32"``."""
+        return self._dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        return self._dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        return self._dtype
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = value
+
+    @property
+    def trainable_weights(self) -> list:
+        """Variables updated by training (empty when the layer is frozen)."""
+        if not self._trainable:
+            return []
+        weights = list(self._trainable_weights)
+        for layer in self._layers:
+            weights.extend(w for w in layer.trainable_weights if not any(w is x for x in weights))
+        return weights
+
+    @property
+    def non_trainable_weights(self) -> list:
+        """Variables not updated by the optimizer (all of them when the layer is frozen)."""
+        if self._trainable:
+            weights = list(self._non_trainable_weights)
+            for layer in self._layers:
+                weights.extend(w for w in layer.non_trainable_weights if not any(w is x for x in weights))
+            return weights
+        weights = []
+        for w in self._all_weights():
+            if not any(w is x for x in weights):
+                weights.append(w)
+        return weights
+
+    def _all_weights(self) -> list:
+        weights = list(self._trainable_weights) + list(self._non_trainable_weights)
+        for layer in self._layers:
+            weights.extend(layer._all_weights())
+        return weights
+
+    @property
+    def weights(self) -> list:
+        """All variables: trainable first, then non-trainable (Keras's order)."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def variables(self) -> list:
+        return self.weights
+
+    @property
+    def trainable_variables(self) -> list:
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list:
+        return self.non_trainable_weights
+
+    @property
+    def losses(self) -> list:
+        """Losses added by ``add_loss`` during the last call (and by weight regularizers)."""
+        out = list(self._losses)
+        for w, regularizer in getattr(self, "_weight_regularizers", ()):
+            out.append(regularizer(w))
+        for layer in self._layers:
+            out.extend(layer.losses)
+        return out
+
+    # -- weights -------------------------------------------------------------------
+    def add_weight(self, name=None, shape=None, dtype=None, initializer=None, regularizer=None,
+                   trainable=True, constraint=None, **kwargs) -> Variable:
+        """Create a variable owned by this layer (Glorot-uniform for floats unless told otherwise)."""
+        from featherflow.keras import constraints, initializers, regularizers
+
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        dtype = np.dtype(dtype or self._dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
+        init = initializers.get(initializer)
+        value = init(shape, dtype=dtype)
+        value = value.value if isinstance(value, Tensor) else np.asarray(value, dtype=dtype)
+        name = name or "Variable"
+        variable = Variable(value.astype(dtype, copy=False), trainable=trainable, name=f"{self.name}/{name}",
+                            constraint=constraints.get(constraint))
+        variable._path = f"{self.name}/{name}"
+        (self._trainable_weights if trainable else self._non_trainable_weights).append(variable)
+        regularizer = regularizers.get(regularizer)
+        if regularizer is not None:
+            if not hasattr(self, "_weight_regularizers"):
+                self._weight_regularizers = []
+            self._weight_regularizers.append((variable, regularizer))
+        return variable
+
+    def get_weights(self) -> list:
+        """The layer's weights as NumPy arrays (copies), in ``weights`` order."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Set the weights from NumPy arrays, in ``weights`` order, checking count and shapes."""
+        params = self.weights
+        weights = list(weights)
+        if len(params) != len(weights):
+            raise ValueError(
+                f'Layer "{self.name}" expected {len(params)} weights, but received {len(weights)} input weights. '
+                f"Received: weights shapes={[np.shape(w) for w in weights]}"
+            )
+        for p, w in zip(params, weights):
+            w = np.asarray(w)
+            if p.shape != w.shape:
+                raise ValueError(
+                    f'Layer "{self.name}" weight shape {p.shape} is not compatible with provided weight shape '
+                    f"{w.shape}. Received: weight {p.name}"
+                )
+        for p, w in zip(params, weights):
+            p.assign(np.asarray(w, dtype=p.dtype))
+
+    def count_params(self) -> int:
+        """Number of scalars in the layer's weights (the layer must be built)."""
+        if not self.built:
+            raise ValueError(
+                f'You tried to call `count_params` on layer "{self.name}", but the layer isn\'t built. '
+                "You can build it manually via: `layer.build(batch_input_shape)`."
+            )
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    # -- losses ----------------------------------------------------------------------
+    def add_loss(self, loss) -> None:
+        """Add a scalar loss tensor (or zero-argument callable) to ``losses``."""
+        if callable(loss) and not isinstance(loss, Tensor):
+            loss = loss()
+        self._losses.append(loss if isinstance(loss, Tensor) else convert_to_tensor(loss, dtype_hint=self._dtype))
+
+    def _clear_losses(self) -> None:
+        self._losses = []
+        for layer in self._layers:
+            layer._clear_losses()
+
+    # -- building and calling ---------------------------------------------------------------
+    def build(self, input_shape) -> None:
+        """Create the layer's weights for ``input_shape`` (a tuple with ``None`` batch)."""
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        """The layer's computation; the default returns the inputs unchanged."""
+        return inputs
+
+    def _maybe_build(self, input_shapes) -> None:
+        if not self.built:
+            shape = input_shapes[0] if len(input_shapes) == 1 else input_shapes
+            self.build(shape)
+            self.built = True
+            if self._initial_weights is not None:
+                self.set_weights(self._initial_weights)
+                self._initial_weights = None
+
+    def _convert_input(self, x):
+        """Inputs as tensors of the layer's dtype (integer inputs too, unless ``_keeps_int_inputs``)."""
+        if x is None:
+            return None
+        if isinstance(x, Tensor):
+            arr = x.value
+        else:
+            arr = np.asarray(x)
+            if arr.dtype.kind in "USO":
+                raise TypeError(
+                    f'Layer "{self.name}" expects numeric inputs; received an array of dtype {arr.dtype}. '
+                    "Encode strings as numbers first (e.g. with a lookup table)."
+                )
+        kind = arr.dtype.kind
+        if arr.dtype.name == self._dtype or (kind in "iub" and self._keeps_int_inputs()):
+            return x if isinstance(x, Tensor) else Tensor(arr)
+        if kind in "fiub":
+            out = Tensor(arr.astype(self._dtype))
+            if isinstance(x, Tensor):
+                out._keras_mask = x._keras_mask
+            return out
+        return x if isinstance(x, Tensor) else Tensor(arr)
+
+    def _keeps_int_inputs(self) -> bool:
+        """Layers that index with their inputs (Embedding) keep integer inputs; others cast to float."""
+        return False
+
+    def __call__(self, *args, **kwargs):
+        from featherflow.keras.layers import node
+
+        if args:
+            inputs, args = args[0], args[1:]
+        elif "inputs" in kwargs:
+            inputs = kwargs.pop("inputs")
+        else:
+            raise ValueError(f'Layer "{self.name}" was called without inputs.')
+        leaves = flatten(inputs)
+        if any(isinstance(x, node.KerasTensor) for x in leaves):
+            return node.symbolic_call(self, inputs, args, kwargs)
+        inputs = map_structure(self._convert_input, inputs)
+        leaves = flatten(inputs)
+        if not self.built:
+            self._maybe_build([x.shape for x in leaves if x is not None])
+        if self.input_spec is not None:
+            check_input_compatibility(self.input_spec, [x.shape for x in leaves if x is not None], self.name)
+        if self._call_has_training:
+            if kwargs.get("training") is None:
+                kwargs["training"] = _call_context["training"]
+            training = kwargs["training"]
+        else:
+            kwargs.pop("training", None)
+            training = _call_context["training"]
+        if self._call_has_mask and "mask" not in kwargs:
+            masks = [getattr(x, "_keras_mask", None) for x in leaves]
+            if any(m is not None for m in masks):
+                kwargs["mask"] = masks[0] if len(leaves) == 1 else map_structure(
+                    lambda x: getattr(x, "_keras_mask", None), inputs)
+        previous = _call_context["training"]
+        _call_context["training"] = training
+        try:
+            outputs = self.call(inputs, *args, **kwargs)
+        finally:
+            _call_context["training"] = previous
+        self._set_output_masks(inputs, outputs, kwargs.get("mask"))
+        if self.activity_regularizer is not None:
+            for out in flatten(outputs):
+                if isinstance(out, Tensor):
+                    from featherflow.ops import cast
+
+                    batch = out.shape[0] if out.ndim else 1
+                    self.add_loss(self.activity_regularizer(out) / cast(max(batch, 1), out.dtype))
+        return outputs
+
+    def _set_output_masks(self, inputs, outputs, mask) -> None:
+        if not self.supports_masking and type(self).compute_mask is Layer.compute_mask:
+            return
+        if mask is None:
+            leaves = flatten(inputs)
+            masks = [getattr(x, "_keras_mask", None) for x in leaves]
+            mask = masks[0] if len(masks) == 1 else (masks if any(m is not None for m in masks) else None)
+        out_mask = self.compute_mask(inputs, mask)
+        if out_mask is None:
+            return
+        out_leaves = flatten(outputs)
+        mask_leaves = flatten(out_mask) if isinstance(out_mask, (list, tuple)) else [out_mask] * len(out_leaves)
+        for out, m in zip(out_leaves, mask_leaves):
+            if isinstance(out, Tensor):
+                out._keras_mask = m
+
+    def compute_mask(self, inputs, mask=None):
+        """The output mask: passed through when ``supports_masking``, else ``None``."""
+        if not self.supports_masking:
+            if mask is not None and any(m is not None for m in flatten(mask)):
+                raise TypeError(
+                    f'Layer "{self.name}" does not support masking, but was passed an input mask. '
+                    "Remove the Masking/Embedding(mask_zero=True) layer before it, or use a layer that "
+                    "supports masking."
+                )
+            return None
+        return mask
+
+    def compute_output_shape(self, input_shape):
+        """Output shape for ``input_shape``; the default runs ``call`` on small dummy inputs."""
+        from featherflow.keras.layers import node
+
+        return node.infer_output_shapes(self, input_shape)
+
+    # -- config ------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """The constructor arguments that recreate this layer (without weights)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self._dtype}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = self._batch_input_shape
+        own = inspect.signature(type(self).__init__).parameters
+        extra = [p for p in own if p not in ("self", "trainable", "name", "dtype", "dynamic", "kwargs", "args")]
+        if extra and type(self).get_config is Layer.get_config:
+            raise NotImplementedError(
+                f"Layer {type(self).__name__} has arguments {extra} in `__init__()` and therefore must override "
+                "`get_config()`."
+            )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        """Create a layer from ``get_config()``'s output."""
+        return cls(**config)
+
+    # -- misc --------------------------------------------------------------------------------
+    @property
+    def input_shape(self):
+        if self._inbound_nodes:
+            shapes = [t.shape for t in self._inbound_nodes[0].input_tensors]
+            return shapes[0] if len(shapes) == 1 else shapes
+        if self._batch_input_shape is not None:
+            return self._batch_input_shape
+        raise AttributeError(f'The layer "{self.name}" has never been called and thus has no defined input shape.')
+
+    @property
+    def output_shape(self):
+        if self._inbound_nodes:
+            outs = flatten(self._inbound_nodes[0].outputs)
+            shapes = [t.shape for t in outs]
+            return shapes[0] if len(shapes) == 1 else shapes
+        raise AttributeError(f'The layer "{self.name}" has never been called and thus has no defined output shape.')
+
+    @property
+    def input(self):
+        if not self._inbound_nodes:
+            raise AttributeError(f'Layer "{self.name}" is not connected, no input to return.')
+        ins = self._inbound_nodes[0].input_tensors
+        return ins[0] if len(ins) == 1 else ins
+
+    @property
+    def output(self):
+        if not self._inbound_nodes:
+            raise AttributeError(f'Layer "{self.name}" has no inbound nodes.')
+        return self._inbound_nodes[0].outputs
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__} object '{self.name}'>"

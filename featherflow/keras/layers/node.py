@@ -1,0 +1,190 @@
+"""The functional API's graph: ``KerasTensor`` (a symbolic tensor) and ``Node`` (one layer call).
+
+Calling a layer on ``KerasTensor`` inputs records a ``Node`` and returns new
+``KerasTensor``s whose ``_keras_history`` points back at the layer; a functional
+``Model`` walks these nodes to run the graph on real data.
+
+>>> from featherflow import keras
+>>> x = keras.Input(shape=(4,))
+>>> y = keras.layers.Dense(3)(x)
+>>> y.shape
+(None, 3)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from featherflow.core import Tensor, pause_all_tapes
+from featherflow.keras.layers.base import flatten, map_structure
+from featherflow.keras.layers.input_spec import check_input_compatibility
+
+
+class KerasTensor:
+    """A symbolic tensor: shape (``None`` for unknown sizes, batch first), dtype, and the layer
+    call that produced it."""
+
+    def __init__(self, shape, dtype="float32", name=None, keras_history=None, sparse=False):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = np.dtype(dtype)
+        self.name = name
+        self._keras_history = keras_history  # (layer, node_index, tensor_index)
+        self.sparse = sparse
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def node(self):
+        layer, node_index, _ = self._keras_history
+        return layer._inbound_nodes[node_index]
+
+    def __repr__(self) -> str:
+        creator = f" (created by layer '{self._keras_history[0].name}')" if self._keras_history else ""
+        return f"<KerasTensor: shape={self.shape} dtype={self.dtype.name}{creator}>"
+
+    def __array__(self, *args, **kwargs):
+        raise TypeError(
+            "You are passing a symbolic KerasTensor (from keras.Input or a layer applied to one) to a NumPy "
+            "or featherflow function. Symbolic tensors only flow through Keras layers; wrap the computation "
+            "in a keras.layers.Lambda layer or a custom layer."
+        )
+
+    def __hash__(self):
+        return id(self)
+
+
+class Node:
+    """One call of ``layer`` on symbolic inputs: the inputs, extra call arguments and outputs."""
+
+    def __init__(self, layer, call_inputs, call_args, call_kwargs, outputs):
+        self.layer = layer
+        self.call_inputs = call_inputs  # nested structure of KerasTensors as passed to the layer
+        self.call_args = call_args
+        self.call_kwargs = call_kwargs
+        self.outputs = outputs
+        self.input_tensors = [t for t in flatten(call_inputs) if isinstance(t, KerasTensor)]
+        self.output_tensors = flatten(outputs)
+
+    @property
+    def parent_nodes(self) -> list:
+        parents = []
+        for t in self.input_tensors:
+            if t._keras_history is not None:
+                node = t.node
+                if not any(node is p for p in parents):
+                    parents.append(node)
+        return parents
+
+    @property
+    def is_input(self) -> bool:
+        return not self.input_tensors
+
+
+def _dummy_array(shape, dtype, fill):
+    dims = tuple(fill if d is None else d for d in shape)
+    kind = np.dtype(dtype).kind
+    if kind in "iu":
+        return np.zeros(dims, dtype=dtype)
+    if kind == "b":
+        return np.ones(dims, dtype=dtype)
+    return np.full(dims, 0.5, dtype=dtype)
+
+
+def _run_dummy(layer, specs, fill, call_args, call_kwargs):
+    """Run ``layer.call`` on small dummy arrays shaped like ``specs`` (unknown sizes = ``fill``)."""
+    from featherflow.keras.layers.base import _call_context
+
+    def make(spec):
+        if isinstance(spec, KerasTensor):
+            return Tensor(_dummy_array(spec.shape, spec.dtype, fill))
+        return spec
+
+    inputs = map_structure(make, specs)
+    kwargs = dict(call_kwargs)
+    if layer._call_has_training:
+        kwargs["training"] = False
+    previous = _call_context["training"]
+    _call_context["training"] = False
+    _call_context["inferring_shapes"] = True  # stateful layers must not keep states from dummy runs
+    try:
+        with pause_all_tapes():
+            out = layer.call(inputs, *call_args, **kwargs)
+    finally:
+        _call_context["training"] = previous
+        _call_context["inferring_shapes"] = False
+    return out
+
+
+def infer_output_specs(layer, specs, call_args=(), call_kwargs=None):
+    """Output shapes and dtypes of ``layer`` on symbolic ``specs``, by running it twice on dummy
+    data with different sizes for unknown axes: an output axis whose size differs is unknown."""
+    call_kwargs = call_kwargs or {}
+    first = _run_dummy(layer, specs, 2, call_args, call_kwargs)
+    second = _run_dummy(layer, specs, 3, call_args, call_kwargs)
+
+    def spec_of(a, b):
+        shape = tuple(None if da != db else da for da, db in zip(a.shape, b.shape))
+        return shape, a.dtype
+
+    return _zip_structures(first, second, spec_of)
+
+
+def _zip_structures(a, b, fn):
+    if isinstance(a, dict):
+        return {k: _zip_structures(a[k], b[k], fn) for k in a}
+    if isinstance(a, (list, tuple)):
+        return type(a)(_zip_structures(x, y, fn) for x, y in zip(a, b))
+    if a is None:
+        return None
+    return fn(a, b)
+
+
+def infer_output_shapes(layer, input_shape):
+    """Output shape(s) of ``layer`` for ``input_shape`` via dummy runs (see ``infer_output_specs``)."""
+    def is_shape(s):
+        return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, (int, np.integer)) for d in s)
+
+    if is_shape(input_shape):
+        specs = KerasTensor(input_shape, layer.dtype)
+    else:
+        specs = [KerasTensor(s, layer.dtype) for s in input_shape]
+    return _map_specs(lambda pair: pair[0], infer_output_specs(layer, specs))
+
+
+def symbolic_call(layer, inputs, call_args, call_kwargs):
+    """Apply ``layer`` to symbolic inputs: build it, check its input spec, infer the outputs and
+    record a ``Node``."""
+    leaves = [t for t in flatten(inputs) if isinstance(t, KerasTensor)]
+    shapes = [t.shape for t in leaves]
+    if not layer.built:
+        layer._maybe_build(shapes)
+    if layer.input_spec is not None:
+        check_input_compatibility(layer.input_spec, shapes, layer.name)
+    kwargs = {k: v for k, v in call_kwargs.items() if k != "training"}
+    result = infer_output_specs(layer, inputs, call_args, kwargs)
+    node_index = len(layer._inbound_nodes)
+    counter = iter(range(1 << 30))
+
+    def make(pair):
+        shape, dtype = pair
+        return KerasTensor(shape, dtype, name=layer.name, keras_history=(layer, node_index, next(counter)))
+
+    outputs = _map_specs(make, result)
+    node = Node(layer, inputs, tuple(call_args), kwargs, outputs)
+    layer._inbound_nodes.append(node)
+    for t in leaves:
+        if t._keras_history is not None:
+            t._keras_history[0]._outbound_nodes.append(node)
+    return outputs
+
+
+def _map_specs(fn, result):
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], np.dtype):
+        return fn(result)
+    if isinstance(result, dict):
+        return {k: _map_specs(fn, v) for k, v in result.items()}
+    if isinstance(result, (list, tuple)):
+        return type(result)(_map_specs(fn, v) for v in result)
+    return result
