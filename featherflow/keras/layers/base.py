@@ -340,6 +340,10 @@ class Layer:
         else:
             raise ValueError(f'Layer "{self.name}" was called without inputs.')
         leaves = flatten(inputs)
+        if isinstance(inputs, (list, tuple)) and leaves and all(
+                isinstance(x, (int, float, bool, np.number)) for x in leaves):
+            inputs = np.asarray(inputs)  # nested Python numbers are one input, not a list of inputs
+            leaves = [inputs]
         if any(isinstance(x, node.KerasTensor) for x in leaves):
             return node.symbolic_call(self, inputs, args, kwargs)
         inputs = map_structure(self._convert_input, inputs)
