@@ -1,4 +1,20 @@
 """``featherflow.keras``: the ``tf.keras`` surface (re-exports only)."""
 
-from featherflow.keras import activations, backend, constraints, initializers, layers, regularizers
+from featherflow.keras import (
+    activations,
+    backend,
+    callbacks,
+    constraints,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularizers,
+    saving,
+    utils,
+    wrappers,
+)
 from featherflow.keras.layers import Input

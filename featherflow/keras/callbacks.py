@@ -1,0 +1,1 @@
+"""``keras.callbacks`` (being filled in)."""

@@ -1,0 +1,1 @@
+"""``keras.datasets`` (being filled in)."""

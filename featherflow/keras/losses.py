@@ -1,0 +1,1 @@
+"""``keras.losses`` (being filled in)."""

@@ -1,0 +1,1 @@
+"""``keras.metrics`` (being filled in)."""

@@ -1,0 +1,1 @@
+"""``keras.models`` (being filled in)."""

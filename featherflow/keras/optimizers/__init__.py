@@ -1,0 +1,1 @@
+"""``keras.optimizers`` (being filled in)."""

@@ -1,0 +1,1 @@
+"""``keras.saving`` (being filled in)."""

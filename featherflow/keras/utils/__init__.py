@@ -1,0 +1,1 @@
+"""``keras.utils`` (being filled in)."""

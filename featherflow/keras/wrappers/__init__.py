@@ -1,0 +1,1 @@
+"""``keras.wrappers`` (being filled in)."""
