@@ -1,6 +1,16 @@
 """``keras.layers``: every layer class (re-exports only)."""
 
 from featherflow.keras.layers.base import Layer
-from featherflow.keras.layers.core import Dense
+from featherflow.keras.layers.core import Activation, Dense
 from featherflow.keras.layers.input_layer import Input, InputLayer
 from featherflow.keras.layers.input_spec import InputSpec
+from featherflow.keras.layers.regularization import (
+    ActivityRegularization,
+    AlphaDropout,
+    Dropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+)
+from featherflow.keras.layers.reshaping import Flatten, Permute, RepeatVector, Reshape

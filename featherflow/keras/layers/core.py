@@ -1,4 +1,4 @@
-"""Core layers: Dense (fused matmul + bias + activation).
+"""Core layers: Dense (fused matmul + bias + activation), Activation, Masking.
 
 >>> from featherflow import keras
 >>> layer = keras.layers.Dense(3, activation="relu")
@@ -94,4 +94,34 @@ class Dense(Layer):
             activity_regularizer=_serialize(self.activity_regularizer),
             kernel_constraint=_serialize(self.kernel_constraint), bias_constraint=_serialize(self.bias_constraint),
         )
+        return config
+
+
+class Activation(Layer):
+    """Apply an activation function elementwise: ``output = activation(inputs)``.
+
+    Args:
+        activation: a name (``"relu"``, ``"softmax"``, ...) or a callable.
+
+    Input: any shape; output: the same shape. Masks pass through.
+
+    >>> from featherflow import keras
+    >>> keras.layers.Activation("relu")([[-1.0, 2.0]]).numpy()
+    array([[0., 2.]], dtype=float32)
+    """
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["activation"] = activations.serialize(self.activation)
         return config
