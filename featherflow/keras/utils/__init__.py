@@ -1,1 +1,7 @@
-"""``keras.utils`` (being filled in)."""
+"""``keras.utils``: data, progress, randomness and plotting helpers (re-exports only)."""
+
+from featherflow.keras.utils.file_utils import get_file, hash_file, validate_file
+from featherflow.keras.utils.numerical import normalize, to_categorical
+from featherflow.keras.utils.progbar import Progbar
+from featherflow.keras.utils.random_seed import set_random_seed
+from featherflow.keras.utils.sequence import Sequence
