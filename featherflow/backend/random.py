@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-_state: dict = {"seed": None, "generator": np.random.default_rng(), "counter": 0}
+# The generator is created on first use: `numpy.random` costs ~40 ms to import and
+# `import featherflow` must stay fast.
+_state: dict = {"seed": None, "generator": None, "counter": 0}
 
 
 def set_seed(seed: int | None) -> None:
@@ -35,7 +37,10 @@ def get_seed() -> int | None:
 
 def generator() -> np.random.Generator:
     """The global NumPy ``Generator``; every unseeded random draw goes through it."""
-    return _state["generator"]
+    gen = _state["generator"]
+    if gen is None:
+        gen = _state["generator"] = np.random.default_rng(_state["seed"])
+    return gen
 
 
 def make_generator(seed: int | None = None) -> np.random.Generator:
@@ -46,4 +51,4 @@ def make_generator(seed: int | None = None) -> np.random.Generator:
     """
     if seed is not None:
         return np.random.default_rng(int(seed))
-    return np.random.default_rng(int(_state["generator"].integers(0, 2**63 - 1)))
+    return np.random.default_rng(int(generator().integers(0, 2**63 - 1)))

@@ -6,6 +6,7 @@ from featherflow.core.tape import (
     is_recording,
     pause_all_tapes,
     record,
+    record_multi,
     unbroadcast,
 )
 from featherflow.core.tensor import Tensor, convert_to_tensor, is_tensor
@@ -21,5 +22,6 @@ __all__ = [
     "is_tensor",
     "pause_all_tapes",
     "record",
+    "record_multi",
     "unbroadcast",
 ]

@@ -55,11 +55,27 @@ def record(name: str, inputs, value, backward) -> Tensor:
             rules can skip work.
     """
     out = Tensor(value)
-    if _active_tapes and value.dtype.kind in "fc":
+    if _active_tapes and out.value.dtype.kind in "fc":
         for tape in _active_tapes:
             if tape._recording:
                 tape._maybe_record(name, out, inputs, backward)
     return out
+
+
+def record_multi(name: str, inputs, values, backward) -> list:
+    """Like ``record`` for an op with several outputs (``split``, ``unstack``, ...).
+
+    ``backward(grads, needs)`` receives one gradient per output, ``None`` for outputs the
+    target does not depend on (treat them as zeros), and returns one gradient per input.
+    One node for all outputs keeps the backward pass linear in the input size.
+    """
+    outs = [Tensor(v) for v in values]
+    if _active_tapes and outs and outs[0].value.dtype.kind in "fc":
+        group = tuple(outs)
+        for tape in _active_tapes:
+            if tape._recording:
+                tape._maybe_record(name, group, inputs, backward)
+    return outs
 
 
 def unbroadcast(grad, shape):
@@ -175,20 +191,21 @@ class GradientTape:
         return tuple(self._variables.values())
 
     def _maybe_record(self, name, out, inputs, backward):
+        # The hot path of every op: one membership test per input in the common case.
         watched = self._watched
-        needs = None
-        for i, t in enumerate(inputs):
-            hit = id(t) in watched
-            if not hit and t._trainable and self._auto_watch:
-                hit = True
-                watched.add(id(t))
-                self._variables[id(t)] = t
-            if hit:
-                if needs is None:
-                    needs = [False] * len(inputs)
-                needs[i] = True
-        if needs is not None:
-            watched.add(id(out))
+        needs = [id(t) in watched for t in inputs]
+        if self._auto_watch and not all(needs):
+            for i, t in enumerate(inputs):
+                if not needs[i] and t._trainable:
+                    needs[i] = True
+                    watched.add(id(t))
+                    self._variables[id(t)] = t
+        if True in needs:
+            if out.__class__ is tuple:
+                for o in out:
+                    watched.add(id(o))
+            else:
+                watched.add(id(out))
             self._nodes.append((out, inputs, backward, needs, name))
 
     # -- differentiation ------------------------------------------------------------
@@ -245,10 +262,15 @@ class GradientTape:
             grads[id(t)] = grads[id(t)] + seed if id(t) in grads else seed
         keep = {id(s) for s in flat_sources}
         for out, inputs, backward, needs, _name in reversed(self._nodes):
-            key = id(out)
-            g = grads.get(key) if key in keep else grads.pop(key, None)
-            if g is None:
-                continue
+            if out.__class__ is tuple:  # a multi-output op (record_multi)
+                g = [grads.get(id(o)) if id(o) in keep else grads.pop(id(o), None) for o in out]
+                if all(gi is None for gi in g):
+                    continue
+            else:
+                key = id(out)
+                g = grads.get(key) if key in keep else grads.pop(key, None)
+                if g is None:
+                    continue
             in_grads = backward(g, needs)
             for t, gi, need in zip(inputs, in_grads, needs):
                 if gi is None or not need:
@@ -284,9 +306,10 @@ class GradientTape:
         self._persistent = True
         flat_sources = _flatten(sources, [])
         rows = [[] for _ in flat_sources]
+        xp = array_module(target.value)
         try:
             for index in range(max(target.value.size, 0)):
-                seed = np.zeros(target.value.size, dtype=target.dtype)
+                seed = xp.zeros(target.value.size, dtype=target.dtype)
                 seed[index] = 1
                 grads = self.gradient(target, flat_sources, output_gradients=seed.reshape(target.shape),
                                       unconnected_gradients=unconnected_gradients)
@@ -299,10 +322,12 @@ class GradientTape:
                 self._nodes = []
         results = []
         for s, r in zip(flat_sources, rows):
-            if not r or r[0] is None:
-                results.append(None)
+            if r and r[0] is not None:
+                results.append(Tensor(xp.stack(r).reshape(target.shape + s.shape)))
+            elif target.value.size == 0:
+                results.append(Tensor(xp.zeros(target.shape + s.shape, dtype=s.dtype)))
             else:
-                results.append(Tensor(np.stack(r).reshape(target.shape + s.shape)))
+                results.append(None)
         return _pack(sources, iter(results))
 
 

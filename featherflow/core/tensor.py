@@ -34,6 +34,9 @@ class Tensor:
     __array_priority__ = 100  # NumPy defers `ndarray + Tensor` to Tensor.__radd__
 
     def __init__(self, value):
+        if isinstance(value, np.generic):
+            # NumPy returns scalars (not 0-d arrays) from some 0-d arithmetic; keep `value` an array.
+            value = np.asarray(value)
         self.value = value
         self._trainable = False
         self._logits = None  # set by softmax: the logits it was computed from
@@ -59,8 +62,11 @@ class Tensor:
         return self.value.size
 
     def numpy(self) -> np.ndarray:
-        """The value as a NumPy array (a copy for Variables, so later updates do not leak)."""
-        return _arrays.to_numpy(self.value)
+        """The value as a new NumPy array (a copy, as in TensorFlow: writing to it leaves the tensor intact)."""
+        value = self.value
+        if isinstance(value, np.ndarray):
+            return value.copy()
+        return _arrays.to_numpy(value)
 
     def get_shape(self) -> tuple:
         return self.value.shape
@@ -158,12 +164,19 @@ def _is_ragged(value) -> bool:
     return len(lengths) > 1
 
 
+def _int_dtype(arr):
+    """int32 (TensorFlow's default for Python ints) unless a value does not fit, then int64."""
+    if arr.size and (arr.min() < -(2**31) or arr.max() >= 2**31):
+        return np.int64
+    return np.int32
+
+
 def _default_dtype(value):
     """TensorFlow's rule for Python data: floats -> floatx, ints -> int32, bools -> bool."""
     if isinstance(value, bool):
         return np.bool_
     if isinstance(value, numbers.Integral):
-        return np.int32
+        return np.int32 if -(2**31) <= value < 2**31 else np.int64
     if isinstance(value, numbers.Real):
         return _arrays.floatx()
     if isinstance(value, complex):
@@ -219,13 +232,17 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
             if arr.dtype.kind == "f":
                 dtype = dtype_hint or _arrays.floatx()
             elif arr.dtype.kind in "iu":
-                dtype = dtype_hint or np.int32
+                dtype = dtype_hint or _int_dtype(arr)
             elif arr.dtype.kind == "b":
                 dtype = np.bool_
     elif isinstance(value, (numbers.Number, np.generic)) and not isinstance(value, np.generic):
         arr = value
         if dtype is None:
             dtype = dtype_hint or _default_dtype(value)
+    elif isinstance(value, range):
+        arr = np.asarray(value)
+        if dtype is None:
+            dtype = dtype_hint or _int_dtype(arr)
     else:
         arr = value
     if dtype is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow.backend.arrays import array_module
 from featherflow.core.tensor import Tensor, _fmt_shape, convert_to_tensor
 
 
@@ -37,11 +38,15 @@ class Variable(Tensor):
             raise ValueError("A Variable needs an initial value. Received: initial_value=None")
         if callable(initial_value) and not isinstance(initial_value, Tensor):
             initial_value = initial_value()
-        value = convert_to_tensor(initial_value).value
-        if dtype is not None and value.dtype != np.dtype(dtype):
-            value = convert_to_tensor(value, dtype=dtype).value
-        # A private copy: the caller's array must never alias the variable.
-        value = value.copy()
+        if dtype is not None and not isinstance(initial_value, Tensor):
+            # Python data goes straight to the requested dtype (0.1 -> float64 without a float32 detour).
+            value = convert_to_tensor(initial_value, dtype=dtype).value
+        else:
+            value = convert_to_tensor(initial_value).value
+            if dtype is not None and value.dtype != np.dtype(dtype):
+                value = convert_to_tensor(value, dtype=dtype).value
+        # A private copy (always an array, never a NumPy scalar): the caller's data must never alias it.
+        value = array_module(value).array(value, copy=True)
         if shape is not None and tuple(shape) != value.shape and None not in tuple(shape):
             raise ValueError(f"Variable shape {tuple(shape)} does not match its initial value's shape "
                              f"{value.shape}.")
@@ -103,8 +108,10 @@ class Variable(Tensor):
         return np.array(self.value, copy=True) if isinstance(self.value, np.ndarray) else self.value.get()
 
     def __repr__(self) -> str:
+        value = self.numpy()
+        shown = repr(value.item()) if value.ndim == 0 else repr(value)
         return (f"<tf.Variable '{self.name}:0' shape={_fmt_shape(self.shape)} dtype={self.dtype.name}, "
-                f"numpy={self.numpy()!r}>")
+                f"numpy={shown}>")
 
     __str__ = __repr__
 
