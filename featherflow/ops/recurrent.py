@@ -1,0 +1,605 @@
+"""Fused recurrent sequence ops: ``lstm``, ``gru`` and ``simple_rnn`` over a whole sequence.
+
+Each op runs the full time loop inside ONE op with ONE backward rule (backpropagation through
+time on raw arrays). The input projection ``x @ kernel + bias`` of every timestep is one GEMM
+up front; the backward rule does one GEMM each for the kernel, recurrent-kernel and input
+gradients after its time loop, so the per-step Python work is a recurrent matmul plus a few
+in-place elementwise ufuncs on preallocated buffers.
+
+Weight layouts are Keras's: LSTM kernel ``(in, 4u)``, recurrent kernel ``(u, 4u)``, bias
+``(4u,)`` with gates ``i, f, c, o``; GRU (``reset_after=True``) kernel ``(in, 3u)``, recurrent
+``(u, 3u)``, bias ``(2, 3u)`` (input bias, recurrent bias) with gates ``z, r, h``; SimpleRNN
+kernel ``(in, u)``, recurrent ``(u, u)``, bias ``(u,)``.
+
+Masking follows ``tf.keras``: at a masked step the states are carried through unchanged and the
+output is the previous step's output (zeros before the first unmasked step), or zeros with
+``zero_output_for_mask=True``. With ``go_backwards=True`` the sequence is processed from the last
+step and the output sequence is returned in processing (reversed) order, as Keras does.
+
+>>> import numpy as np, featherflow as ff
+>>> x = np.ones((2, 5, 3), "float32")
+>>> out, h, c = lstm(x, np.full((3, 8), 0.1, "float32"), np.zeros((2, 8), "float32"))
+>>> out.shape, h.shape, c.shape
+((2, 5, 2), (2, 2), (2, 2))
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from featherflow.backend.arrays import array_module
+from featherflow.core.tape import record
+from featherflow.core.tensor import Tensor
+from featherflow.ops._convert import as_tensor
+
+# -- activations on raw arrays ------------------------------------------------------------------
+# Every fused activation's derivative is a function of its OUTPUT, so the backward rule needs
+# only the activated values it stored in the forward pass.
+_FUSED = ("tanh", "sigmoid", "relu", "linear", "hard_sigmoid")
+
+
+def _prescale(name: str) -> float:
+    """Sigmoid columns get their pre-activations halved in the weights, so that
+    ``sigmoid(z) = 0.5 * tanh(z / 2) + 0.5`` costs one tanh and two in-place ops (no exp overflow)."""
+    return 0.5 if name == "sigmoid" else 1.0
+
+
+def _activate(name, z, prescaled=True):
+    """Apply activation ``name`` to ``z`` in place (``z`` already halved for a prescaled sigmoid)."""
+    xp = array_module(z)
+    if name == "tanh":
+        xp.tanh(z, out=z)
+    elif name == "sigmoid":
+        if not prescaled:
+            z *= 0.5
+        xp.tanh(z, out=z)
+        z *= 0.5
+        z += 0.5
+    elif name == "relu":
+        xp.maximum(z, 0, out=z)
+    elif name == "hard_sigmoid":
+        z *= 0.2
+        z += 0.5
+        xp.clip(z, 0, 1, out=z)
+    # "linear": nothing to do
+
+
+def _derivative(name, y):
+    """``act'(z)`` written in terms of the output ``y = act(z)``."""
+    if name == "tanh":
+        return 1 - y * y
+    if name == "sigmoid":
+        return y * (1 - y)
+    if name == "relu":
+        return (y > 0).astype(y.dtype)
+    if name == "hard_sigmoid":
+        return ((y > 0) & (y < 1)).astype(y.dtype) * y.dtype.type(0.2)
+    return np.ones((), dtype=y.dtype)
+
+
+def _check_activation(name, op, arg):
+    if name not in _FUSED:
+        raise ValueError(f"{op}: `{arg}` must be one of {_FUSED} for the fused kernel (use the layer's per-step "
+                         f"path for other activations). Received: {arg}={name!r}")
+
+
+# -- argument handling ------------------------------------------------------------------------
+def _float_input(value, op, arg, dtype=None, shape=None):
+    t = as_tensor(value, op, arg)
+    if dtype is None:
+        if t.value.dtype.kind not in "f":
+            raise TypeError(f"{op}: argument `{arg}` must be a floating-point tensor, received dtype "
+                            f"{t.dtype.name}. Cast it first: featherflow.cast({arg}, 'float32').")
+    elif t.value.dtype != dtype:
+        if isinstance(value, Tensor):
+            raise TypeError(f"{op}: argument `{arg}` must have dtype {np.dtype(dtype).name} like `inputs`, "
+                            f"received {t.dtype.name}. Cast it with featherflow.cast.")
+        t = Tensor(t.value.astype(dtype))
+    if shape is not None and t.value.shape != shape:
+        raise ValueError(f"{op}: argument `{arg}` must have shape {shape}. Received: {arg}.shape={t.value.shape}")
+    return t
+
+
+def _prepare(op, inputs, kernel, recurrent_kernel, bias, bias_shape, states, mask, gates):
+    x = _float_input(inputs, op, "inputs")
+    if x.value.ndim != 3:
+        raise ValueError(f"{op}: `inputs` must be 3-D (batch, timesteps, features). Received: "
+                         f"inputs.shape={x.value.shape}")
+    dtype = x.value.dtype
+    batch, steps, features = x.value.shape
+    if steps == 0:
+        raise ValueError(f"{op}: `inputs` must have at least one timestep. Received: inputs.shape={x.value.shape}")
+    rk = _float_input(recurrent_kernel, op, "recurrent_kernel", dtype)
+    if rk.value.ndim != 2 or rk.value.shape[1] != gates * rk.value.shape[0]:
+        raise ValueError(f"{op}: `recurrent_kernel` must have shape (units, {gates} * units). Received: "
+                         f"recurrent_kernel.shape={rk.value.shape}")
+    units = rk.value.shape[0]
+    k = _float_input(kernel, op, "kernel", dtype, (features, gates * units))
+    b = None if bias is None else _float_input(bias, op, "bias", dtype, bias_shape(units))
+    state_tensors = [None if s is None else _float_input(s, op, f"initial_state[{i}]", dtype, (batch, units))
+                     for i, s in enumerate(states)]
+    mask_array = None
+    if mask is not None:
+        mask_array = np.asarray(mask.value if isinstance(mask, Tensor) else mask)
+        if mask_array.shape != (batch, steps):
+            raise ValueError(f"{op}: `mask` must have shape (batch, timesteps) = {(batch, steps)}. Received: "
+                             f"mask.shape={mask_array.shape}")
+        mask_array = array_module(x.value).asarray(mask_array, dtype=bool)
+        if mask_array.all():
+            mask_array = None  # nothing masked: take the faster unmasked path
+    return x, k, rk, b, state_tensors, mask_array, units
+
+
+def _record_multi(name, inputs, arrays, backward):
+    """Record one op with several outputs.
+
+    The first array is the op's primary output; each further output is recorded as a tiny op of
+    the primary whose backward deposits its gradient for the primary's rule (the tape walks nodes
+    in reverse, so these run just before it) and hands the primary a zero gradient, so the
+    primary's rule runs even when only a secondary output is used.
+    """
+    stash: dict = {}
+    count = len(arrays)
+
+    def primary_backward(g, needs):
+        grads = [None if _is_zero(g) else g] + [stash.pop(i, None) for i in range(1, count)]
+        return backward(grads, needs)
+
+    primary = record(name, inputs, arrays[0], primary_backward)
+    outputs = [primary]
+    for i in range(1, count):
+        def deposit(g, needs, i=i):
+            stash[i] = g
+            return (array_module(g).broadcast_to(np.zeros((), dtype=g.dtype), arrays[0].shape),)
+
+        outputs.append(record(f"{name}_state", (primary,), arrays[i], deposit))
+    return outputs
+
+
+def _is_zero(g):
+    return g is None or (g.ndim > 0 and all(s == 0 for s in g.strides) and not g.any())
+
+
+def _steps_view(xv, go_backwards):
+    return xv[:, ::-1] if go_backwards else xv
+
+
+def _project(xp, x_steps, weight, bias):
+    """One GEMM for every timestep: ``(batch * steps, in) @ (in, k) + bias`` -> ``(batch, steps, k)``."""
+    batch, steps, features = x_steps.shape
+    x2 = xp.ascontiguousarray(x_steps).reshape(batch * steps, features)
+    proj = x2 @ weight
+    if bias is not None:
+        proj += bias
+    return x2, proj.reshape(batch, steps, -1)
+
+
+def _previous(xp, first, seq):
+    """``[first, seq[:, 0], ..., seq[:, -2]]`` stacked on axis 1: the state entering each step."""
+    out = xp.empty_like(seq)
+    out[:, 0] = first
+    out[:, 1:] = seq[:, :-1]
+    return out
+
+
+def _masked_outputs(xp, states_seq, mask_steps, zero_output):
+    """Keras's output sequence under a mask: a masked step repeats the previous output (zeros at
+    first), or is zero with ``zero_output``."""
+    out = xp.empty_like(states_seq)
+    prev = xp.zeros_like(states_seq[:, 0])
+    for s in range(states_seq.shape[1]):
+        m = mask_steps[:, s, None]
+        cur = out[:, s]
+        if zero_output:
+            xp.multiply(states_seq[:, s], m, out=cur)
+        else:
+            xp.copyto(cur, prev)
+            xp.copyto(cur, states_seq[:, s], where=m)
+            prev = cur
+    return out
+
+
+def _output_grad_fn(xp, mask_steps, zero_output, g_seq, g_last, batch, units, dtype):
+    """Returns ``step(s, dh)``: adds the gradient of step ``s``'s output to ``dh`` (the gradient of
+    the state ``h_s``), following Keras's masked-output rule backwards in time."""
+    if mask_steps is None:
+        def step(s, dh):
+            if g_seq is not None:
+                dh += g_seq[:, s]
+        return step
+    carry = xp.zeros((batch, units), dtype=dtype)
+    if g_last is not None:
+        carry += g_last
+
+    def masked_step(s, dh):
+        m = mask_steps[:, s, None]
+        if g_seq is not None:
+            carry[...] += g_seq[:, s]
+        dh += carry * m  # unmasked rows: the output is h_s
+        if zero_output:
+            carry[...] = 0
+        else:
+            carry[...] *= ~m  # masked rows: the output was the previous output
+    return masked_step
+
+
+def _common_backward_setup(xp, grads, return_sequences, mask_steps, batch, units, dtype):
+    g_out = grads[0]
+    g_seq = g_out if (return_sequences and g_out is not None) else None
+    g_last = g_out if (not return_sequences and g_out is not None) else None
+    dh = xp.zeros((batch, units), dtype=dtype)
+    if grads[1] is not None:
+        dh += grads[1]
+    if g_last is not None and mask_steps is None:
+        dh += g_last  # unmasked: the last output is the final state
+    return g_seq, g_last, dh
+
+
+def _collect(needs, index_of, values):
+    out = []
+    for name, need in zip(index_of, needs):
+        out.append(values.get(name) if need else None)
+    return tuple(out)
+
+
+# -- LSTM ---------------------------------------------------------------------------------------
+def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, go_backwards=False,
+         return_sequences=True, zero_output_for_mask=False, activation="tanh", recurrent_activation="sigmoid"):
+    """A whole LSTM sequence as one op (Hochreiter & Schmidhuber, 1997; Keras's formulation).
+
+    Per step, with gates ``[i, f, c, o]`` in Keras's column order::
+
+        z = x_t @ kernel + h_{t-1} @ recurrent_kernel + bias
+        i, f, o = recurrent_activation(z_i, z_f, z_o);  g = activation(z_c)
+        c_t = f * c_{t-1} + i * g;   h_t = o * activation(c_t)
+
+    Args:
+        inputs: ``(batch, timesteps, features)``.
+        kernel: ``(features, 4 * units)``; recurrent_kernel: ``(units, 4 * units)``; bias: ``(4 * units,)`` or None.
+        initial_state: ``[h0, c0]`` (each ``(batch, units)``, or None for zeros).
+        mask: optional boolean ``(batch, timesteps)``; False steps are skipped (states carried).
+        go_backwards: process the sequence in reverse (outputs come back in processing order).
+        return_sequences: return every step's output ``(batch, timesteps, units)`` or only the last.
+        zero_output_for_mask: masked steps output zeros instead of repeating the previous output.
+        activation / recurrent_activation: one of ``tanh, sigmoid, relu, linear, hard_sigmoid``.
+
+    Returns:
+        ``(outputs, h, c)``: the outputs and the final states, all differentiable.
+
+    >>> import numpy as np
+    >>> out, h, c = lstm(np.zeros((1, 3, 2), "float32"), np.zeros((2, 4), "float32"), np.zeros((1, 4), "float32"),
+    ...                  np.ones(4, "float32"))
+    >>> round(float(h.numpy()[0, 0]), 4)
+    0.6225
+    """
+    _check_activation(activation, "lstm", "activation")
+    _check_activation(recurrent_activation, "lstm", "recurrent_activation")
+    h0, c0 = (list(initial_state) + [None, None])[:2] if initial_state is not None else (None, None)
+    x, k, rk, b, (h0, c0), mask_array, units = _prepare(
+        "lstm", inputs, kernel, recurrent_kernel, bias, lambda u: (4 * u,), [h0, c0], mask, 4)
+    xp = array_module(x.value)
+    dtype = x.value.dtype
+    batch, steps, _ = x.value.shape
+    u = units
+    # Columns reordered to [i, f, o, c] so the three recurrent-activation gates are one block.
+    perm = np.concatenate([np.arange(0, 2 * u), np.arange(3 * u, 4 * u), np.arange(2 * u, 3 * u)])
+    scale = np.concatenate([np.full(3 * u, _prescale(recurrent_activation)), np.full(u, _prescale(activation))])
+    scale = xp.asarray(scale, dtype=dtype)
+    w_perm = k.value[:, perm]
+    u_perm = rk.value[:, perm]
+    x_steps = _steps_view(x.value, go_backwards)
+    mask_steps = None if mask_array is None else _steps_view(mask_array, go_backwards)
+    x2, gates = _project(xp, x_steps, w_perm * scale, None if b is None else b.value[perm] * scale)
+    u_scaled = u_perm * scale
+    h_seq = xp.empty((batch, steps, u), dtype=dtype)
+    c_seq = xp.empty((batch, steps, u), dtype=dtype)
+    tc_seq = xp.empty((batch, steps, u), dtype=dtype)
+    h_prev = xp.zeros((batch, u), dtype=dtype) if h0 is None else h0.value
+    c_prev = xp.zeros((batch, u), dtype=dtype) if c0 is None else c0.value
+    h_init, c_init = h_prev, c_prev
+    fast = activation == "tanh" and recurrent_activation == "sigmoid"
+    recurrent = xp.empty((batch, 4 * u), dtype=dtype)
+    tmp = xp.empty((batch, u), dtype=dtype)
+    for s in range(steps):
+        z = gates[:, s]
+        xp.dot(h_prev, u_scaled, out=recurrent)
+        z += recurrent
+        if fast:
+            xp.tanh(z, out=z)
+            ifo = z[:, :3 * u]
+            ifo *= 0.5
+            ifo += 0.5
+        else:
+            _activate(recurrent_activation, z[:, :3 * u])
+            _activate(activation, z[:, 3 * u:])
+        c = c_seq[:, s]
+        xp.multiply(z[:, u:2 * u], c_prev, out=c)
+        xp.multiply(z[:, :u], z[:, 3 * u:], out=tmp)
+        c += tmp
+        tc = tc_seq[:, s]
+        if fast or activation == "tanh":
+            xp.tanh(c, out=tc)
+        else:
+            xp.copyto(tc, c)
+            _activate(activation, tc, prescaled=False)
+        h = h_seq[:, s]
+        xp.multiply(z[:, 2 * u:3 * u], tc, out=h)
+        if mask_steps is not None:
+            keep = ~mask_steps[:, s, None]
+            xp.copyto(h, h_prev, where=keep)
+            xp.copyto(c, c_prev, where=keep)
+        h_prev, c_prev = h, c
+    out_steps = h_seq if mask_steps is None else _masked_outputs(xp, h_seq, mask_steps, zero_output_for_mask)
+    outputs = out_steps if return_sequences else out_steps[:, -1]
+    names = ["inputs", "kernel", "recurrent_kernel"]
+    tensors = [x, k, rk]
+    for name, t in (("bias", b), ("h0", h0), ("c0", c0)):
+        if t is not None:
+            names.append(name)
+            tensors.append(t)
+
+    def backward(grads, needs):
+        g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_steps, batch, u, dtype)
+        dc = xp.zeros((batch, u), dtype=dtype)
+        if grads[2] is not None:
+            dc += grads[2]
+        add_output_grad = _output_grad_fn(xp, mask_steps, zero_output_for_mask, g_seq, g_last, batch, u, dtype)
+        i_g, f_g, o_g, c_g = (gates[..., j * u:(j + 1) * u] for j in range(4))
+        c_before = _previous(xp, c_init, c_seq)
+        # Step-independent factors, computed for all timesteps at once (big vectorized ops):
+        # dz = factor * dc for gates i, f, c and factor * dh for gate o; dc += dh * cell_factor.
+        factors = xp.empty_like(gates)
+        factors[..., :u] = c_g * _derivative(recurrent_activation, i_g)
+        factors[..., u:2 * u] = c_before * _derivative(recurrent_activation, f_g)
+        factors[..., 2 * u:3 * u] = tc_seq * _derivative(recurrent_activation, o_g)
+        factors[..., 3 * u:] = i_g * _derivative(activation, c_g)
+        cell_factor = o_g * _derivative(activation, tc_seq)
+        del c_before
+        dz_all = xp.empty_like(gates)
+        u_perm_t = xp.ascontiguousarray(u_perm.T)
+        for s in range(steps - 1, -1, -1):
+            add_output_grad(s, dh)
+            if mask_steps is not None:
+                dc_carried = dc.copy()  # masked rows pass dc through untouched
+            xp.multiply(dh, cell_factor[:, s], out=tmp)
+            dc += tmp
+            dz = dz_all[:, s]
+            xp.multiply(factors[:, s].reshape(batch, 4, u), dc[:, None, :], out=dz.reshape(batch, 4, u))
+            xp.multiply(factors[:, s, 2 * u:3 * u], dh, out=dz[:, 2 * u:3 * u])
+            if mask_steps is not None:
+                m = mask_steps[:, s, None]
+                dz *= m
+                dc = xp.where(m, dc * f_g[:, s], dc_carried)
+                dh = xp.where(m, dz @ u_perm_t, dh)
+            else:
+                dc *= f_g[:, s]
+                dh = dz @ u_perm_t
+        dz2 = dz_all.reshape(batch * steps, 4 * u)
+        inverse = np.argsort(perm)
+        values = {}
+        if needs[0]:
+            dx = (dz2 @ w_perm.T).reshape(batch, steps, -1)
+            values["inputs"] = _steps_view(dx, go_backwards)
+        if needs[1]:
+            values["kernel"] = (x2.T @ dz2)[:, inverse]
+        if needs[2]:
+            h_before = _previous(xp, h_init, h_seq).reshape(batch * steps, u)
+            values["recurrent_kernel"] = (h_before.T @ dz2)[:, inverse]
+        if "bias" in names and needs[names.index("bias")]:
+            values["bias"] = dz2.sum(axis=0)[inverse]
+        values["h0"], values["c0"] = dh, dc
+        return _collect(needs, names, values)
+
+    return tuple(_record_multi("lstm", tensors, [outputs, h_seq[:, -1], c_seq[:, -1]], backward))
+
+
+# -- GRU (reset_after=True) ---------------------------------------------------------------------
+def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, go_backwards=False,
+        return_sequences=True, zero_output_for_mask=False, activation="tanh", recurrent_activation="sigmoid"):
+    """A whole GRU sequence as one op, Keras's ``reset_after=True`` variant (Cho et al., 2014, v3).
+
+    Per step, with gates ``[z, r, h]`` in Keras's column order and ``bias = [input_bias, recurrent_bias]``::
+
+        xz, xr, xh = x_t @ kernel + input_bias
+        rz, rr, rh = h_{t-1} @ recurrent_kernel + recurrent_bias
+        z = recurrent_activation(xz + rz);  r = recurrent_activation(xr + rr)
+        hh = activation(xh + r * rh);       h_t = z * h_{t-1} + (1 - z) * hh
+
+    Args:
+        inputs: ``(batch, timesteps, features)``.
+        kernel: ``(features, 3 * units)``; recurrent_kernel: ``(units, 3 * units)``; bias: ``(2, 3 * units)`` or None.
+        initial_state: ``[h0]`` or None. Other arguments as in ``lstm``.
+
+    Returns:
+        ``(outputs, h)``.
+
+    >>> import numpy as np
+    >>> out, h = gru(np.ones((1, 4, 2), "float32"), np.ones((2, 3), "float32"), np.zeros((1, 3), "float32"))
+    >>> out.shape
+    (1, 4, 1)
+    """
+    _check_activation(activation, "gru", "activation")
+    _check_activation(recurrent_activation, "gru", "recurrent_activation")
+    h0 = list(initial_state)[0] if initial_state is not None and len(initial_state) else None
+    x, k, rk, b, (h0,), mask_array, units = _prepare(
+        "gru", inputs, kernel, recurrent_kernel, bias, lambda u: (2, 3 * u), [h0], mask, 3)
+    xp = array_module(x.value)
+    dtype = x.value.dtype
+    batch, steps, _ = x.value.shape
+    u = units
+    scale = np.concatenate([np.full(2 * u, _prescale(recurrent_activation)), np.full(u, _prescale(activation))])
+    scale = xp.asarray(scale, dtype=dtype)
+    # recurrent_h is multiplied by r before the activation, so only the z and r columns of the
+    # recurrent projection may be prescaled; the h columns of the input projection are.
+    h_scale = _prescale(activation)
+    rec_scale = scale.copy()
+    rec_scale[2 * u:] = 1
+    x_steps = _steps_view(x.value, go_backwards)
+    mask_steps = None if mask_array is None else _steps_view(mask_array, go_backwards)
+    x2, proj = _project(xp, x_steps, k.value * scale, None if b is None else b.value[0] * scale)
+    u_scaled = rk.value * rec_scale
+    rec_bias = None if b is None else b.value[1] * rec_scale
+    h_seq = xp.empty((batch, steps, u), dtype=dtype)
+    zr_seq = xp.empty((batch, steps, 2 * u), dtype=dtype)
+    hh_seq = xp.empty((batch, steps, u), dtype=dtype)
+    rh_seq = xp.empty((batch, steps, u), dtype=dtype)
+    h_prev = xp.zeros((batch, u), dtype=dtype) if h0 is None else h0.value
+    h_init = h_prev
+    inner = xp.empty((batch, 3 * u), dtype=dtype)
+    for s in range(steps):
+        xp.dot(h_prev, u_scaled, out=inner)
+        if rec_bias is not None:
+            inner += rec_bias
+        zr = zr_seq[:, s]
+        xp.add(proj[:, s, :2 * u], inner[:, :2 * u], out=zr)
+        _activate(recurrent_activation, zr)
+        rh_seq[:, s] = inner[:, 2 * u:]
+        hh = hh_seq[:, s]
+        xp.multiply(zr[:, u:], inner[:, 2 * u:], out=hh)
+        if h_scale != 1:
+            hh *= h_scale  # the h columns' prescale, applied after the reset gate
+        hh += proj[:, s, 2 * u:]
+        _activate(activation, hh)
+        h = h_seq[:, s]
+        xp.subtract(h_prev, hh, out=h)
+        h *= zr[:, :u]
+        h += hh
+        if mask_steps is not None:
+            xp.copyto(h, h_prev, where=~mask_steps[:, s, None])
+        h_prev = h
+    out_steps = h_seq if mask_steps is None else _masked_outputs(xp, h_seq, mask_steps, zero_output_for_mask)
+    outputs = out_steps if return_sequences else out_steps[:, -1]
+    names = ["inputs", "kernel", "recurrent_kernel"]
+    tensors = [x, k, rk]
+    for name, t in (("bias", b), ("h0", h0)):
+        if t is not None:
+            names.append(name)
+            tensors.append(t)
+
+    def backward(grads, needs):
+        g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_steps, batch, u, dtype)
+        add_output_grad = _output_grad_fn(xp, mask_steps, zero_output_for_mask, g_seq, g_last, batch, u, dtype)
+        z_g, r_g = zr_seq[..., :u], zr_seq[..., u:]
+        h_before = _previous(xp, h_init, h_seq)
+        # Step-independent factors for all timesteps at once:
+        # d(pre hh) = dh * p_hh;  d(pre z) = dh * p_z;  d(pre r) = d(pre hh) * p_r.
+        p_hh = (1 - z_g) * _derivative(activation, hh_seq)
+        p_z = (h_before - hh_seq) * _derivative(recurrent_activation, z_g)
+        p_r = rh_seq * _derivative(recurrent_activation, r_g)
+        d_inner = xp.empty((batch, steps, 3 * u), dtype=dtype)  # gradient of h_{t-1} @ U + b_rec
+        d_xh = xp.empty((batch, steps, u), dtype=dtype)  # gradient of the input projection's h block
+        rk_t = xp.ascontiguousarray(rk.value.T)
+        for s in range(steps - 1, -1, -1):
+            add_output_grad(s, dh)
+            dxh = d_xh[:, s]
+            di = d_inner[:, s]
+            xp.multiply(dh, p_hh[:, s], out=dxh)
+            xp.multiply(dh, p_z[:, s], out=di[:, :u])
+            xp.multiply(dxh, p_r[:, s], out=di[:, u:2 * u])
+            xp.multiply(dxh, r_g[:, s], out=di[:, 2 * u:])
+            if mask_steps is not None:
+                m = mask_steps[:, s, None]
+                dxh *= m
+                di *= m
+                dh = xp.where(m, dh * z_g[:, s] + di @ rk_t, dh)
+            else:
+                dh = dh * z_g[:, s] + di @ rk_t
+        di2 = d_inner.reshape(batch * steps, 3 * u)
+        dx_proj = xp.concatenate([d_inner[..., :2 * u], d_xh], axis=-1).reshape(batch * steps, 3 * u)
+        values = {}
+        if needs[0]:
+            dx = (dx_proj @ k.value.T).reshape(batch, steps, -1)
+            values["inputs"] = _steps_view(dx, go_backwards)
+        if needs[1]:
+            values["kernel"] = x2.T @ dx_proj
+        if needs[2]:
+            values["recurrent_kernel"] = h_before.reshape(batch * steps, u).T @ di2
+        if "bias" in names and needs[names.index("bias")]:
+            values["bias"] = xp.stack([dx_proj.sum(axis=0), di2.sum(axis=0)])
+        values["h0"] = dh
+        return _collect(needs, names, values)
+
+    return tuple(_record_multi("gru", tensors, [outputs, h_seq[:, -1]], backward))
+
+
+# -- SimpleRNN ------------------------------------------------------------------------------------
+def simple_rnn(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, go_backwards=False,
+               return_sequences=True, zero_output_for_mask=False, activation="tanh"):
+    """A whole Elman RNN sequence as one op: ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
+
+    Args:
+        inputs: ``(batch, timesteps, features)``; kernel ``(features, units)``; recurrent_kernel
+            ``(units, units)``; bias ``(units,)`` or None; initial_state ``[h0]`` or None.
+        Other arguments as in ``lstm``.
+
+    Returns:
+        ``(outputs, h)``.
+
+    >>> import numpy as np
+    >>> out, h = simple_rnn(np.ones((1, 2, 1), "float32"), np.ones((1, 1), "float32"), np.ones((1, 1), "float32"))
+    >>> np.round(out.numpy().ravel(), 4)
+    array([0.7616, 0.9427], dtype=float32)
+    """
+    _check_activation(activation, "simple_rnn", "activation")
+    h0 = list(initial_state)[0] if initial_state is not None and len(initial_state) else None
+    x, k, rk, b, (h0,), mask_array, units = _prepare(
+        "simple_rnn", inputs, kernel, recurrent_kernel, bias, lambda u: (u,), [h0], mask, 1)
+    xp = array_module(x.value)
+    dtype = x.value.dtype
+    batch, steps, _ = x.value.shape
+    u = units
+    x_steps = _steps_view(x.value, go_backwards)
+    mask_steps = None if mask_array is None else _steps_view(mask_array, go_backwards)
+    x2, h_seq = _project(xp, x_steps, k.value, None if b is None else b.value)
+    h_prev = xp.zeros((batch, u), dtype=dtype) if h0 is None else h0.value
+    h_init = h_prev
+    recurrent = xp.empty((batch, u), dtype=dtype)
+    for s in range(steps):
+        h = h_seq[:, s]
+        xp.dot(h_prev, rk.value, out=recurrent)
+        h += recurrent
+        _activate(activation, h, prescaled=False)
+        if mask_steps is not None:
+            xp.copyto(h, h_prev, where=~mask_steps[:, s, None])
+        h_prev = h
+    out_steps = h_seq if mask_steps is None else _masked_outputs(xp, h_seq, mask_steps, zero_output_for_mask)
+    outputs = out_steps if return_sequences else out_steps[:, -1]
+    names = ["inputs", "kernel", "recurrent_kernel"]
+    tensors = [x, k, rk]
+    for name, t in (("bias", b), ("h0", h0)):
+        if t is not None:
+            names.append(name)
+            tensors.append(t)
+
+    def backward(grads, needs):
+        g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_steps, batch, u, dtype)
+        add_output_grad = _output_grad_fn(xp, mask_steps, zero_output_for_mask, g_seq, g_last, batch, u, dtype)
+        deriv = _derivative(activation, h_seq)
+        if deriv.ndim == 0:
+            deriv = xp.broadcast_to(deriv, h_seq.shape)
+        da_all = xp.empty_like(h_seq)
+        rk_t = xp.ascontiguousarray(rk.value.T)
+        for s in range(steps - 1, -1, -1):
+            add_output_grad(s, dh)
+            da = da_all[:, s]
+            xp.multiply(dh, deriv[:, s], out=da)
+            if mask_steps is not None:
+                m = mask_steps[:, s, None]
+                da *= m
+                dh = xp.where(m, da @ rk_t, dh)
+            else:
+                dh = da @ rk_t
+        da2 = da_all.reshape(batch * steps, u)
+        values = {}
+        if needs[0]:
+            values["inputs"] = _steps_view((da2 @ k.value.T).reshape(batch, steps, -1), go_backwards)
+        if needs[1]:
+            values["kernel"] = x2.T @ da2
+        if needs[2]:
+            values["recurrent_kernel"] = _previous(xp, h_init, h_seq).reshape(batch * steps, u).T @ da2
+        if "bias" in names and needs[names.index("bias")]:
+            values["bias"] = da2.sum(axis=0)
+        values["h0"] = dh
+        return _collect(needs, names, values)
+
+    return tuple(_record_multi("simple_rnn", tensors, [outputs, h_seq[:, -1]], backward))
