@@ -14,6 +14,7 @@ from featherflow.ops.compare import (
     not_equal,
     where,
 )
+from featherflow.ops.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d
 from featherflow.ops.creation import constant, eye, fill, ones, ones_like, range, zeros, zeros_like
 from featherflow.ops.linalg import matmul
 from featherflow.ops.math import (
@@ -54,6 +55,7 @@ from featherflow.ops.nn import (
     sparse_softmax_cross_entropy_with_logits,
     tanh,
 )
+from featherflow.ops.pooling import avg_pool, avg_pool1d, avg_pool2d, max_pool, max_pool1d, max_pool2d
 from featherflow.ops.reduce import reduce_max, reduce_mean, reduce_min, reduce_sum
 from featherflow.ops.shape import concat, expand_dims, getitem, reshape, squeeze, transpose
 

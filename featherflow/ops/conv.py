@@ -1,0 +1,515 @@
+"""Convolutions (channels-last): conv1d, conv2d, conv2d_transpose, depthwise_conv2d.
+
+A convolution is one GEMM over an im2col matrix: the input patches are copied into a
+``(batch*rows*cols, kh*kw*channels)`` buffer (one strided copy per kernel position, no
+Python loop over the batch or pixels) and multiplied by the kernel viewed as
+``(kh*kw*channels, filters)``. The backward rule reuses the same matrix:
+
+    dW = cols^T @ dY          dX = col2im(dY @ W^T)   (one strided add per kernel position)
+
+Work buffers are pooled and reused between steps once nothing refers to them any more.
+Padding follows TensorFlow: ``"VALID"`` (none), ``"SAME"`` (``out = ceil(in / stride)``,
+the odd pixel padded after), or explicit ``[[0, 0], [top, bottom], [left, right], [0, 0]]``.
+
+>>> import featherflow as ff
+>>> import numpy as np
+>>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
+>>> ff.nn.conv2d(x, np.ones((2, 2, 1, 1), "float32"), strides=2, padding="VALID").numpy()[0, :, :, 0]
+array([[10., 18.],
+       [42., 50.]], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from featherflow.backend.arrays import array_module
+from featherflow.core.tape import record
+from featherflow.core.tensor import Tensor
+from featherflow.ops._convert import as_float_tensor, binary_operands
+
+# -- work buffers --------------------------------------------------------------------------
+
+_POOL: dict = {}
+_POOL_LIMIT = 6
+
+
+def workspace(role: str, shape, dtype, xp=np):
+    """An uninitialised array of ``shape``/``dtype`` from a pool, reused once no one else holds it.
+
+    A buffer kept alive by a recorded backward rule (or any view of it) has extra references and is
+    skipped, so reuse never overwrites data that is still needed.
+    """
+    key = (role, tuple(shape), np.dtype(dtype).str, xp.__name__)
+    buffers = _POOL.setdefault(key, [])
+    for buf in buffers:
+        # references: the list, the loop variable and getrefcount's argument
+        if sys.getrefcount(buf) <= 3:
+            return buf
+    buf = xp.empty(shape, dtype=dtype)
+    if len(buffers) < _POOL_LIMIT:
+        buffers.append(buf)
+    return buf
+
+
+def clear_workspace() -> None:
+    """Drop every pooled buffer (frees memory after training)."""
+    _POOL.clear()
+
+
+# -- argument handling -----------------------------------------------------------------------
+
+def _tuple_arg(value, n: int, name: str, op: str, channels_pos=None) -> tuple:
+    """An int or a list of 1, ``n`` or ``n + 2`` ints (TensorFlow's forms) as ``n`` ints."""
+    if isinstance(value, Tensor):
+        value = value.value.tolist()
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * n
+    try:
+        values = tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: `{name}` must be an int or a list of ints. Received: {name}={value!r}") from None
+    if len(values) == 1:
+        values = values * n
+    elif len(values) == n + 2:
+        inner = values[1:-1] if channels_pos != 1 else values[2:]
+        outer = (values[0], values[-1]) if channels_pos != 1 else (values[0], values[1])
+        if outer != (1, 1):
+            raise ValueError(f"{op}: `{name}` for the batch and channel axes must be 1. Received: {name}={value!r}")
+        values = tuple(inner)
+    if len(values) != n or any(v < 1 for v in values):
+        raise ValueError(f"{op}: `{name}` must hold {n} positive ints (or 1 or {n + 2}). Received: {name}={value!r}")
+    return values
+
+
+def padding_amounts(size: int, k_eff: int, stride: int, padding) -> tuple:
+    """``(out_size, pad_before, pad_after)`` for one spatial axis (TensorFlow's SAME/VALID rules).
+
+    >>> padding_amounts(5, 3, 2, "SAME")
+    (3, 1, 1)
+    """
+    if isinstance(padding, tuple):
+        before, after = padding
+        return (size + before + after - k_eff) // stride + 1, before, after
+    if padding == "VALID":
+        return (size - k_eff) // stride + 1, 0, 0
+    out = -(-size // stride)
+    total = max((out - 1) * stride + k_eff - size, 0)
+    return out, total // 2, total - total // 2
+
+
+def parse_padding(padding, n: int, op: str, channels_first=False):
+    """``"SAME"``/``"VALID"`` (any case) or explicit pairs -> a string or ``n`` (before, after) tuples."""
+    if isinstance(padding, str):
+        upper = padding.upper()
+        if upper not in ("SAME", "VALID"):
+            raise ValueError(f'{op}: `padding` must be "SAME", "VALID" or a list of pairs. Received: padding={padding!r}')
+        return upper
+    try:
+        pairs = [tuple(int(v) for v in pair) for pair in padding]
+    except (TypeError, ValueError):
+        raise ValueError(f"{op}: explicit `padding` must be a list of [before, after] pairs. "
+                         f"Received: padding={padding!r}") from None
+    if len(pairs) == n + 2:
+        pairs = pairs[2:] if channels_first else pairs[1:-1]
+    if len(pairs) != n or any(len(p) != 2 or min(p) < 0 for p in pairs):
+        raise ValueError(f"{op}: explicit `padding` must hold {n} (or {n + 2}) non-negative [before, after] pairs. "
+                         f"Received: padding={padding!r}")
+    return tuple(pairs)
+
+
+def _geometry(in_hw, k_hw, strides, dilations, padding, op):
+    dims = []
+    for axis in range(2):
+        k_eff = (k_hw[axis] - 1) * dilations[axis] + 1
+        pad = padding if isinstance(padding, str) else padding[axis]
+        out, before, after = padding_amounts(in_hw[axis], k_eff, strides[axis], pad)
+        if out <= 0:
+            raise ValueError(
+                f"{op}: one of the dimensions in the output is <= 0 due to downsampling. Consider increasing the "
+                f"input size. Received input spatial shape {tuple(in_hw)} with kernel {tuple(k_hw)}, strides "
+                f"{tuple(strides)}, dilations {tuple(dilations)} and padding {padding!r}, which would produce an "
+                f"output with a zero or negative size."
+            )
+        dims.append((out, before, after))
+    return dims
+
+
+def _pad(xv, pads, role, fill=0):
+    """``xv`` (NHWC) padded on the two spatial axes, in a pooled buffer (``xv`` itself when no pad)."""
+    (pt, pb), (pl, pr) = pads
+    if not (pt or pb or pl or pr):
+        return xv
+    n, h, w, c = xv.shape
+    xp = array_module(xv)
+    out = workspace(role, (n, h + pt + pb, w + pl + pr, c), xv.dtype, xp)
+    if pt:
+        out[:, :pt] = fill
+    if pb:
+        out[:, h + pt:] = fill
+    if pl:
+        out[:, pt:h + pt, :pl] = fill
+    if pr:
+        out[:, pt:h + pt, w + pl:] = fill
+    out[:, pt:h + pt, pl:w + pl] = xv
+    return out
+
+
+def _window(i, dilation, stride, out_size):
+    start = i * dilation
+    return slice(start, start + stride * (out_size - 1) + 1, stride)
+
+
+def _im2col(xpad, kh, kw, strides, dilations, ho, wo, role):
+    n, _, _, c = xpad.shape
+    cols = workspace(role, (n, ho, wo, kh, kw, c), xpad.dtype, array_module(xpad))
+    for i in range(kh):
+        rows = _window(i, dilations[0], strides[0], ho)
+        for j in range(kw):
+            cols[:, :, :, i, j, :] = xpad[:, rows, _window(j, dilations[1], strides[1], wo), :]
+    return cols
+
+
+def _col2im(dcols, padded_shape, strides, dilations, ho, wo, dtype, xp):
+    """Sum patch gradients ``(n, ho, wo, kh, kw, c)`` back into a zeroed padded input."""
+    out = xp.zeros(padded_shape, dtype=dtype)
+    kh, kw = dcols.shape[3], dcols.shape[4]
+    for i in range(kh):
+        rows = _window(i, dilations[0], strides[0], ho)
+        for j in range(kw):
+            out[:, rows, _window(j, dilations[1], strides[1], wo), :] += dcols[:, :, :, i, j, :]
+    return out
+
+
+def _crop(arr, pads, h, w):
+    (pt, _), (pl, _) = pads
+    if arr.shape[1] == h and arr.shape[2] == w:
+        return arr
+    return arr[:, pt:pt + h, pl:pl + w, :]
+
+
+def _apply_activation(z, activation, xp):
+    if activation == "relu":
+        xp.maximum(z, 0, out=z)
+    elif activation == "sigmoid":
+        from featherflow.ops.nn import _sigmoid_array
+
+        z[...] = _sigmoid_array(z)
+    elif activation == "tanh":
+        xp.tanh(z, out=z)
+    return z
+
+
+def _activation_grad(dz, out, activation):
+    if activation == "relu":
+        return dz * (out > 0)
+    if activation == "sigmoid":
+        return dz * out * (1 - out)
+    if activation == "tanh":
+        return dz * (1 - out * out)
+    return dz
+
+
+_ACTIVATIONS = (None, "linear", "relu", "sigmoid", "tanh")
+
+
+def conv2d_fused(x, kernel, bias=None, activation=None, strides=1, padding="VALID", dilations=1,
+                 op="conv2d") -> Tensor:
+    """``activation(conv2d(x, kernel) + bias)`` as one op (NHWC input, HWIO kernel).
+
+    Args:
+        x: ``(batch, rows, cols, in_channels)``.
+        kernel: ``(kh, kw, in_channels, filters)``.
+        bias: optional ``(filters,)``.
+        activation: ``None``, ``"relu"``, ``"sigmoid"`` or ``"tanh"`` (fused into the op).
+        strides / dilations: two ints; padding: ``"SAME"``, ``"VALID"`` or two (before, after) pairs.
+
+    Returns ``(batch, out_rows, out_cols, filters)``.
+    """
+    x, kernel = binary_operands(x, kernel, op)
+    xv, wv = x.value, kernel.value
+    if xv.dtype.kind not in "fc":
+        raise TypeError(f"{op}: input must be a floating-point tensor, received {xv.dtype.name}.")
+    if xv.ndim != 4 or wv.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-D input (batch, rows, cols, channels) and a 4-D kernel "
+                         f"(kh, kw, in_channels, filters). Received: input.shape={xv.shape}, "
+                         f"filters.shape={wv.shape}")
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"{op}: activation must be one of {_ACTIVATIONS}. Received: activation={activation!r}")
+    n, h, w, c = xv.shape
+    kh, kw, kc, filters = wv.shape
+    if kc != c:
+        raise ValueError(f"{op}: input depth ({c}) must equal the kernel's input channels ({kc}) (grouped "
+                         f"convolutions are not supported). Received: input.shape={xv.shape}, "
+                         f"filters.shape={wv.shape}")
+    (ho, pt, pb), (wo, pl, pr) = _geometry((h, w), (kh, kw), strides, dilations, padding, op)
+    pads = ((pt, pb), (pl, pr))
+    xp = array_module(xv)
+    k = kh * kw * c
+    wmat = wv.reshape(k, filters)
+    pointwise = kh == kw == 1 and strides == (1, 1) and not (pt or pb or pl or pr)
+    if pointwise:
+        cols2d = xv.reshape(-1, c)
+    else:
+        cols2d = _im2col(_pad(xv, pads, "conv_pad"), kh, kw, strides, dilations, ho, wo, "conv_cols").reshape(-1, k)
+    z = cols2d @ wmat
+    inputs = (x, kernel)
+    if bias is not None:
+        bias = as_float_tensor(bias, op, "bias")
+        z += bias.value
+        inputs = (x, kernel, bias)
+    out = _apply_activation(z, activation, xp).reshape(n, ho, wo, filters)
+
+    def backward(g, needs):
+        dz = _activation_grad(g, out, activation).reshape(-1, filters)
+        gx = gw = None
+        if needs[1]:
+            # (dz^T @ cols)^T is markedly faster than cols^T @ dz for tall cols
+            gw = (dz.T @ cols2d).T.reshape(wv.shape)
+        if needs[0]:
+            dcols = dz @ wmat.T
+            if pointwise:
+                gx = dcols.reshape(xv.shape)
+            else:
+                full = _col2im(dcols.reshape(n, ho, wo, kh, kw, c), (n, h + pt + pb, w + pl + pr, c), strides,
+                               dilations, ho, wo, xv.dtype, xp)
+                gx = _crop(full, pads, h, w)
+        if len(needs) == 3:
+            return gx, gw, dz.sum(axis=0) if needs[2] else None
+        return gx, gw
+
+    return record(op, inputs, out, backward)
+
+
+def _to_nhwc(x, data_format, op, rank=4):
+    if data_format in (None, "NHWC", "NWC", "channels_last"):
+        return False
+    if data_format in ("NCHW", "NCW", "channels_first"):
+        return True
+    raise ValueError(f'{op}: data_format must be "NHWC" or "NCHW" ("NWC"/"NCW" for 1-D). '
+                     f"Received: data_format={data_format!r}")
+
+
+def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None, name=None) -> Tensor:  # noqa: A002
+    """2-D convolution (cross-correlation, as TensorFlow): ``out[b, i, j, o] =
+    sum_{di, dj, c} input[b, i*s + di*d, j*s + dj*d, c] * filters[di, dj, c, o]``.
+
+    Args:
+        input: ``(batch, rows, cols, channels)`` (``"NCHW"`` is transposed to NHWC and back).
+        filters: ``(kh, kw, in_channels, out_channels)``.
+        strides: int or list of 1, 2 or 4 ints.
+        padding: ``"SAME"``, ``"VALID"`` or explicit pairs per axis.
+        dilations: int or list (atrous convolution).
+
+    >>> import numpy as np
+    >>> conv2d(np.ones((1, 3, 3, 1), "float32"), np.ones((3, 3, 1, 2), "float32"), 1, "SAME").shape
+    (1, 3, 3, 2)
+    """
+    from featherflow.ops.shape import transpose
+
+    channels_first = _to_nhwc(input, data_format, "conv2d")
+    strides_t = _tuple_arg(strides, 2, "strides", "conv2d", 1 if channels_first else None)
+    dil = _tuple_arg(1 if dilations is None else dilations, 2, "dilations", "conv2d", 1 if channels_first else None)
+    pad = parse_padding(padding, 2, "conv2d", channels_first)
+    if channels_first:
+        input = transpose(input, (0, 2, 3, 1))
+    out = conv2d_fused(input, filters, None, None, strides_t, pad, dil, op="conv2d")
+    return transpose(out, (0, 3, 1, 2)) if channels_first else out
+
+
+def conv1d(input, filters, stride, padding, data_format="NWC", dilations=None, name=None) -> Tensor:  # noqa: A002
+    """1-D convolution over ``(batch, steps, channels)`` with a ``(k, in_channels, out_channels)`` kernel.
+
+    >>> import numpy as np
+    >>> conv1d(np.ones((2, 5, 3), "float32"), np.ones((2, 3, 4), "float32"), 1, "VALID").shape
+    (2, 4, 4)
+    """
+    from featherflow.ops.shape import expand_dims, squeeze, transpose
+
+    channels_first = _to_nhwc(input, data_format, "conv1d")
+    s = _tuple_arg(stride, 1, "stride", "conv1d", 1 if channels_first else None)[0]
+    d = _tuple_arg(1 if dilations is None else dilations, 1, "dilations", "conv1d",
+                   1 if channels_first else None)[0]
+    pad = parse_padding(padding, 1, "conv1d", channels_first)
+    if channels_first:
+        input = transpose(input, (0, 2, 1))
+    pad2 = pad if isinstance(pad, str) else ((0, 0),) + pad
+    out = conv2d_fused(expand_dims(input, 1), expand_dims(filters, 0), None, None, (1, s), pad2, (1, d),
+                       op="conv1d")
+    out = squeeze(out, 1)
+    return transpose(out, (0, 2, 1)) if channels_first else out
+
+
+def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None,  # noqa: A002
+                     name=None) -> Tensor:
+    """Transposed 2-D convolution (the gradient of ``conv2d`` w.r.t. its input).
+
+    Args:
+        input: ``(batch, rows, cols, in_channels)``.
+        filters: ``(kh, kw, out_channels, in_channels)`` (TensorFlow's layout).
+        output_shape: ``(batch, out_rows, out_cols, out_channels)``.
+        strides, padding, dilations: those of the forward ``conv2d`` that maps the output back to the input.
+
+    >>> import numpy as np
+    >>> conv2d_transpose(np.ones((1, 2, 2, 1), "float32"), np.ones((2, 2, 3, 1), "float32"),
+    ...                  (1, 4, 4, 3), 2, "VALID").shape
+    (1, 4, 4, 3)
+    """
+    from featherflow.ops.shape import transpose
+
+    channels_first = _to_nhwc(input, data_format, "conv2d_transpose")
+    strides_t = _tuple_arg(strides, 2, "strides", "conv2d_transpose", 1 if channels_first else None)
+    dil = _tuple_arg(1 if dilations is None else dilations, 2, "dilations", "conv2d_transpose",
+                     1 if channels_first else None)
+    pad = parse_padding(padding, 2, "conv2d_transpose", channels_first)
+    if isinstance(output_shape, Tensor):
+        output_shape = output_shape.value.tolist()
+    output_shape = tuple(int(d) for d in output_shape)
+    if channels_first:
+        input = transpose(input, (0, 2, 3, 1))
+        output_shape = (output_shape[0],) + tuple(output_shape[2:]) + (output_shape[1],)
+    out = conv2d_transpose_fused(input, filters, None, None, output_shape[1:3], strides_t, pad, dil)
+    return transpose(out, (0, 3, 1, 2)) if channels_first else out
+
+
+def conv2d_transpose_fused(x, kernel, bias=None, activation=None, out_hw=None, strides=(1, 1), padding="VALID",
+                           dilations=(1, 1), op="conv2d_transpose") -> Tensor:
+    """``activation(conv2d_transpose(x, kernel) + bias)`` as one op; kernel ``(kh, kw, filters, in_channels)``.
+
+    The output position ``o`` along an axis receives ``x[i] * kernel[k]`` for ``o + pad_before = i*s + k*d``,
+    where ``pad_before`` is the forward convolution's padding for an input of size ``out_hw``.
+    """
+    x, kernel = binary_operands(x, kernel, op)
+    xv, wv = x.value, kernel.value
+    if xv.ndim != 4 or wv.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-D input and a 4-D kernel (kh, kw, out_channels, in_channels). "
+                         f"Received: input.shape={xv.shape}, filters.shape={wv.shape}")
+    n, h, w, c = xv.shape
+    kh, kw, filters, kc = wv.shape
+    if kc != c:
+        raise ValueError(f"{op}: input depth ({c}) must equal the kernel's last axis ({kc}). "
+                         f"Received: input.shape={xv.shape}, filters.shape={wv.shape}")
+    ho, wo = int(out_hw[0]), int(out_hw[1])
+    geometry = _geometry((ho, wo), (kh, kw), strides, dilations, padding, op)
+    (fh, pt, _), (fw, pl, _) = geometry
+    if (fh, fw) != (h, w):
+        raise ValueError(f"{op}: output_shape {(ho, wo)} does not map back to the input's spatial shape {(h, w)} "
+                         f"with strides {strides} and padding {padding!r} (the forward conv2d would give "
+                         f"{(fh, fw)}).")
+    xp = array_module(xv)
+    # the scatter target must cover every x[i]*k[k] position and the whole (padded) output
+    full_h = max((h - 1) * strides[0] + (kh - 1) * dilations[0] + 1, pt + ho)
+    full_w = max((w - 1) * strides[1] + (kw - 1) * dilations[1] + 1, pl + wo)
+    wmat = wv.transpose(3, 0, 1, 2).reshape(c, kh * kw * filters)  # (in, kh*kw*out)
+    x2 = xv.reshape(-1, c)
+    cols = (x2 @ wmat).reshape(n, h, w, kh, kw, filters)
+    full = _col2im(cols, (n, full_h, full_w, filters), strides, dilations, h, w, xv.dtype, xp)
+    z = full[:, pt:pt + ho, pl:pl + wo, :]
+    z = xp.ascontiguousarray(z) if not z.flags.c_contiguous else z
+    inputs = (x, kernel)
+    if bias is not None:
+        bias = as_float_tensor(bias, op, "bias")
+        z += bias.value
+        inputs = (x, kernel, bias)
+    out = _apply_activation(z, activation, xp)
+    pads = ((pt, full_h - pt - ho), (pl, full_w - pl - wo))
+
+    def backward(g, needs):
+        dz = _activation_grad(g, out, activation)
+        dpad = _pad(dz, pads, "convt_pad")
+        dcols = _im2col(dpad, kh, kw, strides, dilations, h, w, "convt_cols").reshape(-1, kh * kw * filters)
+        gx = (dcols @ wmat.T).reshape(xv.shape) if needs[0] else None
+        gw = None
+        if needs[1]:
+            gw = (x2.T @ dcols).reshape(c, kh, kw, filters).transpose(1, 2, 3, 0)
+        if len(needs) == 3:
+            return gx, gw, dz.reshape(-1, filters).sum(axis=0) if needs[2] else None
+        return gx, gw
+
+    return record(op, inputs, out, backward)
+
+
+def depthwise_conv2d_fused(x, kernel, bias=None, activation=None, strides=(1, 1), padding="VALID",
+                           dilations=(1, 1), op="depthwise_conv2d") -> Tensor:
+    """Depthwise convolution, one op: channel ``c`` is convolved with ``kernel[:, :, c, m]`` for each
+    multiplier ``m``; output channel ``c * multiplier + m``. Kernel ``(kh, kw, in_channels, multiplier)``."""
+    x, kernel = binary_operands(x, kernel, op)
+    xv, wv = x.value, kernel.value
+    if xv.ndim != 4 or wv.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-D input and a 4-D kernel (kh, kw, in_channels, multiplier). "
+                         f"Received: input.shape={xv.shape}, filter.shape={wv.shape}")
+    n, h, w, c = xv.shape
+    kh, kw, kc, mult = wv.shape
+    if kc != c:
+        raise ValueError(f"{op}: input depth ({c}) must equal the kernel's third axis ({kc}). "
+                         f"Received: input.shape={xv.shape}, filter.shape={wv.shape}")
+    (ho, pt, pb), (wo, pl, pr) = _geometry((h, w), (kh, kw), strides, dilations, padding, op)
+    pads = ((pt, pb), (pl, pr))
+    xp = array_module(xv)
+    xpad = _pad(xv, pads, "dw_pad")
+    if xpad is not xv:
+        xpad = xpad.copy()  # kept for the backward pass: not a pooled buffer
+    z = xp.zeros((n, ho, wo, c, mult), dtype=xv.dtype)
+    slices = [(_window(i, dilations[0], strides[0], ho), _window(j, dilations[1], strides[1], wo))
+              for i in range(kh) for j in range(kw)]
+    for index, (rows, cols) in enumerate(slices):
+        z += xpad[:, rows, cols, :, None] * wv[index // kw, index % kw]
+    z = z.reshape(n, ho, wo, c * mult)
+    inputs = (x, kernel)
+    if bias is not None:
+        bias = as_float_tensor(bias, op, "bias")
+        z += bias.value
+        inputs = (x, kernel, bias)
+    out = _apply_activation(z, activation, xp)
+
+    def backward(g, needs):
+        dz = _activation_grad(g, out, activation)
+        dz5 = dz.reshape(n, ho, wo, c, mult)
+        gx = gw = None
+        if needs[0]:
+            full = xp.zeros(xpad.shape, dtype=xv.dtype)
+        if needs[1]:
+            gw = xp.empty(wv.shape, dtype=wv.dtype)
+        for index, (rows, cols) in enumerate(slices):
+            i, j = divmod(index, kw)
+            if needs[0]:
+                full[:, rows, cols, :] += (dz5 * wv[i, j]).sum(axis=-1)
+            if needs[1]:
+                patch = xpad[:, rows, cols, :].reshape(-1, c)
+                gw[i, j] = (dz5.reshape(-1, c, mult) * patch[:, :, None]).sum(axis=0)
+        if needs[0]:
+            gx = _crop(full, pads, h, w)
+        if len(needs) == 3:
+            return gx, gw, dz.reshape(-1, c * mult).sum(axis=0) if needs[2] else None
+        return gx, gw
+
+    return record(op, inputs, out, backward)
+
+
+def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name=None) -> Tensor:  # noqa: A002
+    """Depthwise 2-D convolution (``tf.nn.depthwise_conv2d``): each input channel gets its own
+    ``multiplier`` filters; output depth ``in_channels * multiplier``.
+
+    Args:
+        input: ``(batch, rows, cols, in_channels)``.
+        filter: ``(kh, kw, in_channels, multiplier)``.
+        strides: list of 4 ints ``[1, s, s, 1]`` (or 1 or 2 ints).
+        padding: ``"SAME"`` or ``"VALID"``.
+
+    >>> import numpy as np
+    >>> depthwise_conv2d(np.ones((1, 3, 3, 2), "float32"), np.ones((2, 2, 2, 3), "float32"),
+    ...                  [1, 1, 1, 1], "VALID").shape
+    (1, 2, 2, 6)
+    """
+    from featherflow.ops.shape import transpose
+
+    channels_first = _to_nhwc(input, data_format, "depthwise_conv2d")
+    strides_t = _tuple_arg(strides, 2, "strides", "depthwise_conv2d", 1 if channels_first else None)
+    dil = _tuple_arg(1 if dilations is None else dilations, 2, "dilations", "depthwise_conv2d")
+    pad = parse_padding(padding, 2, "depthwise_conv2d", channels_first)
+    if channels_first:
+        input = transpose(input, (0, 2, 3, 1))
+    out = depthwise_conv2d_fused(input, filter, None, None, strides_t, pad, dil)
+    return transpose(out, (0, 3, 1, 2)) if channels_first else out

@@ -1,0 +1,200 @@
+"""Pooling (channels-last): max and average pooling in 1-D and 2-D.
+
+When the stride equals the window and nothing is padded (the usual ``MaxPooling2D()``), the
+input is cropped and viewed as ``(batch, out_rows, kh, out_cols, kw, channels)``; otherwise one
+strided slice per window position is combined. Either way there is no Python loop over the
+batch or pixels. Max pooling sends each window's gradient to its first maximum (as TensorFlow
+does), so ties (e.g. the zeros after a ReLU) do not duplicate gradient. Average pooling with
+``"SAME"`` padding divides by the number of real (unpadded) entries in each window.
+
+>>> import featherflow as ff
+>>> import numpy as np
+>>> x = np.arange(16, dtype="float32").reshape(1, 4, 4, 1)
+>>> ff.nn.max_pool2d(x, 2, 2, "VALID").numpy()[0, :, :, 0]
+array([[ 5.,  7.],
+       [13., 15.]], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from featherflow.backend.arrays import array_module
+from featherflow.core.tape import record
+from featherflow.core.tensor import Tensor
+from featherflow.ops._convert import as_float_tensor
+from featherflow.ops.conv import _geometry, _pad, _to_nhwc, _tuple_arg, _window, parse_padding
+
+
+def pool2d(x, kind: str, pool_size, strides, padding, op: str) -> Tensor:
+    """Max (``kind="max"``) or average pooling of an NHWC tensor; sizes as 2-tuples, padding parsed."""
+    x = as_float_tensor(x, op, "input")
+    xv = x.value
+    if xv.ndim != 4:
+        raise ValueError(f"{op}: expected a 4-D input (batch, rows, cols, channels). Received: input.shape={xv.shape}")
+    n, h, w, c = xv.shape
+    kh, kw = pool_size
+    (ho, pt, pb), (wo, pl, pr) = _geometry((h, w), (kh, kw), strides, (1, 1), padding, op)
+    xp = array_module(xv)
+    padded = bool(pt or pb or pl or pr)
+    if not padded and (kh, kw) == tuple(strides):
+        return _pool_tiled(x, kind, kh, kw, ho, wo, op)
+    fill = -np.inf if kind == "max" else 0
+    xpad = _pad(xv, ((pt, pb), (pl, pr)), "pool_pad", fill=fill)
+    if padded and kind == "max":
+        xpad = xpad.copy()  # the backward pass compares against it: keep a private copy
+    slices = [(_window(i, 1, strides[0], ho), _window(j, 1, strides[1], wo)) for i in range(kh) for j in range(kw)]
+    out = xpad[:, slices[0][0], slices[0][1], :].copy()
+    combine = xp.maximum if kind == "max" else xp.add
+    for rows, cols in slices[1:]:
+        combine(out, xpad[:, rows, cols, :], out=out)
+    count = None
+    if kind == "avg":
+        # number of real entries per window (SAME padding excludes the padded ones, as TensorFlow)
+        row_count = _window_counts(h, ho, kh, strides[0], pt)
+        col_count = _window_counts(w, wo, kw, strides[1], pl)
+        count = (row_count[:, None] * col_count[None, :]).astype(xv.dtype)[None, :, :, None]
+        out /= count
+    padded_shape = xpad.shape
+
+    def backward(g, needs):
+        full = xp.zeros(padded_shape, dtype=g.dtype)
+        if kind == "avg":
+            share = g / count
+            for rows, cols in slices:
+                full[:, rows, cols, :] += share
+        else:
+            remaining = g.copy()
+            for rows, cols in slices:
+                hit = xpad[:, rows, cols, :] == out
+                full[:, rows, cols, :] += xp.where(hit, remaining, 0)
+                remaining[hit] = 0
+        return (full[:, pt:pt + h, pl:pl + w, :] if full.shape != xv.shape else full,)
+
+    return record(op, (x,), out, backward)
+
+
+def _window_counts(size, out, k, stride, before):
+    starts = np.arange(out) * stride - before
+    return (np.minimum(starts + k, size) - np.maximum(starts, 0)).astype("float64")
+
+
+def _pool_tiled(x, kind, kh, kw, ho, wo, op):
+    """Non-overlapping windows without padding: reshape, no copies of the input."""
+    xv = x.value
+    n, h, w, c = xv.shape
+    xp = array_module(xv)
+    crop = xv[:, :ho * kh, :wo * kw, :]
+    # one strided slice per window position: elementwise max/add over output-sized arrays is faster
+    # than a reduction over two small non-adjacent axes
+    parts = [crop[:, i::kh, j::kw, :] for i in range(kh) for j in range(kw)]
+    out = parts[0].copy()
+    combine = xp.maximum if kind == "max" else xp.add
+    for part in parts[1:]:
+        combine(out, part, out=out)
+    if kind == "avg":
+        out *= xv.dtype.type(1.0 / (kh * kw))
+
+    def backward(g, needs):
+        full = xp.zeros(xv.shape, dtype=g.dtype)
+        view = full[:, :ho * kh, :wo * kw, :]
+        if kind == "avg":
+            share = g * g.dtype.type(1.0 / (kh * kw))
+            for i in range(kh):
+                for j in range(kw):
+                    view[:, i::kh, j::kw, :] = share
+            return (full,)
+        remaining = g.copy()
+        for index, part in enumerate(parts):
+            i, j = divmod(index, kw)
+            hit = part == out
+            view[:, i::kh, j::kw, :] = xp.where(hit, remaining, 0)
+            if index + 1 < len(parts):
+                remaining[hit] = 0
+        return (full,)
+
+    return record(op, (x,), out, backward)
+
+
+def _pool_nd(input, ksize, strides, padding, data_format, kind, rank, op):  # noqa: A002
+    from featherflow.ops.shape import expand_dims, squeeze, transpose
+
+    x = as_float_tensor(input, op, "input")
+    if x.ndim != rank + 2:
+        raise ValueError(f"{op}: expected a {rank + 2}-D input. Received: input.shape={x.shape}")
+    channels_first = _to_nhwc(x, data_format, op)
+    ks = _tuple_arg(ksize, rank, "ksize", op, 1 if channels_first else None)
+    st = _tuple_arg(strides, rank, "strides", op, 1 if channels_first else None)
+    pad = parse_padding(padding, rank, op, channels_first)
+    if channels_first:
+        x = transpose(x, (0,) + tuple(range(2, rank + 2)) + (1,))
+    if rank == 1:
+        pad2 = pad if isinstance(pad, str) else ((0, 0),) + pad
+        out = squeeze(pool2d(expand_dims(x, 1), kind, (1,) + ks, (1,) + st, pad2, op), 1)
+    else:
+        out = pool2d(x, kind, ks, st, pad, op)
+    if channels_first:
+        out = transpose(out, (0, rank + 1) + tuple(range(1, rank + 1)))
+    return out
+
+
+def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) -> Tensor:  # noqa: A002
+    """2-D max pooling of ``(batch, rows, cols, channels)``.
+
+    Args:
+        ksize / strides: int or list of 1, 2 or 4 ints.
+        padding: ``"VALID"`` or ``"SAME"`` (pads with -inf).
+
+    >>> import numpy as np
+    >>> max_pool2d(np.ones((1, 5, 5, 2), "float32"), 2, 2, "SAME").shape
+    (1, 3, 3, 2)
+    """
+    return _pool_nd(input, ksize, strides, padding, data_format, "max", 2, "max_pool2d")
+
+
+def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None) -> Tensor:  # noqa: A002
+    """2-D average pooling; with ``"SAME"`` each window averages only its real entries.
+
+    >>> import numpy as np
+    >>> float(avg_pool2d(np.ones((1, 3, 3, 1), "float32"), 2, 2, "SAME").numpy().min())
+    1.0
+    """
+    return _pool_nd(input, ksize, strides, padding, data_format, "avg", 2, "avg_pool2d")
+
+
+def max_pool1d(input, ksize, strides, padding, data_format="NWC", name=None) -> Tensor:  # noqa: A002
+    """1-D max pooling of ``(batch, steps, channels)``.
+
+    >>> max_pool1d([[[1.0], [3.0], [2.0], [0.0]]], 2, 2, "VALID").numpy().ravel()
+    array([3., 2.], dtype=float32)
+    """
+    return _pool_nd(input, ksize, strides, padding, data_format, "max", 1, "max_pool1d")
+
+
+def avg_pool1d(input, ksize, strides, padding, data_format="NWC", name=None) -> Tensor:  # noqa: A002
+    """1-D average pooling of ``(batch, steps, channels)``.
+
+    >>> avg_pool1d([[[1.0], [3.0], [2.0], [0.0]]], 2, 2, "VALID").numpy().ravel()
+    array([2., 1.], dtype=float32)
+    """
+    return _pool_nd(input, ksize, strides, padding, data_format, "avg", 1, "avg_pool1d")
+
+
+def _rank_of(input, data_format, op):  # noqa: A002
+    ndim = np.ndim(input.value if isinstance(input, Tensor) else np.asarray(input))
+    if ndim not in (3, 4):
+        raise ValueError(f"{op}: input must be 3-D (NWC) or 4-D (NHWC); 5-D pooling is not supported. "
+                         f"Received: input.ndim={ndim}")
+    return ndim - 2
+
+
+def max_pool(input, ksize, strides, padding, data_format=None, name=None) -> Tensor:  # noqa: A002
+    """Max pooling for 3-D or 4-D inputs (``tf.nn.max_pool``)."""
+    rank = _rank_of(input, data_format, "max_pool")
+    return _pool_nd(input, ksize, strides, padding, data_format, "max", rank, "max_pool")
+
+
+def avg_pool(input, ksize, strides, padding, data_format=None, name=None) -> Tensor:  # noqa: A002
+    """Average pooling for 3-D or 4-D inputs (``tf.nn.avg_pool``)."""
+    rank = _rank_of(input, data_format, "avg_pool")
+    return _pool_nd(input, ksize, strides, padding, data_format, "avg", rank, "avg_pool")

@@ -1,0 +1,184 @@
+"""conv ops against a direct float64 loop implementation, plus finite-difference gradients."""
+
+import numpy as np
+import pytest
+from gradcheck import check_gradient, random_array
+
+import featherflow as ff
+from featherflow.ops.conv import conv2d_fused, conv2d_transpose_fused, depthwise_conv2d_fused
+
+
+def _same_pads(size, k_eff, stride):
+    out = -(-size // stride)
+    total = max((out - 1) * stride + k_eff - size, 0)
+    return total // 2, total - total // 2
+
+
+def reference_conv2d(x, w, strides=(1, 1), padding="VALID", dilations=(1, 1)):
+    n, h, wd, c = x.shape
+    kh, kw, _, o = w.shape
+    eh, ew = (kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1
+    if padding == "SAME":
+        (pt, pb), (pl, pr) = _same_pads(h, eh, strides[0]), _same_pads(wd, ew, strides[1])
+    elif padding == "VALID":
+        pt = pb = pl = pr = 0
+    else:
+        (pt, pb), (pl, pr) = padding
+    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    ho = (h + pt + pb - eh) // strides[0] + 1
+    wo = (wd + pl + pr - ew) // strides[1] + 1
+    out = np.zeros((n, ho, wo, o))
+    for i in range(ho):
+        for j in range(wo):
+            for a in range(kh):
+                for b in range(kw):
+                    patch = xp[:, i * strides[0] + a * dilations[0], j * strides[1] + b * dilations[1], :]
+                    out[:, i, j, :] += patch @ w[a, b]
+    return out
+
+
+def reference_conv2d_transpose(x, w, out_hw, strides, padding, dilations=(1, 1)):
+    """Scatter definition: out[i*s + k*d - pad] += x[i] * w[k] (w is (kh, kw, out, in))."""
+    n, h, wd, c = x.shape
+    kh, kw, o, _ = w.shape
+    ho, wo = out_hw
+    eh, ew = (kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1
+    pt = _same_pads(ho, eh, strides[0])[0] if padding == "SAME" else 0
+    pl = _same_pads(wo, ew, strides[1])[0] if padding == "SAME" else 0
+    out = np.zeros((n, ho, wo, o))
+    for i in range(h):
+        for j in range(wd):
+            for a in range(kh):
+                for b in range(kw):
+                    r, q = i * strides[0] + a * dilations[0] - pt, j * strides[1] + b * dilations[1] - pl
+                    if 0 <= r < ho and 0 <= q < wo:
+                        out[:, r, q, :] += x[:, i, j, :] @ w[a, b].T
+    return out
+
+
+CASES = [
+    ((2, 5, 6, 3), (3, 3, 3, 4), (1, 1), "VALID", (1, 1)),
+    ((2, 5, 6, 3), (3, 3, 3, 4), (1, 1), "SAME", (1, 1)),
+    ((1, 7, 7, 2), (3, 2, 2, 3), (2, 2), "SAME", (1, 1)),
+    ((1, 8, 7, 2), (2, 3, 2, 2), (3, 2), "VALID", (1, 1)),
+    ((2, 7, 7, 1), (3, 3, 1, 2), (1, 1), "SAME", (2, 2)),
+    ((1, 6, 6, 2), (1, 1, 2, 3), (1, 1), "VALID", (1, 1)),
+    ((1, 6, 6, 2), (1, 1, 2, 3), (2, 2), "SAME", (1, 1)),
+    ((2, 4, 5, 2), (2, 2, 2, 2), (1, 1), ((1, 0), (2, 1)), (1, 1)),
+]
+
+
+@pytest.mark.parametrize("xs,ws,strides,padding,dil", CASES)
+def test_conv2d_matches_reference(xs, ws, strides, padding, dil):
+    x, w = random_array(xs, seed=1), random_array(ws, seed=2)
+    pad_arg = padding if isinstance(padding, str) else [[0, 0], list(padding[0]), list(padding[1]), [0, 0]]
+    out = ff.nn.conv2d(x, w, strides=list(strides), padding=pad_arg, dilations=list(dil)).numpy()
+    np.testing.assert_allclose(out, reference_conv2d(x, w, strides, padding, dil), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("xs,ws,strides,padding,dil", CASES)
+def test_conv2d_gradient(xs, ws, strides, padding, dil):
+    pad_arg = padding if isinstance(padding, str) else [[0, 0], list(padding[0]), list(padding[1]), [0, 0]]
+    check_gradient(lambda x, w: ff.nn.conv2d(x, w, strides, pad_arg, dilations=dil),
+                   [random_array(xs, seed=1), random_array(ws, seed=2)])
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "sigmoid", "tanh"])
+def test_conv2d_fused_bias_activation(activation):
+    x, w, b = random_array((2, 5, 5, 2), seed=3), random_array((3, 3, 2, 3), seed=4), random_array((3,), seed=5)
+    z = reference_conv2d(x, w, (1, 1), "SAME") + b
+    ref = {None: z, "relu": np.maximum(z, 0), "sigmoid": 1 / (1 + np.exp(-z)), "tanh": np.tanh(z)}[activation]
+    out = conv2d_fused(x, w, b, activation, (1, 1), "SAME", (1, 1)).numpy()
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
+    check_gradient(lambda x, w, b: conv2d_fused(x, w, b, activation, (2, 1), "SAME", (1, 1)), [x, w, b])
+
+
+def test_conv2d_float32_and_nchw():
+    x, w = random_array((2, 3, 6, 5), seed=1, dtype="float32"), random_array((3, 3, 3, 2), seed=2, dtype="float32")
+    out = ff.nn.conv2d(x, w, [1, 1, 1, 1], "SAME", data_format="NCHW")
+    assert out.dtype == np.float32 and out.shape == (2, 2, 6, 5)
+    ref = reference_conv2d(x.transpose(0, 2, 3, 1).astype("float64"), w.astype("float64"), (1, 1), "SAME")
+    np.testing.assert_allclose(out.numpy(), ref.transpose(0, 3, 1, 2), rtol=1e-5, atol=1e-5)
+
+
+def test_conv2d_zero_batch_and_errors():
+    out = ff.nn.conv2d(np.zeros((0, 4, 4, 1)), np.ones((2, 2, 1, 3)), 1, "VALID")
+    assert out.shape == (0, 3, 3, 3)
+    with pytest.raises(ValueError, match="input depth"):
+        ff.nn.conv2d(np.zeros((1, 4, 4, 2)), np.ones((2, 2, 1, 3)), 1, "VALID")
+    with pytest.raises(ValueError, match="<= 0"):
+        ff.nn.conv2d(np.zeros((1, 2, 2, 1)), np.ones((3, 3, 1, 1)), 1, "VALID")
+    with pytest.raises(ValueError, match="padding"):
+        ff.nn.conv2d(np.zeros((1, 4, 4, 1)), np.ones((2, 2, 1, 1)), 1, "FULL")
+
+
+@pytest.mark.parametrize("stride,padding,dil", [(1, "VALID", 1), (2, "SAME", 1), (1, "SAME", 2), (3, "VALID", 1)])
+def test_conv1d(stride, padding, dil):
+    x, w = random_array((2, 9, 3), seed=1), random_array((3, 3, 4), seed=2)
+    out = ff.nn.conv1d(x, w, stride, padding, dilations=dil).numpy()
+    ref = reference_conv2d(x[:, None], w[None], (1, stride), padding, (1, dil))[:, 0]
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
+    check_gradient(lambda x, w: ff.nn.conv1d(x, w, stride, padding, dilations=dil), [x, w])
+
+
+@pytest.mark.parametrize("xs,ws,out_hw,strides,padding", [
+    ((2, 3, 3, 2), (3, 3, 4, 2), (7, 7), (2, 2), "VALID"),
+    ((1, 3, 4, 2), (3, 3, 2, 2), (6, 8), (2, 2), "SAME"),
+    ((1, 4, 4, 1), (2, 2, 3, 1), (5, 5), (1, 1), "VALID"),
+    ((1, 3, 3, 2), (3, 3, 1, 2), (10, 10), (3, 3), "VALID"),
+    ((1, 3, 3, 2), (3, 3, 1, 2), (5, 5), (2, 2), "SAME"),
+])
+def test_conv2d_transpose(xs, ws, out_hw, strides, padding):
+    x, w = random_array(xs, seed=1), random_array(ws, seed=2)
+    out_shape = (xs[0],) + out_hw + (ws[2],)
+    out = ff.nn.conv2d_transpose(x, w, out_shape, list(strides), padding).numpy()
+    np.testing.assert_allclose(out, reference_conv2d_transpose(x, w, out_hw, strides, padding), rtol=1e-10,
+                               atol=1e-12)
+    check_gradient(lambda x, w: ff.nn.conv2d_transpose(x, w, out_shape, list(strides), padding), [x, w])
+
+
+def test_conv2d_transpose_is_conv_input_gradient():
+    x, w = random_array((1, 7, 7, 2), seed=1), random_array((3, 3, 2, 3), seed=2)
+    g = random_array((1, 4, 4, 3), seed=3)
+    xt = ff.constant(x)
+    with ff.GradientTape() as tape:
+        tape.watch(xt)
+        y = ff.nn.conv2d(xt, w, 2, "SAME")
+    gx = tape.gradient(y, xt, output_gradients=g).numpy()
+    np.testing.assert_allclose(ff.nn.conv2d_transpose(g, w, x.shape, 2, "SAME").numpy(), gx, rtol=1e-10)
+
+
+def test_conv2d_transpose_fused_bias_and_errors():
+    x, w, b = random_array((1, 3, 3, 2), seed=1), random_array((2, 2, 3, 2), seed=2), random_array((3,), seed=3)
+    check_gradient(lambda x, w, b: conv2d_transpose_fused(x, w, b, "tanh", (6, 6), (2, 2), "VALID"), [x, w, b])
+    with pytest.raises(ValueError, match="does not map back"):
+        ff.nn.conv2d_transpose(x, w, (1, 20, 20, 3), 2, "VALID")
+
+
+@pytest.mark.parametrize("strides,padding,dil", [((1, 1), "VALID", (1, 1)), ((2, 2), "SAME", (1, 1)),
+                                                 ((1, 1), "SAME", (2, 2))])
+def test_depthwise_conv2d(strides, padding, dil):
+    x, w = random_array((2, 6, 5, 3), seed=1), random_array((3, 3, 3, 2), seed=2)
+    out = ff.nn.depthwise_conv2d(x, w, [1, *strides, 1], padding, dilations=dil).numpy()
+    ref = np.concatenate([reference_conv2d(x[..., c:c + 1], w[:, :, c:c + 1, :], strides, padding, dil)
+                          for c in range(3)], axis=-1)
+    np.testing.assert_allclose(out, ref, rtol=1e-10, atol=1e-12)
+    check_gradient(lambda x, w: ff.nn.depthwise_conv2d(x, w, [1, *strides, 1], padding, dilations=dil), [x, w])
+    b = random_array((6,), seed=3)
+    check_gradient(lambda x, w, b: depthwise_conv2d_fused(x, w, b, "relu", strides, padding, dil), [x, w, b])
+
+
+def test_workspace_reuse_is_safe_across_recorded_calls():
+    # two recorded calls of the same shape must not share the im2col buffer
+    w = ff.Variable(random_array((3, 3, 2, 2), seed=2))
+    x1, x2 = random_array((2, 5, 5, 2), seed=3), random_array((2, 5, 5, 2), seed=4)
+    with ff.GradientTape() as tape:
+        y = ff.reduce_sum(ff.nn.conv2d(x1, w, 1, "SAME")) + 2.0 * ff.reduce_sum(ff.nn.conv2d(x2, w, 1, "SAME"))
+    g = tape.gradient(y, w).numpy()
+    with ff.GradientTape() as tape:
+        y1 = ff.reduce_sum(ff.nn.conv2d(x1, w, 1, "SAME"))
+    g1 = tape.gradient(y1, w).numpy()
+    with ff.GradientTape() as tape:
+        y2 = ff.reduce_sum(ff.nn.conv2d(x2, w, 1, "SAME"))
+    g2 = tape.gradient(y2, w).numpy()
+    np.testing.assert_allclose(g, g1 + 2 * g2, rtol=1e-12)
