@@ -1,0 +1,80 @@
+"""``Adam`` (Kingma & Ba, 2015, Algorithm 1) with Keras's placement of epsilon.
+
+Update at step ``t`` (1-based)::
+
+    m = m + (g - m) * (1 - beta_1)
+    v = v + (g**2 - v) * (1 - beta_2)
+    v_hat = max(v_hat, v)                              (amsgrad only; then v := v_hat)
+    lr_t = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    var -= lr_t * m / (sqrt(v) + epsilon)
+
+>>> import featherflow as ff
+>>> v = ff.Variable([1.0])
+>>> _ = Adam(learning_rate=0.1).apply_gradients([(ff.constant([5.0]), v)])
+>>> v.numpy()  # the first Adam step moves by about lr
+array([0.9], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from featherflow.keras.optimizers.base import Optimizer, check_number
+
+
+class Adam(Optimizer):
+    """Adaptive moment estimation.
+
+    Args:
+        learning_rate: float, schedule or callable. Defaults to 0.001.
+        beta_1: decay of the first moment, in ``[0, 1)``. Defaults to 0.9.
+        beta_2: decay of the second moment, in ``[0, 1)``. Defaults to 0.999.
+        epsilon: added to ``sqrt(v)`` (the "epsilon hat" of the paper). Defaults to 1e-7.
+        amsgrad: use the AMSGrad variant (Reddi et al., 2018).
+        **kwargs: base arguments (``clipnorm``, ``weight_decay``, ``name``, legacy ``lr``...).
+    """
+
+    _num_work = 1
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
+                 weight_decay=None, clipnorm=None, clipvalue=None, global_clipnorm=None, use_ema=False,
+                 ema_momentum=0.99, ema_overwrite_frequency=None, jit_compile=True, name="Adam", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, weight_decay=weight_decay, clipnorm=clipnorm,
+                         clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+                         ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+                         jit_compile=jit_compile, **kwargs)
+        cls = type(self).__name__
+        self.beta_1 = check_number(beta_1, "beta_1", 0, 1, high_open=True, optimizer=cls)
+        self.beta_2 = check_number(beta_2, "beta_2", 0, 1, high_open=True, optimizer=cls)
+        self.epsilon = check_number(epsilon, "epsilon", low=0, optimizer=cls)
+        self.amsgrad = bool(amsgrad)
+
+    def _slot_specs(self):
+        return [("m", 0.0), ("v", 0.0)] + ([("vhat", 0.0)] if self.amsgrad else [])
+
+    def _step_scalars(self, lr, step):
+        return lr * math.sqrt(1.0 - self.beta_2 ** step) / (1.0 - self.beta_1 ** step)
+
+    def _update_flat(self, params, grads, slots, work, alpha):
+        m, v, w = slots["m"], slots["v"], work[0]
+        np.subtract(grads, m, out=w)
+        w *= 1.0 - self.beta_1
+        m += w
+        np.multiply(grads, grads, out=w)
+        w -= v
+        w *= 1.0 - self.beta_2
+        v += w
+        if self.amsgrad:
+            v = np.maximum(slots["vhat"], v, out=slots["vhat"])
+        np.sqrt(v, out=w)
+        w += self.epsilon
+        np.divide(m, w, out=w)
+        w *= alpha
+        params -= w
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon, amsgrad=self.amsgrad)
+        return config
