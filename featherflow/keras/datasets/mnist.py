@@ -17,8 +17,7 @@ import os
 
 import numpy as np
 
-from featherflow.keras.datasets._files import fetch
-from featherflow.keras.utils.file_utils import DownloadError
+from featherflow.keras.datasets._files import KERAS_DATASETS_BASE, fetch
 
 SAMPLE_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "mnist_sample.npz")
 
@@ -56,9 +55,10 @@ def load_data(path: str = "mnist.npz", *, sample: bool = False):
     """
     if sample:
         return load_sample()
-    try:
-        path = fetch("mnist.npz", fname=path)
-    except DownloadError as e:
-        raise DownloadError(f"{e} For the bundled 5,000-digit offline sample, call "
-                            "`mnist.load_data(sample=True)` or `mnist.load_sample()`.") from e
+    path = fetch(
+        KERAS_DATASETS_BASE + "mnist.npz",
+        fname=path,
+        hint="For the bundled 5,000-digit offline sample, call `mnist.load_data(sample=True)` "
+        "or `mnist.load_sample()`.",
+    )
     return _read_npz(path)

@@ -5,10 +5,8 @@ already downloaded is found without network. Downloads stream into a temporary f
 cache folder and are renamed into place only once complete (``Content-Length`` reached) and
 verified (``file_hash``); an interrupted or corrupted download never looks like a cached file.
 
-Mirror: set ``FEATHERFLOW_DATASETS_ORIGIN`` to a base URL (``https://mirror.example/keras/`` or
-``file:///data/keras/``) and every origin under tf.keras's dataset bucket
-``https://storage.googleapis.com/tensorflow/tf-keras-datasets/`` is fetched from there instead
-(same file names, same hashes).
+``keras.datasets`` loaders can be pointed at a mirror with ``FEATHERFLOW_DATASETS_ORIGIN``
+(see ``featherflow.keras.datasets``); ``get_file`` itself always fetches ``origin``.
 
 >>> import hashlib, os, tempfile
 >>> folder = tempfile.mkdtemp()
@@ -26,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import shutil
 import tempfile
 import urllib.error
 import urllib.parse
@@ -35,10 +34,6 @@ from featherflow.keras.utils.archives import extract_archive
 from featherflow.keras.utils.io_utils import print_msg
 from featherflow.keras.utils.progbar import Progbar
 
-#: Where tf.keras's datasets live; origins under it can be redirected to a mirror.
-KERAS_DATASETS_BASE = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
-#: Environment variable holding a mirror base URL for ``KERAS_DATASETS_BASE``.
-ORIGIN_ENV_VAR = "FEATHERFLOW_DATASETS_ORIGIN"
 #: Seconds without data before a download is abandoned.
 DOWNLOAD_TIMEOUT = 60.0
 _CHUNK = 1 << 16
@@ -53,18 +48,6 @@ def cache_root(cache_dir: str | os.PathLike | None = None) -> str:
     if cache_dir is None:
         cache_dir = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
     return os.path.expanduser(os.fspath(cache_dir))
-
-
-def resolve_origin(origin: str) -> str:
-    """``origin`` with tf.keras's dataset bucket replaced by ``$FEATHERFLOW_DATASETS_ORIGIN`` if set.
-
-    >>> resolve_origin("https://example.org/a.npz")
-    'https://example.org/a.npz'
-    """
-    mirror = os.environ.get(ORIGIN_ENV_VAR)
-    if mirror and origin.startswith(KERAS_DATASETS_BASE):
-        return mirror.rstrip("/") + "/" + origin[len(KERAS_DATASETS_BASE):]
-    return origin
 
 
 def _resolve_hasher(algorithm: str, file_hash: str | None = None) -> str:
@@ -115,12 +98,11 @@ def _offline_message(fname: str, fpath: str, origin: str, reason: str) -> str:
     return (
         f"Could not download {fname!r} from {origin} ({reason}). "
         f"If this machine has no network access, download {origin} elsewhere and put it at {fpath} "
-        f"(the cache folder is $KERAS_HOME/datasets or ~/.keras/datasets), "
-        f"or set {ORIGIN_ENV_VAR} to the base URL of a mirror of {KERAS_DATASETS_BASE}."
+        "(the cache folder is $KERAS_HOME/<cache_subdir>, by default ~/.keras/datasets)."
     )
 
 
-def _download(url: str, fname: str, fpath: str, origin: str, datadir: str, show_progress: bool) -> str:
+def _download(url: str, fname: str, fpath: str, datadir: str, show_progress: bool) -> str:
     """Streams ``url`` into a new temporary file in ``datadir``; returns its path once complete."""
     descriptor, partial = tempfile.mkstemp(prefix=f".{fname}.", suffix=".part", dir=datadir)
     try:
@@ -129,10 +111,10 @@ def _download(url: str, fname: str, fpath: str, origin: str, datadir: str, show_
                 response = urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT)
             except urllib.error.HTTPError as e:
                 raise DownloadError(f"URL fetch failure on {url}: {e.code} -- {e.reason}. "
-                                    + _offline_message(fname, fpath, origin, f"HTTP {e.code}")) from e
+                                    + _offline_message(fname, fpath, url, f"HTTP {e.code}")) from e
             except (urllib.error.URLError, OSError) as e:
                 reason = getattr(e, "reason", e)
-                raise DownloadError(_offline_message(fname, fpath, origin, str(reason))) from e
+                raise DownloadError(_offline_message(fname, fpath, url, str(reason))) from e
             with response:
                 length = response.headers.get("Content-Length")
                 expected = int(length) if length and length.isdigit() else None
@@ -237,9 +219,9 @@ def get_file(
         download = True
 
     if download:
-        url = resolve_origin(origin)
+        url = origin
         print_msg(f"Downloading data from {url}")
-        partial = _download(url, fname, fpath, origin, datadir, show_progress=True)
+        partial = _download(url, fname, fpath, datadir, show_progress=True)
         if file_hash is not None and not validate_file(partial, file_hash, hasher):
             actual = hash_file(partial, hasher)
             os.remove(partial)
@@ -252,7 +234,13 @@ def get_file(
 
     if untar:
         if not os.path.exists(untar_fpath):
-            extract_archive(fpath, datadir, archive_format="tar")
+            try:
+                extract_archive(fpath, datadir, archive_format="tar")
+            except BaseException:
+                # A half-extracted folder would be taken as complete next time.
+                if os.path.isdir(untar_fpath):
+                    shutil.rmtree(untar_fpath, ignore_errors=True)
+                raise
         return untar_fpath
     if extract:
         extract_archive(fpath, datadir, archive_format)
