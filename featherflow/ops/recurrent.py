@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.backend.arrays import array_module
-from featherflow.core.tape import record
+from featherflow.core.tape import record_multi
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_tensor
 
@@ -128,36 +128,6 @@ def _prepare(op, inputs, kernel, recurrent_kernel, bias, bias_shape, states, mas
         if mask_array.all():
             mask_array = None  # nothing masked: take the faster unmasked path
     return x, k, rk, b, state_tensors, mask_array, units
-
-
-def _record_multi(name, inputs, arrays, backward):
-    """Record one op with several outputs.
-
-    The first array is the op's primary output; each further output is recorded as a tiny op of
-    the primary whose backward deposits its gradient for the primary's rule (the tape walks nodes
-    in reverse, so these run just before it) and hands the primary a zero gradient, so the
-    primary's rule runs even when only a secondary output is used.
-    """
-    stash: dict = {}
-    count = len(arrays)
-
-    def primary_backward(g, needs):
-        grads = [None if _is_zero(g) else g] + [stash.pop(i, None) for i in range(1, count)]
-        return backward(grads, needs)
-
-    primary = record(name, inputs, arrays[0], primary_backward)
-    outputs = [primary]
-    for i in range(1, count):
-        def deposit(g, needs, i=i):
-            stash[i] = g
-            return (array_module(g).broadcast_to(np.zeros((), dtype=g.dtype), arrays[0].shape),)
-
-        outputs.append(record(f"{name}_state", (primary,), arrays[i], deposit))
-    return outputs
-
-
-def _is_zero(g):
-    return g is None or (g.ndim > 0 and all(s == 0 for s in g.strides) and not g.any())
 
 
 def _steps_view(xv, go_backwards):
@@ -390,7 +360,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         values["h0"], values["c0"] = dh, dc
         return _collect(needs, names, values)
 
-    return tuple(_record_multi("lstm", tensors, [outputs, h_seq[:, -1], c_seq[:, -1]], backward))
+    return tuple(record_multi("lstm", tensors, [outputs, h_seq[:, -1], c_seq[:, -1]], backward))
 
 
 # -- GRU (reset_after=True) ---------------------------------------------------------------------
@@ -519,7 +489,7 @@ def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=No
         values["h0"] = dh
         return _collect(needs, names, values)
 
-    return tuple(_record_multi("gru", tensors, [outputs, h_seq[:, -1]], backward))
+    return tuple(record_multi("gru", tensors, [outputs, h_seq[:, -1]], backward))
 
 
 # -- SimpleRNN ------------------------------------------------------------------------------------
@@ -602,4 +572,4 @@ def simple_rnn(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, 
         values["h0"] = dh
         return _collect(needs, names, values)
 
-    return tuple(_record_multi("simple_rnn", tensors, [outputs, h_seq[:, -1]], backward))
+    return tuple(record_multi("simple_rnn", tensors, [outputs, h_seq[:, -1]], backward))
