@@ -1,1 +1,0 @@
-"""``keras.losses`` (being filled in)."""
