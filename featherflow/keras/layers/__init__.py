@@ -4,6 +4,8 @@ from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.core import Activation, Dense
 from featherflow.keras.layers.input_layer import Input, InputLayer
 from featherflow.keras.layers.input_spec import InputSpec
+from featherflow.keras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
+from featherflow.keras.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from featherflow.keras.layers.regularization import (
     ActivityRegularization,
     AlphaDropout,
@@ -14,3 +16,4 @@ from featherflow.keras.layers.regularization import (
     SpatialDropout2D,
 )
 from featherflow.keras.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from featherflow.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
