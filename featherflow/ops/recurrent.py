@@ -573,3 +573,46 @@ def simple_rnn(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, 
         return _collect(needs, names, values)
 
     return tuple(record_multi("simple_rnn", tensors, [outputs, h_seq[:, -1]], backward))
+
+
+# -- helpers for per-step recurrent loops -------------------------------------------------------------
+def unstack_time(inputs):
+    """Split ``(batch, timesteps, ...)`` into ``timesteps`` tensors ``(batch, ...)`` as ONE recorded op
+    (a per-step ``x[:, t]`` would allocate a full-size gradient for every step).
+
+    >>> import numpy as np
+    >>> [t.shape for t in unstack_time(np.zeros((2, 3, 4), "float32"))]
+    [(2, 4), (2, 4), (2, 4)]
+    """
+    x = as_tensor(inputs, "unstack_time", "inputs")
+    xv = x.value
+    if xv.ndim < 2:
+        raise ValueError(f"unstack_time: `inputs` must have a time axis (rank >= 2). Received: shape={xv.shape}")
+    xp = array_module(xv)
+
+    def backward(grads, needs):
+        full = xp.zeros(xv.shape, dtype=xv.dtype)
+        for t, g in enumerate(grads):
+            if g is not None:
+                full[:, t] = g
+        return (full,)
+
+    return record_multi("unstack_time", (x,), [xv[:, t] for t in range(xv.shape[1])], backward)
+
+
+def stack_time(steps):
+    """Stack a list of ``(batch, ...)`` tensors into ``(batch, timesteps, ...)`` as ONE recorded op.
+
+    >>> import numpy as np
+    >>> stack_time([np.zeros((2, 4), "float32")] * 3).shape
+    (2, 3, 4)
+    """
+    from featherflow.core.tape import record
+
+    tensors = [as_tensor(s, "stack_time", f"steps[{i}]") for i, s in enumerate(steps)]
+    if not tensors:
+        raise ValueError("stack_time: expected a non-empty list of tensors. Received: steps=[]")
+    xp = array_module(tensors[0].value)
+    out = xp.stack([t.value for t in tensors], axis=1)
+    return record("stack_time", tuple(tensors), out,
+                  lambda g, needs: tuple(g[:, t] if need else None for t, need in enumerate(needs)))
