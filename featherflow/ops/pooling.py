@@ -65,10 +65,11 @@ def pool2d(x, kind: str, pool_size, strides, padding, op: str) -> Tensor:
                 full[:, rows, cols, :] += share
         else:
             remaining = g.copy()
-            for rows, cols in slices:
-                hit = xpad[:, rows, cols, :] == out
-                full[:, rows, cols, :] += xp.where(hit, remaining, 0)
-                remaining[hit] = 0
+            for index, (rows, cols) in enumerate(slices):
+                taken = remaining * (xpad[:, rows, cols, :] == out)
+                full[:, rows, cols, :] += taken
+                if index + 1 < len(slices):
+                    remaining -= taken
         return (full[:, pt:pt + h, pl:pl + w, :] if full.shape != xv.shape else full,)
 
     return record(op, (x,), out, backward)
@@ -96,7 +97,9 @@ def _pool_tiled(x, kind, kh, kw, ho, wo, op):
         out *= xv.dtype.type(1.0 / (kh * kw))
 
     def backward(g, needs):
-        full = xp.zeros(xv.shape, dtype=g.dtype)
+        full = xp.empty(xv.shape, dtype=g.dtype)
+        full[:, ho * kh:] = 0  # rows and columns no window covers
+        full[:, :, wo * kw:] = 0
         view = full[:, :ho * kh, :wo * kw, :]
         if kind == "avg":
             share = g * g.dtype.type(1.0 / (kh * kw))
@@ -104,13 +107,15 @@ def _pool_tiled(x, kind, kh, kw, ho, wo, op):
                 for j in range(kw):
                     view[:, i::kh, j::kw, :] = share
             return (full,)
+        # each window's gradient goes to its first maximum: what one position takes is removed from
+        # `remaining` so later tied positions get nothing
         remaining = g.copy()
         for index, part in enumerate(parts):
             i, j = divmod(index, kw)
-            hit = part == out
-            view[:, i::kh, j::kw, :] = xp.where(hit, remaining, 0)
+            target = view[:, i::kh, j::kw, :]
+            xp.multiply(remaining, part == out, out=target)
             if index + 1 < len(parts):
-                remaining[hit] = 0
+                remaining -= target
         return (full,)
 
     return record(op, (x,), out, backward)

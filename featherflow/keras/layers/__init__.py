@@ -1,9 +1,29 @@
 """``keras.layers``: every layer class (re-exports only)."""
 
 from featherflow.keras.layers.base import Layer
+from featherflow.keras.layers.convolutional import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose
 from featherflow.keras.layers.core import Activation, Dense
+from featherflow.keras.layers.depthwise_conv import DepthwiseConv2D, SeparableConv1D, SeparableConv2D
 from featherflow.keras.layers.input_layer import Input, InputLayer
 from featherflow.keras.layers.input_spec import InputSpec
+from featherflow.keras.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    AvgPool1D,
+    AvgPool2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
 from featherflow.keras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from featherflow.keras.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from featherflow.keras.layers.regularization import (

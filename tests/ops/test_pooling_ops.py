@@ -2,28 +2,10 @@
 
 import numpy as np
 import pytest
+from conv_reference import reference_pool2d
 from gradcheck import check_gradient, random_array
 
 import featherflow as ff
-
-
-def reference_pool2d(x, kind, k, s, padding):
-    n, h, w, c = x.shape
-    if padding == "SAME":
-        ho, wo = -(-h // s[0]), -(-w // s[1])
-        pt = max((ho - 1) * s[0] + k[0] - h, 0) // 2
-        pl = max((wo - 1) * s[1] + k[1] - w, 0) // 2
-    else:
-        ho, wo = (h - k[0]) // s[0] + 1, (w - k[1]) // s[1] + 1
-        pt = pl = 0
-    out = np.zeros((n, ho, wo, c))
-    for i in range(ho):
-        for j in range(wo):
-            r0, c0 = i * s[0] - pt, j * s[1] - pl
-            win = x[:, max(r0, 0):min(r0 + k[0], h), max(c0, 0):min(c0 + k[1], w), :]
-            out[:, i, j, :] = win.max(axis=(1, 2)) if kind == "max" else win.mean(axis=(1, 2))
-    return out
-
 
 CASES = [((2, 6, 6, 3), (2, 2), (2, 2), "VALID"), ((2, 7, 5, 2), (2, 2), (2, 2), "VALID"),
          ((1, 7, 7, 2), (3, 3), (2, 2), "VALID"), ((1, 7, 6, 2), (3, 3), (2, 2), "SAME"),

@@ -2,59 +2,11 @@
 
 import numpy as np
 import pytest
+from conv_reference import reference_conv2d, reference_conv2d_transpose
 from gradcheck import check_gradient, random_array
 
 import featherflow as ff
 from featherflow.ops.conv import conv2d_fused, conv2d_transpose_fused, depthwise_conv2d_fused
-
-
-def _same_pads(size, k_eff, stride):
-    out = -(-size // stride)
-    total = max((out - 1) * stride + k_eff - size, 0)
-    return total // 2, total - total // 2
-
-
-def reference_conv2d(x, w, strides=(1, 1), padding="VALID", dilations=(1, 1)):
-    n, h, wd, c = x.shape
-    kh, kw, _, o = w.shape
-    eh, ew = (kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1
-    if padding == "SAME":
-        (pt, pb), (pl, pr) = _same_pads(h, eh, strides[0]), _same_pads(wd, ew, strides[1])
-    elif padding == "VALID":
-        pt = pb = pl = pr = 0
-    else:
-        (pt, pb), (pl, pr) = padding
-    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
-    ho = (h + pt + pb - eh) // strides[0] + 1
-    wo = (wd + pl + pr - ew) // strides[1] + 1
-    out = np.zeros((n, ho, wo, o))
-    for i in range(ho):
-        for j in range(wo):
-            for a in range(kh):
-                for b in range(kw):
-                    patch = xp[:, i * strides[0] + a * dilations[0], j * strides[1] + b * dilations[1], :]
-                    out[:, i, j, :] += patch @ w[a, b]
-    return out
-
-
-def reference_conv2d_transpose(x, w, out_hw, strides, padding, dilations=(1, 1)):
-    """Scatter definition: out[i*s + k*d - pad] += x[i] * w[k] (w is (kh, kw, out, in))."""
-    n, h, wd, c = x.shape
-    kh, kw, o, _ = w.shape
-    ho, wo = out_hw
-    eh, ew = (kh - 1) * dilations[0] + 1, (kw - 1) * dilations[1] + 1
-    pt = _same_pads(ho, eh, strides[0])[0] if padding == "SAME" else 0
-    pl = _same_pads(wo, ew, strides[1])[0] if padding == "SAME" else 0
-    out = np.zeros((n, ho, wo, o))
-    for i in range(h):
-        for j in range(wd):
-            for a in range(kh):
-                for b in range(kw):
-                    r, q = i * strides[0] + a * dilations[0] - pt, j * strides[1] + b * dilations[1] - pl
-                    if 0 <= r < ho and 0 <= q < wo:
-                        out[:, r, q, :] += x[:, i, j, :] @ w[a, b].T
-    return out
-
 
 CASES = [
     ((2, 5, 6, 3), (3, 3, 3, 4), (1, 1), "VALID", (1, 1)),
