@@ -1,0 +1,46 @@
+"""``featherflow.tuner``: hyperparameter search (KerasTuner's API) on any ``featherflow.distribute`` executor.
+
+>>> from featherflow.tuner import HyperParameters, Objective
+>>> hp = HyperParameters()
+>>> hp.Choice("optimizer", ["adam", "sgd"])
+'adam'
+"""
+
+from featherflow.tuner.base_tuner import BaseTuner
+from featherflow.tuner.function_tuner import FunctionTuner
+from featherflow.tuner.hyperparameters import Boolean, Choice, Fixed, Float, HyperParameter, HyperParameters, Int
+from featherflow.tuner.objective import Objective, get_objective, infer_direction
+from featherflow.tuner.oracles import (
+    BayesianOptimizationOracle,
+    GridSearchOracle,
+    HyperbandOracle,
+    Oracle,
+    RandomSearchOracle,
+    TPEOracle,
+)
+from featherflow.tuner.storage import Project
+from featherflow.tuner.trial import Trial, TrialStatus
+
+__all__ = [
+    "BaseTuner",
+    "BayesianOptimizationOracle",
+    "Boolean",
+    "Choice",
+    "Fixed",
+    "Float",
+    "FunctionTuner",
+    "GridSearchOracle",
+    "HyperParameter",
+    "HyperParameters",
+    "HyperbandOracle",
+    "Int",
+    "Objective",
+    "Oracle",
+    "Project",
+    "RandomSearchOracle",
+    "TPEOracle",
+    "Trial",
+    "TrialStatus",
+    "get_objective",
+    "infer_direction",
+]
