@@ -290,14 +290,13 @@ class RNN(Layer):
         for reset in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
             if hasattr(cell, reset):
                 getattr(cell, reset)()
-        nested = isinstance(cell.state_size, (list, tuple))
         slices = rnn_ops.unstack_time(inputs)
         steps = len(slices)
         order = range(steps - 1, -1, -1) if self.go_backwards else range(steps)
         outputs = []
         prev_output = None
         for t in order:
-            out, new_states = call_cell(cell, slices[t], states if nested else states[0], training, constants)
+            out, new_states = call_cell(cell, slices[t], states, training, constants)
             new_states = list(new_states) if isinstance(new_states, (list, tuple)) else [new_states]
             if mask is not None:
                 keep = ops.constant(mask[:, t:t + 1])

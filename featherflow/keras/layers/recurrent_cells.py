@@ -468,8 +468,7 @@ class StackedRNNCells(Layer):
         for cell, n in zip(self.cells, self._counts()):
             cell_states = states[start:start + n]
             start += n
-            cell_states_arg = cell_states if isinstance(cell.state_size, (list, tuple)) else cell_states[0]
-            inputs, out_states = call_cell(cell, inputs, cell_states_arg, training)
+            inputs, out_states = call_cell(cell, inputs, cell_states, training)
             new_states.extend(_states_list(out_states))
         return inputs, new_states
 
