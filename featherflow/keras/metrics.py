@@ -1,1 +1,0 @@
-"""``keras.metrics`` (being filled in)."""

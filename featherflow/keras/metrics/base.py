@@ -1,0 +1,238 @@
+"""``Metric``, ``Mean``, ``Sum`` and ``MeanMetricWrapper``: running statistics over batches.
+
+Metrics are updated on every training batch, so they compute with raw NumPy arrays (never tape
+ops) and keep their totals as Python floats (float64): results are exact across batches of
+unequal size and a step costs microseconds.
+
+Sample weights follow Keras's ``Reduce`` metric: a weight array that broadcasts against the values
+(scalar, or same rank with 1-or-equal axes) multiplies them; otherwise the values are first
+averaged (``Mean``) or summed (``Sum``) over their extra trailing axes. ``Mean`` divides the
+weighted total by the total weight.
+
+>>> m = Mean()
+>>> m.update_state([1.0, 2.0]); m.update_state([6.0])
+>>> float(m.result())
+3.0
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from featherflow.backend.arrays import floatx, to_numpy
+from featherflow.core.tape import pause_all_tapes
+from featherflow.core.tensor import Tensor
+
+
+def to_array(x, dtype=None) -> np.ndarray:
+    """A NumPy view of a Tensor, array, list or number (no copy when possible)."""
+    if isinstance(x, Tensor):
+        x = to_numpy(x.value)
+    arr = np.asarray(x)
+    if dtype is not None and arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    return arr
+
+
+def match_ranks(y_true: np.ndarray, y_pred: np.ndarray):
+    """Give ``y_true`` the rank of ``y_pred`` when they differ by a trailing size-1 axis.
+
+    ``(batch,)`` labels against ``(batch, 1)`` or ``(batch, classes)`` predictions become
+    ``(batch, 1)`` (as Keras's trainer does), so every sample keeps its own entry.
+    """
+    if y_true.ndim == y_pred.ndim - 1:
+        y_true = y_true[..., None]
+    elif y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:
+        y_true = y_true[..., 0]
+    return y_true, y_pred
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def _result(value) -> Tensor:
+    return Tensor(np.asarray(value, dtype=floatx()))
+
+
+class Metric:
+    """Base class: ``update_state(...)`` accumulates, ``result()`` reads, ``reset_state()`` clears.
+
+    Args:
+        name: the metric's name (the key it gets in ``History``).
+        dtype: the dtype of ``result()`` (default ``floatx()``).
+    """
+
+    def __init__(self, name=None, dtype=None):
+        self.name = name if name is not None else _snake(type(self).__name__)
+        self._dtype = dtype or floatx()
+
+    @property
+    def dtype(self):
+        return np.dtype(self._dtype)
+
+    def __call__(self, *args, **kwargs):
+        """``update_state(*args, **kwargs)`` then ``result()``."""
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def update_state(self, *args, **kwargs):
+        raise NotImplementedError(f"Metric '{type(self).__name__}' must implement update_state.")
+
+    def result(self):
+        raise NotImplementedError(f"Metric '{type(self).__name__}' must implement result.")
+
+    def reset_state(self) -> None:
+        raise NotImplementedError(f"Metric '{type(self).__name__}' must implement reset_state.")
+
+    def reset_states(self) -> None:
+        """Deprecated alias of ``reset_state``."""
+        self.reset_state()
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "dtype": np.dtype(self._dtype).name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<featherflow.keras.metrics.{type(self).__name__} name={self.name!r}>"
+
+
+def weigh(values: np.ndarray, sample_weight, reduce_extra):
+    """``(weighted values, weights broadcast to them or None)`` with Keras's broadcast rule."""
+    if sample_weight is None:
+        return values, None
+    sw = to_array(sample_weight, np.float64)
+    if sw.ndim and not (sw.ndim == values.ndim and all(s in (1, v) for s, v in zip(sw.shape, values.shape))):
+        if sw.ndim < values.ndim:
+            values = reduce_extra(values, axis=tuple(range(sw.ndim, values.ndim)))
+        elif sw.ndim == values.ndim + 1 and sw.shape[-1] == 1:
+            sw = sw[..., 0]
+        if not (sw.ndim == values.ndim and all(s in (1, v) for s, v in zip(sw.shape, values.shape))):
+            raise ValueError(f"`sample_weight` of shape {sw.shape} is incompatible with values of shape "
+                             f"{values.shape}. Pass one weight per sample.")
+    sw = np.broadcast_to(sw, values.shape)
+    return values * sw, sw
+
+
+class Sum(Metric):
+    """Running (weighted) sum of the values.
+
+    >>> s = Sum(); s.update_state([1.0, 2.0], sample_weight=[1.0, 0.5]); float(s.result())
+    2.0
+    """
+
+    def __init__(self, name="sum", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = 0.0
+
+    def update_state(self, values, sample_weight=None):
+        values, _ = weigh(to_array(values, np.float64), sample_weight, np.sum)
+        self.total += float(values.sum())
+
+    def result(self):
+        return _result(self.total)
+
+    def reset_state(self):
+        self.total = 0.0
+
+
+class Mean(Metric):
+    """Running (weighted) mean of the values: ``sum(w * x) / sum(w)`` over everything seen.
+
+    >>> m = Mean(); m.update_state([1.0, 3.0], sample_weight=[1.0, 0.0]); float(m.result())
+    1.0
+    """
+
+    def __init__(self, name="mean", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = 0.0
+        self.count = 0.0
+
+    def update_state(self, values, sample_weight=None):
+        values, sw = weigh(to_array(values, np.float64), sample_weight, np.mean)
+        self.total += float(values.sum())
+        self.count += float(values.size if sw is None else sw.sum())
+
+    def result(self):
+        return _result(self.total / self.count if self.count else 0.0)
+
+    def reset_state(self):
+        self.total = 0.0
+        self.count = 0.0
+
+
+class MeanMetricWrapper(Mean):
+    """The running mean of ``fn(y_true, y_pred, **kwargs)`` (per-sample values).
+
+    ``fn`` may be a built-in metric function (computed in NumPy), a loss function, or any
+    ``fn(y_true, y_pred)`` returning a tensor or array.
+
+    Args:
+        fn: the per-sample function.
+        name: the metric's name (defaults to ``fn.__name__``).
+        dtype: the result dtype.
+        **kwargs: passed to ``fn``.
+
+    >>> from featherflow.keras.metrics import MeanMetricWrapper, binary_accuracy
+    >>> m = MeanMetricWrapper(binary_accuracy, name="acc")
+    >>> m.update_state([[1], [0]], [[0.9], [0.8]]); float(m.result())
+    0.5
+    """
+
+    def __init__(self, fn, name=None, dtype=None, **kwargs):
+        if not callable(fn):
+            raise TypeError(f"MeanMetricWrapper expects a callable fn(y_true, y_pred). Received: fn={fn!r}")
+        super().__init__(name=name or getattr(fn, "__name__", "mean_metric_wrapper"), dtype=dtype)
+        self._fn = fn
+        self._fn_kwargs = kwargs
+        self._numpy_fn = getattr(fn, "_numpy_fn", None)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if self._numpy_fn is not None:
+            yt, yp = match_ranks(to_array(y_true), to_array(y_pred))
+            values = self._numpy_fn(yt, yp, **self._fn_kwargs)
+        else:
+            with pause_all_tapes():
+                if not isinstance(y_pred, Tensor):
+                    y_pred = Tensor(to_array(y_pred, floatx()) if to_array(y_pred).dtype.kind not in "fc"
+                                    else to_array(y_pred))
+                yt = to_array(y_true)
+                if yt.ndim == y_pred.ndim - 1 and y_pred.shape[-1] == 1:
+                    yt = yt[..., None]
+                out = self._fn(yt, y_pred, **self._fn_kwargs)
+            mask = getattr(out, "_keras_mask", None)
+            values = to_array(out, np.float64)
+            if mask is not None:
+                valid = to_array(mask).astype(np.float64)
+                sample_weight = valid if sample_weight is None else weigh(valid, sample_weight, np.mean)[0]
+        super().update_state(values, sample_weight)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(self._fn_kwargs)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        if cls is MeanMetricWrapper:
+            raise TypeError("MeanMetricWrapper.from_config needs the wrapped function; use keras.metrics.get / "
+                            "deserialize with the metric's name instead.")
+        return cls(**config)
+
+
+def public(numpy_fn, name):
+    """The Keras-style metric function (Tensor result) for a NumPy implementation."""
+
+    def fn(y_true, y_pred, **kwargs):
+        yt, yp = to_array(y_true), to_array(y_pred)
+        return Tensor(np.asarray(numpy_fn(yt, yp, **kwargs), dtype=floatx()))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = numpy_fn.__doc__
+    fn._numpy_fn = numpy_fn
+    return fn
