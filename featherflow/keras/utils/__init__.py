@@ -1,7 +1,11 @@
 """``keras.utils``: data, progress, randomness and plotting helpers (re-exports only)."""
 
+from featherflow.keras.utils.dataset_split import split_dataset
 from featherflow.keras.utils.file_utils import get_file, hash_file, validate_file
 from featherflow.keras.utils.numerical import normalize, to_categorical
+from featherflow.keras.utils.padding import pad_sequences
+from featherflow.keras.utils.plotting import plot_history, show_images
 from featherflow.keras.utils.progbar import Progbar
 from featherflow.keras.utils.random_seed import set_random_seed
 from featherflow.keras.utils.sequence import Sequence
+from featherflow.keras.utils.timeseries import TimeseriesDataset, timeseries_dataset_from_array
