@@ -1,0 +1,65 @@
+"""``featherflow info``: version, backend, BLAS and threads, installed extras."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+
+_EXTRAS = {
+    "plot": ["matplotlib"],
+    "sklearn": ["sklearn"],
+    "h5": ["h5py"],
+    "rl": ["gymnasium"],
+    "ray": ["ray"],
+    "dask": ["dask", "distributed"],
+    "gpu": ["cupy"],
+}
+_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def installed_extras() -> dict:
+    """``{extra: True/False}``: whether every module an extra needs can be imported (not importing it)."""
+    return {extra: all(importlib.util.find_spec(m) is not None for m in modules)
+            for extra, modules in _EXTRAS.items()}
+
+
+def blas_info() -> str:
+    """A short description of NumPy's BLAS library."""
+    import numpy as np
+
+    config = getattr(np, "show_config", None)
+    try:
+        build = np.__config__.CONFIG["Build Dependencies"]["blas"]
+        return f"{build.get('name', '?')} {build.get('version', '')}".strip()
+    except (AttributeError, KeyError, TypeError):
+        return "unknown" if config is None else "see numpy.show_config()"
+
+
+def info_lines() -> list:
+    """The lines ``featherflow info`` prints.
+
+    >>> any(line.startswith("featherflow ") for line in info_lines())
+    True
+    """
+    import numpy as np
+
+    from featherflow import backend
+    from featherflow._version import __version__
+
+    threads = ", ".join(f"{name}={os.environ[name]}" for name in _THREAD_VARIABLES if name in os.environ)
+    lines = [
+        f"featherflow {__version__}",
+        f"python {platform.python_version()} ({platform.machine()}, {os.cpu_count()} CPUs)",
+        f"numpy {np.__version__}, BLAS: {blas_info()}",
+        f"threads: {threads or 'BLAS default (no OMP/OPENBLAS/MKL_NUM_THREADS set)'}",
+        f"backend: {backend.get_backend()}, floatx: {backend.floatx()}",
+    ]
+    extras = installed_extras()
+    lines.append("extras: " + ", ".join(f"{name} {'yes' if ok else 'no'}" for name, ok in extras.items()))
+    return lines
+
+
+def print_info() -> None:
+    for line in info_lines():
+        print(line)
