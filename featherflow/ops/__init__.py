@@ -1,6 +1,20 @@
 """Ops: primitive computations, each with its backward rule beside its forward code."""
 
 from featherflow.ops import _operators
+from featherflow.ops.activations import (
+    elu,
+    gelu,
+    hard_sigmoid,
+    leaky_relu,
+    log_sigmoid,
+    relu6,
+    selu,
+    silu,
+    softplus,
+    softsign,
+    swish,
+)
+from featherflow.ops.clip import clip_by_global_norm, clip_by_norm, global_norm, l2_normalize, norm
 from featherflow.ops.compare import (
     equal,
     greater,
@@ -16,13 +30,35 @@ from featherflow.ops.compare import (
 )
 from featherflow.ops.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d
 from featherflow.ops.creation import constant, eye, fill, ones, ones_like, range, zeros, zeros_like
-from featherflow.ops.linalg import matmul
+from featherflow.ops.einsum import einsum
+from featherflow.ops.elementwise import (
+    atan,
+    ceil,
+    cos,
+    cosh,
+    erf,
+    erfc,
+    expm1,
+    floor,
+    is_finite,
+    is_inf,
+    is_nan,
+    reciprocal,
+    round,
+    sin,
+    sinh,
+    tan,
+)
+from featherflow.ops.indexing import boolean_mask, gather, gather_nd, getitem, one_hot
+from featherflow.ops.linalg import diag_part, matmul, matrix_transpose, tensordot, trace
 from featherflow.ops.math import (
     abs,
     add,
+    add_n,
     cast,
     clip_by_value,
     divide,
+    divide_no_nan,
     exp,
     floordiv,
     floormod,
@@ -36,17 +72,24 @@ from featherflow.ops.math import (
     negative,
     pow,
     rsqrt,
+    scalar_mul,
     sign,
     sqrt,
     square,
+    squared_difference,
     stop_gradient,
     subtract,
     truediv,
 )
 from featherflow.ops.nn import (
+    batch_normalization,
+    bias_add,
     dense,
     dropout,
+    embedding_lookup,
+    l2_loss,
     log_softmax,
+    moments,
     relu,
     sigmoid,
     sigmoid_cross_entropy_with_logits,
@@ -55,9 +98,40 @@ from featherflow.ops.nn import (
     sparse_softmax_cross_entropy_with_logits,
     tanh,
 )
+from featherflow.ops.pad import pad
 from featherflow.ops.pooling import avg_pool, avg_pool1d, avg_pool2d, max_pool, max_pool1d, max_pool2d
-from featherflow.ops.reduce import reduce_max, reduce_mean, reduce_min, reduce_sum
-from featherflow.ops.shape import concat, expand_dims, getitem, reshape, squeeze, transpose
+from featherflow.ops.reduce import (
+    count_nonzero,
+    cumsum,
+    reduce_all,
+    reduce_any,
+    reduce_euclidean_norm,
+    reduce_logsumexp,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_prod,
+    reduce_std,
+    reduce_sum,
+    reduce_variance,
+)
+from featherflow.ops.shape import (
+    broadcast_to,
+    concat,
+    expand_dims,
+    rank,
+    reshape,
+    reverse,
+    shape,
+    size,
+    split,
+    squeeze,
+    stack,
+    tile,
+    transpose,
+    unstack,
+)
+from featherflow.ops.sort import argmax, argmin, argsort, in_top_k, sort, top_k
 
 _operators.install()
 

@@ -7,7 +7,7 @@ from here when ``featherflow.ops`` is imported, as TensorFlow's ``_override_oper
 from __future__ import annotations
 
 from featherflow.core.tensor import Tensor
-from featherflow.ops import compare, linalg, math, shape
+from featherflow.ops import compare, indexing, linalg, math
 
 
 def _swap(fn):
@@ -40,5 +40,5 @@ def install() -> None:
     Tensor.__pos__ = math.identity
     Tensor.__abs__ = math.abs
     Tensor.__invert__ = compare.logical_not
-    Tensor.__getitem__ = shape.getitem
+    Tensor.__getitem__ = indexing.getitem
     Tensor.__hash__ = object.__hash__  # __eq__ is elementwise; identity hashing keeps sets/dicts usable

@@ -14,7 +14,11 @@ from featherflow.ops._convert import as_float_tensor, as_tensor, binary_operands
 
 
 def add(x, y, name=None) -> Tensor:
-    """``x + y`` with broadcasting.  >>> add([1.0], [2.0]).numpy()  # array([3.], dtype=float32)"""
+    """``x + y`` with broadcasting.
+
+    >>> add([1.0], [2.0]).numpy()
+    array([3.], dtype=float32)
+    """
     x, y = binary_operands(x, y, "add")
     return record("add", (x, y), x.value + y.value, lambda g, needs: (g, g))
 
@@ -231,14 +235,25 @@ def minimum(x, y, name=None) -> Tensor:
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None) -> Tensor:
-    """Clip ``t`` to ``[clip_value_min, clip_value_max]``; gradient 1 inside the range, 0 outside.
+    """Clip ``t`` to ``[clip_value_min, clip_value_max]`` (bounds broadcast against ``t``).
+
+    Gradient: to ``t`` where it lies inside the range (bounds included), to a bound where
+    ``t`` is beyond it, as in TensorFlow.
 
     >>> clip_by_value([-2.0, 0.5, 3.0], 0.0, 1.0).numpy()
     array([0. , 0.5, 1. ], dtype=float32)
     """
     t = as_tensor(t, "clip_by_value", "t")
-    lo = as_tensor(clip_value_min, "clip_by_value", "clip_value_min", dtype=t.value.dtype).value
-    hi = as_tensor(clip_value_max, "clip_by_value", "clip_value_max", dtype=t.value.dtype).value
+    dtype = t.value.dtype
+    lo_t = clip_value_min if isinstance(clip_value_min, Tensor) else as_tensor(
+        clip_value_min, "clip_by_value", "clip_value_min", dtype=dtype)
+    hi_t = clip_value_max if isinstance(clip_value_max, Tensor) else as_tensor(
+        clip_value_max, "clip_by_value", "clip_value_max", dtype=dtype)
+    for bound, arg in ((lo_t, "clip_value_min"), (hi_t, "clip_value_max")):
+        if bound.value.dtype != dtype:
+            raise TypeError(
+                f"clip_by_value: `{arg}` must have the dtype of `t` ({dtype.name}), received {bound.dtype.name}.")
+    lo, hi = lo_t.value, hi_t.value
     if (lo > hi).any():
         raise ValueError(
             f"clip_by_value: clip_value_min must be <= clip_value_max. Received: "
@@ -246,12 +261,116 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None) -> Tensor:
         )
     tv = t.value
     xp = array_module(tv)
-    return record("clip_by_value", (t,), xp.clip(tv, lo, hi),
-                  lambda g, needs: (g * ((tv >= lo) & (tv <= hi)),))
+    try:
+        out = xp.clip(tv, lo, hi)
+    except ValueError:
+        raise ValueError(
+            f"clip_by_value: the bounds must broadcast to the shape of `t`. Received: t.shape={tv.shape}, "
+            f"clip_value_min.shape={lo.shape}, clip_value_max.shape={hi.shape}"
+        ) from None
+    if out.shape != tv.shape:
+        raise ValueError(
+            f"clip_by_value: the bounds must broadcast to the shape of `t`; they may not enlarge it. "
+            f"Received: t.shape={tv.shape}, clip_value_min.shape={lo.shape}, clip_value_max.shape={hi.shape}"
+        )
+
+    def backward(g, needs):
+        below, above = tv < lo, tv > hi
+        zero = xp.zeros((), dtype=g.dtype)
+        return (xp.where(below | above, zero, g),
+                xp.where(below, g, zero) if needs[1] else None,
+                xp.where(above, g, zero) if needs[2] else None)
+
+    return record("clip_by_value", (t, lo_t, hi_t), out, backward)
+
+
+def squared_difference(x, y, name=None) -> Tensor:
+    """``(x - y) ** 2`` with broadcasting.
+
+    >>> squared_difference([1.0, 5.0], 3.0).numpy()
+    array([4., 4.], dtype=float32)
+    """
+    x, y = binary_operands(x, y, "squared_difference")
+    diff = x.value - y.value
+
+    def backward(g, needs):
+        gx = 2 * g * diff
+        return gx, (-gx if needs[1] else None)
+
+    return record("squared_difference", (x, y), diff * diff, backward)
+
+
+def divide_no_nan(x, y, name=None) -> Tensor:
+    """``x / y``, but 0 wherever ``y == 0`` (also in the gradient).
+
+    >>> divide_no_nan([1.0, 1.0], [2.0, 0.0]).numpy()
+    array([0.5, 0. ], dtype=float32)
+    """
+    x, y = binary_operands(x, y, "divide_no_nan")
+    xv, yv = x.value, y.value
+    if xv.dtype.kind not in "fc":
+        raise TypeError(f"divide_no_nan: arguments must be floating-point tensors, received dtype {xv.dtype.name}.")
+    xp = array_module(xv)
+    zero = yv == 0
+    safe = xp.where(zero, xp.ones((), dtype=yv.dtype), yv)
+    out = xp.where(zero, xp.zeros((), dtype=xv.dtype), xv / safe)
+
+    def backward(g, needs):
+        gx = xp.where(zero, 0, g / safe) if needs[0] else None
+        gy = xp.where(zero, 0, -g * out / safe) if needs[1] else None
+        return gx, gy
+
+    return record("divide_no_nan", (x, y), out, backward)
+
+
+def add_n(inputs, name=None) -> Tensor:
+    """Elementwise sum of a list of same-shaped tensors.
+
+    >>> add_n([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]).numpy()
+    array([ 9., 12.], dtype=float32)
+    """
+    from featherflow.ops.shape import tensor_list
+
+    if isinstance(inputs, Tensor):
+        inputs = [inputs]
+    tensors = tensor_list(inputs, "add_n")
+    first = tensors[0].value.shape
+    for i, t in enumerate(tensors):
+        if t.value.shape != first:
+            raise ValueError(
+                f"add_n: all inputs must have the same shape. Received: inputs[0].shape={first}, "
+                f"inputs[{i}].shape={t.value.shape}"
+            )
+    total = tensors[0].value.copy()
+    for t in tensors[1:]:
+        total += t.value
+    return record("add_n", tuple(tensors), total, lambda g, needs: (g,) * len(needs))
+
+
+def scalar_mul(scalar, x, name=None) -> Tensor:
+    """``scalar * x`` for a scalar ``scalar``.
+
+    >>> scalar_mul(2.0, [1.0, 2.0]).numpy()
+    array([2., 4.], dtype=float32)
+    """
+    x = as_tensor(x, "scalar_mul", "x")
+    s = as_tensor(scalar, "scalar_mul", "scalar", dtype=x.value.dtype) if not isinstance(scalar, Tensor) else scalar
+    if s.value.ndim != 0:
+        raise ValueError(f"scalar_mul: `scalar` must be a scalar. Received: shape={s.shape}")
+    return multiply(s, x)
+
+
+def _snapshot(x: Tensor):
+    """The value of ``x`` as a new tensor's array: copied from a Variable (later assigns must not leak)."""
+    from featherflow.core.variable import Variable
+
+    return x.value.copy() if isinstance(x, Variable) else x.value
 
 
 def cast(x, dtype, name=None) -> Tensor:
     """Convert ``x`` to ``dtype``; float-to-float casts pass gradients through.
+
+    Float to integer truncates toward zero, as in TensorFlow.
 
     >>> cast([1.7, -1.7], "int32").numpy()
     array([ 1, -1], dtype=int32)
@@ -259,9 +378,12 @@ def cast(x, dtype, name=None) -> Tensor:
     import numpy as np
 
     x = as_tensor(x, "cast")
-    target = np.dtype(dtype)
+    try:
+        target = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"cast: `dtype` must be a dtype such as 'float32'. Received: dtype={dtype!r}") from None
     if x.value.dtype == target:
-        return x
+        return x if type(x) is Tensor else identity(x)  # a Variable is read into a snapshot
     src_dtype = x.value.dtype
     out = x.value.astype(target)
     if target.kind in "fc" and src_dtype.kind in "fc":
@@ -269,17 +391,21 @@ def cast(x, dtype, name=None) -> Tensor:
     return Tensor(out)
 
 
-def stop_gradient(x, name=None) -> Tensor:
+def stop_gradient(input, name=None) -> Tensor:  # noqa: A002 - TensorFlow's name
     """The same value, but recorded as a constant: no gradient flows through it.
 
     >>> stop_gradient([1.0]).numpy()
     array([1.], dtype=float32)
     """
-    x = as_tensor(x, "stop_gradient")
-    return Tensor(x.value)
+    x = as_tensor(input, "stop_gradient", "input")
+    return Tensor(_snapshot(x))
 
 
-def identity(x, name=None) -> Tensor:
-    """The same value; gradients pass through unchanged."""
-    x = as_tensor(x, "identity")
-    return record("identity", (x,), x.value, lambda g, needs: (g,))
+def identity(input, name=None) -> Tensor:  # noqa: A002 - TensorFlow's name
+    """The same value (a snapshot for Variables); gradients pass through unchanged.
+
+    >>> identity([1.0]).numpy()
+    array([1.], dtype=float32)
+    """
+    x = as_tensor(input, "identity", "input")
+    return record("identity", (x,), _snapshot(x), lambda g, needs: (g,))

@@ -108,6 +108,20 @@ def log_softmax(logits, axis=-1, name=None) -> Tensor:
     return record("log_softmax", (x,), out, backward)
 
 
+def _logits_and_labels(logits, labels, op):
+    """Float logits, and labels in the logits' dtype (Python/NumPy labels are converted to it)."""
+    logits = as_float_tensor(logits, op, "logits")
+    if isinstance(labels, Tensor):
+        if labels.value.dtype != logits.value.dtype:
+            raise TypeError(
+                f"{op}: `labels` and `logits` must have the same dtype. Received: labels.dtype="
+                f"{labels.dtype.name}, logits.dtype={logits.dtype.name}. Cast the labels with featherflow.cast."
+            )
+        return logits, labels
+    labels = as_tensor(labels, op, "labels")
+    return logits, Tensor(labels.value.astype(logits.value.dtype, copy=False))
+
+
 def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None) -> Tensor:
     """Cross-entropy between a distribution ``labels`` and ``softmax(logits)``, one value per row.
 
@@ -116,9 +130,7 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None) -> Ten
     >>> softmax_cross_entropy_with_logits([[0.0, 1.0]], [[0.0, 0.0]]).numpy()
     array([0.6931472], dtype=float32)
     """
-    labels, logits = binary_operands(labels, logits, "softmax_cross_entropy_with_logits")
-    if logits.value.dtype.kind not in "fc":
-        raise TypeError(f"softmax_cross_entropy_with_logits: logits must be floating, received {logits.dtype.name}.")
+    logits, labels = _logits_and_labels(logits, labels, "softmax_cross_entropy_with_logits")
     zv, yv = logits.value, labels.value
     if zv.shape != yv.shape:
         raise ValueError(
@@ -206,7 +218,9 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None) -> Te
     >>> sigmoid_cross_entropy_with_logits([1.0], [0.0]).numpy()
     array([0.6931472], dtype=float32)
     """
-    labels, logits = binary_operands(labels, logits, "sigmoid_cross_entropy_with_logits")
+    if labels is None or logits is None:
+        raise ValueError("sigmoid_cross_entropy_with_logits: both `labels` and `logits` must be given.")
+    logits, labels = _logits_and_labels(logits, labels, "sigmoid_cross_entropy_with_logits")
     xv, zv = logits.value, labels.value
     if xv.shape != zv.shape:
         raise ValueError(
@@ -308,3 +322,97 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None) -> Tensor:
     xp = array_module(xv)
     mask = xp.asarray(keep, dtype=xv.dtype) * xv.dtype.type(1.0 / (1.0 - rate))
     return record("dropout", (x,), xv * mask, lambda g, needs: (g * mask,))
+
+
+def bias_add(value, bias, data_format=None, name=None) -> Tensor:
+    """Add a 1-D ``bias`` along the channel axis of ``value`` (last axis; axis 1 for ``"NC..."`` formats).
+
+    >>> bias_add([[1.0, 2.0]], [10.0, 20.0]).numpy()
+    array([[11., 22.]], dtype=float32)
+    """
+    x = as_tensor(value, "bias_add", "value")
+    b = as_tensor(bias, "bias_add", "bias", dtype=x.value.dtype) if not isinstance(bias, Tensor) else bias
+    xv, bv = x.value, b.value
+    if bv.dtype != xv.dtype:
+        raise TypeError(f"bias_add: `bias` must have the dtype of `value` ({xv.dtype.name}), received {bv.dtype.name}.")
+    channels_first = data_format is not None and str(data_format).upper().startswith("NC")
+    if data_format is not None and not channels_first and not str(data_format).upper().endswith("C"):
+        raise ValueError(f"bias_add: unknown data_format. Expected e.g. 'NHWC' or 'NCHW'. Received: {data_format!r}")
+    axis = 1 if channels_first else -1
+    if bv.ndim != 1 or xv.ndim < 2 or xv.shape[axis] != bv.shape[0]:
+        raise ValueError(
+            f"bias_add: `bias` must be 1-D with the size of the channel axis of `value` (rank >= 2). "
+            f"Received: value.shape={xv.shape}, bias.shape={bv.shape}, data_format={data_format!r}"
+        )
+    shaped = bv.reshape((-1,) + (1,) * (xv.ndim - 2)) if channels_first else bv
+    reduce_axes = tuple(i for i in range(xv.ndim) if i != axis % xv.ndim)
+
+    def backward(g, needs):
+        return (g, g.sum(axis=reduce_axes) if needs[1] else None)
+
+    return record("bias_add", (x, b), xv + shaped, backward)
+
+
+def l2_loss(t, name=None) -> Tensor:
+    """Half the squared L2 norm: ``sum(t ** 2) / 2`` (no square root); gradient ``t``.
+
+    >>> float(l2_loss([1.0, 2.0]))
+    2.5
+    """
+    x = as_float_tensor(t, "l2_loss", "t")
+    xv = x.value
+    xp = array_module(xv)
+    return record("l2_loss", (x,), xp.asarray((xv * xv).sum() / 2, dtype=xv.dtype), lambda g, needs: (g * xv,))
+
+
+def moments(x, axes, shift=None, keepdims=False, name=None) -> tuple:
+    """Mean and (population) variance of ``x`` over ``axes``: ``(mean, variance)``.
+
+    >>> mean, variance = moments([[1.0, 2.0], [3.0, 4.0]], axes=[0])
+    >>> mean.numpy(), variance.numpy()
+    (array([2., 3.], dtype=float32), array([1., 1.], dtype=float32))
+    """
+    from featherflow.ops.math import squared_difference, stop_gradient
+    from featherflow.ops.reduce import reduce_mean
+    from featherflow.ops.shape import squeeze
+
+    x = as_float_tensor(x, "moments")
+    axes = list(axes) if isinstance(axes, (list, tuple)) else [axes]
+    mean = reduce_mean(x, axis=axes, keepdims=True)
+    # The mean's own gradient path already carries d(mean); TF stops it inside the variance too.
+    variance = reduce_mean(squared_difference(x, stop_gradient(mean)), axis=axes, keepdims=True)
+    if not keepdims:
+        squeezed = sorted(a % max(x.value.ndim, 1) for a in axes)
+        mean, variance = squeeze(mean, squeezed), squeeze(variance, squeezed)
+    return mean, variance
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None) -> Tensor:
+    """``scale * (x - mean) / sqrt(variance + variance_epsilon) + offset`` (``offset``/``scale`` may be None).
+
+    >>> batch_normalization([[1.0], [3.0]], 2.0, 1.0, None, None, 0.0).numpy()
+    array([[-1.],
+           [ 1.]], dtype=float32)
+    """
+    from featherflow.ops import math as m
+
+    x = as_float_tensor(x, "batch_normalization")
+    inv = m.rsqrt(m.add(as_tensor(variance, "batch_normalization", "variance", dtype=x.value.dtype)
+                        if not isinstance(variance, Tensor) else variance, variance_epsilon))
+    if scale is not None:
+        inv = m.multiply(inv, scale)
+    shift = m.negative(m.multiply(mean, inv)) if offset is None else m.subtract(offset, m.multiply(mean, inv))
+    return m.add(m.multiply(x, inv), shift)
+
+
+def embedding_lookup(params, ids, max_norm=None, name=None) -> Tensor:
+    """Rows of ``params`` at ``ids`` (``gather`` along axis 0).
+
+    >>> embedding_lookup([[1.0, 2.0], [3.0, 4.0]], [1]).numpy()
+    array([[3., 4.]], dtype=float32)
+    """
+    from featherflow.ops.indexing import gather
+
+    if max_norm is not None:
+        raise ValueError(f"embedding_lookup: max_norm is not supported. Received: max_norm={max_norm}")
+    return gather(params, ids, axis=0)

@@ -67,3 +67,36 @@ def shuffle(value, seed=None, name=None) -> Tensor:
     """A copy of ``value`` with its first axis randomly permuted."""
     arr = value.value if isinstance(value, Tensor) else np.asarray(value)
     return Tensor(arr[_rng(seed).permutation(arr.shape[0])])
+
+
+def categorical(logits, num_samples, dtype=None, seed=None, name=None) -> Tensor:
+    """Draw class indices from the categorical distributions given by unnormalized log-probabilities.
+
+    Args:
+        logits: ``(batch, classes)`` unnormalized log-probabilities (``-inf`` excludes a class).
+        num_samples: draws per row.
+        dtype: integer output dtype (default int64).
+
+    Returns: ``(batch, num_samples)`` class indices (Gumbel-max sampling).
+
+    >>> import featherflow as ff
+    >>> ff.random.categorical([[0.0, float("-inf")]], 3).numpy()
+    array([[0, 0, 0]])
+    """
+    arr = logits.value if isinstance(logits, Tensor) else np.asarray(logits, dtype="float64")
+    if arr.ndim != 2 or arr.dtype.kind != "f":
+        raise ValueError(
+            f"categorical: `logits` must be a 2-D float tensor (batch, classes). Received: shape={arr.shape}, "
+            f"dtype={arr.dtype}"
+        )
+    num_samples = int(num_samples)
+    if num_samples < 0:
+        raise ValueError(f"categorical: num_samples must be non-negative. Received: {num_samples}")
+    out_dtype = np.dtype("int64" if dtype is None else dtype)
+    if out_dtype.kind not in "iu":
+        raise ValueError(f"categorical: dtype must be an integer type. Received: dtype={out_dtype.name}")
+    host = np.asarray(arr.get() if hasattr(arr, "get") else arr, dtype="float64")
+    gumbel = -np.log(-np.log(_rng(seed).uniform(np.finfo("float64").tiny, 1.0,
+                                                 (host.shape[0], num_samples, host.shape[1]))))
+    draws = np.argmax(host[:, None, :] + gumbel, axis=-1)
+    return Tensor(xp().asarray(draws.astype(out_dtype)))
