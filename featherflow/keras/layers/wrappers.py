@@ -108,8 +108,9 @@ class Bidirectional(Wrapper):
     """Run a recurrent layer over the sequence forwards and backwards and merge the two outputs.
 
     Args:
-        layer: an ``RNN`` instance (``LSTM``, ``GRU``, ``SimpleRNN``, ``RNN(cell)``); a fresh copy is
-            made from its config for the forward direction (named ``forward_<name>``).
+        layer: an ``RNN`` instance (``LSTM``, ``GRU``, ``SimpleRNN``, ``RNN(cell)``); fresh copies are
+            made from its config for both directions (``forward_<name>``, ``backward_<name>``), in
+            the wrapper's ``dtype`` when one is given.
         merge_mode: ``"concat"`` (default), ``"sum"``, ``"mul"``, ``"ave"`` or ``None`` (a list of both).
         backward_layer: optional recurrent layer for the backward direction; it must have the opposite
             ``go_backwards`` and the same ``return_sequences``/``return_state``/``stateful``.
@@ -131,9 +132,10 @@ class Bidirectional(Wrapper):
                              '{"sum", "mul", "ave", "concat", None}')
         super().__init__(layer, **kwargs)
         self._original_backward = backward_layer
-        self.forward_layer = self._recreate(layer, go_backwards=False, prefix="forward_")
+        dtype = kwargs.get("dtype")
+        self.forward_layer = self._recreate(layer, go_backwards=False, prefix="forward_", dtype=dtype)
         if backward_layer is None:
-            self.backward_layer = self._recreate(layer, go_backwards=True, prefix="backward_")
+            self.backward_layer = self._recreate(layer, go_backwards=True, prefix="backward_", dtype=dtype)
         else:
             self.backward_layer = backward_layer
             self._check_pair()
@@ -154,8 +156,10 @@ class Bidirectional(Wrapper):
             self._pending_weights = None
 
     @staticmethod
-    def _recreate(layer, go_backwards, prefix):
+    def _recreate(layer, go_backwards, prefix, dtype=None):
         config = layer.get_config()
+        if dtype is not None:
+            config["dtype"] = dtype  # an explicit dtype on the wrapper applies to both directions
         if go_backwards:
             config["go_backwards"] = not config.get("go_backwards", False)
         config["name"] = prefix + layer.name
