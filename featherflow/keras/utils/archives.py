@@ -20,8 +20,11 @@ from __future__ import annotations
 
 import os
 import stat
-import tarfile
-import zipfile
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # tarfile/zipfile are imported where used: most programs never extract
+    import tarfile
+    import zipfile
 
 
 def _inside(target: str, name: str) -> bool:
@@ -84,6 +87,9 @@ def extract_archive(file_path: str, path: str = ".", archive_format="auto") -> b
     Raises:
         ValueError: an unsafe member (nothing is extracted then).
     """
+    import tarfile
+    import zipfile
+
     if archive_format is None:
         return False
     if archive_format == "auto":

@@ -22,13 +22,10 @@ b'hello'
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import shutil
 import tempfile
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from featherflow.keras.utils.archives import extract_archive
 from featherflow.keras.utils.io_utils import print_msg
@@ -104,6 +101,11 @@ def _offline_message(fname: str, fpath: str, origin: str, reason: str) -> str:
 
 def _download(url: str, fname: str, fpath: str, datadir: str, show_progress: bool) -> str:
     """Streams ``url`` into a new temporary file in ``datadir``; returns its path once complete."""
+    # Imported here: http.client/ssl cost ~40 ms and most programs never download.
+    import http.client
+    import urllib.error
+    import urllib.request
+
     descriptor, partial = tempfile.mkstemp(prefix=f".{fname}.", suffix=".part", dir=datadir)
     try:
         with os.fdopen(descriptor, "wb") as out:
