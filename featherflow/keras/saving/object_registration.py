@@ -143,6 +143,12 @@ def _from_user_objects(name: str, custom_objects: dict | None):
         return _GLOBAL_CUSTOM_OBJECTS[name]
     if custom_objects and name in custom_objects:
         return custom_objects[name]
+    if ">" not in name:
+        # A config written with the bare class name ("MyLayer") still finds "Package>MyLayer" when exactly
+        # one registered object has that name.
+        matches = [obj for key, obj in _GLOBAL_CUSTOM_OBJECTS.items() if key.rpartition(">")[2] == name]
+        if len(matches) == 1:
+            return matches[0]
     return None
 
 

@@ -18,7 +18,7 @@ every ``class_name`` anywhere in it must resolve through the registry (featherfl
 >>> keras.saving.deserialize_keras_object({"module": "os", "class_name": "function", "config": "system"})
 Traceback (most recent call last):
 ...
-featherflow.keras.saving.errors.UnsafeModelError: Refused to load 'system' named in the file (module 'os'): ...
+featherflow.keras.saving.serialization_lib.UnknownObjectError: Could not locate function 'system' (module 'os'); refused. ...
 """
 
 from __future__ import annotations
@@ -96,17 +96,11 @@ def _short(config, limit: int = 300) -> str:
 
 
 def _refuse_unknown(name, module, config, what="class"):
-    if registry.is_builtin_module(module):
-        raise UnknownObjectError(
-            f"Could not locate {what} {name!r}. Make sure custom classes and functions are decorated with "
-            "`@keras.saving.register_keras_serializable()` or passed in `custom_objects=`. "
-            f"Full object config: {_short(config)}"
-        )
-    raise UnsafeModelError(
-        f"Refused to load {name!r} named in the file (module {module!r}): featherflow only builds its own "
-        "classes and objects you register with `@keras.saving.register_keras_serializable()` or pass in "
-        "`custom_objects=`; it never imports a module or calls a function named in a file. "
-        f"Full object config: {_short(config)}"
+    where = "" if registry.is_builtin_module(module) else f" (module {module!r})"
+    raise UnknownObjectError(
+        f"Could not locate {what} {name!r}{where}; refused. featherflow builds only its own classes and the "
+        "objects you register with `@keras.saving.register_keras_serializable()` or pass in `custom_objects=`; it "
+        f"never imports a module or calls a function named in a file. Full object config: {_short(config)}"
     )
 
 

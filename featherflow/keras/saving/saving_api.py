@@ -1,0 +1,151 @@
+"""Weights-only files and JSON configs: ``save_weights`` / ``load_weights``, ``to_json`` / ``model_from_json``.
+
+``save_weights`` writes Keras's ``.weights.h5`` layout for ``.h5`` paths (h5py; without it the same
+keys go into an ``.npz`` container) and ``.npz`` otherwise; the format is detected from the bytes
+when loading, so any path (``"./checkpoints/my_checkpoint"``) round-trips. Legacy tf.keras ``.h5``
+weights (``layer_names`` attribute) load too. The optimizer's state is included when the model is
+compiled and trained, and restored when the loading model has an optimizer.
+
+>>> import os, tempfile
+>>> import numpy as np
+>>> from featherflow import keras
+>>> model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+>>> path = os.path.join(tempfile.mkdtemp(), "w.weights.npz")
+>>> model.save_weights(path)
+>>> other = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+>>> other.load_weights(path)
+>>> all(np.array_equal(a, b) for a, b in zip(model.get_weights(), other.get_weights()))
+True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+
+from featherflow.keras.saving import archive as archive_lib
+from featherflow.keras.saving import atomic, saving_lib, serialization_lib, weights_formats, weights_io
+from featherflow.keras.saving.errors import InvalidArchiveError
+
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+_ZIP_MAGIC = b"PK\x03\x04"
+_warned_no_h5 = [False]
+
+
+def _check_built(model) -> None:
+    if not getattr(model, "built", True):
+        raise ValueError(
+            f"Unable to load weights into model '{getattr(model, 'name', model)}', which has not created its variables "
+            "yet. Call the model on a batch of data (or `model.build(input_shape)`) first, then load the weights.")
+
+
+def save_weights(model, filepath, overwrite: bool = True, save_format: str | None = None, options=None) -> None:
+    """Save every variable of ``model`` (and its optimizer's state) to ``filepath``, atomically.
+
+    Args:
+        filepath: ``*.weights.h5`` / ``*.h5`` (HDF5, Keras's layout) or any other path (``.npz`` container).
+        overwrite: replace an existing file.
+        save_format: ``"h5"`` or ``"npz"`` to force a format (``"tf"`` is treated as ``"npz"``).
+    """
+    filepath = os.fspath(filepath)
+    if not overwrite and os.path.exists(filepath) and not saving_lib._confirm_overwrite(filepath):
+        return
+    if save_format is None:
+        save_format = "h5" if filepath.lower().endswith((".h5", ".hdf5", ".keras")) else "npz"
+    if save_format in ("h5", "hdf5") and not weights_formats.h5py_available():
+        if not _warned_no_h5[0]:
+            warnings.warn('h5py is not installed (`pip install "featherflow[h5]"`): writing the weights as an .npz '
+                          f"container to {filepath}; load_weights reads it back.", stacklevel=3)
+            _warned_no_h5[0] = True
+        save_format = "npz"
+    weights = weights_io.collect_weights(model, include_optimizer=True)
+    if save_format in ("h5", "hdf5"):
+        data = weights_formats.encode_h5(weights)
+    elif save_format in ("npz", "tf"):
+        data = weights_formats.encode_npz(weights)
+    else:
+        raise ValueError(f"Unknown save_format {save_format!r}; expected 'h5' or 'npz'.")
+    atomic.atomic_write_bytes(filepath, data)
+
+
+def read_weights_file(filepath, limits=None) -> dict:
+    """The ``{path: array}`` dict of a weights file in any supported format (detected from its bytes)."""
+    filepath = os.fspath(filepath)
+    if not os.path.exists(filepath):
+        raise FileNotFoundError(f"No weights file found at {filepath}")
+    if os.path.isdir(filepath):
+        with saving_lib.open_archive(filepath) as archive:
+            return saving_lib.read_weights(archive, saving_lib._read_json(archive, saving_lib.METADATA_FILE, False))
+    with open(filepath, "rb") as handle:
+        head = handle.read(8)
+    if head.startswith(_HDF5_MAGIC):
+        return weights_formats.decode_h5(filepath, limits)
+    if head.startswith(_ZIP_MAGIC) or head.startswith(b"PK\x05\x06"):
+        with archive_lib.SafeArchive(filepath, limits, label=f"weights file {filepath!r}") as archive:
+            if saving_lib.CONFIG_FILE in archive:  # a whole .keras archive: use its weights
+                metadata = saving_lib._read_json(archive, saving_lib.METADATA_FILE, required=False)
+                return saving_lib.read_weights(archive, metadata)
+        return weights_formats.decode_npz(filepath, limits)
+    if os.path.exists(filepath + ".index"):
+        raise InvalidArchiveError(f"{filepath} is a TensorFlow checkpoint; featherflow reads .weights.h5, .h5, .npz "
+                                  "and .keras files.")
+    raise InvalidArchiveError(f"{filepath} is not a weights file (neither HDF5 nor a zip/.npz container).")
+
+
+def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = False, options=None) -> None:
+    """Load weights saved by ``save_weights`` (or a ``.keras`` archive, or legacy tf.keras ``.h5`` weights).
+
+    Args:
+        skip_mismatch: skip layers whose variables differ in number or shape (with a warning).
+        by_name: legacy ``.h5`` files only: match layers by name instead of order.
+
+    Raises:
+        ValueError: the file does not match the model's structure (nothing is changed then).
+        InvalidArchiveError / UnsafeModelError: the file is corrupted or hostile.
+    """
+    filepath = os.fspath(filepath)
+    _check_built(model)
+    if os.path.isfile(filepath):
+        with open(filepath, "rb") as handle:
+            is_h5 = handle.read(8).startswith(_HDF5_MAGIC)
+        if is_h5:
+            from featherflow.keras.saving import legacy_h5
+
+            if legacy_h5.is_legacy_weights_file(filepath):
+                legacy_h5.load_legacy_weights(model, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+                return
+    weights = read_weights_file(filepath)
+    notes = weights_io.assign_weights(model, weights, skip_mismatch=skip_mismatch)
+    for note in notes:
+        warnings.warn(note, stacklevel=2)
+
+
+# -- JSON ----------------------------------------------------------------------------------------------
+def to_json(model, **kwargs) -> str:
+    """The model's architecture (no weights) as a JSON string (``json.dumps`` ``kwargs`` apply)."""
+    config = serialization_lib.serialize_keras_object(model)
+    config.setdefault("keras_version", saving_lib.KERAS_API_VERSION)
+    config.setdefault("backend", "featherflow")
+    return json.dumps(config, **kwargs)
+
+
+def model_from_json(json_string: str, custom_objects: dict | None = None):
+    """A new (untrained) model from ``model.to_json()`` output; closed like ``load_model``."""
+    if not isinstance(json_string, (str, bytes, bytearray)):
+        raise TypeError(f"model_from_json expects a JSON string. Received: {type(json_string).__name__}")
+    try:
+        config = json.loads(json_string)
+    except (ValueError, RecursionError) as e:
+        raise InvalidArchiveError(f"model_from_json: the string is not valid JSON: {e}") from e
+    if not isinstance(config, dict):
+        raise InvalidArchiveError("model_from_json expects a JSON object describing a model.")
+    return serialization_lib.deserialize_keras_object(config, custom_objects=custom_objects)
+
+
+def model_from_config(config: dict, custom_objects: dict | None = None):
+    """A new model from a ``{"class_name", "config"}`` dict (e.g. ``json.loads(model.to_json())``)."""
+    if not isinstance(config, dict):
+        raise TypeError("`model_from_config` expects a dict. To load an entire model from a file use "
+                        f"`load_model`. Received: config={config!r:.100}")
+    return serialization_lib.deserialize_keras_object(config, custom_objects=custom_objects)
