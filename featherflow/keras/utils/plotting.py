@@ -170,8 +170,10 @@ def show_images(
         axis.imshow(image, cmap=cmap if image.ndim == 2 else None)
         title = name_of(labels[position]) if labels is not None else ""
         wrong = predictions is not None and labels is not None and int(predictions[position]) != int(labels[position])
-        if predictions is not None:
-            title = f"{title} (pred {name_of(predictions[position])})" if wrong or labels is None else title
+        if predictions is not None and labels is None:
+            title = f"pred {name_of(predictions[position])}"
+        elif wrong:
+            title = f"{title} (pred {name_of(predictions[position])})"
         axis.set_title(title, fontsize=8, color="red" if wrong else "black")
         if wrong:
             for spine in axis.spines.values():

@@ -83,8 +83,8 @@ def test_show_images_shapes_and_probabilities():
     flat = np.zeros((3, 16), dtype=np.float32)
     figure = utils.show_images(flat, labels=[0, 1, 1], predictions=probabilities, class_names=["a", "b", "c"])
     assert [axis.get_title() for axis in figure.axes] == ["a", "b (pred c)", "b"]
-    colour = utils.show_images(np.zeros((2, 8, 8, 3)), labels=None)
-    assert len(colour.axes) == 2
+    colour = utils.show_images(np.zeros((2, 8, 8, 3)), labels=None, predictions=[4, 2])
+    assert [axis.get_title() for axis in colour.axes] == ["pred 4", "pred 2"]
     with pytest.raises(ValueError, match="images"):
         utils.show_images(np.zeros((2, 5)))
     import matplotlib.pyplot as plt
