@@ -13,12 +13,20 @@ from __future__ import annotations
 
 import warnings
 
-from featherflow.keras.optimizers import schedules
+from featherflow.keras.optimizers import legacy, schedules
+from featherflow.keras.optimizers.adadelta import Adadelta
+from featherflow.keras.optimizers.adagrad import Adagrad
 from featherflow.keras.optimizers.adam import Adam
+from featherflow.keras.optimizers.adamax import Adamax
+from featherflow.keras.optimizers.adamw import AdamW
 from featherflow.keras.optimizers.base import Optimizer
+from featherflow.keras.optimizers.ftrl import Ftrl
+from featherflow.keras.optimizers.lion import Lion
+from featherflow.keras.optimizers.nadam import Nadam
+from featherflow.keras.optimizers.rmsprop import RMSprop
 from featherflow.keras.optimizers.sgd import SGD
 
-_CLASSES = {cls.__name__: cls for cls in (SGD, Adam)}
+_CLASSES = {cls.__name__: cls for cls in (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, Ftrl, Lion)}
 _ALIASES = {name.lower(): cls for name, cls in _CLASSES.items()}
 
 
@@ -33,8 +41,14 @@ def _legacy(cls):
     return make
 
 
+# The lecture-era lower-case names (Keras 1/2.0), kept with a deprecation warning.
 sgd = _legacy(SGD)
+rmsprop = _legacy(RMSprop)
+adagrad = _legacy(Adagrad)
+adadelta = _legacy(Adadelta)
 adam = _legacy(Adam)
+adamax = _legacy(Adamax)
+nadam = _legacy(Nadam)
 
 
 def serialize(optimizer) -> dict:
