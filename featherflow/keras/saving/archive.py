@@ -151,7 +151,7 @@ class SafeArchive:
 
     def _check_no_overlap(self, infos) -> None:
         """Overlapping local entries are how "quoted" zip bombs multiply one payload; refuse them."""
-        spans = sorted((info.header_offset, info) for info in infos if not info.is_dir())
+        spans = sorted(((info.header_offset, info) for info in infos if not info.is_dir()), key=lambda pair: pair[0])
         end = 0
         for offset, info in spans:
             if offset < end:

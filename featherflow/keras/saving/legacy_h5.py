@@ -104,6 +104,8 @@ def _text_list(value, what: str) -> list:
     if isinstance(value, (bytes, str)):
         return [_text(value, what)]
     values = np.asarray(value)
+    if values.size == 0:
+        return []
     if values.dtype.kind not in "SUO" or values.ndim > 1 or values.size > 1_000_000:
         raise InvalidArchiveError(f"The HDF5 attribute {what!r} must be a list of strings.")
     return [_text(v, what) for v in values.reshape(-1).tolist()]

@@ -185,20 +185,21 @@ def check_config(config, custom_objects: dict | None = None, safe_mode: bool = T
             if resolve_function(fn_name, registered, module, custom_objects) is None:
                 _refuse_unknown(fn_name, module, node, "function")
             return
+        inner = node.get("config")
+        if safe_mode and isinstance(inner, dict) and any(
+                isinstance(key, str) and key.endswith("_type") and value == "lambda" for key, value in inner.items()):
+            raise UnsafeModelError(LAMBDA_REFUSAL)  # Keras 2's Lambda config: marshalled code
         cls = resolve_class(class_name, registered, module, custom_objects)
         if cls is None:
             _refuse_unknown(registered or class_name, module, node)
-        inner = node.get("config")
         if isinstance(inner, dict):
-            _check_code_fields(inner, cls, module, custom_objects, safe_mode)
+            _check_code_fields(inner, cls, custom_objects, safe_mode)
 
     visit(config, 0)
 
 
-def _check_code_fields(inner: dict, cls, module, custom_objects, safe_mode) -> None:
-    """Keras-2-style code fields (``function_type="lambda"``) and the named functions of a Lambda layer."""
-    if safe_mode and any(key.endswith("_type") and value == "lambda" for key, value in inner.items()):
-        raise UnsafeModelError(LAMBDA_REFUSAL)
+def _check_code_fields(inner: dict, cls, custom_objects, safe_mode) -> None:
+    """The named functions of a Lambda layer must resolve; marshalled code needs ``safe_mode=False``."""
     if not _is_lambda_layer(cls):
         return
     function = inner.get("function")
