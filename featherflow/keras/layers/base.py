@@ -30,6 +30,7 @@ _ALLOWED_KWARGS = frozenset({
     "autocast", "implementation", "input_length",
 })
 _call_context = {"training": None, "inferring_shapes": False}
+_weight_creation_hooks: list = []  # hook(layer, shape, dtype) before each add_weight (load_model's size budget)
 _signature_cache: dict = {}
 
 
@@ -224,6 +225,8 @@ class Layer:
 
         shape = () if shape is None else tuple(int(d) for d in shape)
         dtype = np.dtype(dtype or self._dtype)
+        for hook in _weight_creation_hooks:
+            hook(self, shape, dtype)
         if initializer is None:
             initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
         init = initializers.get(initializer)

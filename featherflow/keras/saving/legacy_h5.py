@@ -230,7 +230,8 @@ def load_model_from_h5(filepath, custom_objects=None, compile: bool = True, safe
             compile_config["optimizer"] = training["optimizer_config"]
     if compile_config is not None:
         config = dict(config, compile_config=compile_config)
-    model = saving_lib.model_from_parts(config, {}, custom_objects, compile, safe_mode, source=filepath)
+    stored = {f"{name}/{i}": value for name, values in layers for i, value in enumerate(values)}
+    model = saving_lib.model_from_parts(config, stored, custom_objects, compile, safe_mode, source=filepath)
     try:
         _assign_layers(model, layers, by_name=False, skip_mismatch=False)
     except ValueError as e:

@@ -18,13 +18,18 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import inspect
 import json
+import math
 import os
 import sys
+import threading
 import warnings
+
+import numpy as np
 
 from featherflow.keras.saving import archive as archive_lib
 from featherflow.keras.saving import atomic, serialization_lib, weights_formats, weights_io
@@ -270,17 +275,54 @@ def _is_hdf5(path) -> bool:
     return head == b"\x89HDF\r\n\x1a\n"
 
 
+BUDGET_SLACK_BYTES = 64 << 20
+
+
+@contextlib.contextmanager
+def weight_budget(max_bytes: int, source: str = "the file"):
+    """Refuse (in this thread) layer weights beyond ``max_bytes`` in total while the block runs.
+
+    A model file must store every weight its config creates, so a config that declares far more
+    weight memory than the file holds (``Dense(units=10**9)``) is refused before allocating it.
+    """
+    from featherflow.keras.layers import base
+
+    thread = threading.get_ident()
+    used = [0]
+
+    def hook(layer, shape, dtype):
+        if threading.get_ident() != thread:
+            return
+        used[0] += math.prod(shape) * dtype.itemsize
+        if used[0] > max_bytes:
+            raise InvalidArchiveError(
+                f"The config in {source} declares more weight memory (layer '{layer.name}', weight of shape "
+                f"{tuple(shape)}: {used[0]} bytes so far) than the file stores ({max_bytes - BUDGET_SLACK_BYTES} "
+                "bytes): refusing to allocate it.")
+
+    base._weight_creation_hooks.append(hook)
+    try:
+        yield
+    finally:
+        base._weight_creation_hooks.remove(hook)
+
+
 def model_from_parts(config: dict, weights: dict, custom_objects=None, compile=True, safe_mode=True,
-                     source: str = "the file"):
-    """Vet ``config``, build the model, compile it (optionally) and load ``weights`` into it."""
+                     source: str = "the file", budget: bool = True):
+    """Vet ``config``, build the model, compile it (optionally) and load ``weights`` into it.
+
+    With ``budget``, weight creation is capped by the bytes ``weights`` holds (see ``weight_budget``).
+    """
     config = dict(config)
     compile_config = config.pop("compile_config", None)
     safe = serialization_lib._effective_safe_mode(safe_mode)
     serialization_lib.check_config(config, custom_objects, safe)
     if compile and compile_config is not None:
         serialization_lib.check_config(compile_config, custom_objects, safe)
+    limit = sum(int(np.asarray(w).nbytes) for w in weights.values()) + BUDGET_SLACK_BYTES
     try:
-        model = serialization_lib.deserialize_keras_object(config, custom_objects, safe_mode=safe)
+        with weight_budget(limit, source) if budget else contextlib.nullcontext():
+            model = serialization_lib.deserialize_keras_object(config, custom_objects, safe_mode=safe)
         if not hasattr(model, "weights"):
             raise InvalidArchiveError(f"{source} does not hold a model or layer (found {type(model).__name__}).")
         if compile and compile_config is not None:

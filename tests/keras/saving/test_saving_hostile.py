@@ -321,6 +321,11 @@ def case_directory_with_hard_link(tmp_path, marker):
     return str(directory), UnsafeModelError, "hard links"
 
 
+def case_config_allocation_bomb(tmp_path, marker):
+    config = dense_config(units=1 << 40)  # 12 TiB of kernel declared by a few bytes of JSON
+    return _write(tmp_path, archive_bytes(config)), InvalidArchiveError, "more weight memory"
+
+
 def case_weights_for_other_model(tmp_path, marker):
     weights = dict(dense_weights(), **{"vars/2": np.zeros(3, "f4")})
     return _write(tmp_path, archive_bytes(dense_config(), weights=weights)), InvalidArchiveError, "expected 2"
