@@ -131,7 +131,8 @@ def _spectral_norm(x: Tensor, axes, keepdims) -> Tensor:
         outer = u[..., :, :1] * vt[..., :1, :]
         return ((outer * gk[..., None, None]).transpose(inverse),)
 
-    return record("norm", (x,), xp.ascontiguousarray(out).astype(xv.dtype, copy=False), backward)
+    # (np.ascontiguousarray would turn a 0-d result into shape (1,))
+    return record("norm", (x,), xp.array(out, dtype=xv.dtype), backward)
 
 
 def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None) -> Tensor:  # noqa: A002
