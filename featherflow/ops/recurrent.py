@@ -131,60 +131,73 @@ def _prepare(op, inputs, kernel, recurrent_kernel, bias, bias_shape, states, mas
 
 
 def _steps_view(xv, go_backwards):
-    return xv[:, ::-1] if go_backwards else xv
+    """``(batch, timesteps, ...)`` -> time-major ``(timesteps, batch, ...)`` in processing order (a view):
+    every per-step slice is then one contiguous block."""
+    tm = xv.swapaxes(0, 1)
+    return tm[::-1] if go_backwards else tm
+
+
+def _from_steps(tm, go_backwards):
+    """Inverse of ``_steps_view``: a time-major array in processing order back to ``(batch, timesteps, ...)``."""
+    return (tm[::-1] if go_backwards else tm).swapaxes(0, 1)
+
+
+def _batch_major(xp, tm):
+    return xp.ascontiguousarray(tm.swapaxes(0, 1))
 
 
 def _project(xp, x_steps, weight, bias):
-    """One GEMM for every timestep: ``(batch * steps, in) @ (in, k) + bias`` -> ``(batch, steps, k)``."""
-    batch, steps, features = x_steps.shape
-    x2 = xp.ascontiguousarray(x_steps).reshape(batch * steps, features)
+    """One GEMM for every timestep: ``(steps * batch, in) @ (in, k) + bias`` -> ``(steps, batch, k)``."""
+    steps, batch, features = x_steps.shape
+    x2 = xp.ascontiguousarray(x_steps).reshape(steps * batch, features)
     proj = x2 @ weight
     if bias is not None:
         proj += bias
-    return x2, proj.reshape(batch, steps, -1)
+    return x2, proj.reshape(steps, batch, -1)
 
 
 def _previous(xp, first, seq):
-    """``[first, seq[:, 0], ..., seq[:, -2]]`` stacked on axis 1: the state entering each step."""
+    """``[first, seq[0], ..., seq[-2]]`` (time-major): the state entering each step."""
     out = xp.empty_like(seq)
-    out[:, 0] = first
-    out[:, 1:] = seq[:, :-1]
+    out[0] = first
+    out[1:] = seq[:-1]
     return out
 
 
 def _masked_outputs(xp, states_seq, mask_steps, zero_output):
     """Keras's output sequence under a mask: a masked step repeats the previous output (zeros at
-    first), or is zero with ``zero_output``."""
+    first), or is zero with ``zero_output``. Time-major in and out."""
     out = xp.empty_like(states_seq)
-    prev = xp.zeros_like(states_seq[:, 0])
-    for s in range(states_seq.shape[1]):
-        m = mask_steps[:, s, None]
-        cur = out[:, s]
+    prev = xp.zeros_like(states_seq[0])
+    for s in range(states_seq.shape[0]):
+        m = mask_steps[s, :, None]
+        cur = out[s]
         if zero_output:
-            xp.multiply(states_seq[:, s], m, out=cur)
+            xp.multiply(states_seq[s], m, out=cur)
         else:
             xp.copyto(cur, prev)
-            xp.copyto(cur, states_seq[:, s], where=m)
+            xp.copyto(cur, states_seq[s], where=m)
             prev = cur
     return out
 
 
 def _output_grad_fn(xp, mask_steps, zero_output, g_seq, g_last, batch, units, dtype):
     """Returns ``step(s, dh)``: adds the gradient of step ``s``'s output to ``dh`` (the gradient of
-    the state ``h_s``), following Keras's masked-output rule backwards in time."""
+    the state ``h_s``), following Keras's masked-output rule backwards in time. ``g_seq`` is
+    time-major in processing order."""
     if mask_steps is None:
         def step(s, dh):
             if g_seq is not None:
-                dh += g_seq[:, s]
+                dh += g_seq[s]
         return step
     carry = xp.zeros((batch, units), dtype=dtype)
     if g_last is not None:
         carry += g_last
 
     def masked_step(s, dh):
-        m = mask_steps[:, s, None]
+        m = mask_steps[s, :, None]
         if g_seq is not None:
-            carry[...] += g_seq[:, s]
+            carry[...] += g_seq[s]
         dh += carry * m  # unmasked rows: the output is h_s
         if zero_output:
             carry[...] = 0
@@ -195,7 +208,7 @@ def _output_grad_fn(xp, mask_steps, zero_output, g_seq, g_last, batch, units, dt
 
 def _common_backward_setup(xp, grads, return_sequences, mask_steps, batch, units, dtype):
     g_out = grads[0]
-    g_seq = g_out if (return_sequences and g_out is not None) else None
+    g_seq = g_out.swapaxes(0, 1) if (return_sequences and g_out is not None) else None
     g_last = g_out if (not return_sequences and g_out is not None) else None
     dh = xp.zeros((batch, units), dtype=dtype)
     if grads[1] is not None:
@@ -261,9 +274,9 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     mask_steps = None if mask_array is None else _steps_view(mask_array, go_backwards)
     x2, gates = _project(xp, x_steps, w_perm * scale, None if b is None else b.value[perm] * scale)
     u_scaled = u_perm * scale
-    h_seq = xp.empty((batch, steps, u), dtype=dtype)
-    c_seq = xp.empty((batch, steps, u), dtype=dtype)
-    tc_seq = xp.empty((batch, steps, u), dtype=dtype)
+    h_seq = xp.empty((steps, batch, u), dtype=dtype)
+    c_seq = xp.empty((steps, batch, u), dtype=dtype)
+    tc_seq = xp.empty((steps, batch, u), dtype=dtype)
     h_prev = xp.zeros((batch, u), dtype=dtype) if h0 is None else h0.value
     c_prev = xp.zeros((batch, u), dtype=dtype) if c0 is None else c0.value
     h_init, c_init = h_prev, c_prev
@@ -271,7 +284,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     recurrent = xp.empty((batch, 4 * u), dtype=dtype)
     tmp = xp.empty((batch, u), dtype=dtype)
     for s in range(steps):
-        z = gates[:, s]
+        z = gates[s]
         xp.dot(h_prev, u_scaled, out=recurrent)
         z += recurrent
         if fast:
@@ -282,25 +295,25 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         else:
             _activate(recurrent_activation, z[:, :3 * u])
             _activate(activation, z[:, 3 * u:])
-        c = c_seq[:, s]
+        c = c_seq[s]
         xp.multiply(z[:, u:2 * u], c_prev, out=c)
         xp.multiply(z[:, :u], z[:, 3 * u:], out=tmp)
         c += tmp
-        tc = tc_seq[:, s]
+        tc = tc_seq[s]
         if fast or activation == "tanh":
             xp.tanh(c, out=tc)
         else:
             xp.copyto(tc, c)
             _activate(activation, tc, prescaled=False)
-        h = h_seq[:, s]
+        h = h_seq[s]
         xp.multiply(z[:, 2 * u:3 * u], tc, out=h)
         if mask_steps is not None:
-            keep = ~mask_steps[:, s, None]
+            keep = ~mask_steps[s, :, None]
             xp.copyto(h, h_prev, where=keep)
             xp.copyto(c, c_prev, where=keep)
         h_prev, c_prev = h, c
     out_steps = h_seq if mask_steps is None else _masked_outputs(xp, h_seq, mask_steps, zero_output_for_mask)
-    outputs = out_steps if return_sequences else out_steps[:, -1]
+    outputs = _batch_major(xp, out_steps) if return_sequences else out_steps[-1]
     names = ["inputs", "kernel", "recurrent_kernel"]
     tensors = [x, k, rk]
     for name, t in (("bias", b), ("h0", h0), ("c0", c0)):
@@ -331,36 +344,36 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
             add_output_grad(s, dh)
             if mask_steps is not None:
                 dc_carried = dc.copy()  # masked rows pass dc through untouched
-            xp.multiply(dh, cell_factor[:, s], out=tmp)
+            xp.multiply(dh, cell_factor[s], out=tmp)
             dc += tmp
-            dz = dz_all[:, s]
-            xp.multiply(factors[:, s].reshape(batch, 4, u), dc[:, None, :], out=dz.reshape(batch, 4, u))
-            xp.multiply(factors[:, s, 2 * u:3 * u], dh, out=dz[:, 2 * u:3 * u])
+            dz = dz_all[s]
+            xp.multiply(factors[s].reshape(batch, 4, u), dc[:, None, :], out=dz.reshape(batch, 4, u))
+            xp.multiply(factors[s, :, 2 * u:3 * u], dh, out=dz[:, 2 * u:3 * u])
             if mask_steps is not None:
-                m = mask_steps[:, s, None]
+                m = mask_steps[s, :, None]
                 dz *= m
-                dc = xp.where(m, dc * f_g[:, s], dc_carried)
+                dc = xp.where(m, dc * f_g[s], dc_carried)
                 dh = xp.where(m, dz @ u_perm_t, dh)
             else:
-                dc *= f_g[:, s]
+                dc *= f_g[s]
                 dh = dz @ u_perm_t
-        dz2 = dz_all.reshape(batch * steps, 4 * u)
+        dz2 = dz_all.reshape(steps * batch, 4 * u)
         inverse = np.argsort(perm)
         values = {}
         if needs[0]:
-            dx = (dz2 @ w_perm.T).reshape(batch, steps, -1)
-            values["inputs"] = _steps_view(dx, go_backwards)
+            dx = (dz2 @ w_perm.T).reshape(steps, batch, -1)
+            values["inputs"] = _from_steps(dx, go_backwards)
         if needs[1]:
             values["kernel"] = (x2.T @ dz2)[:, inverse]
         if needs[2]:
-            h_before = _previous(xp, h_init, h_seq).reshape(batch * steps, u)
+            h_before = _previous(xp, h_init, h_seq).reshape(steps * batch, u)
             values["recurrent_kernel"] = (h_before.T @ dz2)[:, inverse]
         if "bias" in names and needs[names.index("bias")]:
             values["bias"] = dz2.sum(axis=0)[inverse]
         values["h0"], values["c0"] = dh, dc
         return _collect(needs, names, values)
 
-    return tuple(record_multi("lstm", tensors, [outputs, h_seq[:, -1], c_seq[:, -1]], backward))
+    return tuple(record_multi("lstm", tensors, [outputs, h_seq[-1], c_seq[-1]], backward))
 
 
 # -- GRU (reset_after=True) ---------------------------------------------------------------------
@@ -409,10 +422,10 @@ def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=No
     x2, proj = _project(xp, x_steps, k.value * scale, None if b is None else b.value[0] * scale)
     u_scaled = rk.value * rec_scale
     rec_bias = None if b is None else b.value[1] * rec_scale
-    h_seq = xp.empty((batch, steps, u), dtype=dtype)
-    zr_seq = xp.empty((batch, steps, 2 * u), dtype=dtype)
-    hh_seq = xp.empty((batch, steps, u), dtype=dtype)
-    rh_seq = xp.empty((batch, steps, u), dtype=dtype)
+    h_seq = xp.empty((steps, batch, u), dtype=dtype)
+    zr_seq = xp.empty((steps, batch, 2 * u), dtype=dtype)
+    hh_seq = xp.empty((steps, batch, u), dtype=dtype)
+    rh_seq = xp.empty((steps, batch, u), dtype=dtype)
     h_prev = xp.zeros((batch, u), dtype=dtype) if h0 is None else h0.value
     h_init = h_prev
     inner = xp.empty((batch, 3 * u), dtype=dtype)
@@ -420,25 +433,25 @@ def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=No
         xp.dot(h_prev, u_scaled, out=inner)
         if rec_bias is not None:
             inner += rec_bias
-        zr = zr_seq[:, s]
-        xp.add(proj[:, s, :2 * u], inner[:, :2 * u], out=zr)
+        zr = zr_seq[s]
+        xp.add(proj[s, :, :2 * u], inner[:, :2 * u], out=zr)
         _activate(recurrent_activation, zr)
-        rh_seq[:, s] = inner[:, 2 * u:]
-        hh = hh_seq[:, s]
+        rh_seq[s] = inner[:, 2 * u:]
+        hh = hh_seq[s]
         xp.multiply(zr[:, u:], inner[:, 2 * u:], out=hh)
         if h_scale != 1:
             hh *= h_scale  # the h columns' prescale, applied after the reset gate
-        hh += proj[:, s, 2 * u:]
+        hh += proj[s, :, 2 * u:]
         _activate(activation, hh)
-        h = h_seq[:, s]
+        h = h_seq[s]
         xp.subtract(h_prev, hh, out=h)
         h *= zr[:, :u]
         h += hh
         if mask_steps is not None:
-            xp.copyto(h, h_prev, where=~mask_steps[:, s, None])
+            xp.copyto(h, h_prev, where=~mask_steps[s, :, None])
         h_prev = h
     out_steps = h_seq if mask_steps is None else _masked_outputs(xp, h_seq, mask_steps, zero_output_for_mask)
-    outputs = out_steps if return_sequences else out_steps[:, -1]
+    outputs = _batch_major(xp, out_steps) if return_sequences else out_steps[-1]
     names = ["inputs", "kernel", "recurrent_kernel"]
     tensors = [x, k, rk]
     for name, t in (("bias", b), ("h0", h0)):
@@ -456,40 +469,40 @@ def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=No
         p_hh = (1 - z_g) * _derivative(activation, hh_seq)
         p_z = (h_before - hh_seq) * _derivative(recurrent_activation, z_g)
         p_r = rh_seq * _derivative(recurrent_activation, r_g)
-        d_inner = xp.empty((batch, steps, 3 * u), dtype=dtype)  # gradient of h_{t-1} @ U + b_rec
-        d_xh = xp.empty((batch, steps, u), dtype=dtype)  # gradient of the input projection's h block
+        d_inner = xp.empty((steps, batch, 3 * u), dtype=dtype)  # gradient of h_{t-1} @ U + b_rec
+        d_xh = xp.empty((steps, batch, u), dtype=dtype)  # gradient of the input projection's h block
         rk_t = xp.ascontiguousarray(rk.value.T)
         for s in range(steps - 1, -1, -1):
             add_output_grad(s, dh)
-            dxh = d_xh[:, s]
-            di = d_inner[:, s]
-            xp.multiply(dh, p_hh[:, s], out=dxh)
-            xp.multiply(dh, p_z[:, s], out=di[:, :u])
-            xp.multiply(dxh, p_r[:, s], out=di[:, u:2 * u])
-            xp.multiply(dxh, r_g[:, s], out=di[:, 2 * u:])
+            dxh = d_xh[s]
+            di = d_inner[s]
+            xp.multiply(dh, p_hh[s], out=dxh)
+            xp.multiply(dh, p_z[s], out=di[:, :u])
+            xp.multiply(dxh, p_r[s], out=di[:, u:2 * u])
+            xp.multiply(dxh, r_g[s], out=di[:, 2 * u:])
             if mask_steps is not None:
-                m = mask_steps[:, s, None]
+                m = mask_steps[s, :, None]
                 dxh *= m
                 di *= m
-                dh = xp.where(m, dh * z_g[:, s] + di @ rk_t, dh)
+                dh = xp.where(m, dh * z_g[s] + di @ rk_t, dh)
             else:
-                dh = dh * z_g[:, s] + di @ rk_t
-        di2 = d_inner.reshape(batch * steps, 3 * u)
-        dx_proj = xp.concatenate([d_inner[..., :2 * u], d_xh], axis=-1).reshape(batch * steps, 3 * u)
+                dh = dh * z_g[s] + di @ rk_t
+        di2 = d_inner.reshape(steps * batch, 3 * u)
+        dx_proj = xp.concatenate([d_inner[..., :2 * u], d_xh], axis=-1).reshape(steps * batch, 3 * u)
         values = {}
         if needs[0]:
-            dx = (dx_proj @ k.value.T).reshape(batch, steps, -1)
-            values["inputs"] = _steps_view(dx, go_backwards)
+            dx = (dx_proj @ k.value.T).reshape(steps, batch, -1)
+            values["inputs"] = _from_steps(dx, go_backwards)
         if needs[1]:
             values["kernel"] = x2.T @ dx_proj
         if needs[2]:
-            values["recurrent_kernel"] = h_before.reshape(batch * steps, u).T @ di2
+            values["recurrent_kernel"] = h_before.reshape(steps * batch, u).T @ di2
         if "bias" in names and needs[names.index("bias")]:
             values["bias"] = xp.stack([dx_proj.sum(axis=0), di2.sum(axis=0)])
         values["h0"] = dh
         return _collect(needs, names, values)
 
-    return tuple(record_multi("gru", tensors, [outputs, h_seq[:, -1]], backward))
+    return tuple(record_multi("gru", tensors, [outputs, h_seq[-1]], backward))
 
 
 # -- SimpleRNN ------------------------------------------------------------------------------------
@@ -525,15 +538,15 @@ def simple_rnn(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, 
     h_init = h_prev
     recurrent = xp.empty((batch, u), dtype=dtype)
     for s in range(steps):
-        h = h_seq[:, s]
+        h = h_seq[s]
         xp.dot(h_prev, rk.value, out=recurrent)
         h += recurrent
         _activate(activation, h, prescaled=False)
         if mask_steps is not None:
-            xp.copyto(h, h_prev, where=~mask_steps[:, s, None])
+            xp.copyto(h, h_prev, where=~mask_steps[s, :, None])
         h_prev = h
     out_steps = h_seq if mask_steps is None else _masked_outputs(xp, h_seq, mask_steps, zero_output_for_mask)
-    outputs = out_steps if return_sequences else out_steps[:, -1]
+    outputs = _batch_major(xp, out_steps) if return_sequences else out_steps[-1]
     names = ["inputs", "kernel", "recurrent_kernel"]
     tensors = [x, k, rk]
     for name, t in (("bias", b), ("h0", h0)):
@@ -551,28 +564,28 @@ def simple_rnn(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, 
         rk_t = xp.ascontiguousarray(rk.value.T)
         for s in range(steps - 1, -1, -1):
             add_output_grad(s, dh)
-            da = da_all[:, s]
-            xp.multiply(dh, deriv[:, s], out=da)
+            da = da_all[s]
+            xp.multiply(dh, deriv[s], out=da)
             if mask_steps is not None:
-                m = mask_steps[:, s, None]
+                m = mask_steps[s, :, None]
                 da *= m
                 dh = xp.where(m, da @ rk_t, dh)
             else:
                 dh = da @ rk_t
-        da2 = da_all.reshape(batch * steps, u)
+        da2 = da_all.reshape(steps * batch, u)
         values = {}
         if needs[0]:
-            values["inputs"] = _steps_view((da2 @ k.value.T).reshape(batch, steps, -1), go_backwards)
+            values["inputs"] = _from_steps((da2 @ k.value.T).reshape(steps, batch, -1), go_backwards)
         if needs[1]:
             values["kernel"] = x2.T @ da2
         if needs[2]:
-            values["recurrent_kernel"] = _previous(xp, h_init, h_seq).reshape(batch * steps, u).T @ da2
+            values["recurrent_kernel"] = _previous(xp, h_init, h_seq).reshape(steps * batch, u).T @ da2
         if "bias" in names and needs[names.index("bias")]:
             values["bias"] = da2.sum(axis=0)
         values["h0"] = dh
         return _collect(needs, names, values)
 
-    return tuple(record_multi("simple_rnn", tensors, [outputs, h_seq[:, -1]], backward))
+    return tuple(record_multi("simple_rnn", tensors, [outputs, h_seq[-1]], backward))
 
 
 # -- helpers for per-step recurrent loops -------------------------------------------------------------
