@@ -2,10 +2,31 @@
 
 from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.convolutional import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose
-from featherflow.keras.layers.core import Activation, Dense
+from featherflow.keras.layers.core import Activation, Dense, Masking
 from featherflow.keras.layers.depthwise_conv import DepthwiseConv2D, SeparableConv1D, SeparableConv2D
+from featherflow.keras.layers.embedding import Embedding
 from featherflow.keras.layers.input_layer import Input, InputLayer
 from featherflow.keras.layers.input_spec import InputSpec
+from featherflow.keras.layers.lambda_layer import Lambda
+from featherflow.keras.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
+from featherflow.keras.layers.normalization import BatchNormalization, LayerNormalization, UnitNormalization
 from featherflow.keras.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -35,5 +56,16 @@ from featherflow.keras.layers.regularization import (
     SpatialDropout1D,
     SpatialDropout2D,
 )
-from featherflow.keras.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from featherflow.keras.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    Flatten,
+    Permute,
+    RepeatVector,
+    Reshape,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
 from featherflow.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper

@@ -125,3 +125,40 @@ class Activation(Layer):
         config = super().get_config()
         config["activation"] = activations.serialize(self.activation)
         return config
+
+
+class Masking(Layer):
+    """Mask the time steps whose features all equal ``mask_value``: those steps are zeroed and the
+    output carries a ``(batch, steps)`` boolean mask that downstream layers (RNNs, pooling) skip.
+
+    Args:
+        mask_value: the padding value (default 0.0).
+
+    >>> from featherflow import keras
+    >>> import numpy as np
+    >>> x = np.array([[[1.0, 2.0], [0.0, 0.0]]], "float32")
+    >>> keras.layers.Masking()(x)._keras_mask.numpy()
+    array([[ True, False]])
+    """
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.mask_value = mask_value
+
+    def compute_mask(self, inputs, mask=None):
+        return ops.reduce_any(ops.not_equal(inputs, self.mask_value), axis=-1)
+
+    def call(self, inputs):
+        keep = ops.reduce_any(ops.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
+        outputs = inputs * ops.cast(keep, inputs.dtype)
+        outputs._keras_mask = ops.squeeze(keep, -1)
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["mask_value"] = self.mask_value
+        return config

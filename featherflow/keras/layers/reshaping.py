@@ -1,4 +1,4 @@
-"""Reshaping layers: Flatten, Reshape, Permute, RepeatVector.
+"""Reshaping layers: Flatten, Reshape, Permute, RepeatVector, ZeroPadding1D/2D, Cropping1D/2D, UpSampling1D/2D.
 
 These only move data around; each is one shape op (its gradient is the inverse move).
 
@@ -192,4 +192,294 @@ class RepeatVector(Layer):
     def get_config(self):
         config = super().get_config()
         config["n"] = self.n
+        return config
+
+
+def _int_pairs(value, n, name):
+    """An int, ``n`` ints or ``n`` pairs as ``n`` (before, after) pairs (Keras's padding/cropping forms)."""
+    plural = "elements" if n > 1 else "element"
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return ((int(value), int(value)),) * n
+    try:
+        items = tuple(value)
+    except TypeError:
+        items = None
+    if n == 1 and items is not None and len(items) == 2 and all(isinstance(v, (int, np.integer)) for v in items):
+        return ((int(items[0]), int(items[1])),)
+    if items is None or len(items) != n:
+        raise ValueError(f"`{name}` should have {n} {plural}. Received: {name}={value!r}.")
+    pairs = []
+    for item in items:
+        if isinstance(item, (int, np.integer)) and not isinstance(item, bool):
+            pairs.append((int(item), int(item)))
+        else:
+            try:
+                a, b = item
+                pairs.append((int(a), int(b)))
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"`{name}` should be either an int, a tuple of {n} ints, or a tuple of {n} tuples of 2 ints "
+                    f"(before, after) per spatial axis. Received: {name}={value!r}.") from None
+    if any(v < 0 for pair in pairs for v in pair):
+        raise ValueError(f"`{name}` must be non-negative. Received: {name}={value!r}.")
+    return tuple(pairs)
+
+
+class _Spatial(Layer):
+    """Shared data-format handling for the layers that act on the spatial axes."""
+
+    rank = 2
+
+    def _spatial_axes(self):
+        if getattr(self, "data_format", "channels_last") == "channels_first":
+            return tuple(range(2, self.rank + 2))
+        return tuple(range(1, self.rank + 1))
+
+
+class ZeroPadding1D(_Spatial):
+    """Pad the steps axis of ``(batch, steps, features)`` with zeros.
+
+    >>> ZeroPadding1D(1)([[[1.0], [2.0]]]).numpy().ravel()
+    array([0., 1., 2., 0.], dtype=float32)
+    """
+
+    rank = 1
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = _int_pairs(padding, 1, "padding")[0]
+        self.input_spec = InputSpec(ndim=3)
+
+    def call(self, inputs):
+        return ops.pad(inputs, [[0, 0], list(self.padding), [0, 0]])
+
+    def compute_output_shape(self, input_shape):
+        n, steps, c = tuple(input_shape)
+        return (n, None if steps is None else steps + sum(self.padding), c)
+
+    def get_config(self):
+        config = super().get_config()
+        config["padding"] = self.padding
+        return config
+
+
+class ZeroPadding2D(_Spatial):
+    """Pad the rows and columns of an image batch with zeros.
+
+    Args:
+        padding: int (all sides), ``(rows, cols)`` (symmetric), or ``((top, bottom), (left, right))``.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    >>> ZeroPadding2D(1).compute_output_shape((None, 28, 28, 1))
+    (None, 30, 30, 1)
+    """
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = normalize_data_format(data_format)
+        self.padding = _int_pairs(padding, 2, "padding")
+        self.input_spec = InputSpec(ndim=4)
+
+    def call(self, inputs):
+        pads = [[0, 0]] * 4
+        for axis, pair in zip(self._spatial_axes(), self.padding):
+            pads[axis] = list(pair)
+        return ops.pad(inputs, pads)
+
+    def compute_output_shape(self, input_shape):
+        out = list(input_shape)
+        for axis, pair in zip(self._spatial_axes(), self.padding):
+            out[axis] = None if out[axis] is None else out[axis] + sum(pair)
+        return tuple(out)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(padding=self.padding, data_format=self.data_format)
+        return config
+
+
+class Cropping1D(_Spatial):
+    """Crop ``(start, end)`` steps of ``(batch, steps, features)``.
+
+    >>> Cropping1D((1, 0))([[[1.0], [2.0], [3.0]]]).numpy().ravel()
+    array([2., 3.], dtype=float32)
+    """
+
+    rank = 1
+
+    def __init__(self, cropping=(1, 1), **kwargs):
+        super().__init__(**kwargs)
+        self.cropping = _int_pairs(cropping, 1, "cropping")[0]
+        self.input_spec = InputSpec(ndim=3)
+
+    def call(self, inputs):
+        start, end = self.cropping
+        if inputs.shape[1] - start - end <= 0:
+            raise ValueError(f"`cropping` parameter of `Cropping1D` layer must be smaller than the input length. "
+                             f"Received: inputs.shape={inputs.shape}, and cropping={self.cropping}")
+        return inputs[:, start:inputs.shape[1] - end, :]
+
+    def compute_output_shape(self, input_shape):
+        n, steps, c = tuple(input_shape)
+        return (n, None if steps is None else steps - sum(self.cropping), c)
+
+    def get_config(self):
+        config = super().get_config()
+        config["cropping"] = self.cropping
+        return config
+
+
+class Cropping2D(_Spatial):
+    """Crop rows and columns of an image batch.
+
+    Args:
+        cropping: int, ``(rows, cols)`` (symmetric), or ``((top, bottom), (left, right))``.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    >>> Cropping2D(((2, 2), (4, 4))).compute_output_shape((None, 28, 28, 3))
+    (None, 24, 20, 3)
+    """
+
+    def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = normalize_data_format(data_format)
+        self.cropping = _int_pairs(cropping, 2, "cropping")
+        self.input_spec = InputSpec(ndim=4)
+
+    def call(self, inputs):
+        index = [slice(None)] * 4
+        for axis, (start, end) in zip(self._spatial_axes(), self.cropping):
+            size = inputs.shape[axis]
+            if size - start - end <= 0:
+                raise ValueError(f"Values in `cropping` argument should be smaller than the corresponding spatial "
+                                 f"dimension of the input. Received: input_shape={inputs.shape}, "
+                                 f"cropping={self.cropping}")
+            index[axis] = slice(start, size - end)
+        return inputs[tuple(index)]
+
+    def compute_output_shape(self, input_shape):
+        out = list(input_shape)
+        for axis, pair in zip(self._spatial_axes(), self.cropping):
+            if out[axis] is not None:
+                out[axis] -= sum(pair)
+                if out[axis] <= 0:
+                    raise ValueError(f"Values in `cropping` argument should be smaller than the corresponding "
+                                     f"spatial dimension of the input. Received: input_shape={tuple(input_shape)}, "
+                                     f"cropping={self.cropping}")
+        return tuple(out)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(cropping=self.cropping, data_format=self.data_format)
+        return config
+
+
+def interpolation_matrix(in_size: int, out_size: int, method: str, dtype) -> np.ndarray:
+    """``(out_size, in_size)`` matrix that resizes one axis (TensorFlow 2's half-pixel centres).
+
+    ``"bilinear"`` blends the two nearest inputs of ``(o + 0.5) * in/out - 0.5``; ``"nearest"``
+    picks ``floor((o + 0.5) * in/out)``.
+    """
+    scale = in_size / out_size
+    matrix = np.zeros((out_size, in_size), dtype="float64")
+    rows = np.arange(out_size)
+    if method == "nearest":
+        src = np.minimum(np.floor((rows + 0.5) * scale).astype(int), in_size - 1)
+        matrix[rows, src] = 1.0
+    else:
+        pos = np.clip((rows + 0.5) * scale - 0.5, 0, in_size - 1)
+        lower = np.floor(pos).astype(int)
+        upper = np.minimum(lower + 1, in_size - 1)
+        frac = pos - lower
+        np.add.at(matrix, (rows, lower), 1.0 - frac)
+        np.add.at(matrix, (rows, upper), frac)
+    return matrix.astype(dtype)
+
+
+def resize_images(inputs, out_h: int, out_w: int, method: str, channels_first: bool = False):
+    """Resize ``(batch, rows, cols, channels)`` images by two separable interpolation matrices."""
+    h_axis, w_axis = (2, 3) if channels_first else (1, 2)
+    h, w = inputs.shape[h_axis], inputs.shape[w_axis]
+    dtype = inputs.dtype
+    mat_h = ops.constant(interpolation_matrix(h, out_h, method, dtype))
+    mat_w = ops.constant(interpolation_matrix(w, out_w, method, dtype))
+    if channels_first:
+        out = ops.einsum("oh,nchw->ncow", mat_h, inputs)
+        return ops.einsum("pw,ncow->ncop", mat_w, out)
+    out = ops.einsum("oh,nhwc->nowc", mat_h, inputs)
+    return ops.einsum("pw,nowc->nopc", mat_w, out)
+
+
+class UpSampling1D(Layer):
+    """Repeat each step ``size`` times: ``(batch, steps, features) -> (batch, steps * size, features)``.
+
+    >>> UpSampling1D(2)([[[1.0], [2.0]]]).numpy().ravel()
+    array([1., 1., 2., 2.], dtype=float32)
+    """
+
+    def __init__(self, size=2, **kwargs):
+        super().__init__(**kwargs)
+        self.size = _check_positive_int(size, "size")
+        self.input_spec = InputSpec(ndim=3)
+
+    def call(self, inputs):
+        n, steps, c = inputs.shape
+        expanded = ops.broadcast_to(ops.reshape(inputs, (n, steps, 1, c)), (n, steps, self.size, c))
+        return ops.reshape(expanded, (n, steps * self.size, c))
+
+    def compute_output_shape(self, input_shape):
+        n, steps, c = tuple(input_shape)
+        return (n, None if steps is None else steps * self.size, c)
+
+    def get_config(self):
+        config = super().get_config()
+        config["size"] = self.size
+        return config
+
+
+class UpSampling2D(_Spatial):
+    """Enlarge images by ``size = (rows, cols)`` factors: ``"nearest"`` repeats pixels,
+    ``"bilinear"`` interpolates (TensorFlow 2's half-pixel centres).
+
+    >>> import numpy as np
+    >>> UpSampling2D()(np.arange(4, dtype="float32").reshape(1, 2, 2, 1)).numpy()[0, :, :, 0]
+    array([[0., 0., 1., 1.],
+           [0., 0., 1., 1.],
+           [2., 2., 3., 3.],
+           [2., 2., 3., 3.]], dtype=float32)
+    """
+
+    def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
+        super().__init__(**kwargs)
+        from featherflow.keras.layers.convolutional import normalize_tuple
+
+        self.size = normalize_tuple(size, 2, "size")
+        self.data_format = normalize_data_format(data_format)
+        if interpolation not in ("nearest", "bilinear"):
+            raise ValueError(f'`interpolation` argument should be one of: "nearest" or "bilinear". '
+                             f"Received: interpolation={interpolation!r}.")
+        self.interpolation = interpolation
+        self.input_spec = InputSpec(ndim=4)
+
+    def call(self, inputs):
+        first = self.data_format == "channels_first"
+        (ha, wa) = self._spatial_axes()
+        sh, sw = self.size
+        if self.interpolation == "bilinear":
+            return resize_images(inputs, inputs.shape[ha] * sh, inputs.shape[wa] * sw, "bilinear", first)
+        x = ops.transpose(inputs, (0, 2, 3, 1)) if first else inputs
+        n, h, w, c = x.shape
+        expanded = ops.broadcast_to(ops.reshape(x, (n, h, 1, w, 1, c)), (n, h, sh, w, sw, c))
+        out = ops.reshape(expanded, (n, h * sh, w * sw, c))
+        return ops.transpose(out, (0, 3, 1, 2)) if first else out
+
+    def compute_output_shape(self, input_shape):
+        out = list(input_shape)
+        for axis, factor in zip(self._spatial_axes(), self.size):
+            out[axis] = None if out[axis] is None else out[axis] * factor
+        return tuple(out)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(size=self.size, data_format=self.data_format, interpolation=self.interpolation)
         return config
