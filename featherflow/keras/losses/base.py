@@ -39,6 +39,12 @@ class Loss:
         self.name = name
 
     def __call__(self, y_true, y_pred, sample_weight=None):
+        if not isinstance(y_pred, Tensor):
+            y_pred = as_pred(y_pred, self.name or type(self).__name__)
+        if not isinstance(y_true, Tensor):
+            # float labels follow y_pred's dtype; integer labels stay integers (class indices)
+            arr = as_true(y_true, None, self.name or type(self).__name__)
+            y_true = arr if arr.value.dtype.kind in "iub" else Tensor(arr.value.astype(y_pred.value.dtype))
         losses = self.call(y_true, y_pred)
         if not isinstance(losses, Tensor):
             losses = as_pred(losses, self.name or type(self).__name__)

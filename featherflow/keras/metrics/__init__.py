@@ -53,6 +53,17 @@ from featherflow.keras.metrics.accuracy import (
     top_k_categorical_accuracy,
 )
 from featherflow.keras.metrics.base import Mean, MeanMetricWrapper, Metric, Sum
+from featherflow.keras.metrics.confusion import (
+    AUC,
+    F1Score,
+    FalseNegatives,
+    FalsePositives,
+    FBetaScore,
+    Precision,
+    Recall,
+    TrueNegatives,
+    TruePositives,
+)
 from featherflow.keras.metrics.regression import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -93,7 +104,8 @@ _CLASSES = {cls.__name__: cls for cls in (
     SparseTopKCategoricalAccuracy, MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError,
     MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, Hinge, SquaredHinge,
     CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy)}
+    SparseCategoricalCrossentropy, AUC, Precision, Recall, TruePositives, TrueNegatives, FalsePositives,
+    FalseNegatives, F1Score, FBetaScore)}
 _FUNCTIONS = {
     "accuracy": accuracy, "acc": accuracy, "binary_accuracy": binary_accuracy,
     "categorical_accuracy": categorical_accuracy, "sparse_categorical_accuracy": sparse_categorical_accuracy,
@@ -110,11 +122,6 @@ _FUNCTIONS = {
     "categorical_focal_crossentropy": categorical_focal_crossentropy,
     "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
 }
-
-
-def _register(*classes):
-    for cls in classes:
-        _CLASSES[cls.__name__] = cls
 
 
 def _valid_names() -> list:
@@ -146,6 +153,11 @@ def deserialize(config, custom_objects=None):
         return _FUNCTIONS[config]
     if config in _CLASSES:
         return _CLASSES[config]()
+    snake = {"auc": AUC, "precision": Precision, "recall": Recall, "true_positives": TruePositives,
+             "true_negatives": TrueNegatives, "false_positives": FalsePositives, "false_negatives": FalseNegatives,
+             "f1_score": F1Score, "root_mean_squared_error": RootMeanSquaredError}
+    if config in snake:
+        return snake[config]()
     raise ValueError(f"Unknown metric function: {config!r}. Valid names are: {_valid_names()}")
 
 
