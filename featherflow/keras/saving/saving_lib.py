@@ -232,7 +232,7 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     """Load a model saved by ``model.save`` (``.keras`` zip, directory, or legacy ``.h5``).
 
     Args:
-        filepath: the file or directory.
+        filepath: the file or directory (or an open binary file object holding a ``.keras`` archive).
         custom_objects: ``{name: class_or_function}`` for custom layers, losses, metrics, ...
         compile: re-compile the model with the saved optimizer (state included), loss and metrics.
         safe_mode: refuse ``Lambda`` layers holding Python code. Pass ``False`` only for trusted files.
@@ -246,6 +246,9 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         raise TypeError(f"load_model() got unexpected keyword arguments: {sorted(kwargs)}")
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"`custom_objects` must be a dict. Received: custom_objects={custom_objects!r}")
+    if hasattr(filepath, "read") and hasattr(filepath, "seek"):  # an open binary file / BytesIO of a .keras
+        config, weights = read_archive(filepath)
+        return model_from_parts(config, weights, custom_objects, compile, safe_mode, source="the file object")
     filepath = os.fspath(filepath)
     if filepath.lower().endswith((".h5", ".hdf5")) and os.path.isfile(filepath) and _is_hdf5(filepath):
         from featherflow.keras.saving import legacy_h5
@@ -258,7 +261,9 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
 def read_archive(filepath) -> tuple[dict, dict]:
     """``(config, weights)`` of a ``.keras`` file or model directory, every member validated."""
     try:
-        with open_archive(filepath) as archive:
+        opened = archive_lib.SafeArchive(filepath, label="file object") if hasattr(filepath, "read") else \
+            open_archive(filepath)
+        with opened as archive:
             metadata = _read_json(archive, METADATA_FILE, required=False)
             config = _read_json(archive, CONFIG_FILE)
             weights = read_weights(archive, metadata)
