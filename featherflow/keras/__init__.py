@@ -1,4 +1,9 @@
-"""``featherflow.keras``: the ``tf.keras`` surface (re-exports only)."""
+"""``featherflow.keras``: the ``tf.keras`` surface (re-exports only).
+
+>>> import featherflow as tf
+>>> tf.keras.models.Sequential is tf.keras.Sequential
+True
+"""
 
 from featherflow.keras import (
     activations,
@@ -18,3 +23,8 @@ from featherflow.keras import (
     wrappers,
 )
 from featherflow.keras.layers import Input
+from featherflow.keras.models import Model, Sequential
+
+__all__ = ["activations", "backend", "callbacks", "constraints", "datasets", "initializers", "layers", "losses",
+           "metrics", "models", "optimizers", "regularizers", "saving", "utils", "wrappers", "Input", "Model",
+           "Sequential"]

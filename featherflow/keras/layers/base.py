@@ -71,6 +71,19 @@ def map_structure(fn, structure):
     return fn(structure)
 
 
+def _numbers_to_arrays(structure):
+    """Inside a dict/list of inputs, each nested list of Python numbers is one array input."""
+    if isinstance(structure, dict):
+        return {k: _numbers_to_arrays(v) for k, v in structure.items()}
+    if isinstance(structure, (list, tuple)):
+        leaves = flatten(structure)
+        if leaves and all(isinstance(x, (int, float, bool, np.number)) for x in leaves):
+            return np.asarray(structure)
+        items = [_numbers_to_arrays(v) for v in structure]
+        return items if isinstance(structure, list) else tuple(items)
+    return structure
+
+
 class Layer:
     """Base class of all layers.
 
@@ -347,6 +360,9 @@ class Layer:
                 isinstance(x, (int, float, bool, np.number)) for x in leaves):
             inputs = np.asarray(inputs)  # nested Python numbers are one input, not a list of inputs
             leaves = [inputs]
+        elif isinstance(inputs, (dict, list, tuple)):
+            inputs = _numbers_to_arrays(inputs)
+            leaves = flatten(inputs)
         if any(isinstance(x, node.KerasTensor) for x in leaves):
             return node.symbolic_call(self, inputs, args, kwargs)
         inputs = map_structure(self._convert_input, inputs)
@@ -450,9 +466,15 @@ class Layer:
     @property
     def output_shape(self):
         if self._inbound_nodes:
-            outs = flatten(self._inbound_nodes[0].outputs)
-            shapes = [t.shape for t in outs]
-            return shapes[0] if len(shapes) == 1 else shapes
+            per_node = []
+            for node in self._inbound_nodes:
+                shapes = [t.shape for t in flatten(node.outputs)]
+                per_node.append(shapes[0] if len(shapes) == 1 else shapes)
+            if any(s != per_node[0] for s in per_node[1:]):
+                raise AttributeError(
+                    f'The layer "{self.name}" has multiple inbound nodes, with different output shapes. Hence the '
+                    "notion of \"output shape\" is ill-defined for the layer.")
+            return per_node[0]
         raise AttributeError(f'The layer "{self.name}" has never been called and thus has no defined output shape.')
 
     @property

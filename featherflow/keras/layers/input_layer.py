@@ -41,6 +41,11 @@ class InputLayer(Layer):
         node = Node(self, [], (), {}, tensor)
         self._inbound_nodes.append(node)
 
+    @property
+    def output_shape(self):
+        """``[batch_input_shape]``: an input layer reports its shape in a list, as in tf.keras 2."""
+        return [self._batch_input_shape]
+
     def _keeps_int_inputs(self) -> bool:
         return self._input_dtype[:3] in ("int", "uin", "boo")
 

@@ -65,12 +65,16 @@ class Node:
         self.call_kwargs = call_kwargs
         self.outputs = outputs
         self.input_tensors = [t for t in flatten(call_inputs) if isinstance(t, KerasTensor)]
+        # Every symbolic tensor the call depends on: the inputs plus any passed in other arguments
+        # (e.g. an RNN's ``initial_state``); the functional model runs a node once all are known.
+        self.keras_inputs = self.input_tensors + [
+            t for t in flatten([list(call_args), dict(call_kwargs)]) if isinstance(t, KerasTensor)]
         self.output_tensors = flatten(outputs)
 
     @property
     def parent_nodes(self) -> list:
         parents = []
-        for t in self.input_tensors:
+        for t in self.keras_inputs:
             if t._keras_history is not None:
                 node = t.node
                 if not any(node is p for p in parents):
@@ -79,7 +83,13 @@ class Node:
 
     @property
     def is_input(self) -> bool:
-        return not self.input_tensors
+        return not self.keras_inputs
+
+    def iterate_inbound(self):
+        """``(inbound_layer, node_index, tensor_index, tensor)`` for each symbolic input of this call."""
+        for t in self.keras_inputs:
+            layer, node_index, tensor_index = t._keras_history
+            yield layer, node_index, tensor_index, t
 
 
 def _dummy_array(shape, dtype, fill):
@@ -102,7 +112,8 @@ def _run_dummy(layer, specs, fill, call_args, call_kwargs):
         return spec
 
     inputs = map_structure(make, specs)
-    kwargs = dict(call_kwargs)
+    call_args = map_structure(make, tuple(call_args))
+    kwargs = map_structure(make, dict(call_kwargs))
     if layer._call_has_training:
         kwargs["training"] = False
     previous = _call_context["training"]

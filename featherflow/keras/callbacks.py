@@ -1,1 +1,0 @@
-"""``keras.callbacks`` (being filled in)."""

@@ -1,0 +1,363 @@
+"""What ``compile`` turns ``loss=``, ``loss_weights=``, ``metrics=`` and ``weighted_metrics=`` into.
+
+``LossesContainer`` maps the user's loss structure (one loss, a list or a dict keyed by output
+name) onto the model's outputs and computes the total loss
+``sum_i w_i * loss_i(y_true_i, y_pred_i, sample_weight_i) + sum(regularization losses)``.
+``MetricsContainer`` resolves metric names (``"accuracy"`` becomes binary, sparse or categorical
+accuracy from the shapes, as in Keras) and names them as Keras does (``accuracy``;
+``out_accuracy`` for a multi-output model; ``weighted_`` when a name would repeat).
+
+Both are built on the first batch, when the outputs' shapes are known.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from featherflow.core import Tensor
+from featherflow.keras.layers.base import flatten
+
+
+class LossTracker:
+    """A running, sample-weighted mean of a scalar (the ``loss`` shown in logs and the progress bar).
+
+    Keeps Python floats, so updating it costs no array work: ``result = total / count``.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        self.total = 0.0
+        self.count = 0.0
+
+    def update_state(self, value, sample_weight=1.0) -> None:
+        if isinstance(value, Tensor):
+            value = value.value
+        weight = float(sample_weight.value if isinstance(sample_weight, Tensor) else sample_weight)
+        self.total += float(value) * weight
+        self.count += weight
+
+    def result(self) -> Tensor:
+        return Tensor(np.asarray(self.total / self.count if self.count else 0.0, dtype=np.float32))
+
+    def result_float(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+    def reset_state(self) -> None:
+        self.total = 0.0
+        self.count = 0.0
+
+    reset_states = reset_state
+
+    def __repr__(self) -> str:
+        return f"<LossTracker name={self.name!r}>"
+
+
+def _to_list_by_outputs(struct, output_names, what: str):
+    """A user structure (single, list/tuple, dict by output name) as one entry per output."""
+    n = len(output_names)
+    if struct is None:
+        return [None] * n
+    if isinstance(struct, dict):
+        unknown = [k for k in struct if k not in output_names]
+        if unknown:
+            raise ValueError(
+                f"Found unexpected {what} that do not correspond to any Model output: {unknown}. Valid mode output "
+                f"names: {output_names}. Received struct is: {struct}."
+            )
+        return [struct.get(name) for name in output_names]
+    if isinstance(struct, (list, tuple)):
+        if n == 1 and what == "losses" and len(struct) == 1:
+            return list(struct)
+        if len(struct) != n:
+            raise ValueError(
+                f"When passing a list as {what}, it should have one entry per model output. The model has {n} "
+                f"output(s), but you passed {what}={struct!r}"
+            )
+        return list(struct)
+    return [struct] * n
+
+
+def map_targets(y, output_names):
+    """``y`` (a single array, a list or a dict keyed by output name) as one entry per output."""
+    n = len(output_names)
+    if isinstance(y, dict):
+        missing = [k for k in y if k not in output_names]
+        if missing:
+            raise ValueError(f"Found unexpected keys {missing} in the targets that do not correspond to any model "
+                             f"output. Expected keys: {output_names}")
+        return [y.get(name) for name in output_names]
+    if isinstance(y, (list, tuple)) and n > 1:
+        if len(y) != n:
+            raise ValueError(f"The model has {n} outputs, but received {len(y)} target arrays. Pass one target per "
+                             f"output (a list in output order, or a dict keyed by {output_names}).")
+        return list(y)
+    if n > 1 and y is not None:
+        raise ValueError(f"The model has {n} outputs ({output_names}) but a single target array was given. Pass one "
+                         "target per output.")
+    if isinstance(y, (list, tuple)) and len(y) == 1:
+        return [y[0]]
+    return [y]
+
+
+class LossesContainer:
+    """The compiled loss: per-output losses, their weights and the running loss trackers.
+
+    Args:
+        losses: a loss (name, function or ``Loss``), a list (one per output) or a dict by output name.
+        loss_weights: a list or dict of scalars weighting each output's loss.
+        output_names: the model's output names.
+    """
+
+    def __init__(self, losses, loss_weights=None, output_names=None):
+        self._user_losses = losses
+        self._user_loss_weights = loss_weights
+        self._output_names = output_names
+        self._built = False
+        self._losses: list = []
+        self._loss_weights: list = []
+        self._loss_metric = LossTracker("loss")
+        self._per_output_metrics: list = []
+
+    @property
+    def metrics(self) -> list:
+        if not self._built:
+            return []
+        return [self._loss_metric] + [m for m in self._per_output_metrics if m is not None]
+
+    @property
+    def has_losses(self) -> bool:
+        return self._user_losses is not None
+
+    def build(self, output_names) -> None:
+        from featherflow.keras import losses as losses_module
+
+        self._output_names = list(output_names)
+        raw = _to_list_by_outputs(self._user_losses, self._output_names, "losses")
+        self._losses = [None if loss is None else losses_module.as_loss(loss) for loss in raw]
+        weights = _to_list_by_outputs(self._user_loss_weights, self._output_names, "loss_weights")
+        self._loss_weights = [None if w is None else float(w) for w in weights]
+        multi = len(self._output_names) > 1
+        self._per_output_metrics = [
+            LossTracker(f"{name}_loss") if multi and loss is not None else None
+            for name, loss in zip(self._output_names, self._losses)
+        ]
+        self._built = True
+
+    def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
+        """The total loss tensor (differentiable); also updates the loss trackers."""
+        y_preds = flatten(y_pred) if not isinstance(y_pred, Tensor) else [y_pred]
+        if not self._built:
+            names = self._output_names or [f"output_{i + 1}" for i in range(len(y_preds))]
+            self.build(names)
+        y_trues = map_targets(y_true, self._output_names)
+        weights = map_targets(sample_weight, self._output_names) if isinstance(sample_weight, (dict, list, tuple)) \
+            else [sample_weight] * len(y_preds)
+        total = None
+        total_for_tracker = 0.0
+        batch = None
+        for i, (loss_obj, y_t, y_p) in enumerate(zip(self._losses, y_trues, y_preds)):
+            if loss_obj is None or y_t is None:
+                continue
+            value = loss_obj(y_t, y_p, sample_weight=weights[i])
+            batch = _batch_size(y_t, y_p)
+            value_float = float(value.value)
+            tracker = self._per_output_metrics[i]
+            if tracker is not None:
+                tracker.update_state(value_float, batch)
+            w = self._loss_weights[i]
+            if w is not None:
+                value = value * w
+                value_float *= w
+            total = value if total is None else total + value
+            total_for_tracker += value_float
+        if regularization_losses:
+            reg = None
+            for r in regularization_losses:
+                reg = r if reg is None else reg + r
+            if total is not None and reg.dtype != total.dtype:
+                from featherflow.ops import cast
+
+                reg = cast(reg, total.dtype)
+            total = reg if total is None else total + reg
+            total_for_tracker += float(reg.value)
+            if batch is None:
+                batch = _batch_size(None, y_preds[0]) if y_preds else 1
+        if total is None:
+            return None
+        self._loss_metric.update_state(total_for_tracker, batch)
+        return total
+
+    def reset_state(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+
+def _batch_size(y_t, y_p) -> int:
+    for v in (y_t, y_p):
+        shape = getattr(v, "shape", None)
+        if shape is not None and len(shape):
+            return int(shape[0])
+    return 1
+
+
+class MetricsContainer:
+    """The compiled metrics: resolved metric objects per output, updated each batch.
+
+    Args:
+        metrics: a list of metrics (names, functions or ``Metric`` objects) for every output, a list
+            of lists (one per output) or a dict keyed by output name.
+        weighted_metrics: the same, evaluated with the sample weights.
+        output_names: the model's output names.
+        loss: the user's ``loss`` argument (helps resolve ``"accuracy"``).
+    """
+
+    def __init__(self, metrics=None, weighted_metrics=None, output_names=None, loss=None):
+        self._user_metrics = metrics
+        self._user_weighted_metrics = weighted_metrics
+        self._output_names = output_names
+        self._loss = loss
+        self._built = False
+        self._per_output: list = []  # [(metric_objs, weighted_objs), ...] one pair per output
+        self._metrics_in_order: list = []
+
+    @property
+    def metrics(self) -> list:
+        return list(self._metrics_in_order) if self._built else []
+
+    @property
+    def has_metrics(self) -> bool:
+        return bool(self._user_metrics) or bool(self._user_weighted_metrics)
+
+    def _per_output_lists(self, struct, n):
+        if struct is None:
+            return [[] for _ in range(n)]
+        if isinstance(struct, dict):
+            lists = _to_list_by_outputs(struct, self._output_names, "metrics")
+            return [[] if m is None else (list(m) if isinstance(m, (list, tuple)) else [m]) for m in lists]
+        if isinstance(struct, (list, tuple)):
+            if n > 1 and len(struct) == n and all(isinstance(m, (list, tuple)) or m is None for m in struct):
+                return [[] if m is None else list(m) for m in struct]
+            return [list(struct) for _ in range(n)]
+        return [[struct] for _ in range(n)]
+
+    def build(self, y_true_list, y_pred_list, output_names) -> None:
+        self._output_names = list(output_names)
+        n = len(self._output_names)
+        plain = self._per_output_lists(self._user_metrics, n)
+        weighted = self._per_output_lists(self._user_weighted_metrics, n)
+        losses = _to_list_by_outputs(self._loss, self._output_names, "losses") if self._loss is not None \
+            else [None] * n
+        self._per_output = []
+        for i in range(n):
+            y_t, y_p = y_true_list[i], y_pred_list[i]
+            objs = [self._resolve(m, y_t, y_p, losses[i]) for m in plain[i]]
+            wobjs = [self._resolve(m, y_t, y_p, losses[i]) for m in weighted[i]]
+            self._per_output.append((objs, wobjs))
+        self._set_names()
+        self._metrics_in_order = [m for objs, wobjs in self._per_output for m in objs + wobjs if m is not None]
+        self._built = True
+
+    def _set_names(self) -> None:
+        names = set()
+        multi = len(self._output_names) > 1
+        for output_name, (objs, wobjs) in zip(self._output_names, self._per_output):
+            for m in objs:
+                if m is None:
+                    continue
+                if multi:
+                    _set_metric_name(m, f"{output_name}_{m.name}")
+                if m.name in names:
+                    raise ValueError(f"Found two metrics with the same name: {m.name}. All the metrics added to the "
+                                     "model need to have unique names.")
+                names.add(m.name)
+            for m in wobjs:
+                if m is None:
+                    continue
+                if multi:
+                    base = f"{output_name}_{m.name}"
+                    _set_metric_name(m, f"{output_name}_weighted_{m.name}" if base in names else base)
+                elif m.name in names:
+                    _set_metric_name(m, f"weighted_{m.name}")
+                if m.name in names:
+                    raise ValueError(f"Found two metrics with the same name: {m.name}. All the metrics added to the "
+                                     "model need to have unique names.")
+                names.add(m.name)
+
+    @staticmethod
+    def _resolve(metric, y_t, y_p, loss):
+        from featherflow.keras import metrics as metrics_module
+
+        if metric is None:
+            return None
+        resolve = getattr(metrics_module, "resolve", None)
+        if resolve is not None:
+            return resolve(metric, loss=loss, output_shape=_shape(y_p), y_true_shape=None if y_t is None else _shape(y_t))
+        return _resolve_metric(metrics_module, metric, y_t, y_p)
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        y_preds = [y_pred] if isinstance(y_pred, Tensor) else flatten(y_pred)
+        y_trues = map_targets(y_true, self._output_names or [f"output_{i + 1}" for i in range(len(y_preds))])
+        if not self._built:
+            self.build(y_trues, y_preds, self._output_names or [f"output_{i + 1}" for i in range(len(y_preds))])
+        weights = map_targets(sample_weight, self._output_names) if isinstance(sample_weight, (dict, list, tuple)) \
+            else [sample_weight] * len(y_preds)
+        for (objs, wobjs), y_t, y_p, sw in zip(self._per_output, y_trues, y_preds, weights):
+            if y_t is None:
+                continue
+            mask = getattr(y_p, "_keras_mask", None)
+            for m in objs:
+                m.update_state(y_t, y_p, sample_weight=mask)
+            for m in wobjs:
+                m.update_state(y_t, y_p, sample_weight=sw if mask is None else _combine(sw, mask))
+
+    def reset_state(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+
+def _combine(sample_weight, mask):
+    if sample_weight is None:
+        return mask
+    m = mask.value if isinstance(mask, Tensor) else np.asarray(mask)
+    w = sample_weight.value if isinstance(sample_weight, Tensor) else np.asarray(sample_weight)
+    return w * m
+
+
+def _set_metric_name(metric, name: str) -> None:
+    if hasattr(metric, "_name"):
+        metric._name = name
+    try:
+        metric.name = name
+    except AttributeError:
+        pass
+
+
+def _shape(v):
+    return tuple(v.shape) if hasattr(v, "shape") else np.shape(v)
+
+
+def _resolve_metric(metrics_module, metric, y_t, y_p):
+    """Keras's rule: ``"accuracy"``/``"acc"``/``"crossentropy"``/``"ce"`` pick the binary, sparse or
+    categorical variant from the target and prediction shapes; other names go through ``metrics.get``."""
+    if isinstance(metric, str) and metric.lower() in ("accuracy", "acc", "crossentropy", "ce"):
+        t_shape, p_shape = _shape(y_t), _shape(y_p)
+        is_binary = bool(p_shape) and p_shape[-1] == 1
+        is_sparse = len(t_shape) < len(p_shape) or (bool(t_shape) and t_shape[-1] == 1 and bool(p_shape)
+                                                    and p_shape[-1] > 1)
+        if metric.lower() in ("accuracy", "acc"):
+            fn = metrics_module.binary_accuracy if is_binary else (
+                metrics_module.sparse_categorical_accuracy if is_sparse else metrics_module.categorical_accuracy)
+        else:
+            fn = metrics_module.binary_crossentropy if is_binary else (
+                metrics_module.sparse_categorical_crossentropy if is_sparse
+                else metrics_module.categorical_crossentropy)
+        return metrics_module.MeanMetricWrapper(fn, name=metric)
+    obj = metrics_module.get(metric)
+    if isinstance(obj, metrics_module.Metric):
+        return obj
+    if isinstance(obj, type):
+        return obj()
+    name = metric if isinstance(metric, str) else getattr(obj, "__name__", None)
+    if name is None:
+        raise ValueError(f"Metric should be a callable, received: {metric!r}")
+    return metrics_module.MeanMetricWrapper(obj, name=name)

@@ -1,0 +1,347 @@
+"""``keras.Model``: a layer that groups layers and knows how to train (``compile``/``fit``/...).
+
+Three ways to make one, as in tf.keras:
+
+* functional: ``keras.Model(inputs, outputs)`` (returns a ``Functional`` model);
+* ``keras.Sequential([...])``;
+* subclassing: define the layers in ``__init__`` and the computation in ``call``.
+
+>>> from featherflow import keras
+>>> class TwoLayers(keras.Model):
+...     def __init__(self):
+...         super().__init__()
+...         self.hidden = keras.layers.Dense(4, activation="relu")
+...         self.out = keras.layers.Dense(1)
+...     def call(self, inputs):
+...         return self.out(self.hidden(inputs))
+>>> model = TwoLayers()
+>>> model([[1.0, 2.0, 3.0]]).shape
+(1, 1)
+>>> [layer.name for layer in model.layers], model.count_params()
+(['dense', 'dense_1'], 21)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from featherflow.core import Tensor, pause_all_tapes
+from featherflow.keras.layers.base import Layer, _call_context, _to_snake_case
+from featherflow.keras.models.trainer import TrainerMixin
+
+_MODEL_KWARGS = frozenset({"trainable", "dtype", "dynamic", "name", "autocast", "inputs", "outputs"})
+_model_call_depth = [0]
+
+
+class Model(TrainerMixin, Layer):
+    """A group of layers with training and inference features.
+
+    Args:
+        inputs: for the functional API, the ``keras.Input`` tensor(s) (a tensor, list or dict).
+        outputs: the output tensor(s) computed from ``inputs`` by calling layers.
+        name: the model's name (default ``model``, ``model_1``, ... or the snake-cased class name).
+        trainable: whether the model's weights are updated by ``fit``.
+
+    Subclasses implement ``call(inputs, training=None, mask=None)`` and create their layers in
+    ``__init__``; layers assigned as attributes are tracked (``model.layers``, weights).
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from featherflow.keras.models.functional import Functional
+
+            return object.__new__(Functional)
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        inputs = kwargs.pop("inputs", None)
+        outputs = kwargs.pop("outputs", None)
+        if args:
+            if inputs is not None:
+                raise TypeError("Model() got multiple values for argument 'inputs'.")
+            inputs, args = args[0], args[1:]
+        if args:
+            if outputs is not None:
+                raise TypeError("Model() got multiple values for argument 'outputs'.")
+            outputs, args = args[0], args[1:]
+        if args:
+            raise TypeError(f"Model() takes at most 2 positional arguments (inputs, outputs); received {len(args) + 2}.")
+        unknown = set(kwargs) - _MODEL_KWARGS
+        if unknown:
+            raise TypeError(f"Keyword argument not understood: {sorted(unknown)[0]!r}. Received: "
+                            f"Model({', '.join(sorted(unknown))}=...). Valid arguments: inputs, outputs, name, "
+                            "trainable, dtype.")
+        name = kwargs.pop("name", None)
+        if name is None:
+            from featherflow.keras import backend as K
+
+            base = "model" if type(self).__name__ in ("Model", "Functional") else _to_snake_case(type(self).__name__)
+            name = K.unique_name(base)
+        super().__init__(trainable=kwargs.pop("trainable", True), name=name, dtype=kwargs.pop("dtype", None))
+        self._is_graph_network = False
+        self._init_model_state()
+        if (inputs is None) != (outputs is None):
+            raise ValueError("A functional model needs both `inputs` and `outputs`. Received: "
+                             f"inputs={inputs!r}, outputs={outputs!r}")
+        if inputs is not None:
+            from featherflow.keras.models.functional import init_graph
+
+            init_graph(self, inputs, outputs)
+
+    def _init_model_state(self) -> None:
+        self.inputs = None
+        self.outputs = None
+        self._build_input_shape = None
+        self._plan = None
+        self._init_trainer_state()
+
+    # -- calling ------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if len(args) == 1 and self._is_graph_network and (not kwargs or (len(kwargs) == 1 and "training" in kwargs)):
+            x = args[0]
+            kind = type(x)
+            if (kind is np.ndarray or (kind is Tensor and x._keras_mask is None)) and x.ndim and \
+                    x.dtype.kind in "biuf" and self.activity_regularizer is None:
+                from featherflow.keras.models.functional import get_plan
+
+                plan = self._plan or get_plan(self)
+                if plan.accepts_single(x):
+                    return self._call_plan(plan, x, kwargs.get("training"))
+        depth = _model_call_depth
+        if depth[0] == 0 and self._losses_to_clear():
+            self._clear_losses()
+        depth[0] += 1
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            depth[0] -= 1
+
+    def _call_plan(self, plan, x, training):
+        """``model(x)`` for one array that fits the graph's only input: run the cached plan directly."""
+        depth = _model_call_depth
+        if depth[0] == 0:
+            for layer in plan.flat_layers:
+                if layer._losses:
+                    layer._losses = []
+        dtype = plan.input_dtypes[0]
+        if type(x) is np.ndarray:
+            x = Tensor(x if x.dtype == dtype else x.astype(dtype))
+        elif x.dtype != dtype:
+            x = Tensor(x.value.astype(dtype))
+        context = _call_context
+        if training is None:
+            training = context["training"]
+        previous = context["training"]
+        context["training"] = training
+        depth[0] += 1
+        try:
+            return plan.run([x], training)
+        finally:
+            depth[0] -= 1
+            context["training"] = previous
+
+    def _losses_to_clear(self) -> bool:
+        return any(layer._losses for layer in self._flat_layers())
+
+    def _keeps_int_inputs(self) -> bool:
+        # Integer inputs reach the inner layers unchanged; each layer (or Input) casts for itself.
+        return True
+
+    def call(self, inputs, training=None, mask=None):
+        """The model's forward pass; subclassed models must implement it."""
+        if self._is_graph_network:
+            from featherflow.keras.models.functional import run_graph
+
+            return run_graph(self, inputs, training, mask)
+        raise NotImplementedError(
+            f"Model {type(self).__name__} has no `call()` method. When subclassing `Model`, implement "
+            "`call(self, inputs, training=None)`; or build a functional model with `keras.Model(inputs, outputs)`."
+        )
+
+    def build(self, input_shape) -> None:
+        """Build a subclassed model by calling it on zeros of ``input_shape`` (``None`` axes -> 1)."""
+        if self._is_graph_network:
+            self.built = True
+            return
+        if input_shape is None:
+            raise ValueError("Input shape must be defined when calling `build()` on a `Model` subclass.")
+        if isinstance(input_shape, dict):
+            raise ValueError("A subclassed model cannot be built from a dict of shapes; call it on data instead.")
+        shapes = input_shape if isinstance(input_shape, list) and input_shape and \
+            isinstance(input_shape[0], (tuple, list)) else [input_shape]
+        dummies = [Tensor(np.zeros(tuple(1 if d is None else int(d) for d in s), dtype=self.dtype)) for s in shapes]
+        self._build_input_shape = input_shape
+        self.built = True  # set first: `self(...)` below must not recurse into `build`
+        previous = _call_context["inferring_shapes"]
+        _call_context["inferring_shapes"] = True
+        try:
+            with pause_all_tapes():
+                self.call(dummies[0] if len(dummies) == 1 else dummies)
+        except (TypeError, ValueError) as exc:
+            self.built = False
+            raise ValueError(
+                f"You cannot build your model by calling `build` if your layers do not support float type inputs, "
+                f"or if `call` fails on zeros of shape {input_shape}. Call the model on real data instead. "
+                f"Original error: {exc}"
+            ) from exc
+        finally:
+            _call_context["inferring_shapes"] = previous
+        if not self._is_graph_network:
+            self._clear_losses()
+
+    # -- structure ------------------------------------------------------------------------
+    @property
+    def layers(self) -> list:
+        """The model's direct sub-layers, in order (``InputLayer``s included for functional models)."""
+        return [layer for layer in self._layers]
+
+    def _flat_layers(self) -> list:
+        """Every layer inside this model, nested models' layers included (each once)."""
+        out, seen, stack = [], set(), list(reversed(self._layers))
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.append(layer)
+            stack.extend(reversed(layer._layers))
+        return out
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A layer by ``name`` or by ``index`` in ``model.layers`` (index wins if both are given)."""
+        if index is not None and name is not None:
+            raise ValueError(f"Provide only a layer name or a layer index. Received: index={index}, name={name}.")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+                raise TypeError(f"`index` must be an integer. Received: index={index!r}")
+            layers = self.layers
+            if len(layers) <= index:
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model only has {len(layers)} "
+                                 "layers.")
+            return layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in self.layers]}.")
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    @property
+    def weights(self) -> list:
+        """All weights, layer by layer (each layer's trainable then non-trainable ones), as Keras orders them."""
+        out, seen = [], set()
+        for w in self._own_and_layer_weights():
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        return out
+
+    def _own_and_layer_weights(self):
+        for layer in self._layers:
+            yield from layer.weights
+        yield from self._trainable_weights
+        yield from self._non_trainable_weights
+
+    def get_weights(self) -> list:
+        """All weights as NumPy arrays, in ``model.weights`` order."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Set all weights from NumPy arrays in ``model.weights`` order (shapes are checked)."""
+        params = self.weights
+        weights = list(weights)
+        if len(params) != len(weights):
+            raise ValueError(
+                f"You called `set_weights(weights)` on layer \"{self.name}\" with a weight list of length "
+                f"{len(weights)}, but the layer was expecting {len(params)} weights. Provided weights: "
+                f"{[np.shape(w) for w in weights]}"
+            )
+        for p, w in zip(params, weights):
+            if tuple(p.shape) != tuple(np.shape(w)):
+                raise ValueError(
+                    f"Layer weight shape {tuple(p.shape)} not compatible with provided weight shape "
+                    f"{tuple(np.shape(w))}. Received: weight {p.name}"
+                )
+        for p, w in zip(params, weights):
+            p.assign(np.asarray(w, dtype=p.dtype))
+
+    def count_params(self) -> int:
+        """Number of scalars in all the model's weights (the model must be built)."""
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer {self.name}, but the layer isn't built. "
+                f"You can build it manually via: `{self.name}.build(batch_input_shape)`."
+            )
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    @property
+    def input_names(self) -> list:
+        return list(getattr(self, "_input_names", []))
+
+    @property
+    def output_names(self) -> list:
+        names = getattr(self, "_output_names", None)
+        if names is None:
+            return ["output_1"]
+        return list(names)
+
+    @property
+    def input_shape(self):
+        if self.inputs:
+            shapes = [t.shape for t in self.inputs]
+            return shapes[0] if len(shapes) == 1 else shapes
+        return super().input_shape
+
+    @property
+    def output_shape(self):
+        if self.outputs:
+            shapes = [t.shape for t in self.outputs]
+            return shapes[0] if len(shapes) == 1 else shapes
+        return super().output_shape
+
+    # -- summary ------------------------------------------------------------------------------
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None) -> None:
+        """Print a table of the model's layers, output shapes and parameter counts (tf.keras 2.12 layout).
+
+        Args:
+            line_length: total width of a line (default 65, or 98 with a "Connected to" column).
+            positions: column end positions, relative (``<= 1``) or absolute.
+            print_fn: called with each line (default ``print``).
+            expand_nested: also list the layers inside nested models.
+            show_trainable: add a "Trainable" column.
+            layer_range: ``[first_name, last_name]`` (inclusive) to print a slice of the layers.
+        """
+        from featherflow.keras.models.summary import print_summary
+
+        if not self.built:
+            raise ValueError(
+                "This model has not yet been built. Build the model first by calling `build()` or by calling "
+                "the model on a batch of data."
+            )
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable, layer_range=layer_range)
+
+    # -- config -------------------------------------------------------------------------------
+    def get_config(self) -> dict:
+        """Subclassed models return ``{}`` unless they override ``get_config`` (as in Keras)."""
+        if self._is_graph_network:
+            from featherflow.keras.models.functional import functional_config
+
+            return functional_config(self)
+        return {}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        if "layers" in config and "input_layers" in config:
+            from featherflow.keras.models.functional import functional_from_config
+
+            return functional_from_config(cls, config, custom_objects)
+        try:
+            return cls(**config)
+        except TypeError as exc:
+            raise TypeError(f"Unable to revive model from config. When overriding `get_config()`, make sure that "
+                            f"it returns a dict with the arguments of `__init__`. Error: {exc}") from exc
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__module__}.{type(self).__name__} object '{self.name}'>"

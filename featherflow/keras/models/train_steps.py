@@ -1,0 +1,291 @@
+"""The per-batch work of ``fit``/``evaluate``/``predict``: Keras's overridable steps and lean fast paths.
+
+Keras semantics live in ``TrainStepsMixin.train_step`` / ``test_step`` / ``predict_step`` (users may
+override them, and ``compute_loss`` / ``compute_metrics``). When they are not overridden, the
+trainer runs equivalent fast closures built once per ``fit``:
+
+* one ``GradientTape`` watching exactly the trainable variables;
+* the model's forward pass as a cached plan of layer calls (no ``Layer.__call__`` bookkeeping
+  where none is needed);
+* the loss through the compiled container (softmax outputs carry their logits, so the
+  cross-entropy runs in its fused stable form);
+* gradients copied straight into the optimizer's flat gradient buffer, then one vectorized
+  update (``optimizer.apply_flat()``);
+* metrics updated after the tape is closed.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from featherflow.backend.arrays import to_numpy
+from featherflow.core import GradientTape, Tensor
+from featherflow.keras.layers.base import _call_context, flatten, map_structure
+from featherflow.keras.models.data_adapter import unpack_x_y_sample_weight
+
+
+def _tensorize(structure):
+    return map_structure(lambda a: a if a is None or isinstance(a, Tensor) else Tensor(np.asarray(a)), structure)
+
+
+def to_numpy_structure(structure):
+    """Tensors of a (nested) structure as NumPy arrays."""
+    return map_structure(lambda t: to_numpy(t.value) if isinstance(t, Tensor) else t, structure)
+
+
+class TrainStepsMixin:
+    """Keras's step methods; ``Model`` gets them through ``TrainerMixin``."""
+
+    # -- Keras's overridable steps -------------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
+        """The total loss of a batch: compiled losses plus ``self.losses`` (regularization)."""
+        del x
+        return self.compiled_loss(y, y_pred, sample_weight, regularization_losses=self.losses)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight):
+        """Update the compiled metrics and return ``get_metrics_result()``."""
+        del x
+        self.compiled_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self) -> dict:
+        """``{name: result}`` of every metric in ``self.metrics``."""
+        results = {}
+        for metric in self.metrics:
+            value = metric.result()
+            if isinstance(value, dict):
+                results.update(value)
+            else:
+                results[metric.name] = value
+        return results
+
+    def train_step(self, data):
+        """One training step on ``data`` = ``x``, ``(x, y)`` or ``(x, y, sample_weight)``; returns the metrics."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        with GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        self._validate_target_and_loss(y, loss)
+        self.optimizer.minimize(loss, self.trainable_variables, tape=tape)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data):
+        """One evaluation step; returns the metrics."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=False)
+        self.compute_loss(x, y, y_pred, sample_weight)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        """The model's outputs for one batch."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def _validate_target_and_loss(self, y, loss) -> None:
+        if self.loss and y is None:
+            raise ValueError(f"Target data is missing. Your model was compiled with loss={self.loss!r}, and therefore "
+                             "expects target data to be provided in `fit()`.")
+        if loss is None:
+            raise ValueError("No loss found. You may have forgotten to provide a `loss` argument in the `compile()` "
+                             "method.")
+
+    # -- which path -------------------------------------------------------------------------------
+    def _uses_default_steps(self, *names) -> bool:
+        from featherflow.keras.models.trainer import TrainerMixin
+
+        for name in names:
+            if getattr(type(self), name) is not getattr(TrainerMixin, name):
+                return False
+        return True
+
+    def _forward_fn(self):
+        """``fn(x, training)``: the forward pass on arrays (a cached plan for graph models)."""
+        if self._is_graph_network:
+            from featherflow.keras.models.functional import _cast_input, flatten_model_inputs, get_plan
+
+            plan = get_plan(self)
+            dtypes = plan.input_dtypes
+            single = len(dtypes) == 1
+            dtype0 = dtypes[0]
+            run = plan.run
+            context = _call_context
+
+            def forward(x, training):
+                if single and isinstance(x, np.ndarray):
+                    values = [Tensor(x) if x.dtype == dtype0 else Tensor(x.astype(dtype0))]
+                else:
+                    values = [_cast_input(v, d) for v, d in zip(flatten_model_inputs(self, x), dtypes)]
+                previous = context["training"]
+                context["training"] = training
+                try:
+                    return run(values, training)
+                finally:
+                    context["training"] = previous
+
+            return forward
+
+        def forward(x, training):
+            return self(x, training=training)
+
+        return forward
+
+    def _loss_bookkeeping(self):
+        layers = [self] + self._flat_layers()
+        regularized = any(getattr(layer, "_weight_regularizers", None) for layer in layers)
+        return layers, regularized
+
+    def _make_fast_train_fn(self):
+        """The lean training step for the default ``train_step`` (see the module docstring)."""
+        variables = _dedup(self.trainable_weights)
+        optimizer = self.optimizer
+        flat_views = getattr(optimizer, "flat_gradient_views", None)
+        views = flat_views(variables) if flat_views is not None and variables else None
+        apply_flat = optimizer.apply_flat if views is not None else None
+        forward = self._forward_fn()
+        compiled_loss = self.compiled_loss
+        compiled_metrics = self.compiled_metrics
+        update_metrics = compiled_metrics.update_state if compiled_metrics.has_metrics else None
+        layers, regularized = self._loss_bookkeeping()
+        copyto = np.copyto
+        warned = [False]
+        model = self
+
+        def step(x, y, sample_weight):
+            for layer in layers:
+                if layer._losses:
+                    layer._losses = []
+            tape = GradientTape(watch_accessed_variables=False)
+            with tape:
+                tape.watch(variables)
+                y_pred = forward(x, True)
+                extra = model.losses if regularized or any(layer._losses for layer in layers) else None
+                loss = compiled_loss(y, y_pred, sample_weight, extra)
+            if loss is None:
+                model._validate_target_and_loss(y, loss)
+            grads = tape.gradient(loss, variables)
+            if views is not None:
+                for view, grad in zip(views, grads):
+                    if grad is None:
+                        view.fill(0)
+                        if not warned[0]:
+                            warned[0] = True
+                            _warn_missing_gradients([v for g, v in zip(grads, variables) if g is None])
+                    else:
+                        copyto(view, grad.value)
+                apply_flat()
+            elif variables:
+                optimizer.apply_gradients(zip(grads, variables))
+            if update_metrics is not None:
+                update_metrics(y, y_pred, sample_weight)
+
+        return step
+
+    def _make_fast_test_fn(self):
+        forward = self._forward_fn()
+        compiled_loss = self.compiled_loss
+        update_metrics = self.compiled_metrics.update_state if self.compiled_metrics.has_metrics else None
+        layers, regularized = self._loss_bookkeeping()
+        model = self
+
+        def step(x, y, sample_weight):
+            for layer in layers:
+                if layer._losses:
+                    layer._losses = []
+            y_pred = forward(x, False)
+            extra = model.losses if regularized or any(layer._losses for layer in layers) else None
+            compiled_loss(y, y_pred, sample_weight, extra)
+            if update_metrics is not None:
+                update_metrics(y, y_pred, sample_weight)
+
+        return step
+
+    def _make_fast_predict_fn(self):
+        forward = self._forward_fn()
+        layers = self._flat_layers()
+
+        def step(x):
+            for layer in layers:
+                if layer._losses:
+                    layer._losses = []
+            return forward(x, False)
+
+        return step
+
+    # -- dispatch -----------------------------------------------------------------------------------
+    def _reset_compiled_plans(self) -> None:
+        self._train_fn = None
+        self._test_fn = None
+        self._predict_fn = None
+
+    def _run_train_step(self, x, y, sample_weight) -> None:
+        fn = self._train_fn
+        if fn is not None:
+            self._last_step_logs = None
+            fn(x, y, sample_weight)
+            return
+        if self._uses_default_steps("train_step", "compute_loss", "compute_metrics") and self.built and \
+                self.compiled_loss._built:
+            self._train_fn = self._make_fast_train_fn()
+            self._last_step_logs = None
+            self._train_fn(x, y, sample_weight)
+            return
+        from featherflow.keras.models.data_adapter import pack_x_y_sample_weight
+
+        self._ensure_output_names()
+        self._last_step_logs = self.train_step(pack_x_y_sample_weight(_tensorize(x), _tensorize(y),
+                                                                      _tensorize(sample_weight)))
+
+    def _run_test_step(self, x, y, sample_weight) -> None:
+        fn = self._test_fn
+        if fn is not None:
+            self._last_step_logs = None
+            fn(x, y, sample_weight)
+            return
+        if self._uses_default_steps("test_step", "compute_loss", "compute_metrics") and self.built and \
+                self.compiled_loss._built:
+            self._test_fn = self._make_fast_test_fn()
+            self._last_step_logs = None
+            self._test_fn(x, y, sample_weight)
+            return
+        from featherflow.keras.models.data_adapter import pack_x_y_sample_weight
+
+        self._ensure_output_names()
+        self._last_step_logs = self.test_step(pack_x_y_sample_weight(_tensorize(x), _tensorize(y),
+                                                                     _tensorize(sample_weight)))
+
+    def _run_predict_step(self, x):
+        fn = self._predict_fn
+        if fn is None and self._uses_default_steps("predict_step") and self.built:
+            fn = self._predict_fn = self._make_fast_predict_fn()
+        if fn is not None:
+            return fn(x)
+        return self.predict_step((_tensorize(x),))
+
+    def _ensure_output_names(self) -> None:
+        """Give the compiled containers the model's output names before their first batch."""
+        names = self.output_names if self._is_graph_network else None
+        if self.compiled_loss is not None and self.compiled_loss._output_names is None:
+            self.compiled_loss._output_names = names
+        if self.compiled_metrics is not None and self.compiled_metrics._output_names is None:
+            self.compiled_metrics._output_names = names
+
+
+def _dedup(variables) -> list:
+    out, seen = [], set()
+    for v in variables:
+        if id(v) not in seen:
+            seen.add(id(v))
+            out.append(v)
+    return out
+
+
+def _warn_missing_gradients(variables) -> None:
+    warnings.warn(f"Gradients do not exist for variables {[v.name for v in variables]} when minimizing the loss. If "
+                  "you're using `model.compile()`, did you forget to provide a `loss` argument?", UserWarning,
+                  stacklevel=4)
+
+
+def flat_outputs(outputs) -> list:
+    return [outputs] if isinstance(outputs, Tensor) else flatten(outputs)
