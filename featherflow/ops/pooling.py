@@ -100,22 +100,22 @@ def _pool_tiled(x, kind, kh, kw, ho, wo, op):
         full = xp.empty(xv.shape, dtype=g.dtype)
         full[:, ho * kh:] = 0  # rows and columns no window covers
         full[:, :, wo * kw:] = 0
-        view = full[:, :ho * kh, :wo * kw, :]
+        # window axes split out as views: (n, ho, kh, wo, kw, c); one broadcast pass writes everything
+        view = full[:, :ho * kh, :wo * kw, :].reshape(n, ho, kh, wo, kw, c)
+        g6 = g[:, :, None, :, None, :]
         if kind == "avg":
-            share = g * g.dtype.type(1.0 / (kh * kw))
-            for i in range(kh):
-                for j in range(kw):
-                    view[:, i::kh, j::kw, :] = share
+            xp.multiply(g6, g.dtype.type(1.0 / (kh * kw)), out=view)
             return (full,)
-        # each window's gradient goes to its first maximum: what one position takes is removed from
-        # `remaining` so later tied positions get nothing
-        remaining = g.copy()
-        for index, part in enumerate(parts):
+        hit = crop.reshape(n, ho, kh, wo, kw, c) == out[:, :, None, :, None, :]
+        # ties (e.g. the zeros after a ReLU): only the first maximum of each window takes the gradient
+        taken = hit[:, :, 0, :, 0, :].copy()
+        for index in range(1, kh * kw):
             i, j = divmod(index, kw)
-            target = view[:, i::kh, j::kw, :]
-            xp.multiply(remaining, part == out, out=target)
-            if index + 1 < len(parts):
-                remaining -= target
+            position = hit[:, :, i, :, j, :]
+            position &= ~taken
+            if index + 1 < kh * kw:
+                taken |= position
+        xp.multiply(g6, hit, out=view)
         return (full,)
 
     return record(op, (x,), out, backward)
