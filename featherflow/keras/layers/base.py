@@ -35,8 +35,8 @@ _signature_cache: dict = {}
 
 
 def _to_snake_case(name: str) -> str:
-    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)  # Keras's rules: Conv2D -> conv2d
+    s = re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
     return s if not s.startswith("_") else "private" + s
 
 
