@@ -23,6 +23,10 @@ class InputLayer(Layer):
 
     def __init__(self, input_shape=None, batch_size=None, dtype=None, input_tensor=None, sparse=None,
                  name=None, ragged=None, batch_input_shape=None, **kwargs):
+        if name is None:
+            from featherflow.keras import backend as K
+
+            name = f"input_{K.get_uid('input') + 1}"  # Keras names inputs input_1, input_2, ...
         super().__init__(name=name, dtype=dtype if dtype is not None and str(dtype)[:5] == "float" else None)
         if batch_input_shape is not None:
             shape = tuple(batch_input_shape)

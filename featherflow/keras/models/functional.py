@@ -249,6 +249,16 @@ class GraphPlan:
         self._single_shape = tuple(self.input_shapes[0][1:]) if len(self.input_shapes) == 1 else None
         self._single_fixed = self._single_shape is not None and None not in self._single_shape
 
+    def accepts_all(self, values) -> bool:
+        """Whether each input value's shape (after the batch axis) fits the model's inputs."""
+        if len(values) != len(self.input_shapes):
+            return False
+        for v, expected in zip(values, self.input_shapes):
+            shape = v.shape[1:]
+            if len(shape) != len(expected) - 1 or any(e is not None and e != d for e, d in zip(expected[1:], shape)):
+                return False
+        return True
+
     def accepts_single(self, x) -> bool:
         """Whether the array ``x`` fits the model's only input (shape after the batch axis)."""
         expected = self._single_shape

@@ -7,6 +7,7 @@ Three ways to make one, as in tf.keras:
 * subclassing: define the layers in ``__init__`` and the computation in ``call``.
 
 >>> from featherflow import keras
+>>> keras.backend.clear_session()  # layer names restart at "dense"
 >>> class TwoLayers(keras.Model):
 ...     def __init__(self):
 ...         super().__init__()
@@ -28,12 +29,13 @@ import numpy as np
 from featherflow.core import Tensor, pause_all_tapes
 from featherflow.keras.layers.base import Layer, _call_context, _to_snake_case
 from featherflow.keras.models.trainer import TrainerMixin
+from featherflow.keras.saving.model_methods import SavingMixin
 
 _MODEL_KWARGS = frozenset({"trainable", "dtype", "dynamic", "name", "autocast", "inputs", "outputs"})
 _model_call_depth = [0]
 
 
-class Model(TrainerMixin, Layer):
+class Model(TrainerMixin, SavingMixin, Layer):
     """A group of layers with training and inference features.
 
     Args:
@@ -107,6 +109,12 @@ class Model(TrainerMixin, Layer):
                 plan = self._plan or get_plan(self)
                 if plan.accepts_single(x):
                     return self._call_plan(plan, x, kwargs.get("training"))
+        if args and self._is_graph_network and isinstance(args[0], dict):
+            from featherflow.keras.models.functional import flatten_model_inputs
+
+            flat = flatten_model_inputs(self, args[0])  # by input name; raises on a missing one
+            flat = [np.asarray(v) if isinstance(v, (list, tuple)) else v for v in flat]
+            args = (flat[0] if len(flat) == 1 else flat,) + args[1:]
         depth = _model_call_depth
         if depth[0] == 0 and self._losses_to_clear():
             self._clear_losses()

@@ -110,13 +110,20 @@ class TrainStepsMixin:
             single = len(dtypes) == 1
             dtype0 = dtypes[0]
             run = plan.run
+            accepts_single = plan.accepts_single
+            accepts_all = plan.accepts_all
             context = _call_context
+            model = self
 
             def forward(x, training):
                 if single and isinstance(x, np.ndarray):
+                    if not accepts_single(x):
+                        return model(x, training=training)  # raises Keras's incompatible-input error
                     values = [Tensor(x) if x.dtype == dtype0 else Tensor(x.astype(dtype0))]
                 else:
                     values = [_cast_input(v, d) for v, d in zip(flatten_model_inputs(self, x), dtypes)]
+                    if not accepts_all(values):
+                        return model(x, training=training)
                 previous = context["training"]
                 context["training"] = training
                 try:

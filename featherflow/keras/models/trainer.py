@@ -252,6 +252,7 @@ class TrainerMixin(TrainStepsMixin):
         handler = self._make_handler(x, y, sample_weight, batch_size=batch_size, steps=steps_per_epoch,
                                      initial_epoch=initial_epoch, epochs=epochs, shuffle=shuffle,
                                      class_weight=class_weight)
+        self._fit_data_handler = handler  # BackupAndRestore saves/restores its shuffle generator
         val_handler = None
         if validation_data is not None:
             val_x, val_y, val_sw = unpack_x_y_sample_weight(validation_data)
@@ -288,6 +289,7 @@ class TrainerMixin(TrainStepsMixin):
             if self.stop_training:
                 break
         callback_list.on_train_end(logs=training_logs)
+        self._fit_data_handler = None
         finalize = getattr(self.optimizer, "finalize_variable_values", None)
         if finalize is not None and epochs > 0:
             finalize(self.trainable_variables)
