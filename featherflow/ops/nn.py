@@ -44,7 +44,20 @@ def sigmoid(x, name=None) -> Tensor:
     """
     x = as_float_tensor(x, "sigmoid")
     out = _sigmoid_array(x.value)
-    return record("sigmoid", (x,), out, lambda g, needs: (g * out * (1 - out),))
+    result = record("sigmoid", (x,), out, lambda g, needs: (g * out * (1 - out),))
+    result._logits = SigmoidLogits(x)
+    return result
+
+
+class SigmoidLogits:
+    """What ``sigmoid(x)._logits`` holds: the logits ``x`` of a sigmoid output, so a binary
+    cross-entropy can use the fused stable form (``softmax`` stores its logits Tensor directly;
+    the wrapper tells the two apart)."""
+
+    __slots__ = ("logits",)
+
+    def __init__(self, logits):
+        self.logits = logits
 
 
 def tanh(x, name=None) -> Tensor:

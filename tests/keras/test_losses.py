@@ -363,3 +363,24 @@ def test_gradients_through_logits_paths():
     check_gradient(lambda x: L.categorical_crossentropy(np.eye(3)[labels], x, from_logits=True), [z])
     check_gradient(lambda x: L.binary_crossentropy(np.eye(3)[labels], x, from_logits=True, label_smoothing=0.1),
                    [z])
+
+
+def test_sigmoid_output_uses_the_fused_logits_form():
+    z = np.array([[40.0], [-3.0], [0.5]], dtype="float32")
+    t = np.array([[0.0], [1.0], [1.0]], dtype="float32")
+    expected = ref_bce_logits(t.astype(float), z.astype(float)).mean()
+    logits = ff.Variable(z)
+    with ff.GradientTape() as tape:
+        loss = L.BinaryCrossentropy()(t, ff.nn.sigmoid(logits))
+    np.testing.assert_allclose(float(loss), expected, rtol=1e-6)  # the clipped formula would give ~16.1
+    sig = 1 / (1 + np.exp(-z.astype(float)))
+    np.testing.assert_allclose(tape.gradient(loss, logits).numpy(), (sig - t) / 3, atol=1e-7)
+    with pytest.warns(UserWarning, match="binary_crossentropy.*Sigmoid activation"):
+        out = L.BinaryCrossentropy(from_logits=True)(t, ff.nn.sigmoid(z))
+    np.testing.assert_allclose(float(out), expected, rtol=1e-6)
+    # a (batch,) target squeezes the (batch, 1) sigmoid output and keeps its logits
+    np.testing.assert_allclose(float(L.BinaryCrossentropy()(t[:, 0], ff.nn.sigmoid(z))), expected, rtol=1e-6)
+    # sigmoid logits are not softmax logits: categorical losses use the probabilities
+    p = ff.nn.sigmoid(ff.constant([[0.2, -0.4]]))
+    np.testing.assert_allclose(float(L.categorical_crossentropy([[1.0, 0.0]], p)[0]),
+                               ref_cce(np.array([[1.0, 0.0]]), p.numpy().astype(float))[0], rtol=1e-6)
