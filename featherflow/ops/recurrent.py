@@ -164,13 +164,13 @@ def _previous(xp, first, seq):
     return out
 
 
-def _masked_outputs(xp, states_seq, mask_steps, zero_output):
+def _masked_outputs(xp, states_seq, mask_b, zero_output):
     """Keras's output sequence under a mask: a masked step repeats the previous output (zeros at
-    first), or is zero with ``zero_output``. Time-major in and out."""
+    first), or is zero with ``zero_output``. Time-major; ``mask_b[s]`` broadcasts against a step."""
     out = xp.empty_like(states_seq)
     prev = xp.zeros_like(states_seq[0])
     for s in range(states_seq.shape[0]):
-        m = mask_steps[s, :, None]
+        m = mask_b[s]
         cur = out[s]
         if zero_output:
             xp.multiply(states_seq[s], m, out=cur)
@@ -181,21 +181,21 @@ def _masked_outputs(xp, states_seq, mask_steps, zero_output):
     return out
 
 
-def _output_grad_fn(xp, mask_steps, zero_output, g_seq, g_last, batch, units, dtype):
+def _output_grad_fn(xp, mask_b, zero_output, g_seq, g_last, shape, dtype):
     """Returns ``step(s, dh)``: adds the gradient of step ``s``'s output to ``dh`` (the gradient of
     the state ``h_s``), following Keras's masked-output rule backwards in time. ``g_seq`` is
-    time-major in processing order."""
-    if mask_steps is None:
+    time-major in processing order, in the layout of the states."""
+    if mask_b is None:
         def step(s, dh):
             if g_seq is not None:
                 dh += g_seq[s]
         return step
-    carry = xp.zeros((batch, units), dtype=dtype)
+    carry = xp.zeros(shape, dtype=dtype)
     if g_last is not None:
         carry += g_last
 
     def masked_step(s, dh):
-        m = mask_steps[s, :, None]
+        m = mask_b[s]
         if g_seq is not None:
             carry[...] += g_seq[s]
         dh += carry * m  # unmasked rows: the output is h_s
@@ -206,14 +206,21 @@ def _output_grad_fn(xp, mask_steps, zero_output, g_seq, g_last, batch, units, dt
     return masked_step
 
 
-def _common_backward_setup(xp, grads, return_sequences, mask_steps, batch, units, dtype):
+def _common_backward_setup(xp, grads, return_sequences, masked, go_backwards, shape, dtype, transposed=False):
+    """The output gradients in the kernel's layout: ``(g_seq (time-major, processing order) or None,
+    g_last or None, dh = gradient of the final state + (unmasked) the last output)``."""
     g_out = grads[0]
-    g_seq = g_out.swapaxes(0, 1) if (return_sequences and g_out is not None) else None
-    g_last = g_out if (not return_sequences and g_out is not None) else None
-    dh = xp.zeros((batch, units), dtype=dtype)
+    g_seq = g_last = None
+    if g_out is not None and return_sequences:
+        g_seq = g_out.swapaxes(0, 1)  # outputs are in processing order already
+        if transposed:
+            g_seq = xp.ascontiguousarray(g_seq.transpose(0, 2, 1))
+    elif g_out is not None:
+        g_last = g_out.T if transposed else g_out
+    dh = xp.zeros(shape, dtype=dtype)
     if grads[1] is not None:
-        dh += grads[1]
-    if g_last is not None and mask_steps is None:
+        dh += grads[1].T if transposed else grads[1]
+    if g_last is not None and not masked:
         dh += g_last  # unmasked: the last output is the final state
     return g_seq, g_last, dh
 
@@ -264,40 +271,45 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     dtype = x.value.dtype
     batch, steps, _ = x.value.shape
     u = units
-    # Columns reordered to [i, f, o, c] so the three recurrent-activation gates are one block.
+    # Columns reordered to [i, f, o, c] so the three recurrent-activation gates are one block, and
+    # every per-step array is kept transposed, (gates * units, batch): each gate's block of a step
+    # is then one contiguous array, so the per-step ufuncs run on contiguous memory.
     perm = np.concatenate([np.arange(0, 2 * u), np.arange(3 * u, 4 * u), np.arange(2 * u, 3 * u)])
     scale = np.concatenate([np.full(3 * u, _prescale(recurrent_activation)), np.full(u, _prescale(activation))])
     scale = xp.asarray(scale, dtype=dtype)
     w_perm = k.value[:, perm]
     u_perm = rk.value[:, perm]
     x_steps = _steps_view(x.value, go_backwards)
-    mask_steps = None if mask_array is None else _steps_view(mask_array, go_backwards)
-    x2, gates = _project(xp, x_steps, w_perm * scale, None if b is None else b.value[perm] * scale)
-    u_scaled = u_perm * scale
-    h_seq = xp.empty((steps, batch, u), dtype=dtype)
-    c_seq = xp.empty((steps, batch, u), dtype=dtype)
-    tc_seq = xp.empty((steps, batch, u), dtype=dtype)
-    h_prev = xp.zeros((batch, u), dtype=dtype) if h0 is None else h0.value
-    c_prev = xp.zeros((batch, u), dtype=dtype) if c0 is None else c0.value
+    mask_b = None if mask_array is None else _steps_view(mask_array, go_backwards)[:, None, :]
+    x2, proj = _project(xp, x_steps, w_perm * scale, None if b is None else b.value[perm] * scale)
+    gates = xp.ascontiguousarray(proj.transpose(0, 2, 1))  # (steps, 4u, batch)
+    del proj
+    u_scaled_t = xp.ascontiguousarray((u_perm * scale).T)  # (4u, u)
+    h_seq = xp.empty((steps, u, batch), dtype=dtype)
+    c_seq = xp.empty((steps, u, batch), dtype=dtype)
+    tc_seq = xp.empty((steps, u, batch), dtype=dtype)
+    h_prev = xp.zeros((u, batch), dtype=dtype) if h0 is None else xp.ascontiguousarray(h0.value.T)
+    c_prev = xp.zeros((u, batch), dtype=dtype) if c0 is None else xp.ascontiguousarray(c0.value.T)
     h_init, c_init = h_prev, c_prev
     fast = activation == "tanh" and recurrent_activation == "sigmoid"
-    recurrent = xp.empty((batch, 4 * u), dtype=dtype)
-    tmp = xp.empty((batch, u), dtype=dtype)
+    recurrent = xp.empty((4 * u, batch), dtype=dtype)
+    tmp = xp.empty((u, batch), dtype=dtype)
+    half = dtype.type(0.5)
     for s in range(steps):
         z = gates[s]
-        xp.dot(h_prev, u_scaled, out=recurrent)
+        xp.dot(u_scaled_t, h_prev, out=recurrent)
         z += recurrent
         if fast:
             xp.tanh(z, out=z)
-            ifo = z[:, :3 * u]
-            ifo *= 0.5
-            ifo += 0.5
+            ifo = z[:3 * u]
+            ifo *= half
+            ifo += half
         else:
-            _activate(recurrent_activation, z[:, :3 * u])
-            _activate(activation, z[:, 3 * u:])
+            _activate(recurrent_activation, z[:3 * u])
+            _activate(activation, z[3 * u:])
         c = c_seq[s]
-        xp.multiply(z[:, u:2 * u], c_prev, out=c)
-        xp.multiply(z[:, :u], z[:, 3 * u:], out=tmp)
+        xp.multiply(z[u:2 * u], c_prev, out=c)
+        xp.multiply(z[:u], z[3 * u:], out=tmp)
         c += tmp
         tc = tc_seq[s]
         if fast or activation == "tanh":
@@ -306,14 +318,15 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
             xp.copyto(tc, c)
             _activate(activation, tc, prescaled=False)
         h = h_seq[s]
-        xp.multiply(z[:, 2 * u:3 * u], tc, out=h)
-        if mask_steps is not None:
-            keep = ~mask_steps[s, :, None]
+        xp.multiply(z[2 * u:3 * u], tc, out=h)
+        if mask_b is not None:
+            keep = ~mask_b[s]
             xp.copyto(h, h_prev, where=keep)
             xp.copyto(c, c_prev, where=keep)
         h_prev, c_prev = h, c
-    out_steps = h_seq if mask_steps is None else _masked_outputs(xp, h_seq, mask_steps, zero_output_for_mask)
-    outputs = _batch_major(xp, out_steps) if return_sequences else out_steps[-1]
+    out_steps = h_seq if mask_b is None else _masked_outputs(xp, h_seq, mask_b, zero_output_for_mask)
+    # (steps, u, batch) -> (batch, steps, u)
+    outputs = xp.ascontiguousarray(out_steps.transpose(2, 0, 1)) if return_sequences else out_steps[-1].T.copy()
     names = ["inputs", "kernel", "recurrent_kernel"]
     tensors = [x, k, rk]
     for name, t in (("bias", b), ("h0", h0), ("c0", c0)):
@@ -322,42 +335,62 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
             tensors.append(t)
 
     def backward(grads, needs):
-        g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_steps, batch, u, dtype)
-        dc = xp.zeros((batch, u), dtype=dtype)
+        g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_b is not None, go_backwards,
+                                                   (u, batch), dtype, transposed=True)
+        dc = xp.zeros((u, batch), dtype=dtype)
         if grads[2] is not None:
-            dc += grads[2]
-        add_output_grad = _output_grad_fn(xp, mask_steps, zero_output_for_mask, g_seq, g_last, batch, u, dtype)
-        i_g, f_g, o_g, c_g = (gates[..., j * u:(j + 1) * u] for j in range(4))
+            dc += grads[2].T
+        add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (u, batch), dtype)
+        i_g, f_g, o_g, c_g = (gates[:, j * u:(j + 1) * u] for j in range(4))
         c_before = _previous(xp, c_init, c_seq)
         # Step-independent factors, computed for all timesteps at once (big vectorized ops):
         # dz = factor * dc for gates i, f, c and factor * dh for gate o; dc += dh * cell_factor.
         factors = xp.empty_like(gates)
-        factors[..., :u] = c_g * _derivative(recurrent_activation, i_g)
-        factors[..., u:2 * u] = c_before * _derivative(recurrent_activation, f_g)
-        factors[..., 2 * u:3 * u] = tc_seq * _derivative(recurrent_activation, o_g)
-        factors[..., 3 * u:] = i_g * _derivative(activation, c_g)
-        cell_factor = o_g * _derivative(activation, tc_seq)
+        if fast:
+            # sigmoid' = y (1 - y), tanh' = 1 - y^2, written in place (no full-size temporaries)
+            one = dtype.type(1)
+            ifo = factors[:, :3 * u]
+            xp.subtract(one, gates[:, :3 * u], out=ifo)
+            ifo *= gates[:, :3 * u]
+            factors[:, :u] *= c_g
+            factors[:, u:2 * u] *= c_before
+            factors[:, 2 * u:3 * u] *= tc_seq
+            g_part = factors[:, 3 * u:]
+            xp.multiply(c_g, c_g, out=g_part)
+            xp.subtract(one, g_part, out=g_part)
+            g_part *= i_g
+            cell_factor = tc_seq * tc_seq
+            xp.subtract(one, cell_factor, out=cell_factor)
+            cell_factor *= o_g
+        else:
+            factors[:, :u] = c_g * _derivative(recurrent_activation, i_g)
+            factors[:, u:2 * u] = c_before * _derivative(recurrent_activation, f_g)
+            factors[:, 2 * u:3 * u] = tc_seq * _derivative(recurrent_activation, o_g)
+            factors[:, 3 * u:] = i_g * _derivative(activation, c_g)
+            cell_factor = o_g * _derivative(activation, tc_seq)
+        f_seq = xp.ascontiguousarray(f_g)
         del c_before
         dz_all = xp.empty_like(gates)
-        u_perm_t = xp.ascontiguousarray(u_perm.T)
+        u_perm_c = xp.ascontiguousarray(u_perm)  # (u, 4u): dh_prev = u_perm @ dz
         for s in range(steps - 1, -1, -1):
             add_output_grad(s, dh)
-            if mask_steps is not None:
-                dc_carried = dc.copy()  # masked rows pass dc through untouched
+            if mask_b is not None:
+                dc_carried = dc.copy()  # masked columns pass dc through untouched
             xp.multiply(dh, cell_factor[s], out=tmp)
             dc += tmp
             dz = dz_all[s]
-            xp.multiply(factors[s].reshape(batch, 4, u), dc[:, None, :], out=dz.reshape(batch, 4, u))
-            xp.multiply(factors[s, :, 2 * u:3 * u], dh, out=dz[:, 2 * u:3 * u])
-            if mask_steps is not None:
-                m = mask_steps[s, :, None]
+            xp.multiply(factors[s].reshape(4, u, batch), dc, out=dz.reshape(4, u, batch))
+            xp.multiply(factors[s, 2 * u:3 * u], dh, out=dz[2 * u:3 * u])
+            if mask_b is not None:
+                m = mask_b[s]
                 dz *= m
-                dc = xp.where(m, dc * f_g[s], dc_carried)
-                dh = xp.where(m, dz @ u_perm_t, dh)
+                dc = xp.where(m, dc * f_seq[s], dc_carried)
+                dh = xp.where(m, u_perm_c @ dz, dh)
             else:
-                dc *= f_g[s]
-                dh = dz @ u_perm_t
-        dz2 = dz_all.reshape(steps * batch, 4 * u)
+                dc *= f_seq[s]
+                dh = u_perm_c @ dz
+        dz2 = xp.ascontiguousarray(dz_all.transpose(0, 2, 1)).reshape(steps * batch, 4 * u)
+        del dz_all
         inverse = np.argsort(perm)
         values = {}
         if needs[0]:
@@ -366,14 +399,14 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         if needs[1]:
             values["kernel"] = (x2.T @ dz2)[:, inverse]
         if needs[2]:
-            h_before = _previous(xp, h_init, h_seq).reshape(steps * batch, u)
+            h_before = _previous(xp, h_init, h_seq).transpose(0, 2, 1).reshape(steps * batch, u)
             values["recurrent_kernel"] = (h_before.T @ dz2)[:, inverse]
         if "bias" in names and needs[names.index("bias")]:
             values["bias"] = dz2.sum(axis=0)[inverse]
-        values["h0"], values["c0"] = dh, dc
+        values["h0"], values["c0"] = dh.T, dc.T
         return _collect(needs, names, values)
 
-    return tuple(record_multi("lstm", tensors, [outputs, h_seq[-1], c_seq[-1]], backward))
+    return tuple(record_multi("lstm", tensors, [outputs, h_seq[-1].T.copy(), c_seq[-1].T.copy()], backward))
 
 
 # -- GRU (reset_after=True) ---------------------------------------------------------------------
@@ -418,7 +451,7 @@ def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=No
     rec_scale = scale.copy()
     rec_scale[2 * u:] = 1
     x_steps = _steps_view(x.value, go_backwards)
-    mask_steps = None if mask_array is None else _steps_view(mask_array, go_backwards)
+    mask_b = None if mask_array is None else _steps_view(mask_array, go_backwards)[:, :, None]
     x2, proj = _project(xp, x_steps, k.value * scale, None if b is None else b.value[0] * scale)
     u_scaled = rk.value * rec_scale
     rec_bias = None if b is None else b.value[1] * rec_scale
@@ -447,10 +480,10 @@ def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=No
         xp.subtract(h_prev, hh, out=h)
         h *= zr[:, :u]
         h += hh
-        if mask_steps is not None:
-            xp.copyto(h, h_prev, where=~mask_steps[s, :, None])
+        if mask_b is not None:
+            xp.copyto(h, h_prev, where=~mask_b[s])
         h_prev = h
-    out_steps = h_seq if mask_steps is None else _masked_outputs(xp, h_seq, mask_steps, zero_output_for_mask)
+    out_steps = h_seq if mask_b is None else _masked_outputs(xp, h_seq, mask_b, zero_output_for_mask)
     outputs = _batch_major(xp, out_steps) if return_sequences else out_steps[-1]
     names = ["inputs", "kernel", "recurrent_kernel"]
     tensors = [x, k, rk]
@@ -460,8 +493,9 @@ def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=No
             tensors.append(t)
 
     def backward(grads, needs):
-        g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_steps, batch, u, dtype)
-        add_output_grad = _output_grad_fn(xp, mask_steps, zero_output_for_mask, g_seq, g_last, batch, u, dtype)
+        g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_b is not None, go_backwards,
+                                                   (batch, u), dtype)
+        add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (batch, u), dtype)
         z_g, r_g = zr_seq[..., :u], zr_seq[..., u:]
         h_before = _previous(xp, h_init, h_seq)
         # Step-independent factors for all timesteps at once:
@@ -480,8 +514,8 @@ def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=No
             xp.multiply(dh, p_z[s], out=di[:, :u])
             xp.multiply(dxh, p_r[s], out=di[:, u:2 * u])
             xp.multiply(dxh, r_g[s], out=di[:, 2 * u:])
-            if mask_steps is not None:
-                m = mask_steps[s, :, None]
+            if mask_b is not None:
+                m = mask_b[s]
                 dxh *= m
                 di *= m
                 dh = xp.where(m, dh * z_g[s] + di @ rk_t, dh)
@@ -532,7 +566,7 @@ def simple_rnn(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, 
     batch, steps, _ = x.value.shape
     u = units
     x_steps = _steps_view(x.value, go_backwards)
-    mask_steps = None if mask_array is None else _steps_view(mask_array, go_backwards)
+    mask_b = None if mask_array is None else _steps_view(mask_array, go_backwards)[:, :, None]
     x2, h_seq = _project(xp, x_steps, k.value, None if b is None else b.value)
     h_prev = xp.zeros((batch, u), dtype=dtype) if h0 is None else h0.value
     h_init = h_prev
@@ -542,10 +576,10 @@ def simple_rnn(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, 
         xp.dot(h_prev, rk.value, out=recurrent)
         h += recurrent
         _activate(activation, h, prescaled=False)
-        if mask_steps is not None:
-            xp.copyto(h, h_prev, where=~mask_steps[s, :, None])
+        if mask_b is not None:
+            xp.copyto(h, h_prev, where=~mask_b[s])
         h_prev = h
-    out_steps = h_seq if mask_steps is None else _masked_outputs(xp, h_seq, mask_steps, zero_output_for_mask)
+    out_steps = h_seq if mask_b is None else _masked_outputs(xp, h_seq, mask_b, zero_output_for_mask)
     outputs = _batch_major(xp, out_steps) if return_sequences else out_steps[-1]
     names = ["inputs", "kernel", "recurrent_kernel"]
     tensors = [x, k, rk]
@@ -555,8 +589,9 @@ def simple_rnn(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, 
             tensors.append(t)
 
     def backward(grads, needs):
-        g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_steps, batch, u, dtype)
-        add_output_grad = _output_grad_fn(xp, mask_steps, zero_output_for_mask, g_seq, g_last, batch, u, dtype)
+        g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_b is not None, go_backwards,
+                                                   (batch, u), dtype)
+        add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (batch, u), dtype)
         deriv = _derivative(activation, h_seq)
         if deriv.ndim == 0:
             deriv = xp.broadcast_to(deriv, h_seq.shape)
@@ -566,8 +601,8 @@ def simple_rnn(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, 
             add_output_grad(s, dh)
             da = da_all[s]
             xp.multiply(dh, deriv[s], out=da)
-            if mask_steps is not None:
-                m = mask_steps[s, :, None]
+            if mask_b is not None:
+                m = mask_b[s]
                 da *= m
                 dh = xp.where(m, da @ rk_t, dh)
             else:
