@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from reference import Reference
+from optimizer_reference import Reference
 
 import featherflow as ff
 from featherflow import keras
