@@ -24,50 +24,10 @@ from featherflow.core import Tensor
 from featherflow.keras import activations, constraints, initializers, regularizers
 from featherflow.keras.layers.base import Layer
 
-_LOCAL_INITIALIZERS: dict = {}
-
-
-class _Orthogonal(initializers.Initializer):
-    """Orthogonal matrix (Saxe et al., 2014), Keras's recurrent default: QR of a normal matrix
-    ``(prod(shape[:-1]), shape[-1])`` with the signs of ``diag(R)`` folded in, times ``gain``.
-    Used only while ``keras.initializers`` has no ``Orthogonal`` of its own."""
-
-    def __init__(self, gain=1.0, seed=None):
-        self.gain = gain
-        self.seed = seed
-
-    def __call__(self, shape, dtype=None, **kwargs):
-        shape = tuple(shape)
-        if len(shape) < 2:
-            raise ValueError(f"The tensor to initialize must be at least two-dimensional. Received: shape={shape}")
-        rows, cols = int(np.prod(shape[:-1])), shape[-1]
-        rng = _random.make_generator(self.seed) if self.seed is not None else _random.generator()
-        a = rng.standard_normal((max(rows, cols), min(rows, cols)))
-        q, r = np.linalg.qr(a)
-        q *= np.sign(np.diag(r))
-        if rows < cols:
-            q = q.T
-        return Tensor((self.gain * q).reshape(shape).astype(dtype or "float32"))
-
-    def get_config(self):
-        return {"gain": self.gain, "seed": self.seed}
-
-
-_Orthogonal.__name__ = "Orthogonal"
-_LOCAL_INITIALIZERS["orthogonal"] = _Orthogonal
-
 
 def get_initializer(identifier):
-    """``initializers.get`` with a local fallback for ``"orthogonal"``."""
-    try:
-        return initializers.get(identifier)
-    except (ValueError, TypeError):
-        name = identifier.get("class_name") if isinstance(identifier, dict) else identifier
-        local = _LOCAL_INITIALIZERS.get(str(name).lower())
-        if local is None:
-            raise
-        config = identifier.get("config", {}) if isinstance(identifier, dict) else {}
-        return local(**config)
+    """``initializers.get`` (kept as the one place the cells resolve initializers)."""
+    return initializers.get(identifier)
 
 
 def serialize(obj):
