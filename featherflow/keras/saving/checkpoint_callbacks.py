@@ -32,6 +32,7 @@ import numpy as np
 from featherflow.keras.callbacks.base import Callback
 from featherflow.keras.saving import archive as archive_lib
 from featherflow.keras.saving import atomic, saving_lib, training_state, weights_io
+from featherflow.keras.saving.errors import InvalidArchiveError
 
 
 def _check_save_freq(save_freq, argument="save_freq"):
@@ -216,6 +217,7 @@ class BackupAndRestore(Callback):
         self._current_epoch = 0
         self._counter = None
         self._epoch_start_random = None
+        self._epoch_start_shuffle = None
         self._pending_random = None
 
     # -- hooks -------------------------------------------------------------------------------------------
@@ -229,6 +231,23 @@ class BackupAndRestore(Callback):
         self._current_epoch = epoch
         if self._counter is not None:
             self._epoch_start_random = training_state.capture_random_state(self.model)
+            self._epoch_start_shuffle = self._shuffle_state()
+
+    def _data_handler(self):
+        return getattr(self.model, "_fit_data_handler", None)
+
+    def _shuffle_state(self):
+        """The state of ``fit``'s shuffling generator (``None`` until it first shuffled)."""
+        rng = getattr(self._data_handler(), "_rng", None)
+        return rng.bit_generator.state if isinstance(rng, np.random.Generator) else None
+
+    def _set_shuffle_state(self, state) -> None:
+        handler = self._data_handler()
+        if handler is None or state is None:
+            return
+        rng = np.random.Generator(getattr(np.random, state.get("bit_generator", "PCG64"), np.random.PCG64)())
+        training_state._set_generator_state(rng, state, "fit's shuffling generator")
+        handler._rng = rng
 
     def on_train_batch_begin(self, batch, logs=None):
         if self._pending_random is not None:  # mid-epoch resume: the epoch's shuffle is redone, now continue
@@ -273,6 +292,7 @@ class BackupAndRestore(Callback):
             "step": int(step),
             "random": training_state.capture_random_state(model),
             "epoch_start_random": self._epoch_start_random if step else None,
+            "shuffle": self._epoch_start_shuffle if step else self._shuffle_state(),
             "learning_rate": float(np.asarray(lr.numpy())) if hasattr(lr, "numpy") else None,
         }
         weights = weights_io.collect_weights(model, include_optimizer=True)
@@ -297,6 +317,10 @@ class BackupAndRestore(Callback):
         lr = state.get("learning_rate")
         if lr is not None and optimizer is not None and hasattr(getattr(optimizer, "_learning_rate", None), "assign"):
             optimizer._learning_rate.assign(np.asarray(lr, dtype=optimizer._learning_rate.dtype))
+        shuffle = state.get("shuffle")
+        if shuffle is not None and not isinstance(shuffle, dict):
+            raise InvalidArchiveError("The backup's shuffle state must be a JSON object.")
+        self._set_shuffle_state(shuffle)
         next_epoch, step = int(state.get("next_epoch", 0)), int(state.get("step", 0))
         if step and state.get("epoch_start_random") is not None:
             # Resume inside an epoch: redo the epoch's shuffle from its starting state, then switch to the

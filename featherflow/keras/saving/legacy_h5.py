@@ -230,8 +230,9 @@ def load_model_from_h5(filepath, custom_objects=None, compile: bool = True, safe
             compile_config["optimizer"] = training["optimizer_config"]
     if compile_config is not None:
         config = dict(config, compile_config=compile_config)
-    stored = {f"{name}/{i}": value for name, values in layers for i, value in enumerate(values)}
-    model = saving_lib.model_from_parts(config, stored, custom_objects, compile, safe_mode, source=filepath)
+    stored = sum(int(np.asarray(value).nbytes) for _, values in layers for value in values)
+    model = saving_lib.model_from_parts(config, {}, custom_objects, compile, safe_mode, source=filepath,
+                                        stored_bytes=stored)
     try:
         _assign_layers(model, layers, by_name=False, skip_mismatch=False)
     except ValueError as e:

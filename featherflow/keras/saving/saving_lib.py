@@ -56,8 +56,28 @@ def get_compile_config(model):
         return None if config is None else serialization_lib.serialize_keras_object(config)
     args = getattr(model, "_compile_args", None)
     if args is None:
+        args = _compile_args_from_attributes(model)
+    if args is None:
         return None
     return serialization_lib.serialize_keras_object(dict(args))
+
+
+def _compile_args_from_attributes(model):
+    """Keras 3's compile config rebuilt from what ``compile`` kept on the model (``None`` if not compiled)."""
+    if not getattr(model, "_is_compiled", False) or getattr(model, "optimizer", None) is None:
+        return None
+    losses = getattr(model, "compiled_loss", None)
+    metrics = getattr(model, "compiled_metrics", None)
+    return {
+        "optimizer": model.optimizer,
+        "loss": getattr(losses, "_user_losses", getattr(model, "loss", None)),
+        "loss_weights": getattr(losses, "_user_loss_weights", None),
+        "metrics": getattr(metrics, "_user_metrics", None),
+        "weighted_metrics": getattr(metrics, "_user_weighted_metrics", None),
+        "run_eagerly": getattr(model, "_run_eagerly", None),
+        "steps_per_execution": getattr(model, "_steps_per_execution", None),
+        "jit_compile": None,
+    }
 
 
 def compile_from_config(model, config: dict, custom_objects=None, safe_mode=True) -> None:
@@ -313,10 +333,11 @@ def weight_budget(max_bytes: int, source: str = "the file"):
 
 
 def model_from_parts(config: dict, weights: dict, custom_objects=None, compile=True, safe_mode=True,
-                     source: str = "the file", budget: bool = True):
+                     source: str = "the file", budget: bool = True, stored_bytes: int | None = None):
     """Vet ``config``, build the model, compile it (optionally) and load ``weights`` into it.
 
-    With ``budget``, weight creation is capped by the bytes ``weights`` holds (see ``weight_budget``).
+    With ``budget``, weight creation is capped by the bytes the file stores (``stored_bytes``, default
+    the size of ``weights``; see ``weight_budget``).
     """
     config = dict(config)
     compile_config = config.pop("compile_config", None)
@@ -324,7 +345,10 @@ def model_from_parts(config: dict, weights: dict, custom_objects=None, compile=T
     serialization_lib.check_config(config, custom_objects, safe)
     if compile and compile_config is not None:
         serialization_lib.check_config(compile_config, custom_objects, safe)
-    limit = sum(int(np.asarray(w).nbytes) for w in weights.values()) + BUDGET_SLACK_BYTES
+    assign = stored_bytes is None  # a caller that passes stored_bytes assigns the weights itself
+    if stored_bytes is None:
+        stored_bytes = sum(int(np.asarray(w).nbytes) for w in weights.values())
+    limit = stored_bytes + BUDGET_SLACK_BYTES
     try:
         with weight_budget(limit, source) if budget else contextlib.nullcontext():
             model = serialization_lib.deserialize_keras_object(config, custom_objects, safe_mode=safe)
@@ -332,7 +356,7 @@ def model_from_parts(config: dict, weights: dict, custom_objects=None, compile=T
             raise InvalidArchiveError(f"{source} does not hold a model or layer (found {type(model).__name__}).")
         if compile and compile_config is not None:
             compile_from_config(model, compile_config, custom_objects, safe)
-        notes = weights_io.assign_weights(model, weights, load_optimizer=compile)
+        notes = weights_io.assign_weights(model, weights, load_optimizer=compile) if assign else []
     except (SavingError, ImportError):
         raise
     except Exception as e:  # any failure while building from a file becomes one clear featherflow error
