@@ -18,6 +18,7 @@ from featherflow.backend import floatx, set_floatx  # noqa: F401
 from featherflow.core import (  # noqa: F401
     GradientTape,
     Tensor,
+    TensorShape,
     UnconnectedGradients,
     Variable,
     convert_to_tensor,

@@ -69,7 +69,11 @@ def set_floatx(value: str) -> None:
     'float64'
     >>> set_floatx("float32")
     """
-    value = str(np.dtype(value)) if not isinstance(value, str) else value
+    if not isinstance(value, str):
+        try:
+            value = np.dtype(value).name
+        except TypeError:
+            pass  # reported below, with the valid choices
     if value not in _VALID_FLOATX:
         raise ValueError(f"Unknown floatx type. Expected one of {_VALID_FLOATX}. Received: value={value!r}")
     _state["floatx"] = value

@@ -9,12 +9,13 @@ from featherflow.core.tape import (
     record_multi,
     unbroadcast,
 )
-from featherflow.core.tensor import Tensor, convert_to_tensor, is_tensor
+from featherflow.core.tensor import Tensor, TensorShape, convert_to_tensor, is_tensor
 from featherflow.core.variable import Variable
 
 __all__ = [
     "GradientTape",
     "Tensor",
+    "TensorShape",
     "UnconnectedGradients",
     "Variable",
     "convert_to_tensor",

@@ -22,6 +22,63 @@ def _fmt_shape(shape) -> str:
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+class TensorShape(tuple):
+    """A tensor's shape: a tuple of ints (``None`` for an unknown size) with TensorFlow's helpers.
+
+    It compares, indexes and prints like a tuple, so ``t.shape == (2, 3)`` and
+    ``np.zeros(t.shape)`` work; ``as_list()``, ``rank`` and ``num_elements()`` are TF's.
+
+    >>> s = TensorShape([2, None])
+    >>> s.as_list(), s.rank, s.num_elements(), s.is_fully_defined()
+    ([2, None], 2, None, False)
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, dims=()):
+        if dims is None:
+            raise ValueError("featherflow does not support shapes of unknown rank (TensorShape(None)).")
+        if isinstance(dims, int):
+            dims = (dims,)
+        return tuple.__new__(cls, (None if d is None else int(d) for d in dims))
+
+    @property
+    def rank(self) -> int:
+        return len(self)
+
+    ndims = rank
+
+    @property
+    def dims(self) -> list:
+        return list(self)
+
+    def as_list(self) -> list:
+        """The sizes as a Python list."""
+        return list(self)
+
+    def num_elements(self):
+        """The number of elements, or None when a size is unknown."""
+        if None in self:
+            return None
+        count = 1
+        for d in self:
+            count *= d
+        return count
+
+    def is_fully_defined(self) -> bool:
+        return None not in self
+
+    def concatenate(self, other) -> TensorShape:
+        return TensorShape(tuple(self) + tuple(other))
+
+    def is_compatible_with(self, other) -> bool:
+        other = tuple(other)
+        return len(other) == len(self) and all(a is None or b is None or a == b for a, b in zip(self, other))
+
+
+_new_shape = tuple.__new__
+
+
 class Tensor:
     """An n-dimensional array value; the unit every op consumes and produces.
 
@@ -43,9 +100,9 @@ class Tensor:
         self._keras_mask = None  # set by Keras layers that produce or propagate a mask
 
     @property
-    def shape(self) -> tuple:
-        """The static shape as a tuple of ints."""
-        return self.value.shape
+    def shape(self) -> TensorShape:
+        """The shape: a tuple of ints (a ``TensorShape``, so ``.as_list()`` works too)."""
+        return _new_shape(TensorShape, self.value.shape)  # array shapes are int tuples already: no checks
 
     @property
     def dtype(self) -> np.dtype:
@@ -68,8 +125,9 @@ class Tensor:
             return value.copy()
         return _arrays.to_numpy(value)
 
-    def get_shape(self) -> tuple:
-        return self.value.shape
+    def get_shape(self) -> TensorShape:
+        """The shape (TensorFlow's older spelling of ``.shape``)."""
+        return _new_shape(TensorShape, self.value.shape)  # array shapes are int tuples already: no checks
 
     def __array__(self, dtype=None, copy=None):
         arr = _arrays.to_numpy(self.value)

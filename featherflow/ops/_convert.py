@@ -68,3 +68,12 @@ def _adopt(value, dtype, op, arg) -> Tensor:
             raise TypeError(f"{op}: argument `{arg}` must be numeric, received dtype {value.dtype}.")
         return Tensor(value.astype(dtype, copy=False))
     return as_tensor(value, op, arg, dtype=dtype) if not isinstance(value, Tensor) else value
+
+
+def broadcast_error(op: str, x, y) -> ValueError:
+    """The error for operands whose shapes do not broadcast (raise it ``from None``)."""
+    return ValueError(
+        f"{op}: incompatible shapes {tuple(x.shape)} and {tuple(y.shape)}: they cannot be broadcast together "
+        f"(each axis, aligned from the right, must match or be 1). Received: x.shape={tuple(x.shape)}, "
+        f"y.shape={tuple(y.shape)}"
+    )

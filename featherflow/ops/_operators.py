@@ -6,6 +6,8 @@ from here when ``featherflow.ops`` is imported, as TensorFlow's ``_override_oper
 
 from __future__ import annotations
 
+import numpy as np
+
 from featherflow.core.tensor import Tensor
 from featherflow.ops import compare, indexing, linalg, math
 
@@ -17,6 +19,21 @@ def _swap(fn):
     return reflected
 
 
+def _equality(op, none_result):
+    def method(self, other):
+        # TensorFlow: `t == None` is False, and shapes that do not broadcast compare unequal (no error).
+        if other is None:
+            return none_result
+        try:
+            return op(self, other)
+        except ValueError as exc:
+            if "cannot be broadcast" not in str(exc):
+                raise
+            return Tensor(np.asarray(none_result))
+
+    return method
+
+
 def install() -> None:
     """Install the operator overloads on ``Tensor`` (idempotent)."""
     table = {
@@ -24,7 +41,7 @@ def install() -> None:
         "__truediv__": math.divide, "__floordiv__": math.floordiv, "__mod__": math.floormod,
         "__pow__": math.pow, "__matmul__": linalg.matmul,
         "__lt__": compare.less, "__le__": compare.less_equal, "__gt__": compare.greater,
-        "__ge__": compare.greater_equal, "__eq__": compare.equal, "__ne__": compare.not_equal,
+        "__ge__": compare.greater_equal,
         "__and__": compare.logical_and, "__or__": compare.logical_or, "__xor__": compare.logical_xor,
     }
     for dunder, fn in table.items():
@@ -36,6 +53,8 @@ def install() -> None:
         "__rand__": compare.logical_and, "__ror__": compare.logical_or, "__rxor__": compare.logical_xor,
     }.items():
         setattr(Tensor, dunder, _swap(fn))
+    Tensor.__eq__ = _equality(compare.equal, False)
+    Tensor.__ne__ = _equality(compare.not_equal, True)
     Tensor.__neg__ = math.negative
     Tensor.__pos__ = math.identity
     Tensor.__abs__ = math.abs

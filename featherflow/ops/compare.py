@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from featherflow.backend.arrays import array_module
 from featherflow.core.tensor import Tensor
-from featherflow.ops._convert import as_tensor, binary_operands
+from featherflow.ops._convert import as_tensor, binary_operands, broadcast_error
 
 
 def _compare(name, fn):
     def op(x, y, name=None) -> Tensor:
         x, y = binary_operands(x, y, op.__name__)
-        return Tensor(fn(x.value, y.value))
+        try:
+            return Tensor(fn(x.value, y.value))
+        except ValueError:
+            raise broadcast_error(op.__name__, x, y) from None
 
     op.__name__ = name
     op.__doc__ = f"Elementwise ``{name}`` with broadcasting; a boolean tensor (no gradient)."
@@ -41,7 +44,10 @@ def _logical(name, fn):
     def op(x, y, name=None) -> Tensor:
         x = _bool_operand(x, op.__name__, "x")
         y = _bool_operand(y, op.__name__, "y")
-        return Tensor(fn(x.value, y.value))
+        try:
+            return Tensor(fn(x.value, y.value))
+        except ValueError:
+            raise broadcast_error(op.__name__, x, y) from None
 
     op.__name__ = name
     op.__doc__ = f"Elementwise ``{name}`` of two boolean tensors."
@@ -82,7 +88,13 @@ def where(condition, x=None, y=None, name=None) -> Tensor:
     if x is None or y is None:
         raise ValueError("where: `x` and `y` must both be given, or neither.")
     x, y = binary_operands(x, y, "where")
-    out = xp.where(cv, x.value, y.value)
+    try:
+        out = xp.where(cv, x.value, y.value)
+    except ValueError:
+        raise ValueError(
+            f"where: condition, x and y must broadcast together. Received: condition.shape={cv.shape}, "
+            f"x.shape={x.shape}, y.shape={y.shape}"
+        ) from None
 
     def backward(g, needs):
         zero = xp.zeros((), dtype=g.dtype)

@@ -162,14 +162,34 @@ def _window(i, dilation, stride, out_size):
     return slice(start, start + stride * (out_size - 1) + 1, stride)
 
 
-def _im2col(xpad, kh, kw, strides, dilations, ho, wo, role):
+def _im2col(xpad, kh, kw, strides, dilations, ho, wo, role, ones_column=False):
+    """Patch matrix ``(n*ho*wo, kh*kw*c [+ 1])``: row ``(b, i, j)`` holds the window at output ``(i, j)``,
+    columns in ``(kh, kw, c)`` order (the kernel's layout); ``ones_column`` appends a column of ones
+    so that a bias row in the kernel matrix is added by the same GEMM."""
     n, _, _, c = xpad.shape
-    cols = workspace(role, (n, ho, wo, kh, kw, c), xpad.dtype, array_module(xpad))
+    xp = array_module(xpad)
+    k = kh * kw * c
+    buf = workspace(role, (n * ho * wo, k + int(ones_column)), xpad.dtype, xp)
+    if ones_column:
+        buf[:, k] = 1
+    cols = buf[:, :k] if ones_column else buf
+    if dilations[1] == 1 and xpad.flags.c_contiguous:
+        # a kernel row's kw*c inputs are contiguous in NHWC memory: one strided copy per kernel row
+        # with long inner runs instead of one per kernel position
+        rows_view = cols.reshape(n, ho, wo, kh, kw * c)
+        s_n, s_h, s_w, s_c = xpad.strides
+        for i in range(kh):
+            start = xpad[:, i * dilations[0]:]
+            window = xp.lib.stride_tricks.as_strided(
+                start, shape=(n, ho, wo, kw * c), strides=(s_n, s_h * strides[0], s_w * strides[1], s_c))
+            rows_view[:, :, :, i, :] = window
+        return buf
+    cols6 = cols.reshape(n, ho, wo, kh, kw, c)
     for i in range(kh):
         rows = _window(i, dilations[0], strides[0], ho)
         for j in range(kw):
-            cols[:, :, :, i, j, :] = xpad[:, rows, _window(j, dilations[1], strides[1], wo), :]
-    return cols
+            cols6[:, :, :, i, j, :] = xpad[:, rows, _window(j, dilations[1], strides[1], wo), :]
+    return buf
 
 
 def _col2im(dcols, padded_shape, strides, dilations, ho, wo, dtype, xp):
@@ -250,24 +270,34 @@ def conv2d_fused(x, kernel, bias=None, activation=None, strides=1, padding="VALI
     k = kh * kw * c
     wmat = wv.reshape(k, filters)
     pointwise = kh == kw == 1 and strides == (1, 1) and not (pt or pb or pl or pr)
-    if pointwise:
-        cols2d = xv.reshape(-1, c)
-    else:
-        cols2d = _im2col(_pad(xv, pads, "conv_pad"), kh, kw, strides, dilations, ho, wo, "conv_cols").reshape(-1, k)
-    z = cols2d @ wmat
     inputs = (x, kernel)
     if bias is not None:
         bias = as_float_tensor(bias, op, "bias")
-        z += bias.value
         inputs = (x, kernel, bias)
+    # with im2col, the bias rides along as a ones column of the patch matrix and a bias row of the
+    # kernel matrix: one GEMM adds it, and the weight-gradient GEMM yields its gradient too
+    augmented = bias is not None and not pointwise
+    if pointwise:
+        cols2d = xv.reshape(-1, c)
+        z = cols2d @ wmat
+        if bias is not None:
+            z += bias.value
+    else:
+        cols2d = _im2col(_pad(xv, pads, "conv_pad"), kh, kw, strides, dilations, ho, wo, "conv_cols",
+                         ones_column=augmented)
+        z = cols2d @ (xp.concatenate([wmat, bias.value[None, :]]) if augmented else wmat)
     out = _apply_activation(z, activation, xp).reshape(n, ho, wo, filters)
 
     def backward(g, needs):
         dz = _activation_grad(g, out, activation).reshape(-1, filters)
-        gx = gw = None
-        if needs[1]:
+        gx = gw = gb = None
+        if needs[1] or (augmented and needs[2]):
             # (dz^T @ cols)^T is markedly faster than cols^T @ dz for tall cols
-            gw = (dz.T @ cols2d).T.reshape(wv.shape)
+            full_gw = (dz.T @ cols2d).T
+            gw = full_gw[:k].reshape(wv.shape) if needs[1] else None
+            gb = full_gw[k] if augmented and needs[2] else None
+        if len(needs) == 3 and needs[2] and not augmented:
+            gb = dz.sum(axis=0)
         if needs[0]:
             dcols = dz @ wmat.T
             if pointwise:
@@ -276,9 +306,7 @@ def conv2d_fused(x, kernel, bias=None, activation=None, strides=1, padding="VALI
                 full = _col2im(dcols.reshape(n, ho, wo, kh, kw, c), (n, h + pt + pb, w + pl + pr, c), strides,
                                dilations, ho, wo, xv.dtype, xp)
                 gx = _crop(full, pads, h, w)
-        if len(needs) == 3:
-            return gx, gw, dz.sum(axis=0) if needs[2] else None
-        return gx, gw
+        return (gx, gw, gb) if len(needs) == 3 else (gx, gw)
 
     return record(op, inputs, out, backward)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
-from featherflow.ops._convert import as_float_tensor, as_tensor, binary_operands
+from featherflow.ops._convert import as_float_tensor, as_tensor, binary_operands, broadcast_error
 
 
 def add(x, y, name=None) -> Tensor:
@@ -20,7 +20,11 @@ def add(x, y, name=None) -> Tensor:
     array([3.], dtype=float32)
     """
     x, y = binary_operands(x, y, "add")
-    return record("add", (x, y), x.value + y.value, lambda g, needs: (g, g))
+    try:
+        out = x.value + y.value
+    except ValueError:
+        raise broadcast_error("add", x, y) from None
+    return record("add", (x, y), out, lambda g, needs: (g, g))
 
 
 def subtract(x, y, name=None) -> Tensor:
@@ -30,7 +34,11 @@ def subtract(x, y, name=None) -> Tensor:
     array([2.], dtype=float32)
     """
     x, y = binary_operands(x, y, "subtract")
-    return record("subtract", (x, y), x.value - y.value, lambda g, needs: (g, -g if needs[1] else None))
+    try:
+        out = x.value - y.value
+    except ValueError:
+        raise broadcast_error("subtract", x, y) from None
+    return record("subtract", (x, y), out, lambda g, needs: (g, -g if needs[1] else None))
 
 
 def multiply(x, y, name=None) -> Tensor:
@@ -41,7 +49,11 @@ def multiply(x, y, name=None) -> Tensor:
     """
     x, y = binary_operands(x, y, "multiply")
     xv, yv = x.value, y.value
-    return record("multiply", (x, y), xv * yv,
+    try:
+        out = xv * yv
+    except ValueError:
+        raise broadcast_error("multiply", x, y) from None
+    return record("multiply", (x, y), out,
                   lambda g, needs: (g * yv if needs[0] else None, g * xv if needs[1] else None))
 
 
@@ -53,9 +65,12 @@ def divide(x, y, name=None) -> Tensor:
     """
     x, y = binary_operands(x, y, "divide")
     xv, yv = x.value, y.value
+    try:
+        out = xv / yv
+    except ValueError:
+        raise broadcast_error("divide", x, y) from None
     if xv.dtype.kind in "iub":
-        return Tensor(xv / yv)
-    out = xv / yv
+        return Tensor(out)
     return record("divide", (x, y), out,
                   lambda g, needs: (g / yv if needs[0] else None, -g * out / yv if needs[1] else None))
 
@@ -66,14 +81,21 @@ truediv = divide
 def floordiv(x, y, name=None) -> Tensor:
     """``x // y`` (no gradient)."""
     x, y = binary_operands(x, y, "floordiv")
-    return Tensor(x.value // y.value)
+    try:
+        return Tensor(x.value // y.value)
+    except ValueError:
+        raise broadcast_error("floordiv", x, y) from None
 
 
 def floormod(x, y, name=None) -> Tensor:
     """``x % y`` with the sign of ``y``; gradient 1 w.r.t. ``x``, ``-floor(x/y)`` w.r.t. ``y``."""
     x, y = binary_operands(x, y, "floormod")
     xv, yv = x.value, y.value
-    return record("floormod", (x, y), xv % yv,
+    try:
+        out = xv % yv
+    except ValueError:
+        raise broadcast_error("floormod", x, y) from None
+    return record("floormod", (x, y), out,
                   lambda g, needs: (g, -g * (xv // yv) if needs[1] else None))
 
 
@@ -98,7 +120,12 @@ def pow(x, y, name=None) -> Tensor:  # noqa: A001 - TensorFlow's name
     """
     x, y = binary_operands(x, y, "pow")
     xv, yv = x.value, y.value
-    out = xv ** yv
+    try:
+        out = xv ** yv
+    except ValueError as exc:
+        if "Integers to negative integer powers" in str(exc):
+            raise ValueError(f"pow: integers to negative integer powers are not allowed. Received: y={yv}") from None
+        raise broadcast_error("pow", x, y) from None
 
     def backward(g, needs):
         xp = array_module(xv)
@@ -214,7 +241,11 @@ def maximum(x, y, name=None) -> Tensor:
         mask = xv >= yv
         return (g * mask if needs[0] else None, g * ~mask if needs[1] else None)
 
-    return record("maximum", (x, y), xp.maximum(xv, yv), backward)
+    try:
+        out = xp.maximum(xv, yv)
+    except ValueError:
+        raise broadcast_error("maximum", x, y) from None
+    return record("maximum", (x, y), out, backward)
 
 
 def minimum(x, y, name=None) -> Tensor:
@@ -231,7 +262,11 @@ def minimum(x, y, name=None) -> Tensor:
         mask = xv <= yv
         return (g * mask if needs[0] else None, g * ~mask if needs[1] else None)
 
-    return record("minimum", (x, y), xp.minimum(xv, yv), backward)
+    try:
+        out = xp.minimum(xv, yv)
+    except ValueError:
+        raise broadcast_error("minimum", x, y) from None
+    return record("minimum", (x, y), out, backward)
 
 
 def clip_by_value(t, clip_value_min, clip_value_max, name=None) -> Tensor:
@@ -291,7 +326,10 @@ def squared_difference(x, y, name=None) -> Tensor:
     array([4., 4.], dtype=float32)
     """
     x, y = binary_operands(x, y, "squared_difference")
-    diff = x.value - y.value
+    try:
+        diff = x.value - y.value
+    except ValueError:
+        raise broadcast_error("squared_difference", x, y) from None
 
     def backward(g, needs):
         gx = 2 * g * diff
