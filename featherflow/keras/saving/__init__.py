@@ -5,6 +5,7 @@
 ``ModelCheckpoint`` / ``BackupAndRestore`` callbacks live here.
 """
 
+from featherflow.keras.saving.cloning import clone_model
 from featherflow.keras.saving.errors import InvalidArchiveError, SavingError, UnsafeModelError
 from featherflow.keras.saving.object_registration import (
     CustomObjectScope,

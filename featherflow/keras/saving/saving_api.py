@@ -124,7 +124,9 @@ def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = F
 # -- JSON ----------------------------------------------------------------------------------------------
 def to_json(model, **kwargs) -> str:
     """The model's architecture (no weights) as a JSON string (``json.dumps`` ``kwargs`` apply)."""
-    config = serialization_lib.serialize_keras_object(model)
+    from featherflow.keras.saving.lambda_code import attach_lambda_code
+
+    config = attach_lambda_code(model, serialization_lib.serialize_keras_object(model))
     config.setdefault("keras_version", saving_lib.KERAS_API_VERSION)
     config.setdefault("backend", "featherflow")
     return json.dumps(config, **kwargs)
@@ -140,6 +142,9 @@ def model_from_json(json_string: str, custom_objects: dict | None = None):
         raise InvalidArchiveError(f"model_from_json: the string is not valid JSON: {e}") from e
     if not isinstance(config, dict):
         raise InvalidArchiveError("model_from_json expects a JSON object describing a model.")
+    from featherflow.keras.saving.lambda_code import restore_lambda_code
+
+    config, _ = restore_lambda_code(config, safe_mode=True)  # JSON never runs code; lambdas are refused
     return serialization_lib.deserialize_keras_object(config, custom_objects=custom_objects)
 
 

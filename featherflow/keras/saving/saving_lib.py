@@ -112,7 +112,9 @@ def _deserialize_nested(value, custom_objects, safe_mode):
 
 def model_config(model, include_optimizer: bool = True) -> dict:
     """``config.json``'s content: the serialized model plus its compile config."""
-    config = serialization_lib.serialize_keras_object(model)
+    from featherflow.keras.saving.lambda_code import attach_lambda_code
+
+    config = attach_lambda_code(model, serialization_lib.serialize_keras_object(model))
     if include_optimizer:
         compile_config = get_compile_config(model)
         if compile_config is not None:
@@ -339,9 +341,19 @@ def model_from_parts(config: dict, weights: dict, custom_objects=None, compile=T
     With ``budget``, weight creation is capped by the bytes the file stores (``stored_bytes``, default
     the size of ``weights``; see ``weight_budget``).
     """
+    from featherflow.keras.saving.lambda_code import restore_lambda_code
+    from featherflow.keras.saving.object_registration import CustomObjectScope
+
     config = dict(config)
     compile_config = config.pop("compile_config", None)
     safe = serialization_lib._effective_safe_mode(safe_mode)
+    config, lambdas = restore_lambda_code(config, safe)
+    with CustomObjectScope(lambdas):
+        return _build_model(config, compile_config, weights, custom_objects, compile, safe, source, budget,
+                            stored_bytes)
+
+
+def _build_model(config, compile_config, weights, custom_objects, compile, safe, source, budget, stored_bytes):
     serialization_lib.check_config(config, custom_objects, safe)
     if compile and compile_config is not None:
         serialization_lib.check_config(compile_config, custom_objects, safe)

@@ -199,8 +199,9 @@ def check_config(config, custom_objects: dict | None = None, safe_mode: bool = T
 
 
 def _check_code_fields(inner: dict, cls, custom_objects, safe_mode) -> None:
-    """The named functions of a Lambda layer must resolve; marshalled code needs ``safe_mode=False``."""
-    if not _is_lambda_layer(cls):
+    """In safe mode a Lambda's named functions must resolve through the registry and marshalled code is
+    refused; with ``safe_mode=False`` the Lambda may also find a function in an already-imported module."""
+    if not _is_lambda_layer(cls) or not safe_mode:
         return
     function = inner.get("function")
     if isinstance(function, str) and inner.get("function_type", "function") == "function":
