@@ -45,6 +45,14 @@ from featherflow.keras.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from featherflow.keras.layers.preprocessing import (
+    CategoryEncoding,
+    CenterCrop,
+    Normalization,
+    RandomFlip,
+    Rescaling,
+    Resizing,
+)
 from featherflow.keras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from featherflow.keras.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from featherflow.keras.layers.regularization import (

@@ -1,0 +1,369 @@
+"""Preprocessing layers: Rescaling, Normalization (with ``adapt``), Resizing, CenterCrop,
+CategoryEncoding, RandomFlip.
+
+They run inside the model, so a saved model carries its own preprocessing.
+
+>>> from featherflow import keras
+>>> import numpy as np
+>>> keras.layers.Rescaling(1 / 255)(np.array([[0, 255]], "uint8")).numpy()
+array([[0., 1.]], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from featherflow import ops
+from featherflow.backend import epsilon as _epsilon
+from featherflow.backend import random as _random
+from featherflow.core import Tensor
+from featherflow.keras.layers.base import Layer
+from featherflow.keras.layers.reshaping import resize_images
+
+
+class Rescaling(Layer):
+    """``inputs * scale + offset``, e.g. ``Rescaling(1/255)`` maps pixel bytes to ``[0, 1]`` and
+    ``Rescaling(1/127.5, offset=-1)`` to ``[-1, 1]``.
+
+    >>> Rescaling(2.0, offset=1.0)([[1.0]]).numpy()
+    array([[3.]], dtype=float32)
+    """
+
+    def __init__(self, scale, offset=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+        self.offset = offset
+        self.supports_masking = True
+
+    def call(self, inputs):
+        scale = ops.cast(self.scale, inputs.dtype)
+        offset = ops.cast(self.offset, inputs.dtype)
+        return inputs * scale + offset
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(scale=self.scale, offset=self.offset)
+        return config
+
+
+class Normalization(Layer):
+    """Feature-wise standardization ``(x - mean) / sqrt(variance)``, with statistics given or learned
+    by ``adapt(data)``.
+
+    Args:
+        axis: the axis (or axes) that keep separate statistics (default -1, the features); ``None``
+            uses one mean and variance for everything.
+        mean / variance: fixed statistics (broadcast to the kept axes); otherwise call ``adapt``.
+        invert: apply the inverse, ``mean + x * sqrt(variance)``.
+
+    >>> import numpy as np
+    >>> layer = Normalization()
+    >>> layer.adapt(np.array([[0.0, 10.0], [2.0, 30.0]]))
+    >>> layer(np.array([[1.0, 20.0]])).numpy()
+    array([[0., 0.]], dtype=float32)
+    """
+
+    def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
+        super().__init__(**kwargs)
+        if axis is None:
+            self.axis = ()
+        elif isinstance(axis, int) and not isinstance(axis, bool):
+            self.axis = (axis,)
+        else:
+            self.axis = tuple(int(a) for a in axis)
+        if 0 in self.axis:
+            raise ValueError(f"The argument 'axis' may not be 0. Received: axis={axis}")
+        if (mean is None) != (variance is None):
+            raise ValueError(f"When setting values directly, both `mean` and `variance` must be set. "
+                             f"Received: mean={mean} and variance={variance}")
+        self.input_mean = mean
+        self.input_variance = variance
+        self.invert = bool(invert)
+        self.supports_masking = True
+        self._keep_axes = None
+
+    def _kept(self, ndim):
+        axes = tuple(a % ndim for a in self.axis)
+        for a in axes:
+            if not 0 < a < ndim:
+                raise ValueError(f"All `axis` values must be in the range [-ndim, ndim). Received inputs with "
+                                 f"ndim={ndim}, while axis={self.axis}")
+        return axes
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        ndim = len(input_shape)
+        self._keep_axes = self._kept(ndim)
+        for a in self._keep_axes:
+            if input_shape[a] is None:
+                raise ValueError(f"All `axis` values to be kept must have known shape. Got axis: {self.axis}, "
+                                 f"input shape: {input_shape}, with unknown axis at index: {a}")
+        self._broadcast = tuple(input_shape[i] if i in self._keep_axes else 1 for i in range(ndim))
+        param_shape = tuple(input_shape[a] for a in self._keep_axes)
+        if self.input_mean is None:
+            self.adapt_mean = self.add_weight(name="mean", shape=param_shape, initializer="zeros", trainable=False)
+            self.adapt_variance = self.add_weight(name="variance", shape=param_shape, initializer="ones",
+                                                  trainable=False)
+            self.count = self.add_weight(name="count", shape=(), dtype="int64", initializer="zeros",
+                                         trainable=False)
+        self.built = True
+
+    def adapt(self, data, batch_size=None, steps=None):
+        """Compute the mean and variance of ``data`` (an array, or an iterable of batches) over every
+        axis except the kept ones, and store them."""
+        if self.input_mean is not None:
+            raise ValueError("Normalization layers with fixed `mean` and `variance` cannot be adapted.")
+        batches = [data] if not _is_batch_iterable(data) else data
+        total, total_sq, count = None, None, 0
+        for index, batch in enumerate(batches):
+            if steps is not None and index >= steps:
+                break
+            arr = np.asarray(batch.numpy() if isinstance(batch, Tensor) else batch, dtype="float64")
+            if arr.ndim == 1 and self.axis:
+                arr = arr[:, None]
+            if not self.built:
+                self.build((None,) + arr.shape[1:])
+            reduce = tuple(i for i in range(arr.ndim) if i not in self._keep_axes)
+            n = int(np.prod([arr.shape[i] for i in reduce])) if reduce else 1
+            s = arr.sum(axis=reduce)
+            sq = (arr * arr).sum(axis=reduce)
+            total = s if total is None else total + s
+            total_sq = sq if total_sq is None else total_sq + sq
+            count += n
+        if count == 0:
+            raise ValueError("`adapt` received no data: pass a non-empty array or iterable of batches.")
+        mean = total / count
+        variance = np.maximum(total_sq / count - mean * mean, 0.0)
+        self.adapt_mean.assign(np.asarray(mean, dtype=self.adapt_mean.dtype).reshape(self.adapt_mean.shape))
+        self.adapt_variance.assign(np.asarray(variance, dtype=self.adapt_variance.dtype)
+                                   .reshape(self.adapt_variance.shape))
+        self.count.assign(np.asarray(count, dtype="int64"))
+
+    def _statistics(self, dtype):
+        if self.input_mean is not None:
+            mean = np.broadcast_to(np.asarray(self.input_mean, dtype=dtype), self._param_shape()).reshape(
+                self._broadcast)
+            variance = np.broadcast_to(np.asarray(self.input_variance, dtype=dtype), self._param_shape()).reshape(
+                self._broadcast)
+            return ops.constant(mean), ops.constant(variance)
+        return (ops.reshape(ops.cast(self.adapt_mean, dtype), self._broadcast),
+                ops.reshape(ops.cast(self.adapt_variance, dtype), self._broadcast))
+
+    def _param_shape(self):
+        return tuple(self._broadcast[a] for a in self._keep_axes)
+
+    def call(self, inputs):
+        mean, variance = self._statistics(inputs.dtype)
+        std = ops.maximum(ops.sqrt(variance), ops.cast(_epsilon(), inputs.dtype))
+        if self.invert:
+            return mean + inputs * std
+        return (inputs - mean) / std
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        axis = self.axis
+        config.update(axis=None if axis == () else (axis[0] if len(axis) == 1 else axis), invert=self.invert,
+                      mean=_listify(self.input_mean), variance=_listify(self.input_variance))
+        return config
+
+
+def _listify(value):
+    if value is None:
+        return None
+    arr = np.asarray(value)
+    return arr.tolist() if arr.ndim else arr.item()
+
+
+def _is_batch_iterable(data) -> bool:
+    return not isinstance(data, (np.ndarray, Tensor, list, tuple)) and hasattr(data, "__iter__")
+
+
+class Resizing(Layer):
+    """Resize images to ``(height, width)`` (``"bilinear"`` or ``"nearest"``, TensorFlow 2's
+    half-pixel centres); ``crop_to_aspect_ratio`` first center-crops to the target aspect ratio.
+
+    >>> import numpy as np
+    >>> Resizing(4, 6)(np.ones((2, 8, 8, 3), "float32")).shape
+    (2, 4, 6, 3)
+    """
+
+    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, **kwargs):
+        super().__init__(**kwargs)
+        if interpolation not in ("bilinear", "nearest"):
+            raise ValueError(f'featherflow supports interpolation="bilinear" or "nearest". Received: '
+                             f"interpolation={interpolation!r}")
+        self.height, self.width = int(height), int(width)
+        self.interpolation = interpolation
+        self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
+
+    def call(self, inputs):
+        x = inputs
+        single = x.ndim == 3
+        if single:
+            x = ops.expand_dims(x, 0)
+        if self.crop_to_aspect_ratio:
+            h, w = x.shape[1], x.shape[2]
+            target = self.width / self.height
+            crop_h, crop_w = (h, int(round(h * target))) if w / h > target else (int(round(w / target)), w)
+            crop_h, crop_w = min(crop_h, h), min(crop_w, w)
+            top, left = (h - crop_h) // 2, (w - crop_w) // 2
+            x = x[:, top:top + crop_h, left:left + crop_w, :]
+        out = resize_images(x, self.height, self.width, self.interpolation)
+        return ops.squeeze(out, 0) if single else out
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        shape[-3], shape[-2] = self.height, self.width
+        return tuple(shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(height=self.height, width=self.width, interpolation=self.interpolation,
+                      crop_to_aspect_ratio=self.crop_to_aspect_ratio)
+        return config
+
+
+class CenterCrop(Layer):
+    """Crop the central ``(height, width)`` region of images (smaller images are resized up first).
+
+    >>> import numpy as np
+    >>> CenterCrop(2, 2)(np.arange(16, dtype="float32").reshape(1, 4, 4, 1)).numpy()[0, :, :, 0]
+    array([[ 5.,  6.],
+           [ 9., 10.]], dtype=float32)
+    """
+
+    def __init__(self, height, width, **kwargs):
+        super().__init__(**kwargs)
+        self.height, self.width = int(height), int(width)
+
+    def call(self, inputs):
+        h, w = inputs.shape[-3], inputs.shape[-2]
+        if h < self.height or w < self.width:
+            return Resizing(self.height, self.width, crop_to_aspect_ratio=True, dtype=self.dtype)(inputs)
+        top, left = (h - self.height) // 2, (w - self.width) // 2
+        return inputs[..., top:top + self.height, left:left + self.width, :]
+
+    def compute_output_shape(self, input_shape):
+        shape = list(input_shape)
+        shape[-3], shape[-2] = self.height, self.width
+        return tuple(shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(height=self.height, width=self.width)
+        return config
+
+
+class CategoryEncoding(Layer):
+    """Encode integer categories in ``[0, num_tokens)`` as ``"one_hot"``, ``"multi_hot"`` (default) or
+    ``"count"`` vectors of length ``num_tokens``.
+
+    >>> import numpy as np
+    >>> CategoryEncoding(4, output_mode="count")(np.array([[0, 1, 1]])).numpy()
+    array([[1., 2., 0., 0.]], dtype=float32)
+    """
+
+    def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
+        super().__init__(**kwargs)
+        if output_mode == "binary":
+            output_mode = "multi_hot"  # Keras's old name
+        if output_mode not in ("one_hot", "multi_hot", "count"):
+            raise ValueError(f'Unknown arg for output_mode: {output_mode}. Expected one of "one_hot", '
+                             f'"multi_hot", "count".')
+        if num_tokens is None or int(num_tokens) < 1:
+            raise ValueError(f"`num_tokens` must be >= 1. Received: num_tokens={num_tokens}.")
+        if sparse:
+            raise ValueError("`sparse=True` is not supported by featherflow's CategoryEncoding.")
+        self.num_tokens = int(num_tokens)
+        self.output_mode = output_mode
+        self.sparse = False
+
+    def _keeps_int_inputs(self) -> bool:
+        return True
+
+    def call(self, inputs, count_weights=None):
+        ids = np.asarray(inputs.numpy())
+        if ids.dtype.kind == "f":
+            ids = ids.astype("int64")
+        if ids.ndim == 0:
+            ids = ids[None]
+        if self.output_mode == "one_hot" and ids.shape[-1] != 1:
+            ids = ids[..., None]
+        if ids.ndim == 1:
+            ids = ids[:, None]
+        if ids.ndim > 2:
+            raise ValueError(f"When output_mode is not `'int'`, maximum supported output rank is 2. Received "
+                             f"output_mode {self.output_mode} and input shape {tuple(inputs.shape)}, which would "
+                             f"result in output rank {ids.ndim}.")
+        if ids.size and (ids.min() < 0 or ids.max() >= self.num_tokens):
+            raise ValueError(f"Input values must be in the range 0 <= values < num_tokens with num_tokens="
+                             f"{self.num_tokens}. Received: min={ids.min()}, max={ids.max()}")
+        out = np.zeros((ids.shape[0], self.num_tokens), dtype=self.dtype)
+        rows = np.repeat(np.arange(ids.shape[0]), ids.shape[1])
+        if count_weights is not None:
+            weights = np.asarray(count_weights.numpy() if isinstance(count_weights, Tensor) else count_weights,
+                                 dtype=self.dtype).reshape(ids.shape)
+            np.add.at(out, (rows, ids.ravel()), weights.ravel())
+        elif self.output_mode == "count":
+            np.add.at(out, (rows, ids.ravel()), 1.0)
+        else:
+            out[rows, ids.ravel()] = 1.0
+        return Tensor(out)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        return (input_shape[0] if input_shape else None, self.num_tokens)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_tokens=self.num_tokens, output_mode=self.output_mode, sparse=self.sparse)
+        return config
+
+
+class RandomFlip(Layer):
+    """Randomly flip images left-right and/or up-down while training (identity at inference).
+
+    Args:
+        mode: ``"horizontal"``, ``"vertical"`` or ``"horizontal_and_vertical"`` (default).
+        seed: integer seed for this layer's own generator.
+
+    >>> import numpy as np
+    >>> RandomFlip()(np.ones((1, 2, 2, 1), "float32")).shape
+    (1, 2, 2, 1)
+    """
+
+    def __init__(self, mode="horizontal_and_vertical", seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if mode not in ("horizontal", "vertical", "horizontal_and_vertical"):
+            raise ValueError(f"RandomFlip layer {self.name} received an unknown mode argument {mode}")
+        self.mode = mode
+        self.seed = seed
+        self._generator = _random.make_generator(seed) if seed is not None else None
+
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs
+        rng = self._generator if self._generator is not None else _random.generator()
+        x = inputs
+        batch = x.shape[0]
+        if self.mode in ("horizontal", "horizontal_and_vertical"):
+            flip = rng.random(batch) < 0.5
+            x = ops.where(Tensor(flip.reshape(-1, 1, 1, 1)), ops.reverse(x, [2]), x)
+        if self.mode in ("vertical", "horizontal_and_vertical"):
+            flip = rng.random(batch) < 0.5
+            x = ops.where(Tensor(flip.reshape(-1, 1, 1, 1)), ops.reverse(x, [1]), x)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(mode=self.mode, seed=self.seed)
+        return config
