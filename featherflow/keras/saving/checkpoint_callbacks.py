@@ -256,7 +256,11 @@ class BackupAndRestore(Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         if self._counter is not None and self._counter.step(batch):
-            self._backup(next_epoch=self._current_epoch, step=batch + 1)
+            steps = (self.params or {}).get("steps")
+            if steps and batch + 1 >= steps:  # the epoch's last batch: resume at the next epoch
+                self._backup(next_epoch=self._current_epoch + 1, step=0)
+            else:
+                self._backup(next_epoch=self._current_epoch, step=batch + 1)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.save_freq == "epoch":
