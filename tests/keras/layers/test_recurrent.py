@@ -5,7 +5,7 @@ dropout, config round trips and float64 gradient checks (through tests/layer_hel
 import numpy as np
 import pytest
 from gradcheck import check_gradient
-from layer_helpers import layer_test
+from layer_helpers import check_layer_gradients, layer_test
 from rnn_reference import gru_reference, gru_reset_before_reference, lstm_reference, simple_rnn_reference
 
 import featherflow as ff
@@ -306,6 +306,15 @@ def test_stacked_cells():
     assert [type(c).__name__ for c in clone.cell.cells] == ["LSTMCell", "GRUCell"]
     layer_test(layers.RNN, {"cell": [layers.SimpleRNNCell(4), layers.LSTMCell(U)]}, input_shape=(B, T, D),
                expected_output_shape=(None, U), check_functional=False, check_gradients=False)
+    # float64 gradients through the stacked per-step path (cells and layer in float64)
+    check_layer_gradients(layers.RNN, {"cell": [layers.SimpleRNNCell(4, dtype="float64"),
+                                                layers.GRUCell(U, dtype="float64")], "return_sequences": True},
+                          [_data(12)], call_kwargs={"mask": MASK})
+
+
+def test_gru_reset_before_layer_test():
+    layer_test(layers.GRU, {"units": U, "reset_after": False, "return_sequences": True, "go_backwards": True},
+               input_shape=(B, T, D), expected_output_shape=(None, T, U), expected_num_trainable_weights=3)
 
 
 @pytest.mark.parametrize("cell_cls", [layers.LSTMCell, layers.GRUCell, layers.SimpleRNNCell])
