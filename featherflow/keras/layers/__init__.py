@@ -77,3 +77,5 @@ from featherflow.keras.layers.reshaping import (
     ZeroPadding2D,
 )
 from featherflow.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
+from featherflow.keras.saving.serialization_lib import deserialize_layer as deserialize
+from featherflow.keras.saving.serialization_lib import serialize_layer as serialize

@@ -492,3 +492,21 @@ def deserialize_function_code(config: dict, safe_mode: bool | None = True):
     cells = tuple(types.CellType(c) for c in closure) if closure else None
     defaults = tuple(config["defaults"]) if config.get("defaults") else None
     return types.FunctionType(code, namespace, code.co_name, defaults, cells)
+
+
+# -- keras.layers.serialize / deserialize ----------------------------------------------------------------
+def serialize_layer(layer) -> dict:
+    """``keras.layers.serialize``: a layer's ``{"module", "class_name", "config", ...}`` dict."""
+    return serialize_keras_object(layer)
+
+
+def deserialize_layer(config, custom_objects: dict | None = None, use_legacy_format: bool = False):
+    """``keras.layers.deserialize``: a layer from its config, through the closed registry.
+
+    >>> from featherflow import keras
+    >>> keras.layers.deserialize({"class_name": "Dense", "config": {"units": 2}}).units
+    2
+    """
+    if not isinstance(config, dict):
+        raise TypeError(f"`keras.layers.deserialize` expects a dict config. Received: config={config!r:.100}")
+    return deserialize_keras_object(config, custom_objects=custom_objects)

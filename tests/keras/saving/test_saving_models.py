@@ -385,3 +385,36 @@ def test_truncated_model_file_gives_a_clear_error(tmp_path):
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(InvalidArchiveError):
         keras.models.load_model(path)
+
+
+def test_registered_layer_inside_sequential_and_custom_object_scope(tmp_path, clean_registry):
+    @saving.register_keras_serializable(package="Tests")
+    class Twice(keras.layers.Layer):
+        def call(self, x):
+            return x * 2.0
+
+    class Thrice(keras.layers.Layer):
+        def call(self, x):
+            return x * 3.0
+
+    x = _rand(3, 2)
+    for layer_cls in (Twice, Thrice):
+        model = keras.Sequential([keras.Input(shape=(2,)), layer_cls(), keras.layers.Dense(1)])
+        model.save(tmp_path / "m.keras")
+        with saving.custom_object_scope({"Thrice": Thrice}):
+            loaded = keras.models.load_model(tmp_path / "m.keras")
+        assert type(loaded.layers[0]) is layer_cls
+        np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert keras.layers.deserialize(keras.layers.serialize(Twice(name="t"))).name == "t"
+
+
+def test_adapted_normalization_keeps_its_statistics(tmp_path):
+    data = _rand(32, 3) * 5.0 + 2.0
+    norm = keras.layers.Normalization()
+    norm.adapt(data)
+    model = keras.Sequential([keras.Input(shape=(3,)), norm, keras.layers.Dense(1)])
+    model.save(tmp_path / "norm.keras")
+    loaded = keras.models.load_model(tmp_path / "norm.keras")
+    np.testing.assert_array_equal(loaded.predict(data, verbose=0), model.predict(data, verbose=0))
+    normalized = loaded.layers[0](data).numpy()
+    np.testing.assert_allclose(normalized.mean(axis=0), 0.0, atol=1e-5)
