@@ -1,5 +1,14 @@
 """``keras.utils``: data, progress, randomness and plotting helpers (re-exports only)."""
 
+from featherflow.keras.saving.object_registration import (  # tf.keras.utils keeps these aliases
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
+from featherflow.keras.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from featherflow.keras.utils.dataset_split import split_dataset
 from featherflow.keras.utils.file_utils import get_file, hash_file, validate_file
 from featherflow.keras.utils.numerical import normalize, to_categorical
