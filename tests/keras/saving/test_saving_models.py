@@ -418,3 +418,31 @@ def test_adapted_normalization_keeps_its_statistics(tmp_path):
     np.testing.assert_array_equal(loaded.predict(data, verbose=0), model.predict(data, verbose=0))
     normalized = loaded.layers[0](data).numpy()
     np.testing.assert_allclose(normalized.mean(axis=0), 0.0, atol=1e-5)
+
+
+def test_registered_loss_class_and_metric_objects_in_compile_config(tmp_path, clean_registry):
+    @saving.register_keras_serializable(package="Tests")
+    class ScaledMSE(keras.losses.Loss):
+        def __init__(self, scale=1.0, **kwargs):
+            super().__init__(**kwargs)
+            self.scale = scale
+
+        def call(self, y_true, y_pred):
+            return ff.reduce_mean(ff.square(y_true - y_pred), axis=-1) * self.scale
+
+        def get_config(self):
+            return {**super().get_config(), "scale": self.scale}
+
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss=ScaledMSE(2.0),
+                  metrics=[keras.metrics.MeanAbsoluteError(), "mse", keras.metrics.RootMeanSquaredError(name="r")])
+    x, y = _rand(8, 3), _rand(8, 2, seed=9)
+    model.fit(x, y, verbose=0)
+    model.save(tmp_path / "loss.keras")
+    loaded = keras.models.load_model(tmp_path / "loss.keras")
+    assert isinstance(loaded.compiled_loss._user_losses, ScaledMSE) and loaded.compiled_loss._user_losses.scale == 2.0
+    expected = model.evaluate(x, y, verbose=0, return_dict=True)
+    got = loaded.evaluate(x, y, verbose=0, return_dict=True)
+    assert sorted(got) == sorted(expected) == ["loss", "mean_absolute_error", "mse", "r"]
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-6)
