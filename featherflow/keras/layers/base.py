@@ -30,6 +30,8 @@ _ALLOWED_KWARGS = frozenset({
     "autocast", "implementation", "input_length",
 })
 _call_context = {"training": None, "inferring_shapes": False}
+# Counts `add_loss` calls, so the training loop can skip looking for losses when none were added.
+_loss_events = [0]
 _weight_creation_hooks: list = []  # hook(layer, shape, dtype) before each add_weight (load_model's size budget)
 _signature_cache: dict = {}
 
@@ -294,6 +296,7 @@ class Layer:
         """Add a scalar loss tensor (or zero-argument callable) to ``losses``."""
         if callable(loss) and not isinstance(loss, Tensor):
             loss = loss()
+        _loss_events[0] += 1
         self._losses.append(loss if isinstance(loss, Tensor) else convert_to_tensor(loss, dtype_hint=self._dtype))
 
     def _clear_losses(self) -> None:

@@ -113,6 +113,7 @@ class LossesContainer:
         self._user_loss_weights = loss_weights
         self._output_names = output_names
         self._built = False
+        self._single = None
         self._losses: list = []
         self._loss_weights: list = []
         self._loss_metric = LossTracker("loss")
@@ -141,10 +142,38 @@ class LossesContainer:
             LossTracker(f"{name}_loss") if multi and loss is not None else None
             for name, loss in zip(self._output_names, self._losses)
         ]
+        # One output with a loss: the common case gets a path without the per-output bookkeeping.
+        self._single = (self._losses[0], self._loss_weights[0]) if not multi and self._losses[0] is not None \
+            else None
         self._built = True
 
     def __call__(self, y_true, y_pred, sample_weight=None, regularization_losses=None):
         """The total loss tensor (differentiable); also updates the loss trackers."""
+        single = self._single if self._built else None
+        if single is not None and y_true is not None and type(y_pred) is Tensor and not isinstance(
+                y_true, (list, tuple, dict)) and not isinstance(sample_weight, (list, tuple, dict)):
+            loss_obj, weight = single
+            value = loss_obj(y_true, y_pred, sample_weight=sample_weight)
+            value_float = float(value.value)
+            if weight is not None:
+                value = value * weight
+                value_float *= weight
+            if regularization_losses:
+                reg = regularization_losses[0]
+                for r in regularization_losses[1:]:
+                    reg = reg + r
+                if reg.dtype != value.dtype:
+                    from featherflow.ops import cast
+
+                    reg = cast(reg, value.dtype)
+                value = value + reg
+                value_float += float(reg.value)
+            shape = y_true.shape
+            batch = int(shape[0]) if len(shape) else 1
+            tracker = self._loss_metric
+            tracker.total += value_float * batch
+            tracker.count += batch
+            return value
         y_preds = flatten(y_pred) if not isinstance(y_pred, Tensor) else [y_pred]
         if not self._built:
             names = self._output_names or [f"output_{i + 1}" for i in range(len(y_preds))]
@@ -217,6 +246,7 @@ class MetricsContainer:
         self._output_names = output_names
         self._loss = loss
         self._built = False
+        self._single = None
         self._per_output: list = []  # [(metric_objs, weighted_objs), ...] one pair per output
         self._metrics_in_order: list = []
 
@@ -255,6 +285,7 @@ class MetricsContainer:
             self._per_output.append((objs, wobjs))
         self._set_names()
         self._metrics_in_order = [m for objs, wobjs in self._per_output for m in objs + wobjs if m is not None]
+        self._single = self._per_output[0] if n == 1 else None
         self._built = True
 
     def _set_names(self) -> None:
@@ -295,6 +326,18 @@ class MetricsContainer:
         return _resolve_metric(metrics_module, metric, y_t, y_p)
 
     def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        single = self._single if self._built else None
+        if single is not None and type(y_pred) is Tensor and y_true is not None and not isinstance(
+                y_true, (list, tuple, dict)) and not isinstance(sample_weight, (list, tuple, dict)):
+            objs, wobjs = single
+            mask = y_pred._keras_mask
+            for m in objs:
+                m.update_state(y_true, y_pred, sample_weight=mask)
+            if wobjs:
+                weight = sample_weight if mask is None else _combine(sample_weight, mask)
+                for m in wobjs:
+                    m.update_state(y_true, y_pred, sample_weight=weight)
+            return
         y_preds = [y_pred] if isinstance(y_pred, Tensor) else flatten(y_pred)
         y_trues = map_targets(y_true, self._output_names or [f"output_{i + 1}" for i in range(len(y_preds))])
         if not self._built:

@@ -22,7 +22,7 @@ import numpy as np
 
 from featherflow.backend.arrays import to_numpy
 from featherflow.core import GradientTape, Tensor
-from featherflow.keras.layers.base import _call_context, flatten, map_structure
+from featherflow.keras.layers.base import _call_context, _loss_events, flatten, map_structure
 from featherflow.keras.models.data_adapter import unpack_x_y_sample_weight
 
 
@@ -158,16 +158,20 @@ class TrainStepsMixin:
         copyto = np.copyto
         warned = [False]
         model = self
+        events = _loss_events
+        mark = [None]  # the add_loss count when the layers' losses were last cleared
 
         def step(x, y, sample_weight):
-            for layer in layers:
-                if layer._losses:
-                    layer._losses = []
+            if events[0] != mark[0]:
+                for layer in layers:
+                    if layer._losses:
+                        layer._losses = []
+                mark[0] = events[0]
             tape = GradientTape(watch_accessed_variables=False)
             with tape:
                 tape.watch(variables)
                 y_pred = forward(x, True)
-                extra = model.losses if regularized or any(layer._losses for layer in layers) else None
+                extra = model.losses if regularized or events[0] != mark[0] else None
                 loss = compiled_loss(y, y_pred, sample_weight, extra)
             if loss is None:
                 model._validate_target_and_loss(y, loss)
@@ -195,13 +199,17 @@ class TrainStepsMixin:
         update_metrics = self.compiled_metrics.update_state if self.compiled_metrics.has_metrics else None
         layers, regularized = self._loss_bookkeeping()
         model = self
+        events = _loss_events
+        mark = [None]
 
         def step(x, y, sample_weight):
-            for layer in layers:
-                if layer._losses:
-                    layer._losses = []
+            if events[0] != mark[0]:
+                for layer in layers:
+                    if layer._losses:
+                        layer._losses = []
+                mark[0] = events[0]
             y_pred = forward(x, False)
-            extra = model.losses if regularized or any(layer._losses for layer in layers) else None
+            extra = model.losses if regularized or events[0] != mark[0] else None
             compiled_loss(y, y_pred, sample_weight, extra)
             if update_metrics is not None:
                 update_metrics(y, y_pred, sample_weight)
@@ -211,11 +219,15 @@ class TrainStepsMixin:
     def _make_fast_predict_fn(self):
         forward = self._forward_fn()
         layers = self._flat_layers()
+        events = _loss_events
+        mark = [None]
 
         def step(x):
-            for layer in layers:
-                if layer._losses:
-                    layer._losses = []
+            if events[0] != mark[0]:
+                for layer in layers:
+                    if layer._losses:
+                        layer._losses = []
+                mark[0] = events[0]
             return forward(x, False)
 
         return step
@@ -229,7 +241,8 @@ class TrainStepsMixin:
     def _run_train_step(self, x, y, sample_weight) -> None:
         fn = self._train_fn
         if fn is not None:
-            self._last_step_logs = None
+            if self._last_step_logs is not None:
+                self._last_step_logs = None
             fn(x, y, sample_weight)
             return
         if self._uses_default_steps("train_step", "compute_loss", "compute_metrics") and self.built and \
@@ -247,7 +260,8 @@ class TrainStepsMixin:
     def _run_test_step(self, x, y, sample_weight) -> None:
         fn = self._test_fn
         if fn is not None:
-            self._last_step_logs = None
+            if self._last_step_logs is not None:
+                self._last_step_logs = None
             fn(x, y, sample_weight)
             return
         if self._uses_default_steps("test_step", "compute_loss", "compute_metrics") and self.built and \

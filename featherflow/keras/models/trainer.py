@@ -77,9 +77,7 @@ class TrainerMixin(TrainStepsMixin):
         self._test_fn = None
         self._predict_fn = None
         self._last_step_logs = None
-        self._train_counter = 0
-        self._test_counter = 0
-        self._predict_counter = 0
+        self._counters = {"train": 0, "test": 0, "predict": 0}  # steps run (a dict: no attribute writes per step)
         self._initial_epoch = None
         self._initial_step = None
         self._run_eagerly = None
@@ -305,6 +303,7 @@ class TrainerMixin(TrainStepsMixin):
         run_step = self._run_train_step
         steps_done = 0
         clock = time.perf_counter
+        counters = self._counters
         for step, (x, y, sample_weight) in enumerate(handler.epoch_batches(epoch)):
             if step < skip_steps:
                 continue  # resuming mid-epoch: these batches were trained before the backup
@@ -313,7 +312,6 @@ class TrainerMixin(TrainStepsMixin):
                     cb.on_train_batch_begin(step, None)
             run_step(x, y, sample_weight)
             steps_done += 1
-            self._train_counter += 1
             if hooks:
                 logs = self._get_logs()
                 for cb in hooks:
@@ -327,6 +325,7 @@ class TrainerMixin(TrainStepsMixin):
                     progbar.on_train_batch_end(step, self._get_logs())
             if self.stop_training:
                 break
+        counters["train"] += steps_done
         return steps_done + (skip_steps if steps_done else 0)
 
     # -- evaluate -----------------------------------------------------------------------------------------
@@ -361,7 +360,7 @@ class TrainerMixin(TrainStepsMixin):
                 for cb in hooks:
                     cb.on_test_batch_begin(step, None)
             run_step(bx, by, bsw)
-            self._test_counter += 1
+            self._counters["test"] += 1
             if hooks:
                 logs = self._get_logs()
                 for cb in hooks:
@@ -397,7 +396,7 @@ class TrainerMixin(TrainStepsMixin):
                 for cb in hooks:
                     cb.on_predict_batch_begin(step, None)
             batch_out = to_numpy_structure(self._run_predict_step(bx))
-            self._predict_counter += 1
+            self._counters["predict"] += 1
             outputs.append(batch_out)
             if hooks:
                 for cb in hooks:
@@ -440,7 +439,7 @@ class TrainerMixin(TrainStepsMixin):
             self.reset_metrics()
         bx, by, bsw = self._single_batch(x, y, sample_weight, class_weight)
         self._run_train_step(bx, by, bsw)
-        self._train_counter += 1
+        self._counters["train"] += 1
         logs = self._get_logs()
         return logs if return_dict else flatten_metrics_in_order(logs, self.metrics_names)
 
