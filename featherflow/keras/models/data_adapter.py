@@ -217,7 +217,7 @@ class DataHandler:
         class_weight: ``{class: weight}`` multiplied into the sample weights.
         input_dtypes: per-input dtypes the model casts float inputs to (cast here once).
         check_values: refuse NaN/inf in the arrays.
-        seed_generator: the NumPy generator used for shuffling (default: split off featherflow's).
+        seed_generator: the NumPy generator used for shuffling (default: featherflow's global one).
     """
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None, initial_epoch=0,
@@ -309,9 +309,9 @@ class DataHandler:
 
     @property
     def rng(self) -> np.random.Generator:
-        if self._rng is None:
-            self._rng = backend_random.make_generator()
-        return self._rng
+        # featherflow's global generator, looked up at each draw: `set_random_seed` makes the shuffles
+        # reproducible and BackupAndRestore's saved random state covers them.
+        return self._rng if self._rng is not None else backend_random.generator()
 
     def _array_pass(self):
         """Batches of one pass over the arrays (shuffled per ``self.shuffle``)."""
