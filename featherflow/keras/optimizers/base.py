@@ -144,7 +144,7 @@ class Optimizer:
         self._slot_lookup: dict = {}
         self._built = False
         self._pending_state = None
-        self._exclude_ids: set = set()
+        self._exclude_vars: list = []
         self._exclude_names: list = []
         self._scratch = {}
 
@@ -223,11 +223,11 @@ class Optimizer:
         """Exclude variables (by object, or by regex found in their name) from weight decay; call before build."""
         if self._built:
             raise ValueError("`exclude_from_weight_decay()` can only be configured before the optimizer is built.")
-        self._exclude_ids = {id(v) for v in (var_list or [])}
+        self._exclude_vars = list(var_list or [])
         self._exclude_names = list(var_names or [])
 
     def _uses_weight_decay(self, variable) -> bool:
-        if id(variable) in self._exclude_ids:
+        if any(variable is v for v in self._exclude_vars):
             return False
         return not any(re.search(name, variable.name) for name in self._exclude_names)
 
@@ -538,6 +538,30 @@ class Optimizer:
     def load_own_variables(self, store) -> None:
         """Read the state written by ``save_own_variables``."""
         self.set_state([store[str(i)] for i in range(len(store.keys()))])
+
+    # -- copying and pickling ---------------------------------------------------------------------
+    _BUFFER_FIELDS = ("_groups", "_index", "_variables", "_slot_lookup", "_scratch")
+
+    def __getstate__(self):
+        """Flat buffers and views do not survive pickling/deepcopy as views: ship the variables and
+        the state arrays instead and rebuild the buffers on the other side."""
+        state = {k: v for k, v in self.__dict__.items() if k not in self._BUFFER_FIELDS}
+        state["_built"] = False
+        if self._built:
+            state["_rebuild"] = ([v for g in self._groups for v in g.variables], self.get_state())
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        rebuild = state.pop("_rebuild", None)
+        self.__dict__.update(state)
+        self._groups, self._index, self._slot_lookup, self._scratch = [], {}, {}, {}
+        self._variables = [self._iterations]
+        self._built = False
+        if rebuild is not None:
+            variables, arrays = rebuild
+            self.build(variables)
+            self.set_state(arrays)
 
     # -- config -----------------------------------------------------------------------------------
     def _serialize_hyperparameter(self, value):

@@ -287,3 +287,25 @@ def test_warnings_are_not_raised_for_normal_use():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         optimizers.Adam().apply_gradients([(ff.constant([1.0]), v)])
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_copy_and_pickle_keep_training_identically(how):
+    import copy
+    import pickle
+
+    variables = [ff.Variable(np.linspace(-1, 1, 6, dtype="float32").reshape(2, 3), name="k"), ff.Variable([0.5, -0.5])]
+    opt = optimizers.Nadam(0.05)
+    grads = [np.full((2, 3), 0.3, "float32"), np.array([1.0, -2.0], "float32")]
+    for _ in range(3):
+        opt.apply_gradients(zip(grads, variables))
+    bundle = (variables, opt)
+    new_vars, new_opt = copy.deepcopy(bundle) if how == "deepcopy" else pickle.loads(pickle.dumps(bundle))
+    assert new_vars[0] is not variables[0] and int(new_opt.iterations) == 3
+    for _ in range(3):
+        opt.apply_gradients(zip(grads, variables))
+        new_opt.apply_gradients(zip(grads, new_vars))
+    for a, b in zip(variables, new_vars):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert new_vars[0].value.base is new_opt._groups[0].params  # the copy has its own flat buffer
+    assert variables[0].value.base is opt._groups[0].params
