@@ -9,6 +9,7 @@
 from featherflow.tuner.base_tuner import BaseTuner
 from featherflow.tuner.function_tuner import FunctionTuner
 from featherflow.tuner.hyperparameters import Boolean, Choice, Fixed, Float, HyperParameter, HyperParameters, Int
+from featherflow.tuner.keras_tuner import HyperModel, Tuner
 from featherflow.tuner.objective import Objective, get_objective, infer_direction
 from featherflow.tuner.oracles import (
     BayesianOptimizationOracle,
@@ -18,29 +19,38 @@ from featherflow.tuner.oracles import (
     RandomSearchOracle,
     TPEOracle,
 )
+from featherflow.tuner.plot import plot_search
 from featherflow.tuner.storage import Project
 from featherflow.tuner.trial import Trial, TrialStatus
+from featherflow.tuner.tuners import BayesianOptimization, GridSearch, Hyperband, RandomSearch
 
 __all__ = [
     "BaseTuner",
+    "BayesianOptimization",
     "BayesianOptimizationOracle",
     "Boolean",
     "Choice",
     "Fixed",
     "Float",
     "FunctionTuner",
+    "GridSearch",
     "GridSearchOracle",
+    "HyperModel",
     "HyperParameter",
     "HyperParameters",
+    "Hyperband",
     "HyperbandOracle",
     "Int",
     "Objective",
     "Oracle",
     "Project",
+    "RandomSearch",
     "RandomSearchOracle",
     "TPEOracle",
+    "Tuner",
     "Trial",
     "TrialStatus",
     "get_objective",
     "infer_direction",
+    "plot_search",
 ]

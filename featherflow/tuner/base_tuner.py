@@ -190,7 +190,7 @@ class BaseTuner:
         best = self.best_trial()
         values = ", ".join(f"{k}={format_value(v)}" for k, v in trial.values.items())
         finished = sum(t.finished for t in self.trials.values())
-        total = self.oracle.max_trials or "?"
+        total = self.oracle.total_trials() or "?"
         score = "failed" if trial.status == TrialStatus.FAILED else format_value(trial.score)
         best_text = "-" if best is None else f"{format_value(best.score)} (trial {best.trial_id})"
         line = (f"Trial {trial.trial_id} [{finished}/{total}] {trial.status.lower()} in {trial.duration:.1f}s - "

@@ -143,6 +143,10 @@ class Oracle:
     def propose_values(self, index: int, trials: dict[int, Trial]) -> dict | str:
         raise NotImplementedError
 
+    def total_trials(self) -> int | None:
+        """How many trials the search will create, when known in advance (for progress lines)."""
+        return self.max_trials
+
     # -- results ------------------------------------------------------------------------------------------------
     def scored(self, trials: dict[int, Trial]) -> list[Trial]:
         """Completed trials with a score, in index order."""

@@ -30,20 +30,23 @@ class BayesianOptimizationOracle(ModelBasedOracle):
     """GP-based Bayesian optimisation (the default of ``BayesianOptimization``; see ``benchmarks/search_quality``).
 
     Args:
-        num_initial_points: random trials first (default ``max(2, 3 * dimensions)``... see ``default_initial_points``).
+        num_initial_points: random trials first (default ``max(3, dimensions + 2)``).
         alpha: minimum noise variance of the GP on standardised scores (KerasTuner's ``alpha``).
         beta: exploration weight of the confidence-bound acquisition.
         acquisition: ``"ei"`` (expected improvement) or ``"ucb"`` (``mu - beta sigma`` when minimising).
+        xi: EI's improvement margin in standard deviations of the scores; 0.01 keeps EI from re-proposing the
+            incumbent's neighbourhood when the model is overconfident (measured: with 0 two of ten Branin runs
+            stalled at a boundary point, see ``benchmarks/search_quality.py``).
         batch_size: trials proposed from one GP fit (see ``ModelBasedOracle``).
     """
 
     def __init__(self, objective=None, max_trials=10, num_initial_points=None, alpha: float = 1e-4,
-                 beta: float = 2.6, acquisition: str = "ei", batch_size: int = 1, hyperparameters=None, seed=None,
+                 beta: float = 2.6, acquisition: str = "ei", xi: float = 0.01, batch_size: int = 1, hyperparameters=None, seed=None,
                  **kwargs):
         super().__init__(objective, max_trials, num_initial_points, batch_size, hyperparameters, seed=seed, **kwargs)
         if acquisition not in ("ei", "ucb"):
             raise ValueError(f"acquisition must be 'ei' or 'ucb'. Received: acquisition={acquisition!r}")
-        self.alpha, self.beta, self.acquisition = float(alpha), float(beta), acquisition
+        self.alpha, self.beta, self.acquisition, self.xi = float(alpha), float(beta), acquisition, float(xi)
         self._gp: GaussianProcess | None = None
 
     def default_initial_points(self, dimensions: int) -> int:
@@ -52,7 +55,7 @@ class BayesianOptimizationOracle(ModelBasedOracle):
     def _score(self, gp: GaussianProcess, candidates: np.ndarray, best: float) -> np.ndarray:
         mean, std = gp.predict(candidates, standardized=True)
         if self.acquisition == "ei":
-            return expected_improvement(mean, std, best)
+            return expected_improvement(mean, std, best, xi=self.xi)
         return -(mean - self.beta * std)
 
     def suggest(self, index, X, y, X_pending):
@@ -77,9 +80,14 @@ class BayesianOptimizationOracle(ModelBasedOracle):
             candidates = np.vstack([top, steps])
             scores = np.concatenate([scores[np.argsort(-scores)[:10]], self._score(gp, steps, best)])
         order = np.argsort(-scores)
-        return [candidates[i] for i in order[:50]]
+        # Points within 1e-3 of an evaluated (or pending) one add almost nothing: EI can keep re-proposing the
+        # incumbent's neighbourhood when the model is overconfident there, so such points are skipped.
+        known = gp.X
+        ranked = [candidates[i] for i in order[:200]
+                  if np.abs(known - candidates[i]).max(axis=1).min() > 1e-3]
+        return ranked[:50]
 
     def get_state(self) -> dict:
         state = super().get_state()
-        state.update(alpha=self.alpha, beta=self.beta, acquisition=self.acquisition)
+        state.update(alpha=self.alpha, beta=self.beta, acquisition=self.acquisition, xi=self.xi)
         return state

@@ -67,7 +67,7 @@ class GaussianProcess:
         seed: seeds the restarts.
     """
 
-    def __init__(self, min_noise: float = 1e-6, restarts: int = 2, seed: int = 0):
+    def __init__(self, min_noise: float = 1e-6, restarts: int = 1, seed: int = 0):
         self.min_noise = float(min_noise)
         self.restarts = int(restarts)
         self.seed = int(seed)
@@ -129,7 +129,7 @@ class GaussianProcess:
         except ImportError:
             return self._adam(start, X, y, bounds)
         result = minimize(self._neg_log_likelihood, start, args=(X, y), jac=True, method="L-BFGS-B",
-                          bounds=list(zip(bounds[0], bounds[1])), options={"maxiter": 200})
+                          bounds=list(zip(bounds[0], bounds[1])), options={"maxiter": 100})
         return float(result.fun), np.asarray(result.x)
 
     def _adam(self, theta, X, y, bounds, steps: int = 300, lr: float = 0.05):

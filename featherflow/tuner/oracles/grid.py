@@ -51,6 +51,10 @@ class GridSearchOracle(Oracle):
         grid = self.grid()
         return grid[index] if index < len(grid) else DONE
 
+    def total_trials(self) -> int:
+        total = len(self.grid())
+        return total if self.max_trials is None else min(total, self.max_trials)
+
     def get_state(self) -> dict:
         state = super().get_state()
         state["grid_names"] = self._grid_names

@@ -125,6 +125,10 @@ class HyperbandOracle(Oracle):
         values = {k: v for k, v in parent.values.items() if not k.startswith("tuner/")}
         return Proposal(slot["index"], values, info)
 
+    def total_trials(self) -> int:
+        total = len(self.schedule())
+        return total if self.max_trials is None else min(total, self.max_trials)
+
     def get_state(self) -> dict:
         state = super().get_state()
         state.update(max_epochs=self.max_epochs, factor=self.factor, hyperband_iterations=self.hyperband_iterations)
