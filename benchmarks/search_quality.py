@@ -20,15 +20,15 @@ import argparse
 import json
 import math
 import os
-
-# Small matrices: one BLAS thread is faster and keeps timings comparable on a shared machine.
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
 import subprocess
 import sys
 import time
 
-import numpy as np
+# Small matrices: one BLAS thread is faster and keeps timings comparable on a shared machine (set before NumPy).
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import numpy as np  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
