@@ -21,6 +21,7 @@ array([[10., 18.],
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -52,6 +53,43 @@ def workspace(role: str, shape, dtype, xp=np):
     if len(buffers) < _POOL_LIMIT:
         buffers.append(buf)
     return buf
+
+
+_THREADS: dict = {"executor": None, "workers": None}
+_PARALLEL_MIN_WORK = 1 << 19  # elements; below this a thread hand-off costs more than it saves
+
+
+def _worker_count() -> int:
+    if _THREADS["workers"] is None:
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            cpus = os.cpu_count() or 1
+        _THREADS["workers"] = max(1, min(4, cpus))
+    return _THREADS["workers"]
+
+
+def split_batch(fn, n: int, work: int, xp=np) -> None:
+    """Run ``fn(start, stop)`` over batch slices in parallel threads (NumPy releases the GIL in copies
+    and ufunc loops, so memory-bound work spreads over the cores BLAS uses for the GEMMs).
+
+    Each slice must write only its own rows, so the result does not depend on the split. Small work,
+    a single core, or a non-NumPy array module runs ``fn(0, n)`` directly.
+    """
+    workers = _worker_count()
+    if workers < 2 or n < 2 or work < _PARALLEL_MIN_WORK or xp is not np:
+        fn(0, n)
+        return
+    if _THREADS["executor"] is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _THREADS["executor"] = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="featherflow-batch")
+    parts = min(workers, n)
+    bounds = [n * i // parts for i in range(parts + 1)]
+    futures = [_THREADS["executor"].submit(fn, bounds[i], bounds[i + 1]) for i in range(1, parts)]
+    fn(bounds[0], bounds[1])
+    for future in futures:
+        future.result()
 
 
 def clear_workspace() -> None:
@@ -178,17 +216,23 @@ def _im2col(xpad, kh, kw, strides, dilations, ho, wo, role, ones_column=False):
         # with long inner runs instead of one per kernel position
         rows_view = cols.reshape(n, ho, wo, kh, kw * c)
         s_n, s_h, s_w, s_c = xpad.strides
-        for i in range(kh):
-            start = xpad[:, i * dilations[0]:]
-            window = xp.lib.stride_tricks.as_strided(
-                start, shape=(n, ho, wo, kw * c), strides=(s_n, s_h * strides[0], s_w * strides[1], s_c))
-            rows_view[:, :, :, i, :] = window
-        return buf
-    cols6 = cols.reshape(n, ho, wo, kh, kw, c)
-    for i in range(kh):
-        rows = _window(i, dilations[0], strides[0], ho)
-        for j in range(kw):
-            cols6[:, :, :, i, j, :] = xpad[:, rows, _window(j, dilations[1], strides[1], wo), :]
+
+        def fill(start, stop):
+            for i in range(kh):
+                window = xp.lib.stride_tricks.as_strided(
+                    xpad[start:stop, i * dilations[0]:], shape=(stop - start, ho, wo, kw * c),
+                    strides=(s_n, s_h * strides[0], s_w * strides[1], s_c))
+                rows_view[start:stop, :, :, i, :] = window
+    else:
+        cols6 = cols.reshape(n, ho, wo, kh, kw, c)
+
+        def fill(start, stop):
+            for i in range(kh):
+                rows = _window(i, dilations[0], strides[0], ho)
+                for j in range(kw):
+                    cols6[start:stop, :, :, i, j, :] = xpad[start:stop, rows,
+                                                            _window(j, dilations[1], strides[1], wo), :]
+    split_batch(fill, n, cols.size, xp)
     return buf
 
 
@@ -196,10 +240,14 @@ def _col2im(dcols, padded_shape, strides, dilations, ho, wo, dtype, xp):
     """Sum patch gradients ``(n, ho, wo, kh, kw, c)`` back into a zeroed padded input."""
     out = xp.zeros(padded_shape, dtype=dtype)
     kh, kw = dcols.shape[3], dcols.shape[4]
-    for i in range(kh):
-        rows = _window(i, dilations[0], strides[0], ho)
-        for j in range(kw):
-            out[:, rows, _window(j, dilations[1], strides[1], wo), :] += dcols[:, :, :, i, j, :]
+
+    def add(start, stop):
+        for i in range(kh):
+            rows = _window(i, dilations[0], strides[0], ho)
+            for j in range(kw):
+                out[start:stop, rows, _window(j, dilations[1], strides[1], wo), :] += dcols[start:stop, :, :, i, j, :]
+
+    split_batch(add, padded_shape[0], dcols.size, xp)
     return out
 
 
@@ -224,7 +272,14 @@ def _apply_activation(z, activation, xp):
 
 def _activation_grad(dz, out, activation):
     if activation == "relu":
-        return dz * (out > 0)
+        xp = array_module(dz)
+        result = xp.empty(dz.shape, dtype=dz.dtype)
+
+        def mask(start, stop):
+            xp.multiply(dz[start:stop], out[start:stop] > 0, out=result[start:stop])
+
+        split_batch(mask, dz.shape[0] if dz.ndim else 1, dz.size, xp)
+        return result
     if activation == "sigmoid":
         return dz * out * (1 - out)
     if activation == "tanh":

@@ -23,7 +23,7 @@ from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor
-from featherflow.ops.conv import _geometry, _pad, _to_nhwc, _tuple_arg, _window, parse_padding
+from featherflow.ops.conv import _geometry, _pad, _to_nhwc, _tuple_arg, _window, parse_padding, split_batch
 
 
 def pool2d(x, kind: str, pool_size, strides, padding, op: str) -> Tensor:
@@ -89,12 +89,18 @@ def _pool_tiled(x, kind, kh, kw, ho, wo, op):
     # one strided slice per window position: elementwise max/add over output-sized arrays is faster
     # than a reduction over two small non-adjacent axes
     parts = [crop[:, i::kh, j::kw, :] for i in range(kh) for j in range(kw)]
-    out = parts[0].copy()
+    out = xp.empty((n, ho, wo, c), dtype=xv.dtype)
     combine = xp.maximum if kind == "max" else xp.add
-    for part in parts[1:]:
-        combine(out, part, out=out)
-    if kind == "avg":
-        out *= xv.dtype.type(1.0 / (kh * kw))
+
+    def pool(start, stop):
+        target = out[start:stop]
+        xp.copyto(target, parts[0][start:stop])
+        for part in parts[1:]:
+            combine(target, part[start:stop], out=target)
+        if kind == "avg":
+            target *= xv.dtype.type(1.0 / (kh * kw))
+
+    split_batch(pool, n, xv.size, xp)
 
     def backward(g, needs):
         full = xp.empty(xv.shape, dtype=g.dtype)
@@ -106,16 +112,22 @@ def _pool_tiled(x, kind, kh, kw, ho, wo, op):
         if kind == "avg":
             xp.multiply(g6, g.dtype.type(1.0 / (kh * kw)), out=view)
             return (full,)
-        hit = crop.reshape(n, ho, kh, wo, kw, c) == out[:, :, None, :, None, :]
-        # ties (e.g. the zeros after a ReLU): only the first maximum of each window takes the gradient
-        taken = hit[:, :, 0, :, 0, :].copy()
-        for index in range(1, kh * kw):
-            i, j = divmod(index, kw)
-            position = hit[:, :, i, :, j, :]
-            position &= ~taken
-            if index + 1 < kh * kw:
-                taken |= position
-        xp.multiply(g6, hit, out=view)
+        crop6 = crop.reshape(n, ho, kh, wo, kw, c)
+        out6 = out[:, :, None, :, None, :]
+
+        def route(start, stop):
+            hit = crop6[start:stop] == out6[start:stop]
+            # ties (e.g. the zeros after a ReLU): only the first maximum of each window takes the gradient
+            taken = hit[:, :, 0, :, 0, :].copy()
+            for index in range(1, kh * kw):
+                i, j = divmod(index, kw)
+                position = hit[:, :, i, :, j, :]
+                position &= ~taken
+                if index + 1 < kh * kw:
+                    taken |= position
+            xp.multiply(g6[start:stop], hit, out=view[start:stop])
+
+        split_batch(route, n, xv.size, xp)
         return (full,)
 
     return record(op, (x,), out, backward)

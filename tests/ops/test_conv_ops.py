@@ -134,3 +134,31 @@ def test_workspace_reuse_is_safe_across_recorded_calls():
         y2 = ff.reduce_sum(ff.nn.conv2d(x2, w, 1, "SAME"))
     g2 = tape.gradient(y2, w).numpy()
     np.testing.assert_allclose(g, g1 + 2 * g2, rtol=1e-12)
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_threaded_batch_split_matches_single_thread(monkeypatch, workers):
+    """Large enough to split across threads: results must be identical to the unsplit computation."""
+    import featherflow.ops.conv as conv_module
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((8, 30, 30, 8)).astype("float32")
+    w = rng.standard_normal((3, 3, 8, 4)).astype("float32")
+    b = rng.standard_normal(4).astype("float32")
+
+    def run():
+        xt, wt, bt = ff.constant(x), ff.Variable(w), ff.Variable(b)
+        with ff.GradientTape() as tape:
+            tape.watch(xt)
+            y = conv2d_fused(xt, wt, bt, "relu", (1, 1), "SAME", (1, 1))
+            p = ff.nn.max_pool2d(y, 2, 2, "VALID")
+            total = ff.reduce_sum(p * p)
+        grads = tape.gradient(total, [xt, wt, bt])
+        return [p.numpy()] + [g.numpy() for g in grads]
+
+    monkeypatch.setitem(conv_module._THREADS, "workers", 1)
+    reference = run()
+    monkeypatch.setitem(conv_module._THREADS, "workers", workers)
+    monkeypatch.setattr(conv_module, "_PARALLEL_MIN_WORK", 1)
+    for a, b_ in zip(run(), reference):
+        np.testing.assert_array_equal(a, b_)
