@@ -24,6 +24,8 @@ def xp():
 def array_module(*arrays):
     """Return the array module that owns ``arrays`` (CuPy arrays -> cupy, else the active module)."""
     for a in arrays:
+        if type(a) is np.ndarray:  # the common case, decided without string work
+            continue
         module = type(a).__module__
         if module.startswith("cupy"):
             import cupy  # optional dependency, only reached with CuPy arrays

@@ -55,10 +55,26 @@ def record(name: str, inputs, value, backward) -> Tensor:
             rules can skip work.
     """
     out = Tensor(value)
-    if _active_tapes and out.value.dtype.kind in "fc":
+    if _active_tapes and value.dtype.kind in "fc":
         for tape in _active_tapes:
-            if tape._recording:
+            if not tape._recording:
+                continue
+            # GradientTape._maybe_record, inlined for one- and two-input ops: this runs for every op.
+            watched = tape._watched
+            count = len(inputs)
+            if count == 2:
+                first, second = inputs
+                needs = [id(first) in watched, id(second) in watched]
+            elif count == 1:
+                needs = [id(inputs[0]) in watched]
+            else:
                 tape._maybe_record(name, out, inputs, backward)
+                continue
+            if tape._auto_watch and False in needs:
+                tape._watch_trainable(inputs, needs)
+            if True in needs:
+                watched.add(id(out))
+                tape._nodes.append((out, inputs, backward, needs, name))
     return out
 
 
@@ -190,16 +206,28 @@ class GradientTape:
         """The variables this tape watched, in the order first seen."""
         return tuple(self._variables.values())
 
+    def _watch_trainable(self, inputs, needs):
+        """Watch the trainable Variables among ``inputs`` (TF's watch_accessed_variables)."""
+        for i, t in enumerate(inputs):
+            if not needs[i] and t._trainable:
+                needs[i] = True
+                self._watched.add(id(t))
+                self._variables[id(t)] = t
+
     def _maybe_record(self, name, out, inputs, backward):
-        # The hot path of every op: one membership test per input in the common case.
+        # The hot path of every op. One- and two-input ops (nearly all of them) are unrolled:
+        # a list comprehension costs a frame of its own.
         watched = self._watched
-        needs = [id(t) in watched for t in inputs]
-        if self._auto_watch and not all(needs):
-            for i, t in enumerate(inputs):
-                if not needs[i] and t._trainable:
-                    needs[i] = True
-                    watched.add(id(t))
-                    self._variables[id(t)] = t
+        count = len(inputs)
+        if count == 2:
+            first, second = inputs
+            needs = [id(first) in watched, id(second) in watched]
+        elif count == 1:
+            needs = [id(inputs[0]) in watched]
+        else:
+            needs = [id(t) in watched for t in inputs]
+        if self._auto_watch and False in needs:
+            self._watch_trainable(inputs, needs)
         if True in needs:
             if out.__class__ is tuple:
                 for o in out:

@@ -87,17 +87,20 @@ class Tensor:
             from Python data.
     """
 
-    __slots__ = ("value", "_trainable", "_logits", "_keras_mask", "__weakref__")
+    # `value` is a slot (read by every op); the rarely set attributes live in the instance
+    # dict, created only when one is set, and default to the class attributes below. This
+    # keeps construction (once per op) to a single store.
+    __slots__ = ("value", "__dict__", "__weakref__")
     __array_priority__ = 100  # NumPy defers `ndarray + Tensor` to Tensor.__radd__
+    _trainable = False  # True only for trainable Variables (watched by tapes automatically)
+    _logits = None  # set by softmax: the logits it was computed from
+    _keras_mask = None  # set by Keras layers that produce or propagate a mask
 
     def __init__(self, value):
         if isinstance(value, np.generic):
             # NumPy returns scalars (not 0-d arrays) from some 0-d arithmetic; keep `value` an array.
             value = np.asarray(value)
         self.value = value
-        self._trainable = False
-        self._logits = None  # set by softmax: the logits it was computed from
-        self._keras_mask = None  # set by Keras layers that produce or propagate a mask
 
     @property
     def shape(self) -> TensorShape:

@@ -30,7 +30,7 @@ class Variable(Tensor):
         shape: accepted for TensorFlow compatibility; must match the initial value.
     """
 
-    __slots__ = ("name", "constraint", "_path", "__dict__")
+    __slots__ = ("name", "constraint", "_path")
 
     def __init__(self, initial_value=None, trainable=True, name=None, dtype=None, constraint=None,
                  shape=None, **kwargs):

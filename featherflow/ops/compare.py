@@ -12,7 +12,7 @@ from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_tensor, binary_operands, broadcast_error
 
 
-def _compare(name, fn):
+def _compare(name, fn, example):
     def op(x, y, name=None) -> Tensor:
         x, y = binary_operands(x, y, op.__name__)
         try:
@@ -21,16 +21,18 @@ def _compare(name, fn):
             raise broadcast_error(op.__name__, x, y) from None
 
     op.__name__ = name
-    op.__doc__ = f"Elementwise ``{name}`` with broadcasting; a boolean tensor (no gradient)."
+    op.__qualname__ = name
+    op.__doc__ = (f"Elementwise ``{name}`` with broadcasting; a boolean tensor (no gradient).\n\n"
+                  f"    >>> {name}([1.0, 2.0, 3.0], 2.0).numpy()\n    {example}\n    ")
     return op
 
 
-equal = _compare("equal", lambda a, b: a == b)
-not_equal = _compare("not_equal", lambda a, b: a != b)
-less = _compare("less", lambda a, b: a < b)
-less_equal = _compare("less_equal", lambda a, b: a <= b)
-greater = _compare("greater", lambda a, b: a > b)
-greater_equal = _compare("greater_equal", lambda a, b: a >= b)
+equal = _compare("equal", lambda a, b: a == b, "array([False,  True, False])")
+not_equal = _compare("not_equal", lambda a, b: a != b, "array([ True, False,  True])")
+less = _compare("less", lambda a, b: a < b, "array([ True, False, False])")
+less_equal = _compare("less_equal", lambda a, b: a <= b, "array([ True,  True, False])")
+greater = _compare("greater", lambda a, b: a > b, "array([False, False,  True])")
+greater_equal = _compare("greater_equal", lambda a, b: a >= b, "array([False,  True,  True])")
 
 
 def _bool_operand(x, op, arg):
@@ -40,7 +42,7 @@ def _bool_operand(x, op, arg):
     return t
 
 
-def _logical(name, fn):
+def _logical(name, fn, example):
     def op(x, y, name=None) -> Tensor:
         x = _bool_operand(x, op.__name__, "x")
         y = _bool_operand(y, op.__name__, "y")
@@ -50,13 +52,15 @@ def _logical(name, fn):
             raise broadcast_error(op.__name__, x, y) from None
 
     op.__name__ = name
-    op.__doc__ = f"Elementwise ``{name}`` of two boolean tensors."
+    op.__qualname__ = name
+    op.__doc__ = (f"Elementwise ``{name}`` of two boolean tensors.\n\n"
+                  f"    >>> {name}([True, True, False], [True, False, False]).numpy()\n    {example}\n    ")
     return op
 
 
-logical_and = _logical("logical_and", lambda a, b: a & b)
-logical_or = _logical("logical_or", lambda a, b: a | b)
-logical_xor = _logical("logical_xor", lambda a, b: a ^ b)
+logical_and = _logical("logical_and", lambda a, b: a & b, "array([ True, False, False])")
+logical_or = _logical("logical_or", lambda a, b: a | b, "array([ True,  True, False])")
+logical_xor = _logical("logical_xor", lambda a, b: a ^ b, "array([False,  True, False])")
 
 
 def logical_not(x, name=None) -> Tensor:

@@ -49,23 +49,39 @@ def _dtype(dtype):
 
 
 def zeros(shape, dtype=None, name=None) -> Tensor:
-    """A tensor of zeros (``float32`` by default)."""
+    """A tensor of zeros (``float32`` by default).
+
+    >>> zeros((2,)).numpy()
+    array([0., 0.], dtype=float32)
+    """
     return Tensor(xp().zeros(_shape(shape), dtype=_dtype(dtype)))
 
 
 def ones(shape, dtype=None, name=None) -> Tensor:
-    """A tensor of ones (``float32`` by default)."""
+    """A tensor of ones (``float32`` by default).
+
+    >>> ones((2,), dtype="int32").numpy()
+    array([1, 1], dtype=int32)
+    """
     return Tensor(xp().ones(_shape(shape), dtype=_dtype(dtype)))
 
 
 def zeros_like(input, dtype=None, name=None) -> Tensor:  # noqa: A002 - TensorFlow's name
-    """Zeros with the shape (and dtype, unless given) of ``input``."""
+    """Zeros with the shape (and dtype, unless given) of ``input``.
+
+    >>> zeros_like([[1, 2]]).numpy()
+    array([[0, 0]], dtype=int32)
+    """
     t = as_tensor(input, "zeros_like", "input")
     return Tensor(xp().zeros(t.shape, dtype=t.dtype if dtype is None else np.dtype(dtype)))
 
 
 def ones_like(input, dtype=None, name=None) -> Tensor:  # noqa: A002 - TensorFlow's name
-    """Ones with the shape (and dtype, unless given) of ``input``."""
+    """Ones with the shape (and dtype, unless given) of ``input``.
+
+    >>> ones_like([1.0, 2.0]).numpy()
+    array([1., 1.], dtype=float32)
+    """
     t = as_tensor(input, "ones_like", "input")
     return Tensor(xp().ones(t.shape, dtype=t.dtype if dtype is None else np.dtype(dtype)))
 

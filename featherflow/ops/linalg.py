@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_tensor, binary_operands
@@ -42,14 +41,17 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
         )
     am = _swap(av) if transpose_a else av
     bm = _swap(bv) if transpose_b else bv
-    if am.shape[-1] != bm.shape[-2]:
+    try:
+        out = am @ bm
+    except ValueError:
+        if am.shape[-1] != bm.shape[-2]:
+            problem = f"inner dimensions must match: a has {am.shape[-1]} columns but b has {bm.shape[-2]} rows"
+        else:
+            problem = f"batch dimensions {av.shape[:-2]} and {bv.shape[:-2]} do not broadcast"
         raise ValueError(
-            f"matmul: inner dimensions must match: a has {am.shape[-1]} columns but b has "
-            f"{bm.shape[-2]} rows. Received: a.shape={av.shape}, b.shape={bv.shape}, "
+            f"matmul: {problem}. Received: a.shape={av.shape}, b.shape={bv.shape}, "
             f"transpose_a={transpose_a}, transpose_b={transpose_b}"
-        )
-    xp = array_module(av)
-    out = xp.matmul(am, bm)
+        ) from None
 
     def backward(g, needs):
         ga = gb = None

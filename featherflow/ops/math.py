@@ -13,6 +13,10 @@ from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, as_tensor, binary_operands, broadcast_error
 
 
+def _add_backward(g, needs):
+    return g, g
+
+
 def add(x, y, name=None) -> Tensor:
     """``x + y`` with broadcasting.
 
@@ -24,7 +28,7 @@ def add(x, y, name=None) -> Tensor:
         out = x.value + y.value
     except ValueError:
         raise broadcast_error("add", x, y) from None
-    return record("add", (x, y), out, lambda g, needs: (g, g))
+    return record("add", (x, y), out, _add_backward)
 
 
 def subtract(x, y, name=None) -> Tensor:
@@ -79,7 +83,11 @@ truediv = divide
 
 
 def floordiv(x, y, name=None) -> Tensor:
-    """``x // y`` (no gradient)."""
+    """``x // y``: floor division (no gradient).
+
+    >>> floordiv([7.0, -7.0], 2.0).numpy()
+    array([ 3., -4.], dtype=float32)
+    """
     x, y = binary_operands(x, y, "floordiv")
     try:
         return Tensor(x.value // y.value)
@@ -88,7 +96,11 @@ def floordiv(x, y, name=None) -> Tensor:
 
 
 def floormod(x, y, name=None) -> Tensor:
-    """``x % y`` with the sign of ``y``; gradient 1 w.r.t. ``x``, ``-floor(x/y)`` w.r.t. ``y``."""
+    """``x % y`` with the sign of ``y``; gradient 1 w.r.t. ``x``, ``-floor(x/y)`` w.r.t. ``y``.
+
+    >>> floormod([7.0, -7.0], 3.0).numpy()
+    array([1., 2.], dtype=float32)
+    """
     x, y = binary_operands(x, y, "floormod")
     xv, yv = x.value, y.value
     try:
