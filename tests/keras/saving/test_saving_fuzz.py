@@ -22,7 +22,7 @@ from featherflow.keras import saving
 from featherflow.keras.saving.errors import SavingError
 
 N_CASES = 3000
-TIME_BUDGET_S = 25.0
+TIME_BUDGET_S = 20.0
 _POOL = [None, True, 0, 1, -1, 2, 7, 64, 1e308, -0.5, float("nan"), "", "x", "relu", "Dense", [], [None], {},
          {"class_name": "Dense", "config": {}}, {"class_name": "function", "module": "os", "config": "system"},
          {"class_name": "__lambda__", "config": {"value": "AAAA"}}, {"class_name": "Popen", "module": "subprocess"},
@@ -153,7 +153,7 @@ def test_fuzzed_archives_load_cleanly_or_fail_with_a_featherflow_error(fmt, tmp_
         except Exception as e:  # noqa: BLE001 - the point of the test
             pytest.fail(f"case {n}: load_model raised {type(e).__name__}: {e}")
         n += 1
-    # 1500 per format on an idle machine (~8 ms a case); the floor keeps a loaded shared machine from failing it
+    # ~1200 per format on an idle machine (~8 ms a case); the floor keeps a loaded shared machine from failing it
     assert n >= 300, f"only {n} cases ran within the time budget"
     assert outcomes["refused"] > n // 4  # the mutations really do break files
     assert os.listdir(tmp_path) == []  # nothing was extracted or left behind
