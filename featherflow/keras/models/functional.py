@@ -22,6 +22,8 @@ when the graph was built); the others go through ``Layer.__call__``.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from featherflow.core import Tensor
@@ -248,6 +250,30 @@ class GraphPlan:
         self.input_shapes = [t.shape for t in model.inputs]
         self._single_shape = tuple(self.input_shapes[0][1:]) if len(self.input_shapes) == 1 else None
         self._single_fixed = self._single_shape is not None and None not in self._single_shape
+        # A plain chain (each layer feeds only the next, one input, one output) runs as a list of
+        # callables with the training flag bound in: the cheapest possible loop.
+        self._chains: dict = {}
+        self._is_chain = self._check_chain()
+
+    def _check_chain(self) -> bool:
+        if len(self.input_slots) != 1 or not self.single_output or not self.steps:
+            return False
+        current = self.input_slots[0]
+        for step in self.steps:
+            if step.in_slot != current or not step.single_out or (step.kwargs and step.direct):
+                return False
+            current = step.out_slots[0]
+        return current == self.output_slots[0]
+
+    def _chain(self, training) -> list:
+        fns = []
+        for step in self.steps:
+            if step.direct:
+                fns.append(functools.partial(step.fn, training=training) if step.has_training else step.fn)
+            else:
+                fns.append(functools.partial(step.fn, training=training, **step.kwargs))
+        self._chains[training] = fns
+        return fns
 
     def accepts_all(self, values) -> bool:
         """Whether each input value's shape (after the batch axis) fits the model's inputs."""
@@ -271,6 +297,14 @@ class GraphPlan:
 
     def run(self, input_values: list, training):
         """Run the plan on tensors (one per model input, already of the inputs' dtypes)."""
+        if self._is_chain:
+            fns = self._chains.get(training)
+            if fns is None:
+                fns = self._chain(training)
+            x = input_values[0]
+            for fn in fns:
+                x = fn(x)
+            return x
         values = [None] * self.num_slots
         for s, v in zip(self.input_slots, input_values):
             values[s] = v

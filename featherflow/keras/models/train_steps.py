@@ -232,11 +232,40 @@ class TrainStepsMixin:
 
         return step
 
+    def _make_small_predict_fn(self, plan):
+        """``fn(x)`` for one NumPy array already checked by ``plan.accepts_single``: the plan, nothing else."""
+        run = plan.run
+        dtype = plan.input_dtypes[0]
+        layers = plan.flat_layers
+        events = _loss_events
+        mark = [None]
+        context = _call_context
+
+        def small(x):
+            if events[0] != mark[0]:
+                for layer in layers:
+                    if layer._losses:
+                        layer._losses = []
+                mark[0] = events[0]
+            previous = context["training"]
+            context["training"] = False
+            try:
+                out = run([Tensor(x if x.dtype == dtype else x.astype(dtype))], False)
+            finally:
+                context["training"] = previous
+            if type(out) is Tensor:
+                value = out.value
+                return value if type(value) is np.ndarray else to_numpy(value)
+            return to_numpy_structure(out)
+
+        return small
+
     # -- dispatch -----------------------------------------------------------------------------------
     def _reset_compiled_plans(self) -> None:
         self._train_fn = None
         self._test_fn = None
         self._predict_fn = None
+        self._small_predict = None
 
     def _run_train_step(self, x, y, sample_weight) -> None:
         fn = self._train_fn

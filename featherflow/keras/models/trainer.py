@@ -76,6 +76,7 @@ class TrainerMixin(TrainStepsMixin):
         self._train_fn = None
         self._test_fn = None
         self._predict_fn = None
+        self._small_predict = None
         self._last_step_logs = None
         self._counters = {"train": 0, "test": 0, "predict": 0}  # steps run (a dict: no attribute writes per step)
         self._initial_epoch = None
@@ -375,12 +376,16 @@ class TrainerMixin(TrainStepsMixin):
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, max_queue_size=10, workers=1,
                 use_multiprocessing=False):
         """The model's outputs for ``x`` as NumPy arrays (a list or dict of arrays for several outputs)."""
-        verbose = _get_verbosity(verbose)
+        if verbose != 0:
+            verbose = _get_verbosity(verbose)
         if callbacks is None and steps is None and type(x) is np.ndarray and x.ndim and \
-                x.shape[0] <= (batch_size or 32) and x.shape[0] > 0:
-            bar = _single_step_bar(verbose) if verbose else None
-            out = self._predict_small(x)
-            if out is not None:
+                0 < x.shape[0] <= (batch_size or 32):
+            small = self._small_predict
+            if small is None or small[0] is not self._plan:
+                small = self._small_predict = self._small_predict_entry()
+            if small is not None and small[0].accepts_single(x):
+                bar = _single_step_bar(verbose) if verbose else None
+                out = small[1](x)
                 if bar is not None:
                     bar.update(1, finalize=True)
                 return out
@@ -407,23 +412,17 @@ class TrainerMixin(TrainStepsMixin):
                              "no batches.")
         return _concat_outputs(outputs)
 
-    def _predict_small(self, x):
-        """One forward pass for a single small NumPy batch (no data handler, callbacks or progress bar)."""
-        if not self._is_graph_network:
+    def _small_predict_entry(self):
+        """``(plan, fn)`` for one small NumPy batch: no data handler, callbacks or progress bar (graph models
+        with the default ``predict_step``); ``None`` when that shortcut does not apply."""
+        if not self._is_graph_network or not self._uses_default_steps("predict_step"):
             return None
-        plan = self._plan
-        if plan is None:
-            from featherflow.keras.models.functional import get_plan
+        from featherflow.keras.models.functional import get_plan
 
-            plan = get_plan(self)
-        if not plan.accepts_single(x):
+        plan = get_plan(self)
+        if len(plan.input_slots) != 1:
             return None
-        fn = self._predict_fn
-        if fn is None:
-            if not self._uses_default_steps("predict_step"):
-                return None
-            fn = self._predict_fn = self._make_fast_predict_fn()
-        return to_numpy_structure(fn(x))
+        return plan, self._make_small_predict_fn(plan)
 
     # -- single batches ---------------------------------------------------------------------------------------
     def _single_batch(self, x, y=None, sample_weight=None, class_weight=None, check_values=True):
@@ -456,25 +455,13 @@ class TrainerMixin(TrainStepsMixin):
     def predict_on_batch(self, x):
         """The model's outputs (NumPy) for exactly this batch."""
         if type(x) is np.ndarray and x.ndim and x.shape[0]:
-            out = self._predict_small_any(x)
-            if out is not None:
-                return out
+            small = self._small_predict
+            if small is None or small[0] is not self._plan:
+                small = self._small_predict = self._small_predict_entry()
+            if small is not None and small[0].accepts_single(x):
+                return small[1](x)
         bx, _, _ = self._single_batch(x, check_values=False)
         return to_numpy_structure(self._run_predict_step(bx))
-
-    def _predict_small_any(self, x):
-        if not self._is_graph_network:
-            return None
-        from featherflow.keras.models.functional import get_plan
-
-        if not get_plan(self).accepts_single(x):
-            return None
-        fn = self._predict_fn
-        if fn is None:
-            if not self._uses_default_steps("predict_step"):
-                return None
-            fn = self._predict_fn = self._make_fast_predict_fn()
-        return to_numpy_structure(fn(x))
 
     # -- legacy names --------------------------------------------------------------------------------------------
     def fit_generator(self, generator, *args, **kwargs):
