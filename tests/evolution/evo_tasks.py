@@ -1,0 +1,56 @@
+"""Module-level helpers for the evolution tests (worker processes import them by name)."""
+
+import os
+
+import numpy as np
+
+from featherflow import keras
+from featherflow.evolution import Fitness, FitnessResult
+
+
+def tiny_model(seed=0, inputs=2, hidden=3, outputs=1):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input(shape=(inputs,)), keras.layers.Dense(hidden, activation="tanh"),
+                             keras.layers.Dense(outputs)])
+
+
+def cartpole_model(seed=0):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(16, activation="tanh"),
+                             keras.layers.Dense(2)])
+
+
+def toy_episode_score(theta, task_seed, key, episode):
+    """A deterministic, episode-dependent score: mean parameter plus a bounded per-episode wobble."""
+    theta = np.asarray(theta, dtype=np.float64)
+    wobble = np.sin(1000.0 * theta.sum() + 0.37 * episode + (task_seed % 997) + 0.1 * key)
+    return float(theta.mean() + 0.5 * wobble)
+
+
+class ToyFitness(Fitness):
+    """Scores with ``toy_episode_score`` averaged over the episodes (stochastic-looking, but reproducible)."""
+
+    episodes = 1
+
+    def evaluate(self, context, state, params, positions, seed_keys, task_seed, episodes, observation_filter=None):
+        scores = np.array([np.mean([toy_episode_score(p, task_seed, k, e) for e in range(episodes)])
+                           for p, k in zip(params, seed_keys)])
+        return FitnessResult(scores, np.full(len(params), episodes, dtype=np.int64))
+
+
+def negative_sum_of_squares(model):
+    return -float(sum(np.sum(w.astype(np.float64) ** 2) for w in model.get_weights()))
+
+
+def die_once_fitness(model, seed=None):
+    """Kills its worker process the first time it runs in a test (marker file), then scores normally."""
+    marker = os.environ.get("FEATHERFLOW_EVOLUTION_DIE_MARKER")
+    if marker and not os.path.exists(marker):
+        with open(marker, "w") as handle:
+            handle.write(str(os.getpid()))
+        os._exit(7)
+    return negative_sum_of_squares(model)
+
+
+def fitness_error(model):
+    raise KeyError("broken fitness")
