@@ -327,6 +327,8 @@ class TrainerMixin(TrainStepsMixin):
             if self.stop_training:
                 break
         counters["train"] += steps_done
+        if progbar is not None and steps_done and getattr(progbar, "use_steps", False):
+            progbar.seen = max(progbar.seen, steps_done + skip_steps)  # throttled updates may have skipped the last
         return steps_done + (skip_steps if steps_done else 0)
 
     # -- evaluate -----------------------------------------------------------------------------------------

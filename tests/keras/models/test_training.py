@@ -414,3 +414,60 @@ def test_progress_survives_a_console_that_cannot_encode(monkeypatch):
     stream.flush()
     text = raw.getvalue().decode("ascii")
     assert "score_?" in text and "Epoch 2/2" in text
+
+
+def test_generator_validation_and_unknown_length_progress(capsys):
+    x, y = data(n=12)
+    model = linear_model(lr=0.0)
+    w, b = [a.astype(np.float64) for a in model.get_weights()]
+    per = ((x @ w + b - y) ** 2)[:, 0]
+
+    def batches():
+        for i in range(0, 12, 4):
+            yield x[i:i + 4], y[i:i + 4]
+
+    history = model.fit(batches(), validation_data=batches(), validation_steps=2, verbose=1)
+    np.testing.assert_allclose(history.history["val_loss"], [per[:8].mean()], rtol=1e-5)
+    out = capsys.readouterr().out
+    assert "3/3 [" in out  # the unknown number of steps is learnt by the end of the epoch
+    np.testing.assert_allclose(model.evaluate(batches(), steps=1, verbose=0), per[:4].mean(), rtol=1e-5)
+
+
+def test_single_output_list_is_unwrapped_and_intermediate_functional_training():
+    inp = keras.Input(shape=(2,))
+    out = keras.layers.Dense(1)(inp)
+    model = keras.Model(inp, [out])
+    assert model.predict(np.ones((3, 2)), verbose=0).shape == (3, 1)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    x, y = data(n=8)
+    w0, b0 = [a.astype(np.float64) for a in model.get_weights()]
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
+    w, b, _ = numpy_sgd_epochs(w0, b0, x, y, 0.1, 8, 2)
+    np.testing.assert_allclose(model.get_weights()[0], w, rtol=1e-5, atol=1e-6)
+
+
+def test_frozen_layers_are_not_trained():
+    x, y = data(n=8)
+    model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(3, name="frozen"),
+                              keras.layers.Dense(1, name="trained")])
+    model.get_layer("frozen").trainable = False
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    frozen_before = model.get_layer("frozen").get_weights()
+    trained_before = model.get_layer("trained").get_weights()
+    model.fit(x, y, epochs=2, verbose=0)
+    for a, b in zip(frozen_before, model.get_layer("frozen").get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert not np.allclose(trained_before[0], model.get_layer("trained").get_weights()[0])
+
+
+def test_integer_inputs_reach_an_embedding_unchanged():
+    model = keras.Sequential([keras.Input(shape=(3,), dtype="int32"), keras.layers.Embedding(20, 2),
+                              keras.layers.Flatten(), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    tokens = np.array([[1, 2, 19], [0, 5, 7]])
+    table = model.layers[0].get_weights()[0]
+    kernel, bias = model.layers[2].get_weights()
+    expected = table[tokens].reshape(2, -1) @ kernel + bias
+    np.testing.assert_allclose(model.predict(tokens, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    history = model.fit(tokens, np.ones((2, 1)), epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
