@@ -107,7 +107,8 @@ def layer_test(layer_cls, kwargs=None, input_shape=None, input_data=None, input_
         for arr in out_arrays:
             assert arr.dtype == np.dtype(expected_output_dtype), f"output dtype {arr.dtype}"
     if expected_output is not None:
-        for arr, exp in zip(out_arrays, _as_list(expected_output)):
+        expected_list = [expected_output] if len(out_arrays) == 1 else list(expected_output)
+        for arr, exp in zip(out_arrays, expected_list):
             np.testing.assert_allclose(arr, exp, rtol=rtol, atol=atol)
 
     # compute_output_shape on the concrete shape agrees with the actual output

@@ -36,19 +36,18 @@ def check_indices(ids, size: int, op: str) -> None:
 
 
 def embedding(ids, table, op: str = "embedding") -> Tensor:
-    """Rows of ``table`` (``(input_dim, output_dim)``) at integer ``ids``; float ids must hold whole numbers.
+    """Rows of ``table`` (``(input_dim, output_dim)``) at integer ``ids``.
 
     Args:
-        ids: integer (or integral float) tensor of any shape, values in ``[0, input_dim)``.
+        ids: integer tensor of any shape, values in ``[0, input_dim)`` (float ids are truncated, as Keras
+            casts them to integers).
         table: the float embedding matrix.
     """
     table = as_float_tensor(table, op, "embeddings")
     ids_t = as_tensor(ids, op, "inputs")
     iv = ids_t.value
     if iv.dtype.kind == "f":
-        if not (iv == np.floor(iv)).all():
-            raise ValueError(f"{op}: inputs must be integer token ids. Received non-integer values.")
-        iv = iv.astype("int64")
+        iv = iv.astype("int64")  # as Keras's cast to int32: float ids are truncated toward zero
     elif iv.dtype.kind not in "iu":
         raise TypeError(f"{op}: inputs must be integer token ids. Received dtype {iv.dtype}.")
     tv = table.value

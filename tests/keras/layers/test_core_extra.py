@@ -125,6 +125,6 @@ def test_embedding_errors():
         layers.Embedding(5, 2)(np.array([[1, 2], [7, 0]]))
     with pytest.raises(ValueError, match="is not in"):
         layers.Embedding(5, 2)(np.array([[-1]]))
-    # float ids holding whole numbers are accepted, as in Keras
+    # float ids are cast to integers, as in Keras
     np.testing.assert_array_equal(layers.Embedding(5, 2, embeddings_initializer="ones")(
         np.array([[1.0, 2.0]])).numpy(), np.ones((1, 2, 2)))

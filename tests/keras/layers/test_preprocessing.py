@@ -88,3 +88,21 @@ def test_random_flip():
     kept = (out == x).all(axis=(1, 2, 3))
     assert (flipped | kept).all() and flipped.any() and kept.any()
     assert layers.RandomFlip("vertical")(keras.Input(shape=(4, 4, 1))).shape == (None, 4, 4, 1)
+
+
+def test_layer_helper_on_category_encoding_and_random_flip():
+    ids = np.array([[0, 2], [3, 3]])
+    layer_test(layers.CategoryEncoding, {"num_tokens": 4, "output_mode": "multi_hot"}, input_data=ids,
+               expected_output=[[1, 0, 1, 0], [0, 0, 0, 1]], expected_output_shape=(None, 4),
+               expected_num_trainable_weights=0)
+    layer_test(layers.RandomFlip, {"mode": "horizontal"}, input_shape=(2, 3, 3, 2),
+               expected_output_shape=(None, 3, 3, 2), gradient_training=True)
+
+
+def test_embedding_after_float_input_truncates_like_keras():
+    inputs = keras.Input(shape=(3,))
+    out = layers.Embedding(10, 2)(inputs)
+    assert out.shape == (None, 3, 2)
+    layer = layers.Embedding(10, 2)
+    np.testing.assert_array_equal(layer(np.array([[1.7, 2.2]], "float32")).numpy(),
+                                  layer(np.array([[1, 2]])).numpy())
