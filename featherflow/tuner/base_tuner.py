@@ -121,7 +121,6 @@ class BaseTuner:
                             break
                         trial = self.create_trial(proposal)
                         self.trials[trial.index] = trial
-                        self._save(trial)
                         self._save_oracle()
                     in_flight[self._submit(executor, trial)] = trial
                 if not in_flight:
@@ -151,6 +150,7 @@ class BaseTuner:
         trial.status = TrialStatus.RUNNING
         trial.attempts += 1
         trial.started = time.time()
+        self._save(trial)  # RUNNING on disk before it runs: a killed search reruns it
         function, arguments = self.trial_task(trial)
         return executor.submit(function, *arguments)
 

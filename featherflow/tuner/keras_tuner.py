@@ -174,8 +174,14 @@ class Tuner(BaseTuner):
                 continue
             tried.add(key)
             hp = space.with_values(values)
-            self._build_here(hp)
-            builds += 1
+            try:
+                self._build_here(hp)
+            except Exception:
+                if builds == 0:
+                    raise  # the builder fails on its defaults: nothing can be searched
+                continue  # some parent values cannot be built; their trials will fail and be recorded
+            finally:
+                builds += 1
             self.oracle.update_space(hp)
             space = self.oracle.hyperparameters
             parents = {c["name"]: c["values"] for p in space.space for c in p.conditions}
@@ -188,7 +194,10 @@ class Tuner(BaseTuner):
         hp = self.oracle.hyperparameters.with_values(proposal.values)
         if "parent_index" not in proposal.info:
             hp.sampler = self.oracle.sampler(proposal.index)
-            self._build_here(hp)
+            try:
+                self._build_here(hp)
+            except Exception:  # noqa: BLE001 - the worker raises it again and the trial is recorded as failed
+                pass
             hp.sampler = None
             self.oracle.update_space(hp)
         for name in ("epochs", "initial_epoch", "bracket", "round"):
