@@ -172,66 +172,75 @@ def decode_h5(data, limits: Limits | None = None) -> dict:
 
 
 def _walk_h5(root, h5py, limits: Limits) -> dict:
+    """Every dataset under ``root`` (a File or Group) as ``{path: array}``, checking each link and object.
+
+    Uses h5py's low-level API: link types come from the link table (nothing is dereferenced until
+    it is known to be a hard link), which is also several times faster than the high-level walk.
+    """
+    h5l, h5o = h5py.h5l, h5py.h5o
     out: dict = {}
     visited: set = set()
     budget = [0]
 
-    def walk(group, prefix, depth):
+    def walk(gid, prefix, depth):
         if depth > _MAX_H5_DEPTH:
             raise InvalidArchiveError("The HDF5 weights file nests groups too deeply.")
-        for name in list(group.keys()):
+        links: list = []
+        gid.links.iterate(lambda name, info: links.append((name, info.type)), info=True)
+        for raw_name, link_type in links:
             budget[0] += 1
             if budget[0] > _MAX_H5_OBJECTS:
                 raise InvalidArchiveError("The HDF5 weights file holds too many objects.")
+            name = raw_name.decode("utf-8", "replace")
             key = f"{prefix}/{name}" if prefix else name
-            link = group.get(name, getlink=True)
-            if isinstance(link, h5py.ExternalLink):
-                raise UnsafeModelError(f"Refused HDF5 external link {key!r} -> {link.filename!r}:{link.path!r}: "
-                                       "a weights file may not reach into other files.")
-            if not isinstance(link, h5py.HardLink):
-                raise UnsafeModelError(f"Refused HDF5 link {key!r} of type {type(link).__name__}: only plain "
-                                       "groups and datasets are loaded.")
-            obj = group[name]
-            ident = _object_identity(obj, h5py)
+            if link_type == h5l.TYPE_EXTERNAL:
+                filename, path = (v.decode("utf-8", "replace") for v in gid.links.get_val(raw_name))
+                raise UnsafeModelError(f"Refused HDF5 external link {key!r} -> {filename!r}:{path!r}: a weights "
+                                       "file may not reach into other files.")
+            if link_type != h5l.TYPE_HARD:
+                kind = {h5l.TYPE_SOFT: "SoftLink"}.get(link_type, f"type {link_type}")
+                raise UnsafeModelError(f"Refused HDF5 link {key!r} of type {kind}: only plain groups and datasets "
+                                       "are loaded.")
+            info = h5o.get_info(gid, raw_name)
+            ident = getattr(info, "token", None) or getattr(info, "addr", None)
             if ident in visited:
                 raise InvalidArchiveError(f"HDF5 object {key!r} is linked more than once (a cycle or alias); "
                                           "refusing a malformed weights file.")
             visited.add(ident)
-            if isinstance(obj, h5py.Group):
-                walk(obj, key, depth + 1)
-            elif isinstance(obj, h5py.Dataset):
+            if info.type == h5o.TYPE_GROUP:
+                walk(h5o.open(gid, raw_name), key, depth + 1)
+            elif info.type == h5o.TYPE_DATASET:
                 _check_key(key)
-                out[key] = _read_dataset(obj, key, h5py, limits)
+                out[key] = _read_dataset(h5o.open(gid, raw_name), key, h5py, limits)
             else:
-                raise UnsafeModelError(f"Refused HDF5 object {key!r} of type {type(obj).__name__}.")
+                raise UnsafeModelError(f"Refused HDF5 object {key!r} (object type {info.type}); only groups and "
+                                       "datasets are loaded.")
 
-    walk(root, "", 0)
+    walk(root.id, "", 0)
     return out
 
 
-def _object_identity(obj, h5py):
-    info = h5py.h5o.get_info(obj.id)
-    return getattr(info, "token", None) or getattr(info, "addr", None) or id(obj)
-
-
-def _read_dataset(ds, key: str, h5py, limits: Limits) -> np.ndarray:
-    if ds.is_virtual:
+def _read_dataset(dsid, key: str, h5py, limits: Limits) -> np.ndarray:
+    plist = dsid.get_create_plist()
+    if plist.get_layout() == h5py.h5d.VIRTUAL:
         raise UnsafeModelError(f"Refused HDF5 virtual dataset {key!r}: it reads data from other files.")
-    if ds.external:
-        files = [entry[0] for entry in ds.external]
+    if plist.get_external_count():
+        files = [plist.get_external(i)[0].decode("utf-8", "replace") for i in range(plist.get_external_count())]
         raise UnsafeModelError(f"Refused HDF5 external dataset {key!r}: its data lives in other files {files!r}.")
-    dtype = ds.dtype
+    dtype = dsid.dtype
     _check_array_dtype(dtype, key)
-    plist = ds.id.get_create_plist()
     filters = [plist.get_filter(i)[0] for i in range(plist.get_nfilters())]
     unknown = [f for f in filters if f not in _SAFE_FILTERS]
     if unknown:
         raise UnsafeModelError(f"Refused HDF5 dataset {key!r}: it needs filter plugin(s) {unknown}; only HDF5's "
                                "built-in filters are allowed.")
-    if ds.shape is None:
+    space = dsid.get_space()
+    if space.get_simple_extent_type() == h5py.h5s.NULL:
         raise InvalidArchiveError(f"HDF5 dataset {key!r} has no dataspace (an empty placeholder), not an array.")
-    shape = ds.shape
-    stored = ds.id.get_storage_size()
-    compressed = bool(filters) or ds.chunks is not None
-    _check_declared_size(key, shape, dtype, stored, compressed, limits)
-    return np.asarray(ds[()])
+    shape = tuple(int(d) for d in space.shape)
+    compressed = bool(filters) or plist.get_layout() == h5py.h5d.CHUNKED
+    _check_declared_size(key, shape, dtype, dsid.get_storage_size(), compressed, limits)
+    array = np.empty(shape, dtype=dtype)
+    if array.size:
+        dsid.read(h5py.h5s.ALL, h5py.h5s.ALL, array)
+    return array
