@@ -11,10 +11,10 @@ X = np.random.default_rng(0).uniform(-1, 1, (24, 4)).astype("float32")
 Y = (X @ np.array([[1.0], [-2.0], [0.5], [3.0]], "float32") + 0.1).astype("float32")
 
 
-def _model(dropout=0.25, lr=0.05):
+def _model(dropout=0.25, lr=0.05, seed=None):
     keras.backend.clear_session()
     model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(8, activation="tanh"),
-                              keras.layers.Dropout(dropout), keras.layers.Dense(1)])
+                              keras.layers.Dropout(dropout, seed=seed), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.Adam(lr), loss="mse", metrics=["mae"])
     return model
 
@@ -127,10 +127,10 @@ def test_checkpoint_argument_handling(tmp_path):
 
 
 # -- BackupAndRestore ---------------------------------------------------------------------------------------
-def _run(backup_dir, epochs=5, crash=None, save_freq="epoch", shuffle=True, batch_size=5):
+def _run(backup_dir, epochs=5, crash=None, save_freq="epoch", shuffle=True, batch_size=5, layer_seed=None):
     """One 'script run': seed, build, fit with BackupAndRestore (and maybe a crash)."""
     keras.utils.set_random_seed(42)
-    model = _model()
+    model = _model(seed=layer_seed)
     callbacks = [keras.callbacks.BackupAndRestore(backup_dir, save_freq=save_freq)]
     if crash is not None:
         callbacks.append(crash)
@@ -139,9 +139,9 @@ def _run(backup_dir, epochs=5, crash=None, save_freq="epoch", shuffle=True, batc
     return model, history
 
 
-def _reference(epochs=5, shuffle=True, batch_size=5):
+def _reference(epochs=5, shuffle=True, batch_size=5, layer_seed=None):
     keras.utils.set_random_seed(42)
-    model = _model()
+    model = _model(seed=layer_seed)
     history = model.fit(X, Y, epochs=epochs, batch_size=batch_size, shuffle=shuffle, verbose=0,
                         validation_split=0.2)
     return model, history
@@ -174,6 +174,17 @@ def test_backup_every_n_batches_resumes_mid_epoch(tmp_path, crash_batch):
     for a, b in zip(reference.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert int(model.optimizer.iterations.numpy()) == int(reference.optimizer.iterations.numpy())
+
+
+def test_layer_owned_generators_are_restored(tmp_path):
+    """A Dropout with its own seeded generator resumes its noise stream exactly."""
+    reference, _ = _reference(layer_seed=5)
+    backup = str(tmp_path / "backup")
+    with pytest.raises(_Crash):
+        _run(backup, crash=_CrashAt(epoch=1), layer_seed=5)
+    model, _ = _run(backup, layer_seed=5)
+    for a, b in zip(reference.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_backup_kept_when_delete_checkpoint_is_false_and_reused(tmp_path):
