@@ -446,3 +446,24 @@ def test_registered_loss_class_and_metric_objects_in_compile_config(tmp_path, cl
     assert sorted(got) == sorted(expected) == ["loss", "mean_absolute_error", "mse", "r"]
     for key in expected:
         np.testing.assert_allclose(got[key], expected[key], rtol=1e-6)
+
+
+def test_without_h5py_saves_npz_and_names_the_extra(tmp_path, monkeypatch):
+    model = _mlp()
+    x = _rand(4, 4)
+    model.save(tmp_path / "with_h5.keras")
+    monkeypatch.setitem(__import__("sys").modules, "h5py", None)  # `import h5py` now raises ImportError
+    model.save(tmp_path / "m.keras")
+    assert "model.weights.npz" in zipfile.ZipFile(tmp_path / "m.keras").namelist()
+    np.testing.assert_array_equal(keras.models.load_model(tmp_path / "m.keras").predict(x, verbose=0),
+                                  model.predict(x, verbose=0))
+    from featherflow.keras.saving import saving_api
+
+    monkeypatch.setattr(saving_api, "_warned_no_h5", [False])
+    with pytest.warns(UserWarning, match="h5py is not installed"):
+        model.save_weights(tmp_path / "w.weights.h5")
+    other = _mlp()
+    other.load_weights(tmp_path / "w.weights.h5")
+    assert _same_weights(model, other)
+    with pytest.raises(ImportError, match=r"featherflow\[h5\]"):
+        keras.models.load_model(tmp_path / "with_h5.keras")
