@@ -23,6 +23,7 @@ weights an uninterrupted run would have produced. Every file is replaced atomica
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import os
 import warnings
@@ -268,9 +269,8 @@ class BackupAndRestore(Callback):
 
     def on_train_end(self, logs=None):
         if self.delete_checkpoint:
-            for path in (self._backup_path,):
-                if os.path.exists(path):
-                    os.remove(path)
+            if os.path.exists(self._backup_path):
+                os.remove(self._backup_path)
             self._remove_stale_temporaries()
             try:
                 os.rmdir(self.backup_dir)
@@ -301,8 +301,6 @@ class BackupAndRestore(Callback):
         }
         weights = weights_io.collect_weights(model, include_optimizer=True)
         weights_name, weights_data = saving_lib._weights_bytes(weights, None)
-        import hashlib
-
         metadata = {"featherflow_version": saving_lib._featherflow_version(), "weights_file": weights_name,
                     "weights_sha256": hashlib.sha256(weights_data).hexdigest()}
         members = {saving_lib.METADATA_FILE: json.dumps(metadata).encode("utf-8"),
