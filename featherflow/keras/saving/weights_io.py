@@ -46,6 +46,12 @@ def _container_names(items) -> list:
     return names
 
 
+def _is_sequential(obj) -> bool:
+    from featherflow.keras.models.sequential import Sequential  # models sit beside saving in keras
+
+    return isinstance(obj, Sequential)
+
+
 def _children(obj) -> list:
     """``[(relative_path, child_layer)]`` in a deterministic order."""
     out = []
@@ -58,8 +64,7 @@ def _children(obj) -> list:
                 seen.add(id(item))
                 out.append((f"{prefix}/{_escape(name)}", item))
 
-    if getattr(obj, "_is_graph_network", False) or type(obj).__name__ == "Sequential" or hasattr(
-            obj, "_saving_layers_first"):
+    if getattr(obj, "_is_graph_network", False) or _is_sequential(obj):
         add_container("layers", list(obj.layers))
     for attr in sorted(vars(obj)):
         if attr.startswith("_") or attr in ("optimizer", "inputs", "outputs"):
