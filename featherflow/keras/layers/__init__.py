@@ -1,9 +1,25 @@
 """``keras.layers``: every layer class (re-exports only)."""
 
+from featherflow.keras.layers.activation import ELU, Identity, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from featherflow.keras.layers.base import Layer
-from featherflow.keras.layers.convolutional import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose
+from featherflow.keras.layers.convolutional import (
+    Conv1D,
+    Conv1DTranspose,
+    Conv2D,
+    Conv2DTranspose,
+    Convolution1D,
+    Convolution1DTranspose,
+    Convolution2D,
+    Convolution2DTranspose,
+)
 from featherflow.keras.layers.core import Activation, Dense, Masking
-from featherflow.keras.layers.depthwise_conv import DepthwiseConv2D, SeparableConv1D, SeparableConv2D
+from featherflow.keras.layers.depthwise_conv import (
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+    SeparableConvolution1D,
+    SeparableConvolution2D,
+)
 from featherflow.keras.layers.embedding import Embedding
 from featherflow.keras.layers.input_layer import Input, InputLayer
 from featherflow.keras.layers.input_spec import InputSpec

@@ -418,3 +418,10 @@ class Conv1DTranspose(_BaseConvTranspose):
         super().__init__(filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
                          activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
                          bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+
+
+# Keras's long aliases
+Convolution1D = Conv1D
+Convolution2D = Conv2D
+Convolution1DTranspose = Conv1DTranspose
+Convolution2DTranspose = Conv2DTranspose

@@ -194,3 +194,8 @@ class SeparableConv1D(_SeparableConv):
                          depthwise_regularizer, pointwise_regularizer, bias_regularizer, activity_regularizer,
                          depthwise_constraint, pointwise_constraint, bias_constraint, **kwargs)
 
+
+
+# Keras's long aliases
+SeparableConvolution1D = SeparableConv1D
+SeparableConvolution2D = SeparableConv2D
