@@ -44,6 +44,10 @@ LAMBDA_REFUSAL = (
 _DATA_CLASSES = frozenset({"__numpy__", "__tensor__", "__bytes__", "__tuple__", "__slice__", "__keras_tensor__"})
 _MAX_DEPTH = 256
 _MAX_NODES = 2_000_000
+# Declared input shapes are allocated as dummy data when a functional graph is rebuilt; a file may not
+# declare inputs beyond this many elements (a 64-frame 224x224 RGB video clip is 9.6 million).
+MAX_INPUT_ELEMENTS = 1 << 26
+_SHAPE_KEYS = ("batch_input_shape", "batch_shape", "input_shape", "build_input_shape")
 _local = threading.local()
 _global_safe_mode = {"unsafe_enabled": False}
 
@@ -160,6 +164,9 @@ def check_config(config, custom_objects: dict | None = None, safe_mode: bool = T
         class_name = node.get("class_name")
         if class_name is not None:
             _check_object(node, class_name)
+        for key in _SHAPE_KEYS:
+            if key in node:
+                _check_declared_shape(key, node[key])
         for value in node.values():
             visit(value, depth + 1)
 
@@ -196,6 +203,25 @@ def check_config(config, custom_objects: dict | None = None, safe_mode: bool = T
             _check_code_fields(inner, cls, custom_objects, safe_mode)
 
     visit(config, 0)
+
+
+def _check_declared_shape(key, shape) -> None:
+    """Refuse a declared input shape whose known dimensions multiply beyond ``MAX_INPUT_ELEMENTS``."""
+    shapes = shape if isinstance(shape, list) and shape and all(isinstance(s, list) for s in shape) else [shape]
+    for one in shapes:
+        if not isinstance(one, list):
+            continue
+        elements = 1
+        for dim in one:
+            if isinstance(dim, int) and not isinstance(dim, bool):
+                if dim < 0:
+                    raise InvalidArchiveError(f"`{key}` holds a negative dimension: {one!r:.200}")
+                elements *= dim
+                if elements > MAX_INPUT_ELEMENTS:
+                    raise InvalidArchiveError(
+                        f"`{key}`={one!r:.200} declares inputs of more than {MAX_INPUT_ELEMENTS} elements: refusing "
+                        "to allocate them (raise featherflow.keras.saving.serialization_lib.MAX_INPUT_ELEMENTS for "
+                        "a trusted file).")
 
 
 def _check_code_fields(inner: dict, cls, custom_objects, safe_mode) -> None:

@@ -326,6 +326,14 @@ def case_config_allocation_bomb(tmp_path, marker):
     return _write(tmp_path, archive_bytes(config)), InvalidArchiveError, "more weight memory"
 
 
+def case_input_shape_allocation_bomb(tmp_path, marker):
+    config = {"module": "keras.models", "class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [None, 1 << 20, 1 << 20], "dtype": "float32",
+                                                "name": "huge"}},
+        {"class_name": "Flatten", "config": {"name": "flatten"}}]}}
+    return _write(tmp_path, archive_bytes(config, weights={})), InvalidArchiveError, "more than"
+
+
 def case_weights_for_other_model(tmp_path, marker):
     weights = dict(dense_weights(), **{"vars/2": np.zeros(3, "f4")})
     return _write(tmp_path, archive_bytes(dense_config(), weights=weights)), InvalidArchiveError, "expected 2"
