@@ -49,10 +49,13 @@ def save_weights(model, filepath, overwrite: bool = True, save_format: str | Non
         save_format: ``"h5"`` or ``"npz"`` to force a format (``"tf"`` is treated as ``"npz"``).
     """
     filepath = os.fspath(filepath)
+    if filepath.lower().endswith(".keras"):
+        raise ValueError("`save_weights()` writes weights only; a `.keras` file holds a whole model. Use "
+                         f"`model.save({filepath!r})`, or a `.weights.h5` / `.npz` path. Received: filepath={filepath}")
     if not overwrite and os.path.exists(filepath) and not saving_lib._confirm_overwrite(filepath):
         return
     if save_format is None:
-        save_format = "h5" if filepath.lower().endswith((".h5", ".hdf5", ".keras")) else "npz"
+        save_format = "h5" if filepath.lower().endswith((".h5", ".hdf5")) else "npz"
     if save_format in ("h5", "hdf5") and not weights_formats.h5py_available():
         if not _warned_no_h5[0]:
             warnings.warn('h5py is not installed (`pip install "featherflow[h5]"`): writing the weights as an .npz '

@@ -467,3 +467,14 @@ def test_without_h5py_saves_npz_and_names_the_extra(tmp_path, monkeypatch):
     assert _same_weights(model, other)
     with pytest.raises(ImportError, match=r"featherflow\[h5\]"):
         keras.models.load_model(tmp_path / "with_h5.keras")
+
+
+def test_load_weights_from_a_whole_model_archive(tmp_path):
+    model = _mlp()
+    model.fit(_rand(8, 4), np.arange(8) % 3, epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    other = _mlp()
+    other.load_weights(tmp_path / "m.keras")
+    assert _same_weights(model, other)
+    with pytest.raises(ValueError, match="weights only"):
+        model.save_weights(tmp_path / "w.keras")
