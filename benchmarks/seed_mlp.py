@@ -5,7 +5,8 @@ Every framework trains the same model on the same float32 data (the bundled 4,00
 tiled to 60,000) for ``--epochs`` epochs after a warm-up epoch of 300 steps, in its own subprocess (no
 shared thread pools or imports); rounds interleave the frameworks and the table reports medians.
 Peers (tf.keras, Keras 3 on JAX, PyTorch eager) are timed where importable by ``--peer-python``
-(default: ``.venv-bench/bin/python`` if present, else this interpreter); the others show as missing.
+(default: ``.venv-bench/bin/python`` if present, else this interpreter; several may be given, each peer
+uses the first that imports it); the others show as missing.
 
 One-sample latency: ``model.predict(x[:1], verbose=0)`` (PyTorch: ``model(x)`` under ``no_grad``, its
 predict) and the direct call ``model(x[:1])``, median of 2,000 calls.
@@ -206,7 +207,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=1, help="interleaved repeats of every framework")
     parser.add_argument("--only", nargs="*", choices=FRAMEWORKS, help="frameworks to run (default: all)")
-    parser.add_argument("--peer-python", default=None, help="interpreter with the peers installed")
+    parser.add_argument("--peer-python", nargs="*", default=None,
+                        help="interpreter(s) with the peers installed; each peer uses the first that imports it")
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--child", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -214,7 +216,8 @@ def main() -> None:
         child(args.child, args.epochs)
         return
     bench = os.path.join(ROOT, ".venv-bench", "bin", "python")
-    peer_python = args.peer_python or (bench if os.path.exists(bench) else sys.executable)
+    peer_pythons = args.peer_python or [bench if os.path.exists(bench) else sys.executable]
+    chosen: dict = {}
     frameworks = args.only or list(FRAMEWORKS)
     results = {fw: {"epoch_s": [], "predict_s": [], "call_s": []} for fw in frameworks}
     missing = {}
@@ -222,8 +225,12 @@ def main() -> None:
         for fw in frameworks:
             if fw in missing:
                 continue
-            python = sys.executable if fw == "featherflow" else peer_python
-            out = run_child(python, fw, args.epochs, args.timeout)
+            candidates = [sys.executable] if fw == "featherflow" else [chosen[fw]] if fw in chosen else peer_pythons
+            for python in candidates:
+                out = run_child(python, fw, args.epochs, args.timeout)
+                if "missing" not in out:
+                    chosen[fw] = python
+                    break
             if "missing" in out:
                 missing[fw] = out["missing"]
                 continue

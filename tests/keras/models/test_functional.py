@@ -222,3 +222,33 @@ def test_model_called_on_symbolic_input_adds_a_node():
     assert out.shape == (None, 3)
     wrapper = keras.Model(new_in, out)
     np.testing.assert_allclose(wrapper(np.ones((1, 2))).numpy(), base(np.ones((1, 2))).numpy())
+
+
+def test_embedding_mask_reaches_the_recurrent_layer_in_fit_and_predict():
+    model = keras.Sequential([keras.Input(shape=(None,), dtype="int32"), keras.layers.Embedding(10, 3, mask_zero=True),
+                              keras.layers.LSTM(2)])
+    padded = np.array([[4, 2, 0, 0, 0], [3, 0, 0, 0, 0]])
+    unpadded_0, unpadded_1 = np.array([[4, 2]]), np.array([[3]])
+    out = model.predict(padded, verbose=0)
+    np.testing.assert_allclose(out[0], model.predict(unpadded_0, verbose=0)[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out[1], model.predict(unpadded_1, verbose=0)[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model(padded).numpy(), out, rtol=1e-6)
+
+
+def test_keras_tensors_in_call_arguments_are_graph_inputs():
+    x = keras.Input(shape=(5, 3), name="seq")
+    h = keras.Input(shape=(4,), name="h")
+    c = keras.Input(shape=(4,), name="c")
+    out, state_h, _ = keras.layers.LSTM(4, return_state=True, name="lstm")(x, initial_state=[h, c])
+    model = keras.Model([x, h, c], [out, state_h])
+    assert [layer.name for layer in model.layers] == ["seq", "h", "c", "lstm"]
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert any("'h[0][0]'," in line for line in lines)
+    rng = np.random.default_rng(0)
+    seq, h0, c0 = rng.normal(size=(2, 5, 3)), rng.normal(size=(2, 4)), rng.normal(size=(2, 4))
+    result = model([seq, h0, c0])
+    direct = model.get_layer("lstm")(seq, initial_state=[h0, c0])
+    np.testing.assert_allclose(result[0].numpy(), direct[0].numpy(), rtol=1e-6)
+    other = model([seq, np.zeros((2, 4)), np.zeros((2, 4))])
+    assert not np.allclose(result[0].numpy(), other[0].numpy())
