@@ -22,6 +22,8 @@ from featherflow.core import (  # noqa: F401
     UnconnectedGradients,
     Variable,
     convert_to_tensor,
+    executing_eagerly,
+    function,
     is_tensor,
 )
 from featherflow.ops import *  # noqa: F401,F403

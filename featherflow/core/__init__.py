@@ -1,5 +1,6 @@
 """Core: ``Tensor``, ``Variable`` and ``GradientTape`` (imports only the backend)."""
 
+from featherflow.core.function import executing_eagerly, function
 from featherflow.core.tape import (
     GradientTape,
     UnconnectedGradients,
@@ -19,6 +20,8 @@ __all__ = [
     "UnconnectedGradients",
     "Variable",
     "convert_to_tensor",
+    "executing_eagerly",
+    "function",
     "is_recording",
     "is_tensor",
     "pause_all_tapes",

@@ -29,7 +29,8 @@ from featherflow.ops.compare import (
     where,
 )
 from featherflow.ops.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d
-from featherflow.ops.creation import constant, eye, fill, ones, ones_like, range, zeros, zeros_like
+from featherflow.ops.creation import constant, eye, fill, linspace, ones, ones_like, range, zeros, zeros_like
+from featherflow.ops.debug import print
 from featherflow.ops.einsum import einsum
 from featherflow.ops.elementwise import (
     atan,
@@ -120,6 +121,7 @@ from featherflow.ops.shape import (
     concat,
     expand_dims,
     rank,
+    repeat,
     reshape,
     reverse,
     shape,

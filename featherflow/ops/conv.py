@@ -80,10 +80,12 @@ def split_batch(fn, n: int, work: int, xp=np) -> None:
     if workers < 2 or n < 2 or work < _PARALLEL_MIN_WORK or xp is not np:
         fn(0, n)
         return
-    if _THREADS["executor"] is None:
+    if _THREADS["executor"] is None or _THREADS.get("pid") != os.getpid():
+        # (re)created in a forked child too: the parent's worker threads do not exist there
         from concurrent.futures import ThreadPoolExecutor
 
         _THREADS["executor"] = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="featherflow-batch")
+        _THREADS["pid"] = os.getpid()
     parts = min(workers, n)
     bounds = [n * i // parts for i in range(parts + 1)]
     futures = [_THREADS["executor"].submit(fn, bounds[i], bounds[i + 1]) for i in range(1, parts)]

@@ -137,3 +137,18 @@ def _shape(shape):
     if any(d < 0 for d in dims):
         raise ValueError(f"Dimensions must be non-negative. Received: shape={dims}")
     return dims
+
+
+def linspace(start, stop, num, name=None, axis=0) -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop`` inclusive (float32 for Python numbers).
+
+    >>> linspace(0.0, 1.0, 5).numpy()
+    array([0.  , 0.25, 0.5 , 0.75, 1.  ], dtype=float32)
+    """
+    start_t = as_tensor(start, "linspace", "start")
+    stop_t = as_tensor(stop, "linspace", "stop")
+    num = int(num)
+    if num < 0:
+        raise ValueError(f"linspace: num must be non-negative. Received: num={num}")
+    dtype = start_t.dtype if start_t.dtype.kind == "f" else np.dtype(floatx())
+    return Tensor(xp().linspace(start_t.value, stop_t.value, num, axis=axis).astype(dtype))

@@ -85,6 +85,15 @@ def _softmax_array(z, axis):
     return e
 
 
+def _check_axis(axis, ndim: int, op: str) -> int:
+    axis = int(axis)
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{op}: axis {axis} is out of range for logits of rank {ndim}. Expected an axis in [{-ndim}, {ndim})."
+        )
+    return axis
+
+
 def softmax(logits, axis=-1, name=None) -> Tensor:
     """``exp(x) / sum(exp(x))`` along ``axis``, shifted by the max for stability.
 
@@ -95,6 +104,7 @@ def softmax(logits, axis=-1, name=None) -> Tensor:
     array([[0.5, 0.5]], dtype=float32)
     """
     x = as_float_tensor(logits, "softmax", "logits")
+    axis = _check_axis(axis, x.value.ndim, "softmax")
     out = _softmax_array(x.value, axis)
 
     def backward(g, needs):
@@ -112,6 +122,7 @@ def log_softmax(logits, axis=-1, name=None) -> Tensor:
     array([[-0.6931472, -0.6931472]], dtype=float32)
     """
     x = as_float_tensor(logits, "log_softmax", "logits")
+    axis = _check_axis(axis, x.value.ndim, "log_softmax")
     out = x.value - _logsumexp_keep(x.value, axis)
     xp = array_module(out)
 
@@ -329,8 +340,15 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None) -> Tensor:
         return x
     xv = x.value
     rng = _random.make_generator(seed) if seed is not None else _random.generator()
-    shape = xv.shape if noise_shape is None else tuple(
-        xv.shape[i] if d is None else int(d) for i, d in enumerate(noise_shape))
+    shape = xv.shape
+    if noise_shape is not None:
+        dims = noise_shape.value.tolist() if isinstance(noise_shape, Tensor) else list(noise_shape)
+        shape = tuple(xv.shape[i] if d is None else int(d) for i, d in enumerate(dims)) if len(dims) == xv.ndim else ()
+        if len(dims) != xv.ndim or any(d not in (1, n) for d, n in zip(shape, xv.shape)):
+            raise ValueError(
+                f"dropout: noise_shape must have one entry per axis of x, each equal to that axis' size or 1. "
+                f"Received: noise_shape={dims}, x.shape={xv.shape}"
+            )
     keep = rng.random(shape, dtype="float32" if xv.dtype.itemsize <= 4 else "float64") >= rate
     xp = array_module(xv)
     mask = xp.asarray(keep, dtype=xv.dtype) * xv.dtype.type(1.0 / (1.0 - rate))

@@ -374,3 +374,37 @@ def rank(input, name=None) -> Tensor:  # noqa: A002 - TensorFlow's name
     """
     x = input if isinstance(input, Tensor) else as_tensor(input, "rank", "input")
     return Tensor(np.asarray(x.value.ndim, dtype=np.int32))
+
+
+def repeat(input, repeats, axis=None, name=None) -> Tensor:  # noqa: A002 - TensorFlow's name
+    """Repeat each element ``repeats`` times along ``axis`` (the flattened input when ``axis`` is None).
+
+    ``repeats`` is an int or one count per element along ``axis``; the gradient sums the copies.
+
+    >>> repeat([[1.0, 2.0]], 2, axis=1).numpy()
+    array([[1., 1., 2., 2.]], dtype=float32)
+    """
+    x = as_tensor(input, "repeat", "input")
+    xv = x.value
+    xp = array_module(xv)
+    source = xv.reshape(-1) if axis is None else xv
+    axis = 0 if axis is None else int(axis) % max(xv.ndim, 1)
+    counts = repeats.value if isinstance(repeats, Tensor) else np.asarray(repeats)
+    if counts.ndim == 0:
+        counts = np.full(source.shape[axis], int(counts))
+    counts = np.asarray(counts, dtype=np.int64).reshape(-1)
+    if counts.shape[0] != source.shape[axis] or (counts < 0).any():
+        raise ValueError(
+            f"repeat: `repeats` must be a non-negative int or one count per element of axis {axis} "
+            f"(size {source.shape[axis]}). Received: repeats={counts.tolist()}"
+        )
+    out = xp.repeat(source, xp.asarray(counts), axis=axis)
+    owner = np.repeat(np.arange(source.shape[axis]), counts)  # which input slice each output slice copies
+
+    def backward(g, needs):
+        moved = xp.moveaxis(g, axis, 0)
+        summed = xp.zeros((source.shape[axis],) + moved.shape[1:], dtype=g.dtype)
+        xp.add.at(summed, xp.asarray(owner), moved)
+        return (xp.moveaxis(summed, 0, axis).reshape(xv.shape),)
+
+    return record("repeat", (x,), out, backward)

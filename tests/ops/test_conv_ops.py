@@ -162,3 +162,25 @@ def test_threaded_batch_split_matches_single_thread(monkeypatch, workers):
     monkeypatch.setattr(conv_module, "_PARALLEL_MIN_WORK", 1)
     for a, b_ in zip(run(), reference):
         np.testing.assert_array_equal(a, b_)
+
+
+def test_batch_threads_work_in_a_forked_child(monkeypatch):
+    """A process forked after the thread pool exists must not wait on the parent's (absent) threads."""
+    import multiprocessing
+
+    import featherflow.ops.conv as conv_module
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    monkeypatch.setitem(conv_module._THREADS, "workers", 2)
+    monkeypatch.setattr(conv_module, "_PARALLEL_MIN_WORK", 1)
+    x = np.random.default_rng(0).standard_normal((4, 6, 6, 2)).astype("float32")
+    w = np.ones((3, 3, 2, 1), "float32")
+    expected = ff.nn.conv2d(x, w, 1, "VALID").numpy()  # creates the pool in this process
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=lambda: queue.put(ff.nn.conv2d(x, w, 1, "VALID").numpy()))
+    child.start()
+    result = queue.get(timeout=60)
+    child.join(timeout=60)
+    np.testing.assert_array_equal(result, expected)

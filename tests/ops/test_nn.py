@@ -198,3 +198,15 @@ def test_batch_normalization():
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
     check_gradient(lambda *ts: ff.nn.batch_normalization(ts[0], ts[1], ts[2], ts[3], ts[4], 1e-3),
                    [x, mean, var, offset, scale])
+
+
+def test_axis_and_noise_shape_validation():
+    with pytest.raises(ValueError, match="softmax: axis 2 is out of range for logits of rank 2"):
+        ff.nn.softmax(ff.ones((2, 3)), axis=2)
+    with pytest.raises(ValueError, match="log_softmax: axis -3"):
+        ff.nn.log_softmax(ff.ones((2, 3)), axis=-3)
+    with pytest.raises(ValueError, match="dropout: noise_shape must have one entry per axis"):
+        ff.nn.dropout(ff.ones((2, 3)), 0.5, noise_shape=[2])
+    with pytest.raises(ValueError, match="dropout: noise_shape"):
+        ff.nn.dropout(ff.ones((2, 3)), 0.5, noise_shape=[2, 2])
+    assert ff.nn.dropout(ff.ones((2, 3)), 0.5, noise_shape=[None, 1]).shape == (2, 3)

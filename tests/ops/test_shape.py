@@ -188,3 +188,16 @@ def test_view_ops_of_a_variable_are_snapshots():
     v.assign([[9.0, 9.0], [9.0, 9.0]])
     for t, b in zip(views, before):
         np.testing.assert_array_equal(t.numpy(), b)
+
+
+@pytest.mark.parametrize("shape,repeats,axis", [((3,), 2, None), ((2, 3), 2, 1), ((2, 3), [1, 0, 3], 1),
+                                                ((2, 3), [2, 1], 0), ((2, 2), 3, None), ((0, 2), 2, 0)], ids=str)
+def test_repeat(shape, repeats, axis):
+    x = random_array(shape)
+    np.testing.assert_array_equal(ff.repeat(x, repeats, axis=axis).numpy(), np.repeat(x, repeats, axis=axis))
+    check_gradient(lambda t: ff.repeat(t, repeats, axis=axis), [x])
+
+
+def test_repeat_errors():
+    with pytest.raises(ValueError, match="repeat: `repeats` must be a non-negative int or one count per element"):
+        ff.repeat(ff.ones((2, 3)), [1, 2], axis=1)
