@@ -160,6 +160,9 @@ class TrainStepsMixin:
         model = self
         events = _loss_events
         mark = [None]  # the add_loss count when the layers' losses were last cleared
+        # When every trainable-flagged variable of the model is trained (no frozen layers), the tape's
+        # automatic watching gives the same gradients without a watch() call per step.
+        auto_watch = {id(v) for v in self.weights if v.trainable} == {id(v) for v in variables}
 
         def step(x, y, sample_weight):
             if events[0] != mark[0]:
@@ -167,9 +170,10 @@ class TrainStepsMixin:
                     if layer._losses:
                         layer._losses = []
                 mark[0] = events[0]
-            tape = GradientTape(watch_accessed_variables=False)
+            tape = GradientTape(watch_accessed_variables=auto_watch)
             with tape:
-                tape.watch(variables)
+                if not auto_watch:
+                    tape.watch(variables)
                 y_pred = forward(x, True)
                 extra = model.losses if regularized or events[0] != mark[0] else None
                 loss = compiled_loss(y, y_pred, sample_weight, extra)
