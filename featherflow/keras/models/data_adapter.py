@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
+import weakref
 
 import numpy as np
 
@@ -108,15 +109,24 @@ def _convert_structure(value, what: str):
     return _to_array(value, what)
 
 
+# Arrays already found finite (by identity, weakly held): fitting the same data again skips the scan.
+# An array modified in place after its check is not scanned again.
+_finite_arrays: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
 def check_finite(structure, what: str) -> None:
     """Raise ``ValueError`` if a float array of ``structure`` holds NaN or infinity."""
     for i, arr in enumerate(flatten(structure)):
         if arr is None or not isinstance(arr, np.ndarray) or arr.dtype.kind not in "fc" or arr.size == 0:
             continue
+        if _finite_arrays.get(id(arr)) is arr:
+            continue
         # One reduction first: a finite sum proves every element finite.
         with np.errstate(over="ignore", invalid="ignore"):
             total = np.add.reduce(arr, axis=None)
         if np.isfinite(total):
+            if arr.size >= 65536:  # only big arrays are worth remembering
+                _finite_arrays[id(arr)] = arr
             continue
         bad = ~np.isfinite(arr)
         if not bad.any():
