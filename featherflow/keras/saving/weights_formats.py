@@ -132,8 +132,8 @@ def _parse_npy(raw: bytes, key: str, limits: Limits) -> np.ndarray:
     offset = stream.tell()
     _check_declared_size(key, shape, dtype, len(raw) - offset, compressed=False, limits=limits)
     count = math.prod(shape)
-    flat = np.frombuffer(raw, dtype=dtype, count=count, offset=offset)
-    return flat.reshape(shape, order="F" if fortran else "C").copy()
+    flat = np.frombuffer(raw, dtype=dtype, count=count, offset=offset)  # a read-only view: no second copy
+    return flat.reshape(shape, order="F" if fortran else "C")
 
 
 # -- HDF5 ----------------------------------------------------------------------------------------------------

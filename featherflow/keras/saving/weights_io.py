@@ -220,8 +220,8 @@ def assign_weights(model, weights: dict, skip_mismatch: bool = False, load_optim
         notes.append(message)
     for variable, value in plan:
         variable.assign(np.asarray(value, dtype=variable.dtype))
-    for obj, store in custom:
-        obj.load_own_variables(store)
+    for obj, store in custom:  # the layer may keep these arrays: give it writable copies
+        obj.load_own_variables({key: np.array(value) for key, value in store.items()})
     optimizer = getattr(model, "optimizer", None)
     if load_optimizer and optimizer_store and optimizer is not None and hasattr(optimizer, "load_own_variables"):
         notes.extend(load_optimizer_state(model, optimizer, optimizer_store, skip_mismatch))
