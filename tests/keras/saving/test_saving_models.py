@@ -478,3 +478,30 @@ def test_load_weights_from_a_whole_model_archive(tmp_path):
     assert _same_weights(model, other)
     with pytest.raises(ValueError, match="weights only"):
         model.save_weights(tmp_path / "w.keras")
+
+
+def test_custom_save_and_load_own_variables_hooks(tmp_path):
+    class Lookup(keras.layers.Layer):
+        """Keeps a NumPy table outside any Variable; saves it through Keras 3's hooks."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.table = np.zeros(3, "float32")
+
+        def call(self, x):
+            return x + self.table
+
+        def save_own_variables(self, store):
+            store["0"] = self.table
+
+        def load_own_variables(self, store):
+            self.table = store["0"]
+            self.table += 0.0  # the loader hands over writable arrays
+
+    layer = Lookup()
+    layer.table = np.array([1.0, 2.0, 3.0], "float32")
+    model = keras.Sequential([keras.Input(shape=(3,)), layer])
+    model.save(tmp_path / "lookup.keras")
+    loaded = keras.models.load_model(tmp_path / "lookup.keras", custom_objects={"Lookup": Lookup})
+    np.testing.assert_array_equal(loaded.layers[0].table, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(loaded.predict(np.zeros((1, 3), "float32"), verbose=0), [[1.0, 2.0, 3.0]])
