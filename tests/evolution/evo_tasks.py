@@ -54,3 +54,11 @@ def die_once_fitness(model, seed=None):
 
 def fitness_error(model):
     raise KeyError("broken fitness")
+
+
+def decode_in_worker(genome, sigma):
+    """Rebuild a genome in a worker process; returns the raw bytes and the process id."""
+    from featherflow.evolution import GenomeDecoder, ParameterLayout
+
+    model = tiny_model(inputs=5, hidden=7, outputs=3)
+    return GenomeDecoder(ParameterLayout(model), sigma=sigma).decode(genome).tobytes(), os.getpid()
