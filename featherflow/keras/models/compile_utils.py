@@ -8,6 +8,17 @@ accuracy from the shapes, as in Keras) and names them as Keras does (``accuracy`
 ``out_accuracy`` for a multi-output model; ``weighted_`` when a name would repeat).
 
 Both are built on the first batch, when the outputs' shapes are known.
+
+>>> import numpy as np
+>>> from featherflow.core import Tensor
+>>> losses = LossesContainer("mse", loss_weights=[2.0])
+>>> total = losses(np.array([[1.0], [3.0]]), Tensor(np.array([[0.0], [1.0]], np.float32)))
+>>> float(total.numpy())  # 2 * mean((1 - 0)^2, (3 - 1)^2)
+5.0
+>>> metrics = MetricsContainer(["acc"])
+>>> metrics.update_state(np.array([1, 0]), Tensor(np.array([[0.2, 0.8], [0.4, 0.6]], np.float32)))
+>>> [(m.name, float(m.result())) for m in metrics.metrics]
+[('acc', 0.5)]
 """
 
 from __future__ import annotations

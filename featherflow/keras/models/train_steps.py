@@ -12,6 +12,16 @@ trainer runs equivalent fast closures built once per ``fit``:
 * gradients copied straight into the optimizer's flat gradient buffer, then one vectorized
   update (``optimizer.apply_flat()``);
 * metrics updated after the tape is closed.
+
+Both paths give the same numbers: the first batch of every ``fit`` goes through ``train_step``.
+
+>>> import numpy as np
+>>> from featherflow import keras
+>>> model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(1, kernel_initializer="ones")])
+>>> model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+>>> logs = model.train_step((np.array([[1.0]]), np.array([[3.0]])))  # loss (1 - 3)^2 = 4, gradient -4 -> w = 3
+>>> float(logs["loss"]), float(model.layers[0].kernel.numpy()[0, 0])
+(4.0, 3.0)
 """
 
 from __future__ import annotations
