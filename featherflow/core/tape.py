@@ -29,6 +29,8 @@ from featherflow.core.tensor import Tensor, convert_to_tensor
 from featherflow.core.variable import Variable
 
 _active_tapes: list = []
+_new_object = object.__new__
+_np_generic = np.generic
 
 
 class UnconnectedGradients(enum.Enum):
@@ -54,7 +56,11 @@ def record(name: str, inputs, value, backward) -> Tensor:
             ``needs[i]`` tells whether input ``i`` needs a gradient at all, so expensive
             rules can skip work.
     """
-    out = Tensor(value)
+    # Tensor(value) without the __init__ frame: this runs once per op.
+    if isinstance(value, _np_generic):
+        value = np.asarray(value)
+    out = _new_object(Tensor)
+    out.value = value
     if _active_tapes and value.dtype.kind in "fc":
         for tape in _active_tapes:
             if not tape._recording:
