@@ -34,4 +34,3 @@ def test_keras_is_reachable_lazily():
     out = subprocess.run([sys.executable, "-c", "import featherflow as tf; print(tf.keras.__name__)"],
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "featherflow.keras"
-    assert json.loads('"ok"') == "ok"

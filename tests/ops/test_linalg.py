@@ -161,3 +161,10 @@ def test_norm_errors_and_zero_gradient():
         tape.watch(x)
         n = ff.norm(x)
     np.testing.assert_array_equal(tape.gradient(n, x).numpy(), [0.0, 0.0, 0.0])
+
+
+def test_matrix_transpose_and_global_norm_gradients():
+    check_gradient(ff.linalg.matrix_transpose, [random_array((2, 3, 4))])
+    arrays = [random_array((2, 3)), random_array((4,), seed=1)]
+    check_gradient(lambda a, b: ff.linalg.global_norm([a, b]), arrays)
+    np.testing.assert_allclose(float(ff.linalg.global_norm(arrays)), np.sqrt(sum((a * a).sum() for a in arrays)))
