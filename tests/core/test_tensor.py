@@ -184,3 +184,16 @@ def test_constructors():
         ff.zeros((-1, 2))
     with pytest.raises(TypeError, match="shape"):
         ff.zeros("abc")
+
+
+def test_tensors_and_variables_pickle():
+    t = ff.constant([1.0, 2.0])
+    t._keras_mask = ff.constant([True, False])
+    back = pickle.loads(pickle.dumps(t))
+    np.testing.assert_array_equal(back.numpy(), [1.0, 2.0])
+    np.testing.assert_array_equal(back._keras_mask.numpy(), [True, False])
+    v = ff.Variable([3.0], name="w", trainable=False)
+    w = pickle.loads(pickle.dumps(v))
+    assert w.name == "w" and not w.trainable and w.numpy().tolist() == [3.0]
+    w.assign([4.0])
+    assert v.numpy().tolist() == [3.0]
