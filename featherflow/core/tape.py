@@ -54,7 +54,9 @@ def record(name: str, inputs, value, backward) -> Tensor:
         value: the output array.
         backward: ``backward(grad, needs) -> tuple`` of input gradients (arrays or None);
             ``needs[i]`` tells whether input ``i`` needs a gradient at all, so expensive
-            rules can skip work.
+            rules can skip work. ``grad`` may be a read-only broadcast view and may be
+            shared with other rules: never modify it in place. A returned gradient may
+            have the broadcast (output) shape; the tape sums it down to the input's shape.
     """
     # Tensor(value) without the __init__ frame: this runs once per op.
     if isinstance(value, _np_generic):
