@@ -64,10 +64,8 @@ def _parse(equation: str, ndims: list) -> tuple:
             sub = sub.replace("...", batch[ellipsis_rank - rank:])
         expanded.append(sub)
     if explicit:
-        if "..." in output:
-            output = output.replace("...", batch)
-        elif batch and any("..." in s for s in inputs):
-            pass  # ellipsis axes summed away explicitly
+        # Without "..." in the output, the ellipsis axes are summed away.
+        output = output.replace("...", batch)
     else:
         counts: dict = {}
         for sub in expanded:
