@@ -181,6 +181,10 @@ class Tensor:
         arr = repr(value.item()) if value.ndim == 0 else repr(value)
         return f"<tf.Tensor: shape={_fmt_shape(self.shape)}, dtype={self.dtype.name}, numpy={arr}>"
 
+    def __format__(self, format_spec: str) -> str:
+        # As TensorFlow: format the NumPy value, so f"{loss:.4f}" works for scalar tensors.
+        return self.numpy().__format__(format_spec)
+
     def __str__(self) -> str:
         return f"tf.Tensor({self.numpy()}, shape={_fmt_shape(self.shape)}, dtype={self.dtype.name})"
 

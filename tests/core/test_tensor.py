@@ -197,3 +197,10 @@ def test_tensors_and_variables_pickle():
     assert w.name == "w" and not w.trainable and w.numpy().tolist() == [3.0]
     w.assign([4.0])
     assert v.numpy().tolist() == [3.0]
+
+
+def test_format_like_tensorflow():
+    loss = ff.constant(0.123456)
+    assert f"{loss:.3f}" == "0.123"
+    assert f"{ff.constant([1.0, 2.0])}" == "[1. 2.]"
+    assert "{:d}".format(ff.constant(7)) == "7"
