@@ -19,6 +19,8 @@ from featherflow.tuner.oracles import (
     RandomSearchOracle,
     TPEOracle,
 )
+from featherflow.tuner.pbt import PopulationBasedTraining
+from featherflow.tuner.pbt_plot import plot_population
 from featherflow.tuner.plot import plot_search
 from featherflow.tuner.storage import Project
 from featherflow.tuner.trial import Trial, TrialStatus
@@ -43,6 +45,7 @@ __all__ = [
     "Int",
     "Objective",
     "Oracle",
+    "PopulationBasedTraining",
     "Project",
     "RandomSearch",
     "RandomSearchOracle",
@@ -52,5 +55,6 @@ __all__ = [
     "TrialStatus",
     "get_objective",
     "infer_direction",
+    "plot_population",
     "plot_search",
 ]

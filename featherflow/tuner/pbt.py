@@ -43,6 +43,7 @@ True
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -52,6 +53,8 @@ import numpy as np
 from featherflow.distribute import Executor
 from featherflow.tuner.base_tuner import BaseTuner, format_value
 from featherflow.tuner.hyperparameters import Fixed, HyperParameters
+from featherflow.tuner.keras_tuner import _build as build_hypermodel
+from featherflow.tuner.keras_tuner import preserved_random_state
 from featherflow.tuner.pbt_checkpoints import CheckpointStore
 from featherflow.tuner.pbt_members import (
     apply_targets,
@@ -63,7 +66,7 @@ from featherflow.tuner.pbt_members import (
     train_keras_segment,
 )
 from featherflow.tuner.pbt_oracle import PBTOracle
-from featherflow.tuner.trial import Trial, TrialStatus
+from featherflow.tuner.trial import Trial, TrialStatus, to_json_value
 
 UNITS = ("epochs", "steps")
 
@@ -83,7 +86,8 @@ class PopulationBasedTraining(BaseTuner):
     """Population Based Training (see the module docstring).
 
     Args:
-        build_model: ``build_model(hp)`` returning a compiled Keras model (or pass ``train_function``).
+        build_model: ``build_model(hp)`` returning a compiled Keras model, or a ``HyperModel`` (or pass
+            ``train_function``). A module-level function, so that process, Ray and Dask workers can load it.
         hyperparameters: the search space (what ``build_model`` registers is added to it).
         population_size: members trained side by side (>= 2).
         objective: metric compared between members after each interval (its last value): a name from
@@ -127,9 +131,11 @@ class PopulationBasedTraining(BaseTuner):
             raise ValueError("Pass exactly one of build_model (a function hp -> compiled Keras model) and "
                              "train_function. Received: "
                              f"build_model={build_model!r}, train_function={train_function!r}")
-        for name, function in (("build_model", build_model), ("train_function", train_function)):
-            if function is not None and not callable(function):
-                raise TypeError(f"{name} must be callable. Received: {name}={function!r}")
+        if build_model is not None and not callable(build_model) and not hasattr(build_model, "build"):
+            raise TypeError(f"build_model must be a function hp -> compiled model or a HyperModel. Received: "
+                            f"build_model={build_model!r}")
+        if train_function is not None and not callable(train_function):
+            raise TypeError(f"train_function must be callable. Received: train_function={train_function!r}")
         if interval_unit is None:
             interval_unit = "epochs" if build_model is not None else "steps"
         if interval_unit not in UNITS:
@@ -172,7 +178,6 @@ class PopulationBasedTraining(BaseTuner):
             if reserved in kwargs and self.build_model is not None:
                 raise ValueError(f"{reserved!r} is set by PopulationBasedTraining for each segment; do not pass it.")
         self.oracle.total = int(total)
-        self.oracle.max_trials = self.oracle.generations() * self.population_size
         self._save_oracle()
         super().search(*args, **kwargs)
 
@@ -182,7 +187,8 @@ class PopulationBasedTraining(BaseTuner):
         if self.build_model is not None:
             # Like KerasTuner: building once with the defaults registers the parameters the builder uses.
             probe = self.oracle.hyperparameters.copy()
-            self.build_model(probe)
+            with preserved_random_state():
+                build_hypermodel(self.build_model, probe)
             self.oracle.update_space(probe)
         tunable = [hp.name for hp in self.oracle.hyperparameters.space if not isinstance(hp, Fixed)]
         if self.train_function is not None:
@@ -207,6 +213,14 @@ class PopulationBasedTraining(BaseTuner):
             raise ValueError(f"Cannot resume: the checkpoints of trial(s) {missing} are missing (checkpoints="
                              f"{'memory' if self.checkpoints.in_memory else 'directory'!r}). Checkpoints in memory "
                              "do not survive the process: use checkpoints='directory' to resume, or overwrite=True.")
+
+    def _save_oracle(self) -> None:
+        # The oracle's state is its configuration (its position lives in the trial records): write it only when
+        # it changed, not at every proposal.
+        state = json.dumps(to_json_value(self.oracle.get_state()), sort_keys=True)
+        if state != getattr(self, "_saved_oracle_state", None):
+            super()._save_oracle()
+            self._saved_oracle_state = state
 
     def _sync_population(self) -> int | None:
         return self.population_size if self.oracle.synchronous else None
@@ -247,7 +261,7 @@ class PopulationBasedTraining(BaseTuner):
         score = "failed" if trial.status == TrialStatus.FAILED else format_value(trial.score)
         finished = sum(t.finished for t in self.trials.values())
         values = ", ".join(f"{k}={format_value(v)}" for k, v in trial.values.items())
-        line = (f"Member {info['member']} segment {info['generation']} [{finished}/{self.oracle.max_trials or '?'}] "
+        line = (f"Member {info['member']} segment {info['generation']} [{finished}/{self.oracle.total_trials() or '?'}] "
                 f"{self.interval_unit} {info['start']}-{info['stop']} in {trial.duration or 0:.1f}s - "
                 f"{self.oracle.objective.name}: {score} - best: {best_text} - {values}")
         if info.get("donor") is not None:

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from featherflow.tuner.hyperparameters import HyperParameters
+from featherflow.tuner.keras_tuner import _build as build_hypermodel
 
 OPTIMIZER_ATTRIBUTES = ("momentum", "beta_1", "beta_2", "rho", "epsilon", "weight_decay", "clipnorm", "clipvalue",
                         "global_clipnorm", "ema_momentum")
@@ -184,12 +185,12 @@ def _fit_segment(model, args: tuple, kwargs: dict, start: int, stop: int, unit: 
 
 
 def build_member(build_model: Callable, space_config: dict, values: dict, seed: int):
-    """Seed, then ``build_model(hp)`` for ``values``; the model must be compiled."""
+    """Seed, then ``build_model(hp)`` (or ``HyperModel.build(hp)``) for ``values``; the model must be compiled."""
     from featherflow.keras.utils import set_random_seed
 
     set_random_seed(int(seed))
     hp = HyperParameters.from_config(space_config).with_values(values)
-    model = build_model(hp)
+    model = build_hypermodel(build_model, hp)
     if getattr(model, "optimizer", None) is None:
         raise ValueError("build_model(hp) must return a compiled model (call model.compile(...) in build_model). "
                          f"Received: {model!r}")

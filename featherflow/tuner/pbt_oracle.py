@@ -91,6 +91,10 @@ class PBTOracle(Oracle):
         """Segments per member: ``ceil(total / perturbation_interval)``."""
         return -(-int(self.total) // self.perturbation_interval)
 
+    def total_trials(self) -> int | None:
+        """Segments of the whole run (exact in synchronous mode; copies may change it in asynchronous mode)."""
+        return None if self.total is None else self.generations() * self.population_size
+
     def _segment_end(self, start: int) -> int:
         return min(start + self.perturbation_interval, int(self.total))
 
