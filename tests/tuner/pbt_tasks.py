@@ -16,9 +16,19 @@ def make_data(rows=96, features=6, seed=0):
 
 
 def build_classifier(hp):
-    """A small MLP: ``units`` is fixed per member, ``learning_rate`` and ``dropout`` are mutable."""
+    """A small MLP: ``units`` is fixed per member, ``learning_rate`` and ``dropout`` are mutable.
+
+    With ``FEATHERFLOW_PBT_SLEEP`` each build sleeps (so a test can kill the run part way); with
+    ``FEATHERFLOW_PBT_KILL_DIR`` the first build in a worker (a process other than ``FEATHERFLOW_PBT_MAIN_PID``)
+    kills its own process: a worker dying mid-segment.
+    """
     if os.environ.get("FEATHERFLOW_PBT_SLEEP"):
         time.sleep(float(os.environ["FEATHERFLOW_PBT_SLEEP"]))
+    kill_dir = os.environ.get("FEATHERFLOW_PBT_KILL_DIR")
+    in_worker = str(os.getpid()) != os.environ.get("FEATHERFLOW_PBT_MAIN_PID")
+    if kill_dir and in_worker and not os.path.exists(os.path.join(kill_dir, "killed")):
+        open(os.path.join(kill_dir, "killed"), "w").close()
+        os._exit(3)
     model = keras.Sequential([
         keras.Input((6,)),
         keras.layers.Dense(hp.Int("units", 4, 8), activation="relu"),
@@ -47,15 +57,12 @@ def lineage_train(values, state, start, stop, seed):
     return [np.array([w]), np.append(seeds, float(seed))], {"loss": w, "lr_seen": values["lr"]}
 
 
-def crash_once_train(values, state, start, stop, seed, folder=None, crash_start=None, hard=False):
-    """``lineage_train`` that fails the first attempt of each segment starting at ``crash_start`` (marker files):
-    by raising, or with ``hard=True`` by killing its own worker process."""
+def crash_once_train(values, state, start, stop, seed, folder=None, crash_start=None):
+    """``lineage_train`` that raises on the first attempt of each segment starting at ``crash_start``."""
     if start == crash_start:
         marker = os.path.join(folder, f"{start}-{seed}")
         if not os.path.exists(marker):
             open(marker, "w").close()
-            if hard:
-                os._exit(3)
             raise RuntimeError(f"member crashed at step {start}")
     return lineage_train(values, state, start, stop, seed)
 
