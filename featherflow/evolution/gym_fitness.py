@@ -14,7 +14,8 @@ Episode seeds depend only on ``(seed, generation, individual key, episode)``, so
 which worker computed it; ``common_seeds=True`` gives every individual of a generation the same episodes
 (common random numbers: individuals are compared on equal starts).
 
->>> fitness = GymFitness("CartPole-v1", episodes=2, seed=0)  # doctest: +SKIP
+>>> GymFitness("CartPole-v1", episodes=2, seed=0)  # environments are made in the workers, on first use
+GymFitness('CartPole-v1', episodes=2, max_steps=None, seed=0)
 """
 
 from __future__ import annotations

@@ -42,14 +42,18 @@ def negative_sum_of_squares(model):
     return -float(sum(np.sum(w.astype(np.float64) ** 2) for w in model.get_weights()))
 
 
-def die_once_fitness(model, seed=None):
-    """Kills its worker process the first time it runs in a test (marker file), then scores normally."""
-    marker = os.environ.get("FEATHERFLOW_EVOLUTION_DIE_MARKER")
-    if marker and not os.path.exists(marker):
-        with open(marker, "w") as handle:
-            handle.write(str(os.getpid()))
-        os._exit(7)
-    return negative_sum_of_squares(model)
+class DieOnce:
+    """A fitness that kills its worker process the first time it runs (marker file), then scores normally."""
+
+    def __init__(self, marker=None):
+        self.marker = marker
+
+    def __call__(self, model):
+        if self.marker and not os.path.exists(self.marker):
+            with open(self.marker, "w") as handle:
+                handle.write(str(os.getpid()))
+            os._exit(7)
+        return negative_sum_of_squares(model)
 
 
 def fitness_error(model):

@@ -13,7 +13,7 @@ def test_ga_solves_cartpole():
 
     fitness = GymFitness("CartPole-v1", episodes=1, seed=0)
     ga = GeneticAlgorithm(evo_tasks.cartpole_model(), fitness, population_size=50, truncation=10, sigma=0.1,
-                          reevaluate_top=5, reevaluation_episodes=10, seed=1)
+                          reevaluate_top=3, reevaluation_episodes=5, seed=1)
     ga.run(generations=30, target=500, verbose=0)
     assert ga.history["elite"][-1] >= 500
     result = fitness.evaluate_model(ga.best_model(), episodes=20, seed=2024)  # fresh episodes
