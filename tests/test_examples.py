@@ -8,6 +8,7 @@ are asserted here. Every file in examples/ must have an entry below.
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 
@@ -22,8 +23,8 @@ EXPECTED = {
     "mnist_cnn.py": ((), ["conv2d (Conv2D)", "Total params: 34,826", "test accuracy: "]),
     "mnist_lstm.py": ((), ["lstm (LSTM)", "(None, 64)", "Total params: 24,458", "test accuracy: "]),
     "custom_training.py": ((), ["epoch 1/1: loss ", "evaluate: ["]),
-    "functional_two_inputs.py": ((), ["left (InputLayer)", "encoder (Sequential)", "['left[0][0]',", "test accuracy (same digit or not): ",
-                                      "P(same) = "]),
+    "functional_two_inputs.py": ((), ["left (InputLayer)", "encoder (Sequential)", "['left[0][0]',",
+                                      "test accuracy (same digit or not): ", "P(same) = "]),
     "save_and_resume.py": ((), ["the reloaded model predicts identically",
                                 "one more epoch on the original and on the reloaded model gives the same weights: True",
                                 "first run stopped: simulated crash in epoch 3",
@@ -32,7 +33,8 @@ EXPECTED = {
     "tuner_search.py": ((), ["Trial 0000 [1/2] completed", "Trial 0001 [2/2] completed", "best hyperparameters: {",
                              "best model's test accuracy: "]),
     "sklearn_grid_search.py": (("sklearn",), ["best parameters: {", "test accuracy of the refitted best model: "]),
-    "pbt.py": ((), ["best member"]),
+    "pbt.py": ((), ["Population Based Training: 4 members", "schedule of the best member:", "epochs 0-1: ",
+                    "epochs 1-2: ", "best member's test accuracy: ", "replayed from scratch: val_accuracy "]),
     "cartpole_ga.py": (("gymnasium",), ["Generation 2/2", "over 5 fresh episodes", "saved "]),
     "cartpole_es.py": (("gymnasium",), ["Generation 2/2", "over 5 fresh episodes"]),
 }
@@ -73,3 +75,6 @@ def test_example_runs_offline_in_fast_mode(name, tmp_path):
     assert "Traceback" not in result.stderr
     for fragment in fragments:
         assert fragment in result.stdout, f"examples/{name} did not print {fragment!r}:\n{result.stdout[-3000:]}"
+    if name == "pbt.py":  # replaying the best member's schedule from scratch reproduces its score exactly
+        replayed = re.search(r"replayed from scratch: val_accuracy (\S+) \(the member had (\S+)\)", result.stdout)
+        assert replayed and replayed.group(1) == replayed.group(2), result.stdout[-2000:]
