@@ -269,6 +269,11 @@ def pygad_lunar(seed: int, budget: float) -> str:
 
 
 # -- MNIST -------------------------------------------------------------------------------------------------
+ES_MNIST = {"population_size": 100, "sigma": 0.02, "learning_rate": 0.02, "weight_decay": 0.0,
+            "reevaluation_episodes": 1}
+GA_MNIST = {"population_size": 100, "truncation": 10, "sigma": 0.02, "reevaluate_top": 5, "reevaluation_episodes": 2}
+
+
 def mnist_data():
     (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data(sample=True)
     prepare = lambda x: (x.reshape(len(x), -1) / 255.0).astype("float32")  # noqa: E731
@@ -290,30 +295,32 @@ def mnist(args) -> None:
     seed = args.seeds[0]
     for algorithm in args.algorithms + ["backprop"]:
         model = mnist_model(seed)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), cpu_seconds()
         if algorithm == "backprop":
             model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
             epochs = 0
-            while time.perf_counter() - start < args.budget:
+            while (cpu_seconds() - start_cpu < args.workers * args.budget if args.cpu_budget
+                   else time.perf_counter() - start < args.budget):
                 model.fit(x, y, batch_size=32, epochs=1, verbose=0)
                 epochs += 1
             done = f"{epochs} epochs"
         else:
             with ProcessExecutor(max_workers=args.workers) as executor:
+                fitness = DatasetFitness(x, y, loss="sparse_categorical_crossentropy", batch_size=500)
                 if algorithm == "es":
-                    fitness = DatasetFitness(x, y, loss="sparse_categorical_crossentropy", batch_size=500)
-                    algo = EvolutionStrategy(model, fitness, population_size=100, sigma=0.02, learning_rate=0.02,
-                                             weight_decay=0.0, seed=seed, executor=executor)
+                    algo = EvolutionStrategy(model, fitness, seed=seed, executor=executor, **ES_MNIST)
                 else:
-                    fitness = DatasetFitness(x, y, loss="sparse_categorical_crossentropy", batch_size=500)
-                    algo = GeneticAlgorithm(model, fitness, population_size=100, truncation=10, sigma=0.02,
-                                            reevaluate_top=5, reevaluation_episodes=2, seed=seed, executor=executor)
-                algo.run(time_budget=args.budget, verbose=args.verbose)
+                    algo = GeneticAlgorithm(model, fitness, seed=seed, executor=executor, **GA_MNIST)
+                if args.cpu_budget:
+                    algo.run(generations=100_000, callbacks=[CpuBudget(args.workers * args.budget, executor,
+                                                                      start_cpu)], verbose=args.verbose)
+                else:
+                    algo.run(time_budget=args.budget, verbose=args.verbose)
             model = algo.best_model()
             done = f"{algo.generation} generations"
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, cpu_seconds() - start_cpu
         print(f"{algorithm:>9}: test accuracy {test_accuracy(model, x_test, y_test):.4f} after {done} "
-              f"in {wall:.0f} s", flush=True)
+              f"- wall {wall:.0f} s - cpu {cpu:.0f} s", flush=True)
 
 
 def main(argv=None) -> None:

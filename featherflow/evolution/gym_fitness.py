@@ -176,8 +176,10 @@ class GymFitness(Fitness):
             seed = self.episode_seed(task_seed, int(seed_keys[row // episodes]), row % episodes)
             observation, _ = envs[row].reset(seed=seed)
             spaces.encode(observation, obs[row])
-        returns = np.zeros(rows)
-        lengths = np.zeros(rows, dtype=np.int64)
+        returns = [0.0] * rows  # Python lists: per-step scalar updates are cheaper than on arrays
+        lengths = [0] * rows
+        box = spaces.obs_kind == "box" and obs.shape[1] == int(np.prod(envs[0].observation_space.shape)) and \
+            len(envs[0].observation_space.shape) == 1
         track = observation_filter is not None
         if track:
             mean, std = (np.asarray(a, dtype=dtype) for a in observation_filter)
@@ -207,14 +209,17 @@ class GymFitness(Fitness):
             finished = []
             for j, row in enumerate(active.tolist()):
                 observation, reward, terminated, truncated, _ = envs[row].step(actions[j])
-                returns[row] += float(reward)
+                returns[row] += reward
                 lengths[row] += 1
                 if terminated or truncated or lengths[row] >= max_steps:
                     finished.append(j)
+                elif box:
+                    obs[row] = observation  # the common case: a flat Box observation, no reshaping
                 else:
                     spaces.encode(observation, obs[row])
             if finished:
                 active = np.delete(active, finished)
+        returns, lengths = np.asarray(returns, dtype=np.float64), np.asarray(lengths, dtype=np.int64)
         stats = (obs_count, obs_sum, obs_sumsq) if track else None
         return returns, lengths, stats
 
