@@ -1,7 +1,7 @@
 """The worker side of neuroevolution: each worker builds the model once, then scores blocks of individuals.
 
 The master shares one ``EvaluationSpec`` per run with the executor (``executor.share``): how to build the
-model (a builder function, else the pickled model, else its JSON config plus weights), the fitness, the
+model (a builder function, else its JSON config plus weights, else the pickled model), the fitness, the
 mutation power and the noise table's seed. Each task (``evaluate_task``) then carries only integers
 (genomes, noise offsets, seeds) and, for evolution strategies, the current centre ``theta``. A worker keeps
 its context (model, ``ParameterLayout``, ``PopulationForward``, genome cache, noise table, fitness state)
@@ -39,13 +39,22 @@ def _dumps(obj: Any) -> bytes:
         return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def _builtin_layers_only(model) -> bool:
+    from featherflow.evolution.parameters import _walk_layers
+
+    return all(type(layer).__module__.startswith("featherflow.") for layer in _walk_layers(model))
+
+
 class ModelSpec:
     """How a worker gets its own copy of the model.
 
     Args:
         model: the built model (its weights, trainable or not, are copied into every worker's model).
-        builder: optional zero-argument picklable function returning a new model of the same architecture;
-            without it the model itself is pickled, or, if that fails, rebuilt from ``model.to_json()``.
+        builder: optional zero-argument picklable function returning a new model of the same architecture.
+
+    Without a builder, a model made only of featherflow's own layers travels as its JSON config
+    (``model.to_json()``) plus weights; any other model (custom layers, subclassed models) is pickled, so
+    its classes are imported by name in the workers.
     """
 
     def __init__(self, model, builder=None):
@@ -53,31 +62,38 @@ class ModelSpec:
         self.builder = builder
         self.model_bytes = None
         self.json = None
-        if builder is None:
+        if builder is not None:
+            return
+        if getattr(model, "_is_graph_network", False) and _builtin_layers_only(model):
             try:
-                self.model_bytes = _dumps(model)
-                pickle.loads(self.model_bytes)
-            except Exception:  # noqa: BLE001 - any pickling failure: try the config route instead
-                self.model_bytes = None
-                try:
-                    self.json = model.to_json()
-                except Exception as error:  # noqa: BLE001 - reported with the fix below
-                    raise ValueError("The model can be neither pickled nor rebuilt from its config, so workers "
-                                     "cannot get a copy. Pass model_builder=<a module-level function returning "
-                                     "the model>.") from error
+                self.json = model.to_json()
+                self._from_json()  # fails here, in the caller's process, rather than in every worker
+                return
+            except Exception:  # noqa: BLE001 - fall back to pickling the model
+                self.json = None
+        try:
+            self.model_bytes = _dumps(model)
+            pickle.loads(self.model_bytes)
+        except Exception as error:  # noqa: BLE001 - reported with the fix below
+            raise ValueError("The model can be neither rebuilt from its config nor pickled, so workers cannot get "
+                             "a copy. Pass model_builder=<a module-level function returning the model>.") from error
+
+    def _from_json(self):
+        from featherflow.keras.saving import model_from_json
+
+        model = model_from_json(self.json)
+        model.set_weights(self.weights)
+        return model
 
     def build(self):
         """A new model with the master model's architecture and weights."""
         if self.builder is not None:
             model = self.builder()
-        elif self.model_bytes is not None:
-            model = pickle.loads(self.model_bytes)
-        else:
-            from featherflow.keras.saving import model_from_json
-
-            model = model_from_json(self.json)
-        model.set_weights(self.weights)
-        return model
+            model.set_weights(self.weights)
+            return model
+        if self.json is not None:
+            return self._from_json()
+        return pickle.loads(self.model_bytes)
 
 
 class EvaluationSpec:
