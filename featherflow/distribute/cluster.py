@@ -108,7 +108,7 @@ class DaskExecutor(Executor):
                 environ = blas_environment(threads_per_worker(n_workers, cpu_count()))
                 cluster_kwargs.setdefault("threads_per_worker", 1)
                 cluster_kwargs.setdefault("processes", True)
-                cluster_kwargs.setdefault("dashboard_address", None)
+                cluster_kwargs.setdefault("dashboard_address", ":0")  # a free port: never clash with other clusters
                 cluster_kwargs.setdefault("silence_logs", logging.ERROR)
                 with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
                     self._cluster = LocalCluster(n_workers=n_workers, **cluster_kwargs)

@@ -7,6 +7,7 @@
 """
 
 from featherflow.tuner.base_tuner import BaseTuner
+from featherflow.tuner.evolutionary import EvolutionaryOracle, EvolutionarySearch
 from featherflow.tuner.function_tuner import FunctionTuner
 from featherflow.tuner.hyperparameters import Boolean, Choice, Fixed, Float, HyperParameter, HyperParameters, Int
 from featherflow.tuner.keras_tuner import HyperModel, Tuner
@@ -32,6 +33,8 @@ __all__ = [
     "BayesianOptimizationOracle",
     "Boolean",
     "Choice",
+    "EvolutionaryOracle",
+    "EvolutionarySearch",
     "Fixed",
     "Float",
     "FunctionTuner",

@@ -46,3 +46,14 @@ def test_get_executor_by_name_reuses_running_ray(cluster):
         assert isinstance(joined, RayExecutor) and joined.max_workers == 2
         joined.shutdown()  # does not own the cluster: must leave it running
         assert cluster.submit(dist_tasks.add, 1, 1).result(timeout=60) == 2
+
+
+def test_dask_executor_joins_a_scheduler_by_address(cluster):
+    if isinstance(cluster, DaskExecutor):
+        joined = DaskExecutor(address=cluster._cluster.scheduler_address)
+        try:
+            assert joined.max_workers >= 1  # counted at connection: a restarted worker may still be starting
+            assert joined.submit(dist_tasks.add, 20, 22).result(timeout=60) == 42
+        finally:
+            joined.shutdown()  # closes only its own client
+        assert cluster.submit(dist_tasks.add, 1, 2).result(timeout=60) == 3

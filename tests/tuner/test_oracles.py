@@ -140,26 +140,20 @@ def test_expected_improvement_closed_form():
     assert normal_cdf(np.array([1.959963984540054]))[0] == pytest.approx(0.975, abs=1e-9)
 
 
-@pytest.mark.parametrize("oracle_class, budget, tolerance", [
-    (BayesianOptimizationOracle, 25, 0.05), (TPEOracle, 60, 0.8), (RandomSearchOracle, 25, None)])
-def test_model_based_oracles_find_branin_minimum(oracle_class, budget, tolerance):
+def test_model_based_oracles_find_branin_minimum():
     hp = branin_space()
-    regrets = []
-    for seed in (0, 1):
-        trials = drive(oracle_class("loss", max_trials=budget, hyperparameters=hp, seed=seed), branin, hp)
-        assert len(trials) == budget
-        regrets.append(min(t.score for t in trials.values()) - 0.397887)
-    if tolerance is not None:
-        assert max(regrets) < tolerance, regrets
 
+    def regrets(cls, budget, seeds=(0, 1)):
+        found = []
+        for seed in seeds:
+            trials = drive(cls("loss", max_trials=budget, hyperparameters=hp, seed=seed), branin, hp)
+            assert len(trials) == budget
+            found.append(min(t.score for t in trials.values()) - 0.397887)
+        return found
 
-def test_bayesian_beats_random_on_branin_at_equal_budget():
-    hp = branin_space()
-    best = {}
-    for cls in (BayesianOptimizationOracle, RandomSearchOracle):
-        best[cls] = np.median([min(t.score for t in drive(cls("loss", max_trials=20, hyperparameters=hp, seed=s),
-                                                              branin, hp).values()) for s in range(3)])
-    assert best[BayesianOptimizationOracle] < best[RandomSearchOracle]
+    gp, random = regrets(BayesianOptimizationOracle, 25), regrets(RandomSearchOracle, 25)
+    assert max(gp) < 0.05 and min(random) > max(gp), (gp, random)
+    assert max(regrets(TPEOracle, 40)) < 1.0
 
 
 def test_bayesian_maximises_when_objective_says_max():

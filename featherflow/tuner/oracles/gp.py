@@ -158,8 +158,9 @@ class GaussianProcess:
         rng = np.random.default_rng(self.seed)
         starts = [np.array([math.log(0.5)] * d + [0.0, math.log(1e-3)])]
         if self.theta is not None and self.theta.shape == starts[0].shape:
-            starts.append(self.theta)
-        starts += [rng.uniform(bounds[0], bounds[1]) for _ in range(self.restarts)]
+            starts.append(self.theta)  # warm start: the previous fit is usually close
+        else:
+            starts += [rng.uniform(bounds[0], bounds[1]) for _ in range(self.restarts)]
         best = (math.inf, starts[0])
         for start in starts:
             value, theta = self._optimise(np.clip(start, *bounds), X, y_n, bounds)
