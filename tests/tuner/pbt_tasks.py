@@ -71,3 +71,4 @@ def always_fails_for_small_lr(values, state, start, stop, seed):
     if values["lr"] < 0.05:
         raise ValueError(f"lr too small: {values['lr']}")
     return lineage_train(values, state, start, stop, seed)
+

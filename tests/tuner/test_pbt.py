@@ -100,13 +100,23 @@ def test_tournament_copies_only_from_better_members(tmp_path):
 
 
 def test_asynchronous_single_worker_is_deterministic_and_completes(tmp_path):
-    runs = [run_lineage(tmp_path / str(i), synchronous=False, population_size=3) for i in range(2)]
+    runs = [run_lineage(tmp_path / str(i), synchronous=False, seed=0) for i in range(2)]
     assert runs[0].schedules == runs[1].schedules
-    for trial in runs[0].final_trials().values():
+    pbt = runs[0]
+    for trial in pbt.final_trials().values():
         assert trial.info["stop"] == 8
-    for trial in runs[0].trials.values():
+    for trial in pbt.trials.values():
         if trial.info["parent"] is not None:
-            assert trial.info["start"] == runs[0].trials[trial.info["parent"]].info["stop"]
+            assert trial.info["start"] == pbt.trials[trial.info["parent"]].info["stop"]
+    # A member that copies a member which has already finished takes over its final checkpoint as it is.
+    takeovers = [t for t in pbt.trials.values() if t.info["start"] == t.info["stop"]]
+    assert takeovers, "with seed 0 a lagging member copies a finished one"
+    for trial in takeovers:
+        parent = pbt.trials[trial.info["parent"]]
+        assert trial.info["donor"] == parent.info["member"] and trial.score == parent.score
+        for mine, theirs in zip(pbt.checkpoints.load(trial.index)["state"], pbt.checkpoints.load(parent.index)["state"]):
+            np.testing.assert_array_equal(mine, theirs)
+        assert pbt.schedule(trial.info["member"])[:-1] == pbt.schedule(parent.info["member"])
 
 
 def test_memory_checkpoints_write_no_files_and_cannot_resume(tmp_path):
@@ -258,3 +268,17 @@ def test_argument_errors(tmp_path):
         pbt.search(steps=2)
     with pytest.raises(ValueError, match="population_size=8"):  # resuming a project made with another population
         PopulationBasedTraining(train_function=lineage_train, population_size=3, overwrite=False, **options)
+
+
+def test_step_intervals_train_exactly_the_scheduled_batches(tmp_path):
+    x, y = make_data(96)  # 3 batches of 32 per pass: a 5-step segment spans two fit calls
+    pbt = PopulationBasedTraining(build_classifier, population_size=2, objective="loss", interval_unit="steps",
+                                  perturbation_interval=5, synchronous=True, seed=2, directory=str(tmp_path),
+                                  verbose=0)
+    pbt.search(x, y, steps=12, batch_size=32)
+    assert [(t.info["start"], t.info["stop"]) for t in pbt.trials.values()] == [(0, 5), (0, 5), (5, 10), (5, 10),
+                                                                               (10, 12), (10, 12)]
+    for trial in pbt.final_trials().values():
+        # The copied optimizer state carries the step count: 12 batches along every member's lineage.
+        assert int(pbt.checkpoints.load(trial.index)["optimizer"][0]) == 12
+        assert len(trial.metrics["loss"]) == 1  # the last chunk's epoch: 2 steps
