@@ -19,6 +19,11 @@ run again from the same checkpoint (``max_retries_per_trial``), and a killed run
 ``overwrite=False``. In ``synchronous=True`` mode the whole run is a function of ``seed``, whatever the number
 of workers.
 
+Each segment builds its member's model afresh in the worker (``build_model(hp)``), restores the checkpoint and
+calls ``model.fit`` for the interval (a ``HyperModel``'s ``fit`` is not used); the cost is one model build per
+segment. The search space is what ``build_model`` registers on default values (plus ``hyperparameters``):
+parameters registered only under non-default values of a conditional parent keep their defaults.
+
 Instead of ``build_model`` a ``train_function(values, state, start, stop, seed, *args, **kwargs) -> (state,
 metrics)`` may train anything whose state is a list of NumPy arrays (``state`` is None at the first segment).
 
