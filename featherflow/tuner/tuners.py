@@ -54,8 +54,8 @@ class BayesianOptimization(Tuner):
     Args:
         method: ``"gp"`` (default: Gaussian process, Matern 5/2, expected improvement) or ``"tpe"`` (tree-structured
             Parzen estimator). The GP is the default by measurement (``benchmarks/search_quality.py``, 10 seeds):
-            median regret on Branin at 30 trials 0.013 (our TPE 0.32, Optuna's TPE 1.03, random 1.28) and on
-            Hartmann-6 at 60 trials 0.0055 (our TPE 0.57, Optuna's TPE 0.52, random 1.87). TPE proposes in
+            median regret on Branin at 30 trials 0.0086 (our TPE 0.32, Optuna's TPE 1.03, random 1.28) and on
+            Hartmann-6 at 60 trials 0.0046 (our TPE 0.57, Optuna's TPE 0.52, random 1.87). TPE proposes in
             microseconds where the GP takes a fraction of a second: prefer it for very cheap trials or very long
             searches (hundreds of trials), where the GP's cubic cost grows.
         num_initial_points, alpha, beta, acquisition: see ``BayesianOptimizationOracle`` / ``TPEOracle``.
