@@ -243,3 +243,25 @@ def test_hyperband_successive_halving_keeps_the_best_and_continues_them():
         trials[index] = Trial(index, hp.with_values(q.values), info=q.info)
     assert [q.info["parent_index"] for q in promoted] == best_three
     assert [q.values for q in promoted] == [trials[i].values for i in best_three]
+
+
+def test_hyperband_first_rounds_do_not_repeat_configurations():
+    hp = HyperParameters()
+    hp.Choice("c", [1, 2, 3, 4])
+    oracle = HyperbandOracle("loss", max_epochs=9, factor=3, hyperparameters=hp, seed=0)
+    trials = {}
+    for _ in range(4):  # bracket 2 wants 9 first-round models but only 4 configurations exist
+        p = oracle.propose(trials)
+        values = dict(p.values)
+        point = hp.with_values(values)
+        point.Fixed("tuner/epochs", p.info["epochs"])  # as the Keras tuner records it
+        trials[p.index] = Trial(p.index, point, info=p.info)
+    assert sorted(t.values["c"] for t in trials.values()) == [1, 2, 3, 4]
+    # The other first-round slots are skipped; the next round waits for the four, then promotes from them.
+    assert oracle.propose(trials) == WAIT or oracle.propose(trials).info["bracket"] < 2
+    for t in trials.values():
+        t.status, t.score = TrialStatus.COMPLETED, float(t.values["c"])
+    while (p := oracle.propose(trials)) not in (DONE, WAIT) and p.info["bracket"] < 2:
+        trials[p.index] = Trial(p.index, hp.with_values(p.values), info=p.info, status=TrialStatus.COMPLETED,
+                                score=1.0)
+    assert p.info["bracket"] == 2 and p.info["round"] == 1 and trials[p.info["parent_index"]].values["c"] == 1

@@ -26,6 +26,8 @@ import math
 from featherflow.tuner.oracles.base import DONE, WAIT, Oracle, Proposal, values_key
 from featherflow.tuner.trial import Trial, TrialStatus
 
+_SKIP = "SKIP"
+
 
 class HyperbandOracle(Oracle):
     """Args: ``max_epochs`` (epochs of the longest-trained models), ``factor`` (reduction factor, >= 2),
@@ -90,35 +92,41 @@ class HyperbandOracle(Oracle):
         slots = self.schedule()
         if self.max_trials is not None:
             slots = slots[: self.max_trials]
+        # Slots that cannot exist: a first-round slot when the space has no unseen configuration left, a later
+        # slot whose rank exceeds the previous round's survivors. Recomputed from the records on every call.
+        skipped: set[int] = set()
         waiting = False
         for slot in slots:
             if slot["index"] in trials:
                 continue
-            proposal = self._fill_slot(slot, trials)
-            if proposal == DONE:
-                return DONE
+            proposal = self._fill_slot(slot, trials, skipped)
+            if proposal == _SKIP:
+                skipped.add(slot["index"])
+                continue
             if proposal == WAIT:
                 waiting = True
                 continue
             return proposal
         return WAIT if waiting else DONE
 
-    def _fill_slot(self, slot: dict, trials: dict[int, Trial]) -> Proposal | str:
+    def _fill_slot(self, slot: dict, trials: dict[int, Trial], skipped: set) -> Proposal | str:
         info = {k: slot[k] for k in ("iteration", "bracket", "round", "epochs", "initial_epoch")}
         if slot["round"] == 0:
-            seen = {values_key(trials[i].values) for i in range(slot["index"]) if i in trials
-                    and trials[i].info.get("round") == 0}
+            seen = {values_key({k: v for k, v in trials[i].values.items() if not k.startswith("tuner/")})
+                    for i in range(slot["index"]) if i in trials and trials[i].info.get("round") == 0}
             rng = self.rng(slot["index"])
             for _ in range(101):
                 values = self.fill({}, lambda hp: hp.random_sample(rng))
                 if values_key(values) not in seen:
                     return Proposal(slot["index"], values, info)
-            return DONE
-        previous = self._round_members(slot, slot["round"] - 1)
+            return _SKIP
+        previous = [i for i in self._round_members(slot, slot["round"] - 1) if i not in skipped]
         if not all(i in trials and trials[i].status in TrialStatus.FINISHED for i in previous):
             return WAIT
         ranked = sorted(previous, key=lambda i: (0 if trials[i].has_score() else 1,
                                                  self.objective.sort_key(trials[i].score), i))
+        if slot["rank"] >= len(ranked):
+            return _SKIP
         parent = trials[ranked[slot["rank"]]]
         info["parent_index"] = parent.index
         info["parent_trial_id"] = parent.trial_id
