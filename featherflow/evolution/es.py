@@ -9,9 +9,9 @@ seeded ``NoiseTable``, so workers get integer offsets) and mirrored (antithetic)
     theta <- optimizer step on the loss gradient  -g + weight_decay * theta    (Adam by default)
 
 The centre itself is scored every generation on ``reevaluation_episodes`` episodes (the "elite" column);
-``best_model()`` returns the best-scoring centre. With ``observation_normalization=True`` (reinforcement
-learning) observations are standardised with running statistics gathered from all rollouts; the
-statistics are folded into the returned model's first layer.
+``best_model()`` returns the last scored centre (or, with ``keep_best``, the best-scoring one). With
+``observation_normalization=True`` (reinforcement learning) observations are standardised with running
+statistics gathered from all rollouts; the statistics are folded into the returned model's first layer.
 
 >>> import numpy as np
 >>> from featherflow import keras
@@ -119,6 +119,9 @@ class EvolutionStrategy(EvolutionaryAlgorithm):
         observation_normalization: standardise observations with running statistics (``GymFitness`` only).
         reevaluation_episodes: episodes to score the centre on each generation.
         noise_table_size: values in the shared noise table (default ``min(max(2**20, 64 n), 2**26)``).
+        keep_best: the elite (``best_model()``) is the best-scoring centre so far (True) or the centre scored last
+            (False). Default: True for a deterministic fitness, False otherwise, where the best of many noisy
+            scores is more often a lucky centre than a good one.
         seed, executor, max_workers, model_builder, vectorize: as for ``GeneticAlgorithm``.
     """
 
@@ -126,7 +129,8 @@ class EvolutionStrategy(EvolutionaryAlgorithm):
                  learning_rate: float = 0.01, optimizer="adam", weight_decay: float = 0.005,
                  fitness_shaping: str = "centered_rank", observation_normalization: bool = False,
                  reevaluation_episodes: int = 5, noise_table_size: int | None = None, seed: int | None = None,
-                 executor=None, *, max_workers: int | None = None, model_builder=None, vectorize: bool = True):
+                 executor=None, *, keep_best: bool | None = None, max_workers: int | None = None,
+                 model_builder=None, vectorize: bool = True):
         super().__init__(model, fitness, population_size, seed, executor, max_workers, model_builder, vectorize)
         if self.population_size % 2:
             raise ValueError(f"population_size must be even (mirrored pairs). Received: population_size="
@@ -141,6 +145,7 @@ class EvolutionStrategy(EvolutionaryAlgorithm):
         self.learning_rate = float(learning_rate)
         self.reevaluation_episodes = _check_positive_int(reevaluation_episodes, "reevaluation_episodes")
         self.observation_normalization = bool(observation_normalization)
+        self.keep_best = self.fitness.deterministic if keep_best is None else bool(keep_best)
         if self.observation_normalization and not hasattr(self.fitness, "run_episodes"):
             raise ValueError("observation_normalization=True needs a reinforcement-learning fitness (GymFitness). "
                              f"Received: fitness={self.fitness!r}")
@@ -157,9 +162,9 @@ class EvolutionStrategy(EvolutionaryAlgorithm):
         self._obs_size = int(np.prod(input_shape[1:])) if input_shape and None not in input_shape[1:] else 0
         self.observation_statistics = ObservationStatistics(self._obs_size) \
             if self.observation_normalization else None
-        self.best_theta = self.theta
-        self.best_score = float("-inf")
-        self.best_filter = None
+        self.elite_theta = self.theta
+        self.elite_score = float("-inf")
+        self.elite_filter = None
         self._make_spec(noise_table=(size, self._noise_seed))
 
     @property
@@ -172,7 +177,7 @@ class EvolutionStrategy(EvolutionaryAlgorithm):
         return NoiseTable.shared(self.noise_table_size, self._noise_seed)
 
     def elite_parameters(self) -> np.ndarray:
-        return np.array(self.best_theta, copy=True)
+        return np.array(self.elite_theta, copy=True)
 
     def _filter(self):
         return None if self.observation_statistics is None else self.observation_statistics.filter()
@@ -216,8 +221,8 @@ class EvolutionStrategy(EvolutionaryAlgorithm):
                                             self._center_request(observation_filter)])
         scores = perturbed["scores"]
         center_score = float(center["scores"][0])
-        if center_score > self.best_score:
-            self.best_score, self.best_theta, self.best_filter = center_score, self.theta, observation_filter
+        if not self.keep_best or center_score > self.elite_score:
+            self.elite_score, self.elite_theta, self.elite_filter = center_score, self.theta, observation_filter
         g = self.gradient(offsets, scores)
         theta = self._theta.value
         loss_gradient = (-g + self.weight_decay * theta).astype(theta.dtype)
@@ -228,44 +233,45 @@ class EvolutionStrategy(EvolutionaryAlgorithm):
 
     # -- the returned model ------------------------------------------------------------------------------
     def _finalize_model(self, model):
-        if self.best_filter is None:
+        if self.elite_filter is None:
             return model
-        mean, std = (np.asarray(a, dtype=np.float64) for a in self.best_filter)
+        mean, std = (np.asarray(a, dtype=np.float64) for a in self.elite_filter)
         return fold_observation_filter(model, mean, std)
 
     # -- checkpoints -----------------------------------------------------------------------------------
     def _config(self) -> dict:
-        return {**super()._config(), "sigma": self.sigma, "learning_rate": self.learning_rate,
+        return {**super()._config(), "keep_best": self.keep_best, "sigma": self.sigma,
+                "learning_rate": self.learning_rate,
                 "optimizer": type(self.optimizer).__name__, "weight_decay": self.weight_decay,
                 "fitness_shaping": self.fitness_shaping, "observation_normalization": self.observation_normalization,
                 "reevaluation_episodes": self.reevaluation_episodes, "noise_table_size": self.noise_table_size}
 
     def _state(self) -> dict:
-        return {"best_score": self.best_score, "has_filter": self.best_filter is not None,
+        return {"elite_score": self.elite_score, "has_filter": self.elite_filter is not None,
                 "observation_count": 0 if self.observation_statistics is None else self.observation_statistics.count}
 
     def _arrays(self) -> dict:
-        arrays = {"theta": self.theta, "best_theta": self.best_theta}
+        arrays = {"theta": self.theta, "elite_theta": self.elite_theta}
         for index, value in enumerate(self.optimizer.get_state()):
             arrays[f"optimizer_{index}"] = value
         if self.observation_statistics is not None:
             arrays["obs_sum"] = self.observation_statistics.sum
             arrays["obs_sum_of_squares"] = self.observation_statistics.sum_of_squares
-        if self.best_filter is not None:
-            arrays["best_filter_mean"], arrays["best_filter_std"] = self.best_filter
+        if self.elite_filter is not None:
+            arrays["elite_filter_mean"], arrays["elite_filter_std"] = self.elite_filter
         return arrays
 
     def _load_state(self, state: dict, arrays: dict) -> None:
         self._theta.assign(arrays["theta"])
-        self.best_theta = np.array(arrays["best_theta"], copy=True)
-        self.best_score = float(state["best_score"])
+        self.elite_theta = np.array(arrays["elite_theta"], copy=True)
+        self.elite_score = float(state["elite_score"])
         count = len([key for key in arrays if key.startswith("optimizer_")])
         self.optimizer.set_state([arrays[f"optimizer_{i}"] for i in range(count)])
         if self.observation_statistics is not None:
             self.observation_statistics.count = int(state["observation_count"])
             self.observation_statistics.sum = np.array(arrays["obs_sum"], copy=True)
             self.observation_statistics.sum_of_squares = np.array(arrays["obs_sum_of_squares"], copy=True)
-        self.best_filter = (arrays["best_filter_mean"], arrays["best_filter_std"]) if state["has_filter"] else None
+        self.elite_filter = (arrays["elite_filter_mean"], arrays["elite_filter_std"]) if state["has_filter"] else None
 
 
 def fold_observation_filter(model, mean: np.ndarray, std: np.ndarray):
