@@ -183,6 +183,8 @@ RUNNERS = {"featherflow": run_featherflow, "tf.keras": run_tf_keras, "keras-jax"
 
 
 def child(framework: str, epochs: int) -> None:
+    if framework == "torch":
+        _apply_thread_limit()
     try:
         result = RUNNERS[framework](epochs)
     except ImportError as exc:
@@ -191,8 +193,32 @@ def child(framework: str, epochs: int) -> None:
 
 
 # -- driver ----------------------------------------------------------------------------------------------
-def run_child(python: str, framework: str, epochs: int, timeout: float):
+def thread_env(threads) -> dict:
+    """Environment variables that cap the compute threads of NumPy/OpenBLAS, MKL, OpenMP, XLA and TF."""
+    if not threads:
+        return {}
+    n = str(threads)
+    return {"OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n,
+            "TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": "1", "FF_BENCH_THREADS": n,
+            "XLA_FLAGS": f"--xla_cpu_multi_thread_eigen={'true' if threads > 1 else 'false'} "
+                         f"intra_op_parallelism_threads={n}"}
+
+
+def _apply_thread_limit() -> None:
+    n = os.environ.get("FF_BENCH_THREADS")
+    if not n:
+        return
+    try:
+        import torch
+
+        torch.set_num_threads(int(n))
+    except ImportError:
+        pass
+
+
+def run_child(python: str, framework: str, epochs: int, timeout: float, threads=None):
     env = dict(os.environ)
+    env.update(thread_env(threads))
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run([python, os.path.abspath(__file__), "--child", framework, "--epochs", str(epochs)],
                           capture_output=True, text=True, env=env, timeout=timeout)
@@ -209,6 +235,8 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", choices=FRAMEWORKS, help="frameworks to run (default: all)")
     parser.add_argument("--peer-python", nargs="*", default=None,
                         help="interpreter(s) with the peers installed; each peer uses the first that imports it")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit every framework to this many compute threads (default: each framework's own)")
     parser.add_argument("--timeout", type=float, default=1800.0)
     parser.add_argument("--child", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -227,7 +255,7 @@ def main() -> None:
                 continue
             candidates = [sys.executable] if fw == "featherflow" else [chosen[fw]] if fw in chosen else peer_pythons
             for python in candidates:
-                out = run_child(python, fw, args.epochs, args.timeout)
+                out = run_child(python, fw, args.epochs, args.timeout, args.threads)
                 if "missing" not in out:
                     chosen[fw] = python
                     break
@@ -238,7 +266,7 @@ def main() -> None:
                 value = out[key]
                 results[fw][key].extend(value if isinstance(value, list) else [value])
     print(f"seed MLP, {SAMPLES:,} samples, batch {BATCH}, {args.epochs} epoch(s) x {args.rounds} round(s); "
-          f"medians; {os.cpu_count()} CPU(s)")
+          f"medians; {os.cpu_count()} CPU(s); threads: {args.threads or 'default'}")
     ff = results.get("featherflow", {}).get("epoch_s") or []
     ff_epoch = statistics.median(ff) if ff else None
     ff_predict = statistics.median(results["featherflow"]["predict_s"]) if ff else None
