@@ -26,7 +26,6 @@ from featherflow.keras.models.data_adapter import (
     DataHandler,
     _convert_structure,
     check_data_cardinality,
-    class_weights_to_sample_weights,
     train_validation_split,
     unpack_x_y_sample_weight,
 )
@@ -241,12 +240,7 @@ class TrainerMixin(TrainStepsMixin):
             arrays = (_convert_structure(x, "x"), _convert_structure(y, "y"),
                       _convert_structure(sample_weight, "sample_weight"))
             check_data_cardinality(*arrays)
-            if class_weight:
-                # Keras splits first and then weights; weighting before splitting is the same per sample.
-                cw = class_weights_to_sample_weights(arrays[1], class_weight)
-                sw = arrays[2]
-                arrays = (arrays[0], arrays[1], cw if sw is None else np.asarray(sw, np.float32) * cw)
-                class_weight = None
+            # As in Keras, class weights apply to the training part only (the handler applies them).
             (x, y, sample_weight), validation_data = train_validation_split(arrays, validation_split)
         handler = self._make_handler(x, y, sample_weight, batch_size=batch_size, steps=steps_per_epoch,
                                      initial_epoch=initial_epoch, epochs=epochs, shuffle=shuffle,

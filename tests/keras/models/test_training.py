@@ -471,3 +471,16 @@ def test_integer_inputs_reach_an_embedding_unchanged():
     np.testing.assert_allclose(model.predict(tokens, verbose=0), expected, rtol=1e-5, atol=1e-6)
     history = model.fit(tokens, np.ones((2, 1)), epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2
+
+
+def test_class_weight_does_not_weigh_the_validation_split():
+    x = np.array([[1.0], [2.0], [3.0], [4.0], [5.0]])
+    labels = np.array([0, 1, 1, 0, 1])
+    model = keras.Sequential([keras.Input(shape=(1,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy")
+    probs = model.predict(x, verbose=0).astype(np.float64)
+    per_sample = -np.log(probs[np.arange(5), labels])
+    history = model.fit(x, labels, class_weight={0: 1.0, 1: 10.0}, validation_split=0.2, batch_size=4, verbose=0)
+    np.testing.assert_allclose(history.history["val_loss"][0], per_sample[4], rtol=1e-5)
+    np.testing.assert_allclose(history.history["loss"][0], (np.array([1, 10, 10, 1]) * per_sample[:4]).mean(),
+                               rtol=1e-5)
