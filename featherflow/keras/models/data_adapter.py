@@ -232,7 +232,7 @@ class DataHandler:
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=None, steps_per_epoch=None, initial_epoch=0,
                  epochs=1, shuffle=False, class_weight=None, input_dtypes=None, check_values=False,
-                 seed_generator=None, is_predict=False):
+                 seed_generator=None, is_predict=False, strict_batch_size=True):
         if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
                                        or batch_size <= 0):
             raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}")
@@ -257,9 +257,10 @@ class DataHandler:
                     kind = "a `keras.utils.Sequence`" if _is_sequence(x) else "a Python generator or dataset"
                     raise ValueError(f"`{label}` argument is not supported when using {kind} as input: the batches "
                                      f"must yield ({'x, y' if label == 'y' else 'x, y, sample_weight'}).")
-            if batch_size is not None and not is_predict and _is_sequence(x):
-                raise ValueError("The `batch_size` argument must not be specified for the given input type: "
-                                 "a `keras.utils.Sequence` generates batches itself.")
+            if batch_size is not None and not is_predict and strict_batch_size:
+                raise ValueError(f"The `batch_size` argument must not be specified for the given input type. Received "
+                                 f"input: {x!r:.80}, batch_size: {batch_size}. Generators, datasets and "
+                                 "`keras.utils.Sequence` objects yield whole batches themselves.")
             self._kind = "sequence" if _is_sequence(x) else ("generator" if _is_generator(x) else "iterable")
             self._source = x
             self._iterator = None

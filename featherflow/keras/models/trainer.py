@@ -197,10 +197,12 @@ class TrainerMixin(TrainStepsMixin):
         return self.dtype
 
     def _make_handler(self, x, y=None, sample_weight=None, batch_size=None, steps=None, initial_epoch=0, epochs=1,
-                      shuffle=False, class_weight=None, check_values=True, is_predict=False) -> DataHandler:
+                      shuffle=False, class_weight=None, check_values=True, is_predict=False,
+                      strict_batch_size=True) -> DataHandler:
         return DataHandler(x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps,
                            initial_epoch=initial_epoch, epochs=epochs, shuffle=shuffle, class_weight=class_weight,
-                           input_dtypes=self._input_dtypes_for(x), check_values=check_values, is_predict=is_predict)
+                           input_dtypes=self._input_dtypes_for(x), check_values=check_values, is_predict=is_predict,
+                           strict_batch_size=strict_batch_size)
 
     # -- fit --------------------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
@@ -250,7 +252,7 @@ class TrainerMixin(TrainStepsMixin):
         if validation_data is not None:
             val_x, val_y, val_sw = unpack_x_y_sample_weight(validation_data)
             val_handler = self._make_handler(val_x, val_y, val_sw, batch_size=validation_batch_size or batch_size,
-                                             steps=validation_steps)
+                                             steps=validation_steps, strict_batch_size=False)
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=epochs, steps=handler.inferred_steps)
         self.stop_training = False

@@ -484,3 +484,13 @@ def test_class_weight_does_not_weigh_the_validation_split():
     np.testing.assert_allclose(history.history["val_loss"][0], per_sample[4], rtol=1e-5)
     np.testing.assert_allclose(history.history["loss"][0], (np.array([1, 10, 10, 1]) * per_sample[:4]).mean(),
                                rtol=1e-5)
+
+
+def test_batch_size_is_refused_for_sources_that_batch_themselves():
+    x, y = data(n=4)
+    model = linear_model()
+    with pytest.raises(ValueError, match="`batch_size` argument must not be specified"):
+        model.fit(((x, y) for _ in range(2)), batch_size=2, verbose=0)
+    # fit's own batch_size does not reach a validation generator
+    history = model.fit(x, y, batch_size=2, validation_data=((x, y) for _ in range(3)), validation_steps=1, verbose=0)
+    assert "val_loss" in history.history
