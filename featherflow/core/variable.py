@@ -104,6 +104,14 @@ class Variable(Tensor):
         """A tensor snapshot of the current value (a copy, unaffected by later updates)."""
         return Tensor(self.value.copy())
 
+    def __array__(self, dtype=None, copy=None):
+        # A snapshot, as in TensorFlow: writing into np.asarray(variable) must not change the variable.
+        # np.asarray(variable, copy=False) asks for the live buffer explicitly and gets it.
+        arr = self.value if isinstance(self.value, np.ndarray) else self.value.get()
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        return arr if copy is False else arr.copy()
+
     def numpy(self) -> np.ndarray:
         return np.array(self.value, copy=True) if isinstance(self.value, np.ndarray) else self.value.get()
 

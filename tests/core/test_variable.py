@@ -89,3 +89,14 @@ def test_deepcopy_is_independent():
     w = copy.deepcopy(v)
     w.assign([2.0])
     assert v.numpy().tolist() == [1.0] and w.name == "k"
+
+
+def test_numpy_conversion_is_a_snapshot_unless_asked_for_a_view():
+    v = ff.Variable([1.0, 2.0])
+    arr = np.asarray(v)
+    arr[0] = 9.0
+    assert v.numpy().tolist() == [1.0, 2.0]
+    view = np.asarray(v, copy=False)
+    view[0] = 5.0
+    assert v.numpy().tolist() == [5.0, 2.0]
+    assert np.asarray(v, dtype="float64").dtype == np.float64
