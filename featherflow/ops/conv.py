@@ -27,6 +27,7 @@ import sys
 import numpy as np
 
 from featherflow.backend.arrays import array_module
+from featherflow.backend.blas import use_threads_for
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, binary_operands
@@ -334,6 +335,8 @@ def conv2d_fused(x, kernel, bias=None, activation=None, strides=1, padding="VALI
     # with im2col, the bias rides along as a ones column of the patch matrix and a bias row of the
     # kernel matrix: one GEMM adds it, and the weight-gradient GEMM yields its gradient too
     augmented = bias is not None and not pointwise
+    macs = n * ho * wo * k * filters
+    use_threads_for(macs)
     if pointwise:
         cols2d = xv.reshape(-1, c)
         z = cols2d @ wmat
@@ -348,6 +351,7 @@ def conv2d_fused(x, kernel, bias=None, activation=None, strides=1, padding="VALI
     def backward(g, needs):
         dz = _activation_grad(g, out, activation).reshape(-1, filters)
         gx = gw = gb = None
+        use_threads_for(macs)
         if needs[1] or (augmented and needs[2]):
             # (dz^T @ cols)^T is markedly faster than cols^T @ dz for tall cols
             full_gw = (dz.T @ cols2d).T

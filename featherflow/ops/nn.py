@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from featherflow.backend import random as _random
 from featherflow.backend.arrays import array_module
+from featherflow.backend.blas import use_threads_for
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, as_tensor, binary_operands
@@ -286,6 +287,8 @@ def dense(x, kernel, bias=None, activation=None) -> Tensor:
         )
     xp = array_module(xv)
     x2 = xv.reshape(-1, wv.shape[0]) if xv.ndim != 2 else xv
+    macs = x2.shape[0] * wv.shape[0] * wv.shape[1]
+    use_threads_for(macs)
     z = x2 @ wv
     inputs = (x, kernel)
     if bias is not None:
@@ -309,6 +312,7 @@ def dense(x, kernel, bias=None, activation=None) -> Tensor:
             dz = dz * out * (1 - out)
         elif activation == "tanh":
             dz = dz * (1 - out * out)
+        use_threads_for(macs)
         gx = (dz @ wv.T).reshape(xv.shape) if needs[0] else None
         gw = x2.T @ dz if needs[1] else None
         if len(needs) == 3:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.backend.arrays import array_module
+from featherflow.backend.blas import use_threads_for
 from featherflow.core.tape import record_multi
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_tensor
@@ -150,6 +151,7 @@ def _project(xp, x_steps, weight, bias):
     """One GEMM for every timestep: ``(steps * batch, in) @ (in, k) + bias`` -> ``(steps, batch, k)``."""
     steps, batch, features = x_steps.shape
     x2 = xp.ascontiguousarray(x_steps).reshape(steps * batch, features)
+    use_threads_for(steps * batch * features * weight.shape[1])
     proj = x2 @ weight
     if bias is not None:
         proj += bias
@@ -295,6 +297,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     recurrent = xp.empty((4 * u, batch), dtype=dtype)
     tmp = xp.empty((u, batch), dtype=dtype)
     half = dtype.type(0.5)
+    use_threads_for(4 * u * u * batch)
     for s in range(steps):
         z = gates[s]
         xp.dot(u_scaled_t, h_prev, out=recurrent)
@@ -372,6 +375,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         del c_before
         dz_all = xp.empty_like(gates)
         u_perm_c = xp.ascontiguousarray(u_perm)  # (u, 4u): dh_prev = u_perm @ dz
+        use_threads_for(4 * u * u * batch)
         for s in range(steps - 1, -1, -1):
             add_output_grad(s, dh)
             if mask_b is not None:
@@ -393,6 +397,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         del dz_all
         inverse = np.argsort(perm)
         values = {}
+        use_threads_for(steps * batch * 4 * u * min(u, x2.shape[1]))
         if needs[0]:
             dx = (dz2 @ w_perm.T).reshape(steps, batch, -1)
             values["inputs"] = _from_steps(dx, go_backwards)

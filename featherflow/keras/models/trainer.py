@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 
+from featherflow.backend import blas
 from featherflow.keras.callbacks.base import CallbackList
 from featherflow.keras.models.compile_utils import LossesContainer, LossTracker, MetricsContainer
 from featherflow.keras.models.data_adapter import (
@@ -269,7 +270,8 @@ class TrainerMixin(TrainStepsMixin):
                 break
             self.reset_metrics()
             callback_list.on_epoch_begin(epoch)
-            steps_done = self._fit_epoch(handler, epoch, callback_list, skip_steps)
+            with blas.managed():  # small products on one BLAS thread (see featherflow/backend/blas.py)
+                steps_done = self._fit_epoch(handler, epoch, callback_list, skip_steps)
             skip_steps = 0
             if steps_done == 0:
                 break  # the data ran out (the handler warned)
@@ -354,16 +356,17 @@ class TrainerMixin(TrainStepsMixin):
         callback_list.on_test_begin()
         hooks = callback_list.batch_hook_callbacks("test")
         run_step = self._run_test_step
-        for step, (bx, by, bsw) in enumerate(handler.epoch_batches(0)):
-            if hooks:
-                for cb in hooks:
-                    cb.on_test_batch_begin(step, None)
-            run_step(bx, by, bsw)
-            self._counters["test"] += 1
-            if hooks:
-                logs = self._get_logs()
-                for cb in hooks:
-                    cb.on_test_batch_end(step, logs)
+        with blas.managed():
+            for step, (bx, by, bsw) in enumerate(handler.epoch_batches(0)):
+                if hooks:
+                    for cb in hooks:
+                        cb.on_test_batch_begin(step, None)
+                run_step(bx, by, bsw)
+                self._counters["test"] += 1
+                if hooks:
+                    logs = self._get_logs()
+                    for cb in hooks:
+                        cb.on_test_batch_end(step, logs)
         logs = self._get_logs()
         callback_list.on_test_end(logs)
         if return_dict:
@@ -394,16 +397,17 @@ class TrainerMixin(TrainStepsMixin):
         callback_list.on_predict_begin()
         hooks = callback_list.batch_hook_callbacks("predict")
         outputs = []
-        for step, (bx, _, _) in enumerate(handler.epoch_batches(0)):
-            if hooks:
-                for cb in hooks:
-                    cb.on_predict_batch_begin(step, None)
-            batch_out = to_numpy_structure(self._run_predict_step(bx))
-            self._counters["predict"] += 1
-            outputs.append(batch_out)
-            if hooks:
-                for cb in hooks:
-                    cb.on_predict_batch_end(step, {"outputs": batch_out})
+        with blas.managed():
+            for step, (bx, _, _) in enumerate(handler.epoch_batches(0)):
+                if hooks:
+                    for cb in hooks:
+                        cb.on_predict_batch_begin(step, None)
+                batch_out = to_numpy_structure(self._run_predict_step(bx))
+                self._counters["predict"] += 1
+                outputs.append(batch_out)
+                if hooks:
+                    for cb in hooks:
+                        cb.on_predict_batch_end(step, {"outputs": batch_out})
         callback_list.on_predict_end()
         if not outputs:
             raise ValueError("Unexpected result of `predict_function` (Empty batch_outputs). The input data produced "

@@ -1,0 +1,140 @@
+"""BLAS thread control: how many threads NumPy's matrix products use, set at run time.
+
+NumPy's OpenBLAS reads ``OPENBLAS_NUM_THREADS`` only when it loads; later changes go through its
+``openblas_set_num_threads`` entry point, which this module finds with ``ctypes`` in the OpenBLAS that
+NumPy loaded (``scipy-openblas`` wheels prefix and suffix the names). Without OpenBLAS (MKL, Accelerate,
+CuPy) every function here is a harmless no-op.
+
+Why featherflow cares: on a machine with few cores a small product (a batch of 32 through a 784x128
+layer: 3.2M multiply-adds) is done before a second thread has started working, and when other processes
+keep the cores busy a multithreaded OpenBLAS waits for descheduled helper threads. Measured on the 2-core
+benchmark machine under load (``benchmarks/seed_mlp.py``): one training step of the seed MLP took 2.3 ms
+of CPU with one BLAS thread and 17-20 ms with two. Large products (convolutions as one GEMM) still gain
+from every core.
+
+Policy (deterministic, so seeded runs stay bit-identical: OpenBLAS's results depend on its thread count):
+while ``fit``/``evaluate``/``predict`` run, a product of fewer than ``threshold`` multiply-adds uses one
+thread and a larger one the full count (``featherflow.config.threading.set_intra_op_parallelism_threads``,
+else what OpenBLAS started with). Outside them featherflow leaves the user's setting alone.
+
+>>> from featherflow.backend import blas
+>>> with blas.managed():  # inside fit/evaluate/predict
+...     blas.use_threads_for(32 * 784 * 128)   # a small product runs on one thread
+>>> isinstance(blas.get_num_threads(), int)
+True
+"""
+
+from __future__ import annotations
+
+import os
+
+# multiply-adds below which one thread wins on a 2-core machine (see the module docstring)
+DEFAULT_THRESHOLD = 16_000_000
+
+_SET_NAMES = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
+              "openblas_set_num_threads")
+_GET_NAMES = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads", "openblas_get_num_threads64_",
+              "openblas_get_num_threads")
+
+_state = {"loaded": False, "set": None, "get": None, "active": 0, "current": None, "full": None,
+          "threshold": int(os.environ.get("FEATHERFLOW_BLAS_THRESHOLD", DEFAULT_THRESHOLD)), "user": None}
+
+
+def _openblas_paths() -> list:
+    paths = []
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.rsplit(None, 1)[-1]
+                name = os.path.basename(path).lower()
+                if "openblas" in name and ".so" in name and path not in paths:
+                    paths.append(path)
+    except OSError:
+        pass
+    return paths
+
+
+def _load() -> None:
+    _state["loaded"] = True
+    import ctypes  # here, not at module level: `import featherflow` stays cheap
+
+    import numpy as np
+
+    np.dot(np.ones((2, 2)), np.ones((2, 2)))  # make sure the BLAS library is loaded
+    for path in _openblas_paths():
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        setter = next((getattr(lib, n) for n in _SET_NAMES if hasattr(lib, n)), None)
+        getter = next((getattr(lib, n) for n in _GET_NAMES if hasattr(lib, n)), None)
+        if setter is not None and getter is not None:
+            setter.argtypes, setter.restype = [ctypes.c_int], None
+            getter.argtypes, getter.restype = [], ctypes.c_int
+            _state["set"], _state["get"] = setter, getter
+            return
+
+
+def available() -> bool:
+    """True when the BLAS thread count can be changed at run time (NumPy on OpenBLAS)."""
+    if not _state["loaded"]:
+        _load()
+    return _state["set"] is not None
+
+
+def get_num_threads() -> int:
+    """The BLAS thread count now (1 when it cannot be read)."""
+    return int(_state["get"]()) if available() else 1
+
+
+def set_num_threads(n: int) -> None:
+    """Set the BLAS thread count (no-op without OpenBLAS)."""
+    if available():
+        _state["set"](int(n))
+        _state["current"] = int(n)
+
+
+def set_user_threads(n: int | None) -> None:
+    """The full thread count featherflow uses for large products (``None``/0: OpenBLAS's own count)."""
+    _state["user"] = int(n) if n else None
+
+
+def set_threshold(macs: int) -> None:
+    """Multiply-adds from which a product uses all threads during fit/evaluate/predict."""
+    _state["threshold"] = int(macs)
+
+
+def use_threads_for(macs: int) -> None:
+    """Inside ``managed()``: pick the thread count for a product of ``macs`` multiply-adds."""
+    if not _state["active"]:
+        return
+    want = 1 if macs < _state["threshold"] else _state["full"]
+    if want != _state["current"]:
+        _state["set"](want)
+        _state["current"] = want
+
+
+class managed:
+    """Context of fit/evaluate/predict: products pick their thread count; the user's count is restored after."""
+
+    __slots__ = ("_saved", "_entered")
+
+    def __enter__(self):
+        self._entered = False
+        self._saved = None
+        if available():
+            self._entered = True
+            if not _state["active"]:
+                self._saved = get_num_threads()
+                _state["full"] = _state["user"] or self._saved
+                _state["current"] = self._saved
+            _state["active"] += 1
+        return self
+
+    def __exit__(self, *exc):
+        if self._entered:
+            _state["active"] -= 1
+            if not _state["active"] and self._saved is not None and _state["current"] != self._saved:
+                _state["set"](self._saved)
+                _state["current"] = self._saved
+        return False

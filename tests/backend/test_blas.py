@@ -1,0 +1,63 @@
+"""BLAS thread control (featherflow/backend/blas.py): the policy inside fit/evaluate/predict, restoring the
+user's count, and no effect outside."""
+
+import numpy as np
+import pytest
+
+from featherflow import keras
+from featherflow.backend import blas
+
+pytestmark = pytest.mark.skipif(not blas.available(), reason="NumPy is not on OpenBLAS here")
+
+
+@pytest.fixture
+def two_threads():
+    saved = blas.get_num_threads()
+    blas.set_num_threads(2)
+    yield
+    blas.set_num_threads(saved)
+
+
+def test_small_products_use_one_thread_inside_managed_and_the_count_is_restored(two_threads):
+    with blas.managed():
+        blas.use_threads_for(blas.DEFAULT_THRESHOLD - 1)
+        assert blas.get_num_threads() == 1
+        blas.use_threads_for(blas.DEFAULT_THRESHOLD)
+        assert blas.get_num_threads() == 2
+        blas.use_threads_for(10)
+        with blas.managed():  # nested (evaluate inside fit): the outer context restores
+            assert blas.get_num_threads() == 1
+        assert blas.get_num_threads() == 1
+    assert blas.get_num_threads() == 2
+
+
+def test_outside_managed_nothing_changes(two_threads):
+    blas.use_threads_for(10)
+    assert blas.get_num_threads() == 2
+
+
+def test_user_thread_count_is_the_full_count(two_threads):
+    blas.set_user_threads(1)
+    try:
+        with blas.managed():
+            blas.use_threads_for(10**12)
+            assert blas.get_num_threads() == 1
+    finally:
+        blas.set_user_threads(None)
+    assert blas.get_num_threads() == 2
+
+
+def test_fit_predict_restore_the_thread_count_and_match_a_numpy_forward(two_threads):
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 8), dtype=np.float32)
+    y = rng.integers(0, 3, 64)
+    model = keras.Sequential([keras.Input(shape=(8,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, verbose=0)
+    assert blas.get_num_threads() == 2
+    out = model.predict(x, verbose=0)
+    assert blas.get_num_threads() == 2
+    kernel, bias = model.get_weights()
+    z = x.astype(np.float64) @ kernel + bias
+    ref = np.exp(z - z.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(out, ref / ref.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-6)
