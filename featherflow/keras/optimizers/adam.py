@@ -21,7 +21,10 @@ import math
 
 import numpy as np
 
+from featherflow.keras.optimizers import _kernels
 from featherflow.keras.optimizers.base import Optimizer, check_number
+
+_KERNEL_DTYPES = (np.dtype("float32"), np.dtype("float64"))
 
 
 class Adam(Optimizer):
@@ -59,6 +62,13 @@ class Adam(Optimizer):
 
     def _update_flat(self, params, grads, slots, work, alpha):
         m, v, w = slots["m"], slots["v"], work[0]
+        if not self.amsgrad and type(params) is np.ndarray and params.dtype in _KERNEL_DTYPES:
+            kernel = _kernels.get("adam")  # one compiled pass when Numba is installed: the same arithmetic
+            if kernel is not None:
+                scalar = params.dtype.type
+                kernel(params, grads, m, v, scalar(1.0 - self.beta_1), scalar(1.0 - self.beta_2),
+                       scalar(self.epsilon), scalar(alpha))
+                return
         np.subtract(grads, m, out=w)
         w *= 1.0 - self.beta_1
         m += w

@@ -1,0 +1,88 @@
+"""The optional compiled optimizer updates (featherflow/keras/optimizers/_kernels.py): with Numba installed the
+fused Adam kernel runs, and it gives bit for bit the parameters and slots of the NumPy update; without it (or
+switched off) the NumPy update runs and matches an independent float64 Adam to float32 tolerance."""
+
+import numpy as np
+import pytest
+
+import featherflow as ff
+from featherflow import keras
+from featherflow.keras.optimizers import _kernels
+
+
+def _train(use_kernels, dtype="float32", steps=12, parts=(7, 130, 1), **adam_kwargs):
+    rng = np.random.default_rng(3)
+    _kernels.use_kernels(use_kernels)
+    try:
+        variables = [ff.Variable(rng.standard_normal(n).astype(dtype)) for n in parts]
+        opt = keras.optimizers.Adam(learning_rate=0.01, **adam_kwargs)
+        for _ in range(steps):
+            grads = [rng.standard_normal(n).astype(dtype) for n in parts]
+            opt.apply_gradients(zip(grads, variables))
+        slots = {name: group.slots[name].copy() for group in opt._groups for name in group.slots}
+        return [v.numpy() for v in variables], slots
+    finally:
+        _kernels.use_kernels(None)
+
+
+@pytest.mark.skipif(not _kernels.available(), reason="numba not installed (pip install 'featherflow[fast]')")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("kwargs", [{}, {"weight_decay": 0.01, "clipnorm": 1.0}, {"beta_1": 0.5, "epsilon": 1e-3}])
+def test_numba_adam_is_bit_identical_to_the_numpy_update(dtype, kwargs):
+    fast, fast_slots = _train(True, dtype, **kwargs)
+    plain, plain_slots = _train(False, dtype, **kwargs)
+    for a, b in zip(fast, plain):
+        np.testing.assert_array_equal(a, b)
+    for name in plain_slots:
+        np.testing.assert_array_equal(fast_slots[name], plain_slots[name])
+
+
+@pytest.mark.skipif(not _kernels.available(), reason="numba not installed")
+def test_the_kernel_runs_when_available(monkeypatch):
+    calls = []
+    kernel = _kernels.get("adam")
+    monkeypatch.setitem(_kernels._state, "kernels", {"adam": lambda *a: (calls.append(1), kernel(*a))})
+    _train(True, steps=2)
+    assert len(calls) == 2
+
+
+def test_subset_updates_use_the_kernel_on_runs_and_match_numpy():
+    """apply_gradients with only some variables updates runs of the flat buffer; both paths agree."""
+    results = []
+    for flag in (True, False):
+        _kernels.use_kernels(flag)
+        try:
+            rng = np.random.default_rng(0)
+            variables = [ff.Variable(rng.standard_normal(5).astype("float32")) for _ in range(3)]
+            opt = keras.optimizers.Adam(0.1)
+            opt.build(variables)
+            for _ in range(4):
+                opt.apply_gradients([(np.ones(5, "float32"), variables[0]), (np.full(5, -2.0, "float32"), variables[2])])
+            results.append([v.numpy() for v in variables])
+        finally:
+            _kernels.use_kernels(None)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("use", [True, False])
+def test_adam_matches_an_independent_float64_adam(use):
+    params, _ = _train(use, "float32", steps=10, parts=(50,))
+    rng = np.random.default_rng(3)
+    p = rng.standard_normal(50).astype("float32").astype(np.float64)
+    m = np.zeros(50)
+    v = np.zeros(50)
+    for t in range(1, 11):
+        g = rng.standard_normal(50).astype("float32").astype(np.float64)
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        p -= 0.01 * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t) * m / (np.sqrt(v) + 1e-7)
+    np.testing.assert_allclose(params[0], p, rtol=1e-5, atol=1e-5)
+
+
+def test_switched_off_means_no_kernel():
+    _kernels.use_kernels(False)
+    try:
+        assert _kernels.get("adam") is None
+    finally:
+        _kernels.use_kernels(None)
