@@ -11,6 +11,7 @@ featherflow ...
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from featherflow._version import __version__
@@ -80,6 +81,10 @@ def main(argv=None) -> int:
             from featherflow.cli.model_commands import predict
 
             predict(args.model, args.input, batch_size=args.batch_size, output=args.output)
+    except BrokenPipeError:
+        # The reader went away (e.g. `featherflow demo | head`): stop quietly, like other Unix tools.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - avoids a second error at interpreter exit
+        return 0
     except (OSError, ValueError, TypeError, ImportError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"featherflow: error: {message}", file=sys.stderr)
