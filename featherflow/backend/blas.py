@@ -14,8 +14,12 @@ from every core.
 
 Policy (deterministic, so seeded runs stay bit-identical: OpenBLAS's results depend on its thread count):
 while ``fit``/``evaluate``/``predict`` run, a product of fewer than ``threshold`` multiply-adds uses one
-thread and a larger one the full count (``featherflow.config.threading.set_intra_op_parallelism_threads``,
-else what OpenBLAS started with). Outside them featherflow leaves the user's setting alone.
+thread and a larger one the full count. The full count is
+``featherflow.config.threading.set_intra_op_parallelism_threads(n)`` when set; else 1 on a machine with at
+most 2 cores (measured there under the usual shared load: the small CNN's steps took 4x longer with two
+threads, 2.4 s vs 9.6 s for 10 steps, and the best case of a second thread on an idle machine is under 2x),
+else what OpenBLAS started with. featherflow's own batch-split copies (``ops.conv.split_batch``) follow the
+same count. Outside fit/evaluate/predict featherflow leaves the user's setting alone.
 
 >>> from featherflow.backend import blas
 >>> with blas.managed():  # inside fit/evaluate/predict
@@ -104,6 +108,20 @@ def set_threshold(macs: int) -> None:
     _state["threshold"] = int(macs)
 
 
+def full_threads(started: int | None = None) -> int:
+    """The thread count for large products and split copies during fit/evaluate/predict (see the policy)."""
+    if _state["user"]:
+        return _state["user"]
+    if (os.cpu_count() or 1) <= 2:
+        return 1
+    return started if started is not None else get_num_threads()
+
+
+def parallel_workers(default: int) -> int:
+    """How many threads featherflow's own parallel copies may use: ``default`` outside fit/evaluate/predict."""
+    return min(default, _state["full"]) if _state["active"] else default
+
+
 def use_threads_for(macs: int) -> None:
     """Inside ``managed()``: pick the thread count for a product of ``macs`` multiply-adds."""
     if not _state["active"]:
@@ -126,7 +144,7 @@ class managed:
             self._entered = True
             if not _state["active"]:
                 self._saved = get_num_threads()
-                _state["full"] = _state["user"] or self._saved
+                _state["full"] = full_threads(self._saved)
                 _state["current"] = self._saved
             _state["active"] += 1
         return self

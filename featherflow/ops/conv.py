@@ -27,7 +27,7 @@ import sys
 import numpy as np
 
 from featherflow.backend.arrays import array_module
-from featherflow.backend.blas import use_threads_for
+from featherflow.backend.blas import parallel_workers, use_threads_for
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, binary_operands
@@ -77,7 +77,7 @@ def split_batch(fn, n: int, work: int, xp=np) -> None:
     Each slice must write only its own rows, so the result does not depend on the split. Small work,
     a single core, or a non-NumPy array module runs ``fn(0, n)`` directly.
     """
-    workers = _worker_count()
+    workers = parallel_workers(_worker_count())
     if workers < 2 or n < 2 or work < _PARALLEL_MIN_WORK or xp is not np:
         fn(0, n)
         return

@@ -1,11 +1,13 @@
 """BLAS thread control (featherflow/backend/blas.py): the policy inside fit/evaluate/predict, restoring the
-user's count, and no effect outside."""
+user's count, no effect outside, and tf.config.threading."""
 
 import numpy as np
 import pytest
 
+import featherflow as ff
 from featherflow import keras
 from featherflow.backend import blas
+from featherflow.ops import conv
 
 pytestmark = pytest.mark.skipif(not blas.available(), reason="NumPy is not on OpenBLAS here")
 
@@ -15,10 +17,12 @@ def two_threads():
     saved = blas.get_num_threads()
     blas.set_num_threads(2)
     yield
+    blas.set_user_threads(None)
     blas.set_num_threads(saved)
 
 
 def test_small_products_use_one_thread_inside_managed_and_the_count_is_restored(two_threads):
+    ff.config.threading.set_intra_op_parallelism_threads(2)
     with blas.managed():
         blas.use_threads_for(blas.DEFAULT_THRESHOLD - 1)
         assert blas.get_num_threads() == 1
@@ -36,15 +40,44 @@ def test_outside_managed_nothing_changes(two_threads):
     assert blas.get_num_threads() == 2
 
 
-def test_user_thread_count_is_the_full_count(two_threads):
-    blas.set_user_threads(1)
-    try:
-        with blas.managed():
-            blas.use_threads_for(10**12)
-            assert blas.get_num_threads() == 1
-    finally:
-        blas.set_user_threads(None)
+@pytest.mark.parametrize("cores, expected", [(2, 1), (1, 1), (8, 2)])
+def test_default_full_count_is_one_thread_on_two_cores(two_threads, monkeypatch, cores, expected):
+    monkeypatch.setattr(blas.os, "cpu_count", lambda: cores)
+    with blas.managed():
+        blas.use_threads_for(10**12)
+        assert blas.get_num_threads() == expected
+        assert blas.parallel_workers(4) == expected
     assert blas.get_num_threads() == 2
+    assert blas.parallel_workers(4) == 4
+
+
+def test_user_thread_count_is_the_full_count(two_threads):
+    ff.config.threading.set_intra_op_parallelism_threads(1)
+    assert ff.config.threading.get_intra_op_parallelism_threads() == 1
+    with blas.managed():
+        blas.use_threads_for(10**12)
+        assert blas.get_num_threads() == 1
+    ff.config.threading.set_intra_op_parallelism_threads(0)
+    assert ff.config.threading.get_intra_op_parallelism_threads() == 0
+    assert blas.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "2"])
+def test_bad_thread_counts_are_refused(bad):
+    with pytest.raises(ValueError, match="non-negative int"):
+        ff.config.threading.set_intra_op_parallelism_threads(bad)
+
+
+def test_split_batch_gives_the_same_rows_with_any_worker_count(two_threads):
+    out = np.zeros((8, conv._PARALLEL_MIN_WORK // 8 + 1), np.float32)
+
+    def fill(a, b):
+        out[a:b] = np.arange(a, b, dtype=np.float32)[:, None]
+
+    ff.config.threading.set_intra_op_parallelism_threads(2)
+    with blas.managed():
+        conv.split_batch(fill, 8, out.size)
+    np.testing.assert_array_equal(out[:, 0], np.arange(8))
 
 
 def test_fit_predict_restore_the_thread_count_and_match_a_numpy_forward(two_threads):
