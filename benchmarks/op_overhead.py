@@ -11,7 +11,8 @@ float32 operands) this prints, in microseconds per call:
 Each timing run makes ``--calls`` calls (a small model's forward pass worth) and keeps every
 output alive until the run ends, for NumPy too: a tape must keep what the backward pass
 needs, so comparing against NumPy calls whose outputs are freed at once would measure the
-allocator, not featherflow. Figures are medians over ``--runs`` runs. Target (issue 2): at
+allocator, not featherflow. Figures are medians over ``--runs`` runs, the three columns
+sampled interleaved. Target (issue 2): at
 most 3 us of overhead per recorded op.
 
 Run: ``.venv/bin/python benchmarks/op_overhead.py [--runs 3000] [--calls 20] [--clock cpu]``
@@ -31,24 +32,33 @@ import numpy as np
 import featherflow as ff
 
 
-def _median_us(fn, calls: int, runs: int, tape_inputs=None, clock=time.perf_counter) -> float:
-    samples = []
+def _sample_us(fn, calls: int, clock, tape_inputs=None) -> float:
+    """One timing run: ``calls`` calls, every output kept alive until the run ends."""
+    keep = []
+    append = keep.append
+    tape = None
+    if tape_inputs is not None:
+        tape = ff.GradientTape()
+        tape.__enter__()
+        tape.watch(tape_inputs)
+    start = clock()
+    for _ in range(calls):
+        append(fn())
+    elapsed = clock() - start
+    if tape is not None:
+        tape.__exit__(None, None, None)
+    return elapsed / calls * 1e6
+
+
+def _medians(bare, op, tape_inputs, calls: int, runs: int, clock) -> tuple:
+    """Medians for NumPy / taped / untaped, sampled interleaved so a changing machine load
+    affects the three columns alike."""
+    samples: tuple = ([], [], [])
     for _ in range(runs):
-        keep = []
-        append = keep.append
-        tape = None
-        if tape_inputs is not None:
-            tape = ff.GradientTape()
-            tape.__enter__()
-            tape.watch(tape_inputs)
-        start = clock()
-        for _ in range(calls):
-            append(fn())
-        elapsed = clock() - start
-        if tape is not None:
-            tape.__exit__(None, None, None)
-        samples.append(elapsed / calls * 1e6)
-    return statistics.median(samples)
+        samples[0].append(_sample_us(bare, calls, clock))
+        samples[1].append(_sample_us(op, calls, clock, tape_inputs))
+        samples[2].append(_sample_us(op, calls, clock))
+    return tuple(statistics.median(s) for s in samples)
 
 
 def main(argv=None) -> None:
@@ -81,9 +91,7 @@ def main(argv=None) -> None:
     print("-" * len(header))
     worst = 0.0
     for label, bare, op in cases:
-        numpy_us = _median_us(bare, args.calls, args.runs, clock=clock)
-        taped_us = _median_us(op, args.calls, args.runs, tape_inputs=[ta, tb, tw], clock=clock)
-        plain_us = _median_us(op, args.calls, args.runs, clock=clock)
+        numpy_us, taped_us, plain_us = _medians(bare, op, [ta, tb, tw], args.calls, args.runs, clock)
         overhead = taped_us - numpy_us
         worst = max(worst, overhead)
         print(f"{label:26s} {numpy_us:8.2f} {taped_us:10.2f} {plain_us:13.2f} {overhead:9.2f}")
