@@ -210,3 +210,10 @@ def test_axis_and_noise_shape_validation():
     with pytest.raises(ValueError, match="dropout: noise_shape"):
         ff.nn.dropout(ff.ones((2, 3)), 0.5, noise_shape=[2, 2])
     assert ff.nn.dropout(ff.ones((2, 3)), 0.5, noise_shape=[None, 1]).shape == (2, 3)
+
+
+@pytest.mark.parametrize("shape,noise_shape", [((4, 5), None), ((3, 2, 4), [3, 1, 4]), ((0, 3), None), ((6,), None)],
+                         ids=str)
+def test_dropout_gradient_check_with_a_fixed_seed(shape, noise_shape):
+    # An op seed fixes the mask, so every evaluation of the finite differences sees the same mask.
+    check_gradient(lambda t: ff.nn.dropout(t, 0.4, noise_shape=noise_shape, seed=11), [random_array(shape)])
