@@ -159,3 +159,11 @@ def test_pad_constant_values_and_errors():
     with pytest.raises(ValueError, match="non-negative"):
         ff.pad(ff.ones((3,)), [[-1, 1]])
     check_gradient(lambda t: ff.pad(t, [[0, 1], [1, 1]]), [random_array((0, 2))])
+
+
+@pytest.mark.parametrize("shape,key", [((0, 3), (slice(None), 1)), ((1, 3), 0), ((2, 1, 3), (Ellipsis, 0, None)),
+                                       ((4,), np.array([], dtype="int64"))], ids=str)
+def test_getitem_size_one_and_empty(shape, key):
+    x = random_array(shape)
+    np.testing.assert_array_equal(ff.constant(x)[key].numpy(), x[key])
+    check_gradient(lambda t: t[key], [x])
