@@ -3,7 +3,7 @@
 ``lunar``: for each seed, the GA (Such et al., 2017) and the ES (Salimans et al., 2017) train an 8-32-4 tanh
 MLP on LunarLander-v3 with ``--workers`` worker processes and a ``--budget`` (seconds). When the elite's
 re-evaluated score passes 200, it is checked on ``VALIDATION_EPISODES`` fresh episodes (their steps count as
-training steps); the run stops once that mean is >= 210. The final elite is then scored on 100 fresh episodes:
+training steps); the run stops once their mean minus two standard errors is >= 200. The final elite is then scored on 100 fresh episodes:
 solved means a mean return >= 200. Printed per seed: solved, final mean, generations, environment steps,
 wall time and CPU time (this process and its workers). ``--reference`` also runs the plain NumPy GA the issue
 quotes (population 200, T=20, sigma 0.05, 3 episodes per evaluation, top 10 re-evaluated on 10, one process,
@@ -47,7 +47,6 @@ from featherflow.evolution import (  # noqa: E402
 ENV_ID = "LunarLander-v3"
 SOLVED = 200.0
 VALIDATION_EPISODES = 30
-VALIDATION_PASS = 210.0
 FINAL_EPISODES = 100
 
 GA_LUNAR = {"population_size": 100, "truncation": 10, "elites": 1, "sigma": 0.05, "reevaluate_top": 5,
@@ -94,7 +93,14 @@ class CpuBudget(Callback):
 
 
 class SolvedCheck(Callback):
-    """Stops when the elite's mean over fresh validation episodes reaches VALIDATION_PASS."""
+    """Stops once the elite is solved with confidence on fresh validation episodes.
+
+    Checked whenever the elite's re-evaluated score passes 200: the elite plays VALIDATION_EPISODES fresh
+    episodes (their steps count as training cost) and the run stops when the lower bound
+    ``mean - 2 * std / sqrt(episodes)`` is >= 200. A plain mean threshold is checked so often during a run
+    that a lucky validation eventually passes (one elite's 30-episode mean read 210 and its 100-episode mean
+    166).
+    """
 
     def __init__(self, fitness: GymFitness, seed: int):
         self.fitness, self.seed, self.checks = fitness, seed, 0
@@ -107,8 +113,10 @@ class SolvedCheck(Callback):
                                              seed=self.seed * 1000 + self.checks)
         algorithm.steps += result["steps"]  # validation episodes are training cost
         algorithm.evaluations += VALIDATION_EPISODES
-        print(f"  validation of the elite: {result['mean']:.1f} over {VALIDATION_EPISODES} episodes", flush=True)
-        return result["mean"] >= VALIDATION_PASS
+        bound = result["mean"] - 2 * result["std"] / np.sqrt(VALIDATION_EPISODES)
+        print(f"  validation of the elite: {result['mean']:.1f} over {VALIDATION_EPISODES} episodes "
+              f"(lower bound {bound:.1f})", flush=True)
+        return bound >= SOLVED
 
 
 def run_lunar(algorithm: str, seed: int, workers: int, budget: float, verbose: int, cpu_budget: bool) -> dict:
