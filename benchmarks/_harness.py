@@ -28,7 +28,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULTS = os.path.join(HERE, "results.md")
-FRAMEWORKS = ("featherflow", "tf.keras", "keras-jax", "torch")
+FRAMEWORKS = ("featherflow", "tf.keras", "keras-jax", "torch", "torch-1t")
+# torch-1t: PyTorch eager limited to one thread (torch.set_num_threads(1)), a second PyTorch figure that
+# shows how much of the comparison is thread scheduling on a small, shared machine
 BENCH_PYTHON = os.path.join(ROOT, ".venv-bench", "bin", "python")
 
 
@@ -38,6 +40,8 @@ def framework_env(framework: str) -> dict:
     env = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore"}
     if framework == "tf.keras":
         env["TF_USE_LEGACY_KERAS"] = "1"  # tf.keras is Keras 2 (the tf_keras package) from TF 2.16 on
+    elif framework == "torch-1t":
+        env["OMP_NUM_THREADS"] = "1"
     elif framework == "keras-jax":
         env["KERAS_BACKEND"] = "jax"
         env["JAX_PLATFORMS"] = "cpu"
@@ -96,7 +100,11 @@ def child_main(runners: dict, framework: str, options: dict) -> None:
     for key, value in framework_env(framework).items():
         os.environ.setdefault(key, value)
     try:
-        result = runners[framework](options)
+        if framework == "torch-1t":
+            import torch
+
+            torch.set_num_threads(1)
+        result = runners["torch" if framework == "torch-1t" else framework](options)
     except ImportError as exc:
         result = {"missing": f"{type(exc).__name__}: {exc}"}
     print("RESULT " + json.dumps(result), flush=True)

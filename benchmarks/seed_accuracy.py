@@ -94,7 +94,7 @@ def main(argv=None) -> None:
     if args.child:
         h.child_main(RUNNERS, args.child, json.loads(args.options))
         return
-    frameworks = args.only or list(h.FRAMEWORKS)
+    frameworks = args.only or list(h.FRAMEWORKS[:4])
     script = os.path.abspath(__file__)
     accuracies = {fw: [] for fw in frameworks}
     missing: dict = {}
