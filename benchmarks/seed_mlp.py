@@ -68,7 +68,7 @@ def _keras_fit_and_predict(keras, set_seed, options):
         cpus.append(cpu)
     one, many = x[:1], x[:PREDICT_SAMPLES]
     slow = keras.__name__.startswith("tf_keras") or "tensorflow" in keras.__name__
-    calls = 300 if slow else 3000
+    calls = 50 if slow else 3000  # tf.keras's predict(1) takes tens of ms: fewer calls keep the run short
     predict_s = h.median_call(lambda: model.predict(one, verbose=0), calls)
     call_s = h.median_call(lambda: model(one), calls)
     bulk = [h.timed(model.predict, many, verbose=0)[0] for _ in range(3)]
