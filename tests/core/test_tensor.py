@@ -203,4 +203,4 @@ def test_format_like_tensorflow():
     loss = ff.constant(0.123456)
     assert f"{loss:.3f}" == "0.123"
     assert f"{ff.constant([1.0, 2.0])}" == "[1. 2.]"
-    assert "{:d}".format(ff.constant(7)) == "7"
+    assert format(ff.constant(7), "d") == "7"
