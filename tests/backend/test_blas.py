@@ -94,3 +94,24 @@ def test_fit_predict_restore_the_thread_count_and_match_a_numpy_forward(two_thre
     z = x.astype(np.float64) @ kernel + bias
     ref = np.exp(z - z.max(axis=1, keepdims=True))
     np.testing.assert_allclose(out, ref / ref.sum(axis=1, keepdims=True), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(blas.flush_denormals(False) is None, reason="no MXCSR control on this platform")
+def test_denormals_are_flushed_inside_managed_only():
+    tiny, scale = np.float32(1e-30), np.float32(1e-9)
+    assert tiny * scale != 0  # a denormal result (1e-39) outside fit
+    with blas.managed():
+        assert tiny * scale == 0
+        assert (np.array([1e-39], np.float32) + np.float32(0)) [0] == 0  # denormal inputs read as zero
+    assert tiny * scale != 0
+
+
+@pytest.mark.skipif(blas.flush_denormals(False) is None, reason="no MXCSR control on this platform")
+def test_a_caller_that_flushes_keeps_its_mode():
+    blas.flush_denormals(True)
+    try:
+        with blas.managed():
+            pass
+        assert np.float32(1e-30) * np.float32(1e-9) == 0
+    finally:
+        blas.flush_denormals(False)
