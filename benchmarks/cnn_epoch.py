@@ -9,7 +9,8 @@ interpreter per framework and round, rounds interleaved, medians (``_harness.py`
 
 GFLOP/s counts the multiply-adds (x2) of the forward pass, the weight gradients and the input gradients
 (none for the first convolution) of the two convolutions and the dense layer; the table compares it with
-this machine's float32 matmul peak, measured in the same run (NumPy 1024x1024 GEMM on all cores).
+this machine's float32 matmul peak, measured in the same run (NumPy 1024x1024 GEMM, best of all cores
+and one core).
 
 Run: ``python benchmarks/cnn_epoch.py [--rounds 3] [--epochs 1] [--only featherflow torch]``
 """
@@ -132,11 +133,18 @@ def matmul_peak_gflops(python=None) -> float:
             "    t = time.perf_counter(); np.matmul(a, b, out=c); best = min(best, time.perf_counter() - t)\n"
             "print(2 * 1024 ** 3 / best / 1e9)")
     python = python or (h.BENCH_PYTHON if os.path.exists(h.BENCH_PYTHON) else sys.executable)
-    out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=600)
-    try:
-        return float(out.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return float("nan")
+    best = float("nan")
+    for threads in (None, "1"):  # all cores, and one (on a loaded machine one thread can be faster)
+        env = dict(os.environ)
+        if threads:
+            env["OPENBLAS_NUM_THREADS"] = threads
+        out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=600, env=env)
+        try:
+            rate = float(out.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            continue
+        best = rate if best != best else max(best, rate)
+    return best
 
 
 def main(argv=None) -> None:
@@ -165,7 +173,7 @@ def main(argv=None) -> None:
     print(table)
     notes = (f"Small CNN, {SAMPLES:,} samples, batch {BATCH}, Adam; {args.epochs} timed epoch(s) in each of "
              f"{args.rounds} round(s); {flops / 1e9:.1f} GFLOP per epoch (forward + backward); the machine's "
-             f"float32 matmul peak (NumPy 1024^3 GEMM, best of the runs before and after) {peak:.1f} GFLOP/s.")
+             f"float32 matmul peak (NumPy 1024^3 GEMM on all cores or one, best of the runs before and after) {peak:.1f} GFLOP/s.")
     print(notes)
     if not args.no_results:
         h.write_section("cnn_epoch", "Small CNN: epoch time and GFLOP/s", notes + "\n\n" + table, h.command_line(),
