@@ -76,10 +76,50 @@ def _keras_fit_and_predict(keras, set_seed, options):
             "predict10k_s": min(bulk)}
 
 
+def physical_floor(steps: int = SAMPLES // BATCH) -> dict:
+    """The epoch's floor on this machine, measured now: the step's matrix products at the best rate BLAS
+    reaches for them (min of repeats: forward x@W1 and h@W2, weight gradients x^T@dz1 and h^T@dz2, input
+    gradient dz2@W2^T) plus Adam's memory traffic (read params, grads, m, v; write params, m, v: 7 x 4 bytes
+    per parameter) at the streaming rate of a whole-buffer NumPy add of the same size."""
+    import time
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    x, w1 = rng.random((BATCH, 784), dtype=f32), rng.random((784, 128), dtype=f32)
+    h, w2 = rng.random((BATCH, 128), dtype=f32), rng.random((128, 10), dtype=f32)
+    dz1, dz2 = rng.random((BATCH, 128), dtype=f32), rng.random((BATCH, 10), dtype=f32)
+    products = [lambda: x @ w1, lambda: h @ w2, lambda: x.T @ dz1, lambda: h.T @ dz2, lambda: dz2 @ w2.T]
+
+    def best(fn, repeats=300):
+        for _ in range(20):
+            fn()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    gemm = sum(best(p) for p in products)
+    params = 784 * 128 + 128 + 128 * 10 + 10
+    a, b, c = (rng.random(params, dtype=f32) for _ in range(3))
+    add = best(lambda: np.add(a, b, out=c))  # reads 2 buffers, writes 1
+    bandwidth = 3 * 4 * params / add
+    adam = 7 * 4 * params / bandwidth
+    flops = 2 * BATCH * (784 * 128 * 2 + 128 * 10 * 3)
+    return {"floor_s": steps * (gemm + adam), "floor_gemm_s": steps * gemm, "floor_adam_s": steps * adam,
+            "gemm_gflops": flops / gemm / 1e9, "bandwidth_gbs": bandwidth / 1e9}
+
+
 def run_featherflow(options):
     import featherflow as tf
 
-    return _keras_fit_and_predict(tf.keras, tf.keras.utils.set_random_seed, options)
+    result = _keras_fit_and_predict(tf.keras, tf.keras.utils.set_random_seed, options)
+    if options.get("mode") != "memory":
+        result.update(physical_floor())
+    return result
 
 
 def run_tf_keras(options):
@@ -188,6 +228,15 @@ def main(argv=None) -> None:
     print(table)
     notes = (f"Seed MLP, {SAMPLES:,} samples, batch {BATCH}, Adam; {args.epochs} timed epoch(s) in each of "
              f"{args.rounds} round(s). `peer/ff` for throughput: below 1 = featherflow predicts more samples/s.")
+    floor = h.median_of(ff, "floor_s")
+    if floor:
+        notes += (f"\n\nPhysical floor of the epoch, measured in featherflow's processes: the step's matrix products "
+                  f"at the best rate BLAS reaches for them ({h.median_of(ff, 'gemm_gflops'):.0f} GFLOP/s, "
+                  f"{h.median_of(ff, 'floor_gemm_s'):.3f} s per epoch) + Adam's memory traffic (7 x 4 bytes per "
+                  f"parameter at {h.median_of(ff, 'bandwidth_gbs'):.0f} GB/s, {h.median_of(ff, 'floor_adam_s'):.3f}"
+                  f" s) = {floor:.3f} s; featherflow's epoch is {ff_epoch / floor:.2f}x that (CPU time "
+                  f"{h.median_of(ff, 'epoch_cpu_s') / floor:.2f}x).")
+    print(notes)
     if ff_epoch:
         print(f"featherflow: {ff_epoch / (SAMPLES / BATCH) * 1e6:.0f} us per training step (Adam included)")
     if not args.no_results:
