@@ -33,6 +33,10 @@ def build_mlp(hp):
     ])
     model.compile(optimizer=keras.optimizers.Adam(hp.Float("learning_rate", 3e-3, 3e-2, sampling="log")),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return _maybe_slow(model)
+
+
+def _maybe_slow(model):
     if os.environ.get("FEATHERFLOW_TEST_SLOW_FIT"):
         # Slow every fit down so a test can kill the search while a trial runs.
         original_fit = model.fit
@@ -53,7 +57,7 @@ def build_grid(hp):
                               keras.layers.Dense(10, activation="softmax")])
     model.compile(optimizer=keras.optimizers.Adam(hp.Choice("learning_rate", [0.01, 0.003])),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+    return _maybe_slow(model)
 
 
 def build_conditional(hp):
