@@ -63,7 +63,8 @@ class Adam(Optimizer):
     def _update_flat(self, params, grads, slots, work, alpha):
         m, v, w = slots["m"], slots["v"], work[0]
         if not self.amsgrad and type(params) is np.ndarray and params.dtype in _KERNEL_DTYPES:
-            kernel = _kernels.get("adam")  # one compiled pass when Numba is installed: the same arithmetic
+            # one compiled pass when Numba is installed (large buffers): the same arithmetic
+            kernel = _kernels.get("adam", params.size)
             if kernel is not None:
                 scalar = params.dtype.type
                 kernel(params, grads, m, v, scalar(1.0 - self.beta_1), scalar(1.0 - self.beta_2),

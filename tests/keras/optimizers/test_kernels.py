@@ -86,3 +86,14 @@ def test_switched_off_means_no_kernel():
         assert _kernels.get("adam") is None
     finally:
         _kernels.use_kernels(None)
+
+
+@pytest.mark.skipif(not _kernels.available(), reason="numba not installed")
+def test_default_mode_uses_the_kernel_for_large_buffers_only():
+    assert _kernels.get("adam", _kernels.MIN_SIZE - 1) is None
+    assert _kernels.get("adam", _kernels.MIN_SIZE) is not None
+    _kernels.use_kernels(True)
+    try:
+        assert _kernels.get("adam", 10) is not None
+    finally:
+        _kernels.use_kernels(None)
