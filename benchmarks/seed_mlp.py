@@ -78,7 +78,7 @@ def _keras_fit_and_predict(keras, set_seed, options):
 
 def physical_floor(steps: int = SAMPLES // BATCH) -> dict:
     """The epoch's floor on this machine, measured now: the step's matrix products at the best rate BLAS
-    reaches for them (min of repeats: forward x@W1 and h@W2, weight gradients x^T@dz1 and h^T@dz2, input
+    reaches for them (min of repeats, on one thread or all: forward x@W1 and h@W2, weight gradients x^T@dz1 and h^T@dz2, input
     gradient dz2@W2^T) plus Adam's memory traffic (read params, grads, m, v; write params, m, v: 7 x 4 bytes
     per parameter) at the streaming rate of a whole-buffer NumPy add of the same size."""
     import time
@@ -102,7 +102,14 @@ def physical_floor(steps: int = SAMPLES // BATCH) -> dict:
             times.append(time.perf_counter() - start)
         return min(times)
 
-    gemm = sum(best(p) for p in products)
+    from featherflow.backend import blas
+
+    started = blas.get_num_threads()
+    gemm = float("inf")
+    for threads in sorted({1, started}):  # the best BLAS reaches: one thread or all (a loaded machine favours one)
+        blas.set_num_threads(threads)
+        gemm = min(gemm, sum(best(p) for p in products))
+    blas.set_num_threads(started)
     params = 784 * 128 + 128 + 128 * 10 + 10
     a, b, c = (rng.random(params, dtype=f32) for _ in range(3))
     add = best(lambda: np.add(a, b, out=c))  # reads 2 buffers, writes 1
