@@ -1,7 +1,14 @@
+import os
+
 import numpy as np
 import pytest
 
 import featherflow as ff
+
+# Helper modules of the tests (once.py, gradcheck.py, ...) live here; subprocesses started by tests (scripts run
+# with `python file.py`, spawned workers, Dask workers) must import them too, so they inherit this directory.
+_TESTS = os.path.dirname(os.path.abspath(__file__))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_TESTS, os.environ.get("PYTHONPATH")]))
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,8 @@
 import os
 import time
 
+from once import first_claim
+
 
 def add(a, b):
     return a + b
@@ -22,9 +24,7 @@ def fail(message):
 
 def die_once(marker):
     """Kill the worker the first time (os._exit: no cleanup, like a crash); succeed when run again."""
-    if not os.path.exists(marker):
-        with open(marker, "w") as handle:
-            handle.write(str(os.getpid()))
+    if first_claim(marker):
         os._exit(3)
     return os.getpid()
 

@@ -3,6 +3,7 @@
 import os
 
 import numpy as np
+from once import first_claim
 
 from featherflow import keras
 from featherflow.evolution import Fitness, FitnessResult
@@ -49,9 +50,7 @@ class DieOnce:
         self.marker = marker
 
     def __call__(self, model):
-        if self.marker and not os.path.exists(self.marker):
-            with open(self.marker, "w") as handle:
-                handle.write(str(os.getpid()))
+        if self.marker and first_claim(self.marker):  # of two workers racing here, exactly one dies
             os._exit(7)
         return negative_sum_of_squares(model)
 

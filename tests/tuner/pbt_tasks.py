@@ -4,6 +4,7 @@ import os
 import time
 
 import numpy as np
+from once import first_claim
 
 from featherflow import keras
 
@@ -26,8 +27,7 @@ def build_classifier(hp):
         time.sleep(float(os.environ["FEATHERFLOW_PBT_SLEEP"]))
     kill_dir = os.environ.get("FEATHERFLOW_PBT_KILL_DIR")
     in_worker = str(os.getpid()) != os.environ.get("FEATHERFLOW_PBT_MAIN_PID")
-    if kill_dir and in_worker and not os.path.exists(os.path.join(kill_dir, "killed")):
-        open(os.path.join(kill_dir, "killed"), "w").close()
+    if kill_dir and in_worker and first_claim(os.path.join(kill_dir, "killed")):
         os._exit(3)
     model = keras.Sequential([
         keras.Input((6,)),
