@@ -21,7 +21,7 @@ import numpy as np
 
 from featherflow import ops
 from featherflow.backend import random as _random
-from featherflow.core import Tensor
+from featherflow.core import Tensor, record
 from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.keras.layers.reshaping import normalize_data_format
@@ -102,6 +102,11 @@ class Dropout(_NoiseLayer):
             return inputs * Tensor(np.zeros(shape, dtype=dtype))
         keep = self._uniform(shape, dtype) >= self.rate
         scale = np.multiply(keep, dtype.type(1.0 / (1.0 - self.rate)), dtype=dtype)
+        value = inputs.value if isinstance(inputs, Tensor) else None
+        if type(value) is np.ndarray and scale.shape == value.shape:
+            # the common case as one recorded op: x * scale, gradient g * scale (what ops.multiply
+            # computes, without its operand checks - this runs every training step)
+            return record("dropout", (inputs,), value * scale, lambda g, needs: (g * scale,))
         return ops.multiply(inputs, Tensor(scale))
 
     def get_config(self):

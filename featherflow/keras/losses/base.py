@@ -21,6 +21,8 @@ from featherflow.keras.losses._utils import (
     squeeze_or_expand,
 )
 
+_MEAN_REDUCTIONS = (Reduction.AUTO, Reduction.SUM_OVER_BATCH_SIZE)
+
 
 class Loss:
     """Base class: ``loss(y_true, y_pred, sample_weight=None)`` -> reduced loss tensor.
@@ -38,7 +40,16 @@ class Loss:
         self.reduction = reduction
         self.name = name
 
+    _mean_fast = None  # optional fn(y_true, y_pred, **kwargs) -> the mean loss as one op, or None (see below)
+
     def __call__(self, y_true, y_pred, sample_weight=None):
+        fast = self._mean_fast
+        if fast is not None and sample_weight is None and type(y_pred) is Tensor and \
+                getattr(y_pred, "_keras_mask", None) is None and self.reduction in _MEAN_REDUCTIONS:
+            # the training loop's common case (e.g. integer labels against a softmax): one fused op
+            value = fast(y_true, y_pred, **self._fn_kwargs)
+            if value is not None:
+                return value
         if not isinstance(y_pred, Tensor):
             y_pred = as_pred(y_pred, self.name or type(self).__name__)
         if not isinstance(y_true, Tensor):
@@ -90,6 +101,8 @@ class LossFunctionWrapper(Loss):
         super().__init__(reduction=reduction, name=name or getattr(fn, "__name__", None))
         self.fn = fn
         self._fn_kwargs = kwargs
+        # a subclass that overrides `call` computes something else: it keeps the general path
+        self._mean_fast = getattr(fn, "_mean_fast", None) if type(self).call is LossFunctionWrapper.call else None
 
     def call(self, y_true, y_pred):
         name = self.name or "loss"

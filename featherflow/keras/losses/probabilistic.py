@@ -32,7 +32,7 @@ from featherflow.backend.arrays import epsilon
 from featherflow.core.tensor import Tensor
 from featherflow.keras.losses._utils import Reduction, as_pred, get_logits, prepare
 from featherflow.keras.losses.base import LossFunctionWrapper
-from featherflow.ops.nn import check_sparse_labels
+from featherflow.ops.nn import _sparse_xent_mean, check_sparse_labels
 
 
 def _clip(t, lo, hi):
@@ -267,6 +267,29 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
         super().__init__(categorical_focal_crossentropy, reduction=reduction, name=name, alpha=alpha, gamma=gamma,
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
         self.from_logits = from_logits
+
+
+def _sparse_mean_fast(y_true, y_pred, from_logits=False, axis=-1, ignore_class=None):
+    """The mean of ``sparse_categorical_crossentropy`` as one op for the common case, else ``None``.
+
+    The common case: integer labels of shape ``(n,)`` or ``(n, 1)`` against a 2-D softmax output (or
+    logits), no ``ignore_class``. Same numbers and errors as the general path.
+    """
+    labels = y_true.value if isinstance(y_true, Tensor) else y_true
+    if ignore_class is not None or type(labels) is not np.ndarray or labels.dtype.kind not in "iu":
+        return None
+    value = y_pred.value
+    shape = value.shape
+    if len(shape) != 2 or axis not in (-1, 1) or labels.shape not in ((shape[0],), (shape[0], 1)) or \
+            value.dtype.kind != "f" or (not from_logits and not isinstance(getattr(y_pred, "_logits", None), Tensor)):
+        return None
+    output, _ = get_logits(y_pred, from_logits, "Softmax", "sparse_categorical_crossentropy")
+    labels = labels.reshape(shape[0]).astype(np.int64, copy=False)
+    check_sparse_labels(labels, shape[1], "sparse_categorical_crossentropy")
+    return _sparse_xent_mean(labels, output)
+
+
+sparse_categorical_crossentropy._mean_fast = _sparse_mean_fast
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
