@@ -296,7 +296,21 @@ class GradientTape:
             else:
                 seed = array_module(t.value).ones_like(t.value)
             grads[id(t)] = grads[id(t)] + seed if id(t) in grads else seed
-        keep = {id(s) for s in flat_sources}
+        self._backpropagate(grads, {id(s) for s in flat_sources})
+        results = []
+        for s in flat_sources:
+            g = grads.get(id(s))
+            if g is None:
+                results.append(Tensor(array_module(s.value).zeros_like(s.value)) if unconnected is UnconnectedGradients.ZERO
+                               else None)
+            else:
+                if isinstance(g, np.ndarray) and not g.flags.writeable:
+                    g = g.copy()
+                results.append(Tensor(g))
+        return _pack(sources, iter(results))
+
+    def _backpropagate(self, grads: dict, keep: set) -> None:
+        """Walk the nodes backwards from the seeded ``grads`` (id -> array); the ids in ``keep`` stay in it."""
         for out, inputs, backward, needs, _name in reversed(self._nodes):
             if out.__class__ is tuple:  # a multi-output op (record_multi)
                 g = [grads.get(id(o)) if id(o) in keep else grads.pop(id(o), None) for o in out]
@@ -322,17 +336,34 @@ class GradientTape:
             self._used = True
             self._nodes = []
             self._keep_alive = []
-        results = []
-        for s in flat_sources:
-            g = grads.get(id(s))
+
+    def _gradients_into(self, loss: Tensor, variables: list, outs: list) -> list:
+        """The training loop's ``gradient``: write d loss / d variables[i] into the array ``outs[i]``.
+
+        ``loss`` must be a floating scalar Tensor and ``variables`` distinct floating Variables (the
+        trainer checks both once); returns the variables without a gradient (their ``outs`` are zeroed).
+        Numbers as ``gradient``'s, without its per-call argument handling and result Tensors.
+        """
+        if self._used and not self._persistent:
+            raise RuntimeError("A non-persistent GradientTape can only be used to compute one set of gradients.")
+        for tape in _active_tapes:
+            if tape is not self and tape._recording and any(id(v) in tape._watched for v in variables):
+                raise NotImplementedError(
+                    "Higher-order gradients (a gradient computed while an outer GradientTape records) "
+                    "are not supported by featherflow: backward rules run on raw arrays."
+                )
+        keys = [id(v) for v in variables]
+        grads = {id(loss): array_module(loss.value).ones_like(loss.value)}
+        self._backpropagate(grads, set(keys))
+        missing = []
+        for key, variable, out in zip(keys, variables, outs):
+            g = grads.get(key)
             if g is None:
-                results.append(Tensor(array_module(s.value).zeros_like(s.value)) if unconnected is UnconnectedGradients.ZERO
-                               else None)
+                out.fill(0)
+                missing.append(variable)
             else:
-                if isinstance(g, np.ndarray) and not g.flags.writeable:
-                    g = g.copy()
-                results.append(Tensor(g))
-        return _pack(sources, iter(results))
+                out[...] = g
+        return missing
 
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
                  experimental_use_pfor=True, parallel_iterations=None):

@@ -165,7 +165,6 @@ class TrainStepsMixin:
         compiled_metrics = self.compiled_metrics
         update_metrics = compiled_metrics.update_state if compiled_metrics.has_metrics else None
         layers, regularized = self._loss_bookkeeping()
-        copyto = np.copyto
         warned = [False]
         model = self
         events = _loss_events
@@ -189,18 +188,14 @@ class TrainStepsMixin:
                 loss = compiled_loss(y, y_pred, sample_weight, extra)
             if loss is None:
                 model._validate_target_and_loss(y, loss)
-            grads = tape.gradient(loss, variables)
             if views is not None:
-                for view, grad in zip(views, grads):
-                    if grad is None:
-                        view.fill(0)
-                        if not warned[0]:
-                            warned[0] = True
-                            _warn_missing_gradients([v for g, v in zip(grads, variables) if g is None])
-                    else:
-                        copyto(view, grad.value)
+                missing = tape._gradients_into(loss, variables, views)
+                if missing and not warned[0]:
+                    warned[0] = True
+                    _warn_missing_gradients(missing)
                 apply_flat()
             elif variables:
+                grads = tape.gradient(loss, variables)
                 optimizer.apply_gradients(zip(grads, variables))
             if update_metrics is not None:
                 update_metrics(y, y_pred, sample_weight)
@@ -235,6 +230,15 @@ class TrainStepsMixin:
         layers = self._flat_layers()
         events = _loss_events
         mark = [None]
+        program, accepts, dtype = None, None, None
+        if self._is_graph_network:
+            from featherflow.keras.models.functional import get_plan
+            from featherflow.keras.models.inference import inference_program
+
+            plan = get_plan(self)
+            program = inference_program(plan)
+            if program is not None:
+                fns, accepts, dtype = program.array_fns, plan.accepts_single, plan.input_dtypes[0]
 
         def step(x):
             if events[0] != mark[0]:
@@ -242,6 +246,11 @@ class TrainStepsMixin:
                     if layer._losses:
                         layer._losses = []
                 mark[0] = events[0]
+            if program is not None and type(x) is np.ndarray and x.ndim and x.shape[0] and accepts(x):
+                a = x if x.dtype == dtype else x.astype(dtype)
+                for fn in fns:  # the plan as NumPy calls (featherflow/keras/models/inference.py)
+                    a = fn(a)
+                return a
             return forward(x, False)
 
         return step
@@ -254,6 +263,24 @@ class TrainStepsMixin:
         events = _loss_events
         mark = [None]
         context = _call_context
+        from featherflow.keras.models.inference import inference_program
+
+        program = inference_program(plan)
+        if program is not None:
+            fns = program.array_fns
+
+            def small_program(x):
+                if events[0] != mark[0]:
+                    for layer in layers:
+                        if layer._losses:
+                            layer._losses = []
+                    mark[0] = events[0]
+                a = x if x.dtype == dtype else x.astype(dtype)
+                for fn in fns:  # the plan as NumPy calls (featherflow/keras/models/inference.py)
+                    a = fn(a)
+                return a if type(a) is np.ndarray else to_numpy(a)
+
+            return small_program
 
         def small(x):
             if events[0] != mark[0]:
