@@ -27,7 +27,9 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.core import Tensor, pause_all_tapes
+from featherflow.core.tape import _active_tapes
 from featherflow.keras.layers.base import Layer, _call_context, _to_snake_case
+from featherflow.keras.models.inference import inference_program
 from featherflow.keras.models.trainer import TrainerMixin
 from featherflow.keras.saving.model_methods import SavingMixin
 
@@ -104,9 +106,11 @@ class Model(TrainerMixin, SavingMixin, Layer):
             kind = type(x)
             if (kind is np.ndarray or (kind is Tensor and x._keras_mask is None)) and x.ndim and \
                     x.dtype.kind in "biuf" and self.activity_regularizer is None:
-                from featherflow.keras.models.functional import get_plan
+                plan = self._plan
+                if plan is None:
+                    from featherflow.keras.models.functional import get_plan
 
-                plan = self._plan or get_plan(self)
+                    plan = get_plan(self)
                 if plan.accepts_single(x):
                     return self._call_plan(plan, x, kwargs.get("training"))
         if args and self._is_graph_network and isinstance(args[0], dict):
@@ -132,13 +136,23 @@ class Model(TrainerMixin, SavingMixin, Layer):
                 if layer._losses:
                     layer._losses = []
         dtype = plan.input_dtypes[0]
+        context = _call_context
+        if training is None:
+            training = context["training"]
+        if not training and not _active_tapes and x.shape[0]:
+            # Inference outside any tape: the plan's array program (same numbers, no per-layer Tensors).
+            program = inference_program(plan)
+            if program is not None and program.last_tensor_fn is not None:
+                a = x if type(x) is np.ndarray else x.value
+                if a.dtype != dtype:
+                    a = a.astype(dtype)
+                for fn in program.head_fns:
+                    a = fn(a)
+                return program.last_tensor_fn(a)
         if type(x) is np.ndarray:
             x = Tensor(x if x.dtype == dtype else x.astype(dtype))
         elif x.dtype != dtype:
             x = Tensor(x.value.astype(dtype))
-        context = _call_context
-        if training is None:
-            training = context["training"]
         previous = context["training"]
         context["training"] = training
         depth[0] += 1
