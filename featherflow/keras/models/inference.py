@@ -121,11 +121,31 @@ def _flatten(a):
 
 
 def _softmax(z):
-    """``ops.nn._softmax_array(z, -1)`` with the same ufuncs in the same order (bit-identical results)."""
+    """``ops.nn._softmax_array(z, -1)`` with the same ufuncs in the same order (bit-identical results).
+
+    One row (one sample) reduces over the whole array: the same elements through the same reduction
+    loop, without the axis bookkeeping and broadcasting of a ``(1, 1)`` result (~1.5 us of 9 measured).
+    """
+    if z.shape[0] == 1 and z.ndim == 2:
+        e = z - _max_reduce(z, axis=None)
+        _exp(e, out=e)
+        e /= _sum_reduce(e, axis=None)
+        return e
     e = z - _max_reduce(z, axis=-1, keepdims=True)
     _exp(e, out=e)
     e /= _sum_reduce(e, axis=-1, keepdims=True)
     return e
+
+
+_zeros: dict = {}
+
+
+def _zero(dtype):
+    """A 0-d zero of ``dtype``: ``np.maximum(z, zero)`` skips converting a Python 0 (1.1 vs 1.9 us per call)."""
+    zero = _zeros.get(dtype)
+    if zero is None:
+        zero = _zeros[dtype] = np.zeros((), dtype)
+    return zero
 
 
 def _tensor_value(out):
@@ -172,8 +192,11 @@ def _dense_forms(layer):
             z = z.reshape(a.shape[:-1] + (kernel.shape[1],))
         return z
 
-    def array_fn(a):
-        # arrays() and linear() written out: this runs once per Dense layer per predict call
+    bias_rows = [None, None]  # the bias and its (1, units) view: adding a same-rank array is ~2x cheaper
+
+    def pre(a):
+        """The output array, before the softmax for a softmax layer; ``None`` when ``layer.call`` must run."""
+        # arrays() and linear() written out for the common 2-D case: this runs for every Dense per call
         kernel = layer.kernel.value
         bias = layer.bias
         bv = None if bias is None else bias.value
@@ -182,32 +205,34 @@ def _dense_forms(layer):
                 kernel.ndim != 2 or a.shape[1] != kernel.shape[0] or \
                 (bv is not None and (type(bv) is not _ndarray or bv.dtype != kernel.dtype)) or \
                 (fused is False and layer.activation is not softmax):
-            found = arrays(a)  # the general case: inputs of rank > 2, or the layer's own call
-            if found is None:
-                return _tensor_value(layer.call(Tensor(a)))
-            z = linear(a, *found)
-            return _softmax(z) if found[2] is False else z
+            found = arrays(a)  # inputs of rank > 2, or None: the layer's own call
+            return None if found is None else linear(a, *found)
         if blas_state["active"]:
             use_threads_for(a.shape[0] * kernel.shape[0] * kernel.shape[1])
         z = a @ kernel
         if bv is not None:
-            z += bv
-        if fused is False:
-            return _softmax(z)
+            if bv is not bias_rows[0]:
+                bias_rows[0], bias_rows[1] = bv, bv.reshape(1, -1)
+            z += bias_rows[1]
         if fused == "relu":
-            np.maximum(z, 0, out=z)
+            np.maximum(z, _zero(z.dtype), out=z)
         elif fused == "sigmoid":
             z = _sigmoid_array(z)
         elif fused == "tanh":
             np.tanh(z, out=z)
         return z
 
+    def array_fn(a):
+        z = pre(a)
+        if z is None:
+            return _tensor_value(layer.call(Tensor(a)))
+        return _softmax(z) if layer._fused_activation is False else z
+
     def tensor_fn(a):
-        found = arrays(a)
-        if found is None:
+        z = pre(a)
+        if z is None:
             return layer.call(Tensor(a))
-        z = linear(a, *found)
-        if found[2] is not False:
+        if layer._fused_activation is not False:
             return Tensor(z)
         result = Tensor(_softmax(z))
         result._logits = Tensor(z)  # as ops.softmax: a following cross-entropy uses the logits

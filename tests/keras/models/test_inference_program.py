@@ -242,3 +242,41 @@ def test_predict_keeps_verbose_and_callbacks():
     assert len(seen) == 1 and np.array_equal(seen[0], out)
     with pytest.raises(ValueError, match="verbose"):
         model.predict(x, verbose=-1)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 10), (1, 9), (1, 1000), (1, 20000), (3, 10), (2, 3, 7)])
+def test_the_softmax_is_bit_identical_to_the_op(dtype, shape):
+    from featherflow.keras.models.inference import _softmax
+    from featherflow.ops.nn import _softmax_array
+
+    rng = np.random.default_rng(12)
+    for scale in (0.1, 5.0, 60.0):
+        z = (rng.standard_normal(shape) * scale).astype(dtype)
+        assert np.array_equal(_softmax(z), _softmax_array(z, -1))
+    z = np.array([[-np.inf, 0.0, 1.0, np.nan]], dtype)[:, :shape[-1]]
+    with np.errstate(invalid="ignore"):  # -inf - -inf, as in the op
+        assert np.array_equal(_softmax(z), _softmax_array(z, -1), equal_nan=True)
+
+
+def test_special_values_go_through_relu_and_bias_as_in_ops_dense():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(6, activation="relu"),
+                              keras.layers.Dense(3, activation="tanh"), keras.layers.Dense(2, activation="sigmoid")])
+    kernel, bias = model.layers[0].get_weights()
+    kernel[:, 0] = 0.0
+    bias[0] = -0.0  # relu(-0.0) keeps the sign ops.dense gives it
+    model.layers[0].set_weights([kernel, bias])
+    x = np.array([[1.0, -2.0, 0.5, 3.0], [np.nan, 1.0, 0.0, -1.0], [np.inf, 0.0, 0.0, 0.0],
+                  [-0.0, -0.0, -0.0, -0.0]], np.float32)
+    with np.errstate(invalid="ignore"):  # inf * 0 in the products, on both paths
+        expected = tensor_path(model, x).numpy()
+        outputs = (model.predict(x, verbose=0), model(x).numpy(), model.predict(x[:1], verbose=0))
+        hidden = inference_program(get_plan(model)).array_fns[0](x)
+        reference = ff.ops.dense(x, model.layers[0].kernel, model.layers[0].bias, "relu").numpy()
+    for got in outputs:
+        rows = len(got)
+        assert np.array_equal(got, expected[:rows], equal_nan=True)
+        assert np.array_equal(np.signbit(got), np.signbit(expected[:rows]))
+    assert np.array_equal(hidden, reference, equal_nan=True) and np.array_equal(np.signbit(hidden),
+                                                                                 np.signbit(reference))
