@@ -192,7 +192,7 @@ def _dense_forms(layer):
             z = z.reshape(a.shape[:-1] + (kernel.shape[1],))
         return z
 
-    bias_rows = [None, None]  # the bias and its (1, units) view: adding a same-rank array is ~2x cheaper
+    bias_row = [(None, None)]  # (bias, its (1, units) view): adding a same-rank array is ~2x cheaper
 
     def pre(a):
         """The output array, before the softmax for a softmax layer; ``None`` when ``layer.call`` must run."""
@@ -211,9 +211,11 @@ def _dense_forms(layer):
             use_threads_for(a.shape[0] * kernel.shape[0] * kernel.shape[1])
         z = a @ kernel
         if bv is not None:
-            if bv is not bias_rows[0]:
-                bias_rows[0], bias_rows[1] = bv, bv.reshape(1, -1)
-            z += bias_rows[1]
+            source, row = bias_row[0]
+            if source is not bv:  # a new bias array (set by the optimizer's flat buffers): one pair, one store
+                row = bv.reshape(1, -1)
+                bias_row[0] = (bv, row)
+            z += row
         if fused == "relu":
             np.maximum(z, _zero(z.dtype), out=z)
         elif fused == "sigmoid":

@@ -262,7 +262,8 @@ def test_the_softmax_is_bit_identical_to_the_op(dtype, shape):
 def test_special_values_go_through_relu_and_bias_as_in_ops_dense():
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(6, activation="relu"),
-                              keras.layers.Dense(3, activation="tanh"), keras.layers.Dense(2, activation="sigmoid")])
+                              keras.layers.Dense(3, activation="tanh", use_bias=False),
+                              keras.layers.Dense(2, activation="sigmoid")])
     kernel, bias = model.layers[0].get_weights()
     kernel[:, 0] = 0.0
     bias[0] = -0.0  # relu(-0.0) keeps the sign ops.dense gives it
