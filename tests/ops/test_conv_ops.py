@@ -184,3 +184,61 @@ def test_batch_threads_work_in_a_forked_child(monkeypatch):
     result = queue.get(timeout=60)
     child.join(timeout=60)
     np.testing.assert_array_equal(result, expected)
+
+
+@pytest.mark.parametrize("strides,padding,dil", [((1, 1), "VALID", (1, 1)), ((2, 1), "SAME", (1, 1)),
+                                                 ((1, 2), "SAME", (2, 1)), ((3, 2), ((1, 2), (0, 1)), (1, 2))])
+def test_single_channel_transposed_patch_matrix(strides, padding, dil):
+    """One input channel builds the patch matrix transposed (runs of ``wo`` numbers): same values and
+    gradients as the reference, with and without the bias column, float64 gradcheck."""
+    x, w, b = random_array((3, 7, 8, 1), seed=6), random_array((3, 2, 1, 4), seed=7), random_array((4,), seed=8)
+    z = reference_conv2d(x, w, strides, padding, dil)
+    np.testing.assert_allclose(conv2d_fused(x, w, None, None, strides, padding, dil).numpy(), z, rtol=1e-10,
+                               atol=1e-12)
+    np.testing.assert_allclose(conv2d_fused(x, w, b, "relu", strides, padding, dil).numpy(), np.maximum(z + b, 0),
+                               rtol=1e-10, atol=1e-12)
+    check_gradient(lambda x, w, b: conv2d_fused(x, w, b, "tanh", strides, padding, dil), [x, w, b])
+
+
+@pytest.mark.parametrize("strides,padding,dil", [((1, 1), "VALID", (1, 1)), ((2, 2), "SAME", (1, 1)),
+                                                 ((1, 1), "SAME", (2, 2)), ((2, 1), ((2, 0), (1, 1)), (1, 1))])
+def test_input_gradient_per_kernel_position_matches_transposed_reference(strides, padding, dil):
+    """The input gradient (one GEMM block per kernel position, scatter-added) equals the adjoint of the
+    reference convolution, checked against a float64 loop (<dX, x> = <dY, conv(x)> for every x)."""
+    x, w = random_array((2, 6, 7, 3), seed=1), random_array((3, 2, 3, 5), seed=2)
+    xt = ff.constant(x)
+    with ff.GradientTape() as tape:
+        tape.watch(xt)
+        y = conv2d_fused(xt, w, None, None, strides, padding, dil)
+    dy = random_array(y.shape, seed=3)
+    gx = tape.gradient(y, xt, output_gradients=dy).numpy()
+    # column k of the adjoint: the response of <dy, conv(e_k)> to the unit input e_k
+    expected = np.zeros(x.size)
+    for k in range(x.size):
+        e = np.zeros(x.size)
+        e[k] = 1.0
+        expected[k] = np.sum(dy * reference_conv2d(e.reshape(x.shape), w, strides, padding, dil))
+    np.testing.assert_allclose(gx.ravel(), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_float32_conv_matches_float64_reference_at_the_cnn_shapes():
+    """The benchmark CNN's layer shapes in float32 (transposed patch matrix for the 1-channel input,
+    per-position input gradient for the 32-channel one) against float64 references."""
+    x1 = random_array((4, 28, 28, 1), seed=1, dtype="float32")
+    w1, b1 = random_array((3, 3, 1, 8), seed=2, dtype="float32"), random_array((8,), seed=3, dtype="float32")
+    out1 = conv2d_fused(x1, w1, b1, "relu", (1, 1), "VALID", (1, 1)).numpy()
+    ref1 = np.maximum(reference_conv2d(x1.astype("float64"), w1.astype("float64")) + b1, 0)
+    np.testing.assert_allclose(out1, ref1, rtol=1e-5, atol=1e-5)
+    x2, w2 = random_array((4, 13, 13, 8), seed=4, dtype="float32"), random_array((3, 3, 8, 6), seed=5, dtype="float32")
+    xt = ff.constant(x2)
+    with ff.GradientTape() as tape:
+        tape.watch(xt)
+        y = conv2d_fused(xt, w2, None, None, (1, 1), "VALID", (1, 1))
+    dy = random_array(y.shape, seed=6, dtype="float32")
+    gx = tape.gradient(y, xt, output_gradients=dy).numpy()
+    ref = np.zeros(x2.shape)
+    for i in range(3):
+        for j in range(3):
+            ref[:, i:i + 11, j:j + 11, :] += np.einsum("bhwo,co->bhwc", dy.astype("float64"), w2[i, j].astype("float64"))
+    assert gx.dtype == np.float32
+    np.testing.assert_allclose(gx, ref, rtol=1e-4, atol=1e-4)
