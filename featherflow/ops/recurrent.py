@@ -258,6 +258,16 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     Returns:
         ``(outputs, h, c)``: the outputs and the final states, all differentiable.
 
+    Layout (why it is fast): every per-step array is kept transposed, ``(rows, batch)``, so each gate's
+    block of a step is one contiguous array and every per-step ufunc runs on contiguous memory. The
+    forward pass keeps the gates in the order ``[i, f, o, c]`` (the three recurrent-activation gates are
+    one block: one ``tanh`` for all four gates, then ``0.5 * t + 0.5`` on that block for a sigmoid), and
+    the input projection of every step is one batched matmul straight into that layout (no transposed
+    copy of the inputs or of the projection). BPTT works on rows ``[i, f, c, o, cell]``: the three gates
+    whose gradient is ``factor * dc`` are one block (one broadcast multiply), and ``o`` with the cell
+    term ``dh * o * activation'(c)`` is another (one multiply by ``dh``), five ufunc calls and one
+    matmul per step; the weight gradients are three large GEMMs after the loop.
+
     >>> import numpy as np
     >>> out, h, c = lstm(np.zeros((1, 3, 2), "float32"), np.zeros((2, 4), "float32"), np.zeros((1, 4), "float32"),
     ...                  np.ones(4, "float32"))
@@ -271,22 +281,23 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         "lstm", inputs, kernel, recurrent_kernel, bias, lambda u: (4 * u,), [h0, c0], mask, 4)
     xp = array_module(x.value)
     dtype = x.value.dtype
-    batch, steps, _ = x.value.shape
+    batch, steps, features = x.value.shape
     u = units
-    # Columns reordered to [i, f, o, c] so the three recurrent-activation gates are one block, and
-    # every per-step array is kept transposed, (gates * units, batch): each gate's block of a step
-    # is then one contiguous array, so the per-step ufuncs run on contiguous memory.
+    # forward rows [i, f, o, c]; Keras's columns are [i, f, c, o]
     perm = np.concatenate([np.arange(0, 2 * u), np.arange(3 * u, 4 * u), np.arange(2 * u, 3 * u)])
     scale = np.concatenate([np.full(3 * u, _prescale(recurrent_activation)), np.full(u, _prescale(activation))])
     scale = xp.asarray(scale, dtype=dtype)
-    w_perm = k.value[:, perm]
-    u_perm = rk.value[:, perm]
-    x_steps = _steps_view(x.value, go_backwards)
+    x_steps = _steps_view(x.value, go_backwards)  # (steps, batch, features), a view
     mask_b = None if mask_array is None else _steps_view(mask_array, go_backwards)[:, None, :]
-    x2, proj = _project(xp, x_steps, w_perm * scale, None if b is None else b.value[perm] * scale)
-    gates = xp.ascontiguousarray(proj.transpose(0, 2, 1))  # (steps, 4u, batch)
-    del proj
-    u_scaled_t = xp.ascontiguousarray((u_perm * scale).T)  # (4u, u)
+    # Input projection of every step as one batched matmul written in the per-step layout:
+    # gates[s] = (kernel * scale).T @ x_s.T  -> (steps, 4u, batch)
+    w_scaled_t = xp.ascontiguousarray((k.value[:, perm] * scale).T)  # (4u, features)
+    gates = xp.empty((steps, 4 * u, batch), dtype=dtype)
+    use_threads_for(steps * batch * features * 4 * u)
+    xp.matmul(w_scaled_t, x_steps.transpose(0, 2, 1), out=gates)
+    if b is not None:
+        gates += (b.value[perm] * scale)[:, None]
+    u_scaled_t = xp.ascontiguousarray((rk.value[:, perm] * scale).T)  # (4u, u)
     h_seq = xp.empty((steps, u, batch), dtype=dtype)
     c_seq = xp.empty((steps, u, batch), dtype=dtype)
     tc_seq = xp.empty((steps, u, batch), dtype=dtype)
@@ -343,71 +354,80 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         dc = xp.zeros((u, batch), dtype=dtype)
         if grads[2] is not None:
             dc += grads[2].T
-        add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (u, batch), dtype)
+        add_output_grad = None
+        if g_seq is not None or mask_b is not None:
+            add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (u, batch), dtype)
         i_g, f_g, o_g, c_g = (gates[:, j * u:(j + 1) * u] for j in range(4))
-        c_before = _previous(xp, c_init, c_seq)
-        # Step-independent factors, computed for all timesteps at once (big vectorized ops):
-        # dz = factor * dc for gates i, f, c and factor * dh for gate o; dc += dh * cell_factor.
-        factors = xp.empty_like(gates)
+        # Step-independent factors for all timesteps at once, rows [i, f, c, o, cell] (see the docstring):
+        # dz_{i,f,c} = factor * dc;  dz_o = factor * dh;  dc += dh * cell_factor (row block "cell").
+        factors = xp.empty((steps, 5 * u, batch), dtype=dtype)
+        fi, ff_, fc, fo, fcell = (factors[:, j * u:(j + 1) * u] for j in range(5))
         if fast:
             # sigmoid' = y (1 - y), tanh' = 1 - y^2, written in place (no full-size temporaries)
             one = dtype.type(1)
-            ifo = factors[:, :3 * u]
-            xp.subtract(one, gates[:, :3 * u], out=ifo)
-            ifo *= gates[:, :3 * u]
-            factors[:, :u] *= c_g
-            factors[:, u:2 * u] *= c_before
-            factors[:, 2 * u:3 * u] *= tc_seq
-            g_part = factors[:, 3 * u:]
-            xp.multiply(c_g, c_g, out=g_part)
-            xp.subtract(one, g_part, out=g_part)
-            g_part *= i_g
-            cell_factor = tc_seq * tc_seq
-            xp.subtract(one, cell_factor, out=cell_factor)
-            cell_factor *= o_g
+            if_part = factors[:, :2 * u]
+            xp.subtract(one, gates[:, :2 * u], out=if_part)
+            if_part *= gates[:, :2 * u]
+            fi *= c_g
+            ff_[1:] *= c_seq[:-1]
+            ff_[0] *= c_init
+            xp.subtract(one, o_g, out=fo)
+            fo *= o_g
+            fo *= tc_seq
+            xp.multiply(c_g, c_g, out=fc)
+            xp.subtract(one, fc, out=fc)
+            fc *= i_g
+            xp.multiply(tc_seq, tc_seq, out=fcell)
+            xp.subtract(one, fcell, out=fcell)
+            fcell *= o_g
         else:
-            factors[:, :u] = c_g * _derivative(recurrent_activation, i_g)
-            factors[:, u:2 * u] = c_before * _derivative(recurrent_activation, f_g)
-            factors[:, 2 * u:3 * u] = tc_seq * _derivative(recurrent_activation, o_g)
-            factors[:, 3 * u:] = i_g * _derivative(activation, c_g)
-            cell_factor = o_g * _derivative(activation, tc_seq)
-        f_seq = xp.ascontiguousarray(f_g)
-        del c_before
-        dz_all = xp.empty_like(gates)
-        u_perm_c = xp.ascontiguousarray(u_perm)  # (u, 4u): dh_prev = u_perm @ dz
+            xp.multiply(c_g, _derivative(recurrent_activation, i_g), out=fi)
+            xp.multiply(_previous(xp, c_init, c_seq), _derivative(recurrent_activation, f_g), out=ff_)
+            xp.multiply(i_g, _derivative(activation, c_g), out=fc)
+            xp.multiply(tc_seq, _derivative(recurrent_activation, o_g), out=fo)
+            xp.multiply(o_g, _derivative(activation, tc_seq), out=fcell)
+        dz_all = xp.empty_like(factors)
+        u_back = xp.ascontiguousarray(rk.value)  # rows [i, f, c, o] are Keras's columns: dh = U @ dz
+        dh_next = xp.empty_like(dh)
+        flat = (3, u * batch)  # the [i, f, c] block as 3 rows of one step's (u, batch) block
         use_threads_for(4 * u * u * batch)
         for s in range(steps - 1, -1, -1):
-            add_output_grad(s, dh)
+            if add_output_grad is not None:
+                add_output_grad(s, dh)
             if mask_b is not None:
                 dc_carried = dc.copy()  # masked columns pass dc through untouched
-            xp.multiply(dh, cell_factor[s], out=tmp)
-            dc += tmp
             dz = dz_all[s]
-            xp.multiply(factors[s].reshape(4, u, batch), dc, out=dz.reshape(4, u, batch))
-            xp.multiply(factors[s, 2 * u:3 * u], dh, out=dz[2 * u:3 * u])
+            xp.multiply(factors[s, 3 * u:].reshape(2, u * batch), dh.reshape(1, u * batch),
+                        out=dz[3 * u:].reshape(2, u * batch))  # dz_o and dh * cell_factor
+            dc += dz[4 * u:]
+            xp.multiply(factors[s, :3 * u].reshape(flat), dc.reshape(1, u * batch), out=dz[:3 * u].reshape(flat))
             if mask_b is not None:
                 m = mask_b[s]
                 dz *= m
-                dc = xp.where(m, dc * f_seq[s], dc_carried)
-                dh = xp.where(m, u_perm_c @ dz, dh)
+                dc = xp.where(m, dc * f_g[s], dc_carried)
+                dh = xp.where(m, u_back @ dz[:4 * u], dh)
             else:
-                dc *= f_seq[s]
-                dh = u_perm_c @ dz
-        dz2 = xp.ascontiguousarray(dz_all.transpose(0, 2, 1)).reshape(steps * batch, 4 * u)
+                dc *= f_g[s]
+                xp.dot(u_back, dz[:4 * u], out=dh_next)
+                dh, dh_next = dh_next, dh
+        # (steps, 4u, batch) -> (steps * batch, 4u), columns in Keras's order: one transposed copy
+        dz2 = xp.ascontiguousarray(dz_all[:, :4 * u].transpose(0, 2, 1)).reshape(steps * batch, 4 * u)
         del dz_all
-        inverse = np.argsort(perm)
         values = {}
-        use_threads_for(steps * batch * 4 * u * min(u, x2.shape[1]))
+        use_threads_for(steps * batch * 4 * u * min(u, features))
         if needs[0]:
-            dx = (dz2 @ w_perm.T).reshape(steps, batch, -1)
+            dx = (dz2 @ k.value.T).reshape(steps, batch, -1)
             values["inputs"] = _from_steps(dx, go_backwards)
         if needs[1]:
-            values["kernel"] = (x2.T @ dz2)[:, inverse]
+            x2 = xp.ascontiguousarray(x_steps).reshape(steps * batch, features)
+            values["kernel"] = x2.T @ dz2
         if needs[2]:
-            h_before = _previous(xp, h_init, h_seq).transpose(0, 2, 1).reshape(steps * batch, u)
-            values["recurrent_kernel"] = (h_before.T @ dz2)[:, inverse]
+            h_before = xp.empty((steps, batch, u), dtype=dtype)
+            h_before[0] = h_init.T
+            h_before[1:] = h_seq[:-1].transpose(0, 2, 1)
+            values["recurrent_kernel"] = h_before.reshape(steps * batch, u).T @ dz2
         if "bias" in names and needs[names.index("bias")]:
-            values["bias"] = dz2.sum(axis=0)[inverse]
+            values["bias"] = dz2.sum(axis=0)
         values["h0"], values["c0"] = dh.T, dc.T
         return _collect(needs, names, values)
 
