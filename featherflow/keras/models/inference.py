@@ -6,8 +6,10 @@ regularizers: ``GraphPlan`` decides that once) compiles, when each layer has a k
 a list of ``array -> array`` callables. Outside a recording ``GradientTape`` and with the training
 flag off, running them gives the very same numbers as the layers' ``call`` - the same NumPy
 operations in the same order - without a ``Tensor`` per layer, the ops' argument conversion and
-checks, or tape bookkeeping. Measured on the seed MLP (Flatten-Dense128-Dropout-Dense10), this is
-most of the non-arithmetic time of a one-sample ``predict``.
+checks, or tape bookkeeping. Measured on the seed MLP (Flatten-Dense128-Dropout-Dense10) on the
+2-core machine (``benchmarks/seed_mlp.py --only featherflow``, 3 interleaved rounds each): a
+one-sample ``predict`` took 45-60 us on the Tensor path and 22-23 us with the program, whose bare
+NumPy floor is ~18 us (``benchmarks/predict_latency.py``; the 784x128 product alone ~7 us).
 
 Array forms (exact classes only: a subclass that overrides ``call`` keeps its own ``call``):
 
@@ -16,7 +18,7 @@ Array forms (exact classes only: a subclass that overrides ``call`` keeps its ow
   Any input the array form does not cover (another dtype, CuPy, a shape the op would refuse,
   another activation) runs ``layer.call`` on a Tensor: the layer's own numbers and errors.
 * ``Flatten`` (channels-last) - a reshape to ``(batch, -1)``.
-* ``Dropout`` - the identity (it only acts while training).
+* ``Dropout`` - the identity (it only acts while training): left out of the program.
 
 Shapes: ``(batch, ...)`` in, the model's output shape out; the batch axis must be non-empty.
 
