@@ -100,3 +100,12 @@ def test_a_subclass_that_overrides_call_is_not_bypassed():
 
     pred = ff.nn.softmax(ff.constant(np.zeros((2, 4), "float32")))
     np.testing.assert_allclose(Doubled()(np.array([1, 2]), pred).numpy(), 2 * np.log(4), rtol=1e-6)
+
+
+def test_flat_labels_against_a_one_unit_output_keep_keras_squeeze_and_its_error():
+    # Keras squeezes a (n, 1) y_pred against (n,) labels before the loss: the sparse loss then refuses it
+    pred = ff.nn.softmax(ff.constant(np.zeros((3, 1), "float32")))
+    with pytest.raises(ValueError, match="one class index per prediction"):
+        keras.losses.SparseCategoricalCrossentropy()(np.zeros(3, "int64"), pred)
+    # (n, 1) labels are not squeezed: one class, loss 0 (as the general path)
+    assert float(keras.losses.SparseCategoricalCrossentropy()(np.zeros((3, 1), "int64"), pred)) == 0.0

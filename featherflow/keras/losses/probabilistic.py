@@ -280,7 +280,10 @@ def _sparse_mean_fast(y_true, y_pred, from_logits=False, axis=-1, ignore_class=N
         return None
     value = y_pred.value
     shape = value.shape
+    # (n,) labels against a one-unit output: Keras squeezes y_pred first, and the general path explains
+    # the resulting shape mismatch - so only (n, 1) labels may meet a one-unit output here
     if len(shape) != 2 or axis not in (-1, 1) or labels.shape not in ((shape[0],), (shape[0], 1)) or \
+            (shape[1] == 1 and labels.ndim == 1) or \
             value.dtype.kind != "f" or (not from_logits and not isinstance(getattr(y_pred, "_logits", None), Tensor)):
         return None
     output, _ = get_logits(y_pred, from_logits, "Softmax", "sparse_categorical_crossentropy")
