@@ -23,7 +23,7 @@ from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor
-from featherflow.ops.conv import _geometry, _pad, _to_nhwc, _tuple_arg, _window, parse_padding, split_batch
+from featherflow.ops.conv import _geometry, _pad, _to_nhwc, _tuple_arg, _window, parse_padding, split_batch, workspace
 
 
 def pool2d(x, kind: str, pool_size, strides, padding, op: str) -> Tensor:
@@ -81,51 +81,101 @@ def _window_counts(size, out, k, stride, before):
 
 
 def _pool_tiled(x, kind, kh, kw, ho, wo, op):
-    """Non-overlapping windows without padding: reshape, no copies of the input."""
+    """Non-overlapping windows without padding: window axes split out by reshaping, no input copy."""
     xv = x.value
     n, h, w, c = xv.shape
     xp = array_module(xv)
-    crop = xv[:, :ho * kh, :wo * kw, :]
-    # one strided slice per window position: elementwise max/add over output-sized arrays is faster
+    # (batch, out_rows, kh, out_cols, kw, channels): a view (only axes are split)
+    x6 = xv[:, :ho * kh, :wo * kw, :].reshape(n, ho, kh, wo, kw, c)
+    if kind == "max":
+        return _max_pool_tiled(x, x6, kh, kw, ho, wo, op)
+    # one strided slice per window position: elementwise adds over output-sized arrays are faster
     # than a reduction over two small non-adjacent axes
-    parts = [crop[:, i::kh, j::kw, :] for i in range(kh) for j in range(kw)]
     out = xp.empty((n, ho, wo, c), dtype=xv.dtype)
-    combine = xp.maximum if kind == "max" else xp.add
 
     def pool(start, stop):
         target = out[start:stop]
-        xp.copyto(target, parts[0][start:stop])
-        for part in parts[1:]:
-            combine(target, part[start:stop], out=target)
-        if kind == "avg":
-            target *= xv.dtype.type(1.0 / (kh * kw))
+        xp.copyto(target, x6[start:stop, :, 0, :, 0, :])
+        for index in range(1, kh * kw):
+            i, j = divmod(index, kw)
+            xp.add(target, x6[start:stop, :, i, :, j, :], out=target)
+        target *= xv.dtype.type(1.0 / (kh * kw))
 
     split_batch(pool, n, xv.size, xp)
 
     def backward(g, needs):
-        full = xp.empty(xv.shape, dtype=g.dtype)
-        full[:, ho * kh:] = 0  # rows and columns no window covers
-        full[:, :, wo * kw:] = 0
-        # window axes split out as views: (n, ho, kh, wo, kw, c); one broadcast pass writes everything
+        full = _uncovered_zeroed(xp.empty(xv.shape, dtype=g.dtype), ho * kh, wo * kw)
         view = full[:, :ho * kh, :wo * kw, :].reshape(n, ho, kh, wo, kw, c)
-        g6 = g[:, :, None, :, None, :]
-        if kind == "avg":
-            xp.multiply(g6, g.dtype.type(1.0 / (kh * kw)), out=view)
-            return (full,)
-        crop6 = crop.reshape(n, ho, kh, wo, kw, c)
-        out6 = out[:, :, None, :, None, :]
+        xp.multiply(g[:, :, None, :, None, :], g.dtype.type(1.0 / (kh * kw)), out=view)
+        return (full,)
 
-        def route(start, stop):
-            hit = crop6[start:stop] == out6[start:stop]
-            # ties (e.g. the zeros after a ReLU): only the first maximum of each window takes the gradient
-            taken = hit[:, :, 0, :, 0, :].copy()
+    return record(op, (x,), out, backward)
+
+
+def _uncovered_zeroed(full, rows, cols):
+    full[:, rows:] = 0  # rows and columns no window covers
+    full[:, :, cols:] = 0
+    return full
+
+
+_CHUNK_BYTES = 1 << 18  # input bytes per batch chunk: its temporaries stay in a core's L2 cache
+
+
+def _chunk_bounds(start, stop, bytes_per_image):
+    step = max(1, _CHUNK_BYTES // max(1, bytes_per_image))
+    return [(i, min(i + step, stop)) for i in range(start, stop, step)]
+
+
+def _max_pool_tiled(x, x6, kh, kw, ho, wo, op):
+    """Max over non-overlapping windows; the gradient goes to the first maximum of each window in
+    row-major order (as TensorFlow), so ties (e.g. the zeros after a ReLU) do not duplicate gradient.
+
+    Both passes run over batch chunks of about ``_CHUNK_BYTES`` of input: these steps are bound by
+    memory traffic, and per chunk the window-position mask and the running maximum stay in cache
+    between the element-wise passes instead of streaming through memory once per pass.
+    """
+    xv = x.value
+    n, h, w, c = xv.shape
+    xp = array_module(xv)
+    out = workspace("maxpool_out", (n, ho, wo, c), xv.dtype, xp)  # reused once the step drops it
+    per_image = xv.itemsize * h * w * c
+
+    def pool(start, stop):
+        for lo, hi in _chunk_bounds(start, stop, per_image):
+            target = out[lo:hi]
+            xp.copyto(target, x6[lo:hi, :, 0, :, 0, :])
             for index in range(1, kh * kw):
                 i, j = divmod(index, kw)
-                position = hit[:, :, i, :, j, :]
-                position &= ~taken
-                if index + 1 < kh * kw:
-                    taken |= position
-            xp.multiply(g6[start:stop], hit, out=view[start:stop])
+                xp.maximum(target, x6[lo:hi, :, i, :, j, :], out=target)
+
+    split_batch(pool, n, xv.size, xp)
+
+    def backward(g, needs):
+        full = _uncovered_zeroed(workspace("maxpool_grad", xv.shape, g.dtype, xp), ho * kh, wo * kw)
+        full6 = full[:, :ho * kh, :wo * kw, :].reshape(n, ho, kh, wo, kw, c)
+        out6 = out[:, :, None, :, None, :]
+        g6 = g[:, :, None, :, None, :]
+
+        def route(start, stop):
+            bounds = _chunk_bounds(start, stop, per_image)
+            if not bounds:  # empty batch
+                return
+            size = bounds[0][1] - bounds[0][0]
+            hit_buf = xp.empty((size, ho, kh, wo, kw, c), dtype=bool)
+            taken_buf = xp.empty((size, ho, wo, c), dtype=np.uint8)
+            for lo, hi in bounds:
+                hit, taken = hit_buf[:hi - lo], taken_buf[:hi - lo]
+                xp.equal(x6[lo:hi], out6[lo:hi], out=hit)
+                # ties: only the first maximum of each window (row-major) keeps its hit
+                codes = hit.view(np.uint8)
+                xp.copyto(taken, codes[:, :, 0, :, 0, :])
+                for index in range(1, kh * kw):
+                    i, j = divmod(index, kw)
+                    position = codes[:, :, i, :, j, :]
+                    xp.greater(position, taken, out=position)  # a hit and no earlier hit
+                    if index + 1 < kh * kw:
+                        xp.bitwise_or(taken, position, out=taken)
+                xp.multiply(g6[lo:hi], hit, out=full6[lo:hi])
 
         split_batch(route, n, xv.size, xp)
         return (full,)

@@ -242,3 +242,30 @@ def test_float32_conv_matches_float64_reference_at_the_cnn_shapes():
             ref[:, i:i + 11, j:j + 11, :] += np.einsum("bhwo,co->bhwc", dy.astype("float64"), w2[i, j].astype("float64"))
     assert gx.dtype == np.float32
     np.testing.assert_allclose(gx, ref, rtol=1e-4, atol=1e-4)
+
+
+def test_pooled_outputs_and_gradients_are_not_overwritten_while_held():
+    """Outputs, input gradients and max-pool results come from reused buffers: a result someone still
+    holds (here a NumPy array from ``.numpy()`` and a Tensor) must survive later calls of the same shape."""
+    w = random_array((3, 3, 2, 4), seed=1, dtype="float32")
+    xs = [random_array((2, 8, 8, 2), seed=s, dtype="float32") for s in (2, 3)]
+    held, grads = [], []
+    for x in xs:
+        xt = ff.constant(x)
+        with ff.GradientTape() as tape:
+            tape.watch(xt)
+            y = conv2d_fused(xt, w, None, "relu", (1, 1), "VALID", (1, 1))
+            p = ff.nn.max_pool2d(y, 2, 2, "VALID")
+        held.append((y.numpy(), p))
+        grads.append(tape.gradient(p, xt, output_gradients=np.ones(p.shape, "float32")).numpy())
+    for x, (y, p), gx in zip(xs, held, grads):
+        ref = np.maximum(reference_conv2d(x.astype("float64"), w.astype("float64")), 0)
+        np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(p.numpy(), ref.reshape(2, 3, 2, 3, 2, 4).max(axis=(2, 4)), rtol=1e-5, atol=1e-5)
+        # d(sum of pooled)/dx recomputed from scratch for this x
+        xt = ff.constant(x)
+        with ff.GradientTape() as tape:
+            tape.watch(xt)
+            again = ff.nn.max_pool2d(conv2d_fused(xt, w, None, "relu", (1, 1), "VALID", (1, 1)), 2, 2, "VALID")
+        np.testing.assert_array_equal(gx, tape.gradient(again, xt, output_gradients=np.ones(again.shape,
+                                                                                           "float32")).numpy())

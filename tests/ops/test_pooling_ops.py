@@ -58,3 +58,55 @@ def test_pool_nchw_and_errors():
         ff.nn.max_pool(np.zeros((1, 2, 2, 2, 1)), 2, 2, "VALID")
     with pytest.raises(TypeError, match="floating"):
         ff.nn.max_pool2d(np.zeros((1, 2, 2, 1), "int32"), 2, 2, "VALID")
+
+
+def _first_max_gradient(x, g, kh, kw):
+    """Independent loop reference: each window's gradient goes to its first maximum in row-major
+    order (NaN windows get ``g * 0``); uncovered rows/columns get 0."""
+    out = np.zeros_like(x)
+    n, h, w, c = x.shape
+    for b in range(n):
+        for i in range(h // kh):
+            for j in range(w // kw):
+                for ch in range(c):
+                    window = x[b, i * kh:(i + 1) * kh, j * kw:(j + 1) * kw, ch]
+                    top = window.max()
+                    out[b, i * kh:(i + 1) * kh, j * kw:(j + 1) * kw, ch] = g[b, i, j, ch] * 0
+                    hits = np.flatnonzero(window.ravel() == top)
+                    if hits.size:
+                        a, d = divmod(hits[0], kw)
+                        out[b, i * kh + a, j * kw + d, ch] = g[b, i, j, ch]
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("xs,k", [((7, 26, 26, 5), (2, 2)), ((5, 11, 11, 4), (2, 2)), ((3, 9, 8, 2), (3, 2)),
+                                  ((4, 6, 7, 3), (1, 3)), ((2, 5, 6, 2), (2, 1))])
+def test_tiled_max_pool_ties_and_chunks_match_first_max_loop(dtype, xs, k):
+    """The tiled max pool (batch chunks, tie resolution on byte masks) against a loop reference on
+    data full of ties (small integers after a ReLU, as the small CNN sees), with a NaN window."""
+    rng = np.random.default_rng(3)
+    x = np.maximum(rng.integers(-2, 3, xs), 0).astype(dtype)
+    x[0, 0, 0, 0] = np.nan
+    xt = ff.constant(x)
+    with ff.GradientTape() as tape:
+        tape.watch(xt)
+        y = ff.nn.max_pool2d(xt, list(k), list(k), "VALID")
+    g = rng.standard_normal(y.shape).astype(dtype)
+    gx = tape.gradient(y, xt, output_gradients=g).numpy()
+    ho, wo = xs[1] // k[0], xs[2] // k[1]
+    crop = x[:, :ho * k[0], :wo * k[1]].reshape(xs[0], ho, k[0], wo, k[1], xs[3])
+    np.testing.assert_array_equal(y.numpy(), np.max(crop, axis=(2, 4)))  # NaN propagates, as np.max
+    np.testing.assert_array_equal(gx, _first_max_gradient(x, g, *k))
+
+
+def test_tiled_max_pool_empty_batch_and_strided_input():
+    x = ff.constant(np.zeros((0, 4, 4, 2), "float32"))
+    with ff.GradientTape() as tape:
+        tape.watch(x)
+        y = ff.nn.max_pool2d(x, 2, 2, "VALID")
+    assert y.shape == (0, 2, 2, 2) and tape.gradient(y, x).shape == (0, 4, 4, 2)
+    base = random_array((2, 6, 8, 6), seed=4)[:, :, ::2, ::2]  # non-contiguous view
+    check_gradient(lambda x: ff.nn.max_pool2d(x, 2, 2, "VALID"), [base])
+    np.testing.assert_allclose(ff.nn.max_pool2d(base, 2, 2, "VALID").numpy(),
+                               reference_pool2d(base, "max", (2, 2), (2, 2), "VALID"), rtol=1e-12)
