@@ -99,6 +99,23 @@ def row_sums(ids, rows, num_rows: int):
     return out
 
 
+def _flat_pairs(xp, ids, g):
+    """``(ids, rows)`` flattened in the same order, without copying ``g`` when it is a transposed view.
+
+    An upstream op may return the gradient as a view in another memory order (the fused LSTM's input
+    gradient is time-major, ``(timesteps, batch, dim)`` seen as ``(batch, timesteps, dim)``);
+    ``g.reshape(-1, dim)`` would copy it. Walking the leading axes in memory order instead only
+    reorders the (small) id array; the sums are the same up to the order of the terms.
+    """
+    dim = g.shape[-1]
+    if g.ndim > 2 and not g.flags.c_contiguous:
+        lead = sorted(range(g.ndim - 1), key=lambda a: -g.strides[a])
+        moved = g.transpose(lead + [g.ndim - 1])
+        if moved.flags.c_contiguous:
+            return ids.transpose(lead).reshape(-1), moved.reshape(-1, dim)
+    return ids.reshape(-1), g.reshape(-1, dim)
+
+
 def embedding(ids, table, op: str = "embedding") -> Tensor:
     """Rows of ``table`` (``(input_dim, output_dim)``) at integer ``ids``.
 
@@ -122,6 +139,7 @@ def embedding(ids, table, op: str = "embedding") -> Tensor:
     out = xp.take(tv, iv, axis=0)
 
     def backward(g, needs):
-        return (row_sums(iv.reshape(-1), g.reshape(-1, tv.shape[1]), tv.shape[0]),)
+        ids_flat, rows = _flat_pairs(xp, iv, g)
+        return (row_sums(ids_flat, rows, tv.shape[0]),)
 
     return record(op, (table,), out, backward)

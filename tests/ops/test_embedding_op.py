@@ -5,7 +5,7 @@ import pytest
 from gradcheck import check_gradient, random_array
 
 import featherflow as ff
-from featherflow.ops.embedding import embedding, row_sums
+from featherflow.ops.embedding import _flat_pairs, embedding, row_sums
 
 
 def _add_at(ids, rows, num_rows):
@@ -60,3 +60,25 @@ def test_embedding_gradient_counts_repeats():
 def test_embedding_gradcheck_float64(shape):
     ids = np.random.default_rng(1).integers(0, 6, shape)
     check_gradient(lambda t: embedding(ids, t), [random_array((6, 3))])
+
+
+def test_embedding_gradient_from_a_transposed_upstream_gradient():
+    # the fused LSTM hands back its input gradient as a time-major view: walked without a copy, same sums
+    rng = np.random.default_rng(4)
+    ids = rng.integers(0, 9, (5, 7))
+    g_time_major = rng.standard_normal((7, 5, 3)).astype("float32")
+    g = g_time_major.swapaxes(0, 1)
+    flat_ids, rows = _flat_pairs(np, ids, g)
+    assert np.shares_memory(rows, g_time_major)
+    np.testing.assert_array_equal(rows, g_time_major.reshape(-1, 3))
+    np.testing.assert_array_equal(flat_ids, ids.T.reshape(-1))
+    ref = np.zeros((9, 3))
+    for (b, t), i in np.ndenumerate(ids):
+        ref[i] += g_time_major[t, b]
+    np.testing.assert_allclose(row_sums(flat_ids, rows, 9), ref, rtol=1e-5, atol=1e-5)
+    # through the op: an upstream op returning the transposed view
+    table = ff.Variable(rng.standard_normal((9, 3)).astype("float32"))
+    with ff.GradientTape() as tape:
+        out = embedding(ids, table)
+    grad = tape.gradient(out, table, output_gradients=ff.constant(g))
+    np.testing.assert_allclose(grad.numpy(), ref, rtol=1e-5, atol=1e-5)
