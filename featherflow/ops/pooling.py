@@ -153,29 +153,28 @@ def _max_pool_tiled(x, x6, kh, kw, ho, wo, op):
     def backward(g, needs):
         full = _uncovered_zeroed(workspace("maxpool_grad", xv.shape, g.dtype, xp), ho * kh, wo * kw)
         full6 = full[:, :ho * kh, :wo * kw, :].reshape(n, ho, kh, wo, kw, c)
-        out6 = out[:, :, None, :, None, :]
-        g6 = g[:, :, None, :, None, :]
 
         def route(start, stop):
             bounds = _chunk_bounds(start, stop, per_image)
             if not bounds:  # empty batch
                 return
             size = bounds[0][1] - bounds[0][0]
-            hit_buf = xp.empty((size, ho, kh, wo, kw, c), dtype=bool)
+            # window-position-major masks: (kh*kw, chunk, out_rows, out_cols, channels), each position
+            # contiguous, so the tie passes below run over long rows instead of runs of `channels`
+            hit_buf = xp.empty((kh * kw, size, ho, wo, c), dtype=bool)
             taken_buf = xp.empty((size, ho, wo, c), dtype=np.uint8)
             for lo, hi in bounds:
-                hit, taken = hit_buf[:hi - lo], taken_buf[:hi - lo]
-                xp.equal(x6[lo:hi], out6[lo:hi], out=hit)
+                hit, taken = hit_buf[:, :hi - lo], taken_buf[:hi - lo]
+                by_position = hit.reshape(kh, kw, hi - lo, ho, wo, c)
+                xp.equal(x6[lo:hi].transpose(2, 4, 0, 1, 3, 5), out[lo:hi], out=by_position)
                 # ties: only the first maximum of each window (row-major) keeps its hit
                 codes = hit.view(np.uint8)
-                xp.copyto(taken, codes[:, :, 0, :, 0, :])
+                xp.copyto(taken, codes[0])
                 for index in range(1, kh * kw):
-                    i, j = divmod(index, kw)
-                    position = codes[:, :, i, :, j, :]
-                    xp.greater(position, taken, out=position)  # a hit and no earlier hit
+                    xp.greater(codes[index], taken, out=codes[index])  # a hit and no earlier hit
                     if index + 1 < kh * kw:
-                        xp.bitwise_or(taken, position, out=taken)
-                xp.multiply(g6[lo:hi], hit, out=full6[lo:hi])
+                        xp.bitwise_or(taken, codes[index], out=taken)
+                xp.multiply(g[lo:hi], by_position, out=full6[lo:hi].transpose(2, 4, 0, 1, 3, 5))
 
         split_batch(route, n, xv.size, xp)
         return (full,)
