@@ -183,3 +183,40 @@ def test_errors_name_the_argument():
     x, kernel, recurrent, _, _ = _arrays("gru")
     with pytest.raises(TypeError, match="dtype"):
         rnn_ops.gru(ff.constant(x.astype("float32")), ff.constant(kernel), recurrent)
+
+
+@pytest.mark.parametrize("kind", sorted(SPECS))
+def test_distinct_batch_units_features_steps(kind):
+    # every size different, so a mixed-up axis in the kernels' transposed layouts cannot go unnoticed
+    op = SPECS[kind][0]
+    x, kernel, recurrent, bias, states = _arrays(kind, seed=7, batch=5, steps=4, features=3, units=2)
+    for go_backwards in (False, True):
+        _, seq, final = _reference(kind, x, kernel, recurrent, bias, states, go_backwards=go_backwards)
+        out = op(x, kernel, recurrent, bias, states, go_backwards=go_backwards)
+        np.testing.assert_allclose(out[0].numpy(), seq, rtol=1e-10, atol=1e-12)
+        for got, want in zip(out[1:], final):
+            np.testing.assert_allclose(got.numpy(), want, rtol=1e-10, atol=1e-12)
+    check_gradient(lambda x_, k_, r_, b_, *s_: list(op(x_, k_, r_, b_, list(s_))), [x, kernel, recurrent, bias, *states])
+    x, kernel, recurrent, bias, states = _arrays(kind, seed=8, batch=7, steps=9, features=6, units=5)
+    _, seq, final = _reference(kind, x, kernel, recurrent, bias, states)
+    f32 = [a.astype("float32") for a in (x, kernel, recurrent, bias)]
+    out = op(*f32, [s.astype("float32") for s in states])
+    np.testing.assert_allclose(out[0].numpy(), seq, rtol=2e-5, atol=2e-6)
+    np.testing.assert_allclose(out[1].numpy(), final[0], rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("kind", sorted(SPECS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_saturated_sigmoids_reach_their_limits_without_warnings(kind, dtype):
+    # pre-activations of several hundred: exp(-z) overflows to inf inside the kernels (1 / inf = 0 is the
+    # limit); pyproject turns featherflow RuntimeWarnings into errors, so a leaked overflow warning fails here
+    activation = "sigmoid" if kind == "simple_rnn" else "tanh"
+    op = SPECS[kind][0]
+    x, kernel, recurrent, bias, states = _arrays(kind, seed=9, scale=300.0)
+    kwargs = {"activation": activation} if kind == "simple_rnn" else {}
+    with np.errstate(over="ignore"):
+        _, seq, _ = _reference(kind, x, kernel, recurrent, bias, states, **kwargs)
+    cast = [a.astype(dtype) for a in (x, kernel, recurrent, bias)]
+    out = op(*cast, [s.astype(dtype) for s in states], **kwargs)
+    assert np.all(np.isfinite(out[0].numpy()))
+    np.testing.assert_allclose(out[0].numpy(), seq, rtol=1e-5, atol=1e-5)
