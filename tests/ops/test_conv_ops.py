@@ -269,3 +269,61 @@ def test_pooled_outputs_and_gradients_are_not_overwritten_while_held():
             again = ff.nn.max_pool2d(conv2d_fused(xt, w, None, "relu", (1, 1), "VALID", (1, 1)), 2, 2, "VALID")
         np.testing.assert_array_equal(gx, tape.gradient(again, xt, output_gradients=np.ones(again.shape,
                                                                                            "float32")).numpy())
+
+
+@pytest.fixture
+def chunked_rows(monkeypatch):
+    """Force the row-chunked GEMM + ReLU paths (normally taken on one BLAS thread) with small chunks."""
+    import featherflow.ops.conv as conv_module
+
+    monkeypatch.setattr(conv_module, "_single_thread_blas", lambda: True)
+    monkeypatch.setattr(conv_module, "_ROW_CHUNK_BYTES", 64 * 8)  # 64 rows: several chunks, a ragged last one
+    return conv_module
+
+
+@pytest.mark.parametrize("bias,strides,padding,c", [(True, (1, 1), "VALID", 1), (True, (1, 1), "SAME", 3),
+                                                     (False, (2, 1), "SAME", 2), (True, (1, 2), "VALID", 4)])
+def test_row_chunked_relu_conv_matches_reference_and_gradcheck(chunked_rows, bias, strides, padding, c):
+    x, w, b = random_array((3, 9, 10, c), seed=1), random_array((3, 3, c, 5), seed=2), random_array((5,), seed=3)
+    bb = b if bias else None
+    z = reference_conv2d(x, w, strides, padding) + (b if bias else 0)
+    out = conv2d_fused(x, w, bb, "relu", strides, padding, (1, 1))
+    np.testing.assert_allclose(out.numpy(), np.maximum(z, 0), rtol=1e-10, atol=1e-12)
+    # the chunked backward: relu mask, accumulated weight gradient and per-position input blocks
+    xt, wt = ff.constant(x), ff.Variable(w)
+    bt = ff.Variable(b) if bias else None
+    with ff.GradientTape() as tape:
+        tape.watch(xt)
+        y = conv2d_fused(xt, wt, bt, "relu", strides, padding, (1, 1))
+    dy = random_array(y.shape, seed=4)
+    grads = tape.gradient(y, [xt, wt] + ([bt] if bias else []), output_gradients=dy)
+    chunked_rows._ROW_CHUNK_BYTES = 1 << 40  # one whole GEMM: the unchunked path's numbers
+    with ff.GradientTape() as tape:
+        tape.watch(xt)
+        y = conv2d_fused(xt, wt, bt, "relu", strides, padding, (1, 1))
+    for got, want in zip(grads, tape.gradient(y, [xt, wt] + ([bt] if bias else []), output_gradients=dy)):
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12, atol=1e-12)
+    chunked_rows._ROW_CHUNK_BYTES = 64 * 8
+    args = [x, w, b] if bias else [x, w]
+    check_gradient(lambda *a: conv2d_fused(a[0], a[1], a[2] if bias else None, "relu", strides, padding, (1, 1)),
+                   args)
+
+
+def test_row_chunked_float32_first_layer_weight_gradient(chunked_rows):
+    """The small CNN's first layer (1 channel, transposed patch matrix, no input gradient) in float32 with
+    the chunked backward against a float64 reference of dW = sum over pixels of patch * dz."""
+    x = random_array((4, 12, 12, 1), seed=5, dtype="float32")
+    w, b = random_array((3, 3, 1, 6), seed=6, dtype="float32"), random_array((6,), seed=7, dtype="float32")
+    wt, bt = ff.Variable(w), ff.Variable(b)
+    with ff.GradientTape() as tape:
+        y = conv2d_fused(x, wt, bt, "relu", (1, 1), "VALID", (1, 1))
+    dy = random_array(y.shape, seed=8, dtype="float32")
+    gw, gb = tape.gradient(y, [wt, bt], output_gradients=dy)
+    z = reference_conv2d(x.astype("float64"), w.astype("float64")) + b
+    dz = dy * (z > 0)
+    ref_w = np.zeros((3, 3, 1, 6))
+    for i in range(3):
+        for j in range(3):
+            ref_w[i, j, 0] = np.einsum("bhw,bhwo->o", x[:, i:i + 10, j:j + 10, 0].astype("float64"), dz)
+    np.testing.assert_allclose(gw.numpy(), ref_w, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(gb.numpy(), dz.sum(axis=(0, 1, 2)), rtol=1e-4, atol=1e-4)
