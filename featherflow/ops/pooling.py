@@ -140,9 +140,28 @@ def _max_pool_tiled(x, x6, kh, kw, ho, wo, op):
     out = workspace("maxpool_out", (n, ho, wo, c), xv.dtype, xp)  # reused once the step drops it
     per_image = xv.itemsize * h * w * c
 
+    # rows of windows as whole image rows: (batch, out_rows, kh, out_cols*kw*channels), contiguous runs
+    rows = xv[:, :ho * kh].reshape(n, ho, kh, w * c)[..., :wo * kw * c] if xv.flags.c_contiguous and kh > 1 else None
+
     def pool(start, stop):
-        for lo, hi in _chunk_bounds(start, stop, per_image):
+        bounds = _chunk_bounds(start, stop, per_image)
+        colmax = xp.empty((bounds[0][1] - bounds[0][0], ho, wo * kw * c), dtype=xv.dtype) if rows is not None \
+            and bounds else None
+        for lo, hi in bounds:
             target = out[lo:hi]
+            if colmax is not None:
+                # max over the window rows first (whole image rows at a time), then over the kw columns:
+                # the one pass with runs of `channels` numbers covers 1/kh of the data (max is exact in
+                # any order)
+                part = colmax[:hi - lo]
+                xp.maximum(rows[lo:hi, :, 0], rows[lo:hi, :, 1], out=part)
+                for i in range(2, kh):
+                    xp.maximum(part, rows[lo:hi, :, i], out=part)
+                part = part.reshape(hi - lo, ho, wo, kw, c)
+                xp.copyto(target, part[:, :, :, 0, :])
+                for j in range(1, kw):
+                    xp.maximum(target, part[:, :, :, j, :], out=target)
+                continue
             xp.copyto(target, x6[lo:hi, :, 0, :, 0, :])
             for index in range(1, kh * kw):
                 i, j = divmod(index, kw)
