@@ -1,13 +1,16 @@
 """Convolutions (channels-last): conv1d, conv2d, conv2d_transpose, depthwise_conv2d.
 
 A convolution is one GEMM over an im2col matrix: the input patches are copied into a
-``(batch*rows*cols, kh*kw*channels)`` buffer (one strided copy per kernel position, no
-Python loop over the batch or pixels) and multiplied by the kernel viewed as
-``(kh*kw*channels, filters)``. The backward rule reuses the same matrix:
+``(batch*rows*cols, kh*kw*channels)`` buffer (one strided copy per kernel row, no Python loop
+over the batch or pixels; built transposed for a single input channel) and multiplied by the
+kernel viewed as ``(kh*kw*channels, filters)``. The backward rule reuses the same matrix:
 
-    dW = cols^T @ dY          dX = col2im(dY @ W^T)   (one strided add per kernel position)
+    dW = cols^T @ dY          dX = sum over kernel positions (i, j) of shift_ij(dY @ W[i, j]^T)
 
-Work buffers are pooled and reused between steps once nothing refers to them any more.
+(the input gradient as one batched GEMM of contiguous per-position blocks, each added into its
+shifted input window). With a ReLU on one BLAS thread, the GEMM and the ReLU (forward) and the
+ReLU mask and both GEMMs (backward) run over row chunks that stay in cache. Work buffers (and the
+op outputs) are pooled and reused between steps once nothing refers to them any more.
 Padding follows TensorFlow: ``"VALID"`` (none), ``"SAME"`` (``out = ceil(in / stride)``,
 the odd pixel padded after), or explicit ``[[0, 0], [top, bottom], [left, right], [0, 0]]``.
 
