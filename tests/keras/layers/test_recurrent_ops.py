@@ -220,3 +220,19 @@ def test_saturated_sigmoids_reach_their_limits_without_warnings(kind, dtype):
     out = op(*cast, [s.astype(dtype) for s in states], **kwargs)
     assert np.all(np.isfinite(out[0].numpy()))
     np.testing.assert_allclose(out[0].numpy(), seq, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", sorted(SPECS))
+def test_empty_batch_gives_empty_outputs_and_zero_weight_gradients(kind):
+    op = SPECS[kind][0]
+    x, kernel, recurrent, bias, _ = _arrays(kind, seed=10, batch=0)
+    x_t, k, r, b = ff.constant(x), ff.Variable(kernel), ff.Variable(recurrent), ff.Variable(bias)
+    with ff.GradientTape() as tape:
+        tape.watch(x_t)
+        out = op(x_t, k, r, b)
+        loss = ff.reduce_sum(out[0]) + ff.reduce_sum(out[-1])
+    assert out[0].shape == (0, STEPS, UNITS)
+    grads = tape.gradient(loss, [x_t, k, r, b])
+    assert grads[0].shape == x.shape
+    for g, w in zip(grads[1:], (kernel, recurrent, bias)):
+        np.testing.assert_array_equal(g.numpy(), np.zeros_like(w))
