@@ -315,9 +315,31 @@ def _crop(arr, pads, h, w):
     return arr[:, pt:pt + h, pl:pl + w, :]
 
 
+_ZERO_BLOCK = 1 << 16  # elements per block of an in-place ReLU against a zeros array
+_ZEROS: dict = {}
+
+
+def _relu_inplace(z, xp) -> None:
+    """``z = max(z, 0)`` in place. Against a scalar NumPy's ``maximum`` takes an unvectorised loop
+    (measured 4x slower than against an array of zeros, NumPy 2.4), so contiguous arrays are done in
+    blocks against a read-only zeros block; the values are identical."""
+    if xp is not np or not z.flags.c_contiguous or z.size < _ZERO_BLOCK // 4:
+        xp.maximum(z, 0, out=z)
+        return
+    key = z.dtype.str
+    zeros = _ZEROS.get(key)
+    if zeros is None:
+        zeros = _ZEROS[key] = np.zeros(_ZERO_BLOCK, dtype=z.dtype)
+        zeros.flags.writeable = False
+    flat = z.reshape(-1)
+    for start in range(0, flat.size, _ZERO_BLOCK):
+        block = flat[start:start + _ZERO_BLOCK]
+        np.maximum(block, zeros[:block.size], out=block)
+
+
 def _apply_activation(z, activation, xp):
     if activation == "relu":
-        xp.maximum(z, 0, out=z)
+        _relu_inplace(z, xp)
     elif activation == "sigmoid":
         from featherflow.ops.nn import _sigmoid_array
 

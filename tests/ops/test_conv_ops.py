@@ -327,3 +327,17 @@ def test_row_chunked_float32_first_layer_weight_gradient(chunked_rows):
             ref_w[i, j, 0] = np.einsum("bhw,bhwo->o", x[:, i:i + 10, j:j + 10, 0].astype("float64"), dz)
     np.testing.assert_allclose(gw.numpy(), ref_w, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(gb.numpy(), dz.sum(axis=(0, 1, 2)), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("size", [10, 70_000, 2 * 65_536 + 3])
+def test_blocked_relu_is_bitwise_np_maximum(size):
+    """The in-place ReLU against a zeros block (fast path) equals ``np.maximum(z, 0)`` bit for bit,
+    including NaN, infinities and signed zeros, for sizes below, across and off the block size."""
+    from featherflow.ops.conv import _relu_inplace
+
+    for dtype in ("float32", "float64"):
+        z = np.random.default_rng(size).standard_normal(size).astype(dtype)
+        z[:4] = [np.nan, -np.inf, np.inf, -0.0]
+        expected = np.maximum(z, 0)
+        _relu_inplace(z, np)
+        np.testing.assert_array_equal(z.view(f"u{z.itemsize}"), expected.view(f"u{z.itemsize}"))
