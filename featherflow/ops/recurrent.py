@@ -249,6 +249,18 @@ def _collect(needs, index_of, values):
 
 
 # -- LSTM ---------------------------------------------------------------------------------------
+def _stack_inputs(features: int, units: int) -> bool:
+    """Whether ``lstm`` stacks ``[x_t; h_{t-1}; 1]`` per step (one GEMM per step, one for all weight
+    gradients) instead of projecting all inputs up front with a separate recurrent GEMM per step.
+
+    Stacking costs an element-by-element transposed copy of the inputs (``features`` rows) and saves
+    the bias pass, one add per step and the copies of ``h`` and ``x`` for the weight gradients (about
+    ``units`` rows each). Measured (forward + backward, one BLAS thread): 28 steps of (128, 28) with
+    128 units 9% faster stacked; 200 steps of (32, 128) with 64 units 2-5% slower.
+    """
+    return features <= units
+
+
 def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, go_backwards=False,
          return_sequences=True, zero_output_for_mask=False, activation="tanh", recurrent_activation="sigmoid"):
     """A whole LSTM sequence as one op (Hochreiter & Schmidhuber, 1997; Keras's formulation).
@@ -303,31 +315,53 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     scale = xp.asarray(scale, dtype=dtype)
     x_steps = _steps_view(x.value, go_backwards)  # (steps, batch, features), a view
     mask_b = None if mask_array is None else _steps_view(mask_array, go_backwards)[:, None, :]
-    # Input projection of every step as one batched matmul written in the per-step layout:
-    # gates[s] = (kernel * scale).T @ x_s.T  -> (steps, 4u, batch)
-    w_scaled_t = xp.ascontiguousarray((k.value[:, perm] * scale).T)  # (4u, features)
     gates = xp.empty((steps, 4 * u, batch), dtype=dtype)
-    use_threads_for(steps * batch * features * 4 * u)
-    xp.matmul(w_scaled_t, x_steps.transpose(0, 2, 1), out=gates)
-    if b is not None:
-        gates += (b.value[perm] * scale)[:, None]
-    u_scaled_t = xp.ascontiguousarray((rk.value[:, perm] * scale).T)  # (4u, u)
-    h_seq = xp.empty((steps, u, batch), dtype=dtype)
+    stacked = _stack_inputs(features, u)
+    if stacked:
+        # Every step's pre-activations as ONE product written into the per-step layout:
+        # gates[s] = [kernel; recurrent_kernel; bias]^T (scaled) @ xh[:, s], where xh (rows, steps + 1,
+        # batch) stacks x_s^T, h_{s-1} and a row of ones. The loop writes h_s into xh[:, s + 1], so the
+        # backward pass gets all three weight gradients from one GEMM over xh (no copies, no bias pass).
+        n_in = features + u + (b is not None)
+        xh = xp.empty((n_in, steps + 1, batch), dtype=dtype)
+        xh[:features, :steps] = x_steps.transpose(2, 0, 1)
+        xh[features:features + u, 0] = 0 if h0 is None else h0.value.T
+        if b is not None:
+            xh[features + u:] = 1
+        weights = [k.value[:, perm], rk.value[:, perm]] + ([] if b is None else [b.value[perm][None]])
+        w_all_t = xp.ascontiguousarray((xp.concatenate(weights) * scale).T)  # (4u, n_in)
+        h_seq = xh[features:features + u, 1:].transpose(1, 0, 2)  # (steps, u, batch), a view
+        h_prev = xh[features:features + u, 0]
+        use_threads_for(4 * u * n_in * batch)
+    else:
+        # The input projection of every step as one batched matmul written in the per-step layout:
+        # gates[s] = (kernel * scale).T @ x_s.T (no transposed copy of x or of the projection).
+        w_scaled_t = xp.ascontiguousarray((k.value[:, perm] * scale).T)  # (4u, features)
+        use_threads_for(steps * batch * features * 4 * u)
+        xp.matmul(w_scaled_t, x_steps.transpose(0, 2, 1), out=gates)
+        if b is not None:
+            gates += (b.value[perm] * scale)[:, None]
+        u_scaled_t = xp.ascontiguousarray((rk.value[:, perm] * scale).T)  # (4u, u)
+        h_seq = xp.empty((steps, u, batch), dtype=dtype)
+        h_prev = xp.zeros((u, batch), dtype=dtype) if h0 is None else xp.ascontiguousarray(h0.value.T)
+        recurrent = xp.empty((4 * u, batch), dtype=dtype)
+        use_threads_for(4 * u * u * batch)
+    h_init = h_prev
     c_seq = xp.empty((steps, u, batch), dtype=dtype)
     tc_seq = xp.empty((steps, u, batch), dtype=dtype)
-    h_prev = xp.zeros((u, batch), dtype=dtype) if h0 is None else xp.ascontiguousarray(h0.value.T)
     c_prev = xp.zeros((u, batch), dtype=dtype) if c0 is None else xp.ascontiguousarray(c0.value.T)
-    h_init, c_init = h_prev, c_prev
+    c_init = c_prev
     fast = activation == "tanh" and recurrent_activation == "sigmoid"
-    recurrent = xp.empty((4 * u, batch), dtype=dtype)
     tmp = xp.empty((u, batch), dtype=dtype)
     one = dtype.type(1)
-    use_threads_for(4 * u * u * batch)
     with np.errstate(over="ignore"):  # exp(-z) of a sigmoid may overflow: 1 / inf = 0
         for s in range(steps):
             z = gates[s]
-            xp.dot(u_scaled_t, h_prev, out=recurrent)
-            z += recurrent
+            if stacked:
+                xp.dot(w_all_t, xh[:, s], out=z)
+            else:
+                xp.dot(u_scaled_t, h_prev, out=recurrent)
+                z += recurrent
             if fast:
                 ifo = z[:3 * u]  # holds -z: sigmoid = 1 / (1 + exp(-z))
                 xp.exp(ifo, out=ifo)
@@ -444,16 +478,24 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         if needs[0]:
             dx = (dz2.T @ k.value.T).reshape(steps, batch, features)
             values["inputs"] = _from_steps(dx, go_backwards)
-        if needs[1]:
-            x2 = xp.ascontiguousarray(x_steps).reshape(steps * batch, features)
-            values["kernel"] = x2.T @ dz2.T
-        if needs[2]:
-            h_before = xp.empty((u, steps, batch), dtype=dtype)
-            h_before[:, 0] = h_init
-            h_before[:, 1:] = h_seq[:-1].transpose(1, 0, 2)
-            values["recurrent_kernel"] = h_before.reshape(u, steps * batch) @ dz2.T
-        if "bias" in names and needs[names.index("bias")]:
-            values["bias"] = dz2.sum(axis=1)
+        if stacked and (needs[1] or needs[2] or ("bias" in names and needs[names.index("bias")])):
+            # rows [x; h_prev; 1] of every (step, batch) column: all weight gradients in one GEMM
+            w_grads = xh[:, :steps].reshape(n_in, steps * batch) @ dz2.T  # (n_in, 4u)
+            values["kernel"] = w_grads[:features]
+            values["recurrent_kernel"] = w_grads[features:features + u]
+            if b is not None:
+                values["bias"] = w_grads[features + u]
+        elif not stacked:
+            if needs[1]:
+                x2 = xp.ascontiguousarray(x_steps).reshape(steps * batch, features)
+                values["kernel"] = x2.T @ dz2.T
+            if needs[2]:
+                h_before = xp.empty((u, steps, batch), dtype=dtype)
+                h_before[:, 0] = h_init
+                h_before[:, 1:] = h_seq[:-1].transpose(1, 0, 2)
+                values["recurrent_kernel"] = h_before.reshape(u, steps * batch) @ dz2.T
+            if "bias" in names and needs[names.index("bias")]:
+                values["bias"] = dz2.sum(axis=1)
         values["h0"], values["c0"] = dh.T, dc.T
         return _collect(needs, names, values)
 

@@ -21,6 +21,16 @@ SPECS = {
 }
 
 
+@pytest.fixture(params=["stacked", "projected"])
+def lstm_path(request, monkeypatch):
+    """Run an LSTM test through both input paths of the kernel (``_stack_inputs``); other kinds once."""
+    kind = request.node.callspec.params.get("kind", "lstm")
+    if kind != "lstm" and request.param == "stacked":
+        pytest.skip("only the LSTM kernel has two input paths")
+    monkeypatch.setattr(rnn_ops, "_stack_inputs", lambda features, units: request.param == "stacked")
+    return request.param
+
+
 def _arrays(kind, seed=0, batch=BATCH, steps=STEPS, features=FEATURES, units=UNITS, scale=0.6):
     _, _, gates, bias_shape, n_states = SPECS[kind]
     rng = np.random.default_rng(seed)
@@ -43,7 +53,7 @@ def _reference(kind, x, kernel, recurrent, bias, states, **kw):
 @pytest.mark.parametrize("go_backwards", [False, True])
 @pytest.mark.parametrize("masked", [False, True])
 @pytest.mark.parametrize("zero_output", [False, True])
-def test_fused_matches_per_step_reference(kind, go_backwards, masked, zero_output):
+def test_fused_matches_per_step_reference(kind, go_backwards, masked, zero_output, lstm_path):
     if zero_output and not masked:
         pytest.skip("zero_output_for_mask only matters with a mask")
     op = SPECS[kind][0]
@@ -76,7 +86,7 @@ def test_float32_matches_reference_and_default_states(kind):
 @pytest.mark.parametrize("activation,recurrent_activation", [
     ("relu", "hard_sigmoid"), ("linear", "tanh"), ("sigmoid", "sigmoid"), ("tanh", "linear")])
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
-def test_other_activations(kind, activation, recurrent_activation):
+def test_other_activations(kind, activation, recurrent_activation, lstm_path):
     op = SPECS[kind][0]
     x, kernel, recurrent, bias, states = _arrays(kind, seed=5, scale=0.4)
     _, seq, final = _reference(kind, x, kernel, recurrent, bias, states, activation=activation,
@@ -106,7 +116,7 @@ def test_simple_rnn_activations(activation):
 @pytest.mark.parametrize("go_backwards", [False, True])
 @pytest.mark.parametrize("masked", [False, True])
 @pytest.mark.parametrize("return_sequences", [False, True])
-def test_gradients_all_inputs_and_outputs(kind, go_backwards, masked, return_sequences):
+def test_gradients_all_inputs_and_outputs(kind, go_backwards, masked, return_sequences, lstm_path):
     op = SPECS[kind][0]
     x, kernel, recurrent, bias, states = _arrays(kind, seed=1)
     mask = MASK if masked else None
@@ -120,7 +130,7 @@ def test_gradients_all_inputs_and_outputs(kind, go_backwards, masked, return_seq
 
 
 @pytest.mark.parametrize("kind", sorted(SPECS))
-def test_gradients_zero_output_for_mask_and_states_only(kind):
+def test_gradients_zero_output_for_mask_and_states_only(kind, lstm_path):
     op = SPECS[kind][0]
     x, kernel, recurrent, bias, states = _arrays(kind, seed=2)
 
@@ -136,7 +146,7 @@ def test_gradients_zero_output_for_mask_and_states_only(kind):
 
 
 @pytest.mark.parametrize("kind", sorted(SPECS))
-def test_no_bias_default_states_and_size_one_axes(kind):
+def test_no_bias_default_states_and_size_one_axes(kind, lstm_path):
     op = SPECS[kind][0]
     x, kernel, recurrent, _, _ = _arrays(kind, seed=4, batch=1, steps=1, features=1, units=1)
     check_gradient(lambda x_, k_, r_: op(x_, k_, r_)[0], [x, kernel, recurrent])
@@ -186,7 +196,7 @@ def test_errors_name_the_argument():
 
 
 @pytest.mark.parametrize("kind", sorted(SPECS))
-def test_distinct_batch_units_features_steps(kind):
+def test_distinct_batch_units_features_steps(kind, lstm_path):
     # every size different, so a mixed-up axis in the kernels' transposed layouts cannot go unnoticed
     op = SPECS[kind][0]
     x, kernel, recurrent, bias, states = _arrays(kind, seed=7, batch=5, steps=4, features=3, units=2)
@@ -207,7 +217,7 @@ def test_distinct_batch_units_features_steps(kind):
 
 @pytest.mark.parametrize("kind", sorted(SPECS))
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_saturated_sigmoids_reach_their_limits_without_warnings(kind, dtype):
+def test_saturated_sigmoids_reach_their_limits_without_warnings(kind, dtype, lstm_path):
     # pre-activations of several hundred: exp(-z) overflows to inf inside the kernels (1 / inf = 0 is the
     # limit); pyproject turns featherflow RuntimeWarnings into errors, so a leaked overflow warning fails here
     activation = "sigmoid" if kind == "simple_rnn" else "tanh"
@@ -223,7 +233,7 @@ def test_saturated_sigmoids_reach_their_limits_without_warnings(kind, dtype):
 
 
 @pytest.mark.parametrize("kind", sorted(SPECS))
-def test_empty_batch_gives_empty_outputs_and_zero_weight_gradients(kind):
+def test_empty_batch_gives_empty_outputs_and_zero_weight_gradients(kind, lstm_path):
     op = SPECS[kind][0]
     x, kernel, recurrent, bias, _ = _arrays(kind, seed=10, batch=0)
     x_t, k, r, b = ff.constant(x), ff.Variable(kernel), ff.Variable(recurrent), ff.Variable(bias)
