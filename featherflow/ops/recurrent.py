@@ -287,12 +287,15 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     Layout (why it is fast): every per-step array is kept transposed, ``(rows, batch)``, so each gate's
     block of a step is one contiguous array and every per-step ufunc runs on contiguous memory. The
     forward pass keeps the gates in the order ``[i, f, o, c]`` (the three recurrent-activation gates are
-    one block: one ``tanh`` for all four gates, then ``0.5 * t + 0.5`` on that block for a sigmoid), and
-    the input projection of every step is one batched matmul straight into that layout (no transposed
-    copy of the inputs or of the projection). BPTT works on rows ``[i, f, c, o, cell]``: the three gates
-    whose gradient is ``factor * dc`` are one block (one broadcast multiply), and ``o`` with the cell
-    term ``dh * o * activation'(c)`` is another (one multiply by ``dh``), five ufunc calls and one
-    matmul per step; the weight gradients are three large GEMMs after the loop.
+    one block: one ``exp``-based sigmoid over it, one ``tanh`` for ``c``), and the pre-activations are
+    written straight into that layout: either the input projection of every step as one batched matmul
+    (no transposed copy of the inputs or of the projection) plus one recurrent GEMM per step, or, when
+    ``features <= units`` (``_stack_inputs``), one GEMM per step over the stacked ``[x_t; h_{t-1}; 1]``
+    whose columns the backward pass reuses for all weight gradients in one GEMM. BPTT works on rows
+    ``[i, f, c, o, cell]``: the three gates whose gradient is ``factor * dc`` are one block (one
+    broadcast multiply), and ``o`` with the cell term ``dh * o * activation'(c)`` is another (one
+    multiply by ``dh``): five ufunc calls, one matmul and one copy into the ``(4u, steps * batch)``
+    gradient matrix per step; the weight gradients are large GEMMs after the loop.
 
     >>> import numpy as np
     >>> out, h, c = lstm(np.zeros((1, 3, 2), "float32"), np.zeros((2, 4), "float32"), np.zeros((1, 4), "float32"),
