@@ -24,9 +24,7 @@ SPECS = {
 @pytest.fixture(params=["stacked", "projected"])
 def lstm_path(request, monkeypatch):
     """Run an LSTM test through both input paths of the kernel (``_stack_inputs``); other kinds once."""
-    kind = request.node.callspec.params.get("kind", "lstm")
-    if kind != "lstm" and request.param == "stacked":
-        pytest.skip("only the LSTM kernel has two input paths")
+    # (the other kinds' "stacked" combinations are removed at collection: tests/keras/layers/conftest.py)
     monkeypatch.setattr(rnn_ops, "_stack_inputs", lambda features, units: request.param == "stacked")
     return request.param
 
