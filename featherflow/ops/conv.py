@@ -35,6 +35,7 @@ from featherflow.backend.blas import get_num_threads, parallel_workers, use_thre
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, binary_operands
+from featherflow.ops.nn import _apply_fused, _relu_inplace  # noqa: F401 - _relu_inplace: tests import it here
 
 # -- work buffers --------------------------------------------------------------------------
 
@@ -315,40 +316,6 @@ def _crop(arr, pads, h, w):
     return arr[:, pt:pt + h, pl:pl + w, :]
 
 
-_ZERO_BLOCK = 1 << 16  # elements per block of an in-place ReLU against a zeros array
-_ZEROS: dict = {}
-
-
-def _relu_inplace(z, xp) -> None:
-    """``z = max(z, 0)`` in place. Against a scalar NumPy's ``maximum`` takes an unvectorised loop
-    (measured 4x slower than against an array of zeros, NumPy 2.4), so contiguous arrays are done in
-    blocks against a read-only zeros block; the values are identical."""
-    if xp is not np or not z.flags.c_contiguous or z.size < _ZERO_BLOCK // 4:
-        xp.maximum(z, 0, out=z)
-        return
-    key = z.dtype.str
-    zeros = _ZEROS.get(key)
-    if zeros is None:
-        zeros = _ZEROS[key] = np.zeros(_ZERO_BLOCK, dtype=z.dtype)
-        zeros.flags.writeable = False
-    flat = z.reshape(-1)
-    for start in range(0, flat.size, _ZERO_BLOCK):
-        block = flat[start:start + _ZERO_BLOCK]
-        np.maximum(block, zeros[:block.size], out=block)
-
-
-def _apply_activation(z, activation, xp):
-    if activation == "relu":
-        _relu_inplace(z, xp)
-    elif activation == "sigmoid":
-        from featherflow.ops.nn import _sigmoid_array
-
-        z[...] = _sigmoid_array(z)
-    elif activation == "tanh":
-        xp.tanh(z, out=z)
-    return z
-
-
 def _activation_grad(dz, out, activation, role="act_grad"):
     if activation == "relu":
         xp = array_module(dz)
@@ -450,11 +417,11 @@ def conv2d_fused(x, kernel, bias=None, activation=None, strides=1, padding="VALI
         z = workspace("conv_out", (n * ho * wo, filters), xp.result_type(cols2d, wfull), xp)
         step = _row_chunk(z.shape[0], filters, z.itemsize, xp) if activation == "relu" else None
         for start in range(0, z.shape[0], step) if step else ():
-            _apply_activation(xp.matmul(cols2d[start:start + step], wfull, out=z[start:start + step]), "relu", xp)
+            _relu_inplace(xp.matmul(cols2d[start:start + step], wfull, out=z[start:start + step]), xp)
         if not step:
             xp.matmul(cols2d, wfull, out=z)
     if not step:
-        z = _apply_activation(z, activation, xp)
+        z = _apply_fused(z, activation)
     out = z.reshape(n, ho, wo, filters)
 
     def backward(g, needs):

@@ -23,7 +23,6 @@ from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, binary_operands
 from featherflow.ops.conv import (
     _activation_grad,
-    _apply_activation,
     _col2im,
     _crop,
     _geometry,
@@ -34,6 +33,7 @@ from featherflow.ops.conv import (
     _window,
     parse_padding,
 )
+from featherflow.ops.nn import _apply_fused
 
 
 def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None,  # noqa: A002
@@ -107,7 +107,7 @@ def conv2d_transpose_fused(x, kernel, bias=None, activation=None, out_hw=None, s
         bias = as_float_tensor(bias, op, "bias")
         z += bias.value
         inputs = (x, kernel, bias)
-    out = _apply_activation(z, activation, xp)
+    out = _apply_fused(z, activation)
     pads = ((pt, full_h - pt - ho), (pl, full_w - pl - wo))
 
     def backward(g, needs):
@@ -156,7 +156,7 @@ def depthwise_conv2d_fused(x, kernel, bias=None, activation=None, strides=(1, 1)
         bias = as_float_tensor(bias, op, "bias")
         z += bias.value
         inputs = (x, kernel, bias)
-    out = _apply_activation(z, activation, xp)
+    out = _apply_fused(z, activation)
 
     def backward(g, needs):
         dz = _activation_grad(g, out, activation)

@@ -10,6 +10,8 @@ array([0., 2.], dtype=float32)
 
 from __future__ import annotations
 
+import numpy as np
+
 from featherflow.backend import random as _random
 from featherflow.backend.arrays import array_module
 from featherflow.backend.blas import use_threads_for
@@ -23,6 +25,48 @@ def _sigmoid_array(z):
     # exp of a non-positive number only: no overflow for large |z|
     e = xp.exp(-xp.abs(z))
     return xp.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
+
+
+_ZERO_BLOCK = 1 << 16  # elements per block of an in-place ReLU against a zeros array
+_ZEROS: dict = {}  # dtype.str -> (0-d zero, read-only zeros block)
+
+
+def _relu_inplace(z, xp) -> None:
+    """``z = max(z, 0)`` in place, with the values of ``xp.maximum(z, 0)``.
+
+    NumPy 2.4's ``maximum`` against a Python scalar converts it on every call and, for large arrays, takes
+    an unvectorised loop (measured 4x slower than against an array of zeros). So a NumPy array is compared
+    with a cached 0-d zero of its dtype, and a large contiguous one in blocks against a read-only zeros block.
+    """
+    if xp is not np:
+        xp.maximum(z, 0, out=z)
+        return
+    key = z.dtype.str
+    zeros = _ZEROS.get(key)
+    if zeros is None:
+        block = np.zeros(_ZERO_BLOCK, dtype=z.dtype)
+        block.flags.writeable = False
+        zeros = _ZEROS[key] = (np.zeros((), dtype=z.dtype), block)
+    if not z.flags.c_contiguous or z.size < _ZERO_BLOCK // 4:
+        np.maximum(z, zeros[0], out=z)
+        return
+    block = zeros[1]
+    flat = z.reshape(-1)
+    for start in range(0, flat.size, _ZERO_BLOCK):
+        part = flat[start:start + _ZERO_BLOCK]
+        np.maximum(part, block[:part.size], out=part)
+
+
+def _apply_fused(z, activation):
+    """The fused activation of a dense or convolution op applied to its pre-activation ``z``: ``None``/
+    ``"linear"``, ``"relu"`` and ``"tanh"`` in place, ``"sigmoid"`` as a new array. Returns the result."""
+    if activation == "relu":
+        _relu_inplace(z, array_module(z))
+    elif activation == "sigmoid":
+        z = _sigmoid_array(z)
+    elif activation == "tanh":
+        array_module(z).tanh(z, out=z)
+    return z
 
 
 def relu(features, name=None) -> Tensor:
@@ -315,7 +359,6 @@ def dense(x, kernel, bias=None, activation=None) -> Tensor:
             f"dense: expected x of shape (..., {wv.shape[0] if wv.ndim == 2 else 'in'}) and a 2-D kernel. "
             f"Received: x.shape={xv.shape}, kernel.shape={wv.shape}"
         )
-    xp = array_module(xv)
     x2 = xv.reshape(-1, wv.shape[0]) if xv.ndim != 2 else xv
     macs = x2.shape[0] * wv.shape[0] * wv.shape[1]
     use_threads_for(macs)
@@ -325,13 +368,7 @@ def dense(x, kernel, bias=None, activation=None) -> Tensor:
         bias = as_tensor(bias, "dense", "bias", dtype=wv.dtype)
         z += bias.value
         inputs = (x, kernel, bias)
-    if activation == "relu":
-        xp.maximum(z, 0, out=z)
-    elif activation == "sigmoid":
-        z = _sigmoid_array(z)
-    elif activation == "tanh":
-        xp.tanh(z, out=z)
-    out = z
+    out = _apply_fused(z, activation)
     out_shape = xv.shape[:-1] + (wv.shape[1],)
 
     def backward(g, needs):
