@@ -28,7 +28,16 @@ def _sigmoid_array(z):
 
 
 _ZERO_BLOCK = 1 << 16  # elements per block of an in-place ReLU against a zeros array
-_ZEROS: dict = {}  # dtype.str -> (0-d zero, read-only zeros block)
+_ZEROS: dict = {}  # dtype -> (0-d zero, read-only zeros block)
+
+
+def _zeros_for(dtype) -> tuple:
+    zeros = _ZEROS.get(dtype)
+    if zeros is None:
+        block = np.zeros(_ZERO_BLOCK, dtype=dtype)
+        block.flags.writeable = False
+        zeros = _ZEROS[dtype] = (np.zeros((), dtype=dtype), block)
+    return zeros
 
 
 def _relu_inplace(z, xp) -> None:
@@ -40,28 +49,25 @@ def _relu_inplace(z, xp) -> None:
     """
     if xp is not np:
         xp.maximum(z, 0, out=z)
-        return
-    key = z.dtype.str
-    zeros = _ZEROS.get(key)
-    if zeros is None:
-        block = np.zeros(_ZERO_BLOCK, dtype=z.dtype)
-        block.flags.writeable = False
-        zeros = _ZEROS[key] = (np.zeros((), dtype=z.dtype), block)
-    if not z.flags.c_contiguous or z.size < _ZERO_BLOCK // 4:
-        np.maximum(z, zeros[0], out=z)
-        return
-    block = zeros[1]
-    flat = z.reshape(-1)
-    for start in range(0, flat.size, _ZERO_BLOCK):
-        part = flat[start:start + _ZERO_BLOCK]
-        np.maximum(part, block[:part.size], out=part)
+    elif z.size < _ZERO_BLOCK // 4 or not z.flags.c_contiguous:
+        np.maximum(z, _zeros_for(z.dtype)[0], out=z)
+    else:
+        block = _zeros_for(z.dtype)[1]
+        flat = z.reshape(-1)
+        for start in range(0, flat.size, _ZERO_BLOCK):
+            part = flat[start:start + _ZERO_BLOCK]
+            np.maximum(part, block[:part.size], out=part)
 
 
 def _apply_fused(z, activation):
     """The fused activation of a dense or convolution op applied to its pre-activation ``z``: ``None``/
     ``"linear"``, ``"relu"`` and ``"tanh"`` in place, ``"sigmoid"`` as a new array. Returns the result."""
     if activation == "relu":
-        _relu_inplace(z, array_module(z))
+        if type(z) is np.ndarray and z.size < _ZERO_BLOCK // 4:  # _relu_inplace's small case, inlined: per layer call
+            zeros = _ZEROS.get(z.dtype) or _zeros_for(z.dtype)
+            np.maximum(z, zeros[0], out=z)
+        else:
+            _relu_inplace(z, array_module(z))
     elif activation == "sigmoid":
         z = _sigmoid_array(z)
     elif activation == "tanh":
