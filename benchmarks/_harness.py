@@ -83,6 +83,36 @@ def timed(fn, *args, **kwargs):
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
+def timed_fit_epochs(model, x, y, batch_size: int, epochs: int) -> dict:
+    """``{"epoch_s": [...], "epoch_cpu_s": [...]}``: wall and CPU seconds of ``epochs`` one-epoch ``fit`` calls."""
+    walls, cpus = [], []
+    for _ in range(epochs):
+        wall, cpu, _ = timed(model.fit, x, y, batch_size=batch_size, epochs=1, verbose=0)
+        walls.append(wall)
+        cpus.append(cpu)
+    return {"epoch_s": walls, "epoch_cpu_s": cpus}
+
+
+def keras_runners(run_keras) -> dict:
+    """The runners of featherflow, tf.keras and Keras on JAX for one workload written once as
+    ``run_keras(keras, set_random_seed, options)``."""
+
+    def featherflow(options):
+        import featherflow as tf
+
+        return run_keras(tf.keras, tf.keras.utils.set_random_seed, options)
+
+    def tf_keras(options):
+        keras = import_tf_keras()[1]
+        return run_keras(keras, keras.utils.set_random_seed, options)
+
+    def keras_jax(options):
+        keras = import_keras_jax()
+        return run_keras(keras, keras.utils.set_random_seed, options)
+
+    return {"featherflow": featherflow, "tf.keras": tf_keras, "keras-jax": keras_jax}
+
+
 def median_call(fn, calls: int, warmup: int = 20) -> float:
     """Median seconds of ``calls`` calls of ``fn()`` after ``warmup`` calls."""
     for _ in range(warmup):

@@ -55,28 +55,7 @@ def _keras(keras, set_seed, options):
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3, epsilon=1e-7),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x[:WARMUP_STEPS * BATCH], y[:WARMUP_STEPS * BATCH], batch_size=BATCH, epochs=1, verbose=0)
-    walls, cpus = [], []
-    for _ in range(options.get("epochs", 1)):
-        wall, cpu, _ = h.timed(model.fit, x, y, batch_size=BATCH, epochs=1, verbose=0)
-        walls.append(wall)
-        cpus.append(cpu)
-    return {"epoch_s": walls, "epoch_cpu_s": cpus}
-
-
-def run_featherflow(options):
-    import featherflow as tf
-
-    return _keras(tf.keras, tf.keras.utils.set_random_seed, options)
-
-
-def run_tf_keras(options):
-    _, keras = h.import_tf_keras()
-    return _keras(keras, keras.utils.set_random_seed, options)
-
-
-def run_keras_jax(options):
-    keras = h.import_keras_jax()
-    return _keras(keras, keras.utils.set_random_seed, options)
+    return h.timed_fit_epochs(model, x, y, BATCH, options.get("epochs", 1))
 
 
 def run_torch(options):
@@ -119,7 +98,7 @@ def run_torch(options):
     return {"epoch_s": walls, "epoch_cpu_s": cpus}
 
 
-RUNNERS = {"featherflow": run_featherflow, "tf.keras": run_tf_keras, "keras-jax": run_keras_jax, "torch": run_torch}
+RUNNERS = {**h.keras_runners(_keras), "torch": run_torch}
 
 
 def matmul_peak_gflops(python=None) -> float:

@@ -29,9 +29,9 @@ def load_sample():
                 (f["x_test"] / 255.0).astype("float32"), f["y_test"].astype("int64"))
 
 
-def _keras(keras, options):
+def _keras(keras, set_seed, options):
     x, y, xt, yt = load_sample()
-    keras.utils.set_random_seed(options["seed"])
+    set_seed(options["seed"])
     model = keras.models.Sequential([
         keras.layers.Flatten(input_shape=(28, 28)),
         keras.layers.Dense(128, activation="relu"),
@@ -43,20 +43,6 @@ def _keras(keras, options):
     model.fit(x, y, epochs=EPOCHS, verbose=0)
     loss, accuracy = model.evaluate(xt, yt, verbose=0)
     return {"accuracy": float(accuracy), "loss": float(loss)}
-
-
-def run_featherflow(options):
-    import featherflow as tf
-
-    return _keras(tf.keras, options)
-
-
-def run_tf_keras(options):
-    return _keras(h.import_tf_keras()[1], options)
-
-
-def run_keras_jax(options):
-    return _keras(h.import_keras_jax(), options)
 
 
 def run_torch(options):
@@ -86,7 +72,7 @@ def run_torch(options):
         return {"accuracy": float((logits.argmax(1) == yt).float().mean()), "loss": float(loss_fn(logits, yt))}
 
 
-RUNNERS = {"featherflow": run_featherflow, "tf.keras": run_tf_keras, "keras-jax": run_keras_jax, "torch": run_torch}
+RUNNERS = {**h.keras_runners(_keras), "torch": run_torch}
 
 
 def main(argv=None) -> None:

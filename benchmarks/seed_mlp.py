@@ -61,19 +61,15 @@ def _keras_fit_and_predict(keras, set_seed, options):
     if options.get("mode") == "memory":
         model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)
         return {"peak_rss_mb": h.peak_rss_mb()}
-    epochs, cpus = [], []
-    for _ in range(options.get("epochs", 2)):
-        wall, cpu, _ = h.timed(model.fit, x, y, batch_size=BATCH, epochs=1, verbose=0)
-        epochs.append(wall)
-        cpus.append(cpu)
+    result = h.timed_fit_epochs(model, x, y, BATCH, options.get("epochs", 2))
     one, many = x[:1], x[:PREDICT_SAMPLES]
     slow = keras.__name__.startswith("tf_keras") or "tensorflow" in keras.__name__
     calls = 50 if slow else 3000  # tf.keras's predict(1) takes tens of ms: fewer calls keep the run short
     predict_s = h.median_call(lambda: model.predict(one, verbose=0), calls)
     call_s = h.median_call(lambda: model(one), calls)
     bulk = [h.timed(model.predict, many, verbose=0)[0] for _ in range(3)]
-    return {"epoch_s": epochs, "epoch_cpu_s": cpus, "predict_s": predict_s, "call_s": call_s,
-            "predict10k_s": min(bulk)}
+    result.update(predict_s=predict_s, call_s=call_s, predict10k_s=min(bulk))
+    return result
 
 
 def physical_floor(steps: int = SAMPLES // BATCH) -> dict:
@@ -127,16 +123,6 @@ def run_featherflow(options):
     if options.get("mode") != "memory":
         result.update(physical_floor())
     return result
-
-
-def run_tf_keras(options):
-    tf, keras = h.import_tf_keras()
-    return _keras_fit_and_predict(keras, keras.utils.set_random_seed, options)
-
-
-def run_keras_jax(options):
-    keras = h.import_keras_jax()
-    return _keras_fit_and_predict(keras, keras.utils.set_random_seed, options)
 
 
 def run_torch(options):
@@ -195,7 +181,7 @@ def run_torch(options):
             "predict10k_s": min(bulk)}
 
 
-RUNNERS = {"featherflow": run_featherflow, "tf.keras": run_tf_keras, "keras-jax": run_keras_jax, "torch": run_torch}
+RUNNERS = {**h.keras_runners(_keras_fit_and_predict), "featherflow": run_featherflow, "torch": run_torch}
 
 
 def main(argv=None) -> None:
