@@ -3,15 +3,14 @@
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 import run_search
 import tuner_models
+from trial_files import kill_when
 
 from featherflow import tuner as ff_tuner
 from featherflow.distribute import DaskExecutor, ProcessExecutor, RayExecutor
@@ -151,24 +150,8 @@ def test_resume_after_sigkill(kind, tmp_path, reference):
            "PYTHONPATH": os.pathsep.join([os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")])}
     folder = tmp_path / kind
     process = subprocess.Popen([sys.executable, script, kind, str(tmp_path)], env=env)
-    deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline:
-            records = {}
-            for entry in folder.glob("trial_*/trial.json") if folder.exists() else []:
-                try:
-                    records[entry.parent.name] = json.loads(entry.read_text())["status"]
-                except (json.JSONDecodeError, OSError):
-                    pass
-            if "COMPLETED" in records.values() and "RUNNING" in records.values():
-                break
-            assert process.poll() is None, "the search finished before it could be killed"
-            time.sleep(0.1)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    kill_when(process, folder, lambda statuses: "COMPLETED" in statuses and "RUNNING" in statuses,
+              timeout=120, interval=0.1, what="the search")
     before = {p.parent.name: json.loads(p.read_text()) for p in folder.glob("trial_*/trial.json")}
     interrupted = {name for name, record in before.items() if record["status"] == "RUNNING"}
     statuses = {name: record["status"] for name, record in before.items()}

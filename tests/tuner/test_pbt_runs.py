@@ -2,14 +2,13 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pbt_runner
 from pbt_tasks import always_fails_for_small_lr, crash_once_train, lineage_train
+from trial_files import kill_when
 
 from featherflow.distribute import ProcessExecutor
 from featherflow.tuner import (
@@ -47,24 +46,9 @@ def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path):
            "PYTHONPATH": os.pathsep.join([os.path.dirname(__file__), os.environ.get("PYTHONPATH", "")])}
     folder = tmp_path / "killed" / "pbt"
     process = subprocess.Popen([sys.executable, script, str(tmp_path / "killed")], env=env)
-    deadline = time.monotonic() + 180
-    try:
-        while time.monotonic() < deadline:
-            statuses = []
-            for path in folder.glob("trial_*/trial.json") if folder.exists() else []:
-                try:
-                    statuses.append(json.loads(path.read_text())["status"])
-                except (json.JSONDecodeError, OSError):
-                    pass
-            if statuses.count("COMPLETED") >= 4 and "RUNNING" in statuses:
-                break  # killed inside generation 1 or 2, with checkpoints on disk
-            assert process.poll() is None, "the run finished before it could be killed"
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    # killed inside generation 1 or 2, with checkpoints on disk
+    kill_when(process, folder, lambda statuses: statuses.count("COMPLETED") >= 4 and "RUNNING" in statuses,
+              timeout=180, interval=0.05)
     before = {p.parent.name: json.loads(p.read_text()) for p in folder.glob("trial_*/trial.json")}
     finished_before = {name: r["ended"] for name, r in before.items() if r["status"] == "COMPLETED"}
     assert 4 <= len(finished_before) < 12 and any(r["status"] == "RUNNING" for r in before.values())
