@@ -252,11 +252,7 @@ class GradientTape:
         A non-scalar target is treated as the sum of its elements (or weighted by
         ``output_gradients``); a list of targets as the sum of the targets.
         """
-        if self._used and not self._persistent:
-            raise RuntimeError(
-                "A non-persistent GradientTape can only be used to compute one set of gradients "
-                "(or jacobians). Use GradientTape(persistent=True) to call gradient() more than once."
-            )
+        self._check_usable()
         unconnected = UnconnectedGradients(
             unconnected_gradients.value if isinstance(unconnected_gradients, UnconnectedGradients)
             else unconnected_gradients
@@ -273,12 +269,7 @@ class GradientTape:
                     f"GradientTape.gradient: gradients can only be taken w.r.t. floating-point tensors; "
                     f"a source has dtype {s.dtype.name}. Cast it to float32 before the computation."
                 )
-        for tape in _active_tapes:
-            if tape is not self and tape._recording and any(id(s) in tape._watched for s in flat_sources):
-                raise NotImplementedError(
-                    "Higher-order gradients (a gradient computed while an outer GradientTape records) "
-                    "are not supported by featherflow: backward rules run on raw arrays."
-                )
+        self._refuse_higher_order(flat_sources)
         flat_targets = _flatten(target, [])
         grads: dict = {}
         out_grads = None if output_gradients is None else _flatten(output_gradients, [])
@@ -308,6 +299,21 @@ class GradientTape:
                     g = g.copy()
                 results.append(Tensor(g))
         return _pack(sources, iter(results))
+
+    def _check_usable(self) -> None:
+        if self._used and not self._persistent:
+            raise RuntimeError(
+                "A non-persistent GradientTape can only be used to compute one set of gradients "
+                "(or jacobians). Use GradientTape(persistent=True) to call gradient() more than once."
+            )
+
+    def _refuse_higher_order(self, sources) -> None:
+        for tape in _active_tapes:
+            if tape is not self and tape._recording and any(id(s) in tape._watched for s in sources):
+                raise NotImplementedError(
+                    "Higher-order gradients (a gradient computed while an outer GradientTape records) "
+                    "are not supported by featherflow: backward rules run on raw arrays."
+                )
 
     def _backpropagate(self, grads: dict, keep: set) -> None:
         """Walk the nodes backwards from the seeded ``grads`` (id -> array); the ids in ``keep`` stay in it."""
@@ -344,14 +350,8 @@ class GradientTape:
         trainer checks both once); returns the variables without a gradient (their ``outs`` are zeroed).
         Numbers as ``gradient``'s, without its per-call argument handling and result Tensors.
         """
-        if self._used and not self._persistent:
-            raise RuntimeError("A non-persistent GradientTape can only be used to compute one set of gradients.")
-        for tape in _active_tapes:
-            if tape is not self and tape._recording and any(id(v) in tape._watched for v in variables):
-                raise NotImplementedError(
-                    "Higher-order gradients (a gradient computed while an outer GradientTape records) "
-                    "are not supported by featherflow: backward rules run on raw arrays."
-                )
+        self._check_usable()
+        self._refuse_higher_order(variables)
         keys = [id(v) for v in variables]
         grads = {id(loss): array_module(loss.value).ones_like(loss.value)}
         self._backpropagate(grads, set(keys))

@@ -429,7 +429,13 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None) -> Tensor:
     keep = rng.random(shape, dtype="float32" if xv.dtype.itemsize <= 4 else "float64") >= rate
     xp = array_module(xv)
     mask = xp.asarray(keep, dtype=xv.dtype) * xv.dtype.type(1.0 / (1.0 - rate))
-    return record("dropout", (x,), xv * mask, lambda g, needs: (g * mask,))
+    return _scaled_by_mask(x, mask)
+
+
+def _scaled_by_mask(x: Tensor, mask) -> Tensor:
+    """The dropout op proper: ``x * mask`` for a ready ``mask`` (zeros and ``1 / (1 - rate)``), gradient
+    ``g * mask``. The Dropout layer calls it with a mask drawn from its own generator."""
+    return record("dropout", (x,), x.value * mask, lambda g, needs: (g * mask,))
 
 
 def bias_add(value, bias, data_format=None, name=None) -> Tensor:

@@ -21,10 +21,11 @@ import numpy as np
 
 from featherflow import ops
 from featherflow.backend import random as _random
-from featherflow.core import Tensor, record
+from featherflow.core import Tensor
 from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.keras.layers.reshaping import normalize_data_format
+from featherflow.ops.nn import _scaled_by_mask
 
 
 def _check_rate(rate, layer):
@@ -106,7 +107,7 @@ class Dropout(_NoiseLayer):
         if type(value) is np.ndarray and scale.shape == value.shape:
             # the common case as one recorded op: x * scale, gradient g * scale (what ops.multiply
             # computes, without its operand checks - this runs every training step)
-            return record("dropout", (inputs,), value * scale, lambda g, needs: (g * scale,))
+            return _scaled_by_mask(inputs, scale)
         return ops.multiply(inputs, Tensor(scale))
 
     def get_config(self):
