@@ -241,6 +241,22 @@ def check_sparse_labels(labels_array, num_classes: int, op: str):
         )
 
 
+def _xent_rows(flat, idx):
+    """``(rows, lse, per_row)`` of the sparse softmax cross-entropy of ``(n, classes)`` logits and ``(n,)``
+    labels: ``per_row = logsumexp(flat) - flat[rows, idx]``."""
+    rows = array_module(flat).arange(flat.shape[0])
+    lse = _logsumexp_keep(flat, -1)[:, 0]
+    return rows, lse, lse - flat[rows, idx]
+
+
+def _xent_grad(flat, lse, rows, idx, factor):
+    """Its gradient: ``(softmax(flat) - one_hot(idx)) * factor`` (a scalar or one factor per row)."""
+    grad = array_module(flat).exp(flat - lse[:, None])
+    grad[rows, idx] -= 1
+    grad *= factor
+    return grad
+
+
 def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None) -> Tensor:
     """Cross-entropy between integer class ``labels`` and ``softmax(logits)`` (last axis).
 
@@ -269,18 +285,13 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None) -> Tenso
         )
     classes = zv.shape[-1]
     check_sparse_labels(lv, classes, "sparse_softmax_cross_entropy_with_logits")
-    xp = array_module(zv)
     flat = zv.reshape(-1, classes)
-    rows = xp.arange(flat.shape[0])
     idx = lv.reshape(-1)
-    lse = _logsumexp_keep(flat, -1)[:, 0]
-    loss = (lse - flat[rows, idx]).reshape(lv.shape)
+    rows, lse, per_row = _xent_rows(flat, idx)
+    loss = per_row.reshape(lv.shape)
 
     def backward(g, needs):
-        grad = xp.exp(flat - lse[:, None])
-        grad[rows, idx] -= 1
-        grad *= g.reshape(-1, 1)
-        return (grad.reshape(zv.shape),)
+        return (_xent_grad(flat, lse, rows, idx, g.reshape(-1, 1)).reshape(zv.shape),)
 
     return record("sparse_softmax_cross_entropy_with_logits", (logits,), loss.astype(zv.dtype, copy=False),
                   backward)
@@ -325,18 +336,14 @@ def _sparse_xent_mean(labels, logits: Tensor) -> Tensor:
     """
     zv = logits.value
     xp = array_module(zv)
-    rows = xp.arange(zv.shape[0])
-    lse = _logsumexp_keep(zv, -1)[:, 0]
-    per_row = (lse - zv[rows, labels]).astype(zv.dtype, copy=False)
+    rows, lse, per_row = _xent_rows(zv, labels)
+    per_row = per_row.astype(zv.dtype, copy=False)
     count = per_row.shape[0]
     out = xp.asarray(per_row.mean()) if count else xp.asarray(per_row.sum() * xp.nan)
     scale = 1.0 / count if count else 0.0
 
     def backward(g, needs):
-        grad = xp.exp(zv - lse[:, None])
-        grad[rows, labels] -= 1
-        grad *= g * scale
-        return (grad,)
+        return (_xent_grad(zv, lse, rows, labels, g * scale),)
 
     return record("sparse_xent_mean", (logits,), out.astype(zv.dtype, copy=False), backward)
 
