@@ -34,6 +34,7 @@ from featherflow.backend.arrays import to_numpy
 from featherflow.core import GradientTape, Tensor
 from featherflow.keras.layers.base import _call_context, _loss_events, flatten, map_structure
 from featherflow.keras.models.data_adapter import unpack_x_y_sample_weight
+from featherflow.keras.models.training_program import training_program
 
 
 def _tensorize(structure):
@@ -172,6 +173,9 @@ class TrainStepsMixin:
         # When every trainable-flagged variable of the model is trained (no frozen layers), the tape's
         # automatic watching gives the same gradients without a watch() call per step.
         auto_watch = {id(v) for v in self.weights if v.trainable} == {id(v) for v in variables}
+        # a Dense chain under a sparse cross-entropy: the same step as NumPy calls (training_program.py)
+        program = None if regularized else training_program(self, variables, views)
+        run_program = program.run if program is not None else None
 
         def step(x, y, sample_weight):
             if events[0] != mark[0]:
@@ -179,6 +183,8 @@ class TrainStepsMixin:
                     if layer._losses:
                         layer._losses = []
                 mark[0] = events[0]
+            if run_program is not None and run_program(x, y, sample_weight):
+                return
             tape = GradientTape(watch_accessed_variables=auto_watch)
             with tape:
                 if not auto_watch:

@@ -1,0 +1,259 @@
+"""Training programs: one ``fit`` step of a Dense chain as NumPy calls, without the tape.
+
+The default training step records every op on a ``GradientTape`` and walks it backwards: per op a
+``Tensor``, argument conversion, a backward closure and dictionary bookkeeping. For the models the
+course and most small scripts train - a chain of ``Flatten``, ``Dense`` and ``Dropout`` layers ending
+in a softmax (or logits) under a sparse categorical cross-entropy - that machinery costs as much as the
+arithmetic. A ``TrainingProgram`` does the same step on raw arrays: the forward pass, the fused loss,
+the backward pass written out per layer with each weight's gradient written straight into the
+optimizer's flat gradient buffer, then ``optimizer.apply_flat()``, the loss tracker and the metrics.
+
+It performs the NumPy operations the tape path performs, in the same order, and draws the dropout
+masks from the same generators with the same calls, so a seeded ``fit`` gives bit-identical weights,
+losses and metrics with or without it (tested in ``tests/keras/models/test_training_program.py``).
+Anything outside the covered case falls back to the tape step, decided once per ``fit`` (the model,
+loss, optimizer) and per batch (the arrays): sample or class weights, float labels, labels out of
+range (the tape path raises Keras's error), another dtype or shape, CuPy arrays, regularizers, frozen
+layers before trainable ones are all fine - they either work here or take the general path.
+
+Measured on the seed MLP (Flatten-Dense128-Dropout-Dense10, Adam, batch 32; one process alternating
+the two steps on the same batches, process time, 2-core machine): see ``docs/architecture.md``.
+
+>>> import numpy as np
+>>> from featherflow import keras
+>>> keras.utils.set_random_seed(0)
+>>> model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(8, activation="relu"),
+...                           keras.layers.Dropout(0.2), keras.layers.Dense(3, activation="softmax")])
+>>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+>>> x, y = np.ones((2, 4), "float32"), np.array([0, 2])
+>>> _ = model.train_on_batch(x, y)  # the first step builds the compiled loss and metrics
+>>> variables = model.trainable_weights
+>>> program = training_program(model, variables, model.optimizer.flat_gradient_views(variables))
+>>> program.run(x, y, None)  # one step done
+True
+>>> program.run(x, np.array([0.0, 2.5]), None)  # float labels: the tape step's job
+False
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from featherflow.backend.blas import _state as blas_state
+from featherflow.backend.blas import use_threads_for
+from featherflow.core import Tensor
+from featherflow.ops.nn import _apply_fused, _softmax_array, _xent_grad, _xent_rows
+
+ENABLED = [True]  # tests switch programs off to compare with the tape step
+_ndarray = np.ndarray
+_matmul, _sum_reduce = np.matmul, np.add.reduce
+
+
+class _DenseForm:
+    __slots__ = ("layer", "fused", "kernel_out", "bias_out", "needs_input_grad")
+
+    def __init__(self, layer, kernel_out, bias_out, needs_input_grad):
+        self.layer = layer
+        self.fused = layer._fused_activation
+        self.kernel_out = kernel_out
+        self.bias_out = bias_out
+        self.needs_input_grad = needs_input_grad
+
+
+class TrainingProgram:
+    """One training step of a Dense/Flatten/Dropout chain under a sparse categorical cross-entropy.
+
+    Build it with ``training_program``; ``run(x, y, sample_weight)`` does the step and returns
+    ``True``, or returns ``False`` without touching anything when the batch is not covered.
+    """
+
+    def __init__(self, model, plan, forms, dtype, classes, softmax_output, optimizer):
+        self._plan = plan
+        self._accepts = plan.accepts_single
+        self._forms = forms
+        self._dtype = dtype
+        self._one = np.ones((), dtype)
+        self._classes = classes
+        self._softmax_output = softmax_output
+        self._apply_flat = optimizer.apply_flat
+        self._tracker = model.compiled_loss._loss_metric
+        metrics = model.compiled_metrics
+        self._update_metrics = metrics.update_state if metrics.has_metrics else None
+
+    def run(self, x, y, sample_weight) -> bool:
+        """One step on the batch ``(x, y)``; ``False`` (nothing done) when the batch is not covered."""
+        if not ENABLED[0] or sample_weight is not None or type(x) is not _ndarray or type(y) is not _ndarray or \
+                x.dtype != self._dtype or y.dtype.kind not in "iu" or not x.ndim or not self._accepts(x):
+            return False
+        n = x.shape[0]
+        if not n or y.shape != (n,) and y.shape != (n, 1) or (self._classes == 1 and y.ndim == 1):
+            return False
+        labels = y.reshape(n).astype(np.int64, copy=False)
+        if labels.min() < 0 or labels.max() >= self._classes:
+            return False  # the tape step raises Keras's out-of-range error
+        self._step(x, labels, y, n)
+        return True
+
+    def _step(self, x, labels, y, n) -> None:
+        threads = blas_state["active"]
+        saved = []  # per layer: its input (Dense), mask (Dropout) or input shape (Flatten), and output
+        a = x
+        for form in self._forms:
+            if form.__class__ is _DenseForm:
+                layer = form.layer
+                kernel = layer.kernel.value
+                if threads:
+                    use_threads_for(a.shape[0] * kernel.shape[0] * kernel.shape[1])
+                z = a @ kernel
+                bias = layer.bias
+                if bias is not None:
+                    z += bias.value
+                z = _apply_fused(z, form.fused)
+                saved.append((a, z))
+                a = z
+            elif form is None:  # Flatten (channels-last), as ops.reshape(x, (batch, -1))
+                saved.append(a.shape)
+                a = a.reshape(n, -1)
+            else:  # Dropout: Dropout.call's draw and scaled mask
+                layer, rate = form
+                dtype = a.dtype
+                keep = layer._uniform(a.shape, dtype) >= rate
+                mask = np.multiply(keep, dtype.type(1.0 / (1.0 - rate)), dtype=dtype)
+                saved.append(mask)
+                a = a * mask
+        logits = a
+        # the loss as ops.nn._sparse_xent_mean, its gradient seeded with ones_like(loss) as the tape does
+        rows, lse, per_row = _xent_rows(logits, labels)
+        loss = per_row.astype(self._dtype, copy=False).mean()
+        g = _xent_grad(logits, lse, rows, labels, self._one * (1.0 / n))
+        self._backward(g, saved, threads)
+        self._apply_flat()
+        tracker = self._tracker
+        tracker.total += float(loss) * n
+        tracker.count += n
+        if self._update_metrics is not None:
+            if self._softmax_output:
+                y_pred = Tensor(_softmax_array(logits, -1))
+                y_pred._logits = Tensor(logits)
+            else:
+                y_pred = Tensor(logits)
+            self._update_metrics(y, y_pred, None)
+
+    def _backward(self, g, saved, threads) -> None:
+        forms = self._forms
+        for index in range(len(forms) - 1, -1, -1):
+            form = forms[index]
+            if form.__class__ is _DenseForm:
+                a, out = saved[index]
+                fused = form.fused
+                if fused == "relu":
+                    g = g * (out > 0)
+                elif fused == "sigmoid":
+                    g = g * out * (1 - out)
+                elif fused == "tanh":
+                    g = g * (1 - out * out)
+                kernel = form.layer.kernel.value
+                if threads:
+                    use_threads_for(a.shape[0] * kernel.shape[0] * kernel.shape[1])
+                below = g @ kernel.T if form.needs_input_grad else None
+                if form.kernel_out is not None:
+                    _matmul(a.T, g, out=form.kernel_out)
+                if form.bias_out is not None:
+                    _sum_reduce(g, axis=0, out=form.bias_out)
+                if below is None:
+                    return
+                g = below
+            elif form is None:
+                g = g.reshape(saved[index])
+            else:
+                g = g * saved[index]
+
+
+def training_program(model, variables, views) -> TrainingProgram | None:
+    """The ``TrainingProgram`` of a compiled model whose trainable ``variables`` have the flat gradient
+    ``views``, or ``None`` when the model, loss or optimizer is not the covered case (see the module
+    docstring)."""
+    if not model._is_graph_network or views is None or len(views) != len(variables) or not variables:
+        return None
+    from featherflow.keras.layers.core import Dense
+    from featherflow.keras.layers.regularization import Dropout
+    from featherflow.keras.layers.reshaping import Flatten
+    from featherflow.keras.models.functional import get_plan
+
+    plan = get_plan(model)
+    if not plan._is_chain or len(plan.input_dtypes) != 1 or model.losses:
+        return None
+    loss = _covered_loss(model)
+    if loss is None:
+        return None
+    view_of = {id(v): out for v, out in zip(variables, views)}
+    rank = len(plan.input_shapes[0])
+    forms, seen, dtypes = [], set(), set()
+    first_trained = None
+    for index, step in enumerate(plan.steps):
+        layer = step.layer
+        kind = type(layer)
+        if not step.direct or id(layer) in seen or getattr(layer, "_weight_regularizers", None):
+            return None
+        seen.add(id(layer))
+        if kind.call is Dense.call and isinstance(layer, Dense):
+            kernel, bias = layer.kernel, layer.bias
+            if rank != 2 or kernel.value.ndim != 2 or type(kernel.value) is not _ndarray or \
+                    layer.compute_dtype != layer.dtype or (bias is not None and type(bias.value) is not _ndarray):
+                return None
+            if layer._fused_activation is False and index != len(plan.steps) - 1:
+                return None  # a softmax (or another unfused activation) inside the chain
+            dtypes.add(kernel.value.dtype)
+            kernel_out = view_of.get(id(kernel))
+            bias_out = None if bias is None else view_of.get(id(bias))
+            if kernel_out is not None or bias_out is not None:
+                first_trained = len(forms) if first_trained is None else first_trained
+            forms.append(_DenseForm(layer, kernel_out, bias_out, False))
+        elif kind.call is Flatten.call and isinstance(layer, Flatten) and not layer._channels_first:
+            rank = 2
+            forms.append(None)
+        elif kind.call is Dropout.call and isinstance(layer, Dropout) and layer.noise_shape is None and \
+                0 < layer.rate < 1:
+            forms.append((layer, layer.rate))
+        else:
+            return None
+    last = forms[-1] if forms else None
+    if last.__class__ is not _DenseForm or first_trained is None or len(dtypes) != 1:
+        return None
+    written = {id(out) for form in forms if form.__class__ is _DenseForm for out in (form.kernel_out, form.bias_out)
+               if out is not None}
+    if len(written) != len(views):
+        return None  # a trainable variable outside the chain's Dense layers: the tape step handles it
+    dtype = dtypes.pop()
+    if dtype.kind != "f" or np.dtype(plan.input_dtypes[0]) != dtype:
+        return None
+    for form in forms[first_trained + 1:]:
+        if form.__class__ is _DenseForm:
+            form.needs_input_grad = True
+    from_logits = loss
+    from featherflow.keras import activations
+
+    if from_logits and last.fused is not None or not from_logits and last.layer.activation is not activations.softmax:
+        return None
+    classes = last.layer.kernel.value.shape[1]
+    return TrainingProgram(model, plan, forms, dtype, classes, not from_logits, model.optimizer)
+
+
+def _covered_loss(model):
+    """``from_logits`` of the compiled loss when it is one sparse categorical cross-entropy averaged over
+    the batch (no weight, axis -1, no ignored class), else ``None``."""
+    from featherflow.keras.losses.base import _MEAN_REDUCTIONS
+    from featherflow.keras.losses.probabilistic import _sparse_mean_fast
+
+    compiled = model.compiled_loss
+    single = compiled._single if compiled is not None and compiled._built else None
+    if single is None or single[1] is not None:
+        return None
+    loss_obj = single[0]
+    if getattr(loss_obj, "_mean_fast", None) is not _sparse_mean_fast or loss_obj.reduction not in _MEAN_REDUCTIONS:
+        return None
+    kwargs = loss_obj._fn_kwargs
+    if kwargs.get("ignore_class") is not None or kwargs.get("axis", -1) not in (-1, 1) or \
+            set(kwargs) - {"from_logits", "axis", "ignore_class"}:
+        return None
+    return bool(kwargs.get("from_logits", False))
