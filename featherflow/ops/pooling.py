@@ -20,8 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.backend.arrays import array_module
-from featherflow.core.tape import record
+from featherflow.core.tape import is_recording, record
 from featherflow.core.tensor import Tensor
+from featherflow.ops import _kernels
 from featherflow.ops._convert import as_float_tensor
 from featherflow.ops.conv import _geometry, _pad, _to_nhwc, _tuple_arg, _window, parse_padding, split_batch, workspace
 
@@ -135,6 +136,9 @@ def _max_pool_tiled(x, x6, kh, kw, ho, wo, op):
     between the element-wise passes instead of streaming through memory once per pass.
     """
     xv = x.value
+    if (kh, kw) == (2, 2) and type(xv) is np.ndarray and xv.dtype.char in "fd" \
+            and _kernels.get("max_pool_2x2", xv.size) is not None:
+        return _max_pool_2x2_compiled(x, ho, wo, op)
     n, h, w, c = xv.shape
     xp = array_module(xv)
     out = workspace("maxpool_out", (n, ho, wo, c), xv.dtype, xp)  # reused once the step drops it
@@ -196,6 +200,41 @@ def _max_pool_tiled(x, x6, kh, kw, ho, wo, op):
                 xp.multiply(g[lo:hi], by_position, out=full6[lo:hi].transpose(2, 4, 0, 1, 3, 5))
 
         split_batch(route, n, xv.size, xp)
+        return (full,)
+
+    return record(op, (x,), out, backward)
+
+
+def _max_pool_2x2_compiled(x, ho, wo, op):
+    """2x2 windows, stride 2, with the compiled kernels of :mod:`featherflow.ops._kernels`: one pass each way
+    instead of a dozen NumPy passes, bit-identical to :func:`_max_pool_tiled`. Under a recording tape the
+    forward pass also stores each window's first-maximum position (one byte per output), so the backward
+    pass only scatters ``g``."""
+    xv = x.value
+    n, h, w, c = xv.shape
+    out = workspace("maxpool_out", (n, ho, wo, c), xv.dtype, np)
+    rows_first = bool(xv.flags.c_contiguous)  # the order in which _max_pool_tiled combines the maximum
+    if is_recording():  # a backward pass is possible (record() records only under an active tape)
+        index = workspace("maxpool_index", out.shape, np.uint8, np)
+        argmax = _kernels.get("max_pool_2x2_argmax")
+        split_batch(lambda lo, hi: argmax(xv, out, index, rows_first, lo, hi), n, xv.size, np)
+    else:
+        index = None  # no tape: the op is not recorded, backward never runs
+        kernel = _kernels.get("max_pool_2x2")
+        split_batch(lambda lo, hi: kernel(xv, out, rows_first, lo, hi), n, xv.size, np)
+
+    def backward(g, needs):
+        if type(g) is np.ndarray and g.dtype == xv.dtype:
+            full = workspace("maxpool_grad", xv.shape, g.dtype, np)
+            grad = _kernels.get("max_pool_2x2_grad")
+            one, zero = g.dtype.type(1), g.dtype.type(0)
+            split_batch(lambda lo, hi: grad(g, index, full, one, zero, lo, hi), n, xv.size, np)
+            return (full,)
+        # another gradient dtype: the same routing (g times a boolean hit) in NumPy
+        full = np.zeros(xv.shape, dtype=np.result_type(g))
+        full6 = full[:, :2 * ho, :2 * wo].reshape(n, ho, 2, wo, 2, c)
+        for position in range(4):
+            full6[:, :, position // 2, :, position % 2, :] = g * (index == position)
         return (full,)
 
     return record(op, (x,), out, backward)

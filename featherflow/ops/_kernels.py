@@ -1,0 +1,76 @@
+"""Optional compiled kernels for ops (Numba): 2x2 max pooling, forward and backward.
+
+Max pooling is bound by NumPy's per-call overhead and memory passes: the small CNN's two
+``MaxPooling2D()`` layers (inputs ``(128, 26, 26, 32)`` and ``(128, 11, 11, 64)``) cost 11-14 ms of a
+~65 ms training step with the NumPy path (a boolean mask per window position, tie passes, a masked
+multiply), and about 3.5 ms as one compiled pass each way; the step drops to ~56 ms (measured with
+``benchmarks/pool_kernels.py --step``).
+So when Numba is installed (``pip install "featherflow[fast]"``) :mod:`featherflow.ops.pooling` calls
+these kernels, and otherwise keeps its NumPy path. Both give bit-identical outputs and gradients
+(tested): the same maximum in the same order, the gradient to the first maximum of each window.
+
+The first use in a process costs ``import numba`` plus loading the cached kernels (1-2 s on a 2-core
+machine). So by default only an input of at least ``MIN_SIZE`` elements loads them; once loaded (by a
+large input, by :func:`use_kernels`, or by a call to :func:`get` with no size), every size uses them.
+``FEATHERFLOW_NUMBA=0`` in the environment (or ``use_kernels(False)``) keeps the NumPy path;
+``use_kernels(True)`` uses the kernels for any size.
+
+>>> from featherflow.ops import _kernels
+>>> _kernels.use_kernels(False)
+>>> _kernels.get("max_pool_2x2") is None
+True
+>>> _kernels.use_kernels(None)  # back to the default: the kernels when Numba is installed
+"""
+
+from __future__ import annotations
+
+import os
+
+# input elements from which the default mode loads the kernels: the small CNN's first pool input
+# (2.8M) saves ~8 ms a step, so the import is repaid within a few hundred steps
+MIN_SIZE = 1 << 20
+
+_state: dict = {"enabled": False if os.environ.get("FEATHERFLOW_NUMBA", "1") == "0" else None, "kernels": None}
+
+
+def use_kernels(enabled: bool | None) -> None:
+    """``False``: NumPy only; ``True``: kernels for every size (when Numba imports); ``None``: the default
+    (kernels once an input of at least ``MIN_SIZE`` elements has loaded them)."""
+    _state["enabled"] = None if enabled is None else bool(enabled)
+
+
+def available() -> bool:
+    """True when Numba imports (the kernels can be used)."""
+    return _compiled() is not None
+
+
+def get(name: str, size: int | None = None):
+    """The compiled kernel ``name`` for an input of ``size`` elements, or ``None`` (Numba missing, kernels
+    switched off, or not loaded yet and ``size`` below ``MIN_SIZE`` in the default mode)."""
+    enabled = _state["enabled"]
+    if enabled is False:
+        return None
+    kernels = _state["kernels"]
+    if kernels is None:
+        if enabled is None and size is not None and size < MIN_SIZE:
+            return None
+        kernels = _compiled()
+    return kernels.get(name) if kernels else None
+
+
+def _compiled():
+    kernels = _state["kernels"]
+    if kernels is None:
+        try:
+            kernels = _build()
+        except ImportError:
+            kernels = {}
+        _state["kernels"] = kernels
+    return kernels or None
+
+
+def _build() -> dict:
+    from featherflow.ops import _numba_pool  # imports numba (ImportError without it)
+
+    return {"max_pool_2x2": _numba_pool.max_pool_2x2, "max_pool_2x2_argmax": _numba_pool.max_pool_2x2_argmax,
+            "max_pool_2x2_grad": _numba_pool.max_pool_2x2_grad}
