@@ -11,7 +11,11 @@ the LSTM over 200 steps of (32, 128) with 64 units and over 28 steps of (128, 28
 spend most of their time in the GEMMs (about 945M and 807M multiply-adds); the rest is ``exp`` /
 ``tanh`` and the per-step ufuncs. What made the difference (see ``lstm``): no transposed copies of
 the inputs, the projection or the per-step gate gradients; sigmoid by ``exp`` instead of ``tanh``;
-BPTT rows ordered so each step is five ufunc calls and one ``dot(out=)``.
+BPTT rows ordered so each step is five ufunc calls and one ``dot(out=)``; and, when Numba is installed,
+each float32 step's elementwise work as ONE compiled call forward and one backward (``_lstm_kernels``,
+``_numba_lstm``: text-model LSTM forward + backward 69 -> 51 ms, one BLAS thread, interleaved A/B).
+
+``gru``, ``simple_rnn`` and the per-step helpers live in ``_gru_rnn`` and are re-exported here.
 
 Weight layouts are Keras's: LSTM kernel ``(in, 4u)``, recurrent kernel ``(u, 4u)``, bias
 ``(4u,)`` with gates ``i, f, c, o``; GRU (``reset_after=True``) kernel ``(in, 3u)``, recurrent
@@ -37,7 +41,8 @@ import numpy as np
 from featherflow.backend.arrays import array_module
 from featherflow.backend.blas import use_threads_for
 from featherflow.core.tape import record_multi
-from featherflow.ops._convert import as_tensor
+from featherflow.ops import _lstm_kernels
+from featherflow.ops._gru_rnn import gru, simple_rnn, stack_time, unstack_time  # noqa: F401 - re-exported
 from featherflow.ops._rnn_common import (  # noqa: F401 - _FUSED is re-exported for the recurrent layers
     _FUSED,
     _activate,
@@ -104,7 +109,10 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     ``[i, f, c, o, cell]``: the three gates whose gradient is ``factor * dc`` are one block (one
     broadcast multiply), and ``o`` with the cell term ``dh * o * activation'(c)`` is another (one
     multiply by ``dh``): five ufunc calls, one matmul and one copy into the ``(4u, steps * batch)``
-    gradient matrix per step; the weight gradients are large GEMMs after the loop.
+    gradient matrix per step; the weight gradients are large GEMMs after the loop. For float32 with
+    ``tanh``/``sigmoid`` and Numba installed, each step's elementwise work (bias and recurrent term added,
+    activations, cell, output; backward: the factors computed on the fly, ``dz`` and ``dc``) is one
+    compiled call instead (``_lstm_kernels``; unmasked backward only): same layout, same GEMMs.
 
     >>> import numpy as np
     >>> out, h, c = lstm(np.zeros((1, 3, 2), "float32"), np.zeros((2, 4), "float32"), np.zeros((1, 4), "float32"),
@@ -129,6 +137,10 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     mask_b = None if mask_array is None else _steps_view(mask_array, go_backwards)[:, None, :]
     gates = xp.empty((steps, 4 * u, batch), dtype=dtype)
     stacked = _stack_inputs(features, u)
+    fast = activation == "tanh" and recurrent_activation == "sigmoid"
+    compiled = fast and xp is np and dtype == np.float32  # the kernels' case (_lstm_kernels: float32 on NumPy)
+    step_kernel = _lstm_kernels.get("lstm_forward_step", steps * batch * u) if compiled else None
+    no_rows = xp.empty((0, 0), dtype=dtype)
     if stacked:
         # Every step's pre-activations as ONE product written into the per-step layout:
         # gates[s] = [kernel; recurrent_kernel; bias]^T (scaled) @ xh[:, s], where xh (rows, steps + 1,
@@ -151,7 +163,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         w_scaled_t = xp.ascontiguousarray((k.value[:, perm] * scale).T)  # (4u, features)
         use_threads_for(steps * batch * features * 4 * u)
         xp.matmul(w_scaled_t, x_steps.transpose(0, 2, 1), out=gates)
-        if b is not None:
+        if b is not None and step_kernel is None:  # the kernel adds the bias in its pass over each step
             gates += (b.value[perm] * scale)[:, None]
         u_scaled_t = xp.ascontiguousarray((rk.value[:, perm] * scale).T)  # (4u, u)
         h_seq = xp.empty((steps, u, batch), dtype=dtype)
@@ -163,9 +175,11 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     tc_seq = xp.empty((steps, u, batch), dtype=dtype)
     c_prev = xp.zeros((u, batch), dtype=dtype) if c0 is None else xp.ascontiguousarray(c0.value.T)
     c_init = c_prev
-    fast = activation == "tanh" and recurrent_activation == "sigmoid"
     tmp = xp.empty((u, batch), dtype=dtype)
     one = dtype.type(1)
+    step_bias = no_rows  # the kernel's bias block: (4u, batch), each row the (scaled) bias
+    if step_kernel is not None and b is not None and not stacked:
+        step_bias = xp.repeat((b.value[perm] * scale)[:, None], batch, axis=1)
     with np.errstate(over="ignore"):  # exp(-z) of a sigmoid may overflow: 1 / inf = 0
         for s in range(steps):
             z = gates[s]
@@ -173,8 +187,12 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
                 xp.dot(w_all_t, xh[:, s], out=z)
             else:
                 xp.dot(u_scaled_t, h_prev, out=recurrent)
-                z += recurrent
-            if fast:
+                if step_kernel is None:
+                    z += recurrent
+            if step_kernel is not None:
+                # one pass: (z + bias) + recurrent, the activations, c, tanh(c) and h (_numba_lstm)
+                step_kernel(z, no_rows if stacked else recurrent, step_bias, c_prev, c_seq[s], tc_seq[s], h_seq[s])
+            elif fast:
                 ifo = z[:3 * u]  # holds -z: sigmoid = 1 / (1 + exp(-z))
                 xp.exp(ifo, out=ifo)
                 ifo += one
@@ -183,18 +201,17 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
             else:
                 _activate(recurrent_activation, z[:3 * u])
                 _activate(activation, z[3 * u:])
-            c = c_seq[s]
-            xp.multiply(z[u:2 * u], c_prev, out=c)
-            xp.multiply(z[:u], z[3 * u:], out=tmp)
-            c += tmp
-            tc = tc_seq[s]
-            if fast or activation == "tanh":
-                xp.tanh(c, out=tc)
-            else:
-                xp.copyto(tc, c)
-                _activate(activation, tc, prescaled=False)
-            h = h_seq[s]
-            xp.multiply(z[2 * u:3 * u], tc, out=h)
+            c, tc, h = c_seq[s], tc_seq[s], h_seq[s]
+            if step_kernel is None:
+                xp.multiply(z[u:2 * u], c_prev, out=c)
+                xp.multiply(z[:u], z[3 * u:], out=tmp)
+                c += tmp
+                if fast or activation == "tanh":
+                    xp.tanh(c, out=tc)
+                else:
+                    xp.copyto(tc, c)
+                    _activate(activation, tc, prescaled=False)
+                xp.multiply(z[2 * u:3 * u], tc, out=h)
             if mask_b is not None:
                 keep = ~mask_b[s]
                 xp.copyto(h, h_prev, where=keep)
@@ -220,6 +237,23 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         if g_seq is not None or mask_b is not None:
             add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (u, batch), dtype)
         i_g, f_g, o_g, c_g = (gates[:, j * u:(j + 1) * u] for j in range(4))
+        # dz of every step, stored as (4u, steps, batch): one (4u, steps * batch) matrix for the weight
+        # GEMMs below without a transposed copy (each step's block is copied in while it is in cache)
+        dz_big = xp.empty((4 * u, steps, batch), dtype=dtype)
+        u_back = xp.ascontiguousarray(rk.value)  # rows [i, f, c, o] are Keras's columns: dh = U @ dz
+        back_kernel = None if mask_b is not None or not compiled else _lstm_kernels.get("lstm_backward_step",
+                                                                                     steps * batch * u)
+        if back_kernel is not None:
+            # one compiled pass per step computes the factors below on the fly (same operations, same order)
+            dz, dh_next = xp.empty((4 * u, batch), dtype=dtype), xp.empty_like(dh)
+            use_threads_for(4 * u * u * batch)
+            for s in range(steps - 1, -1, -1):
+                if add_output_grad is not None:
+                    add_output_grad(s, dh)
+                back_kernel(gates[s], c_seq[s - 1] if s else c_init, tc_seq[s], dh, dc, dz, dz_big[:, s])
+                xp.dot(u_back, dz, out=dh_next)
+                dh, dh_next = dh_next, dh
+            return _weight_gradients(dz_big, dh, dc, needs)
         # Step-independent factors for all timesteps at once, rows [i, f, c, o, cell] (see the docstring):
         # dz_{i,f,c} = factor * dc;  dz_o = factor * dh;  dc += dh * cell_factor (row block "cell").
         factors = xp.empty((steps, 5 * u, batch), dtype=dtype)
@@ -248,12 +282,8 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
             xp.multiply(i_g, _derivative(activation, c_g), out=fc)
             xp.multiply(tc_seq, _derivative(recurrent_activation, o_g), out=fo)
             xp.multiply(o_g, _derivative(activation, tc_seq), out=fcell)
-        # dz of every step, stored as (4u, steps, batch): one (4u, steps * batch) matrix for the weight
-        # GEMMs below without a transposed copy; each step is computed in a contiguous scratch block
-        # (5 rows of (u, batch): [i, f, c, o, cell]) and copied in while it is in cache.
-        dz_big = xp.empty((4 * u, steps, batch), dtype=dtype)
+        # each step is computed in a contiguous scratch block (5 rows of (u, batch): [i, f, c, o, cell])
         dz = xp.empty((5 * u, batch), dtype=dtype)
-        u_back = xp.ascontiguousarray(rk.value)  # rows [i, f, c, o] are Keras's columns: dh = U @ dz
         ub = u * batch
         fac_rows = factors.reshape(steps, 5, ub)  # per step: 5 rows of one (u, batch) block
         dz_rows = dz.reshape(5, ub)
@@ -284,6 +314,9 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
                 dc = xp.where(m, dc * f_g[s], dc_carried)
                 dh = xp.where(m, u_back @ dz_gates, dh)
                 dz_big[:, s] = dz_gates
+        return _weight_gradients(dz_big, dh, dc, needs)
+
+    def _weight_gradients(dz_big, dh, dc, needs):
         dz2 = dz_big.reshape(4 * u, steps * batch)  # columns (step, batch); rows Keras's [i, f, c, o]
         values = {}
         use_threads_for(steps * batch * 4 * u * min(u, features))
@@ -312,262 +345,3 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         return _collect(needs, names, values)
 
     return tuple(record_multi("lstm", tensors, [outputs, h_seq[-1].T.copy(), c_seq[-1].T.copy()], backward))
-
-
-# -- GRU (reset_after=True) ---------------------------------------------------------------------
-def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, go_backwards=False,
-        return_sequences=True, zero_output_for_mask=False, activation="tanh", recurrent_activation="sigmoid"):
-    """A whole GRU sequence as one op, Keras's ``reset_after=True`` variant (Cho et al., 2014, v3).
-
-    Per step, with gates ``[z, r, h]`` in Keras's column order and ``bias = [input_bias, recurrent_bias]``::
-
-        xz, xr, xh = x_t @ kernel + input_bias
-        rz, rr, rh = h_{t-1} @ recurrent_kernel + recurrent_bias
-        z = recurrent_activation(xz + rz);  r = recurrent_activation(xr + rr)
-        hh = activation(xh + r * rh);       h_t = z * h_{t-1} + (1 - z) * hh
-
-    Args:
-        inputs: ``(batch, timesteps, features)``.
-        kernel: ``(features, 3 * units)``; recurrent_kernel: ``(units, 3 * units)``; bias: ``(2, 3 * units)`` or None.
-        initial_state: ``[h0]`` or None. Other arguments as in ``lstm``.
-
-    Returns:
-        ``(outputs, h)``.
-
-    >>> import numpy as np
-    >>> out, h = gru(np.ones((1, 4, 2), "float32"), np.ones((2, 3), "float32"), np.zeros((1, 3), "float32"))
-    >>> out.shape
-    (1, 4, 1)
-    """
-    _check_activation(activation, "gru", "activation")
-    _check_activation(recurrent_activation, "gru", "recurrent_activation")
-    h0 = list(initial_state)[0] if initial_state is not None and len(initial_state) else None
-    x, k, rk, b, (h0,), mask_array, units = _prepare(
-        "gru", inputs, kernel, recurrent_kernel, bias, lambda u: (2, 3 * u), [h0], mask, 3)
-    xp = array_module(x.value)
-    dtype = x.value.dtype
-    batch, steps, features = x.value.shape
-    u = units
-    scale = np.concatenate([np.full(2 * u, _prescale(recurrent_activation)), np.full(u, _prescale(activation))])
-    scale = xp.asarray(scale, dtype=dtype)
-    # recurrent_h is multiplied by r before the activation, so only the z and r columns of the
-    # recurrent projection may be prescaled; the h columns of the input projection are.
-    h_scale = _prescale(activation)
-    rec_scale = scale.copy()
-    rec_scale[2 * u:] = 1
-    x_steps = _steps_view(x.value, go_backwards)
-    mask_b = None if mask_array is None else _steps_view(mask_array, go_backwards)[:, :, None]
-    x2, proj = _project(xp, x_steps, k.value * scale, None if b is None else b.value[0] * scale)
-    u_scaled = rk.value * rec_scale
-    rec_bias = None if b is None else b.value[1] * rec_scale
-    h_seq = xp.empty((steps, batch, u), dtype=dtype)
-    zr_seq = xp.empty((steps, batch, 2 * u), dtype=dtype)
-    hh_seq = xp.empty((steps, batch, u), dtype=dtype)
-    rh_seq = xp.empty((steps, batch, u), dtype=dtype)
-    h_prev = xp.zeros((batch, u), dtype=dtype) if h0 is None else h0.value
-    h_init = h_prev
-    inner = xp.empty((batch, 3 * u), dtype=dtype)
-    with np.errstate(over="ignore"):  # exp(-z) of a sigmoid may overflow: 1 / inf = 0
-        for s in range(steps):
-            xp.dot(h_prev, u_scaled, out=inner)
-            if rec_bias is not None:
-                inner += rec_bias
-            zr = zr_seq[s]
-            xp.add(proj[s, :, :2 * u], inner[:, :2 * u], out=zr)
-            _activate(recurrent_activation, zr)
-            rh_seq[s] = inner[:, 2 * u:]
-            hh = hh_seq[s]
-            xp.multiply(zr[:, u:], inner[:, 2 * u:], out=hh)
-            if h_scale != 1:
-                hh *= h_scale  # the h columns' prescale, applied after the reset gate
-            hh += proj[s, :, 2 * u:]
-            _activate(activation, hh)
-            h = h_seq[s]
-            xp.subtract(h_prev, hh, out=h)
-            h *= zr[:, :u]
-            h += hh
-            if mask_b is not None:
-                xp.copyto(h, h_prev, where=~mask_b[s])
-            h_prev = h
-    out_steps = h_seq if mask_b is None else _masked_outputs(xp, h_seq, mask_b, zero_output_for_mask)
-    outputs = _batch_major(xp, out_steps) if return_sequences else out_steps[-1]
-    names = ["inputs", "kernel", "recurrent_kernel"]
-    tensors = [x, k, rk]
-    for name, t in (("bias", b), ("h0", h0)):
-        if t is not None:
-            names.append(name)
-            tensors.append(t)
-
-    def backward(grads, needs):
-        g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_b is not None, go_backwards,
-                                                   (batch, u), dtype)
-        add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (batch, u), dtype)
-        z_g, r_g = zr_seq[..., :u], zr_seq[..., u:]
-        h_before = _previous(xp, h_init, h_seq)
-        # Step-independent factors for all timesteps at once:
-        # d(pre hh) = dh * p_hh;  d(pre z) = dh * p_z;  d(pre r) = d(pre hh) * p_r.
-        p_hh = (1 - z_g) * _derivative(activation, hh_seq)
-        p_z = (h_before - hh_seq) * _derivative(recurrent_activation, z_g)
-        p_r = rh_seq * _derivative(recurrent_activation, r_g)
-        d_inner = xp.empty((steps, batch, 3 * u), dtype=dtype)  # gradient of h_{t-1} @ U + b_rec
-        d_xh = xp.empty((steps, batch, u), dtype=dtype)  # gradient of the input projection's h block
-        rk_t = xp.ascontiguousarray(rk.value.T)
-        for s in range(steps - 1, -1, -1):
-            add_output_grad(s, dh)
-            dxh = d_xh[s]
-            di = d_inner[s]
-            xp.multiply(dh, p_hh[s], out=dxh)
-            xp.multiply(dh, p_z[s], out=di[:, :u])
-            xp.multiply(dxh, p_r[s], out=di[:, u:2 * u])
-            xp.multiply(dxh, r_g[s], out=di[:, 2 * u:])
-            if mask_b is not None:
-                m = mask_b[s]
-                dxh *= m
-                di *= m
-                dh = xp.where(m, dh * z_g[s] + di @ rk_t, dh)
-            else:
-                dh = dh * z_g[s] + di @ rk_t
-        di2 = d_inner.reshape(steps * batch, 3 * u)
-        dx_proj = xp.concatenate([d_inner[..., :2 * u], d_xh], axis=-1).reshape(steps * batch, 3 * u)
-        values = {}
-        if needs[0]:
-            dx = (dx_proj @ k.value.T).reshape(steps, batch, features)
-            values["inputs"] = _from_steps(dx, go_backwards)
-        if needs[1]:
-            values["kernel"] = x2.T @ dx_proj
-        if needs[2]:
-            values["recurrent_kernel"] = h_before.reshape(steps * batch, u).T @ di2
-        if "bias" in names and needs[names.index("bias")]:
-            values["bias"] = xp.stack([dx_proj.sum(axis=0), di2.sum(axis=0)])
-        values["h0"] = dh
-        return _collect(needs, names, values)
-
-    return tuple(record_multi("gru", tensors, [outputs, h_seq[-1]], backward))
-
-
-# -- SimpleRNN ------------------------------------------------------------------------------------
-def simple_rnn(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=None, go_backwards=False,
-               return_sequences=True, zero_output_for_mask=False, activation="tanh"):
-    """A whole Elman RNN sequence as one op: ``h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)``.
-
-    Args:
-        inputs: ``(batch, timesteps, features)``; kernel ``(features, units)``; recurrent_kernel
-            ``(units, units)``; bias ``(units,)`` or None; initial_state ``[h0]`` or None.
-        Other arguments as in ``lstm``.
-
-    Returns:
-        ``(outputs, h)``.
-
-    >>> import numpy as np
-    >>> out, h = simple_rnn(np.ones((1, 2, 1), "float32"), np.ones((1, 1), "float32"), np.ones((1, 1), "float32"))
-    >>> np.round(out.numpy().ravel(), 4)
-    array([0.7616, 0.9427], dtype=float32)
-    """
-    _check_activation(activation, "simple_rnn", "activation")
-    h0 = list(initial_state)[0] if initial_state is not None and len(initial_state) else None
-    x, k, rk, b, (h0,), mask_array, units = _prepare(
-        "simple_rnn", inputs, kernel, recurrent_kernel, bias, lambda u: (u,), [h0], mask, 1)
-    xp = array_module(x.value)
-    dtype = x.value.dtype
-    batch, steps, features = x.value.shape
-    u = units
-    x_steps = _steps_view(x.value, go_backwards)
-    mask_b = None if mask_array is None else _steps_view(mask_array, go_backwards)[:, :, None]
-    x2, h_seq = _project(xp, x_steps, k.value, None if b is None else b.value)
-    h_prev = xp.zeros((batch, u), dtype=dtype) if h0 is None else h0.value
-    h_init = h_prev
-    recurrent = xp.empty((batch, u), dtype=dtype)
-    with np.errstate(over="ignore"):  # exp(-z) of a sigmoid may overflow: 1 / inf = 0
-        for s in range(steps):
-            h = h_seq[s]
-            xp.dot(h_prev, rk.value, out=recurrent)
-            h += recurrent
-            _activate(activation, h, prescaled=False)
-            if mask_b is not None:
-                xp.copyto(h, h_prev, where=~mask_b[s])
-            h_prev = h
-    out_steps = h_seq if mask_b is None else _masked_outputs(xp, h_seq, mask_b, zero_output_for_mask)
-    outputs = _batch_major(xp, out_steps) if return_sequences else out_steps[-1]
-    names = ["inputs", "kernel", "recurrent_kernel"]
-    tensors = [x, k, rk]
-    for name, t in (("bias", b), ("h0", h0)):
-        if t is not None:
-            names.append(name)
-            tensors.append(t)
-
-    def backward(grads, needs):
-        g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_b is not None, go_backwards,
-                                                   (batch, u), dtype)
-        add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (batch, u), dtype)
-        deriv = _derivative(activation, h_seq)
-        if deriv.ndim == 0:
-            deriv = xp.broadcast_to(deriv, h_seq.shape)
-        da_all = xp.empty_like(h_seq)
-        rk_t = xp.ascontiguousarray(rk.value.T)
-        for s in range(steps - 1, -1, -1):
-            add_output_grad(s, dh)
-            da = da_all[s]
-            xp.multiply(dh, deriv[s], out=da)
-            if mask_b is not None:
-                m = mask_b[s]
-                da *= m
-                dh = xp.where(m, da @ rk_t, dh)
-            else:
-                dh = da @ rk_t
-        da2 = da_all.reshape(steps * batch, u)
-        values = {}
-        if needs[0]:
-            values["inputs"] = _from_steps((da2 @ k.value.T).reshape(steps, batch, features), go_backwards)
-        if needs[1]:
-            values["kernel"] = x2.T @ da2
-        if needs[2]:
-            values["recurrent_kernel"] = _previous(xp, h_init, h_seq).reshape(steps * batch, u).T @ da2
-        if "bias" in names and needs[names.index("bias")]:
-            values["bias"] = da2.sum(axis=0)
-        values["h0"] = dh
-        return _collect(needs, names, values)
-
-    return tuple(record_multi("simple_rnn", tensors, [outputs, h_seq[-1]], backward))
-
-
-# -- helpers for per-step recurrent loops -------------------------------------------------------------
-def unstack_time(inputs):
-    """Split ``(batch, timesteps, ...)`` into ``timesteps`` tensors ``(batch, ...)`` as ONE recorded op
-    (a per-step ``x[:, t]`` would allocate a full-size gradient for every step).
-
-    >>> import numpy as np
-    >>> [t.shape for t in unstack_time(np.zeros((2, 3, 4), "float32"))]
-    [(2, 4), (2, 4), (2, 4)]
-    """
-    x = as_tensor(inputs, "unstack_time", "inputs")
-    xv = x.value
-    if xv.ndim < 2:
-        raise ValueError(f"unstack_time: `inputs` must have a time axis (rank >= 2). Received: shape={xv.shape}")
-    xp = array_module(xv)
-
-    def backward(grads, needs):
-        full = xp.zeros(xv.shape, dtype=xv.dtype)
-        for t, g in enumerate(grads):
-            if g is not None:
-                full[:, t] = g
-        return (full,)
-
-    return record_multi("unstack_time", (x,), [xv[:, t] for t in range(xv.shape[1])], backward)
-
-
-def stack_time(steps):
-    """Stack a list of ``(batch, ...)`` tensors into ``(batch, timesteps, ...)`` as ONE recorded op.
-
-    >>> import numpy as np
-    >>> stack_time([np.zeros((2, 4), "float32")] * 3).shape
-    (2, 3, 4)
-    """
-    from featherflow.core.tape import record
-
-    tensors = [as_tensor(s, "stack_time", f"steps[{i}]") for i, s in enumerate(steps)]
-    if not tensors:
-        raise ValueError("stack_time: expected a non-empty list of tensors. Received: steps=[]")
-    xp = array_module(tensors[0].value)
-    out = xp.stack([t.value for t in tensors], axis=1)
-    return record("stack_time", tuple(tensors), out,
-                  lambda g, needs: tuple(g[:, t] if need else None for t, need in enumerate(needs)))

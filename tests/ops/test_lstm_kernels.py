@@ -1,0 +1,216 @@
+"""The compiled (Numba) LSTM step kernels against float64 formulas and the op's NumPy path.
+
+The forward kernel computes ``exp``/``tanh`` with its own float32 polynomials, so it must match float64 to
+float32 rounding (a few ulp); the backward kernel repeats the NumPy path's float32 operations in order, so it
+must match them bit for bit. At the op level both paths run in the same process
+(``featherflow.ops._lstm_kernels.use_kernels``) and must agree to float32 rounding, outputs and gradients.
+"""
+
+import collections
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import featherflow as ff
+from featherflow.ops import _lstm_kernels
+from featherflow.ops import recurrent as rnn_ops
+
+pytest.importorskip("numba")
+from featherflow.ops import _numba_lstm  # noqa: E402 - needs numba
+
+F32 = np.float32
+
+
+@pytest.fixture(autouse=True)
+def _default_kernel_mode():
+    yield
+    _lstm_kernels.use_kernels(None)
+
+
+def _bits(a):
+    return np.ascontiguousarray(a).view(np.uint32)
+
+
+def _step_inputs(u, batch, seed):
+    rng = np.random.default_rng(seed)
+    z = rng.uniform(-12, 12, (4 * u, batch)).astype(F32)
+    # saturating and tiny pre-activations: exp's clamp, tanh's polynomial branch and its switch at 0.625
+    z.flat[:10] = [-100.0, 100.0, 89.0, -88.0, 1e-6, -1e-6, 0.0, 0.624, -0.626, 20.0]
+    recurrent = rng.uniform(-1, 1, (4 * u, batch)).astype(F32)
+    bias = np.repeat(rng.uniform(-0.5, 0.5, (4 * u, 1)), batch, axis=1).astype(F32)
+    c_prev = rng.uniform(-3, 3, (u, batch)).astype(F32)
+    return z, recurrent, bias, c_prev
+
+
+def _forward_reference(z, c_prev):
+    """float64 activations of the float32 pre-activations ``z`` (sigmoid rows hold ``-z``)."""
+    u = c_prev.shape[0]
+    v = z.astype(np.float64)
+    with np.errstate(over="ignore"):
+        ifo = 1 / (1 + np.exp(v[:3 * u]))
+    g = np.tanh(v[3 * u:])
+    c = ifo[u:2 * u] * c_prev + ifo[:u] * g
+    tc = np.tanh(c)
+    return np.concatenate([ifo, g]), c, tc, ifo[2 * u:] * tc
+
+
+@pytest.mark.parametrize("u,batch", [(24, 16), (5, 3), (64, 32)])
+@pytest.mark.parametrize("adds", ["bias+recurrent", "bias", "recurrent", "none"])
+def test_forward_step_matches_float64(u, batch, adds):
+    z, recurrent, bias, c_prev = _step_inputs(u, batch, seed=u + batch)
+    empty = np.empty((0, 0), F32)
+    rec_arg = recurrent if "recurrent" in adds else empty
+    bias_arg = bias if "bias" in adds else empty
+    pre = z.copy()  # the additions in the kernel's order, in float32: (z + bias) + recurrent
+    if "bias" in adds:
+        pre = pre + bias
+    if "recurrent" in adds:
+        pre = pre + recurrent
+    h_storage = np.full((u, 3, batch), np.nan, F32)  # h as a strided view, like the stacked input path
+    h = h_storage[:, 1]
+    c, tc = np.empty((u, batch), F32), np.empty((u, batch), F32)
+    gates = z.copy()
+    _numba_lstm.lstm_forward_step(gates, rec_arg, bias_arg, c_prev, c, tc, h)
+    want_gates, want_c, want_tc, want_h = _forward_reference(pre, c_prev)
+    np.testing.assert_allclose(gates, want_gates, rtol=5e-7, atol=1e-30)
+    # c, tanh(c) and h are computed from float32 gates: a few ulp of the terms (atol for c near 0)
+    np.testing.assert_allclose(c, want_c, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(tc, want_tc, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(h, want_h, rtol=1e-6, atol=1e-6)
+    assert np.isnan(h_storage[:, [0, 2]]).all()  # nothing written outside the view
+    assert np.isfinite(gates).all() and (0 <= gates[:3 * u]).all() and (gates[:3 * u] <= 1).all()
+    assert (np.abs(gates[3 * u:]) <= 1).all() and (np.abs(tc) <= 1).all()
+
+
+def test_forward_step_activations_over_the_float32_range():
+    """Sigmoid and tanh rows against float64 on a dense grid: within a few ulp, exact limits at saturation."""
+    u, batch = 1, 200_000
+    grid = np.linspace(-95, 95, batch).astype(F32)
+    grid[::7] = np.linspace(-1, 1, grid[::7].size).astype(F32) * F32(1e-3)  # near zero: tanh's relative error
+    z = np.tile(grid, (4, 1))
+    gates, c, tc, h = z.copy(), *(np.empty((u, batch), F32) for _ in range(3))
+    _numba_lstm.lstm_forward_step(gates, np.empty((0, 0), F32), np.empty((0, 0), F32), np.zeros((u, batch), F32),
+                                  c, tc, h)
+    want = _forward_reference(z, np.zeros((u, batch)))[0]
+    np.testing.assert_allclose(gates[:3], want[:3], rtol=5e-7, atol=1e-37)
+    np.testing.assert_allclose(gates[3], want[3], rtol=5e-7, atol=0)
+    assert gates[0, 1] == 1.0 and gates[0, -1] < 1e-37  # rows hold -z: sigmoid(95), sigmoid(-95)
+    assert gates[3, 1] == -1.0 and gates[3, -1] == 1.0
+
+
+def test_backward_step_is_bit_identical_to_the_numpy_order():
+    u, batch = 12, 10
+    rng = np.random.default_rng(7)
+    gates = np.concatenate([rng.uniform(0, 1, (3 * u, batch)), rng.uniform(-1, 1, (u, batch))]).astype(F32)
+    c_prev, tc, dh, dc = (rng.uniform(-2, 2, (u, batch)).astype(F32) for _ in range(4))
+    tc = np.tanh(tc)
+    i, f, o, g = (gates[j * u:(j + 1) * u] for j in range(4))
+    one = F32(1)
+    # the NumPy path's factors and products, in its order (ops.recurrent.lstm's backward)
+    dz_o = (one - o) * o * tc * dh
+    dcell = dc + (one - tc * tc) * o * dh
+    want_dz = np.concatenate([(one - i) * i * g * dcell, (one - f) * f * c_prev * dcell,
+                              (one - g * g) * i * dcell, dz_o])
+    want_dc = dcell * f
+    dz = np.empty((4 * u, batch), F32)
+    big = np.full((4 * u, 3, batch), np.nan, F32)
+    _numba_lstm.lstm_backward_step(gates, c_prev, tc, dh, dc, dz, big[:, 1])
+    np.testing.assert_array_equal(_bits(dz), _bits(want_dz))
+    np.testing.assert_array_equal(_bits(big[:, 1]), _bits(want_dz))
+    np.testing.assert_array_equal(_bits(dc), _bits(want_dc))
+    assert np.isnan(big[:, [0, 2]]).all()
+
+
+def _counting_kernels(monkeypatch):
+    calls = collections.Counter()
+    kernels = _lstm_kernels._load()
+
+    def counting(name, fn):
+        def wrapper(*args):
+            calls[name] += 1
+            return fn(*args)
+        return wrapper
+
+    monkeypatch.setitem(_lstm_kernels._state, "kernels", {n: counting(n, f) for n, f in kernels.items()})
+    return calls
+
+
+def _run_lstm(dtype, compiled, seed=0, batch=5, steps=7, features=6, units=4, mask=None, **kw):
+    """Outputs and the gradients w.r.t. every input of a weighted sum of all outputs."""
+    _lstm_kernels.use_kernels(compiled)
+    rng = np.random.default_rng(seed)
+    arrays = [rng.uniform(-1, 1, (batch, steps, features)), rng.uniform(-0.6, 0.6, (features, 4 * units)),
+              rng.uniform(-0.6, 0.6, (units, 4 * units)), rng.uniform(-0.3, 0.3, (4 * units,)),
+              rng.uniform(-0.5, 0.5, (batch, units)), rng.uniform(-0.5, 0.5, (batch, units))]
+    tensors = [ff.Variable(a.astype(dtype)) for a in arrays]
+    x, k, rk, b, h0, c0 = tensors
+    with ff.GradientTape() as tape:
+        outs = rnn_ops.lstm(x, k, rk, b, [h0, c0], mask=mask, **kw)
+        weights = [np.random.default_rng(seed + 1 + j).uniform(-1, 1, o.shape).astype(dtype)
+                   for j, o in enumerate(outs)]
+        loss = sum(ff.reduce_sum(o * w) for o, w in zip(outs, weights))
+    grads = tape.gradient(loss, tensors)
+    return [o.numpy() for o in outs] + [g.numpy() for g in grads]
+
+
+@pytest.mark.parametrize("path", ["stacked", "projected"])
+@pytest.mark.parametrize("return_sequences", [False, True])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_lstm_op_compiled_matches_numpy_path(path, return_sequences, go_backwards, monkeypatch):
+    monkeypatch.setattr(rnn_ops, "_stack_inputs", lambda features, units: path == "stacked")
+    kw = dict(return_sequences=return_sequences, go_backwards=go_backwards)
+    want = _run_lstm("float32", False, **kw)
+    calls = _counting_kernels(monkeypatch)
+    got = _run_lstm("float32", True, **kw)
+    assert calls == {"lstm_forward_step": 7, "lstm_backward_step": 7}
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-6)
+    again = _run_lstm("float32", True, **kw)  # deterministic: bit for bit
+    for g, a in zip(got, again):
+        np.testing.assert_array_equal(_bits(g), _bits(a))
+
+
+def test_lstm_op_masked_uses_forward_kernel_and_numpy_backward(monkeypatch):
+    mask = np.array([[1, 1, 1, 0, 0, 0, 1], [0, 0, 1, 1, 1, 1, 1], [1, 0, 1, 0, 1, 0, 1],
+                     [1] * 7, [0] * 6 + [1]], dtype=bool)
+    want = _run_lstm("float32", False, mask=mask, zero_output_for_mask=False)
+    calls = _counting_kernels(monkeypatch)
+    got = _run_lstm("float32", True, mask=mask, zero_output_for_mask=False)
+    assert calls == {"lstm_forward_step": 7}
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-6)
+
+
+def test_float64_and_other_activations_keep_numpy(monkeypatch):
+    calls = _counting_kernels(monkeypatch)
+    want = _run_lstm("float64", False)
+    got = _run_lstm("float64", True)
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+    _lstm_kernels.use_kernels(True)
+    x = np.ones((2, 3, 4), "float32")
+    rnn_ops.lstm(x, np.full((4, 8), 0.1, "float32"), np.zeros((2, 8), "float32"), activation="relu")
+    assert not calls
+
+
+def test_default_mode_threshold():
+    _lstm_kernels.use_kernels(None)
+    assert _lstm_kernels.get("lstm_forward_step", _lstm_kernels.MIN_WORK - 1) is None
+    assert _lstm_kernels.get("lstm_forward_step", _lstm_kernels.MIN_WORK) is _numba_lstm.lstm_forward_step
+    _lstm_kernels.use_kernels(False)
+    assert _lstm_kernels.get("lstm_backward_step", 10 ** 9) is None
+    _lstm_kernels.use_kernels(True)
+    assert _lstm_kernels.get("lstm_backward_step", 1) is _numba_lstm.lstm_backward_step
+
+
+def test_environment_switch_keeps_numpy_and_does_not_import_numba():
+    code = ("import sys, numpy as np; from featherflow.ops import _lstm_kernels as K, recurrent as r; "
+            "x = np.ones((32, 200, 64), 'float32'); "
+            "r.lstm(x, np.full((64, 256), 0.01, 'float32'), np.full((64, 256), 0.01, 'float32')); "
+            "print(K.get('lstm_forward_step', 10 ** 9) is None, 'numba' in sys.modules)")
+    env = dict(os.environ, FEATHERFLOW_NUMBA="0")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False"]
