@@ -1,8 +1,9 @@
-"""Max pooling, NumPy path against the compiled (Numba) kernels, interleaved in one process.
+"""Max pooling, NumPy path against the compiled (Numba) kernels of ``ops._kernels``, interleaved in one process.
 
 Times the forward (under a tape, as in training) and backward pass of ``MaxPooling2D()`` on the small CNN's
 two pool inputs, ``(128, 26, 26, 32)`` and ``(128, 11, 11, 64)``, and, with ``--step``, the whole small-CNN
-training step of ``benchmarks/cnn_quick.py``. Both paths alternate within every round (same machine load);
+training step of ``benchmarks/cnn_quick.py`` with every ops kernel (pooling, and the convolution's im2col,
+col2im and ReLU mask) off and on. Both paths alternate within every round (same machine load);
 CPU time (``process_time``) per call, min and median over rounds. Runs inside ``blas.managed()`` (the
 thread policy of ``fit``).
 

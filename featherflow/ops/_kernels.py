@@ -1,13 +1,16 @@
-"""Optional compiled kernels for ops (Numba): 2x2 max pooling, forward and backward.
+"""Optional compiled kernels for ops (Numba): 2x2 max pooling, and the im2col, col2im and ReLU-mask passes
+of the convolution.
 
 Max pooling is bound by NumPy's per-call overhead and memory passes: the small CNN's two
 ``MaxPooling2D()`` layers (inputs ``(128, 26, 26, 32)`` and ``(128, 11, 11, 64)``) cost 11-14 ms of a
 ~65 ms training step with the NumPy path (a boolean mask per window position, tie passes, a masked
-multiply), and about 3.5 ms as one compiled pass each way; the step drops to ~56 ms (measured with
-``benchmarks/pool_kernels.py --step``).
-So when Numba is installed (``pip install "featherflow[fast]"``) :mod:`featherflow.ops.pooling` calls
-these kernels, and otherwise keeps its NumPy path. Both give bit-identical outputs and gradients
-(tested): the same maximum in the same order, the gradient to the first maximum of each window.
+multiply), and about 3.5 ms as one compiled pass each way. The convolution's patch copy, scatter-add and
+ReLU mask (``ops.conv``) each take one compiled pass instead of several NumPy ones (about 1 ms a step
+each). Together: the small-CNN step from ~62 to ~51 ms of CPU (``benchmarks/pool_kernels.py --step``).
+So when Numba is installed (``pip install "featherflow[fast]"``) the ops call these kernels, and
+otherwise keep their NumPy paths. Both give bit-identical results (tested): the same maximum in the same
+order, the gradient to the first maximum of each window, the same sums in the same order, the same
+products.
 
 The first use in a process costs ``import numba`` plus loading the cached kernels (1-2 s on a 2-core
 machine). So by default only an input of at least ``MIN_SIZE`` elements loads them; once loaded (by a
@@ -70,7 +73,8 @@ def _compiled():
 
 
 def _build() -> dict:
-    from featherflow.ops import _numba_pool  # imports numba (ImportError without it)
+    from featherflow.ops import _numba_conv, _numba_pool  # import numba (ImportError without it)
 
     return {"max_pool_2x2": _numba_pool.max_pool_2x2, "max_pool_2x2_argmax": _numba_pool.max_pool_2x2_argmax,
-            "max_pool_2x2_grad": _numba_pool.max_pool_2x2_grad}
+            "max_pool_2x2_grad": _numba_pool.max_pool_2x2_grad, "relu_grad": _numba_conv.relu_grad,
+            "scatter_blocks": _numba_conv.scatter_blocks, "im2col_rows": _numba_conv.im2col_rows}

@@ -1,0 +1,140 @@
+"""The compiled (Numba) im2col, col2im and ReLU-mask passes of the convolution against the NumPy path, bit
+for bit, both paths in one process through ``featherflow.ops._kernels.use_kernels``."""
+
+import numpy as np
+import pytest
+from conv_reference import reference_conv2d
+from gradcheck import check_gradient, random_array
+
+import featherflow as ff
+from featherflow.backend import blas
+from featherflow.ops import _kernels, conv
+
+pytest.importorskip("numba")
+
+
+@pytest.fixture(autouse=True)
+def _default_kernel_mode():
+    yield
+    _kernels.use_kernels(None)
+
+
+def _bits(a):
+    a = np.ascontiguousarray(a)
+    return a.view(np.uint32 if a.dtype == np.float32 else np.uint64)
+
+
+def _both(fn):
+    """``fn()`` with the kernels off and on, results copied (the pooled buffers are reused)."""
+    results = []
+    for compiled in (False, True):
+        _kernels.use_kernels(compiled)
+        results.append([None if r is None else np.array(r) for r in fn()])
+    return results
+
+
+def _specials(a, rng):
+    """Signed zeros, infinities and NaN sprinkled into ``a`` (in place)."""
+    flat = a.reshape(-1)
+    for value in (-0.0, 0.0, np.inf, -np.inf, np.nan):
+        flat[rng.integers(0, flat.size, max(1, flat.size // 50))] = value
+    return a
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape,k,strides,dilations,ones", [
+    ((3, 13, 13, 32), (3, 3), (1, 1), (1, 1), True), ((2, 9, 11, 3), (2, 3), (2, 1), (1, 2), False),
+    ((2, 10, 8, 4), (3, 2), (2, 3), (2, 1), True), ((1, 5, 5, 2), (5, 5), (1, 1), (1, 1), False)])
+def test_im2col_and_col2im_match(dtype, shape, k, strides, dilations, ones):
+    rng = np.random.default_rng(0)
+    x = _specials(rng.standard_normal(shape).astype(dtype), rng)
+    kh, kw = k
+    ho = (shape[1] - (kh - 1) * dilations[0] - 1) // strides[0] + 1
+    wo = (shape[2] - (kw - 1) * dilations[1] - 1) // strides[1] + 1
+    numpy_cols, compiled_cols = _both(lambda: [conv._im2col(x, kh, kw, strides, dilations, ho, wo, "t_cols", ones)])
+    np.testing.assert_array_equal(_bits(compiled_cols[0]), _bits(numpy_cols[0]))
+    # a strided (non-contiguous) input too
+    view = np.repeat(x, 2, axis=2)[:, :, ::2]
+    numpy_cols, compiled_cols = _both(lambda: [conv._im2col(view, kh, kw, strides, dilations, ho, wo, "t_cols",
+                                                            ones)])
+    np.testing.assert_array_equal(_bits(compiled_cols[0]), _bits(numpy_cols[0]))
+    blocks = _specials(rng.standard_normal((kh * kw, shape[0] * ho * wo, shape[3])).astype(dtype), rng)
+    with np.errstate(invalid="ignore"):  # inf + -inf
+        numpy_sum, compiled_sum = _both(lambda: [conv._scatter_blocks(blocks, kh, kw, shape, strides, dilations, ho,
+                                                                      wo, "t_dx")])
+    np.testing.assert_array_equal(_bits(compiled_sum[0]), _bits(numpy_sum[0]))
+    # and the sums against a plain loop in the same order (from +0.0, kernel positions row-major)
+    ref = np.zeros(shape, dtype)
+    b6 = blocks.reshape(kh, kw, shape[0], ho, wo, shape[3])
+    with np.errstate(invalid="ignore"):
+        for i in range(kh):
+            for j in range(kw):
+                ref[:, i * dilations[0]:i * dilations[0] + strides[0] * (ho - 1) + 1:strides[0],
+                    j * dilations[1]:j * dilations[1] + strides[1] * (wo - 1) + 1:strides[1]] += b6[i, j]
+    np.testing.assert_array_equal(_bits(compiled_sum[0]), _bits(ref))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("needs", [(True, True, True), (False, True, True), (True, False, False)])
+def test_chunked_relu_backward_matches(dtype, needs):
+    rng = np.random.default_rng(1)
+    n, ho, wo, c, filters = 2, 9, 10, 3, 8
+    z = np.maximum(_specials(rng.standard_normal((n * ho * wo, filters)).astype(dtype), rng), 0)
+    g = _specials(rng.standard_normal((n, ho, wo, filters)).astype(dtype), rng)
+    cols = rng.standard_normal((n * ho * wo, 2 * 2 * c + 1)).astype(dtype)
+    wv = rng.standard_normal((2, 2, c, filters)).astype(dtype)
+    with np.errstate(invalid="ignore"):
+        numpy_out, compiled_out = _both(lambda: conv._relu_backward_chunked(g, z, cols, wv, 64, needs, True, 12, np))
+    for a, b in zip(numpy_out, compiled_out):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_array_equal(_bits(b), _bits(a))
+    mask = (z > 0).astype(dtype)
+    with np.errstate(invalid="ignore"):
+        dz = g.reshape(-1, filters) * mask
+    if needs[1]:
+        np.testing.assert_allclose(compiled_out[0], (dz.T @ cols[:, :12]).T.reshape(wv.shape), rtol=1e-4)
+
+
+@pytest.mark.parametrize("padding,strides,dilations", [("VALID", 1, 1), ("SAME", 2, 1), ("SAME", 1, 2)])
+def test_conv_layer_step_matches_on_one_blas_thread(padding, strides, dilations):
+    """A Conv2D(relu) forward and backward pass (the chunked ReLU backward needs one BLAS thread and more
+    rows than a chunk), kernels on and off: same output and gradients, bit for bit."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((8, 40, 40, 3)).astype("float32")
+    kernel = rng.standard_normal((3, 3, 3, 16)).astype("float32") * 0.3
+    bias = rng.standard_normal(16).astype("float32")
+    g = rng.standard_normal((8,) + conv.conv2d_fused(x, kernel, bias, "relu", (strides, strides), padding,
+                                                     (dilations, dilations)).shape[1:]).astype("float32")
+
+    def step():
+        xt, kt, bt = ff.constant(x), ff.Variable(kernel), ff.Variable(bias)
+        with ff.GradientTape() as tape:
+            tape.watch(xt)
+            y = conv.conv2d_fused(xt, kt, bt, "relu", (strides, strides), padding, (dilations, dilations))
+        return [y.numpy()] + [t.numpy() for t in tape.gradient(y, [xt, kt, bt], output_gradients=g)]
+
+    threads = blas.get_num_threads()
+    blas.set_num_threads(1)
+    try:
+        numpy_out, compiled_out = _both(step)
+    finally:
+        blas.set_num_threads(threads)
+    for a, b in zip(numpy_out, compiled_out):
+        np.testing.assert_array_equal(_bits(b), _bits(a))
+    ref = reference_conv2d(x.astype("float64"), kernel.astype("float64"), (strides, strides), padding,
+                           (dilations, dilations))
+    np.testing.assert_allclose(compiled_out[0], np.maximum(ref + bias, 0), rtol=1e-4, atol=1e-4)
+
+
+def test_compiled_conv_gradients_and_transpose():
+    _kernels.use_kernels(True)
+    x, w = random_array((2, 6, 7, 3), seed=3), random_array((3, 2, 3, 4), seed=4)
+    check_gradient(lambda x, w: ff.nn.conv2d(x, w, 1, "SAME"), [x, w])
+    check_gradient(lambda x, w: ff.nn.conv2d(x, w, 2, "VALID", dilations=1), [x, w])
+    y = random_array((2, 3, 4, 4), seed=5)
+    wt = random_array((2, 2, 3, 4), seed=6)
+    out_shape = (2, 6, 8, 3)
+    numpy_out, compiled_out = _both(lambda: [ff.nn.conv2d_transpose(y, wt, out_shape, 2, "VALID").numpy()])
+    np.testing.assert_array_equal(_bits(compiled_out[0]), _bits(numpy_out[0]))
+    check_gradient(lambda y, w: ff.nn.conv2d_transpose(y, w, out_shape, 2, "VALID"), [y, wt])
