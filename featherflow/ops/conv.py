@@ -245,7 +245,7 @@ def _im2col(xpad, kh, kw, strides, dilations, ho, wo, role, ones_column=False):
     if ones_column:
         buf[:, k] = 1
     cols = buf[:, :k] if ones_column else buf
-    kernel = _compiled("im2col_rows", xpad, buf.size)
+    kernel = _kernel_for("im2col_rows", xpad, buf.size)
     if kernel is not None:  # one compiled pass (optional Numba, same copies)
         cols6 = cols.reshape(n, ho, wo, kh, kw, c)
         split_batch(lambda start, stop: kernel(xpad, cols6, *strides, *dilations, start, stop), n, cols.size, xp)
@@ -303,7 +303,7 @@ def _scatter_blocks(blocks, kh, kw, padded_shape, strides, dilations, ho, wo, ro
     n, c = padded_shape[0], blocks.shape[-1]
     blocks = blocks.reshape(kh, kw, n, ho, wo, c)
     out = workspace(role, padded_shape, blocks.dtype, xp)
-    kernel = _compiled("scatter_blocks", blocks, blocks.size)
+    kernel = _kernel_for("scatter_blocks", blocks, blocks.size)
     if kernel is not None:  # one compiled pass (optional Numba): the same sums in the same order
         split_batch(lambda start, stop: kernel(blocks, out, *strides, *dilations, start, stop), n, blocks.size, xp)
         return out
@@ -319,7 +319,7 @@ def _scatter_blocks(blocks, kh, kw, padded_shape, strides, dilations, ho, wo, ro
     return out
 
 
-def _compiled(name, arr, size):
+def _kernel_for(name, arr, size):
     """The optional compiled kernel ``name`` of :mod:`featherflow.ops._kernels` for a float32/float64 NumPy
     ``arr`` (None otherwise, or when Numba is missing or not loaded for this ``size``)."""
     if type(arr) is not np.ndarray or arr.dtype.char not in "fd":
@@ -488,7 +488,7 @@ def _relu_backward_chunked(g, z, cols2d, wv, step, needs, augmented, k, xp):
     scale = xp.empty((step, filters), dtype=dtype)
     blocks = kernel_t = None
     # dz = g * (z > 0) in one compiled pass (optional Numba) instead of three NumPy passes, same products
-    relu_grad = _compiled("relu_grad", z, z.size) if g2.dtype == z.dtype and type(g2) is np.ndarray else None
+    relu_grad = _kernel_for("relu_grad", z, z.size) if g2.dtype == z.dtype and type(g2) is np.ndarray else None
     one, zero = dtype.type(1), dtype.type(0)
     if needs[0]:
         kernel_blocks = wv.transpose(0, 1, 3, 2)  # (kh, kw, filters, c): position (i, j) maps dz through wv[i, j]^T
