@@ -108,17 +108,22 @@ def lstm_forward_step(z, recurrent, bias, c_prev, c, tc, h):  # pragma: no cover
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def lstm_backward_step(gates, c_prev, tc, dh, dc, dz, dz_copy):  # pragma: no cover - compiled
+def lstm_backward_step(gates, c_prev, tc, dh, dc, dz, dz_t):  # pragma: no cover - compiled
     """One BPTT step of ``ops.recurrent.lstm`` (tanh / sigmoid), the NumPy path's operations in its order.
 
     ``gates`` ``(4u, batch)``: the activated rows ``[i, f, o, g]`` of the step; ``c_prev`` the cell entering
     it, ``tc`` ``tanh`` of the cell leaving it, ``dh`` the gradient of its ``h`` (output gradient included).
-    Writes the pre-activation gradients in Keras's rows ``[i, f, c, o]`` into ``dz`` and ``dz_copy`` (the
-    step's columns of the weight-gradient matrix, a strided view) and turns ``dc`` (gradient of the cell
-    leaving the step) into the gradient of ``c_prev``. All but ``dz_copy`` are C-contiguous::
+    Writes the pre-activation gradients in Keras's rows ``[i, f, c, o]`` into ``dz`` ``(4u, batch)`` and,
+    transposed, into ``dz_t`` ``(batch, 4u)`` (the step's rows of the ``(steps * batch, 4u)`` matrix of the
+    weight gradients), and turns ``dc`` (gradient of the cell leaving the step) into the gradient of
+    ``c_prev``. All C-contiguous::
 
         dz_o = o (1 - o) tc dh;   dc += o (1 - tc^2) dh
         dz_i = i (1 - i) g dc;    dz_f = f (1 - f) c_prev dc;   dz_c = i (1 - g^2) dc;   dc *= f
+
+    Why the transposed copy here: a ``(4u, steps, batch)`` matrix would take each step's block as 4u
+    rows in 4u different pages (measured 25 us a step for 200 steps of (32, 64), mostly TLB misses on the
+    VM); the step's own ``(batch, 4u)`` block is 32 KB in cache (9 us with the copy).
     """
     u, batch = dc.shape
     n = u * batch
@@ -134,7 +139,7 @@ def lstm_backward_step(gates, c_prev, tc, dh, dc, dz, dz_copy):  # pragma: no co
         dzf[n + k] = (_ONE - f) * f * cp[k] * dcell
         dzf[2 * n + k] = (_ONE - g * g) * i * dcell
         dcf[k] = dcell * f
-    for r in range(4 * u):
-        row = dz_copy[r]
-        for j in range(batch):
-            row[j] = dzf[r * batch + j]
+    for j in range(batch):  # contiguous writes, strided reads of the cache-resident dz
+        row = dz_t[j]
+        for r in range(4 * u):
+            row[r] = dz[r, j]

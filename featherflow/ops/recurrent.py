@@ -237,23 +237,22 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         if g_seq is not None or mask_b is not None:
             add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (u, batch), dtype)
         i_g, f_g, o_g, c_g = (gates[:, j * u:(j + 1) * u] for j in range(4))
-        # dz of every step, stored as (4u, steps, batch): one (4u, steps * batch) matrix for the weight
-        # GEMMs below without a transposed copy (each step's block is copied in while it is in cache)
-        dz_big = xp.empty((4 * u, steps, batch), dtype=dtype)
         u_back = xp.ascontiguousarray(rk.value)  # rows [i, f, c, o] are Keras's columns: dh = U @ dz
         back_kernel = None if mask_b is not None or not compiled else _lstm_kernels.get("lstm_backward_step",
                                                                                      steps * batch * u)
         if back_kernel is not None:
             # one compiled pass per step computes the factors below on the fly (same operations, same order)
+            # and writes dz transposed into the (steps * batch, 4u) matrix of the weight GEMMs
+            dz_t = xp.empty((steps, batch, 4 * u), dtype=dtype)
             dz, dh_next = xp.empty((4 * u, batch), dtype=dtype), xp.empty_like(dh)
             use_threads_for(4 * u * u * batch)
             for s in range(steps - 1, -1, -1):
                 if add_output_grad is not None:
                     add_output_grad(s, dh)
-                back_kernel(gates[s], c_seq[s - 1] if s else c_init, tc_seq[s], dh, dc, dz, dz_big[:, s])
+                back_kernel(gates[s], c_seq[s - 1] if s else c_init, tc_seq[s], dh, dc, dz, dz_t[s])
                 xp.dot(u_back, dz, out=dh_next)
                 dh, dh_next = dh_next, dh
-            return _weight_gradients(dz_big, dh, dc, needs)
+            return _weight_gradients(dz_t.reshape(steps * batch, 4 * u), dh, dc, needs)
         # Step-independent factors for all timesteps at once, rows [i, f, c, o, cell] (see the docstring):
         # dz_{i,f,c} = factor * dc;  dz_o = factor * dh;  dc += dh * cell_factor (row block "cell").
         factors = xp.empty((steps, 5 * u, batch), dtype=dtype)
@@ -282,7 +281,10 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
             xp.multiply(i_g, _derivative(activation, c_g), out=fc)
             xp.multiply(tc_seq, _derivative(recurrent_activation, o_g), out=fo)
             xp.multiply(o_g, _derivative(activation, tc_seq), out=fcell)
-        # each step is computed in a contiguous scratch block (5 rows of (u, batch): [i, f, c, o, cell])
+        # dz of every step, stored as (4u, steps, batch): one (4u, steps * batch) matrix for the weight
+        # GEMMs below without a transposed copy; each step is computed in a contiguous scratch block
+        # (5 rows of (u, batch): [i, f, c, o, cell]) and copied in while it is in cache.
+        dz_big = xp.empty((4 * u, steps, batch), dtype=dtype)
         dz = xp.empty((5 * u, batch), dtype=dtype)
         ub = u * batch
         fac_rows = factors.reshape(steps, 5, ub)  # per step: 5 rows of one (u, batch) block
@@ -314,18 +316,18 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
                 dc = xp.where(m, dc * f_g[s], dc_carried)
                 dh = xp.where(m, u_back @ dz_gates, dh)
                 dz_big[:, s] = dz_gates
-        return _weight_gradients(dz_big, dh, dc, needs)
+        return _weight_gradients(dz_big.reshape(4 * u, steps * batch).T, dh, dc, needs)
 
-    def _weight_gradients(dz_big, dh, dc, needs):
-        dz2 = dz_big.reshape(4 * u, steps * batch)  # columns (step, batch); rows Keras's [i, f, c, o]
+    def _weight_gradients(dz_t, dh, dc, needs):
+        # dz_t: (steps * batch, 4u), rows (step, batch), columns Keras's [i, f, c, o] (C- or F-ordered)
         values = {}
         use_threads_for(steps * batch * 4 * u * min(u, features))
         if needs[0]:
-            dx = (dz2.T @ k.value.T).reshape(steps, batch, features)
+            dx = (dz_t @ k.value.T).reshape(steps, batch, features)
             values["inputs"] = _from_steps(dx, go_backwards)
         if stacked and (needs[1] or needs[2] or ("bias" in names and needs[names.index("bias")])):
             # rows [x; h_prev; 1] of every (step, batch) column: all weight gradients in one GEMM
-            w_grads = xh[:, :steps].reshape(n_in, steps * batch) @ dz2.T  # (n_in, 4u)
+            w_grads = xh[:, :steps].reshape(n_in, steps * batch) @ dz_t  # (n_in, 4u)
             values["kernel"] = w_grads[:features]
             values["recurrent_kernel"] = w_grads[features:features + u]
             if b is not None:
@@ -333,14 +335,14 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         elif not stacked:
             if needs[1]:
                 x2 = xp.ascontiguousarray(x_steps).reshape(steps * batch, features)
-                values["kernel"] = x2.T @ dz2.T
+                values["kernel"] = x2.T @ dz_t
             if needs[2]:
                 h_before = xp.empty((u, steps, batch), dtype=dtype)
                 h_before[:, 0] = h_init
                 h_before[:, 1:] = h_seq[:-1].transpose(1, 0, 2)
-                values["recurrent_kernel"] = h_before.reshape(u, steps * batch) @ dz2.T
+                values["recurrent_kernel"] = h_before.reshape(u, steps * batch) @ dz_t
             if "bias" in names and needs[names.index("bias")]:
-                values["bias"] = dz2.sum(axis=1)
+                values["bias"] = dz_t.sum(axis=0)
         values["h0"], values["c0"] = dh.T, dc.T
         return _collect(needs, names, values)
 
