@@ -138,3 +138,18 @@ def test_compiled_conv_gradients_and_transpose():
     numpy_out, compiled_out = _both(lambda: [ff.nn.conv2d_transpose(y, wt, out_shape, 2, "VALID").numpy()])
     np.testing.assert_array_equal(_bits(compiled_out[0]), _bits(numpy_out[0]))
     check_gradient(lambda y, w: ff.nn.conv2d_transpose(y, w, out_shape, 2, "VALID"), [y, wt])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(4, 9, 7, 16), (0, 3, 3, 2), (3, 5)])
+def test_unchunked_relu_gradient_matches(dtype, shape):
+    """``_activation_grad`` (the ReLU mask when the conv GEMM is not chunked, e.g. on several BLAS threads)."""
+    rng = np.random.default_rng(6)
+    out = np.maximum(_specials(rng.standard_normal(shape).astype(dtype), rng), 0) if np.prod(shape) else \
+        np.zeros(shape, dtype)
+    g = _specials(rng.standard_normal(shape).astype(dtype), rng) if np.prod(shape) else np.zeros(shape, dtype)
+    with np.errstate(invalid="ignore"):
+        numpy_dz, compiled_dz = _both(lambda: [conv._activation_grad(g, out, "relu", "t_act")])
+        expected = g * (out > 0)
+    np.testing.assert_array_equal(_bits(compiled_dz[0]), _bits(numpy_dz[0]))
+    np.testing.assert_array_equal(_bits(compiled_dz[0]), _bits(expected))
