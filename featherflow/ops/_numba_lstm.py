@@ -1,5 +1,5 @@
-"""The Numba LSTM step kernels behind ``featherflow.ops._lstm_kernels`` (imported only when Numba is installed:
-this module imports it). float32 only: the callers keep the NumPy path for every other dtype.
+"""The Numba LSTM step kernels behind ``featherflow.ops._seq_kernels`` (imported only when Numba is
+installed: this module imports it). float32 only: the callers keep the NumPy path for every other dtype.
 
 LSTM steps. One kernel call replaces the ten ufunc calls of a forward step (activations, cell, output) and
 the five of a backward step plus the factor pre-pass over the whole sequence. NumPy's float32 ``exp`` is

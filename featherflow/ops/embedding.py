@@ -18,6 +18,7 @@ import numpy as np
 from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
+from featherflow.ops import _seq_kernels
 from featherflow.ops._convert import as_float_tensor, as_tensor
 
 
@@ -53,7 +54,9 @@ def row_sums(ids, rows, num_rows: int):
     the ids inside one rank are distinct, so each rank is ONE vectorized gather-add-scatter: the first
     rank assigns, later ranks add, in order. Ranks with few rows (heavily repeated ids) are left to
     ``add.at`` in their original order. Measured: 3.5 ms for 6,400 random ids of 20,000, 3.7 ms for 6,400
-    ids of 50, 1.9 ms for 6,400 ids of 2,000 (add.at: 11.6, 10.3, 9.3).
+    ids of 50, 1.9 ms for 6,400 ids of 2,000 (add.at: 11.6, 10.3, 9.3). With Numba installed, from
+    ``_seq_kernels.MIN_WORK`` elements of float32/float64 rows, one compiled loop in the order of ``k``
+    does it instead (add.at's sums exactly; 0.7 ms for the 6,400 random ids).
 
     Args:
         ids: 1-D integer array, values in ``[0, num_rows)`` (not checked here).
@@ -67,6 +70,12 @@ def row_sums(ids, rows, num_rows: int):
     xp = array_module(rows)
     n = ids.shape[0]
     out = xp.zeros((num_rows,) + rows.shape[1:], dtype=rows.dtype)
+    if n and xp is np and rows.ndim == 2 and rows.dtype in (np.float32, np.float64):
+        # with Numba: one loop in the order of k, add.at's sums bit for bit (featherflow.ops._numba_embedding)
+        kernel = _seq_kernels.get("embedding_row_sums", rows.size)
+        if kernel is not None:
+            kernel(ids, rows, out)
+            return out
     if n < _SMALL:
         if n:
             xp.add.at(out, ids, rows)

@@ -1,9 +1,10 @@
-"""The compiled (Numba) LSTM step kernels against float64 formulas and the op's NumPy path.
+"""The compiled (Numba) LSTM step kernels against float64 formulas and the op's NumPy path; the embedding
+gradient kernel against numpy.add.at.
 
 The forward kernel computes ``exp``/``tanh`` with its own float32 polynomials, so it must match float64 to
 float32 rounding (a few ulp); the backward kernel repeats the NumPy path's float32 operations in order, so it
 must match them bit for bit. At the op level both paths run in the same process
-(``featherflow.ops._lstm_kernels.use_kernels``) and must agree to float32 rounding, outputs and gradients.
+(``featherflow.ops._seq_kernels.use_kernels``) and must agree to float32 rounding, outputs and gradients.
 """
 
 import collections
@@ -15,11 +16,11 @@ import numpy as np
 import pytest
 
 import featherflow as ff
-from featherflow.ops import _lstm_kernels
+from featherflow.ops import _seq_kernels
 from featherflow.ops import recurrent as rnn_ops
 
 pytest.importorskip("numba")
-from featherflow.ops import _numba_lstm  # noqa: E402 - needs numba
+from featherflow.ops import _numba_embedding, _numba_lstm  # noqa: E402 - needs numba
 
 F32 = np.float32
 
@@ -27,7 +28,7 @@ F32 = np.float32
 @pytest.fixture(autouse=True)
 def _default_kernel_mode():
     yield
-    _lstm_kernels.use_kernels(None)
+    _seq_kernels.use_kernels(None)
 
 
 def _bits(a):
@@ -126,7 +127,7 @@ def test_backward_step_is_bit_identical_to_the_numpy_order():
 
 def _counting_kernels(monkeypatch):
     calls = collections.Counter()
-    kernels = _lstm_kernels._load()
+    kernels = _seq_kernels._load()
 
     def counting(name, fn):
         def wrapper(*args):
@@ -134,13 +135,13 @@ def _counting_kernels(monkeypatch):
             return fn(*args)
         return wrapper
 
-    monkeypatch.setitem(_lstm_kernels._state, "kernels", {n: counting(n, f) for n, f in kernels.items()})
+    monkeypatch.setitem(_seq_kernels._state, "kernels", {n: counting(n, f) for n, f in kernels.items()})
     return calls
 
 
 def _run_lstm(dtype, compiled, seed=0, batch=5, steps=7, features=6, units=4, mask=None, **kw):
     """Outputs and the gradients w.r.t. every input of a weighted sum of all outputs."""
-    _lstm_kernels.use_kernels(compiled)
+    _seq_kernels.use_kernels(compiled)
     rng = np.random.default_rng(seed)
     arrays = [rng.uniform(-1, 1, (batch, steps, features)), rng.uniform(-0.6, 0.6, (features, 4 * units)),
               rng.uniform(-0.6, 0.6, (units, 4 * units)), rng.uniform(-0.3, 0.3, (4 * units,)),
@@ -190,27 +191,64 @@ def test_float64_and_other_activations_keep_numpy(monkeypatch):
     got = _run_lstm("float64", True)
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
-    _lstm_kernels.use_kernels(True)
+    _seq_kernels.use_kernels(True)
     x = np.ones((2, 3, 4), "float32")
     rnn_ops.lstm(x, np.full((4, 8), 0.1, "float32"), np.zeros((2, 8), "float32"), activation="relu")
     assert not calls
 
 
 def test_default_mode_threshold():
-    _lstm_kernels.use_kernels(None)
-    assert _lstm_kernels.get("lstm_forward_step", _lstm_kernels.MIN_WORK - 1) is None
-    assert _lstm_kernels.get("lstm_forward_step", _lstm_kernels.MIN_WORK) is _numba_lstm.lstm_forward_step
-    _lstm_kernels.use_kernels(False)
-    assert _lstm_kernels.get("lstm_backward_step", 10 ** 9) is None
-    _lstm_kernels.use_kernels(True)
-    assert _lstm_kernels.get("lstm_backward_step", 1) is _numba_lstm.lstm_backward_step
+    _seq_kernels.use_kernels(None)
+    assert _seq_kernels.get("lstm_forward_step", _seq_kernels.MIN_WORK - 1) is None
+    assert _seq_kernels.get("lstm_forward_step", _seq_kernels.MIN_WORK) is _numba_lstm.lstm_forward_step
+    _seq_kernels.use_kernels(False)
+    assert _seq_kernels.get("lstm_backward_step", 10 ** 9) is None
+    _seq_kernels.use_kernels(True)
+    assert _seq_kernels.get("lstm_backward_step", 1) is _numba_lstm.lstm_backward_step
 
 
 def test_environment_switch_keeps_numpy_and_does_not_import_numba():
-    code = ("import sys, numpy as np; from featherflow.ops import _lstm_kernels as K, recurrent as r; "
+    code = ("import sys, numpy as np; from featherflow.ops import _seq_kernels as K, recurrent as r; "
             "x = np.ones((32, 200, 64), 'float32'); "
             "r.lstm(x, np.full((64, 256), 0.01, 'float32'), np.full((64, 256), 0.01, 'float32')); "
             "print(K.get('lstm_forward_step', 10 ** 9) is None, 'numba' in sys.modules)")
     env = dict(os.environ, FEATHERFLOW_NUMBA="0")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False"]
+
+
+# -- the embedding gradient ----------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("vocab", [20_000, 50, 3])
+def test_embedding_row_sums_kernel_equals_add_at(dtype, vocab):
+    rng = np.random.default_rng(vocab)
+    ids = rng.integers(0, vocab, 3_000)
+    rows = rng.standard_normal((3_000, 24)).astype(dtype)
+    rows[5] = -0.0  # add.at adds into zeros: a -0.0 row leaves +0.0
+    want = np.zeros((vocab, 24), dtype)
+    np.add.at(want, ids, rows)
+    got = np.zeros((vocab, 24), dtype)
+    _numba_embedding.embedding_row_sums(ids, rows, got)
+    np.testing.assert_array_equal(got.view(f"u{got.itemsize}"), want.view(f"u{want.itemsize}"))
+
+
+def test_embedding_op_gradient_uses_the_kernel_from_min_work(monkeypatch):
+    from featherflow.ops.embedding import embedding, row_sums
+
+    calls = _counting_kernels(monkeypatch)
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 500, (64, 200)).astype("int32")  # 12,800 ids x 32 = 409,600 >= MIN_WORK
+    table = ff.Variable(rng.standard_normal((500, 32)).astype("float32"))
+    g = rng.standard_normal((64, 200, 32)).astype("float32")
+    with ff.GradientTape() as tape:
+        out = embedding(ids, table)
+    got = tape.gradient(out, table, output_gradients=g).numpy()
+    assert calls["embedding_row_sums"] == 1
+    want = np.zeros((500, 32), "float32")
+    np.add.at(want, ids.ravel(), g.reshape(-1, 32))
+    np.testing.assert_array_equal(got, want)
+    _seq_kernels.use_kernels(False)
+    np.testing.assert_array_equal(row_sums(ids.ravel(), g.reshape(-1, 32), 500), want)  # the NumPy rounds
+    assert calls["embedding_row_sums"] == 1
+    _seq_kernels.use_kernels(None)
+    assert _seq_kernels.get("embedding_row_sums", _seq_kernels.MIN_WORK - 1) is None
