@@ -5,7 +5,9 @@ input is cropped and viewed as ``(batch, out_rows, kh, out_cols, kw, channels)``
 strided slice per window position is combined. Either way there is no Python loop over the
 batch or pixels. Max pooling sends each window's gradient to its first maximum (as TensorFlow
 does), so ties (e.g. the zeros after a ReLU) do not duplicate gradient. Average pooling with
-``"SAME"`` padding divides by the number of real (unpadded) entries in each window.
+``"SAME"`` padding divides by the number of real (unpadded) entries in each window. With Numba
+installed, 2x2/stride-2 max pooling runs compiled kernels instead (:mod:`featherflow.ops._kernels`),
+bit-identical to the NumPy path.
 
 >>> import featherflow as ff
 >>> import numpy as np
