@@ -60,6 +60,17 @@ class _DenseForm:
         self.needs_input_grad = needs_input_grad
 
 
+class _DropoutForm:
+    __slots__ = ("layer",)
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    @property
+    def rate(self):
+        return self.layer.rate  # read at every step, as Dropout.call does
+
+
 class TrainingProgram:
     """One training step of a Dense/Flatten/Dropout chain under a sparse categorical cross-entropy.
 
@@ -91,6 +102,12 @@ class TrainingProgram:
         labels = y.reshape(n).astype(np.int64, copy=False)
         if labels.min() < 0 or labels.max() >= self._classes:
             return False  # the tape step raises Keras's out-of-range error
+        for form in self._forms:  # attributes a callback or PBT may change between steps
+            if form.__class__ is _DenseForm:
+                if form.layer._fused_activation is not form.fused:
+                    return False
+            elif form is not None and not 0 <= form.rate < 1:
+                return False
         self._step(x, labels, y, n)
         return True
 
@@ -115,7 +132,11 @@ class TrainingProgram:
                 saved.append(a.shape)
                 a = a.reshape(n, -1)
             else:  # Dropout: Dropout.call's draw and scaled mask
-                layer, rate = form
+                rate = form.rate
+                if rate == 0:
+                    saved.append(None)
+                    continue
+                layer = form.layer
                 dtype = a.dtype
                 keep = layer._uniform(a.shape, dtype) >= rate
                 mask = np.multiply(keep, dtype.type(1.0 / (1.0 - rate)), dtype=dtype)
@@ -165,7 +186,7 @@ class TrainingProgram:
                 g = below
             elif form is None:
                 g = g.reshape(saved[index])
-            else:
+            elif saved[index] is not None:
                 g = g * saved[index]
 
 
@@ -212,9 +233,8 @@ def training_program(model, variables, views) -> TrainingProgram | None:
         elif kind.call is Flatten.call and isinstance(layer, Flatten) and not layer._channels_first:
             rank = 2
             forms.append(None)
-        elif kind.call is Dropout.call and isinstance(layer, Dropout) and layer.noise_shape is None and \
-                0 < layer.rate < 1:
-            forms.append((layer, layer.rate))
+        elif kind.call is Dropout.call and isinstance(layer, Dropout) and layer.noise_shape is None:
+            forms.append(_DropoutForm(layer))
         else:
             return None
     last = forms[-1] if forms else None

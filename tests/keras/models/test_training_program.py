@@ -205,3 +205,43 @@ def test_the_seed_model_on_mnist_is_bit_identical_with_and_without_the_program(p
     assert program_steps[0] == 19
     assert_same(a, train(False, (x, y), build=lecture_model, epochs=1))
     assert 0.0 < a[0]["accuracy"][0] <= 1.0
+
+
+def test_a_functional_chain_without_flatten_is_covered(data, program_steps):
+    x, y = data
+    x = x.reshape(150, 20)
+
+    def functional():
+        inputs = keras.Input(shape=(20,))
+        hidden = keras.layers.Dense(6, activation="relu")(inputs)
+        return keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(keras.layers.Dropout(0.1)(hidden)))
+
+    assert_same(train(True, (x, y), build=functional), train(False, (x, y), build=functional))
+    assert program_steps[0] == STEPS - 1
+
+
+class ChangeDropout(keras.callbacks.Callback):
+    """Sets the dropout rate before chosen batches (as a schedule or PBT's in-place mutation would)."""
+
+    def __init__(self, rates):
+        super().__init__()
+        self.rates = rates
+        self.step = 0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        rate = self.rates.get(self.step)
+        if rate is not None:
+            self.model.layers[2].rate = rate
+        self.step += 1
+
+
+def test_the_dropout_rate_is_read_at_every_step(data, program_steps):
+    # 0 (no draw), 1 (everything dropped: the tape step's job), then another rate
+    def fit_kwargs():
+        return {"callbacks": [ChangeDropout({2: 0.0, 4: 1.0, 5: 0.6, 7: 0.0})]}
+
+    a = train(True, data, fit_kwargs=fit_kwargs())
+    assert program_steps[0] == STEPS - 2  # the first batch and the rate-1 batch
+    assert_same(a, train(False, data, fit_kwargs=fit_kwargs()))
+    assert_same(a, train(True, data, fit_kwargs=fit_kwargs()))
+    assert not a[0] == train(True, data)[0]  # the rates changed the training
