@@ -9,8 +9,9 @@ vectorizes (Cephes' ``expf`` / ``tanhf`` constants: range reduction by ``ln 2`` 
 ``2**n`` built from the exponent bits; ``tanh`` by its odd polynomial below 0.625 and
 ``1 - 2 / (exp(2|x|) + 1)`` above). Both are within 2 ulp of the float64 functions on the range that matters
 (``_exp`` on [-87, 88]; it saturates at exp(88) above, where a sigmoid is 0 to float32 precision anyway).
-The backward kernel repeats the NumPy path's float32 operations in the same order (no ``fastmath``: no
-fused multiply-adds or reassociation), so given the same forward values its gradients are bit-identical.
+The forward kernel lets LLVM fuse multiply-adds (``fastmath={"contract"}``: one rounding instead of two,
+about 20% faster; no reassociation); the backward kernel repeats the NumPy path's float32 operations in the
+same order (no ``fastmath`` at all), so given the same forward values its gradients are bit-identical.
 
 ``error_model="numpy"`` drops Python's zero-division checks so the loops vectorize; ``cache=True`` compiles
 once per machine into ``__pycache__``.
@@ -67,7 +68,7 @@ def _tanh(x):  # pragma: no cover - compiled
     return small if a < _TANH_SMALL else large
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})  # FMAs: forward only (see above)
 def lstm_forward_step(z, recurrent, bias, c_prev, c, tc, h):  # pragma: no cover - compiled
     """One LSTM step's elementwise work (``ops.recurrent.lstm``'s layout, ``(rows, batch)`` arrays).
 
