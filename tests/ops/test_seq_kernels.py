@@ -252,3 +252,15 @@ def test_embedding_op_gradient_uses_the_kernel_from_min_work(monkeypatch):
     assert calls["embedding_row_sums"] == 1
     _seq_kernels.use_kernels(None)
     assert _seq_kernels.get("embedding_row_sums", _seq_kernels.MIN_WORK - 1) is None
+
+
+def test_without_numba_the_numpy_path_runs():
+    """Numba not installed (an import that fails): ``get`` answers None and the ops keep NumPy."""
+    code = ("import sys; sys.modules['numba'] = None; import numpy as np; "
+            "from featherflow.ops import _seq_kernels as K, recurrent as r, embedding as e; "
+            "K.use_kernels(True); x = np.ones((4, 3, 2), 'float32'); "
+            "out = r.lstm(x, np.full((2, 8), 0.1, 'float32'), np.zeros((2, 8), 'float32'))[1].numpy(); "
+            "rows = e.row_sums(np.array([1, 1]), np.ones((2, 3), 'float32'), 2); "
+            "print(K.available(), K.get('lstm_forward_step') is None, out.shape, rows.tolist())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split("\n")[0] == "False True (4, 2) [[0.0, 0.0, 0.0], [2.0, 2.0, 2.0]]"
