@@ -1,5 +1,5 @@
-"""Optional compiled kernels for ops (Numba): 2x2 max pooling, and the im2col, col2im and ReLU-mask passes
-of the convolution.
+"""Optional compiled kernels for ops (Numba): 2x2 max pooling; the im2col, col2im and ReLU-mask passes of
+the convolution; the fused LSTM's per-timestep work; the embedding gradient.
 
 Max pooling is bound by NumPy's per-call overhead and memory passes: the small CNN's two
 ``MaxPooling2D()`` layers (inputs ``(128, 26, 26, 32)`` and ``(128, 11, 11, 64)``) cost 11-14 ms of a
@@ -7,15 +7,27 @@ Max pooling is bound by NumPy's per-call overhead and memory passes: the small C
 multiply), and about 3.5 ms as one compiled pass each way. The convolution's patch copy, scatter-add and
 ReLU mask (``ops.conv``) each take one compiled pass instead of several NumPy ones (about 1 ms a step
 each). Together: the small-CNN step from ~62 to ~51 ms of CPU (``benchmarks/pool_kernels.py --step``).
-So when Numba is installed (``pip install "featherflow[fast]"``) the ops call these kernels, and
-otherwise keep their NumPy paths. Both give bit-identical results (tested): the same maximum in the same
-order, the gradient to the first maximum of each window, the same sums in the same order, the same
-products.
+These kernels give bit-identical results to the NumPy paths (tested): the same maximum in the same order,
+the gradient to the first maximum of each window, the same sums in the same order, the same products.
 
-The first use in a process costs ``import numba`` plus loading the cached kernels (1-2 s on a 2-core
-machine). So by default only an input of at least ``MIN_SIZE`` elements loads them; once loaded (by a
-large input, by :func:`use_kernels`, or by a call to :func:`get` with no size), every size uses them.
-``FEATHERFLOW_NUMBA=0`` in the environment (or ``use_kernels(False)``) keeps the NumPy path;
+The LSTM of issue 10's text model runs 200 steps of a (32, 64) state; each step's elementwise work is ten
+NumPy calls on 2,048-8,192 numbers (forward) and five plus a pre-pass over the sequence (backward), and
+NumPy's ``tanh`` is not vectorized. One compiled call per step does the same work in one pass
+(``_numba_lstm``; the forward's exp/tanh agree with NumPy's to float32 rounding, the backward is
+operation for operation the NumPy path's). The embedding's gradient rows are added into the table in one
+ordered loop (``_numba_embedding``: ``numpy.add.at``'s sums bit for bit).
+
+When Numba is installed (``pip install "featherflow[fast]"``) the ops call these kernels, and otherwise
+keep their NumPy paths. The first use in a process costs ``import numba`` plus loading the cached kernels
+(0.5-2 s on a 2-core machine; the first use on a machine also compiles them, cached in ``__pycache__``),
+so small inputs - most scripts and tests - do not pay it:
+
+* ``get(name, size)`` (pooling, convolution: bit-identical kernels): the kernels load for an input of at
+  least ``MIN_SIZE`` elements; once loaded, every size uses them.
+* ``get_for_work(name, work)`` (LSTM steps, embedding gradient): from ``MIN_WORK`` elements of work, every
+  time - so whether a small LSTM uses the kernel never depends on what ran before in the process.
+
+``FEATHERFLOW_NUMBA=0`` in the environment (or ``use_kernels(False)``) keeps every NumPy path;
 ``use_kernels(True)`` uses the kernels for any size.
 
 >>> from featherflow.ops import _kernels
@@ -32,6 +44,9 @@ import os
 # input elements from which the default mode loads the kernels: the small CNN's first pool input
 # (2.8M) saves ~8 ms a step, so the import is repaid within a few hundred steps
 MIN_SIZE = 1 << 20
+# elements of work (LSTM: steps * batch * units; embedding gradient: ids * dim) from which the sequence
+# kernels are used in the default mode
+MIN_WORK = 262_144
 
 _state: dict = {"enabled": False if os.environ.get("FEATHERFLOW_NUMBA", "1") == "0" else None, "kernels": None}
 
@@ -61,6 +76,15 @@ def get(name: str, size: int | None = None):
     return kernels.get(name) if kernels else None
 
 
+def get_for_work(name: str, work: int | None = None):
+    """The compiled kernel ``name`` for ``work`` elements, or ``None`` (Numba missing, kernels switched off, or
+    less than ``MIN_WORK`` in the default mode)."""
+    enabled = _state["enabled"]
+    if enabled is False or (enabled is None and work is not None and work < MIN_WORK):
+        return None
+    return _compiled() and _state["kernels"].get(name)
+
+
 def _compiled():
     kernels = _state["kernels"]
     if kernels is None:
@@ -73,8 +97,11 @@ def _compiled():
 
 
 def _build() -> dict:
-    from featherflow.ops import _numba_conv, _numba_pool  # import numba (ImportError without it)
+    # import numba (ImportError without it); the kernels compile, or load from the cache, at their first call
+    from featherflow.ops import _numba_conv, _numba_embedding, _numba_lstm, _numba_pool
 
     return {"max_pool_2x2": _numba_pool.max_pool_2x2, "max_pool_2x2_argmax": _numba_pool.max_pool_2x2_argmax,
             "max_pool_2x2_grad": _numba_pool.max_pool_2x2_grad, "relu_grad": _numba_conv.relu_grad,
-            "scatter_blocks": _numba_conv.scatter_blocks, "im2col_rows": _numba_conv.im2col_rows}
+            "scatter_blocks": _numba_conv.scatter_blocks, "im2col_rows": _numba_conv.im2col_rows,
+            "lstm_forward_step": _numba_lstm.lstm_forward_step, "lstm_backward_step": _numba_lstm.lstm_backward_step,
+            "embedding_row_sums": _numba_embedding.embedding_row_sums}

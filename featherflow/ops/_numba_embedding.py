@@ -1,4 +1,4 @@
-"""The Numba kernel behind ``featherflow.ops._seq_kernels`` for the embedding gradient (imported only when
+"""The Numba kernel behind ``featherflow.ops._kernels`` for the embedding gradient (imported only when
 Numba is installed: this module imports it).
 
 ``row_sums`` (``featherflow.ops.embedding``) adds every gradient row into the table row it was looked up from.

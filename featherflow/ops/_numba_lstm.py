@@ -1,4 +1,4 @@
-"""The Numba LSTM step kernels behind ``featherflow.ops._seq_kernels`` (imported only when Numba is
+"""The Numba LSTM step kernels behind ``featherflow.ops._kernels`` (imported only when Numba is
 installed: this module imports it). float32 only: the callers keep the NumPy path for every other dtype.
 
 LSTM steps. One kernel call replaces the ten ufunc calls of a forward step (activations, cell, output) and

@@ -18,7 +18,7 @@ import numpy as np
 from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
-from featherflow.ops import _seq_kernels
+from featherflow.ops import _kernels
 from featherflow.ops._convert import as_float_tensor, as_tensor
 
 
@@ -55,7 +55,7 @@ def row_sums(ids, rows, num_rows: int):
     rank assigns, later ranks add, in order. Ranks with few rows (heavily repeated ids) are left to
     ``add.at`` in their original order. Measured: 3.5 ms for 6,400 random ids of 20,000, 3.7 ms for 6,400
     ids of 50, 1.9 ms for 6,400 ids of 2,000 (add.at: 11.6, 10.3, 9.3). With Numba installed, from
-    ``_seq_kernels.MIN_WORK`` elements of float32/float64 rows, one compiled loop in the order of ``k``
+    ``_kernels.MIN_WORK`` elements of float32/float64 rows, one compiled loop in the order of ``k``
     does it instead (add.at's sums exactly; 0.7 ms for the 6,400 random ids).
 
     Args:
@@ -72,7 +72,7 @@ def row_sums(ids, rows, num_rows: int):
     out = xp.zeros((num_rows,) + rows.shape[1:], dtype=rows.dtype)
     if n and xp is np and rows.ndim == 2 and rows.dtype in (np.float32, np.float64):
         # with Numba: one loop in the order of k, add.at's sums bit for bit (featherflow.ops._numba_embedding)
-        kernel = _seq_kernels.get("embedding_row_sums", rows.size)
+        kernel = _kernels.get_for_work("embedding_row_sums", rows.size)
         if kernel is not None:
             kernel(ids, rows, out)
             return out

@@ -12,7 +12,7 @@ spend most of their time in the GEMMs (about 945M and 807M multiply-adds); the r
 ``tanh`` and the per-step ufuncs. What made the difference (see ``lstm``): no transposed copies of
 the inputs, the projection or the per-step gate gradients; sigmoid by ``exp`` instead of ``tanh``;
 BPTT rows ordered so each step is five ufunc calls and one ``dot(out=)``; and, when Numba is installed,
-each float32 step's elementwise work as ONE compiled call forward and one backward (``_seq_kernels``,
+each float32 step's elementwise work as ONE compiled call forward and one backward (``_kernels``,
 ``_numba_lstm``; interleaved A/B, one BLAS thread: forward + backward 0.67x the NumPy path's time for the
 text model's LSTM, 0.81x for the MNIST-rows LSTM). What remains is mostly the GEMMs, at OpenBLAS's
 one-thread rate (about 49 GFLOP/s here).
@@ -43,7 +43,7 @@ import numpy as np
 from featherflow.backend.arrays import array_module
 from featherflow.backend.blas import use_threads_for
 from featherflow.core.tape import record_multi
-from featherflow.ops import _seq_kernels
+from featherflow.ops import _kernels
 from featherflow.ops._gru_rnn import gru, simple_rnn, stack_time, unstack_time  # noqa: F401 - re-exported
 from featherflow.ops._rnn_common import (  # noqa: F401 - _FUSED is re-exported for the recurrent layers
     _FUSED,
@@ -114,7 +114,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     gradient matrix per step; the weight gradients are large GEMMs after the loop. For float32 with
     ``tanh``/``sigmoid`` and Numba installed, each step's elementwise work (bias and recurrent term added,
     activations, cell, output; backward: the factors computed on the fly, ``dz`` and ``dc``) is one
-    compiled call instead (``_seq_kernels``; unmasked backward only): same layout, same GEMMs.
+    compiled call instead (``_kernels``; unmasked backward only): same layout, same GEMMs.
 
     >>> import numpy as np
     >>> out, h, c = lstm(np.zeros((1, 3, 2), "float32"), np.zeros((2, 4), "float32"), np.zeros((1, 4), "float32"),
@@ -140,8 +140,8 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     gates = xp.empty((steps, 4 * u, batch), dtype=dtype)
     stacked = _stack_inputs(features, u)
     fast = activation == "tanh" and recurrent_activation == "sigmoid"
-    compiled = fast and xp is np and dtype == np.float32  # the kernels' case (_seq_kernels: float32 on NumPy)
-    step_kernel = _seq_kernels.get("lstm_forward_step", steps * batch * u) if compiled else None
+    compiled = fast and xp is np and dtype == np.float32  # the kernels' case (_kernels: float32 on NumPy)
+    step_kernel = _kernels.get_for_work("lstm_forward_step", steps * batch * u) if compiled else None
     no_rows = xp.empty((0, 0), dtype=dtype)
     if stacked:
         # Every step's pre-activations as ONE product written into the per-step layout:
@@ -240,7 +240,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
             add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (u, batch), dtype)
         i_g, f_g, o_g, c_g = (gates[:, j * u:(j + 1) * u] for j in range(4))
         u_back = xp.ascontiguousarray(rk.value)  # rows [i, f, c, o] are Keras's columns: dh = U @ dz
-        back_kernel = None if mask_b is not None or not compiled else _seq_kernels.get("lstm_backward_step",
+        back_kernel = None if mask_b is not None or not compiled else _kernels.get_for_work("lstm_backward_step",
                                                                                      steps * batch * u)
         if back_kernel is not None:
             # one compiled pass per step computes the factors below on the fly (same operations, same order)

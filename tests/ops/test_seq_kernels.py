@@ -4,7 +4,7 @@ gradient kernel against numpy.add.at.
 The forward kernel computes ``exp``/``tanh`` with its own float32 polynomials, so it must match float64 to
 float32 rounding (a few ulp); the backward kernel repeats the NumPy path's float32 operations in order, so it
 must match them bit for bit. At the op level both paths run in the same process
-(``featherflow.ops._seq_kernels.use_kernels``) and must agree to float32 rounding, outputs and gradients.
+(``featherflow.ops._kernels.use_kernels``) and must agree to float32 rounding, outputs and gradients.
 """
 
 import collections
@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import featherflow as ff
-from featherflow.ops import _seq_kernels
+from featherflow.ops import _kernels
 from featherflow.ops import recurrent as rnn_ops
 
 pytest.importorskip("numba")
@@ -28,7 +28,7 @@ F32 = np.float32
 @pytest.fixture(autouse=True)
 def _default_kernel_mode():
     yield
-    _seq_kernels.use_kernels(None)
+    _kernels.use_kernels(None)
 
 
 def _bits(a):
@@ -127,7 +127,7 @@ def test_backward_step_is_bit_identical_to_the_numpy_order():
 
 def _counting_kernels(monkeypatch):
     calls = collections.Counter()
-    kernels = _seq_kernels._load()
+    kernels = _kernels._compiled()
 
     def counting(name, fn):
         def wrapper(*args):
@@ -135,13 +135,13 @@ def _counting_kernels(monkeypatch):
             return fn(*args)
         return wrapper
 
-    monkeypatch.setitem(_seq_kernels._state, "kernels", {n: counting(n, f) for n, f in kernels.items()})
+    monkeypatch.setitem(_kernels._state, "kernels", {n: counting(n, f) for n, f in kernels.items()})
     return calls
 
 
 def _run_lstm(dtype, compiled, seed=0, batch=5, steps=7, features=6, units=4, mask=None, **kw):
     """Outputs and the gradients w.r.t. every input of a weighted sum of all outputs."""
-    _seq_kernels.use_kernels(compiled)
+    _kernels.use_kernels(compiled)
     rng = np.random.default_rng(seed)
     arrays = [rng.uniform(-1, 1, (batch, steps, features)), rng.uniform(-0.6, 0.6, (features, 4 * units)),
               rng.uniform(-0.6, 0.6, (units, 4 * units)), rng.uniform(-0.3, 0.3, (4 * units,)),
@@ -191,27 +191,27 @@ def test_float64_and_other_activations_keep_numpy(monkeypatch):
     got = _run_lstm("float64", True)
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
-    _seq_kernels.use_kernels(True)
+    _kernels.use_kernels(True)
     x = np.ones((2, 3, 4), "float32")
     rnn_ops.lstm(x, np.full((4, 8), 0.1, "float32"), np.zeros((2, 8), "float32"), activation="relu")
     assert not calls
 
 
 def test_default_mode_threshold():
-    _seq_kernels.use_kernels(None)
-    assert _seq_kernels.get("lstm_forward_step", _seq_kernels.MIN_WORK - 1) is None
-    assert _seq_kernels.get("lstm_forward_step", _seq_kernels.MIN_WORK) is _numba_lstm.lstm_forward_step
-    _seq_kernels.use_kernels(False)
-    assert _seq_kernels.get("lstm_backward_step", 10 ** 9) is None
-    _seq_kernels.use_kernels(True)
-    assert _seq_kernels.get("lstm_backward_step", 1) is _numba_lstm.lstm_backward_step
+    _kernels.use_kernels(None)
+    assert _kernels.get_for_work("lstm_forward_step", _kernels.MIN_WORK - 1) is None
+    assert _kernels.get_for_work("lstm_forward_step", _kernels.MIN_WORK) is _numba_lstm.lstm_forward_step
+    _kernels.use_kernels(False)
+    assert _kernels.get_for_work("lstm_backward_step", 10 ** 9) is None
+    _kernels.use_kernels(True)
+    assert _kernels.get_for_work("lstm_backward_step", 1) is _numba_lstm.lstm_backward_step
 
 
 def test_environment_switch_keeps_numpy_and_does_not_import_numba():
-    code = ("import sys, numpy as np; from featherflow.ops import _seq_kernels as K, recurrent as r; "
+    code = ("import sys, numpy as np; from featherflow.ops import _kernels as K, recurrent as r; "
             "x = np.ones((32, 200, 64), 'float32'); "
             "r.lstm(x, np.full((64, 256), 0.01, 'float32'), np.full((64, 256), 0.01, 'float32')); "
-            "print(K.get('lstm_forward_step', 10 ** 9) is None, 'numba' in sys.modules)")
+            "print(K.get_for_work('lstm_forward_step', 10 ** 9) is None, 'numba' in sys.modules)")
     env = dict(os.environ, FEATHERFLOW_NUMBA="0")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["True", "False"]
@@ -247,20 +247,20 @@ def test_embedding_op_gradient_uses_the_kernel_from_min_work(monkeypatch):
     want = np.zeros((500, 32), "float32")
     np.add.at(want, ids.ravel(), g.reshape(-1, 32))
     np.testing.assert_array_equal(got, want)
-    _seq_kernels.use_kernels(False)
+    _kernels.use_kernels(False)
     np.testing.assert_array_equal(row_sums(ids.ravel(), g.reshape(-1, 32), 500), want)  # the NumPy rounds
     assert calls["embedding_row_sums"] == 1
-    _seq_kernels.use_kernels(None)
-    assert _seq_kernels.get("embedding_row_sums", _seq_kernels.MIN_WORK - 1) is None
+    _kernels.use_kernels(None)
+    assert _kernels.get_for_work("embedding_row_sums", _kernels.MIN_WORK - 1) is None
 
 
 def test_without_numba_the_numpy_path_runs():
     """Numba not installed (an import that fails): ``get`` answers None and the ops keep NumPy."""
     code = ("import sys; sys.modules['numba'] = None; import numpy as np; "
-            "from featherflow.ops import _seq_kernels as K, recurrent as r, embedding as e; "
+            "from featherflow.ops import _kernels as K, recurrent as r, embedding as e; "
             "K.use_kernels(True); x = np.ones((4, 3, 2), 'float32'); "
             "out = r.lstm(x, np.full((2, 8), 0.1, 'float32'), np.zeros((2, 8), 'float32'))[1].numpy(); "
             "rows = e.row_sums(np.array([1, 1]), np.ones((2, 3), 'float32'), 2); "
-            "print(K.available(), K.get('lstm_forward_step') is None, out.shape, rows.tolist())")
+            "print(K.available(), K.get_for_work('lstm_forward_step') is None, out.shape, rows.tolist())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split("\n")[0] == "False True (4, 2) [[0.0, 0.0, 0.0], [2.0, 2.0, 2.0]]"
