@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import featherflow as ff
+from featherflow.ops import _kernels
 
 # Helper modules of the tests (once.py, gradcheck.py, ...) live here; subprocesses started by tests (scripts run
 # with `python file.py`, spawned workers, Dask workers) must import them too, so they inherit this directory.
@@ -13,11 +14,13 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_TESTS, os.environ.get(
 
 @pytest.fixture(autouse=True)
 def _reset_state():
-    """Each test starts from the same seed and float32 default."""
+    """Each test starts from the same seed and float32 default, and leaves the optional compiled ops kernels
+    in their default mode (tests switch them on and off to compare both paths)."""
     ff.random.set_seed(1234)
     ff.set_floatx("float32")
     yield
     ff.set_floatx("float32")
+    _kernels.use_kernels(None)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from featherflow.ops._rnn_common import (
     _derivative,
     _from_steps,
     _masked_outputs,
+    _op_inputs,
     _output_grad_fn,
     _prepare,
     _prescale,
@@ -109,12 +110,7 @@ def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=No
             h_prev = h
     out_steps = h_seq if mask_b is None else _masked_outputs(xp, h_seq, mask_b, zero_output_for_mask)
     outputs = _batch_major(xp, out_steps) if return_sequences else out_steps[-1]
-    names = ["inputs", "kernel", "recurrent_kernel"]
-    tensors = [x, k, rk]
-    for name, t in (("bias", b), ("h0", h0)):
-        if t is not None:
-            names.append(name)
-            tensors.append(t)
+    names, tensors = _op_inputs(x, k, rk, (("bias", b), ("h0", h0)))
 
     def backward(grads, needs):
         g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_b is not None, go_backwards,
@@ -206,12 +202,7 @@ def simple_rnn(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, 
             h_prev = h
     out_steps = h_seq if mask_b is None else _masked_outputs(xp, h_seq, mask_b, zero_output_for_mask)
     outputs = _batch_major(xp, out_steps) if return_sequences else out_steps[-1]
-    names = ["inputs", "kernel", "recurrent_kernel"]
-    tensors = [x, k, rk]
-    for name, t in (("bias", b), ("h0", h0)):
-        if t is not None:
-            names.append(name)
-            tensors.append(t)
+    names, tensors = _op_inputs(x, k, rk, (("bias", b), ("h0", h0)))
 
     def backward(grads, needs):
         g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_b is not None, go_backwards,

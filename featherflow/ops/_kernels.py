@@ -1,5 +1,6 @@
 """Optional compiled kernels for ops (Numba): 2x2 max pooling; the im2col, col2im and ReLU-mask passes of
-the convolution; the fused LSTM's per-timestep work; the embedding gradient.
+the convolution; the fused LSTM's per-timestep work; the embedding gradient; the optimizers' updates
+(``featherflow.keras.optimizers._kernels`` asks for those here).
 
 Max pooling is bound by NumPy's per-call overhead and memory passes: the small CNN's two
 ``MaxPooling2D()`` layers (inputs ``(128, 26, 26, 32)`` and ``(128, 11, 11, 64)``) cost 11-14 ms of a
@@ -76,11 +77,11 @@ def get(name: str, size: int | None = None):
     return kernels.get(name) if kernels else None
 
 
-def get_for_work(name: str, work: int | None = None):
+def get_for_work(name: str, work: int | None = None, min_work: int = MIN_WORK):
     """The compiled kernel ``name`` for ``work`` elements, or ``None`` (Numba missing, kernels switched off, or
-    less than ``MIN_WORK`` in the default mode)."""
+    less than ``min_work`` in the default mode)."""
     enabled = _state["enabled"]
-    if enabled is False or (enabled is None and work is not None and work < MIN_WORK):
+    if enabled is False or (enabled is None and work is not None and work < min_work):
         return None
     return _compiled() and _state["kernels"].get(name)
 
@@ -98,10 +99,10 @@ def _compiled():
 
 def _build() -> dict:
     # import numba (ImportError without it); the kernels compile, or load from the cache, at their first call
-    from featherflow.ops import _numba_conv, _numba_embedding, _numba_lstm, _numba_pool
+    from featherflow.ops import _numba_conv, _numba_embedding, _numba_lstm, _numba_optim, _numba_pool
 
     return {"max_pool_2x2": _numba_pool.max_pool_2x2, "max_pool_2x2_argmax": _numba_pool.max_pool_2x2_argmax,
             "max_pool_2x2_grad": _numba_pool.max_pool_2x2_grad, "relu_grad": _numba_conv.relu_grad,
             "scatter_blocks": _numba_conv.scatter_blocks, "im2col_rows": _numba_conv.im2col_rows,
             "lstm_forward_step": _numba_lstm.lstm_forward_step, "lstm_backward_step": _numba_lstm.lstm_backward_step,
-            "embedding_row_sums": _numba_embedding.embedding_row_sums}
+            "embedding_row_sums": _numba_embedding.embedding_row_sums, "adam": _numba_optim.adam}

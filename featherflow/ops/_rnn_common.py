@@ -221,6 +221,18 @@ def _common_backward_setup(xp, grads, return_sequences, masked, go_backwards, sh
     return g_seq, g_last, dh
 
 
+def _op_inputs(x, kernel, recurrent_kernel, optional):
+    """``(names, tensors)`` recorded by a recurrent op: inputs, kernel, recurrent kernel, then those of the
+    ``(name, tensor)`` pairs in ``optional`` whose tensor is given."""
+    names = ["inputs", "kernel", "recurrent_kernel"]
+    tensors = [x, kernel, recurrent_kernel]
+    for name, t in optional:
+        if t is not None:
+            names.append(name)
+            tensors.append(t)
+    return names, tensors
+
+
 def _collect(needs, index_of, values):
     out = []
     for name, need in zip(index_of, needs):

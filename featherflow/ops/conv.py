@@ -36,7 +36,7 @@ from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops import _kernels
 from featherflow.ops._convert import as_float_tensor, binary_operands
-from featherflow.ops.nn import _apply_fused, _relu_inplace  # noqa: F401 - _relu_inplace: tests import it here
+from featherflow.ops.nn import _apply_fused, _fused_grad, _relu_inplace  # noqa: F401 - _relu_inplace: tests import it here
 
 # -- work buffers --------------------------------------------------------------------------
 
@@ -354,11 +354,7 @@ def _activation_grad(dz, out, activation, role="act_grad"):
 
         split_batch(mask, dz.shape[0] if dz.ndim else 1, dz.size, xp)
         return result
-    if activation == "sigmoid":
-        return dz * out * (1 - out)
-    if activation == "tanh":
-        return dz * (1 - out * out)
-    return dz
+    return _fused_grad(dz, out, activation)
 
 
 _ACTIVATIONS = (None, "linear", "relu", "sigmoid", "tanh")

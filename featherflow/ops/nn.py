@@ -75,6 +75,18 @@ def _apply_fused(z, activation):
     return z
 
 
+def _fused_grad(g, out, activation):
+    """The gradient through a fused activation (``_apply_fused``) from its output ``out``: a new array, or ``g``
+    itself for ``None``/``"linear"``."""
+    if activation == "relu":
+        return g * (out > 0)
+    if activation == "sigmoid":
+        return g * out * (1 - out)
+    if activation == "tanh":
+        return g * (1 - out * out)
+    return g
+
+
 def relu(features, name=None) -> Tensor:
     """``max(x, 0)``.
 
@@ -385,13 +397,7 @@ def dense(x, kernel, bias=None, activation=None) -> Tensor:
     out_shape = xv.shape[:-1] + (wv.shape[1],)
 
     def backward(g, needs):
-        dz = g.reshape(-1, wv.shape[1]) if g.ndim != 2 else g
-        if activation == "relu":
-            dz = dz * (out > 0)
-        elif activation == "sigmoid":
-            dz = dz * out * (1 - out)
-        elif activation == "tanh":
-            dz = dz * (1 - out * out)
+        dz = _fused_grad(g.reshape(-1, wv.shape[1]) if g.ndim != 2 else g, out, activation)
         use_threads_for(macs)
         gx = (dz @ wv.T).reshape(xv.shape) if needs[0] else None
         gw = x2.T @ dz if needs[1] else None

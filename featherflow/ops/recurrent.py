@@ -55,6 +55,7 @@ from featherflow.ops._rnn_common import (  # noqa: F401 - _FUSED is re-exported 
     _derivative,
     _from_steps,
     _masked_outputs,
+    _op_inputs,
     _output_grad_fn,
     _prepare,
     _prescale,
@@ -222,12 +223,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     out_steps = h_seq if mask_b is None else _masked_outputs(xp, h_seq, mask_b, zero_output_for_mask)
     # (steps, u, batch) -> (batch, steps, u)
     outputs = xp.ascontiguousarray(out_steps.transpose(2, 0, 1)) if return_sequences else out_steps[-1].T.copy()
-    names = ["inputs", "kernel", "recurrent_kernel"]
-    tensors = [x, k, rk]
-    for name, t in (("bias", b), ("h0", h0), ("c0", c0)):
-        if t is not None:
-            names.append(name)
-            tensors.append(t)
+    names, tensors = _op_inputs(x, k, rk, (("bias", b), ("h0", h0), ("c0", c0)))
 
     def backward(grads, needs):
         g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_b is not None, go_backwards,

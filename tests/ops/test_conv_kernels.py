@@ -3,6 +3,7 @@ for bit, both paths in one process through ``featherflow.ops._kernels.use_kernel
 
 import numpy as np
 import pytest
+from bits import bits
 from conv_reference import reference_conv2d
 from gradcheck import check_gradient, random_array
 
@@ -13,15 +14,6 @@ from featherflow.ops import _kernels, conv
 pytest.importorskip("numba")
 
 
-@pytest.fixture(autouse=True)
-def _default_kernel_mode():
-    yield
-    _kernels.use_kernels(None)
-
-
-def _bits(a):
-    a = np.ascontiguousarray(a)
-    return a.view(np.uint32 if a.dtype == np.float32 else np.uint64)
 
 
 def _both(fn):
@@ -52,17 +44,17 @@ def test_im2col_and_col2im_match(dtype, shape, k, strides, dilations, ones):
     ho = (shape[1] - (kh - 1) * dilations[0] - 1) // strides[0] + 1
     wo = (shape[2] - (kw - 1) * dilations[1] - 1) // strides[1] + 1
     numpy_cols, compiled_cols = _both(lambda: [conv._im2col(x, kh, kw, strides, dilations, ho, wo, "t_cols", ones)])
-    np.testing.assert_array_equal(_bits(compiled_cols[0]), _bits(numpy_cols[0]))
+    np.testing.assert_array_equal(bits(compiled_cols[0]), bits(numpy_cols[0]))
     # a strided (non-contiguous) input too
     view = np.repeat(x, 2, axis=2)[:, :, ::2]
     numpy_cols, compiled_cols = _both(lambda: [conv._im2col(view, kh, kw, strides, dilations, ho, wo, "t_cols",
                                                             ones)])
-    np.testing.assert_array_equal(_bits(compiled_cols[0]), _bits(numpy_cols[0]))
+    np.testing.assert_array_equal(bits(compiled_cols[0]), bits(numpy_cols[0]))
     blocks = _specials(rng.standard_normal((kh * kw, shape[0] * ho * wo, shape[3])).astype(dtype), rng)
     with np.errstate(invalid="ignore"):  # inf + -inf
         numpy_sum, compiled_sum = _both(lambda: [conv._scatter_blocks(blocks, kh, kw, shape, strides, dilations, ho,
                                                                       wo, "t_dx")])
-    np.testing.assert_array_equal(_bits(compiled_sum[0]), _bits(numpy_sum[0]))
+    np.testing.assert_array_equal(bits(compiled_sum[0]), bits(numpy_sum[0]))
     # and the sums against a plain loop in the same order (from +0.0, kernel positions row-major)
     ref = np.zeros(shape, dtype)
     b6 = blocks.reshape(kh, kw, shape[0], ho, wo, shape[3])
@@ -71,7 +63,7 @@ def test_im2col_and_col2im_match(dtype, shape, k, strides, dilations, ones):
             for j in range(kw):
                 ref[:, i * dilations[0]:i * dilations[0] + strides[0] * (ho - 1) + 1:strides[0],
                     j * dilations[1]:j * dilations[1] + strides[1] * (wo - 1) + 1:strides[1]] += b6[i, j]
-    np.testing.assert_array_equal(_bits(compiled_sum[0]), _bits(ref))
+    np.testing.assert_array_equal(bits(compiled_sum[0]), bits(ref))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -88,7 +80,7 @@ def test_chunked_relu_backward_matches(dtype, needs):
     for a, b in zip(numpy_out, compiled_out):
         assert (a is None) == (b is None)
         if a is not None:
-            np.testing.assert_array_equal(_bits(b), _bits(a))
+            np.testing.assert_array_equal(bits(b), bits(a))
     mask = (z > 0).astype(dtype)
     with np.errstate(invalid="ignore"):
         dz = g.reshape(-1, filters) * mask
@@ -121,7 +113,7 @@ def test_conv_layer_step_matches_on_one_blas_thread(padding, strides, dilations)
     finally:
         blas.set_num_threads(threads)
     for a, b in zip(numpy_out, compiled_out):
-        np.testing.assert_array_equal(_bits(b), _bits(a))
+        np.testing.assert_array_equal(bits(b), bits(a))
     ref = reference_conv2d(x.astype("float64"), kernel.astype("float64"), (strides, strides), padding,
                            (dilations, dilations))
     np.testing.assert_allclose(compiled_out[0], np.maximum(ref + bias, 0), rtol=1e-4, atol=1e-4)
@@ -136,7 +128,7 @@ def test_compiled_conv_gradients_and_transpose():
     wt = random_array((2, 2, 3, 4), seed=6)
     out_shape = (2, 6, 8, 3)
     numpy_out, compiled_out = _both(lambda: [ff.nn.conv2d_transpose(y, wt, out_shape, 2, "VALID").numpy()])
-    np.testing.assert_array_equal(_bits(compiled_out[0]), _bits(numpy_out[0]))
+    np.testing.assert_array_equal(bits(compiled_out[0]), bits(numpy_out[0]))
     check_gradient(lambda y, w: ff.nn.conv2d_transpose(y, w, out_shape, 2, "VALID"), [y, wt])
 
 
@@ -151,5 +143,5 @@ def test_unchunked_relu_gradient_matches(dtype, shape):
     with np.errstate(invalid="ignore"):
         numpy_dz, compiled_dz = _both(lambda: [conv._activation_grad(g, out, "relu", "t_act")])
         expected = g * (out > 0)
-    np.testing.assert_array_equal(_bits(compiled_dz[0]), _bits(numpy_dz[0]))
-    np.testing.assert_array_equal(_bits(compiled_dz[0]), _bits(expected))
+    np.testing.assert_array_equal(bits(compiled_dz[0]), bits(numpy_dz[0]))
+    np.testing.assert_array_equal(bits(compiled_dz[0]), bits(expected))

@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+from bits import bits
 from conv_reference import reference_pool2d
 from gradcheck import check_gradient, random_array
 
@@ -19,15 +20,6 @@ from featherflow.ops import _kernels
 pytest.importorskip("numba")
 
 
-@pytest.fixture(autouse=True)
-def _default_kernel_mode():
-    yield
-    _kernels.use_kernels(None)
-
-
-def _bits(a):
-    a = np.ascontiguousarray(a)
-    return a.view(np.uint32 if a.dtype == np.float32 else np.uint64)
 
 
 def _pool_and_grad(x, g, compiled, data_format="NHWC"):
@@ -95,13 +87,13 @@ def test_compiled_max_pool_bit_identical_to_numpy_path(dtype, shape):
     y_np, gx_np = _pool_and_grad(x, g, compiled=False)
     y_nb, gx_nb = _pool_and_grad(x, g, compiled=True)
     assert y_nb.dtype == y_np.dtype == gx_nb.dtype == np.dtype(dtype)
-    np.testing.assert_array_equal(_bits(y_nb), _bits(y_np))
-    np.testing.assert_array_equal(_bits(gx_nb), _bits(gx_np))
+    np.testing.assert_array_equal(bits(y_nb), bits(y_np))
+    np.testing.assert_array_equal(bits(gx_nb), bits(gx_np))
     # and both against independent references (NaN windows give NaN, as np.max)
     h2, w2 = shape[1] // 2 * 2, shape[2] // 2 * 2
     crop = x[:, :h2, :w2].reshape(shape[0], h2 // 2, 2, w2 // 2, 2, shape[3])
     np.testing.assert_array_equal(y_nb, np.max(crop, axis=(2, 4)))
-    np.testing.assert_array_equal(_bits(gx_nb), _bits(_first_max_gradient(x, g)))
+    np.testing.assert_array_equal(bits(gx_nb), bits(_first_max_gradient(x, g)))
 
 
 def test_compiled_max_pool_signed_zero_follows_numpy_maximum():
@@ -120,8 +112,8 @@ def test_strided_and_channels_first_inputs(compiled):
     g = _tricky_gradient((2, 4, 3, 4), "float32", seed=6)
     y, gx = _pool_and_grad(view, g, compiled)
     y_ref, gx_ref = _pool_and_grad(view, g, compiled=False)
-    np.testing.assert_array_equal(_bits(y), _bits(y_ref))
-    np.testing.assert_array_equal(_bits(gx), _bits(_first_max_gradient(np.ascontiguousarray(view), g)))
+    np.testing.assert_array_equal(bits(y), bits(y_ref))
+    np.testing.assert_array_equal(bits(gx), bits(_first_max_gradient(np.ascontiguousarray(view), g)))
     nchw = random_array((2, 3, 6, 8), seed=7)
     out = _pool_and_grad(nchw, np.ones((2, 3, 3, 4)), compiled, data_format="NCHW")[0]
     ref = reference_pool2d(nchw.transpose(0, 2, 3, 1), "max", (2, 2), (2, 2), "VALID").transpose(0, 3, 1, 2)
@@ -161,7 +153,7 @@ def test_other_gradient_dtype_and_empty_batch(compiled):
     with np.errstate(invalid="ignore"):
         (gx,) = backward(g, [True])
     assert gx.dtype == np.float64
-    np.testing.assert_array_equal(_bits(gx), _bits(_first_max_gradient(x, g)))
+    np.testing.assert_array_equal(bits(gx), bits(_first_max_gradient(x, g)))
     _, gx0 = _pool_and_grad(np.zeros((0, 4, 4, 2), "float32"), np.zeros((0, 2, 2, 2), "float32"), compiled)
     assert gx0.shape == (0, 4, 4, 2)
 
@@ -172,8 +164,8 @@ def test_threaded_batch_split_matches():
     g = _tricky_gradient((8, 32, 32, 32), "float32", seed=12)
     y_np, gx_np = _pool_and_grad(x, g, compiled=False)
     y_nb, gx_nb = _pool_and_grad(x, g, compiled=True)
-    np.testing.assert_array_equal(_bits(y_nb), _bits(y_np))
-    np.testing.assert_array_equal(_bits(gx_nb), _bits(gx_np))
+    np.testing.assert_array_equal(bits(y_nb), bits(y_np))
+    np.testing.assert_array_equal(bits(gx_nb), bits(gx_np))
 
 
 def test_kernel_modes_and_min_size():

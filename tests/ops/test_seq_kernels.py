@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 import pytest
+from bits import bits
 
 import featherflow as ff
 from featherflow.ops import _kernels
@@ -23,16 +24,6 @@ pytest.importorskip("numba")
 from featherflow.ops import _numba_embedding, _numba_lstm  # noqa: E402 - needs numba
 
 F32 = np.float32
-
-
-@pytest.fixture(autouse=True)
-def _default_kernel_mode():
-    yield
-    _kernels.use_kernels(None)
-
-
-def _bits(a):
-    return np.ascontiguousarray(a).view(np.uint32)
 
 
 def _step_inputs(u, batch, seed):
@@ -119,9 +110,9 @@ def test_backward_step_is_bit_identical_to_the_numpy_order():
     dz = np.empty((4 * u, batch), F32)
     dz_t = np.full((3, batch, 4 * u), np.nan, F32)  # one step's rows of a (steps, batch, 4u) matrix
     _numba_lstm.lstm_backward_step(gates, c_prev, tc, dh, dc, dz, dz_t[1])
-    np.testing.assert_array_equal(_bits(dz), _bits(want_dz))
-    np.testing.assert_array_equal(_bits(dz_t[1]), _bits(want_dz.T))
-    np.testing.assert_array_equal(_bits(dc), _bits(want_dc))
+    np.testing.assert_array_equal(bits(dz), bits(want_dz))
+    np.testing.assert_array_equal(bits(dz_t[1]), bits(want_dz.T))
+    np.testing.assert_array_equal(bits(dc), bits(want_dc))
     assert np.isnan(dz_t[[0, 2]]).all()
 
 
@@ -171,7 +162,7 @@ def test_lstm_op_compiled_matches_numpy_path(path, return_sequences, go_backward
         np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-6)
     again = _run_lstm("float32", True, **kw)  # deterministic: bit for bit
     for g, a in zip(got, again):
-        np.testing.assert_array_equal(_bits(g), _bits(a))
+        np.testing.assert_array_equal(bits(g), bits(a))
 
 
 def test_lstm_op_masked_uses_forward_kernel_and_numpy_backward(monkeypatch):

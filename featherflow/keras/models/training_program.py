@@ -42,7 +42,7 @@ import numpy as np
 from featherflow.backend.blas import _state as blas_state
 from featherflow.backend.blas import use_threads_for
 from featherflow.core import Tensor
-from featherflow.ops.nn import _apply_fused, _softmax_array, _xent_grad, _xent_rows
+from featherflow.ops.nn import _apply_fused, _fused_grad, _softmax_array, _xent_grad, _xent_rows
 
 ENABLED = [True]  # tests switch programs off to compare with the tape step
 _ndarray = np.ndarray
@@ -166,13 +166,7 @@ class TrainingProgram:
             form = forms[index]
             if form.__class__ is _DenseForm:
                 a, out = saved[index]
-                fused = form.fused
-                if fused == "relu":
-                    g = g * (out > 0)
-                elif fused == "sigmoid":
-                    g = g * out * (1 - out)
-                elif fused == "tanh":
-                    g = g * (1 - out * out)
+                g = _fused_grad(g, out, form.fused)
                 kernel = form.layer.kernel.value
                 if threads:
                     use_threads_for(a.shape[0] * kernel.shape[0] * kernel.shape[1])

@@ -1,4 +1,5 @@
-"""The Numba kernels behind ``_kernels`` (imported only when Numba is installed: this module imports it).
+"""The optimizers' Numba kernels (``featherflow.keras.optimizers._kernels`` asks for them through
+``featherflow.ops._kernels``; imported only when Numba is installed: this module imports it).
 
 Each kernel repeats its optimizer's NumPy update operation for operation, in the buffers' dtype, so the
 two paths agree bit for bit: ``fastmath`` stays off (no fused multiply-adds or reassociation);
