@@ -61,6 +61,9 @@ from featherflow.ops._rnn_common import (  # noqa: F401 - _FUSED is re-exported 
     _prescale,
     _previous,
     _project,
+    _release,
+    _release_when_dead,
+    _scratch,
     _steps_view,
 )
 
@@ -138,7 +141,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     scale = xp.asarray(scale, dtype=dtype)
     x_steps = _steps_view(x.value, go_backwards)  # (steps, batch, features), a view
     mask_b = None if mask_array is None else _steps_view(mask_array, go_backwards)[:, None, :]
-    gates = xp.empty((steps, 4 * u, batch), dtype=dtype)
+    gates = _scratch(xp, (steps, 4 * u, batch), dtype)  # reused memory (_rnn_common._scratch: no page faults)
     stacked = _stack_inputs(features, u)
     fast = activation == "tanh" and recurrent_activation == "sigmoid"
     compiled = fast and xp is np and dtype == np.float32  # the kernels' case (_kernels: float32 on NumPy)
@@ -150,7 +153,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         # batch) stacks x_s^T, h_{s-1} and a row of ones. The loop writes h_s into xh[:, s + 1], so the
         # backward pass gets all three weight gradients from one GEMM over xh (no copies, no bias pass).
         n_in = features + u + (b is not None)
-        xh = xp.empty((n_in, steps + 1, batch), dtype=dtype)
+        xh = _scratch(xp, (n_in, steps + 1, batch), dtype)
         xh[:features, :steps] = x_steps.transpose(2, 0, 1)
         xh[features:features + u, 0] = 0 if h0 is None else h0.value.T
         if b is not None:
@@ -169,13 +172,13 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         if b is not None and step_kernel is None:  # the kernel adds the bias in its pass over each step
             gates += (b.value[perm] * scale)[:, None]
         u_scaled_t = xp.ascontiguousarray((rk.value[:, perm] * scale).T)  # (4u, u)
-        h_seq = xp.empty((steps, u, batch), dtype=dtype)
+        h_seq = _scratch(xp, (steps, u, batch), dtype)
         h_prev = xp.zeros((u, batch), dtype=dtype) if h0 is None else xp.ascontiguousarray(h0.value.T)
         recurrent = xp.empty((4 * u, batch), dtype=dtype)
         use_threads_for(4 * u * u * batch)
     h_init = h_prev
-    c_seq = xp.empty((steps, u, batch), dtype=dtype)
-    tc_seq = xp.empty((steps, u, batch), dtype=dtype)
+    c_seq = _scratch(xp, (steps, u, batch), dtype)
+    tc_seq = _scratch(xp, (steps, u, batch), dtype)
     c_prev = xp.zeros((u, batch), dtype=dtype) if c0 is None else xp.ascontiguousarray(c0.value.T)
     c_init = c_prev
     tmp = xp.empty((u, batch), dtype=dtype)
@@ -222,7 +225,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
             h_prev, c_prev = h, c
     out_steps = h_seq if mask_b is None else _masked_outputs(xp, h_seq, mask_b, zero_output_for_mask)
     # (steps, u, batch) -> (batch, steps, u)
-    outputs = xp.ascontiguousarray(out_steps.transpose(2, 0, 1)) if return_sequences else out_steps[-1].T.copy()
+    outputs = out_steps.transpose(2, 0, 1).copy() if return_sequences else out_steps[-1].T.copy()
     names, tensors = _op_inputs(x, k, rk, (("bias", b), ("h0", h0), ("c0", c0)))
 
     def backward(grads, needs):
@@ -241,7 +244,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         if back_kernel is not None:
             # one compiled pass per step computes the factors below on the fly (same operations, same order)
             # and writes dz transposed into the (steps * batch, 4u) matrix of the weight GEMMs
-            dz_t = xp.empty((steps, batch, 4 * u), dtype=dtype)
+            dz_t = _scratch(xp, (steps, batch, 4 * u), dtype)
             dz, dh_next = xp.empty((4 * u, batch), dtype=dtype), xp.empty_like(dh)
             use_threads_for(4 * u * u * batch)
             for s in range(steps - 1, -1, -1):
@@ -250,10 +253,12 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
                 back_kernel(gates[s], c_seq[s - 1] if s else c_init, tc_seq[s], dh, dc, dz, dz_t[s])
                 xp.dot(u_back, dz, out=dh_next)
                 dh, dh_next = dh_next, dh
-            return _weight_gradients(dz_t.reshape(steps * batch, 4 * u), dh, dc, needs)
+            result = _weight_gradients(dz_t.reshape(steps * batch, 4 * u), dh, dc, needs)
+            _release(dz_t)
+            return result
         # Step-independent factors for all timesteps at once, rows [i, f, c, o, cell] (see the docstring):
         # dz_{i,f,c} = factor * dc;  dz_o = factor * dh;  dc += dh * cell_factor (row block "cell").
-        factors = xp.empty((steps, 5 * u, batch), dtype=dtype)
+        factors = _scratch(xp, (steps, 5 * u, batch), dtype)
         fi, ff_, fc, fo, fcell = (factors[:, j * u:(j + 1) * u] for j in range(5))
         if fast:
             # sigmoid' = y (1 - y), tanh' = 1 - y^2, written in place (no full-size temporaries)
@@ -282,7 +287,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         # dz of every step, stored as (4u, steps, batch): one (4u, steps * batch) matrix for the weight
         # GEMMs below without a transposed copy; each step is computed in a contiguous scratch block
         # (5 rows of (u, batch): [i, f, c, o, cell]) and copied in while it is in cache.
-        dz_big = xp.empty((4 * u, steps, batch), dtype=dtype)
+        dz_big = _scratch(xp, (4 * u, steps, batch), dtype)
         dz = xp.empty((5 * u, batch), dtype=dtype)
         ub = u * batch
         fac_rows = factors.reshape(steps, 5, ub)  # per step: 5 rows of one (u, batch) block
@@ -314,7 +319,9 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
                 dc = xp.where(m, dc * f_g[s], dc_carried)
                 dh = xp.where(m, u_back @ dz_gates, dh)
                 dz_big[:, s] = dz_gates
-        return _weight_gradients(dz_big.reshape(4 * u, steps * batch).T, dh, dc, needs)
+        result = _weight_gradients(dz_big.reshape(4 * u, steps * batch).T, dh, dc, needs)
+        _release(factors, dz_big)
+        return result
 
     def _weight_gradients(dz_t, dh, dc, needs):
         # dz_t: (steps * batch, 4u), rows (step, batch), columns Keras's [i, f, c, o] (C- or F-ordered)
@@ -344,4 +351,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         values["h0"], values["c0"] = dh.T, dc.T
         return _collect(needs, names, values)
 
-    return tuple(record_multi("lstm", tensors, [outputs, h_seq[-1].T.copy(), c_seq[-1].T.copy()], backward))
+    results = tuple(record_multi("lstm", tensors, [outputs, h_seq[-1].T.copy(), c_seq[-1].T.copy()], backward))
+    # the sequence buffers go back for reuse once no tape holds the backward rule (every output is a copy)
+    _release_when_dead(backward, gates, c_seq, tc_seq, xh if stacked else h_seq)
+    return results

@@ -178,6 +178,40 @@ def test_gradient_through_tape_with_variables_and_persistent_tape():
     assert not np.allclose(g1[0].numpy(), g2[0].numpy())
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lstm_reuses_released_buffers_without_changing_results(dtype, lstm_path):
+    """The op's sequence buffers go back to ``_rnn_common``'s pool once no tape holds its backward rule;
+    a later call takes them, and no call's results depend on what they held or on another live call."""
+    from featherflow.ops import _rnn_common
+
+    batch, steps, units = 4, 6, 5
+
+    def run(seed, tape=None):
+        x, kernel, recurrent, bias, states = _arrays("lstm", seed=seed, batch=batch, steps=steps, units=units)
+        tensors = [ff.Variable(a.astype(dtype)) for a in (x, kernel, recurrent, bias, *states)]
+        with tape or ff.GradientTape() as t:
+            out, h, c = rnn_ops.lstm(*tensors[:4], tensors[4:])
+            loss = ff.reduce_sum(out * out) + ff.reduce_sum(h * c)
+        return t, loss, tensors, [out.numpy(), h.numpy(), c.numpy()]
+
+    def results(seed):
+        t, loss, tensors, values = run(seed)
+        return values + [g.numpy() for g in t.gradient(loss, tensors)]
+
+    want = {seed: results(seed) for seed in (0, 1)}
+    assert (steps, 4 * units, batch) in {shape for shape, _ in _rnn_common._POOL}  # the gates, released
+    kept, loss, tensors, values = run(1, ff.GradientTape(persistent=True))  # holds its buffers
+    got_0 = results(0)  # takes the released buffers while call 1's are alive
+    got_1 = values + [g.numpy() for g in kept.gradient(loss, tensors)]
+    again_1 = [g.numpy() for g in kept.gradient(loss, tensors)]
+    del kept
+    got_1_fresh = results(1)  # reuses buffers that held call 1's and call 0's values
+    for got, ref in ((got_0, want[0]), (got_1, want[1]), (got_1[3:], again_1), (got_1_fresh, want[1])):
+        for g, w in zip(got, ref):
+            np.testing.assert_array_equal(g, w)
+    assert not np.allclose(want[0][0], want[1][0])  # the two calls differ: a mix-up would show
+
+
 def test_errors_name_the_argument():
     x, kernel, recurrent, bias, _ = _arrays("lstm")
     with pytest.raises(ValueError, match="kernel"):
