@@ -70,7 +70,7 @@ from featherflow.ops._rnn_common import (  # noqa: F401 - _FUSED is re-exported 
 
 # -- LSTM ---------------------------------------------------------------------------------------
 def _stack_inputs(features: int, units: int) -> bool:
-    """Whether ``lstm`` stacks ``[x_t; h_{t-1}; 1]`` per step (one GEMM per step, one for all weight
+    """Whether ``lstm`` stacks ``[x_t; 1; h_{t-1}]`` per step (one GEMM per step, one for all weight
     gradients) instead of projecting all inputs up front with a separate recurrent GEMM per step.
 
     Stacking costs an element-by-element transposed copy of the inputs (``features`` rows) and saves
@@ -110,7 +110,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     one block: one ``exp``-based sigmoid over it, one ``tanh`` for ``c``), and the pre-activations are
     written straight into that layout: either the input projection of every step as one batched matmul
     (no transposed copy of the inputs or of the projection) plus one recurrent GEMM per step, or, when
-    ``features <= units`` (``_stack_inputs``), one GEMM per step over the stacked ``[x_t; h_{t-1}; 1]``
+    ``features <= units`` (``_stack_inputs``), one GEMM per step over the stacked ``[x_t; 1; h_{t-1}]``
     whose columns the backward pass reuses for all weight gradients in one GEMM. BPTT works on rows
     ``[i, f, c, o, cell]``: the three gates whose gradient is ``factor * dc`` are one block (one
     broadcast multiply), and ``o`` with the cell term ``dh * o * activation'(c)`` is another (one
@@ -149,19 +149,20 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     no_rows = xp.empty((0, 0), dtype=dtype)
     if stacked:
         # Every step's pre-activations as ONE product written into the per-step layout:
-        # gates[s] = [kernel; recurrent_kernel; bias]^T (scaled) @ xh[:, s], where xh (rows, steps + 1,
-        # batch) stacks x_s^T, h_{s-1} and a row of ones. The loop writes h_s into xh[:, s + 1], so the
+        # gates[s] = [kernel; bias; recurrent_kernel]^T (scaled) @ xh[:, s], where xh (rows, steps + 1,
+        # batch) stacks x_s^T, a row of ones and h_{s-1}. The loop writes h_s into xh[:, s + 1], so the
         # backward pass gets all three weight gradients from one GEMM over xh (no copies, no bias pass).
-        n_in = features + u + (b is not None)
+        hr = features + (b is not None)  # the first row of h; with zero initial states step 0 uses rows [:hr]
+        n_in = hr + u
         xh = _scratch(xp, (n_in, steps + 1, batch), dtype)
         xh[:features, :steps] = x_steps.transpose(2, 0, 1)
-        xh[features:features + u, 0] = 0 if h0 is None else h0.value.T
+        xh[hr:, 0] = 0 if h0 is None else h0.value.T
         if b is not None:
-            xh[features + u:] = 1
-        weights = [k.value[:, perm], rk.value[:, perm]] + ([] if b is None else [b.value[perm][None]])
+            xh[features] = 1
+        weights = [k.value[:, perm]] + ([] if b is None else [b.value[perm][None]]) + [rk.value[:, perm]]
         w_all_t = xp.ascontiguousarray((xp.concatenate(weights) * scale).T)  # (4u, n_in)
-        h_seq = xh[features:features + u, 1:].transpose(1, 0, 2)  # (steps, u, batch), a view
-        h_prev = xh[features:features + u, 0]
+        h_seq = xh[hr:, 1:].transpose(1, 0, 2)  # (steps, u, batch), a view
+        h_prev = xh[hr:, 0]
         use_threads_for(4 * u * n_in * batch)
     else:
         # The input projection of every step as one batched matmul written in the per-step layout:
@@ -189,7 +190,9 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     with np.errstate(over="ignore"):  # exp(-z) of a sigmoid may overflow: 1 / inf = 0
         for s in range(steps):
             z = gates[s]
-            if stacked:
+            if stacked and s == 0 and h0 is None and hr:
+                xp.dot(w_all_t[:, :hr], xh[:hr, 0], out=z)  # h_{-1} = 0: skip its 4u x u block
+            elif stacked:
                 xp.dot(w_all_t, xh[:, s], out=z)
             else:
                 xp.dot(u_scaled_t, h_prev, out=recurrent)
@@ -238,6 +241,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         if g_seq is not None or mask_b is not None:
             add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (u, batch), dtype)
         i_g, f_g, o_g, c_g = (gates[:, j * u:(j + 1) * u] for j in range(4))
+        need_h0 = "h0" in names and needs[names.index("h0")]  # else the last recurrent product is skipped
         u_back = xp.ascontiguousarray(rk.value)  # rows [i, f, c, o] are Keras's columns: dh = U @ dz
         back_kernel = None if mask_b is not None or not compiled else _kernels.get_for_work("lstm_backward_step",
                                                                                      steps * batch * u)
@@ -251,7 +255,8 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
                 if add_output_grad is not None:
                     add_output_grad(s, dh)
                 back_kernel(gates[s], c_seq[s - 1] if s else c_init, tc_seq[s], dh, dc, dz, dz_t[s])
-                xp.dot(u_back, dz, out=dh_next)
+                if s or need_h0:
+                    xp.dot(u_back, dz, out=dh_next)
                 dh, dh_next = dh_next, dh
             result = _weight_gradients(dz_t.reshape(steps * batch, 4 * u), dh, dc, needs)
             _release(dz_t)
@@ -304,7 +309,8 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
                 dc += dz_cell
                 xp.multiply(fac_rows[s, :3], dc_row, out=dz_ifc)
                 dc *= f_g[s]
-                xp.dot(u_back, dz_gates, out=dh_next)
+                if s or need_h0:
+                    xp.dot(u_back, dz_gates, out=dh_next)
                 dz_big[:, s] = dz_gates
                 dh, dh_next, dh_row, dh_next_row = dh_next, dh, dh_next_row, dh_row
         else:
@@ -331,12 +337,12 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
             dx = (dz_t @ k.value.T).reshape(steps, batch, features)
             values["inputs"] = _from_steps(dx, go_backwards)
         if stacked and (needs[1] or needs[2] or ("bias" in names and needs[names.index("bias")])):
-            # rows [x; h_prev; 1] of every (step, batch) column: all weight gradients in one GEMM
+            # rows [x; 1; h_prev] of every (step, batch) column: all weight gradients in one GEMM
             w_grads = xh[:, :steps].reshape(n_in, steps * batch) @ dz_t  # (n_in, 4u)
             values["kernel"] = w_grads[:features]
-            values["recurrent_kernel"] = w_grads[features:features + u]
+            values["recurrent_kernel"] = w_grads[hr:]
             if b is not None:
-                values["bias"] = w_grads[features + u]
+                values["bias"] = w_grads[features]
         elif not stacked:
             if needs[1]:
                 x2 = xp.ascontiguousarray(x_steps).reshape(steps * batch, features)
