@@ -13,8 +13,6 @@ features)`` inside; see ``featherflow/ops/recurrent.py`` for the ops and their f
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 
 from featherflow.backend.arrays import array_module
@@ -78,55 +76,6 @@ def _check_activation(name, op, arg):
     if name not in _FUSED:
         raise ValueError(f"{op}: `{arg}` must be one of {_FUSED} for the fused kernel (use the layer's per-step "
                          f"path for other activations). Received: {arg}={name!r}")
-
-
-# -- reused scratch memory ----------------------------------------------------------------------
-# A fused op's sequence buffers (the LSTM's gates, cells, stacked inputs, BPTT gradients: about 20 MB per
-# call for 28 steps of a (128, 128) state) are megabytes each, so every fresh ``numpy.empty`` gets new
-# pages from the kernel and pays a page fault (and the kernel's zeroing) per page at first touch:
-# measured 2,600 faults and 10 ms of system time per forward + backward of that LSTM, a quarter of
-# it. Buffers released here are handed out again for the same shape and dtype. A buffer is only released
-# when nothing can read it any more (``release_when_dead``: when the op's backward closure is garbage;
-# ``release``: a buffer local to one backward call), and every user writes a buffer fully before reading
-# it, so reuse changes no result.
-_POOL: dict = {}
-_POOL_KEYS = 16  # distinct (shape, dtype) kept; the oldest goes first
-_POOL_PER_KEY = 2
-
-
-def _scratch(xp, shape, dtype):
-    """An uninitialised array like ``xp.empty(shape, dtype)``, reusing a released NumPy buffer if one fits."""
-    if xp is np:
-        free = _POOL.get((shape, np.dtype(dtype)))
-        if free:
-            try:
-                return free.pop()
-            except IndexError:  # emptied by another thread meanwhile
-                pass
-    return xp.empty(shape, dtype=dtype)
-
-
-def _release(*arrays):
-    """Give buffers from ``_scratch`` back (only whole NumPy arrays; others are left to the allocator)."""
-    for a in arrays:
-        if type(a) is not np.ndarray or a.base is not None:
-            continue
-        key = (a.shape, a.dtype)
-        free = _POOL.get(key)
-        if free is None:
-            if len(_POOL) >= _POOL_KEYS:
-                try:
-                    del _POOL[next(iter(_POOL))]
-                except (KeyError, RuntimeError, StopIteration):
-                    pass
-            free = _POOL.setdefault(key, [])
-        if len(free) < _POOL_PER_KEY:
-            free.append(a)
-
-
-def _release_when_dead(owner, *arrays) -> None:
-    """``_release(*arrays)`` once ``owner`` (the op's backward closure, the only holder) is garbage."""
-    weakref.finalize(owner, _release, *arrays).atexit = False
 
 
 # -- argument handling ------------------------------------------------------------------------

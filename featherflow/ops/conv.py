@@ -25,8 +25,6 @@ array([[10., 18.],
 from __future__ import annotations
 
 import os
-import sys
-import threading
 
 import numpy as np
 
@@ -36,35 +34,8 @@ from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops import _kernels
 from featherflow.ops._convert import as_float_tensor, binary_operands
+from featherflow.ops._workspace import clear_workspace, workspace  # noqa: F401 - clear_workspace: re-exported
 from featherflow.ops.nn import _apply_fused, _fused_grad, _relu_inplace  # noqa: F401 - _relu_inplace: tests import it here
-
-# -- work buffers --------------------------------------------------------------------------
-
-_POOL: dict = {}
-_POOL_LIMIT = 6
-_POOL_LOCK = threading.Lock()
-
-
-def workspace(role: str, shape, dtype, xp=np):
-    """An uninitialised array of ``shape``/``dtype`` from a pool, reused once no one else holds it.
-
-    A buffer kept alive by a recorded backward rule (or any view of it) has extra references and is
-    skipped, so reuse never overwrites data that is still needed. Why pool at all: a fresh multi-MB
-    array is mapped from the OS and every page faults on first write (measured on the small CNN:
-    ~4,800 page faults per training step, several ms, before its per-step arrays came from here).
-    """
-    key = (role, tuple(shape), np.dtype(dtype).str, xp.__name__)
-    with _POOL_LOCK:  # check-and-take must be atomic when threads run ops concurrently
-        buffers = _POOL.setdefault(key, [])
-        for buf in buffers:
-            # references: the list, the loop variable and getrefcount's argument
-            if sys.getrefcount(buf) <= 3:
-                return buf
-        buf = xp.empty(shape, dtype=dtype)
-        if len(buffers) < _POOL_LIMIT:
-            buffers.append(buf)
-        return buf
-
 
 _THREADS: dict = {"executor": None, "workers": None}
 _PARALLEL_MIN_WORK = 1 << 19  # elements; below this a thread hand-off costs more than it saves
@@ -103,11 +74,6 @@ def split_batch(fn, n: int, work: int, xp=np) -> None:
     fn(bounds[0], bounds[1])
     for future in futures:
         future.result()
-
-
-def clear_workspace() -> None:
-    """Drop every pooled buffer (frees memory after training)."""
-    _POOL.clear()
 
 
 # -- argument handling -----------------------------------------------------------------------

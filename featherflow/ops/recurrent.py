@@ -61,11 +61,9 @@ from featherflow.ops._rnn_common import (  # noqa: F401 - _FUSED is re-exported 
     _prescale,
     _previous,
     _project,
-    _release,
-    _release_when_dead,
-    _scratch,
     _steps_view,
 )
+from featherflow.ops._workspace import workspace
 
 
 # -- LSTM ---------------------------------------------------------------------------------------
@@ -141,7 +139,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     scale = xp.asarray(scale, dtype=dtype)
     x_steps = _steps_view(x.value, go_backwards)  # (steps, batch, features), a view
     mask_b = None if mask_array is None else _steps_view(mask_array, go_backwards)[:, None, :]
-    gates = _scratch(xp, (steps, 4 * u, batch), dtype)  # reused memory (_rnn_common._scratch: no page faults)
+    gates = workspace("lstm_gates", (steps, 4 * u, batch), dtype, xp)  # pooled memory (ops._workspace: no page faults)
     stacked = _stack_inputs(features, u)
     fast = activation == "tanh" and recurrent_activation == "sigmoid"
     compiled = fast and xp is np and dtype == np.float32  # the kernels' case (_kernels: float32 on NumPy)
@@ -154,7 +152,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         # backward pass gets all three weight gradients from one GEMM over xh (no copies, no bias pass).
         hr = features + (b is not None)  # the first row of h; with zero initial states step 0 uses rows [:hr]
         n_in = hr + u
-        xh = _scratch(xp, (n_in, steps + 1, batch), dtype)
+        xh = workspace("lstm_xh", (n_in, steps + 1, batch), dtype, xp)
         xh[:features, :steps] = x_steps.transpose(2, 0, 1)
         xh[hr:, 0] = 0 if h0 is None else h0.value.T
         if b is not None:
@@ -173,13 +171,13 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         if b is not None and step_kernel is None:  # the kernel adds the bias in its pass over each step
             gates += (b.value[perm] * scale)[:, None]
         u_scaled_t = xp.ascontiguousarray((rk.value[:, perm] * scale).T)  # (4u, u)
-        h_seq = _scratch(xp, (steps, u, batch), dtype)
+        h_seq = workspace("lstm_h", (steps, u, batch), dtype, xp)
         h_prev = xp.zeros((u, batch), dtype=dtype) if h0 is None else xp.ascontiguousarray(h0.value.T)
         recurrent = xp.empty((4 * u, batch), dtype=dtype)
         use_threads_for(4 * u * u * batch)
     h_init = h_prev
-    c_seq = _scratch(xp, (steps, u, batch), dtype)
-    tc_seq = _scratch(xp, (steps, u, batch), dtype)
+    c_seq = workspace("lstm_c", (steps, u, batch), dtype, xp)
+    tc_seq = workspace("lstm_tanh_c", (steps, u, batch), dtype, xp)
     c_prev = xp.zeros((u, batch), dtype=dtype) if c0 is None else xp.ascontiguousarray(c0.value.T)
     c_init = c_prev
     tmp = xp.empty((u, batch), dtype=dtype)
@@ -248,7 +246,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         if back_kernel is not None:
             # one compiled pass per step computes the factors below on the fly (same operations, same order)
             # and writes dz transposed into the (steps * batch, 4u) matrix of the weight GEMMs
-            dz_t = _scratch(xp, (steps, batch, 4 * u), dtype)
+            dz_t = workspace("lstm_dz_t", (steps, batch, 4 * u), dtype, xp)
             dz, dh_next = xp.empty((4 * u, batch), dtype=dtype), xp.empty_like(dh)
             use_threads_for(4 * u * u * batch)
             for s in range(steps - 1, -1, -1):
@@ -258,12 +256,10 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
                 if s or need_h0:
                     xp.dot(u_back, dz, out=dh_next)
                 dh, dh_next = dh_next, dh
-            result = _weight_gradients(dz_t.reshape(steps * batch, 4 * u), dh, dc, needs)
-            _release(dz_t)
-            return result
+            return _weight_gradients(dz_t.reshape(steps * batch, 4 * u), dh, dc, needs)
         # Step-independent factors for all timesteps at once, rows [i, f, c, o, cell] (see the docstring):
         # dz_{i,f,c} = factor * dc;  dz_o = factor * dh;  dc += dh * cell_factor (row block "cell").
-        factors = _scratch(xp, (steps, 5 * u, batch), dtype)
+        factors = workspace("lstm_factors", (steps, 5 * u, batch), dtype, xp)
         fi, ff_, fc, fo, fcell = (factors[:, j * u:(j + 1) * u] for j in range(5))
         if fast:
             # sigmoid' = y (1 - y), tanh' = 1 - y^2, written in place (no full-size temporaries)
@@ -292,7 +288,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         # dz of every step, stored as (4u, steps, batch): one (4u, steps * batch) matrix for the weight
         # GEMMs below without a transposed copy; each step is computed in a contiguous scratch block
         # (5 rows of (u, batch): [i, f, c, o, cell]) and copied in while it is in cache.
-        dz_big = _scratch(xp, (4 * u, steps, batch), dtype)
+        dz_big = workspace("lstm_dz", (4 * u, steps, batch), dtype, xp)
         dz = xp.empty((5 * u, batch), dtype=dtype)
         ub = u * batch
         fac_rows = factors.reshape(steps, 5, ub)  # per step: 5 rows of one (u, batch) block
@@ -325,9 +321,7 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
                 dc = xp.where(m, dc * f_g[s], dc_carried)
                 dh = xp.where(m, u_back @ dz_gates, dh)
                 dz_big[:, s] = dz_gates
-        result = _weight_gradients(dz_big.reshape(4 * u, steps * batch).T, dh, dc, needs)
-        _release(factors, dz_big)
-        return result
+        return _weight_gradients(dz_big.reshape(4 * u, steps * batch).T, dh, dc, needs)
 
     def _weight_gradients(dz_t, dh, dc, needs):
         # dz_t: (steps * batch, 4u), rows (step, batch), columns Keras's [i, f, c, o] (C- or F-ordered)
@@ -357,7 +351,5 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         values["h0"], values["c0"] = dh.T, dc.T
         return _collect(needs, names, values)
 
-    results = tuple(record_multi("lstm", tensors, [outputs, h_seq[-1].T.copy(), c_seq[-1].T.copy()], backward))
-    # the sequence buffers go back for reuse once no tape holds the backward rule (every output is a copy)
-    _release_when_dead(backward, gates, c_seq, tc_seq, xh if stacked else h_seq)
-    return results
+    # the pooled sequence buffers are free again once no tape holds the backward rule (every output is a copy)
+    return tuple(record_multi("lstm", tensors, [outputs, h_seq[-1].T.copy(), c_seq[-1].T.copy()], backward))

@@ -180,9 +180,10 @@ def test_gradient_through_tape_with_variables_and_persistent_tape():
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_lstm_reuses_released_buffers_without_changing_results(dtype, lstm_path):
-    """The op's sequence buffers go back to ``_rnn_common``'s pool once no tape holds its backward rule;
-    a later call takes them, and no call's results depend on what they held or on another live call."""
-    from featherflow.ops import _rnn_common
+    """The op's sequence buffers come from the ops' pool (``ops._workspace``) and are free again once no tape
+    holds its backward rule; a later call takes them, and no call's results depend on what they held or on
+    another live call."""
+    from featherflow.ops import _workspace
 
     batch, steps, units = 4, 6, 5
 
@@ -199,7 +200,7 @@ def test_lstm_reuses_released_buffers_without_changing_results(dtype, lstm_path)
         return values + [g.numpy() for g in t.gradient(loss, tensors)]
 
     want = {seed: results(seed) for seed in (0, 1)}
-    assert (steps, 4 * units, batch) in {shape for shape, _ in _rnn_common._POOL}  # the gates, released
+    assert (steps, 4 * units, batch) in {key[1] for key in _workspace._POOL}  # the gates, pooled
     kept, loss, tensors, values = run(1, ff.GradientTape(persistent=True))  # holds its buffers
     got_0 = results(0)  # takes the released buffers while call 1's are alive
     got_1 = values + [g.numpy() for g in kept.gradient(loss, tensors)]
