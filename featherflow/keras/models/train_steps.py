@@ -179,10 +179,7 @@ class TrainStepsMixin:
 
         def step(x, y, sample_weight):
             if events[0] != mark[0]:
-                for layer in layers:
-                    if layer._losses:
-                        layer._losses = []
-                mark[0] = events[0]
+                _clear_stale_losses(layers, mark)
             if run_program is not None and run_program(x, y, sample_weight):
                 return
             tape = GradientTape(watch_accessed_variables=auto_watch)
@@ -219,10 +216,7 @@ class TrainStepsMixin:
 
         def step(x, y, sample_weight):
             if events[0] != mark[0]:
-                for layer in layers:
-                    if layer._losses:
-                        layer._losses = []
-                mark[0] = events[0]
+                _clear_stale_losses(layers, mark)
             y_pred = forward(x, False)
             extra = model.losses if regularized or events[0] != mark[0] else None
             compiled_loss(y, y_pred, sample_weight, extra)
@@ -248,10 +242,7 @@ class TrainStepsMixin:
 
         def step(x):
             if events[0] != mark[0]:
-                for layer in layers:
-                    if layer._losses:
-                        layer._losses = []
-                mark[0] = events[0]
+                _clear_stale_losses(layers, mark)
             if program is not None and type(x) is np.ndarray and x.ndim and x.shape[0] and accepts(x):
                 a = x if x.dtype == dtype else x.astype(dtype)
                 for fn in fns:  # the plan as NumPy calls (featherflow/keras/models/inference.py)
@@ -277,10 +268,7 @@ class TrainStepsMixin:
 
             def small_program(x):
                 if events[0] != mark[0]:
-                    for layer in layers:
-                        if layer._losses:
-                            layer._losses = []
-                    mark[0] = events[0]
+                    _clear_stale_losses(layers, mark)
                 a = x if x.dtype == dtype else x.astype(dtype)
                 for fn in fns:  # the plan as NumPy calls (featherflow/keras/models/inference.py)
                     a = fn(a)
@@ -290,10 +278,7 @@ class TrainStepsMixin:
 
         def small(x):
             if events[0] != mark[0]:
-                for layer in layers:
-                    if layer._losses:
-                        layer._losses = []
-                mark[0] = events[0]
+                _clear_stale_losses(layers, mark)
             previous = context["training"]
             context["training"] = False
             try:
@@ -367,6 +352,15 @@ class TrainStepsMixin:
             self.compiled_loss._output_names = names
         if self.compiled_metrics is not None and self.compiled_metrics._output_names is None:
             self.compiled_metrics._output_names = names
+
+
+def _clear_stale_losses(layers, mark) -> None:
+    """Empty the layers' ``add_loss`` lists left from earlier calls and note the current loss-event count in
+    ``mark``; a step function calls it when that count moved (``_loss_events[0] != mark[0]``)."""
+    for layer in layers:
+        if layer._losses:
+            layer._losses = []
+    mark[0] = _loss_events[0]
 
 
 def _dedup(variables) -> list:

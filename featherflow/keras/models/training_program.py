@@ -78,9 +78,8 @@ class TrainingProgram:
     ``True``, or returns ``False`` without touching anything when the batch is not covered.
     """
 
-    def __init__(self, model, plan, forms, dtype, classes, softmax_output, optimizer):
-        self._plan = plan
-        self._accepts = plan.accepts_single
+    def __init__(self, model, accepts, forms, dtype, classes, softmax_output, optimizer):
+        self._accepts = accepts
         self._forms = forms
         self._dtype = dtype
         self._one = np.ones((), dtype)
@@ -250,7 +249,7 @@ def training_program(model, variables, views) -> TrainingProgram | None:
     if from_logits and last.fused is not None or not from_logits and last.layer.activation is not activations.softmax:
         return None
     classes = last.layer.kernel.value.shape[1]
-    return TrainingProgram(model, plan, forms, dtype, classes, not from_logits, model.optimizer)
+    return TrainingProgram(model, plan.accepts_single, forms, dtype, classes, not from_logits, model.optimizer)
 
 
 def _covered_loss(model):
