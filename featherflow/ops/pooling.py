@@ -26,7 +26,17 @@ from featherflow.core.tape import is_recording, record
 from featherflow.core.tensor import Tensor
 from featherflow.ops import _kernels
 from featherflow.ops._convert import as_float_tensor
-from featherflow.ops.conv import _geometry, _pad, _to_nhwc, _tuple_arg, _window, parse_padding, split_batch, workspace
+from featherflow.ops.conv import (
+    _geometry,
+    _kernel_for,
+    _pad,
+    _to_nhwc,
+    _tuple_arg,
+    _window,
+    parse_padding,
+    split_batch,
+    workspace,
+)
 
 
 def pool2d(x, kind: str, pool_size, strides, padding, op: str) -> Tensor:
@@ -138,8 +148,7 @@ def _max_pool_tiled(x, x6, kh, kw, ho, wo, op):
     between the element-wise passes instead of streaming through memory once per pass.
     """
     xv = x.value
-    if (kh, kw) == (2, 2) and type(xv) is np.ndarray and xv.dtype.char in "fd" \
-            and _kernels.get("max_pool_2x2", xv.size) is not None:
+    if (kh, kw) == (2, 2) and _kernel_for("max_pool_2x2", xv, xv.size) is not None:
         return _max_pool_2x2_compiled(x, ho, wo, op)
     n, h, w, c = xv.shape
     xp = array_module(xv)

@@ -25,7 +25,7 @@ True
 
 from __future__ import annotations
 
-from featherflow.ops._kernels import _compiled, _state, available, use_kernels  # noqa: F401 - one switch for all
+from featherflow.ops._kernels import _compiled, _state, available, get_for_work, use_kernels  # noqa: F401 - one switch
 
 MIN_SIZE = 65_536  # parameters in a flat buffer from which the default mode uses a kernel
 
@@ -33,6 +33,4 @@ MIN_SIZE = 65_536  # parameters in a flat buffer from which the default mode use
 def get(name: str, size: int | None = None):
     """The compiled update ``name`` for a buffer of ``size`` elements, or ``None`` (Numba missing, kernels
     switched off, or a buffer below ``MIN_SIZE`` in the default mode)."""
-    from featherflow.ops._kernels import get_for_work
-
     return get_for_work(name, size, MIN_SIZE)
