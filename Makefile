@@ -22,10 +22,10 @@ demo: $(VENV)/.installed
 	$(BIN)/python -m featherflow demo $(ARGS)
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check featherflow tests $(wildcard benchmarks examples)
+	$(BIN)/ruff check featherflow tests $(wildcard benchmarks examples tools)
 
 test: $(VENV)/.dev-installed
-	$(BIN)/ruff check featherflow tests $(wildcard benchmarks examples)
+	$(BIN)/ruff check featherflow tests $(wildcard benchmarks examples tools)
 	$(BIN)/python -m pytest featherflow tests $(ARGS)
 
 # `make bench`: the peers' environment (.venv-bench: featherflow editable with its `fast` extra beside
