@@ -379,8 +379,10 @@ class Layer:
                 kwargs["training"] = _call_context["training"]
             training = kwargs["training"]
         else:
-            kwargs.pop("training", None)
-            training = _call_context["training"]
+            # Not an argument of `call`, but still the mode of the inner layers' calls (as in tf.keras).
+            training = kwargs.pop("training", None)
+            if training is None:
+                training = _call_context["training"]
         if self._call_has_mask and "mask" not in kwargs:
             masks = [getattr(x, "_keras_mask", None) for x in leaves]
             if any(m is not None for m in masks):
