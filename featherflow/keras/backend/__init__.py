@@ -133,6 +133,7 @@ from featherflow.keras.backend._state import (
     function,
     get_uid,
     get_value,
+    global_learning_phase,
     gradients,
     image_data_format,
     in_test_phase,

@@ -25,7 +25,7 @@ import numpy as np
 
 from featherflow import ops
 from featherflow.backend import epsilon, floatx, set_epsilon, set_floatx  # noqa: F401
-from featherflow.core import Tensor, Variable, convert_to_tensor
+from featherflow.core import Tensor, Variable, convert_to_tensor, runtime
 
 _uids: dict = {}
 _settings = {"image_data_format": "channels_last", "learning_phase": None, "manual_variable_initialization": False}
@@ -95,9 +95,7 @@ def cast_to_floatx(x):
 
 # -- learning phase ---------------------------------------------------------------------------------
 def _context_training():
-    from featherflow.keras.layers import base  # the layer call context sits above the backend
-
-    return base._call_context["training"]
+    return runtime.state.training
 
 
 def learning_phase() -> int:

@@ -96,10 +96,16 @@ def test_learning_phase_follows_the_call_and_the_scope():
     assert K.in_test_phase(lambda: "test", lambda: "train", training=False) == "test"
     flags = K.constant([1.0, 0.0]) > 0.5
     assert K.in_train_phase(K.ones((2,)), K.zeros((2,)), training=flags).numpy().tolist() == [1.0, 0.0]
+    dropout = tf.keras.layers.Dropout(0.5, seed=0)
+    assert dropout(np.ones((1, 100), "float32")).numpy().tolist() == [[1.0] * 100]
     with pytest.warns(UserWarning, match="deprecated"):
         K.set_learning_phase(1)
     try:
         assert K.learning_phase() == 1
+        # a call without `training=` now runs in training mode: dropout drops
+        assert (dropout(np.ones((1, 100), "float32")).numpy() == 0).any()
+        assert probe(x).numpy().tolist() == [[0.0, 0.0]]
+        assert probe(x, training=False).numpy().tolist() == [[1.0, 1.0]]
     finally:
         K.clear_session()
     assert K.learning_phase() == 0
