@@ -236,6 +236,8 @@ class MultiHeadAttention(Layer):
                     raise TypeError(f"MultiHeadAttention got multiple values for argument '{name}'")
                 values[i] = kwargs.pop(name)
         query, value, key = values
+        if value is None and isinstance(query, (list, tuple)) and 2 <= len(query) <= 3:
+            query, value, key = (list(query) + [None])[:3]  # [query, value(, key)]: a functional model's saved call
         if query is None or value is None:
             raise TypeError(f'MultiHeadAttention "{self.name}" needs `query` and `value` (self-attention: '
                             "layer(x, x)).")

@@ -150,3 +150,16 @@ def test_bad_arguments():
         layers.MultiHeadAttention(num_heads=1, key_dim=2)(np.ones((2, 3), "float32"), np.ones((2, 3), "float32"))
     with pytest.raises(ValueError, match="does not broadcast"):
         layer(np.ones((1, 2, 3), "float32"), np.ones((1, 4, 3), "float32"), attention_mask=np.ones((1, 3, 3), bool))
+
+
+def test_saved_and_loaded_with_the_model(tmp_path):
+    inputs = keras.Input((5,), dtype="int32")
+    x = layers.Embedding(20, 8)(inputs)
+    x = layers.MultiHeadAttention(num_heads=2, key_dim=4)(x, x, use_causal_mask=True)
+    model = keras.Model(inputs, layers.EinsumDense("abc,cd->abd", (None, 3), bias_axes="d")(x))
+    data = np.random.default_rng(0).integers(0, 20, (3, 5))
+    path = tmp_path / "attention.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(loaded(data).numpy(), model(data).numpy())
+    assert loaded.layers[2].get_config()["query_shape"] == [None, 5, 8]
