@@ -20,6 +20,7 @@ import io
 import numpy as np
 
 from featherflow.core.tensor import Tensor
+from featherflow.image.color import convert_image_dtype
 
 
 class EncodedImage(bytes):
@@ -86,8 +87,6 @@ def _to_array(image, channels: int, op, allowed=(0, 1, 3, 4)) -> np.ndarray:
 
 
 def _with_dtype(array: np.ndarray, dtype) -> Tensor:
-    from featherflow.image.color import convert_image_dtype
-
     dtype = np.dtype(dtype)
     if dtype not in (np.uint8, np.uint16, np.float16, np.float32, np.float64):
         raise ValueError(f"`dtype` must be uint8, uint16 or a float type. Received: dtype={dtype.name}")
@@ -273,8 +272,6 @@ def decode_and_crop_jpeg(contents, crop_window, channels=0, ratio=1, fancy_upsca
 def adjust_jpeg_quality(image, jpeg_quality, dct_method="", name=None) -> Tensor:
     """Round-trip through JPEG at ``jpeg_quality`` (0-100): the compression artefacts as an augmentation.
     Float images are converted to ``uint8`` and back."""
-    from featherflow.image.color import convert_image_dtype
-
     tensor = image if isinstance(image, Tensor) else Tensor(np.asarray(image))
     dtype = tensor.dtype
     as_uint8 = convert_image_dtype(tensor, "uint8", saturate=True)

@@ -22,6 +22,7 @@ from featherflow import ops
 from featherflow.core.tensor import Tensor
 from featherflow.image.sampling import round_half_away, weighted_gather
 from featherflow.ops._convert import as_tensor
+from featherflow.ops.conv_utils import padding_amounts
 
 
 def image_tensor(image, op: str, arg: str = "image", ranks=(3, 4)) -> Tensor:
@@ -204,8 +205,6 @@ def extract_patches(images, sizes, strides, rates, padding, name=None) -> Tensor
     ...                 "VALID").numpy()[0, 0, 1]
     array([2., 3., 6., 7.])
     """
-    from featherflow.ops.conv import padding_amounts
-
     images = image_tensor(images, "extract_patches", "images", ranks=(4,))
     kh, kw = _four(sizes, "sizes")
     sh, sw = _four(strides, "strides")

@@ -18,6 +18,7 @@ import numpy as np
 from featherflow import ops
 from featherflow.backend import random as _random
 from featherflow.core.tensor import Tensor
+from featherflow.image.codec import adjust_jpeg_quality
 from featherflow.image.color import adjust_brightness, adjust_contrast, adjust_hue, adjust_saturation
 from featherflow.image.geometry import image_tensor
 from featherflow.ops._convert import as_tensor
@@ -160,8 +161,6 @@ def _check_quality(low, high):
 
 def random_jpeg_quality(image, min_jpeg_quality, max_jpeg_quality, seed=None) -> Tensor:
     """:func:`adjust_jpeg_quality` with a quality drawn from ``[min_jpeg_quality, max_jpeg_quality)``."""
-    from featherflow.image.codec import adjust_jpeg_quality
-
     _check_quality(min_jpeg_quality, max_jpeg_quality)
     quality = int(_generator(seed).integers(min_jpeg_quality, max_jpeg_quality))
     return adjust_jpeg_quality(image, quality)
@@ -169,8 +168,6 @@ def random_jpeg_quality(image, min_jpeg_quality, max_jpeg_quality, seed=None) ->
 
 def stateless_random_jpeg_quality(image, min_jpeg_quality, max_jpeg_quality, seed) -> Tensor:
     """:func:`random_jpeg_quality` determined by ``seed``."""
-    from featherflow.image.codec import adjust_jpeg_quality
-
     _check_quality(min_jpeg_quality, max_jpeg_quality)
     rng = _stateless(seed, "stateless_random_jpeg_quality")
     return adjust_jpeg_quality(image, int(rng.integers(min_jpeg_quality, max_jpeg_quality)))

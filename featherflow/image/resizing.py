@@ -30,6 +30,7 @@ import numpy as np
 
 from featherflow import ops
 from featherflow.core.tensor import Tensor
+from featherflow.image.geometry import pad_to_bounding_box
 from featherflow.ops._convert import as_tensor
 
 
@@ -286,8 +287,6 @@ def resize_with_pad(image, target_height, target_width, method=ResizeMethod.BILI
     >>> resize_with_pad(np.ones((4, 8, 1), "float32"), 8, 8).numpy()[:, 0, 0].tolist()
     [0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0]
     """
-    from featherflow.image.geometry import pad_to_bounding_box
-
     target_height, target_width = _size_pair((target_height, target_width), "resize_with_pad")
     images, batched = _batched(image, "resize_with_pad")
     h, w = images.shape[1], images.shape[2]
