@@ -35,6 +35,17 @@ _weight_creation_hooks: list = []  # hook(layer, shape, dtype) before each add_w
 _signature_cache: dict = {}
 
 
+def default_training():
+    """The ``training`` flag of a call made without one: the enclosing layer call's, else the phase fixed by
+    ``keras.backend.set_learning_phase`` (as a bool), else ``None``."""
+    training = _runtime.training
+    if training is None:
+        phase = K.global_learning_phase()
+        if phase is not None:
+            return bool(phase)
+    return training
+
+
 def _to_snake_case(name: str) -> str:
     s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)  # Keras's rules: Conv2D -> conv2d
     s = re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
@@ -375,11 +386,13 @@ class Layer:
             check_input_compatibility(self.input_spec, [x.shape for x in leaves if x is not None], self.name)
         if self._call_has_training:
             if kwargs.get("training") is None:
-                kwargs["training"] = _runtime.training
+                kwargs["training"] = default_training()
             training = kwargs["training"]
         else:
-            kwargs.pop("training", None)
-            training = _runtime.training
+            # Not an argument of `call`, but still the mode of the inner layers' calls (as in tf.keras).
+            training = kwargs.pop("training", None)
+            if training is None:
+                training = default_training()
         if self._call_has_mask and "mask" not in kwargs:
             masks = [getattr(x, "_keras_mask", None) for x in leaves]
             if any(m is not None for m in masks):
