@@ -41,9 +41,9 @@ newaxis = None
 
 
 def __getattr__(name):
-    # `featherflow.keras` is loaded lazily so `import featherflow` stays fast.
-    if name == "keras":
+    # `featherflow.keras`, `.summary` and `.train` are loaded lazily so `import featherflow` stays fast.
+    if name in ("keras", "summary", "train"):
         import importlib
 
-        return importlib.import_module("featherflow.keras")
+        return importlib.import_module(f"featherflow.{name}")
     raise AttributeError(f"module 'featherflow' has no attribute {name!r}")
