@@ -7,7 +7,7 @@
 >>> float(tape.gradient(y, x))
 7.0
 
-This module only re-exports; ``featherflow.keras`` and ``featherflow.data`` are imported on first use.
+This module only re-exports; ``featherflow.keras`` (and ``data``, ``summary``, ``train``) load on first use.
 """
 
 import numpy as _np
@@ -50,8 +50,8 @@ newaxis = None
 
 
 def __getattr__(name):
-    # `featherflow.keras` and `featherflow.data` are loaded lazily so `import featherflow` stays fast.
-    if name in ("keras", "data"):
+    # `featherflow.keras`, `.data`, `.summary` and `.train` are loaded lazily so `import featherflow` stays fast.
+    if name in ("keras", "data", "summary", "train"):
         import importlib
 
         return importlib.import_module(f"featherflow.{name}")
