@@ -7,7 +7,8 @@
 >>> float(tape.gradient(y, x))
 7.0
 
-This module only re-exports; ``featherflow.keras`` is imported on first use.
+This module only re-exports; ``featherflow.keras``, ``featherflow.tuner`` and ``featherflow.evolution`` are
+imported on first use.
 """
 
 import numpy as _np
@@ -41,9 +42,10 @@ newaxis = None
 
 
 def __getattr__(name):
-    # `featherflow.keras` is loaded lazily so `import featherflow` stays fast.
-    if name == "keras":
+    # `featherflow.keras`, `featherflow.tuner` and `featherflow.evolution` load lazily so `import featherflow`
+    # stays fast: `tf.tuner.RandomSearch` works after `import featherflow as tf`.
+    if name in ("keras", "tuner", "evolution"):
         import importlib
 
-        return importlib.import_module("featherflow.keras")
+        return importlib.import_module(f"featherflow.{name}")
     raise AttributeError(f"module 'featherflow' has no attribute {name!r}")
