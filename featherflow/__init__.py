@@ -13,7 +13,14 @@ imported on first use.
 
 import numpy as _np
 
-from featherflow import config, linalg, math, nn, random  # noqa: F401
+from featherflow import (  # noqa: F401
+    config,
+    image,
+    linalg,
+    math,
+    nn,
+    random,
+)
 from featherflow._version import __version__  # noqa: F401
 from featherflow.backend import floatx, set_floatx  # noqa: F401
 from featherflow.core import (  # noqa: F401

@@ -28,7 +28,8 @@ from featherflow.ops.compare import (
     not_equal,
     where,
 )
-from featherflow.ops.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d
+from featherflow.ops.conv import conv1d, conv2d
+from featherflow.ops.conv_variants import conv2d_transpose, depthwise_conv2d
 from featherflow.ops.creation import constant, eye, fill, linspace, ones, ones_like, range, zeros, zeros_like
 from featherflow.ops.debug import print
 from featherflow.ops.einsum import einsum
