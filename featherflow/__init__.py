@@ -12,7 +12,7 @@ This module only re-exports; ``featherflow.keras`` is imported on first use.
 
 import numpy as _np
 
-from featherflow import config, linalg, math, nn, random  # noqa: F401
+from featherflow import bitwise, config, errors, linalg, math, nn, random  # noqa: F401
 from featherflow._version import __version__  # noqa: F401
 from featherflow.backend import floatx, set_floatx  # noqa: F401
 from featherflow.core import (  # noqa: F401
