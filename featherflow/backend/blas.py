@@ -18,7 +18,7 @@ thread and a larger one the full count. The full count is
 ``featherflow.config.threading.set_intra_op_parallelism_threads(n)`` when set; else 1 on a machine with at
 most 2 cores (measured there under the usual shared load: the small CNN's steps took 4x longer with two
 threads, 2.4 s vs 9.6 s for 10 steps, and the best case of a second thread on an idle machine is under 2x),
-else what OpenBLAS started with. featherflow's own batch-split copies (``ops.conv.split_batch``) follow the
+else what OpenBLAS started with. featherflow's own batch-split copies (``ops.conv_utils.split_batch``) follow the
 same count. Outside fit/evaluate/predict featherflow leaves the user's setting alone.
 
 >>> from featherflow.backend import blas

@@ -36,7 +36,8 @@ from featherflow.ops.compare import (
     where,
 )
 from featherflow.ops.complex import complex
-from featherflow.ops.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d
+from featherflow.ops.conv import conv1d, conv2d
+from featherflow.ops.conv_variants import conv2d_transpose, depthwise_conv2d
 from featherflow.ops.counting import (
     histogram_fixed_width,
     histogram_fixed_width_bins,

@@ -192,7 +192,7 @@ def extract_volume_patches(input, ksizes, strides, padding, name=None) -> Tensor
     >>> extract_volume_patches(ff.zeros((1, 4, 4, 4, 2)), [1, 2, 2, 2, 1], [1, 2, 2, 2, 1], "VALID").shape
     (1, 2, 2, 2, 16)
     """
-    from featherflow.ops.conv import padding_amounts
+    from featherflow.ops.conv_utils import padding_amounts
     from featherflow.ops.indexing import getitem
 
     x = as_tensor(input, "extract_volume_patches", "input")

@@ -1,6 +1,7 @@
 """``keras.layers``: every layer class (re-exports only)."""
 
 from featherflow.keras.layers.activation import ELU, Identity, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
+from featherflow.keras.layers.attention import AdditiveAttention, Attention
 from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.convolutional import (
     Conv1D,
@@ -20,7 +21,9 @@ from featherflow.keras.layers.depthwise_conv import (
     SeparableConvolution1D,
     SeparableConvolution2D,
 )
+from featherflow.keras.layers.einsum_dense import EinsumDense
 from featherflow.keras.layers.embedding import Embedding
+from featherflow.keras.layers.group_normalization import GroupNormalization
 from featherflow.keras.layers.input_layer import Input, InputLayer
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.keras.layers.lambda_layer import Lambda
@@ -42,6 +45,7 @@ from featherflow.keras.layers.merging import (
     multiply,
     subtract,
 )
+from featherflow.keras.layers.multi_head_attention import MultiHeadAttention
 from featherflow.keras.layers.normalization import BatchNormalization, LayerNormalization, UnitNormalization
 from featherflow.keras.layers.pooling import (
     AveragePooling1D,

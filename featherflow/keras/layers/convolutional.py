@@ -27,7 +27,8 @@ from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.core import _FUSED, _serialize
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.keras.layers.reshaping import normalize_data_format
-from featherflow.ops.conv import conv2d_fused, conv2d_transpose_fused
+from featherflow.ops.conv import conv2d_fused
+from featherflow.ops.conv_variants import conv2d_transpose_fused
 
 
 def normalize_tuple(value, n: int, name: str, allow_zero: bool = False) -> tuple:

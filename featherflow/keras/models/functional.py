@@ -27,7 +27,8 @@ import functools
 import numpy as np
 
 from featherflow.core import Tensor
-from featherflow.keras.layers.base import Layer, _call_context, flatten, map_structure
+from featherflow.core.runtime import state as _runtime
+from featherflow.keras.layers.base import Layer, flatten, map_structure
 from featherflow.keras.layers.input_layer import InputLayer
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.keras.layers.node import KerasTensor, Node
@@ -401,7 +402,7 @@ def run_graph(model: Model, inputs, training=None, mask=None):
             if m is not None:
                 v._keras_mask = m
     if training is None:
-        training = _call_context["training"]
+        training = _runtime.training
     return plan.run(values, training)
 
 

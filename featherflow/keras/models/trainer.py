@@ -30,6 +30,7 @@ from featherflow.keras.models.data_adapter import (
     train_validation_split,
     unpack_x_y_sample_weight,
 )
+from featherflow.keras.models.dataset_adapter import DatasetHandler, check_validation_split, is_dataset
 from featherflow.keras.models.train_steps import TrainStepsMixin, to_numpy_structure
 
 _PROGBAR_INTERVAL = 0.05  # seconds between two progress-bar updates during an epoch
@@ -199,7 +200,11 @@ class TrainerMixin(TrainStepsMixin):
 
     def _make_handler(self, x, y=None, sample_weight=None, batch_size=None, steps=None, initial_epoch=0, epochs=1,
                       shuffle=False, class_weight=None, check_values=True, is_predict=False,
-                      strict_batch_size=True) -> DataHandler:
+                      strict_batch_size=True, validation=False) -> DataHandler:
+        if is_dataset(x):
+            return DatasetHandler(x, y, sample_weight, steps_per_epoch=steps, initial_epoch=initial_epoch,
+                                  epochs=epochs, class_weight=class_weight, input_dtypes=self._input_dtypes_for(x),
+                                  check_values=check_values, fresh_each_call=validation)
         return DataHandler(x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps,
                            initial_epoch=initial_epoch, epochs=epochs, shuffle=shuffle, class_weight=class_weight,
                            input_dtypes=self._input_dtypes_for(x), check_values=check_values, is_predict=is_predict,
@@ -237,6 +242,7 @@ class TrainerMixin(TrainStepsMixin):
             raise ValueError(f"Expected `validation_freq` to be a list or int. Received: "
                              f"validation_freq={validation_freq!r} of the type {type(validation_freq)}.")
         if validation_split and validation_data is None:
+            check_validation_split(x, validation_split)
             if not 0 < validation_split < 1:
                 raise ValueError(f"`validation_split` must be in the range (0, 1). Received: "
                                  f"validation_split={validation_split}")
@@ -253,7 +259,7 @@ class TrainerMixin(TrainStepsMixin):
         if validation_data is not None:
             val_x, val_y, val_sw = unpack_x_y_sample_weight(validation_data)
             val_handler = self._make_handler(val_x, val_y, val_sw, batch_size=validation_batch_size or batch_size,
-                                             steps=validation_steps, strict_batch_size=False)
+                                             steps=validation_steps, strict_batch_size=False, validation=True)
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=epochs, steps=handler.inferred_steps)
         self.stop_training = False
@@ -325,8 +331,9 @@ class TrainerMixin(TrainStepsMixin):
             if self.stop_training:
                 break
         counters["train"] += steps_done
-        if progbar is not None and steps_done and getattr(progbar, "use_steps", False):
-            progbar.seen = max(progbar.seen, steps_done + skip_steps)  # throttled updates may have skipped the last
+        bar = callback_list.progbar  # also when verbose=2 skips batch updates: an unknown step count is learned here
+        if bar is not None and steps_done and getattr(bar, "use_steps", False):
+            bar.seen = max(bar.seen, steps_done + skip_steps)  # throttled updates may have skipped the last
         return steps_done + (skip_steps if steps_done else 0)
 
     # -- evaluate -----------------------------------------------------------------------------------------
