@@ -14,7 +14,9 @@ This module only re-exports; ``featherflow.keras`` (and ``data``, ``summary``, `
 import numpy as _np
 
 from featherflow import (  # noqa: F401
+    bitwise,
     config,
+    errors,
     image,
     linalg,
     math,
