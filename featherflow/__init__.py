@@ -7,13 +7,16 @@
 >>> float(tape.gradient(y, x))
 7.0
 
-This module only re-exports; ``featherflow.keras`` (and ``data``, ``summary``, ``train``) load on first use.
+This module only re-exports; ``featherflow.keras`` (and ``data``, ``summary``, ``train``, ``tuner``,
+``evolution``) load on first use.
 """
 
 import numpy as _np
 
 from featherflow import (  # noqa: F401
+    bitwise,
     config,
+    errors,
     image,
     linalg,
     math,
@@ -50,8 +53,9 @@ newaxis = None
 
 
 def __getattr__(name):
-    # `featherflow.keras`, `.data`, `.summary` and `.train` are loaded lazily so `import featherflow` stays fast.
-    if name in ("keras", "data", "summary", "train"):
+    # `featherflow.keras`, `.data`, `.summary` and `.train` are loaded lazily so `import featherflow` stays fast;
+    # so are `.tuner` and `.evolution` (`tf.tuner.RandomSearch` after `import featherflow as tf`).
+    if name in ("keras", "data", "summary", "train", "tuner", "evolution"):
         import importlib
 
         return importlib.import_module(f"featherflow.{name}")
