@@ -25,22 +25,11 @@ import numpy as np
 
 from featherflow.data import AUTOTUNE, Dataset
 from featherflow.keras.utils import dataset_utils
+from featherflow.keras.utils.image_utils import smart_resize
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5", "gaussian", "mitchellcubic")
 _CHANNELS = {"rgb": 3, "rgba": 4, "grayscale": 1}
-
-
-def crop_to_aspect_ratio(image: np.ndarray, size) -> np.ndarray:
-    """The largest centred window of ``image`` (rows, cols, channels) with the aspect ratio of ``size``
-    (tf.keras's ``smart_resize`` crop, before its resize)."""
-    height, width = image.shape[0], image.shape[1]
-    target_height, target_width = size
-    crop_height = min(height, int(np.float32(width * target_height) / np.float32(target_width)))
-    crop_width = min(width, int(np.float32(height * target_width) / np.float32(target_height)))
-    top = int(np.float32(height - crop_height) / 2)
-    left = int(np.float32(width - crop_width) / 2)
-    return image[top:top + crop_height, left:left + crop_width]
 
 
 def load_image(path: bytes, image_size, num_channels: int, interpolation: str,
@@ -57,7 +46,7 @@ def load_image(path: bytes, image_size, num_channels: int, interpolation: str,
         image = rgb_to_grayscale(image).numpy() if num_channels == 1 else np.concatenate(
             [image, np.full(image.shape[:-1] + (1,), 255, np.uint8)], axis=-1)
     if crop_to_aspect:
-        image = crop_to_aspect_ratio(image, image_size)
+        return smart_resize(image, image_size, interpolation=interpolation)
     return resize(image, image_size, method=interpolation).numpy()  # float32 ("nearest" keeps uint8, as in TF)
 
 
