@@ -7,13 +7,16 @@
 >>> float(tape.gradient(y, x))
 7.0
 
-This module only re-exports; ``featherflow.keras`` is imported on first use.
+This module only re-exports; ``featherflow.keras`` (and ``data``, ``summary``, ``train``, ``tuner``,
+``evolution``) load on first use.
 """
 
 import numpy as _np
 
 from featherflow import (  # noqa: F401
+    bitwise,
     config,
+    errors,
     image,
     linalg,
     math,
@@ -26,6 +29,7 @@ from featherflow.core import (  # noqa: F401
     GradientTape,
     Tensor,
     TensorShape,
+    TensorSpec,
     UnconnectedGradients,
     Variable,
     convert_to_tensor,
@@ -44,13 +48,15 @@ int32 = _np.dtype("int32")
 int64 = _np.dtype("int64")
 uint8 = _np.dtype("uint8")
 bool = _np.dtype("bool")  # noqa: A001 - TensorFlow's name (tf.bool)
+string = _np.dtype(object)  # tf.string: NumPy object arrays of bytes (what TensorFlow's .numpy() returns)
 newaxis = None
 
 
 def __getattr__(name):
-    # `featherflow.keras` is loaded lazily so `import featherflow` stays fast.
-    if name == "keras":
+    # `featherflow.keras`, `.data`, `.summary` and `.train` are loaded lazily so `import featherflow` stays fast;
+    # so are `.tuner` and `.evolution` (`tf.tuner.RandomSearch` after `import featherflow as tf`).
+    if name in ("keras", "data", "summary", "train", "tuner", "evolution"):
         import importlib
 
-        return importlib.import_module("featherflow.keras")
+        return importlib.import_module(f"featherflow.{name}")
     raise AttributeError(f"module 'featherflow' has no attribute {name!r}")
