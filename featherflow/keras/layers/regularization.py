@@ -1,4 +1,4 @@
-"""Regularization layers: Dropout, SpatialDropout1D/2D, GaussianNoise, GaussianDropout, AlphaDropout,
+"""Regularization layers: Dropout, SpatialDropout1D/2D/3D, GaussianNoise, GaussianDropout, AlphaDropout,
 ActivityRegularization.
 
 The noise layers act only when called with ``training=True`` (``fit`` does this); at inference
@@ -165,6 +165,36 @@ class SpatialDropout2D(Dropout):
     def _get_noise_shape(self, inputs):
         n, a, b, c = inputs.shape
         return (n, 1, 1, c) if self.data_format == "channels_last" else (n, a, 1, 1)
+
+    def get_config(self):
+        config = super().get_config()
+        config["data_format"] = self.data_format
+        return config
+
+
+class SpatialDropout3D(Dropout):
+    """Dropout of whole feature volumes of a 5-D input: one decision per sample and channel.
+
+    Args:
+        rate: fraction of channels to drop.
+        data_format: ``"channels_last"`` (``(batch, depth, rows, cols, channels)``, default) or
+            ``"channels_first"``.
+
+    >>> from featherflow import keras
+    >>> import numpy as np
+    >>> out = keras.layers.SpatialDropout3D(0.5, seed=1)(np.ones((2, 2, 3, 3, 4), "float32"), training=True).numpy()
+    >>> bool((out == out[:, :1, :1, :1, :]).all())
+    True
+    """
+
+    def __init__(self, rate, data_format=None, **kwargs):
+        super().__init__(rate, **kwargs)
+        self.data_format = normalize_data_format(data_format)
+        self.input_spec = InputSpec(ndim=5)
+
+    def _get_noise_shape(self, inputs):
+        n, a, _, _, c = inputs.shape
+        return (n, 1, 1, 1, c) if self.data_format == "channels_last" else (n, a, 1, 1, 1)
 
     def get_config(self):
         config = super().get_config()
