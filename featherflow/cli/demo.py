@@ -69,9 +69,9 @@ def run_demo(full: bool = False, epochs: int = 5, output: str = "demo-output", s
         try:
             (x_train, y_train), (x_test, y_test) = mnist.load_data()
         except OSError as error:  # DownloadError: offline, and no cached copy
-            raise OSError(f"--full needs the full MNIST set (mnist.npz), which could not be downloaded: "
-                          f"{' '.join(str(error).split())} Offline, run the demo without --full (`make demo`, "
-                          "not `make demo ARGS=--full`): it uses the bundled sample.") from None
+            raise OSError("--full could not download the full MNIST set. Offline, run the demo without --full "
+                          "(`make demo`, not `make demo ARGS=--full`): it uses the bundled sample. Details: "
+                          f"{' '.join(str(error).split())}") from None
         source = "the full MNIST set"
     else:
         (x_train, y_train), (x_test, y_test) = mnist.load_data(sample=True)
