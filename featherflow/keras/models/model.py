@@ -205,6 +205,8 @@ class Model(TrainerMixin, SavingMixin, Layer):
             ) from exc
         if not self._is_graph_network:
             self._clear_losses()
+        if "_pending_restores" in self.__dict__:
+            self._run_pending_restores()
 
     # -- structure ------------------------------------------------------------------------
     @property

@@ -42,6 +42,7 @@ from featherflow.core.tensor import Tensor
 from featherflow.core.variable import Variable
 from featherflow.keras.optimizers import schedules as _schedules
 from featherflow.keras.optimizers._flat import FlatGroup
+from featherflow.keras.optimizers._tracking import TrackableOptimizer
 
 
 class CallableList(list):
@@ -72,7 +73,7 @@ def check_number(value, name: str, low=None, high=None, low_open=False, high_ope
     return number
 
 
-class Optimizer:
+class Optimizer(TrackableOptimizer):
     """Base optimizer (Keras 2.12 ``tf.keras.optimizers.Optimizer``).
 
     Args:
