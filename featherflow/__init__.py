@@ -7,12 +7,12 @@
 >>> float(tape.gradient(y, x))
 7.0
 
-This module only re-exports; ``featherflow.keras`` is imported on first use.
+This module only re-exports; ``featherflow.keras`` and ``featherflow.strings`` are imported on first use.
 """
 
 import numpy as _np
 
-from featherflow import config, linalg, math, nn, random  # noqa: F401
+from featherflow import config, linalg, math, nn, ragged, random  # noqa: F401
 from featherflow._version import __version__  # noqa: F401
 from featherflow.backend import floatx, set_floatx  # noqa: F401
 from featherflow.core import (  # noqa: F401
@@ -26,6 +26,7 @@ from featherflow.core import (  # noqa: F401
     function,
     is_tensor,
 )
+from featherflow.core.ragged import RaggedTensor  # noqa: F401
 from featherflow.ops import *  # noqa: F401,F403
 
 float16 = _np.dtype("float16")
@@ -37,13 +38,14 @@ int32 = _np.dtype("int32")
 int64 = _np.dtype("int64")
 uint8 = _np.dtype("uint8")
 bool = _np.dtype("bool")  # noqa: A001 - TensorFlow's name (tf.bool)
+string = _np.dtype(object)  # tf.string: string tensors hold object arrays of bytes (core/string_tensor.py)
 newaxis = None
 
 
 def __getattr__(name):
     # `featherflow.keras` is loaded lazily so `import featherflow` stays fast.
-    if name == "keras":
+    if name in ("keras", "strings"):
         import importlib
 
-        return importlib.import_module("featherflow.keras")
+        return importlib.import_module(f"featherflow.{name}")
     raise AttributeError(f"module 'featherflow' has no attribute {name!r}")
