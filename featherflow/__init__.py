@@ -7,18 +7,30 @@
 >>> float(tape.gradient(y, x))
 7.0
 
-This module only re-exports; ``featherflow.keras`` and ``featherflow.strings`` are imported on first use.
+This module only re-exports; ``featherflow.keras`` (and ``data``, ``summary``, ``train``, ``tuner``,
+``evolution``, ``strings``) load on first use.
 """
 
 import numpy as _np
 
-from featherflow import config, linalg, math, nn, ragged, random  # noqa: F401
+from featherflow import (  # noqa: F401
+    bitwise,
+    config,
+    errors,
+    image,
+    linalg,
+    math,
+    nn,
+    ragged,
+    random,
+)
 from featherflow._version import __version__  # noqa: F401
 from featherflow.backend import floatx, set_floatx  # noqa: F401
 from featherflow.core import (  # noqa: F401
     GradientTape,
     Tensor,
     TensorShape,
+    TensorSpec,
     UnconnectedGradients,
     Variable,
     convert_to_tensor,
@@ -38,13 +50,14 @@ int32 = _np.dtype("int32")
 int64 = _np.dtype("int64")
 uint8 = _np.dtype("uint8")
 bool = _np.dtype("bool")  # noqa: A001 - TensorFlow's name (tf.bool)
-string = _np.dtype(object)  # tf.string: string tensors hold object arrays of bytes (core/string_tensor.py)
+string = _np.dtype(object)  # tf.string: NumPy object arrays of bytes (what TensorFlow's .numpy() returns)
 newaxis = None
 
 
 def __getattr__(name):
-    # `featherflow.keras` is loaded lazily so `import featherflow` stays fast.
-    if name in ("keras", "strings"):
+    # `featherflow.keras`, `.data`, `.summary` and `.train` are loaded lazily so `import featherflow` stays fast;
+    # so are `.tuner`, `.evolution` (`tf.tuner.RandomSearch` after `import featherflow as tf`) and `.strings`.
+    if name in ("keras", "data", "summary", "train", "tuner", "evolution", "strings"):
         import importlib
 
         return importlib.import_module(f"featherflow.{name}")

@@ -39,3 +39,5 @@ from featherflow.ops import (  # noqa: F401
     tanh,
     top_k,
 )
+from featherflow.ops.blocks import depth_to_space, space_to_depth  # noqa: F401
+from featherflow.ops.blocks import space_to_batch_nd as space_to_batch  # noqa: F401

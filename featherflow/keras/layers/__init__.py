@@ -24,6 +24,17 @@ from featherflow.keras.layers.depthwise_conv import (
 from featherflow.keras.layers.einsum_dense import EinsumDense
 from featherflow.keras.layers.embedding import Embedding
 from featherflow.keras.layers.group_normalization import GroupNormalization
+from featherflow.keras.layers.image_augmentation import (
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomHeight,
+    RandomRotation,
+    RandomTranslation,
+    RandomWidth,
+    RandomZoom,
+)
 from featherflow.keras.layers.input_layer import Input, InputLayer
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.keras.layers.lambda_layer import Lambda
@@ -69,7 +80,6 @@ from featherflow.keras.layers.preprocessing import (
     CategoryEncoding,
     CenterCrop,
     Normalization,
-    RandomFlip,
     Rescaling,
     Resizing,
 )

@@ -35,6 +35,17 @@ _weight_creation_hooks: list = []  # hook(layer, shape, dtype) before each add_w
 _signature_cache: dict = {}
 
 
+def default_training():
+    """The ``training`` flag of a call made without one: the enclosing layer call's, else the phase fixed by
+    ``keras.backend.set_learning_phase`` (as a bool), else ``None``."""
+    training = _runtime.training
+    if training is None:
+        phase = K.global_learning_phase()
+        if phase is not None:
+            return bool(phase)
+    return training
+
+
 def _to_snake_case(name: str) -> str:
     s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)  # Keras's rules: Conv2D -> conv2d
     s = re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
@@ -320,6 +331,8 @@ class Layer:
             if self._initial_weights is not None:
                 self.set_weights(self._initial_weights)
                 self._initial_weights = None
+            if "_pending_restores" in self.__dict__:
+                self._run_pending_restores()
 
     def _convert_input(self, x):
         """Inputs as tensors of the layer's dtype (integer inputs too, unless ``_keeps_int_inputs``)."""
@@ -375,11 +388,13 @@ class Layer:
             check_input_compatibility(self.input_spec, [x.shape for x in leaves if x is not None], self.name)
         if self._call_has_training:
             if kwargs.get("training") is None:
-                kwargs["training"] = _runtime.training
+                kwargs["training"] = default_training()
             training = kwargs["training"]
         else:
-            kwargs.pop("training", None)
-            training = _runtime.training
+            # Not an argument of `call`, but still the mode of the inner layers' calls (as in tf.keras).
+            training = kwargs.pop("training", None)
+            if training is None:
+                training = default_training()
         if self._call_has_mask and "mask" not in kwargs:
             masks = [getattr(x, "_keras_mask", None) for x in leaves]
             if any(m is not None for m in masks):
@@ -435,6 +450,19 @@ class Layer:
         from featherflow.keras.layers import node
 
         return node.infer_output_shapes(self, input_shape)
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def _trackable_children(self) -> dict:
+        """``{name: sub-layer or variable}`` for ``tf.train.Checkpoint`` (see ``layers/tracking.py``)."""
+        from featherflow.keras.layers.tracking import trackable_children
+
+        return trackable_children(self)
+
+    def _run_pending_restores(self) -> None:
+        """Restore checkpointed values waiting for this layer's variables (run once it is built)."""
+        from featherflow.keras.layers.tracking import run_pending_restores
+
+        run_pending_restores(self)
 
     # -- config ------------------------------------------------------------------------------
     def get_config(self) -> dict:

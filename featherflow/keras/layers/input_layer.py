@@ -27,7 +27,7 @@ class InputLayer(Layer):
         if name is None:
             from featherflow.keras import backend as K
 
-            name = f"input_{K.get_uid('input') + 1}"  # Keras names inputs input_1, input_2, ...
+            name = f"input_{K.get_uid('input')}"  # Keras names inputs input_1, input_2, ...
         super().__init__(name=name, dtype=dtype if dtype is not None and str(dtype)[:5] == "float" else None)
         if batch_input_shape is not None:
             shape = tuple(batch_input_shape)

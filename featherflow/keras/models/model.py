@@ -29,7 +29,7 @@ import numpy as np
 from featherflow.core import Tensor, pause_all_tapes
 from featherflow.core.runtime import inferring_shapes_scope
 from featherflow.core.runtime import state as _runtime
-from featherflow.keras.layers.base import Layer, _to_snake_case
+from featherflow.keras.layers.base import Layer, _to_snake_case, default_training
 from featherflow.keras.models.inference import inference_program
 from featherflow.keras.models.trainer import TrainerMixin
 from featherflow.keras.saving.model_methods import SavingMixin
@@ -137,7 +137,7 @@ class Model(TrainerMixin, SavingMixin, Layer):
                     layer._losses = []
         dtype = plan.input_dtypes[0]
         if training is None:
-            training = runtime.training
+            training = default_training()
         if not training and not runtime.tapes and x.shape[0]:
             # Inference outside any tape: the plan's array program (same numbers, no per-layer Tensors).
             program = inference_program(plan)
@@ -205,6 +205,8 @@ class Model(TrainerMixin, SavingMixin, Layer):
             ) from exc
         if not self._is_graph_network:
             self._clear_losses()
+        if "_pending_restores" in self.__dict__:
+            self._run_pending_restores()
 
     # -- structure ------------------------------------------------------------------------
     @property
