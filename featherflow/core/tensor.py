@@ -124,11 +124,13 @@ class Tensor:
 
     def numpy(self) -> np.ndarray:
         """The value as a new NumPy array (a copy, as in TensorFlow: writing to it leaves the tensor intact);
-        a scalar string tensor gives its ``bytes``, as in TensorFlow."""
+        a scalar string tensor gives its bytes, as in TensorFlow (a ``numpy.bytes_``: ``.decode()`` and ``.item()``
+        both work)."""
         value = self.value
         if isinstance(value, np.ndarray):
             if value.dtype.kind == "O" and value.ndim == 0:
-                return value.item()
+                item = value.item()
+                return np.bytes_(item) if isinstance(item, bytes) else item
             return value.copy()
         return _arrays.to_numpy(value)
 

@@ -127,8 +127,8 @@ def join(inputs, separator="", name=None):
 def reduce_join(inputs, axis=None, keepdims=False, separator="", name=None):
     """Join the strings along ``axis`` (all of them when ``None``) with ``separator``.
 
-    >>> reduce_join(["a", "b", "c"]).numpy()
-    b'abc'
+    >>> reduce_join(["a", "b", "c"]).numpy().decode()
+    'abc'
     """
     data = strings_or_ragged(inputs, "reduce_join", "inputs")
     sep = as_bytes(separator)

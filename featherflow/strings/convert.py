@@ -5,8 +5,8 @@
 array([b'3.500000', b'1.000000'], dtype=object)
 >>> tf.strings.to_number(["1e3", "0.5"]).numpy()
 array([1.e+03, 5.e-01], dtype=float32)
->>> tf.strings.format("x={}", [1, 2]).numpy()
-b'x=[1 2]'
+>>> tf.strings.format("x={}", [1, 2]).numpy().decode()
+'x=[1 2]'
 """
 
 from __future__ import annotations

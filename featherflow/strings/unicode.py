@@ -172,8 +172,8 @@ def _encode_points(points, codec, errors, replacement, op) -> bytes:
 def unicode_encode(input, output_encoding, errors="replace", replacement_char=65533, name=None):  # noqa: A002
     """Encode code points (the innermost axis of an int32 Tensor or RaggedTensor) as strings.
 
-    >>> unicode_encode([104, 105], "UTF-8").numpy()
-    b'hi'
+    >>> unicode_encode([104, 105], "UTF-8").numpy().decode()
+    'hi'
     """
     codec = _codec(output_encoding, "unicode_encode")
     _check_errors(errors, "unicode_encode")
