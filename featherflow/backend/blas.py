@@ -47,6 +47,9 @@ _FTZ_DAZ = 0x8040
 
 _state = {"loaded": False, "fenv": None, "set": None, "get": None, "active": 0, "current": None, "full": None,
           "threshold": int(os.environ.get("FEATHERFLOW_BLAS_THRESHOLD", DEFAULT_THRESHOLD)), "user": None}
+# Read-only for hot paths: THREADS["active"] is non-zero inside ``managed()``, the only time ``use_threads_for``
+# does anything, so a kernel run per layer call can skip that call outside fit/evaluate/predict.
+THREADS = _state
 
 
 def _openblas_paths() -> list:

@@ -254,7 +254,8 @@ class GraphPlan:
         # A plain chain (each layer feeds only the next, one input, one output) runs as a list of
         # callables with the training flag bound in: the cheapest possible loop.
         self._chains: dict = {}
-        self._is_chain = self._check_chain()
+        self.is_chain = self._check_chain()
+        self._memo: dict = {}
 
     def _check_chain(self) -> bool:
         if len(self.input_slots) != 1 or not self.single_output or not self.steps:
@@ -275,6 +276,15 @@ class GraphPlan:
                 fns.append(functools.partial(step.fn, training=training, **step.kwargs))
         self._chains[training] = fns
         return fns
+
+    def memo(self, key: str, build):
+        """``build(self)``, computed once per plan and kept with it (what array programs derive from the
+        graph: ``chain.plan_chain``, ``inference.inference_program``)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = build(self)
+            return value
 
     def accepts_all(self, values) -> bool:
         """Whether each input value's shape (after the batch axis) fits the model's inputs."""
@@ -298,7 +308,7 @@ class GraphPlan:
 
     def run(self, input_values: list, training):
         """Run the plan on tensors (one per model input, already of the inputs' dtypes)."""
-        if self._is_chain:
+        if self.is_chain:
             fns = self._chains.get(training)
             if fns is None:
                 fns = self._chain(training)

@@ -211,8 +211,9 @@ class Model(TrainerMixin, SavingMixin, Layer):
     # -- structure ------------------------------------------------------------------------
     @property
     def layers(self) -> list:
-        """The model's direct sub-layers, in order (``InputLayer``s included for functional models)."""
-        return [layer for layer in self._layers]
+        """The model's direct sub-layers, in order (``InputLayer``s included for functional models; metrics held
+        as attributes are in ``metrics`` instead, as in tf.keras)."""
+        return [layer for layer in self._layers if not getattr(layer, "_is_metric", False)]
 
     def _flat_layers(self) -> list:
         """Every layer inside this model, nested models' layers included (each once)."""
