@@ -27,8 +27,8 @@ from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, binary_operands
+from featherflow.ops.array_kernels import apply_activation
 from featherflow.ops.conv_utils import activation_grad, padding_amounts, parse_padding, tuple_arg
-from featherflow.ops.nn import _apply_fused
 from featherflow.ops.shape import transpose
 
 _ACTIVATIONS = (None, "linear", "relu", "sigmoid", "tanh")
@@ -125,7 +125,7 @@ def conv3d_fused(x, kernel, bias=None, activation=None, strides=(1, 1, 1), paddi
         bias = as_float_tensor(bias, op, "bias")
         z += bias.value
         inputs = (x, kernel, bias)
-    result = _apply_fused(z, activation).reshape((n,) + out + (filters,))
+    result = apply_activation(z, activation).reshape((n,) + out + (filters,))
 
     def backward(g, needs):
         dz = activation_grad(g, result, activation).reshape(-1, filters)
@@ -180,7 +180,7 @@ def conv3d_transpose_fused(x, kernel, bias=None, activation=None, out_size=None,
         bias = as_float_tensor(bias, op, "bias")
         z += bias.value
         inputs = (x, kernel, bias)
-    result = _apply_fused(z, activation)
+    result = apply_activation(z, activation)
 
     def backward(g, needs):
         dz = activation_grad(g, result, activation)

@@ -152,14 +152,19 @@ class TrainerMixin(TrainStepsMixin):
     # -- metrics ----------------------------------------------------------------------------------
     @property
     def metrics(self) -> list:
-        """The loss tracker(s) and the compiled metrics (available once the model saw a batch)."""
+        """The loss tracker(s), the compiled metrics (available once the model saw a batch) and the metrics the
+        model holds as attributes."""
         out = []
         if self.compiled_loss is not None:
             out.extend(self.compiled_loss.metrics)
         if self.compiled_metrics is not None:
             out.extend(self.compiled_metrics.metrics)
         for layer in self._flat_layers():
-            out.extend(getattr(layer, "_metrics", ()))
+            if getattr(layer, "_is_metric", False):  # a metric held as an attribute (tracked like a layer)
+                if not any(layer is m for m in out):
+                    out.append(layer)
+            else:
+                out.extend(getattr(layer, "_metrics", ()))
         return out
 
     @property

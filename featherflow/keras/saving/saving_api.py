@@ -13,7 +13,7 @@ compiled and trained, and restored when the loading model has an optimizer.
 >>> path = os.path.join(tempfile.mkdtemp(), "w.weights.npz")
 >>> model.save_weights(path)
 >>> other = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
->>> other.load_weights(path)
+>>> _ = other.load_weights(path)
 >>> all(np.array_equal(a, b) for a, b in zip(model.get_weights(), other.get_weights()))
 True
 """
