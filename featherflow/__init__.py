@@ -7,7 +7,8 @@
 >>> float(tape.gradient(y, x))
 7.0
 
-This module only re-exports; ``featherflow.keras`` (and ``data``, ``summary``, ``train``) load on first use.
+This module only re-exports; ``featherflow.keras`` (and ``data``, ``summary``, ``train``, ``tuner``,
+``evolution``, ``strings``) load on first use.
 """
 
 import numpy as _np
@@ -21,6 +22,7 @@ from featherflow import (  # noqa: F401
     linalg,
     math,
     nn,
+    ragged,
     random,
     signal,
 )
@@ -38,6 +40,7 @@ from featherflow.core import (  # noqa: F401
     function,
     is_tensor,
 )
+from featherflow.core.ragged import RaggedTensor  # noqa: F401
 from featherflow.ops import *  # noqa: F401,F403
 
 float16 = _np.dtype("float16")
@@ -54,8 +57,9 @@ newaxis = None
 
 
 def __getattr__(name):
-    # `featherflow.keras`, `.data`, `.summary` and `.train` are loaded lazily so `import featherflow` stays fast.
-    if name in ("keras", "data", "summary", "train"):
+    # `featherflow.keras`, `.data`, `.summary` and `.train` are loaded lazily so `import featherflow` stays fast;
+    # so are `.tuner`, `.evolution` (`tf.tuner.RandomSearch` after `import featherflow as tf`) and `.strings`.
+    if name in ("keras", "data", "summary", "train", "tuner", "evolution", "strings"):
         import importlib
 
         return importlib.import_module(f"featherflow.{name}")

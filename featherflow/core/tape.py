@@ -48,6 +48,16 @@ def is_recording() -> bool:
     return bool(_state.tapes)
 
 
+def is_watched(tensor) -> bool:
+    """True when an op on ``tensor`` would be recorded: a recording tape of this thread watches it (or, for a
+    trainable Variable, watches accessed variables). Ops may skip building what only a backward pass needs."""
+    for tape in _state.tapes:
+        if tape._recording and (id(tensor) in tape._watched or (tape._auto_watch and getattr(tensor, "_trainable",
+                                                                                            False))):
+            return True
+    return False
+
+
 def record(name: str, inputs, value, backward) -> Tensor:
     """Wrap ``value`` in a Tensor and, if a recording tape watches an input, record the op.
 

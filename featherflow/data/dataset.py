@@ -247,13 +247,6 @@ class Dataset:
         return list_files(file_pattern, shuffle, seed)
 
     @staticmethod
-    def from_list(elements, name=None) -> Dataset:
-        """A dataset of the given Python list of elements (all of the same structure)."""
-        from featherflow.data.sources import ListDataset
-
-        return ListDataset(elements)
-
-    @staticmethod
     def counter(start=0, step=1, dtype="int64", name=None) -> Dataset:
         """``start, start + step, ...`` forever."""
         from featherflow.data.sources import RangeDataset

@@ -73,7 +73,7 @@ class MapDataset(UnaryDataset):
 
     def _spec(self):
         spec = infer_function_spec(self._input, self._fn)
-        return spec if spec is not None else super()._spec()
+        return spec if spec is not None else Dataset._spec(self)  # the first real output's spec
 
     def _apply(self, element):
         return nest.normalize_output(call_with_element(self._fn, element), "the output of `map_func`")

@@ -32,8 +32,9 @@ def weighted_gather(images, index, weight, out_shape, fill=None, fill_value=0.0,
 
     Args:
         images: ``(batch, rows, cols, channels)`` tensor (any real dtype).
-        index: int array ``(P, K)`` of rows of the flattened images (``b * rows * cols + r * cols + c``).
-        weight: float array ``(P, K)``; zero for neighbours that do not exist.
+        index: ``K`` int arrays of ``P`` rows of the flattened images (``b * rows * cols + r * cols + c``), or
+            one ``(P, K)`` array.
+        weight: ``K`` float arrays ``(P,)`` (or one ``(P, K)`` array); zero for neighbours that do not exist.
         out_shape: the output shape, ``P * channels`` elements (e.g. ``(batch, out_rows, out_cols, channels)``).
         fill: optional float array ``(P,)``: the weight of ``fill_value`` in each output pixel.
         fill_value: the value outside the image.
@@ -45,25 +46,32 @@ def weighted_gather(images, index, weight, out_shape, fill=None, fill_value=0.0,
     xv = images.value
     xp = array_module(xv)
     n, h, w, c = xv.shape
-    flat = xv.reshape(n * h * w, c)
+    if not isinstance(index, (list, tuple)):
+        index = [index[:, k] for k in range(index.shape[1])]
+        weight = [weight[:, k] for k in range(weight.shape[1])]
     work_dtype = xv.dtype if xv.dtype.kind == "f" else np.dtype("float32")
-    weight = weight.astype(work_dtype, copy=False)
-    points, k = index.shape
-    if k == 1:
-        out = xp.take(flat, index[:, 0], axis=0).astype(work_dtype, copy=False) * weight
-    else:
-        gathered = xp.take(flat, index, axis=0)  # (P, K, channels): the one gather
-        out = xp.einsum("pk,pkc->pc", weight, gathered.astype(work_dtype, copy=False))
+    weight = [wt.astype(work_dtype, copy=False).ravel() for wt in weight]
+    index = [ix.ravel() for ix in index]
+    points = index[0].size
+    # one channel: a flat gather per neighbour; several: rows of `channels` values
+    flat = xv.reshape(n * h * w) if c == 1 else xv.reshape(n * h * w, c)
+    out = None
+    for ix, wt in zip(index, weight):
+        term = xp.take(flat, ix, axis=0).astype(work_dtype, copy=False)
+        term *= wt if c == 1 else wt[:, None]
+        out = term if out is None else xp.add(out, term, out=out)
     if fill is not None and fill_value != 0:
-        out += (fill.astype(work_dtype, copy=False) * work_dtype.type(fill_value))[:, None]
+        fill_term = fill.ravel().astype(work_dtype, copy=False) * work_dtype.type(fill_value)
+        out += fill_term if c == 1 else fill_term[:, None]
     if xv.dtype.kind != "f":
         out = out.astype(xv.dtype)  # truncation, as the kernels' T(value)
     out = out.reshape(out_shape)
 
     def backward(g, needs):
         g2 = g.reshape(points, c)
-        columns = (index[:, :, None] * c + xp.arange(c)).ravel()
-        values = (weight[:, :, None] * g2[:, None, :]).ravel()
+        channel = xp.arange(c)
+        columns = xp.concatenate([(ix[:, None] * c + channel).ravel() for ix in index])
+        values = xp.concatenate([(wt[:, None] * g2).ravel() for wt in weight])
         grad = xp.bincount(columns, weights=values, minlength=n * h * w * c)
         return (grad.astype(g.dtype, copy=False).reshape(xv.shape),)
 
@@ -123,39 +131,42 @@ def sample(images, rows, cols, interpolation: str, fill_mode: str = "constant", 
     images = as_tensor(images, op, "images")
     n, h, w, c = images.shape
     xp = array_module(rows)
-    out_h, out_w = rows.shape[1:]
+    out_shape = (n,) + tuple(rows.shape[1:]) + (c,)
     y = map_coordinates(rows, h, fill_mode)
     x = map_coordinates(cols, w, fill_mode)
-    base = (xp.arange(n) * (h * w)).reshape(n, 1, 1)
+    base = (xp.arange(n, dtype=np.int64) * (h * w)).reshape((n,) + (1,) * (y.ndim - 1))
+    f32 = np.float32
     if interpolation == "nearest":
         ry, rx = round_half_away(y), round_half_away(x)
         inside = (ry >= 0) & (ry < h) & (rx >= 0) & (rx < w)
         if invalid is not None:
             inside &= ~invalid
-        index = xp.where(inside, base + (xp.clip(ry, 0, h - 1) * w + xp.clip(rx, 0, w - 1)).astype(np.int64), 0)
-        weight = inside.astype(np.float32)
-        fill = (~inside).astype(np.float32)
-        return weighted_gather(images, index.reshape(-1, 1), weight.reshape(-1, 1), (n, out_h, out_w, c),
-                               fill.ravel(), fill_value, op)
+        index = base + xp.clip(ry, 0, h - 1).astype(np.int64) * w + xp.clip(rx, 0, w - 1).astype(np.int64)
+        weight = inside.astype(f32)
+        return weighted_gather(images, [index], [weight], out_shape, 1 - weight, fill_value, op)
     if interpolation != "bilinear":
         raise ValueError(f'Unknown `interpolation` {interpolation!r}. Expected "nearest" or "bilinear".')
     y0, x0 = xp.floor(y), xp.floor(x)
-    y1, x1 = y0 + np.float32(1), x0 + np.float32(1)
-    wy = (y1 - y, y - y0)
-    wx = (x1 - x, x - x0)
-    indices, weights, fill = [], [], xp.zeros(y.shape, dtype=np.float32)
-    for ry, weight_y in zip((y0, y1), wy):
-        for rx, weight_x in zip((x0, x1), wx):
-            weight = weight_y * weight_x
-            inside = (ry >= 0) & (ry < h) & (rx >= 0) & (rx < w)
-            if invalid is not None:
-                inside &= ~invalid
-            index = base + (xp.clip(ry, 0, h - 1) * w + xp.clip(rx, 0, w - 1)).astype(np.int64)
-            indices.append(index)
-            weights.append(xp.where(inside, weight, np.float32(0)))
-            fill += xp.where(inside, np.float32(0), weight)
+    # per-axis weights of the two neighbours, zero where the neighbour is outside the image (TF reads
+    # fill_value there: its weight moves to `fill`)
+    wy = ((y0 + f32(1)) - y, y - y0)
+    wx = ((x0 + f32(1)) - x, x - x0)
+    iy0, ix0 = y0.astype(np.int64), x0.astype(np.int64)
+    rows_at = []
+    for k, iy in enumerate((iy0, iy0 + 1)):
+        inside = (iy >= 0) & (iy < h)
+        wy = wy[:k] + (xp.where(inside, wy[k], f32(0)),) + wy[k + 1:]
+        rows_at.append(base + xp.clip(iy, 0, h - 1) * w)
+    cols_at = []
+    for k, ix in enumerate((ix0, ix0 + 1)):
+        inside = (ix >= 0) & (ix < w)
+        wx = wx[:k] + (xp.where(inside, wx[k], f32(0)),) + wx[k + 1:]
+        cols_at.append(xp.clip(ix, 0, w - 1))
+    index = [rows_at[a] + cols_at[b] for a in (0, 1) for b in (0, 1)]
+    weight = [wy[a] * wx[b] for a in (0, 1) for b in (0, 1)]
     if invalid is not None:
-        fill = xp.where(invalid, np.float32(1), fill)
-    index = xp.stack(indices, axis=-1).reshape(-1, 4)
-    weight = xp.stack(weights, axis=-1).reshape(-1, 4)
-    return weighted_gather(images, index, weight, (n, out_h, out_w, c), fill.ravel(), fill_value, op)
+        weight = [xp.where(invalid, f32(0), wt) for wt in weight]
+    fill = None
+    if fill_value != 0:
+        fill = f32(1) - (weight[0] + weight[1] + weight[2] + weight[3])
+    return weighted_gather(images, index, weight, out_shape, fill, fill_value, op)

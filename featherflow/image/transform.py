@@ -22,9 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow.core.tape import is_watched
 from featherflow.core.tensor import Tensor
 from featherflow.image.sampling import sample
+from featherflow.ops import _kernels
 from featherflow.ops._convert import as_tensor
+from featherflow.ops.conv_utils import split_batch
+
+_FILL_CODES = {"reflect": 0, "wrap": 1, "constant": 2, "nearest": 3}  # featherflow.ops._numba_image's codes
 
 FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 INTERPOLATIONS = ("nearest", "bilinear")
@@ -84,6 +89,18 @@ def projective_transform(images, transforms, output_shape=None, interpolation="b
             raise ValueError(f"output_shape must be a 1-D Tensor of 2 elements: new_height, new_width, instead got "
                              f"output_shape={output_shape}")
         out_h, out_w = int(dims[0]), int(dims[1])
+    fill_mode, interpolation = fill_mode.lower(), interpolation.lower()
+    xv = images.value
+    kernel = _kernels.get("projective_sample", xv.size) if type(xv) is np.ndarray and xv.dtype.kind == "f" \
+        and not is_watched(images) else None
+    if kernel is not None:  # one compiled pass; nothing to keep for a backward pass that cannot happen
+        out = np.empty((n, out_h, out_w, xv.shape[3]), dtype=xv.dtype)
+        matrix = np.ascontiguousarray(matrix, dtype=np.float32)
+        code, bilinear = _FILL_CODES[fill_mode], interpolation == "bilinear"
+        # ~20 flops a pixel: weigh the work like that against split_batch's threshold for threads
+        split_batch(lambda lo, hi: kernel(xv, matrix, out, bilinear, code, float(fill_value), lo, hi), n,
+                    out.size * 16)
+        return Tensor(out)
     f32 = np.float32
     ys = np.arange(out_h, dtype=f32).reshape(1, out_h, 1)
     xs = np.arange(out_w, dtype=f32).reshape(1, 1, out_w)
@@ -95,7 +112,7 @@ def projective_transform(images, transforms, output_shape=None, interpolation="b
     rows = (t[3] * xs + t[4] * ys + t[5]) / safe
     shape = (max(n, matrix.shape[0]), out_h, out_w)
     rows, cols, invalid = (np.broadcast_to(a, shape) for a in (rows, cols, invalid))
-    return sample(images, rows, cols, interpolation.lower(), fill_mode.lower(), float(fill_value),
+    return sample(images, rows, cols, interpolation, fill_mode, float(fill_value),
                   invalid if invalid.any() else None, op=name or "projective_transform")
 
 

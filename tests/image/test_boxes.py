@@ -1,10 +1,13 @@
+import image_reference
 import numpy as np
 import pytest
 
 import featherflow as tf
 
+tf_ref = image_reference.load()  # TF 2.21 outputs (tests/image/fixtures/tf_reference.npz)
 
-def test_non_max_suppression_matches_tensorflow(tf_ref):
+
+def test_non_max_suppression_matches_tensorflow():
     selected = tf.image.non_max_suppression(tf_ref["misc/nms_boxes"], tf_ref["misc/nms_scores"], 6,
                                             iou_threshold=0.3, score_threshold=0.1)
     assert selected.dtype == np.int32

@@ -22,6 +22,7 @@ import numpy as np
 from featherflow import ops
 from featherflow.backend import floatx
 from featherflow.core import Tensor, Variable, convert_to_tensor
+from featherflow.ops import cumulative
 
 
 def _t(x) -> Tensor:
@@ -164,20 +165,12 @@ def cumsum(x, axis=0):
 
 
 def cumprod(x, axis=0):
-    """Cumulative product along ``axis`` (differentiable, zeros included).
+    """Cumulative product along ``axis`` (exact gradient with zeros).
 
     >>> cumprod([1.0, 2.0, 3.0]).numpy()
     array([1., 2., 6.], dtype=float32)
     """
-    x = _t(x)
-    if x.ndim == 0:
-        raise ValueError(f"`cumprod` needs a tensor of rank >= 1. Received: x.shape={tuple(x.shape)}")
-    axis = axis % x.ndim
-    slices = ops.unstack(x, axis=axis)
-    running = [slices[0]]
-    for item in slices[1:]:
-        running.append(running[-1] * item)
-    return ops.stack(running, axis=axis)
+    return cumulative.cumprod(x, axis=axis)
 
 
 # -- shapes -------------------------------------------------------------------------------------------------

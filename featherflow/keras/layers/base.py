@@ -331,6 +331,8 @@ class Layer:
             if self._initial_weights is not None:
                 self.set_weights(self._initial_weights)
                 self._initial_weights = None
+            if "_pending_restores" in self.__dict__:
+                self._run_pending_restores()
 
     def _convert_input(self, x):
         """Inputs as tensors of the layer's dtype (integer inputs too, unless ``_keeps_int_inputs``)."""
@@ -448,6 +450,19 @@ class Layer:
         from featherflow.keras.layers import node
 
         return node.infer_output_shapes(self, input_shape)
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def _trackable_children(self) -> dict:
+        """``{name: sub-layer or variable}`` for ``tf.train.Checkpoint`` (see ``layers/tracking.py``)."""
+        from featherflow.keras.layers.tracking import trackable_children
+
+        return trackable_children(self)
+
+    def _run_pending_restores(self) -> None:
+        """Restore checkpointed values waiting for this layer's variables (run once it is built)."""
+        from featherflow.keras.layers.tracking import run_pending_restores
+
+        run_pending_restores(self)
 
     # -- config ------------------------------------------------------------------------------
     def get_config(self) -> dict:
