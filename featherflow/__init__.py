@@ -8,12 +8,13 @@
 7.0
 
 This module only re-exports; ``featherflow.keras`` (and ``data``, ``summary``, ``train``, ``tuner``,
-``evolution``) load on first use.
+``evolution``, ``strings``) load on first use.
 """
 
 import numpy as _np
 
 from featherflow import (  # noqa: F401
+    autodiff,
     bitwise,
     config,
     errors,
@@ -21,7 +22,9 @@ from featherflow import (  # noqa: F401
     linalg,
     math,
     nn,
+    ragged,
     random,
+    signal,
 )
 from featherflow._version import __version__  # noqa: F401
 from featherflow.backend import floatx, set_floatx  # noqa: F401
@@ -37,6 +40,7 @@ from featherflow.core import (  # noqa: F401
     function,
     is_tensor,
 )
+from featherflow.core.ragged import RaggedTensor  # noqa: F401
 from featherflow.ops import *  # noqa: F401,F403
 
 float16 = _np.dtype("float16")
@@ -54,8 +58,8 @@ newaxis = None
 
 def __getattr__(name):
     # `featherflow.keras`, `.data`, `.summary` and `.train` are loaded lazily so `import featherflow` stays fast;
-    # so are `.tuner` and `.evolution` (`tf.tuner.RandomSearch` after `import featherflow as tf`).
-    if name in ("keras", "data", "summary", "train", "tuner", "evolution"):
+    # so are `.tuner`, `.evolution` (`tf.tuner.RandomSearch` after `import featherflow as tf`) and `.strings`.
+    if name in ("keras", "data", "summary", "train", "tuner", "evolution", "strings"):
         import importlib
 
         return importlib.import_module(f"featherflow.{name}")

@@ -70,6 +70,9 @@ class Dense(Layer):
         super().__setattr__(name, value)
 
     def build(self, input_shape):
+        if len(input_shape) < 2:  # tf.keras's InputSpec(min_ndim=2) check, made before the build
+            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the layer: expected min_ndim=2, '
+                             f"found ndim={len(input_shape)}. Full shape received: {tuple(input_shape)}")
         last = input_shape[-1]
         if last is None:
             raise ValueError(f"The last dimension of the inputs to a Dense layer should be defined. Found None. "

@@ -26,6 +26,7 @@ import functools
 
 import numpy as np
 
+from featherflow import ops
 from featherflow.core import Tensor
 from featherflow.core.runtime import state as _runtime
 from featherflow.keras.layers.base import Layer, flatten, map_structure
@@ -400,6 +401,36 @@ def flatten_model_inputs(model: Model, inputs) -> list:
         return [inputs]
     raise ValueError(f'Layer "{model.name}" expects {n} inputs, but it received 1 input tensor. Pass a list or a '
                      f"dict keyed by input name ({model._input_names}).")
+
+
+def conform_input(x, reference_shape):
+    """tf.keras's rule for an input against its ``keras.Input``: a trailing size-1 axis more is squeezed, one
+    less is added when the Input's last axis has size 1 (so ``(N,)`` data feeds ``Input(shape=(1,))``).
+
+    >>> conform_input(np.zeros(4), (None, 1)).shape
+    (4, 1)
+    """
+    if not isinstance(x, (np.ndarray, Tensor)):
+        return x
+    rank = len(reference_shape)
+    if x.ndim == rank + 1 and x.shape[-1] == 1:
+        return x[..., 0] if isinstance(x, np.ndarray) else ops.squeeze(x, -1)
+    if x.ndim == rank - 1 and reference_shape[-1] == 1:
+        return x[..., None] if isinstance(x, np.ndarray) else ops.expand_dims(x, -1)
+    return x
+
+
+def conform_inputs(model: Model, inputs):
+    """``inputs`` (one array, a list, or a dict by input name) with each leaf conformed to its Input."""
+    shapes = [tuple(t.shape) for t in model.inputs]
+    if isinstance(inputs, dict):
+        names = model._input_names
+        return {k: conform_input(v, shapes[names.index(k)]) if k in names else v for k, v in inputs.items()}
+    if isinstance(inputs, (list, tuple)) and len(inputs) == len(shapes) and len(shapes) > 1:
+        return type(inputs)(conform_input(v, s) for v, s in zip(inputs, shapes))
+    if len(shapes) == 1 and not isinstance(inputs, (list, tuple)):
+        return conform_input(inputs, shapes[0])
+    return inputs
 
 
 def run_graph(model: Model, inputs, training=None, mask=None):

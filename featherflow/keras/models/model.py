@@ -112,12 +112,21 @@ class Model(TrainerMixin, Layer):
                     plan = get_plan(self)
                 if plan.accepts_single(x):
                     return self._call_plan(plan, x, kwargs.get("training"))
-        if args and self._is_graph_network and isinstance(args[0], dict):
-            from featherflow.keras.models.functional import flatten_model_inputs
+                if len(plan.input_shapes) == 1:
+                    from featherflow.keras.models.functional import conform_input
 
-            flat = flatten_model_inputs(self, args[0])  # by input name; raises on a missing one
-            flat = [np.asarray(v) if isinstance(v, (list, tuple)) else v for v in flat]
-            args = (flat[0] if len(flat) == 1 else flat,) + args[1:]
+                    conformed = conform_input(x, plan.input_shapes[0])  # (N,) data for Input(shape=(1,))
+                    if conformed is not x and plan.accepts_single(conformed):
+                        return self._call_plan(plan, conformed, kwargs.get("training"))
+        if args and self._is_graph_network:
+            from featherflow.keras.models.functional import conform_inputs, flatten_model_inputs
+
+            inputs = args[0]
+            if isinstance(inputs, dict):
+                flat = flatten_model_inputs(self, inputs)  # by input name; raises on a missing one
+                flat = [np.asarray(v) if isinstance(v, (list, tuple)) else v for v in flat]
+                inputs = flat[0] if len(flat) == 1 else flat
+            args = (conform_inputs(self, inputs),) + args[1:]
         runtime = _runtime  # this thread's (core/runtime.py)
         if runtime.model_call_depth == 0 and self._losses_to_clear():
             self._clear_losses()

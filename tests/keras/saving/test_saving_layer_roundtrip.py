@@ -32,6 +32,14 @@ def _layer_classes():
 # name -> (factory, input shapes (batch first), input dtype)
 SPECS = {
     "Activation": (lambda: keras.layers.Activation("tanh"), [(B, 5)], "float32"),
+    "AdditiveAttention": (lambda: keras.layers.AdditiveAttention(), [(B, 3, 4), (B, 5, 4)], "float32"),
+    "Attention": (lambda: keras.layers.Attention(use_scale=True, score_mode="concat"), [(B, 3, 4), (B, 5, 4)],
+                  "float32"),
+    "EinsumDense": (lambda: keras.layers.EinsumDense("abc,cde->abde", (None, 2, 3), bias_axes="de"), [(B, 3, 4)],
+                    "float32"),
+    "GroupNormalization": (lambda: keras.layers.GroupNormalization(groups=2), [(B, 3, 4)], "float32"),
+    "MultiHeadAttention": (lambda: keras.layers.MultiHeadAttention(2, 3, dropout=0.2), [(B, 3, 4), (B, 5, 4)],
+                           "float32"),
     "ActivityRegularization": (lambda: keras.layers.ActivityRegularization(l1=0.01, l2=0.01), [(B, 5)], "float32"),
     "AlphaDropout": (lambda: keras.layers.AlphaDropout(0.3), [(B, 5)], "float32"),
     "BatchNormalization": (lambda: keras.layers.BatchNormalization(momentum=0.5), [(B, 3, 4)], "float32"),
