@@ -177,6 +177,9 @@ class Model(TrainerMixin, SavingMixin, Layer):
         # Integer inputs reach the inner layers unchanged; each layer (or Input) casts for itself.
         return True
 
+    def _keeps_string_inputs(self) -> bool:
+        return True  # strings reach the inner layers as string tensors (TextVectorization, StringLookup, ...)
+
     def call(self, inputs, training=None, mask=None):
         """The model's forward pass; subclassed models must implement it."""
         if self._is_graph_network:
