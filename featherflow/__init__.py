@@ -8,20 +8,24 @@
 7.0
 
 This module only re-exports; ``featherflow.keras`` (and ``data``, ``summary``, ``train``, ``tuner``,
-``evolution``) load on first use.
+``evolution``, ``strings``) load on first use.
 """
 
 import numpy as _np
 
 from featherflow import (  # noqa: F401
+    autodiff,
     bitwise,
     config,
     errors,
     image,
     linalg,
     math,
+    nest,
     nn,
+    ragged,
     random,
+    signal,
 )
 from featherflow._version import __version__  # noqa: F401
 from featherflow.backend import floatx, set_floatx  # noqa: F401
@@ -37,6 +41,18 @@ from featherflow.core import (  # noqa: F401
     function,
     is_tensor,
 )
+from featherflow.core.custom_gradient import custom_gradient, grad_pass_through, recompute_grad  # noqa: F401
+from featherflow.core.module import Module  # noqa: F401
+from featherflow.core.ragged import RaggedTensor  # noqa: F401
+from featherflow.core.scopes import (  # noqa: F401
+    DeviceSpec,
+    control_dependencies,
+    device,
+    get_current_name_scope,
+    init_scope,
+    name_scope,
+)
+from featherflow.core.tensor import register_tensor_conversion_function  # noqa: F401
 from featherflow.ops import *  # noqa: F401,F403
 
 float16 = _np.dtype("float16")
@@ -54,8 +70,8 @@ newaxis = None
 
 def __getattr__(name):
     # `featherflow.keras`, `.data`, `.summary` and `.train` are loaded lazily so `import featherflow` stays fast;
-    # so are `.tuner` and `.evolution` (`tf.tuner.RandomSearch` after `import featherflow as tf`).
-    if name in ("keras", "data", "summary", "train", "tuner", "evolution"):
+    # so are `.tuner`, `.evolution` (`tf.tuner.RandomSearch` after `import featherflow as tf`) and `.strings`.
+    if name in ("keras", "data", "summary", "train", "tuner", "evolution", "strings"):
         import importlib
 
         return importlib.import_module(f"featherflow.{name}")

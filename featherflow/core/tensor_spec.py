@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow.core.string_tensor import STRING
 from featherflow.core.tensor import Tensor, TensorShape, _fmt_shape
 
-STRING = np.dtype(object)
 _STRING_NAMES = {"string", "str", "bytes", "object", "tf.string"}
 
 

@@ -40,6 +40,7 @@ from featherflow.backend.blas import use_threads_for
 from featherflow.core.tape import record, record_multi
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor
+from featherflow.ops._workspace import workspace
 
 _MASK_ADDER = -1e9  # Keras's large negative for masked logits (float16: half its minimum)
 
@@ -82,11 +83,12 @@ def _mask_bias(mask, scores_shape, dtype, xp):
 
 
 def _softmax_rows_inplace(s, xp) -> None:
-    """``s = softmax(s)`` over the last axis, in place (max-shifted)."""
+    """``s = softmax(s)`` over the last axis, in place (max-shifted; one reciprocal per row, then a multiply)."""
     s -= s.max(axis=-1, keepdims=True)
     xp.exp(s, out=s)
     total = s.sum(axis=-1, keepdims=True)
-    s /= total
+    xp.reciprocal(total, out=total)
+    s *= total
 
 
 def dot_product_attention(query, key, value, mask=None, scale=None, dropout_mask=None,
@@ -131,7 +133,9 @@ def dot_product_attention(query, key, value, mask=None, scale=None, dropout_mask
     q_heads = q_scaled.transpose(0, 2, 1, 3)  # [B, N, T, H] views: no copies
     k_heads = kv.transpose(0, 2, 1, 3)  # [B, N, S, H]
     v_heads = vv.transpose(0, 2, 1, 3)  # [B, N, S, Hv]
-    probs = xp.matmul(q_heads, k_heads.swapaxes(-1, -2))  # [B, N, T, S]
+    # The [B, N, T, S] buffers come from the ops' pool: fresh ones would page-fault on every step
+    # (a 10 MB array is 2,500 faults), and the backward rule keeps `probs` alive for as long as needed.
+    probs = xp.matmul(q_heads, k_heads.swapaxes(-1, -2), out=workspace("attention_probs", scores_shape, dtype, xp))
     if bias is not None:
         probs += bias
     _softmax_rows_inplace(probs, xp)
@@ -150,7 +154,8 @@ def dot_product_attention(query, key, value, mask=None, scale=None, dropout_mask
         if not (needs[0] or needs[1]):
             return None, None, g_v
         if g_heads is not None:
-            d = xp.matmul(g_heads, v_heads.swapaxes(-1, -2))  # d loss / d weights, [B, N, T, S]
+            # d loss / d weights, [B, N, T, S]
+            d = xp.matmul(g_heads, v_heads.swapaxes(-1, -2), out=workspace("attention_grad", scores_shape, dtype, xp))
             if drop is not None:
                 d *= drop
             if g_probs is not None:

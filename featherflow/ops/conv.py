@@ -33,6 +33,7 @@ from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, binary_operands
 from featherflow.ops._workspace import workspace
+from featherflow.ops.array_kernels import FUSED_ACTIVATIONS, apply_activation, relu_inplace
 from featherflow.ops.conv_utils import (
     activation_grad,
     block_buffer,
@@ -47,9 +48,6 @@ from featherflow.ops.conv_utils import (
     scatter_blocks,
     tuple_arg,
 )
-from featherflow.ops.nn import _apply_fused, _relu_inplace
-
-_ACTIVATIONS = (None, "linear", "relu", "sigmoid", "tanh")
 
 _ROW_CHUNK_BYTES = 1 << 19  # output bytes per row chunk of a fused GEMM + activation (measured best of 2^16..2^20)
 
@@ -94,8 +92,8 @@ def conv2d_fused(x, kernel, bias=None, activation=None, strides=1, padding="VALI
         raise ValueError(f"{op}: expected a 4-D input (batch, rows, cols, channels) and a 4-D kernel "
                          f"(kh, kw, in_channels, filters). Received: input.shape={xv.shape}, "
                          f"filters.shape={wv.shape}")
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"{op}: activation must be one of {_ACTIVATIONS}. Received: activation={activation!r}")
+    if activation not in FUSED_ACTIVATIONS:
+        raise ValueError(f"{op}: activation must be one of {FUSED_ACTIVATIONS}. Received: activation={activation!r}")
     n, h, w, c = xv.shape
     kh, kw, kc, filters = wv.shape
     if kc != c:
@@ -131,11 +129,11 @@ def conv2d_fused(x, kernel, bias=None, activation=None, strides=1, padding="VALI
         z = workspace("conv_out", (n * ho * wo, filters), xp.result_type(cols2d, wfull), xp)
         step = _row_chunk(z.shape[0], filters, z.itemsize, xp) if activation == "relu" else None
         for start in range(0, z.shape[0], step) if step else ():
-            _relu_inplace(xp.matmul(cols2d[start:start + step], wfull, out=z[start:start + step]), xp)
+            relu_inplace(xp.matmul(cols2d[start:start + step], wfull, out=z[start:start + step]), xp)
         if not step:
             xp.matmul(cols2d, wfull, out=z)
     if not step:
-        z = _apply_fused(z, activation)
+        z = apply_activation(z, activation)
     out = z.reshape(n, ho, wo, filters)
 
     def backward(g, needs):

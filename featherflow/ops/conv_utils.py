@@ -23,7 +23,7 @@ from featherflow.backend.blas import parallel_workers
 from featherflow.core.tensor import Tensor
 from featherflow.ops import _kernels
 from featherflow.ops._workspace import workspace
-from featherflow.ops.nn import _fused_grad
+from featherflow.ops.array_kernels import activation_grad as fused_activation_grad
 
 _THREADS: dict = {"executor": None, "workers": None}
 PARALLEL_MIN_WORK = 1 << 19  # elements; below this a thread hand-off costs more than it saves
@@ -308,7 +308,7 @@ def activation_grad(dz, out, activation, role="act_grad"):
 
         split_batch(mask, dz.shape[0] if dz.ndim else 1, dz.size, xp)
         return result
-    return _fused_grad(dz, out, activation)
+    return fused_activation_grad(dz, out, activation)
 
 
 def is_channels_first(data_format, op: str) -> bool:

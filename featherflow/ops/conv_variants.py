@@ -21,6 +21,7 @@ from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, binary_operands
+from featherflow.ops.array_kernels import apply_activation
 from featherflow.ops.conv_utils import (
     activation_grad,
     col2im,
@@ -33,7 +34,6 @@ from featherflow.ops.conv_utils import (
     tuple_arg,
     window,
 )
-from featherflow.ops.nn import _apply_fused
 
 
 def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None,  # noqa: A002
@@ -107,7 +107,7 @@ def conv2d_transpose_fused(x, kernel, bias=None, activation=None, out_hw=None, s
         bias = as_float_tensor(bias, op, "bias")
         z += bias.value
         inputs = (x, kernel, bias)
-    out = _apply_fused(z, activation)
+    out = apply_activation(z, activation)
     pads = ((pt, full_h - pt - ho), (pl, full_w - pl - wo))
 
     def backward(g, needs):
@@ -156,7 +156,7 @@ def depthwise_conv2d_fused(x, kernel, bias=None, activation=None, strides=(1, 1)
         bias = as_float_tensor(bias, op, "bias")
         z += bias.value
         inputs = (x, kernel, bias)
-    out = _apply_fused(z, activation)
+    out = apply_activation(z, activation)
 
     def backward(g, needs):
         dz = activation_grad(g, out, activation)

@@ -334,11 +334,11 @@ def test_row_chunked_float32_first_layer_weight_gradient(chunked_rows):
 def test_blocked_relu_is_bitwise_np_maximum(size):
     """The in-place ReLU against a zeros block (fast path) equals ``np.maximum(z, 0)`` bit for bit,
     including NaN, infinities and signed zeros, for sizes below, across and off the block size."""
-    from featherflow.ops.nn import _relu_inplace
+    from featherflow.ops.array_kernels import relu_inplace
 
     for dtype in ("float32", "float64"):
         z = np.random.default_rng(size).standard_normal(size).astype(dtype)
         z[:4] = [np.nan, -np.inf, np.inf, -0.0]
         expected = np.maximum(z, 0)
-        _relu_inplace(z, np)
+        relu_inplace(z, np)
         np.testing.assert_array_equal(z.view(f"u{z.itemsize}"), expected.view(f"u{z.itemsize}"))

@@ -17,6 +17,7 @@ import numpy as np
 
 from featherflow.core import Tensor, pause_all_tapes
 from featherflow.core.runtime import inferring_shapes_scope, training_scope
+from featherflow.core.string_tensor import STRING, is_string_dtype
 from featherflow.keras.layers.base import flatten, map_structure
 from featherflow.keras.layers.input_spec import check_input_compatibility
 
@@ -27,7 +28,7 @@ class KerasTensor:
 
     def __init__(self, shape, dtype="float32", name=None, keras_history=None, sparse=False):
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = np.dtype(dtype)
+        self.dtype = STRING if is_string_dtype(dtype) else np.dtype(dtype)
         self.name = name
         self._keras_history = keras_history  # (layer, node_index, tensor_index)
         self.sparse = sparse
@@ -43,7 +44,8 @@ class KerasTensor:
 
     def __repr__(self) -> str:
         creator = f" (created by layer '{self._keras_history[0].name}')" if self._keras_history else ""
-        return f"<KerasTensor: shape={self.shape} dtype={self.dtype.name}{creator}>"
+        dtype = "string" if self.dtype.kind == "O" else self.dtype.name
+        return f"<KerasTensor: shape={self.shape} dtype={dtype}{creator}>"
 
     def __array__(self, *args, **kwargs):
         raise TypeError(
@@ -96,6 +98,8 @@ class Node:
 def _dummy_array(shape, dtype, fill):
     dims = tuple(fill if d is None else d for d in shape)
     kind = np.dtype(dtype).kind
+    if kind in "OUS":  # strings of `fill` words, so axes a text layer derives from them vary like the others
+        return np.full(dims, b" ".join([b"x"] * fill), dtype=object)
     if kind in "iu":
         return np.zeros(dims, dtype=dtype)
     if kind == "b":
@@ -110,7 +114,9 @@ def _run_dummy(layer, specs, fill, call_args, call_kwargs):
             return Tensor(_dummy_array(spec.shape, spec.dtype, fill))
         return spec
 
-    inputs = map_structure(make, specs)
+    # the inputs as the layer's __call__ would convert them (an integer Input into Dense is cast to float)
+    inputs = map_structure(lambda spec: layer._convert_input(make(spec)) if isinstance(spec, KerasTensor) else spec,
+                           specs)
     call_args = map_structure(make, tuple(call_args))
     kwargs = map_structure(make, dict(call_kwargs))
     if layer._call_has_training:

@@ -127,6 +127,10 @@ class Normalization(Layer):
                 arr = arr[:, None]
             if not self.built:
                 self.build((None,) + arr.shape[1:])
+                if self._batch_input_shape is None:
+                    # an adapted layer declares its input, as in tf.keras: a Sequential it starts is built
+                    self._batch_input_shape = tuple(arr.shape[i] if i in self._keep_axes else None
+                                                    for i in range(arr.ndim))
             reduce = tuple(i for i in range(arr.ndim) if i not in self._keep_axes)
             n = int(np.prod([arr.shape[i] for i in reduce])) if reduce else 1
             s = arr.sum(axis=reduce)
@@ -155,6 +159,22 @@ class Normalization(Layer):
 
     def _param_shape(self):
         return tuple(self._broadcast[a] for a in self._keep_axes)
+
+    @property
+    def mean(self):
+        """The mean in the inputs' broadcast shape (e.g. ``(1, features)``), once built."""
+        return self._statistic(0, "mean")
+
+    @property
+    def variance(self):
+        """The variance in the inputs' broadcast shape, once built."""
+        return self._statistic(1, "variance")
+
+    def _statistic(self, index, name):
+        if not self.built:
+            raise AttributeError(f"'Normalization' object has no attribute '{name}' before it is built (by "
+                                 "`adapt`, a call, or `input_shape=`).")
+        return self._statistics(self.dtype)[index]
 
     def call(self, inputs):
         mean, variance = self._statistics(inputs.dtype)

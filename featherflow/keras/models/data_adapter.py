@@ -63,15 +63,23 @@ def _to_array(value, what: str):
         return value.numpy()
     to_numpy = getattr(value, "to_numpy", None)  # pandas DataFrame / Series
     if to_numpy is not None and not isinstance(value, (list, tuple)):
-        return np.asarray(to_numpy())
-    try:
-        arr = np.asarray(value)
-    except ValueError as error:
-        if "inhomogeneous" not in str(error):
-            raise
-        raise ValueError(f"Can't convert non-rectangular Python sequence to Tensor: the rows of `{what}` have "
-                         "different lengths. Pad them to one length first (`keras.utils.pad_sequences`) or pass a "
-                         f"NumPy array. Received: {what}={value!r:.100}") from None
+        arr = np.asarray(to_numpy())
+        if arr.dtype.kind == "O":  # object columns of numbers convert, as in tf.keras; text does not
+            try:
+                arr = arr.astype(np.float64)
+            except (TypeError, ValueError):
+                pass
+    else:
+        try:
+            arr = np.asarray(value)
+        except ValueError as error:
+            if "inhomogeneous" not in str(error):
+                raise
+            raise ValueError(f"Can't convert non-rectangular Python sequence to Tensor: the rows of `{what}` have "
+                             "different lengths. Pad them to one length first (`keras.utils.pad_sequences`) or pass "
+                             f"a NumPy array. Received: {what}={value!r:.100}") from None
+    if arr.dtype.kind in "US":
+        return arr  # text (lists of strings) for models that start with TextVectorization / StringLookup
     if arr.dtype.kind in "OUS":
         raise ValueError(f"Failed to convert a NumPy array to a Tensor (unsupported object type in `{what}`): "
                          f"expected numbers, received elements of type {arr.dtype}. Received: {what}={value!r:.100}")

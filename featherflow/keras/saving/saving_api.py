@@ -13,7 +13,7 @@ compiled and trained, and restored when the loading model has an optimizer.
 >>> path = os.path.join(tempfile.mkdtemp(), "w.weights.npz")
 >>> model.save_weights(path)
 >>> other = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
->>> other.load_weights(path)
+>>> _ = other.load_weights(path)
 >>> all(np.array_equal(a, b) for a, b in zip(model.get_weights(), other.get_weights()))
 True
 """
@@ -161,6 +161,12 @@ def model_from_json(json_string: str, custom_objects: dict | None = None):
 
     config, _ = restore_lambda_code(config, safe_mode=True)  # JSON never runs code; lambdas are refused
     return serialization_lib.deserialize_keras_object(config, custom_objects=custom_objects)
+
+
+def model_from_yaml(yaml_string, custom_objects=None):
+    """Removed in tf.keras 2.6+, as here: YAML loading could run arbitrary code. Use ``model_from_json``."""
+    raise RuntimeError("Method `model_from_yaml()` has been removed due to security risk of arbitrary code "
+                       "execution. Please use `Model.to_json()` and `model_from_json()` instead.")
 
 
 def model_from_config(config: dict, custom_objects: dict | None = None):

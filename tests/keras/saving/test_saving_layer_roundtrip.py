@@ -32,6 +32,24 @@ def _layer_classes():
 # name -> (factory, input shapes (batch first), input dtype)
 SPECS = {
     "Activation": (lambda: keras.layers.Activation("tanh"), [(B, 5)], "float32"),
+    "AdditiveAttention": (lambda: keras.layers.AdditiveAttention(), [(B, 3, 4), (B, 5, 4)], "float32"),
+    "Attention": (lambda: keras.layers.Attention(use_scale=True, score_mode="concat"), [(B, 3, 4), (B, 5, 4)],
+                  "float32"),
+    "Discretization": (lambda: keras.layers.Discretization(bin_boundaries=[-0.5, 0.0, 0.5]), [(B, 5)], "float32"),
+    "Hashing": (lambda: keras.layers.Hashing(num_bins=7, salt=3), [(B, 3)], "int32"),
+    "HashedCrossing": (lambda: keras.layers.HashedCrossing(num_bins=5, output_mode="one_hot"), [(B, 1), (B, 1)],
+                       "int32"),
+    "IntegerLookup": (lambda: keras.layers.IntegerLookup(vocabulary=[1, 2, 3], output_mode="multi_hot"), [(B, 3)],
+                      "int32"),
+    "StringLookup": (lambda: _adapted(keras.layers.StringLookup(num_oov_indices=2), ["a", "b", "b", "c"]), [(B, 3)],
+                     "string"),
+    "TextVectorization": (lambda: _adapted(keras.layers.TextVectorization(output_sequence_length=4),
+                                           ["a b", "b c d", "d e"]), [(B,)], "string"),
+    "EinsumDense": (lambda: keras.layers.EinsumDense("abc,cde->abde", (None, 2, 3), bias_axes="de"), [(B, 3, 4)],
+                    "float32"),
+    "GroupNormalization": (lambda: keras.layers.GroupNormalization(groups=2), [(B, 3, 4)], "float32"),
+    "MultiHeadAttention": (lambda: keras.layers.MultiHeadAttention(2, 3, dropout=0.2), [(B, 3, 4), (B, 5, 4)],
+                           "float32"),
     "ActivityRegularization": (lambda: keras.layers.ActivityRegularization(l1=0.01, l2=0.01), [(B, 5)], "float32"),
     "AlphaDropout": (lambda: keras.layers.AlphaDropout(0.3), [(B, 5)], "float32"),
     "BatchNormalization": (lambda: keras.layers.BatchNormalization(momentum=0.5), [(B, 3, 4)], "float32"),
@@ -44,6 +62,11 @@ SPECS = {
     "Conv1DTranspose": (lambda: keras.layers.Conv1DTranspose(3, 2, strides=2), [(B, 4, 2)], "float32"),
     "Conv2D": (lambda: keras.layers.Conv2D(3, (2, 2), strides=(1, 2)), [(B, 5, 6, 2)], "float32"),
     "Conv2DTranspose": (lambda: keras.layers.Conv2DTranspose(2, (3, 3), strides=(2, 2)), [(B, 3, 3, 2)], "float32"),
+    "Conv3D": (lambda: keras.layers.Conv3D(2, 2, padding="same", activation="relu"), [(B, 3, 4, 3, 2)], "float32"),
+    "Conv3DTranspose": (lambda: keras.layers.Conv3DTranspose(2, 2, strides=(1, 2, 1)), [(B, 2, 3, 2, 2)], "float32"),
+    "ConvLSTM1D": (lambda: keras.layers.ConvLSTM1D(2, 2, return_sequences=True), [(B, 3, 4, 2)], "float32"),
+    "ConvLSTM2D": (lambda: keras.layers.ConvLSTM2D(2, 2, padding="same", dropout=0.2), [(B, 3, 3, 3, 1)], "float32"),
+    "ConvLSTM3D": (lambda: keras.layers.ConvLSTM3D(1, 2), [(B, 2, 3, 3, 3, 1)], "float32"),
     "Cropping1D": (lambda: keras.layers.Cropping1D((1, 2)), [(B, 6, 2)], "float32"),
     "Cropping2D": (lambda: keras.layers.Cropping2D(((1, 0), (0, 1))), [(B, 4, 4, 2)], "float32"),
     "Dense": (lambda: keras.layers.Dense(3, activation="sigmoid", kernel_regularizer="l2"), [(B, 5)], "float32"),
@@ -86,6 +109,7 @@ SPECS = {
     "SimpleRNNCell": (lambda: keras.layers.RNN(keras.layers.SimpleRNNCell(2)), [(B, 4, 2)], "float32"),
     "SpatialDropout1D": (lambda: keras.layers.SpatialDropout1D(0.3), [(B, 4, 3)], "float32"),
     "SpatialDropout2D": (lambda: keras.layers.SpatialDropout2D(0.3), [(B, 3, 3, 2)], "float32"),
+    "SpatialDropout3D": (lambda: keras.layers.SpatialDropout3D(0.3), [(B, 2, 3, 3, 2)], "float32"),
     "StackedRNNCells": (lambda: keras.layers.RNN(keras.layers.StackedRNNCells(
         [keras.layers.SimpleRNNCell(3), keras.layers.GRUCell(2)])), [(B, 4, 2)], "float32"),
     "TimeDistributed": (lambda: keras.layers.TimeDistributed(keras.layers.Dense(2)), [(B, 3, 4)], "float32"),
@@ -102,6 +126,11 @@ SKIPPED = {
     "InputLayer": "the input of every model in this file (each round trip saves and loads one)",
 }
 _DEFAULT_SHAPES = [[(B, 5)], [(B, 4, 3)], [(B, 4, 4, 2)], [(B, 3, 4, 4, 2)]]
+
+
+def _adapted(layer, data):
+    layer.adapt(data)  # the learned vocabulary is not in the config: it must travel in the weights file
+    return layer
 
 
 def _spec(cls):
@@ -122,6 +151,8 @@ def _spec(cls):
 
 def _data(shapes, dtype, seed=0):
     rng = np.random.default_rng(seed)
+    if dtype == "string":
+        return [rng.choice(np.array(["a", "b c", "d", "zz", "b b"]), size=s) for s in shapes]
     if dtype.startswith("int"):
         return [rng.integers(0, 7, s).astype(dtype) for s in shapes]
     return [rng.uniform(-1, 1, s).astype(dtype) for s in shapes]
