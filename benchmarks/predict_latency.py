@@ -43,7 +43,8 @@ def build_model():
 
 def candidates(model, one) -> dict:
     from featherflow.keras.models.functional import get_plan
-    from featherflow.keras.models.inference import _softmax, inference_program
+    from featherflow.keras.models.inference import inference_program
+    from featherflow.ops.array_kernels import softmax
 
     plan = get_plan(model)
     program = inference_program(plan)
@@ -57,7 +58,7 @@ def candidates(model, one) -> dict:
         np.maximum(z, zero, out=z)
         o = z @ w2
         o += b2_row
-        return _softmax(o)
+        return softmax(o)
 
     def run_program():
         a = one

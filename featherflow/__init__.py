@@ -7,18 +7,30 @@
 >>> float(tape.gradient(y, x))
 7.0
 
-This module only re-exports; ``featherflow.keras`` is imported on first use.
+This module only re-exports; ``featherflow.keras`` (and ``data``, ``summary``, ``train``, ``tuner``,
+``evolution``, ``strings``) load on first use.
 """
 
 import numpy as _np
 
-from featherflow import config, linalg, math, nn, random  # noqa: F401
+from featherflow import (  # noqa: F401
+    bitwise,
+    config,
+    errors,
+    image,
+    linalg,
+    math,
+    nn,
+    ragged,
+    random,
+)
 from featherflow._version import __version__  # noqa: F401
 from featherflow.backend import floatx, set_floatx  # noqa: F401
 from featherflow.core import (  # noqa: F401
     GradientTape,
     Tensor,
     TensorShape,
+    TensorSpec,
     UnconnectedGradients,
     Variable,
     convert_to_tensor,
@@ -26,6 +38,7 @@ from featherflow.core import (  # noqa: F401
     function,
     is_tensor,
 )
+from featherflow.core.ragged import RaggedTensor  # noqa: F401
 from featherflow.ops import *  # noqa: F401,F403
 
 float16 = _np.dtype("float16")
@@ -37,13 +50,15 @@ int32 = _np.dtype("int32")
 int64 = _np.dtype("int64")
 uint8 = _np.dtype("uint8")
 bool = _np.dtype("bool")  # noqa: A001 - TensorFlow's name (tf.bool)
+string = _np.dtype(object)  # tf.string: NumPy object arrays of bytes (what TensorFlow's .numpy() returns)
 newaxis = None
 
 
 def __getattr__(name):
-    # `featherflow.keras` is loaded lazily so `import featherflow` stays fast.
-    if name == "keras":
+    # `featherflow.keras`, `.data`, `.summary` and `.train` are loaded lazily so `import featherflow` stays fast;
+    # so are `.tuner`, `.evolution` (`tf.tuner.RandomSearch` after `import featherflow as tf`) and `.strings`.
+    if name in ("keras", "data", "summary", "train", "tuner", "evolution", "strings"):
         import importlib
 
-        return importlib.import_module("featherflow.keras")
+        return importlib.import_module(f"featherflow.{name}")
     raise AttributeError(f"module 'featherflow' has no attribute {name!r}")

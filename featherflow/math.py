@@ -78,3 +78,52 @@ from featherflow.ops import (  # noqa: F401
     top_k,
     truediv,
 )
+from featherflow.ops import bessel as special  # noqa: F401 - tf.math.special
+from featherflow.ops.bessel import bessel_i0, bessel_i0e, bessel_i1, bessel_i1e  # noqa: F401
+from featherflow.ops.complex import angle, conj, imag, real  # noqa: F401
+from featherflow.ops.counting import (  # noqa: F401
+    bincount,
+    confusion_matrix,
+    invert_permutation,
+    is_non_decreasing,
+    is_strictly_increasing,
+    zero_fraction,
+)
+from featherflow.ops.cumulative import cumprod, cumulative_logsumexp  # noqa: F401
+from featherflow.ops.safe_math import (  # noqa: F401
+    multiply_no_nan,
+    nextafter,
+    polyval,
+    reciprocal_no_nan,
+    rint,
+    xdivy,
+    xlog1py,
+    xlogy,
+)
+from featherflow.ops.segment import (  # noqa: F401
+    segment_max,
+    segment_mean,
+    segment_min,
+    segment_prod,
+    segment_sum,
+    unsorted_segment_max,
+    unsorted_segment_mean,
+    unsorted_segment_min,
+    unsorted_segment_prod,
+    unsorted_segment_sqrt_n,
+    unsorted_segment_sum,
+)
+from featherflow.ops.special import (  # noqa: F401
+    betainc,
+    digamma,
+    erfcinv,
+    erfinv,
+    igamma,
+    igammac,
+    lbeta,
+    lgamma,
+    ndtri,
+    polygamma,
+    zeta,
+)
+from featherflow.ops.trig import acos, acosh, asin, asinh, atan2, atanh  # noqa: F401

@@ -39,3 +39,6 @@ from featherflow.ops import (  # noqa: F401
     tanh,
     top_k,
 )
+from featherflow.ops.blocks import depth_to_space, space_to_depth  # noqa: F401
+from featherflow.ops.blocks import space_to_batch_nd as space_to_batch  # noqa: F401
+from featherflow.ops.conv3d import avg_pool3d, conv3d, conv3d_transpose, max_pool3d  # noqa: F401

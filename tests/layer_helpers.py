@@ -52,7 +52,7 @@ def layer_test(layer_cls, kwargs=None, input_shape=None, input_data=None, input_
                expected_num_trainable_weights=None, expected_num_non_trainable_weights=None,
                supports_masking=None, call_kwargs=None, run_training_step=True, check_gradients=True,
                gradient_wrt_inputs=None, gradient_training=False, check_functional=True,
-               rtol=1e-5, atol=1e-6, seed=0):
+               rtol=1e-5, atol=1e-6, seed=0, positional_inputs=False):
     """Run the standard checks on ``layer_cls(**kwargs)`` and return the eager output(s).
 
     Args:
@@ -73,6 +73,8 @@ def layer_test(layer_cls, kwargs=None, input_shape=None, input_data=None, input_
         gradient_training: call with ``training=True`` in the gradient check (the global seed is
             reset before every evaluation so random layers draw the same noise).
         check_functional: call on ``keras.Input`` and compare with ``compute_output_shape``.
+        positional_inputs: pass several inputs as positional arguments (``layer(query, value)``,
+            ``compute_output_shape(query_shape, value_shape)``) instead of one list.
     """
     kwargs = dict(kwargs or {})
     call_kwargs = dict(call_kwargs or {})
@@ -89,12 +91,17 @@ def layer_test(layer_cls, kwargs=None, input_shape=None, input_data=None, input_
     shapes = [d.shape for d in datas]
     layer_input = datas if multi else datas[0]
 
+    def apply(target, inputs, **kw):
+        if positional_inputs and multi:
+            return target(*inputs, **kw)
+        return target(inputs, **kw)
+
     # -- eager call ---------------------------------------------------------------------
     layer = layer_cls(**kwargs)
     if supports_masking is not None:
         assert layer.supports_masking == supports_masking, (
             f"{layer_cls.__name__}.supports_masking is {layer.supports_masking}, expected {supports_masking}")
-    outputs = layer(layer_input, **call_kwargs)
+    outputs = apply(layer, layer_input, **call_kwargs)
     out_arrays = _to_numpy(outputs)
     expected_shapes = None
     if expected_output_shape is not None:
@@ -112,7 +119,7 @@ def layer_test(layer_cls, kwargs=None, input_shape=None, input_data=None, input_
             np.testing.assert_allclose(arr, exp, rtol=rtol, atol=atol)
 
     # compute_output_shape on the concrete shape agrees with the actual output
-    computed = layer.compute_output_shape(shapes if multi else shapes[0])
+    computed = apply(layer.compute_output_shape, shapes if multi else shapes[0])
     computed_list = computed if isinstance(computed, list) else [computed]
     for arr, comp in zip(out_arrays, computed_list):
         assert _shape_matches(arr.shape, comp) and len(tuple(comp)) == arr.ndim, (
@@ -131,12 +138,12 @@ def layer_test(layer_cls, kwargs=None, input_shape=None, input_data=None, input_
     assert layer.count_params() == sum(int(np.prod(w.shape)) for w in weights)
 
     # -- functional call ------------------------------------------------------------------
-    inference = _to_numpy(layer(layer_input, training=False, **call_kwargs))
+    inference = _to_numpy(apply(layer, layer_input, training=False, **call_kwargs))
     if check_functional:
         symbolic = [keras.Input(shape=s[1:], dtype=d.dtype.name) for s, d in zip(shapes, datas)]
-        sym_out = layer(symbolic if multi else symbolic[0], **call_kwargs)
+        sym_out = apply(layer, symbolic if multi else symbolic[0], **call_kwargs)
         none_batch = [(None,) + tuple(s[1:]) for s in shapes]
-        comp = layer.compute_output_shape(none_batch if multi else none_batch[0])
+        comp = apply(layer.compute_output_shape, none_batch if multi else none_batch[0])
         comp_list = comp if isinstance(comp, list) else [comp]
         for kt, c, arr in zip(_as_list(sym_out), comp_list, out_arrays):
             assert tuple(kt.shape) == tuple(c), f"functional shape {kt.shape} != compute_output_shape {c}"
@@ -154,16 +161,16 @@ def layer_test(layer_cls, kwargs=None, input_shape=None, input_data=None, input_
     clone = layer_cls.from_config(config)
     assert _config_key(clone.get_config()) == _config_key(config), (
         f"config does not round-trip:\n{clone.get_config()}\n!=\n{config}")
-    clone(layer_input, training=False, **call_kwargs)
+    apply(clone, layer_input, training=False, **call_kwargs)
     clone.set_weights(layer.get_weights())
-    for a, b in zip(_to_numpy(clone(layer_input, training=False, **call_kwargs)), inference):
+    for a, b in zip(_to_numpy(apply(clone, layer_input, training=False, **call_kwargs)), inference):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
     # -- one training step -------------------------------------------------------------------
     if run_training_step and layer.trainable_weights:
         before = [w.numpy() for w in layer.trainable_weights]
         with ff.GradientTape() as tape:
-            outs = _as_list(layer(layer_input, training=True, **call_kwargs))
+            outs = _as_list(apply(layer, layer_input, training=True, **call_kwargs))
             loss = None
             for o in outs:
                 term = ff.reduce_sum(o * o)
@@ -179,13 +186,13 @@ def layer_test(layer_cls, kwargs=None, input_shape=None, input_data=None, input_
     # -- float64 gradient check ------------------------------------------------------------------
     if check_gradients:
         check_layer_gradients(layer_cls, kwargs, datas, multi, layer.get_weights(), call_kwargs,
-                              gradient_wrt_inputs, gradient_training, seed)
+                              gradient_wrt_inputs, gradient_training, seed, positional_inputs=positional_inputs)
     return out_arrays[0] if len(out_arrays) == 1 else out_arrays
 
 
 def check_layer_gradients(layer_cls, kwargs, datas, multi=False, weights=None, call_kwargs=None,
                           wrt_inputs=None, training=False, seed=0, directions=3, eps=1e-6, rtol=1e-5,
-                          atol=1e-7):
+                          atol=1e-7, positional_inputs=False):
     """Compare the tape's gradients of ``sum(w * layer(x))`` (fixed random ``w``) w.r.t. the float
     inputs and the trainable weights of a float64 copy of the layer with central differences."""
     call_kwargs = dict(call_kwargs or {})
@@ -196,7 +203,11 @@ def check_layer_gradients(layer_cls, kwargs, datas, multi=False, weights=None, c
         kwargs.pop("seed", None)
     layer = layer_cls(**kwargs)
     arrays = [d.astype("float64") if d.dtype.kind == "f" else d for d in datas]
-    layer(arrays if multi else arrays[0], training=False, **call_kwargs)
+
+    def apply(inputs, **kw):
+        return layer(*inputs, **kw) if positional_inputs and multi else layer(inputs, **kw)
+
+    apply(arrays if multi else arrays[0], training=False, **call_kwargs)
     if weights is not None:
         layer.set_weights([np.asarray(w, dtype="float64") if np.asarray(w).dtype.kind == "f" else w
                            for w in weights])
@@ -207,7 +218,7 @@ def check_layer_gradients(layer_cls, kwargs, datas, multi=False, weights=None, c
     def forward(tensors, tape=None):
         if training:
             ff.random.set_seed(seed + 77)
-        out = layer(tensors if multi else tensors[0], training=training, **call_kwargs)
+        out = apply(tensors if multi else tensors[0], training=training, **call_kwargs)
         total = None
         for k, o in enumerate(_as_list(out)):
             if k not in out_weights:

@@ -18,7 +18,7 @@ thread and a larger one the full count. The full count is
 ``featherflow.config.threading.set_intra_op_parallelism_threads(n)`` when set; else 1 on a machine with at
 most 2 cores (measured there under the usual shared load: the small CNN's steps took 4x longer with two
 threads, 2.4 s vs 9.6 s for 10 steps, and the best case of a second thread on an idle machine is under 2x),
-else what OpenBLAS started with. featherflow's own batch-split copies (``ops.conv.split_batch``) follow the
+else what OpenBLAS started with. featherflow's own batch-split copies (``ops.conv_utils.split_batch``) follow the
 same count. Outside fit/evaluate/predict featherflow leaves the user's setting alone.
 
 >>> from featherflow.backend import blas
@@ -31,6 +31,8 @@ True
 from __future__ import annotations
 
 import os
+
+from featherflow.backend import allocator
 
 # multiply-adds below which one thread wins on a 2-core machine (see the module docstring)
 DEFAULT_THRESHOLD = 16_000_000
@@ -45,6 +47,9 @@ _FTZ_DAZ = 0x8040
 
 _state = {"loaded": False, "fenv": None, "set": None, "get": None, "active": 0, "current": None, "full": None,
           "threshold": int(os.environ.get("FEATHERFLOW_BLAS_THRESHOLD", DEFAULT_THRESHOLD)), "user": None}
+# Read-only for hot paths: THREADS["active"] is non-zero inside ``managed()``, the only time ``use_threads_for``
+# does anything, so a kernel run per layer call can skip that call outside fit/evaluate/predict.
+THREADS = _state
 
 
 def _openblas_paths() -> list:
@@ -181,12 +186,13 @@ def flush_denormals(enabled: bool) -> bool | None:
 class managed:
     """Context of fit/evaluate/predict: products pick their thread count; the user's count is restored after."""
 
-    __slots__ = ("_saved", "_entered", "_flush")
+    __slots__ = ("_saved", "_entered", "_flush", "_retained")
 
     def __enter__(self):
         self._entered = False
         self._saved = None
         self._flush = flush_denormals(True)
+        self._retained = allocator.retain()  # per-step temporaries reuse freed memory (backend/allocator.py)
         if available():
             self._entered = True
             if not _state["active"]:
@@ -199,6 +205,8 @@ class managed:
     def __exit__(self, *exc):
         if self._flush is False:
             flush_denormals(False)
+        if self._retained:
+            allocator.release()
         if self._entered:
             _state["active"] -= 1
             if not _state["active"] and self._saved is not None and _state["current"] != self._saved:

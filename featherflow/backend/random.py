@@ -52,3 +52,30 @@ def make_generator(seed: int | None = None) -> np.random.Generator:
     if seed is not None:
         return np.random.default_rng(int(seed))
     return np.random.default_rng(int(generator().integers(0, 2**63 - 1)))
+
+
+DEFAULT_GLOBAL_SEED = 87654321  # TensorFlow's graph seed when only an op seed is given
+
+
+def op_seed(seed: int | None = None) -> tuple | None:
+    """TensorFlow's seed rule for a random op (``tf.data`` shuffles): ``(global_seed, op_seed)``.
+
+    With a global seed (``set_seed``) and no ``seed``, the op seed is a counter of the ops created since
+    ``set_seed``, so a program makes the same draws on every run; ``seed`` alone is combined with a fixed
+    global seed; with neither, ``None`` (fresh randomness from the OS).
+
+    >>> set_seed(3); first = op_seed(); second = op_seed()
+    >>> set_seed(3); (first, second) == (op_seed(), op_seed())
+    True
+    >>> op_seed(5)[1]
+    5
+    """
+    global_seed = _state["seed"]
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"Expected an integer seed or None. Received: seed={seed!r}")
+        return (DEFAULT_GLOBAL_SEED if global_seed is None else global_seed, int(seed) % 2**63)
+    if global_seed is None:
+        return None
+    _state["counter"] += 1
+    return (global_seed, _state["counter"])

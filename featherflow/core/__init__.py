@@ -11,12 +11,14 @@ from featherflow.core.tape import (
     unbroadcast,
 )
 from featherflow.core.tensor import Tensor, TensorShape, convert_to_tensor, is_tensor
+from featherflow.core.tensor_spec import TensorSpec
 from featherflow.core.variable import Variable
 
 __all__ = [
     "GradientTape",
     "Tensor",
     "TensorShape",
+    "TensorSpec",
     "UnconnectedGradients",
     "Variable",
     "convert_to_tensor",

@@ -25,10 +25,10 @@ import enum
 import numpy as np
 
 from featherflow.backend.arrays import array_module
+from featherflow.core.runtime import state as _state
 from featherflow.core.tensor import Tensor, convert_to_tensor
 from featherflow.core.variable import Variable
 
-_active_tapes: list = []
 _new_object = object.__new__
 _np_generic = np.generic
 
@@ -41,8 +41,18 @@ class UnconnectedGradients(enum.Enum):
 
 
 def is_recording() -> bool:
-    """True when at least one tape is recording (ops may then skip gradient-free fast paths)."""
-    return bool(_active_tapes)
+    """True when at least one tape of this thread is recording (ops may then skip gradient-free fast paths)."""
+    return bool(_state.tapes)
+
+
+def is_watched(tensor) -> bool:
+    """True when an op on ``tensor`` would be recorded: a recording tape of this thread watches it (or, for a
+    trainable Variable, watches accessed variables). Ops may skip building what only a backward pass needs."""
+    for tape in _state.tapes:
+        if tape._recording and (id(tensor) in tape._watched or (tape._auto_watch and getattr(tensor, "_trainable",
+                                                                                            False))):
+            return True
+    return False
 
 
 def record(name: str, inputs, value, backward) -> Tensor:
@@ -63,8 +73,9 @@ def record(name: str, inputs, value, backward) -> Tensor:
         value = np.asarray(value)
     out = _new_object(Tensor)
     out.value = value
-    if _active_tapes and value.dtype.kind in "fc":
-        for tape in _active_tapes:
+    tapes = _state.tapes  # this thread's (core/runtime.py)
+    if tapes and value.dtype.kind in "fc":
+        for tape in tapes:
             if not tape._recording:
                 continue
             # GradientTape._maybe_record, inlined for one- and two-input ops: this runs for every op.
@@ -94,9 +105,10 @@ def record_multi(name: str, inputs, values, backward) -> list:
     One node for all outputs keeps the backward pass linear in the input size.
     """
     outs = [Tensor(v) for v in values]
-    if _active_tapes and outs and outs[0].value.dtype.kind in "fc":
+    tapes = _state.tapes
+    if tapes and outs and outs[0].value.dtype.kind in "fc":
         group = tuple(outs)
-        for tape in _active_tapes:
+        for tape in tapes:
             if tape._recording:
                 tape._maybe_record(name, group, inputs, backward)
     return outs
@@ -163,21 +175,25 @@ class GradientTape:
         self._keep_alive: list = []  # explicitly watched tensors, so their ids stay unique
         self._variables: dict = {}
         self._used = False
+        self._registry = None  # the thread's tape list it was entered into
 
     # -- context management -------------------------------------------------------
     def __enter__(self):
         if self._recording:
             raise ValueError("This GradientTape is already recording; tapes cannot be re-entered.")
         self._recording = True
-        _active_tapes.append(self)
+        self._registry = _state.tapes
+        self._registry.append(self)
         return self
 
     def __exit__(self, exc_type, exc, tb):
         self._recording = False
-        for i in range(len(_active_tapes) - 1, -1, -1):
-            if _active_tapes[i] is self:
-                del _active_tapes[i]
-                break
+        registry, self._registry = self._registry, None
+        if registry is not None:
+            for i in range(len(registry) - 1, -1, -1):
+                if registry[i] is self:
+                    del registry[i]
+                    break
         return False
 
     def stop_recording(self):
@@ -308,7 +324,7 @@ class GradientTape:
             )
 
     def _refuse_higher_order(self, sources) -> None:
-        for tape in _active_tapes:
+        for tape in _state.tapes:
             if tape is not self and tape._recording and any(id(s) in tape._watched for s in sources):
                 raise NotImplementedError(
                     "Higher-order gradients (a gradient computed while an outer GradientTape records) "
@@ -399,15 +415,15 @@ class GradientTape:
 
 
 class pause_all_tapes:
-    """Context manager: no tape records inside (used for shape inference on dummy data)."""
+    """Context manager: no tape of this thread records inside (shape inference on dummy data, metric updates)."""
 
     def __enter__(self):
-        self._saved = _active_tapes[:]
-        _active_tapes.clear()
+        self._saved = _state.tapes
+        _state.tapes = []
         return self
 
     def __exit__(self, *exc):
-        _active_tapes[:] = self._saved
+        _state.tapes = self._saved
         return False
 
 

@@ -16,6 +16,7 @@ import numbers
 import numpy as np
 
 from featherflow.backend import arrays as _arrays
+from featherflow.core.string_tensor import is_string_dtype, to_string_array
 
 
 def _fmt_shape(shape) -> str:
@@ -122,9 +123,14 @@ class Tensor:
         return self.value.size
 
     def numpy(self) -> np.ndarray:
-        """The value as a new NumPy array (a copy, as in TensorFlow: writing to it leaves the tensor intact)."""
+        """The value as a new NumPy array (a copy, as in TensorFlow: writing to it leaves the tensor intact);
+        a scalar string tensor gives its bytes, as in TensorFlow (a ``numpy.bytes_``: ``.decode()`` and ``.item()``
+        both work)."""
         value = self.value
         if isinstance(value, np.ndarray):
+            if value.dtype.kind == "O" and value.ndim == 0:
+                item = value.item()
+                return np.bytes_(item) if isinstance(item, bytes) else item
             return value.copy()
         return _arrays.to_numpy(value)
 
@@ -177,16 +183,16 @@ class Tensor:
         return _Ref(self)
 
     def __repr__(self) -> str:
-        value = self.numpy()
+        value = np.asarray(self.numpy())
         arr = repr(value.item()) if value.ndim == 0 else repr(value)
-        return f"<tf.Tensor: shape={_fmt_shape(self.shape)}, dtype={self.dtype.name}, numpy={arr}>"
+        return f"<tf.Tensor: shape={_fmt_shape(self.shape)}, dtype={_dtype_name(self.dtype)}, numpy={arr}>"
 
     def __format__(self, format_spec: str) -> str:
         # As TensorFlow: format the NumPy value, so f"{loss:.4f}" works for scalar tensors.
         return self.numpy().__format__(format_spec)
 
     def __str__(self) -> str:
-        return f"tf.Tensor({self.numpy()}, shape={_fmt_shape(self.shape)}, dtype={self.dtype.name})"
+        return f"tf.Tensor({self.numpy()}, shape={_fmt_shape(self.shape)}, dtype={_dtype_name(self.dtype)})"
 
     def __copy__(self):
         return self
@@ -213,6 +219,10 @@ class _Ref:
 
     def __eq__(self, other):
         return isinstance(other, _Ref) and other._tensor is self._tensor
+
+
+def _dtype_name(dtype) -> str:
+    return "string" if dtype.kind == "O" else dtype.name
 
 
 def _is_ragged(value) -> bool:
@@ -274,6 +284,14 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
             )
         return value
     xp = _arrays.xp()
+    if is_string_dtype(dtype) or isinstance(value, (str, bytes)) or (
+        isinstance(value, np.ndarray) and value.dtype.kind in "USO") or (
+            isinstance(value, (list, tuple)) and dtype is None and value and isinstance(value[0], (str, bytes, list))):
+        strings = to_string_array(value)  # string tensors: object arrays of bytes (core/string_tensor.py)
+        if strings is not None:
+            return Tensor(strings)
+        if is_string_dtype(dtype):
+            raise TypeError(f"Can't convert {value!r:.80} to a string tensor: expected str or bytes elements.")
     if isinstance(value, (str, bytes)) or (
         isinstance(value, np.ndarray) and value.dtype.kind in "USO"
     ):

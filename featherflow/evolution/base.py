@@ -12,6 +12,11 @@ integers. A chunk whose worker dies is submitted again; after ``max_retries`` fa
 itself is broken, it is evaluated in this process. Results are merged in population order, so the run is the
 same for any number of workers.
 
+A fitness that returns NaN (a diverged model, a failed episode) gives that individual the worst score, ``-inf``:
+it is never selected as a parent or elite, gets the lowest rank in the evolution strategy's fitness shaping, and
+the generation's ``mean`` is taken over the other individuals. A ``RuntimeWarning`` per generation counts them
+("Generation 3: 4 of 20 fitness values were NaN ...").
+
 ``run(checkpoint=directory)`` writes the whole state after every ``checkpoint_every`` generations
 (``featherflow.evolution.checkpoint``) and, if the directory already holds a checkpoint of the same
 configuration, resumes from it: a run killed at any point and started again ends exactly as an
@@ -24,6 +29,7 @@ import concurrent.futures as cf
 import json
 import sys
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -55,6 +61,12 @@ def _check_positive_int(value, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < minimum:
         raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}")
     return int(value)
+
+
+def mean_score(scores: np.ndarray) -> float:
+    """The mean of the scores that are not the worst score ``-inf`` (NaN fitness values); NaN when none are."""
+    scored = scores[scores > -np.inf]
+    return float(scored.mean()) if scored.size else float("nan")
 
 
 def _format(value) -> str:
@@ -100,6 +112,7 @@ class EvolutionaryAlgorithm:
         self._executor = None
         self._shared = None
         self._chunks = 1
+        self._nan_counts = [0, 0]  # NaN fitness values and all values of the running generation
 
     # -- evaluation ------------------------------------------------------------------------------------
     def _make_spec(self, sigma: float = 0.0, init: str = "initializers", noise_table: tuple | None = None) -> None:
@@ -142,7 +155,12 @@ class EvolutionaryAlgorithm:
             stats = None
             if parts[0]["observation_stats"] is not None:
                 stats = tuple(np.concatenate([p["observation_stats"][k] for p in parts]) for k in range(3))
-            scores = np.concatenate([p["scores"] for p in parts])
+            scores = np.concatenate([p["scores"] for p in parts]).astype(np.float64, copy=False)
+            nan = np.isnan(scores)
+            if nan.any():  # NaN counts as the worst score (see the module docstring)
+                scores = np.where(nan, -np.inf, scores)
+            self._nan_counts[0] += int(nan.sum())
+            self._nan_counts[1] += len(scores)
             steps = np.concatenate([p["steps"] for p in parts])
             self.evaluations += len(scores) * int(request["episodes"])
             self.steps += int(steps.sum())
@@ -231,8 +249,13 @@ class EvolutionaryAlgorithm:
                 if time_budget is not None and self.elapsed >= time_budget:
                     break
                 callback_list.generation_begin(self.generation)
+                self._nan_counts = [0, 0]
                 logs = self._generation()
                 self.generation += 1
+                if self._nan_counts[0]:
+                    warnings.warn(f"Generation {self.generation}: {self._nan_counts[0]} of {self._nan_counts[1]} "
+                                  "fitness values were NaN; they count as the worst score (-inf). Check the fitness "
+                                  "function (a diverging model or a NaN loss gives NaN).", RuntimeWarning, stacklevel=2)
                 self.elapsed = before + time.perf_counter() - started
                 logs = {"generation": self.generation, "best": float(logs["best"]), "elite": float(logs["elite"]),
                         "mean": float(logs["mean"]), "evaluations": self.evaluations, "steps": self.steps,

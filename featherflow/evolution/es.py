@@ -8,6 +8,9 @@ seeded ``NoiseTable``, so workers get integer offsets) and mirrored (antithetic)
     g = 1 / (2 m sigma) * sum_i (s_i+ - s_i-) * eps_i                         (estimate of grad E[F])
     theta <- optimizer step on the loss gradient  -g + weight_decay * theta    (Adam by default)
 
+A NaN fitness value is the worst score: the lowest rank (or, unranked, the lowest finite score), counted by a
+``RuntimeWarning`` each generation; a centre scored NaN is never the one ``best_model()`` returns.
+
 The centre itself is scored every generation on ``reevaluation_episodes`` episodes (the "elite" column);
 ``best_model()`` returns the last scored centre (or, with ``keep_best``, the best-scoring one). With
 ``observation_normalization=True`` (reinforcement learning) observations are standardised with running
@@ -31,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.core.variable import Variable
-from featherflow.evolution.base import EvolutionaryAlgorithm, _check_positive_int
+from featherflow.evolution.base import EvolutionaryAlgorithm, _check_positive_int, mean_score
 from featherflow.evolution.noise import NoiseTable, derive_seed
 
 SHAPINGS = ("centered_rank", "normalized", "none")
@@ -52,10 +55,30 @@ def centered_ranks(values) -> np.ndarray:
 
 
 def shape_fitness(scores, method: str) -> np.ndarray:
-    """Fitness shaping: ``"centered_rank"``, ``"normalized"`` (zero mean, unit variance) or ``"none"``."""
+    """Fitness shaping: ``"centered_rank"``, ``"normalized"`` (zero mean, unit variance) or ``"none"``.
+
+    NaN is the worst score: the lowest rank, or (``"normalized"``, ``"none"``) the lowest finite score; infinite
+    scores are clipped to the finite range.
+
+    >>> shape_fitness([1.0, float("nan"), 3.0], "centered_rank").tolist()
+    [0.0, -0.5, 0.5]
+    >>> shape_fitness([float("nan"), 1.0, float("nan"), 3.0], "centered_rank").round(3).tolist()
+    [-0.333, 0.167, -0.333, 0.5]
+    >>> shape_fitness([1.0, float("nan"), 3.0], "none").tolist()
+    [1.0, 1.0, 3.0]
+    """
     scores = np.asarray(scores, dtype=np.float64)
+    scores = np.where(np.isnan(scores), -np.inf, scores)
+    if method != "centered_rank" and not np.isfinite(scores).all():
+        finite = scores[np.isfinite(scores)]
+        low, high = (finite.min(), finite.max()) if finite.size else (0.0, 0.0)
+        scores = np.clip(scores, low, high)
     if method == "centered_rank":
-        return centered_ranks(scores)
+        shaped = centered_ranks(scores)
+        worst = scores == -np.inf
+        if worst.sum() > 1:  # NaN individuals tie for the lowest ranks: a pair of them pulls in no direction
+            shaped[worst] = shaped[worst].mean()
+        return shaped
     if method == "normalized":
         std = scores.std()
         return (scores - scores.mean()) / (std if std > 0 else 1.0)
@@ -109,7 +132,8 @@ class EvolutionStrategy(EvolutionaryAlgorithm):
 
     Args:
         model: a built featherflow model; its current weights are the initial centre.
-        fitness: a ``Fitness`` or a callable ``fn(model) -> float`` (higher is better).
+        fitness: a ``Fitness`` or a callable ``fn(model) -> float`` (higher is better; NaN counts as the worst
+            score, with a warning).
         population_size: perturbations per generation (even: ``population_size / 2`` mirrored pairs).
         sigma: noise standard deviation.
         learning_rate: the optimizer's step size.
@@ -221,7 +245,8 @@ class EvolutionStrategy(EvolutionaryAlgorithm):
                                             self._center_request(observation_filter)])
         scores = perturbed["scores"]
         center_score = float(center["scores"][0])
-        if not self.keep_best or center_score > self.elite_score:
+        # A NaN centre score (-inf here) never replaces the returned centre, whatever keep_best says.
+        if (not self.keep_best and center_score > -np.inf) or center_score > self.elite_score:
             self.elite_score, self.elite_theta, self.elite_filter = center_score, self.theta, observation_filter
         g = self.gradient(offsets, scores)
         theta = self._theta.value
@@ -229,7 +254,7 @@ class EvolutionStrategy(EvolutionaryAlgorithm):
         self.optimizer.apply_gradients([(loss_gradient, self._theta)])
         if self.observation_statistics is not None and perturbed["observation_stats"] is not None:
             self.observation_statistics.update(*perturbed["observation_stats"])
-        return {"best": float(scores.max()), "elite": center_score, "mean": float(scores.mean())}
+        return {"best": float(scores.max()), "elite": center_score, "mean": mean_score(scores)}
 
     # -- the returned model ------------------------------------------------------------------------------
     def _finalize_model(self, model):

@@ -1,9 +1,11 @@
 """Forward passes of many parameter vectors at once (a population of the same model).
 
-For a plain stack of ``Dense`` layers (with ``Flatten``, ``Activation``, ``Dropout`` and ``InputLayer`` in
-between) the whole population runs through batched NumPy matrix products: each layer's kernels of ``P``
-individuals are viewed as one ``(P, in, out)`` array straight from the ``(P, n)`` parameter matrix. Any
-other model falls back to writing each individual's parameters into the model and calling ``model(x)``.
+For a plain chain of ``Dense`` layers (with ``Flatten``, ``Activation``, ``Dropout`` and the noise layers in
+between: ``featherflow.keras.models.chain`` decides, as it does for Keras's own array programs) the whole
+population runs through batched NumPy matrix products: each layer's kernels of ``P`` individuals are viewed
+as one ``(P, in, out)`` array straight from the ``(P, n)`` parameter matrix, through the dense kernel and the
+activations of ``featherflow.ops.array_kernels``. Any other model falls back to writing each individual's
+parameters into the model and calling ``model(x)``.
 
 The fast plan is checked once against ``model(x)`` on random inputs; if they disagree (an unusual topology,
 a custom activation) the fallback is used, so results never depend on the shortcut.
@@ -36,24 +38,14 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.core import pause_all_tapes
+from featherflow.ops import array_kernels as kernels
 
 GROUP = 16
-
-
-def _sigmoid(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
-def _softmax(x):
-    z = x - x.max(axis=-1, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=-1, keepdims=True)
-    return z
+_sigmoid = kernels.sigmoid
 
 
 def _log_softmax(x):
-    z = x - x.max(axis=-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return x - kernels.logsumexp(x, -1)
 
 
 def _elu(x):
@@ -64,12 +56,12 @@ _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
 
 ACTIVATIONS = {
     "linear": lambda x: x,
-    "relu": lambda x: np.maximum(x, 0),
+    "relu": lambda x: np.maximum(x, 0),  # the values of kernels.relu_inplace, without writing into x
     "relu6": lambda x: np.clip(x, 0, 6),
     "tanh": np.tanh,
     "sigmoid": _sigmoid,
     "hard_sigmoid": lambda x: np.clip(0.2 * x + 0.5, 0, 1),
-    "softmax": _softmax,
+    "softmax": kernels.softmax,
     "log_softmax": _log_softmax,
     "elu": _elu,
     "selu": lambda x: _SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(np.minimum(x, 0))),
@@ -82,40 +74,29 @@ ACTIVATIONS = {
 }
 
 
-def _activation_name(fn):
-    from featherflow.keras import activations
-
-    if fn is None:
-        return "linear"
-    name = activations.serialize(fn)
-    return name if isinstance(name, str) and name in ACTIVATIONS else None
-
-
 def _dense_plan(model, layout):
     """``[("dense", kernel_slice, kernel_shape, bias_slice | None, activation), ("act", name), ("flatten",)]``
-    for a chain of Dense-like layers, or None."""
-    from featherflow.keras import layers as L
+    for a chain of Dense layers (``featherflow.keras.models.chain``) whose activations have array forms here,
+    or None."""
+    from featherflow.keras.models.chain import layer_chain
 
-    if not getattr(model, "built", False) or not hasattr(model, "layers"):
+    links = layer_chain(model)
+    if links is None:
         return None
     index = {id(v): i for i, v in enumerate(layout.variables)}
     plan, used = [], set()
-    identity_layers = tuple(getattr(L, name) for name in ("InputLayer", "Dropout", "GaussianNoise",
-                                                           "GaussianDropout", "AlphaDropout", "SpatialDropout1D",
-                                                           "SpatialDropout2D") if hasattr(L, name))
-    for layer in model.layers:
-        if isinstance(layer, identity_layers):
+    for link in links:
+        layer = link.layer
+        if link.kind in ("dropout", "noise"):  # the identity at inference
             continue
-        if type(layer) is L.Flatten:
+        if link.kind == "flatten":
             plan.append(("flatten",))
-        elif type(layer) is L.Activation:
-            name = _activation_name(layer.activation)
-            if name is None:
-                return None
-            plan.append(("act", name))
-        elif type(layer) is L.Dense:
-            name = _activation_name(layer.activation)
-            if name is None or id(layer.kernel) not in index:
+        elif link.activation not in ACTIVATIONS:
+            return None
+        elif link.kind == "activation":
+            plan.append(("act", link.activation))
+        else:  # dense
+            if id(layer.kernel) not in index:
                 return None
             k = index[id(layer.kernel)]
             b = None
@@ -124,12 +105,24 @@ def _dense_plan(model, layout):
                     return None
                 b = index[id(layer.bias)]
             used.update([k] if b is None else [k, b])
-            plan.append(("dense", layout.slice(k), layout.shapes[k], None if b is None else layout.slice(b), name))
-        else:
-            return None
+            plan.append(("dense", layout.slice(k), layout.shapes[k], None if b is None else layout.slice(b),
+                         link.activation))
     if len(used) != len(layout.variables) or not any(step[0] == "dense" for step in plan):
         return None
     return plan
+
+
+def _dense(h, weights, biases, name):
+    """A stack of dense layers, ``name(h @ weights + biases)`` (``matmul``'s broadcasting over individuals): the
+    dense kernel with its fused activation, or followed by another activation of ``ACTIVATIONS``."""
+    if name in kernels.FUSED_ACTIVATIONS:
+        return kernels.dense_forward(h, weights, biases, name)
+    return ACTIVATIONS[name](kernels.dense_forward(h, weights, biases, None))
+
+
+def _activate(h, name):
+    """The activation of a dense output ``h`` computed already (fresh: fused ones run in place)."""
+    return kernels.apply_activation(h, name) if name in kernels.FUSED_ACTIVATIONS else ACTIVATIONS[name](h)
 
 
 class PopulationForward:
@@ -197,7 +190,7 @@ class PopulationForward:
                 _, kernel, shape, bias, act = step
                 weights = row_params[:, kernel].reshape((count,) + shape)
                 biases = None if bias is None else row_params[:, bias].reshape(count, 1, shape[1])
-                steps.append(("dense", weights, biases, ACTIVATIONS[act]))
+                steps.append(("dense", weights, biases, act))
             elif step[0] == "act":
                 steps.append(("act", ACTIVATIONS[step[1]]))
             else:
@@ -212,10 +205,7 @@ class PopulationForward:
         for step in bound[1]:
             if step[0] == "dense":
                 _, weights, biases, act = step
-                h = np.matmul(h, weights)
-                if biases is not None:
-                    h += biases
-                h = act(h)
+                h = _dense(h, weights, biases, act)
             elif step[0] == "act":
                 h = step[1](h)
         return h[:, 0, :]
@@ -260,14 +250,15 @@ class PopulationForward:
             else:
                 _, kernel, shape, bias, act = step
                 weights = params[:, kernel].reshape((count,) + shape)
+                biases = None if bias is None else params[:, bias].reshape(count, 1, shape[1])
                 if per_individual:
-                    h = np.matmul(h, weights)
-                else:
+                    h = _dense(h, weights, biases, act)
+                else:  # the first layer as wide products in fixed groups, then its bias and activation
                     h = self._first_layer(h, weights, np.asarray(positions))
                     per_individual = True
-                if bias is not None:
-                    h += params[:, bias].reshape(count, 1, shape[1])
-                h = ACTIVATIONS[act](h)
+                    if biases is not None:
+                        h += biases
+                    h = _activate(h, act)
         if not per_individual:  # pragma: no cover - a plan always has a Dense layer
             h = np.broadcast_to(h, (count,) + h.shape)
         return h

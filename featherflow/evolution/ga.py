@@ -12,7 +12,9 @@ Per generation (Algorithm 1 of the paper)::
 
 Genomes are seed tuples (``featherflow.evolution.genome``); workers rebuild parameters from them, with
 parents cached so a child costs one mutation. With a deterministic fitness re-evaluation is skipped (a
-score is exact), the elites keep their scores.
+score is exact), the elites keep their scores. A NaN fitness value is the worst score (``-inf``): such an
+individual is never a parent, an elite or the champion ``best_model()`` returns while any individual has a
+score, and a ``RuntimeWarning`` counts them each generation.
 
 >>> import numpy as np
 >>> from featherflow import keras
@@ -31,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from featherflow.evolution.base import EvolutionaryAlgorithm, _check_positive_int
+from featherflow.evolution.base import EvolutionaryAlgorithm, _check_positive_int, mean_score
 from featherflow.evolution.genome import INIT_MODES
 
 
@@ -40,7 +42,8 @@ class GeneticAlgorithm(EvolutionaryAlgorithm):
 
     Args:
         model: a built featherflow model; its architecture (and, with ``init="model"``, its weights) is evolved.
-        fitness: a ``Fitness`` (``DatasetFitness``, ``GymFitness``) or a callable ``fn(model) -> float``.
+        fitness: a ``Fitness`` (``DatasetFitness``, ``GymFitness``) or a callable ``fn(model) -> float`` (higher
+            is better; NaN counts as the worst score, with a warning).
         population_size: N, individuals per generation (elites included).
         truncation: T, how many of the best individuals are parents of the next generation.
         elites: E, how many of the best (re-evaluated) individuals are kept unchanged (0: none).
@@ -122,15 +125,16 @@ class GeneticAlgorithm(EvolutionaryAlgorithm):
         else:
             candidate_scores = np.array([scores[i] for i in order[:wanted]] + previous_scores, dtype=np.float64)
         ranking = np.argsort(-candidate_scores, kind="stable")
-        self.champion = candidates[ranking[0]]
-        self.champion_score = float(candidate_scores[ranking[0]])
+        if candidate_scores[ranking[0]] > -np.inf or self.champion is None:  # an all-NaN generation keeps the last
+            self.champion = candidates[ranking[0]]
+            self.champion_score = float(candidate_scores[ranking[0]])
         self.elites = [candidates[i] for i in ranking[:self.num_elites]]
         self.elite_scores = [float(candidate_scores[i]) for i in ranking[:self.num_elites]]
         kept = set(self.elites)
         ranked = list(self.elites) + [genomes[i] for i in order if genomes[i] not in kept]
         self.parents = ranked[:self.truncation]
         self.population, self.scores = genomes, scores
-        return {"best": float(scores[order[0]]), "elite": self.champion_score, "mean": float(scores.mean())}
+        return {"best": float(scores[order[0]]), "elite": self.champion_score, "mean": mean_score(scores)}
 
     # -- checkpoints -----------------------------------------------------------------------------------
     def _config(self) -> dict:

@@ -14,6 +14,13 @@ from featherflow.ops.activations import (
     softsign,
     swish,
 )
+from featherflow.ops.blocks import (
+    batch_to_space,
+    extract_volume_patches,
+    required_space_to_batch_paddings,
+    space_to_batch,
+    space_to_batch_nd,
+)
 from featherflow.ops.clip import clip_by_global_norm, clip_by_norm, global_norm, l2_normalize, norm
 from featherflow.ops.compare import (
     equal,
@@ -28,7 +35,16 @@ from featherflow.ops.compare import (
     not_equal,
     where,
 )
-from featherflow.ops.conv import conv1d, conv2d, conv2d_transpose, depthwise_conv2d
+from featherflow.ops.complex import complex
+from featherflow.ops.conv import conv1d, conv2d
+from featherflow.ops.conv_variants import conv2d_transpose, depthwise_conv2d
+from featherflow.ops.counting import (
+    histogram_fixed_width,
+    histogram_fixed_width_bins,
+    searchsorted,
+    unique,
+    unique_with_counts,
+)
 from featherflow.ops.creation import constant, eye, fill, linspace, ones, ones_like, range, zeros, zeros_like
 from featherflow.ops.debug import print
 from featherflow.ops.einsum import einsum
@@ -116,6 +132,15 @@ from featherflow.ops.reduce import (
     reduce_sum,
     reduce_variance,
 )
+from featherflow.ops.safe_math import realdiv, truncatediv, truncatemod
+from featherflow.ops.scatter import (
+    scatter_nd,
+    tensor_scatter_nd_add,
+    tensor_scatter_nd_max,
+    tensor_scatter_nd_min,
+    tensor_scatter_nd_sub,
+    tensor_scatter_nd_update,
+)
 from featherflow.ops.shape import (
     broadcast_to,
     concat,
@@ -133,7 +158,21 @@ from featherflow.ops.shape import (
     transpose,
     unstack,
 )
+from featherflow.ops.shape_utils import (
+    bitcast,
+    broadcast_dynamic_shape,
+    broadcast_static_shape,
+    ensure_shape,
+    identity_n,
+    meshgrid,
+    parallel_stack,
+    sequence_mask,
+    shape_n,
+    unravel_index,
+)
+from featherflow.ops.slicing import dynamic_partition, dynamic_stitch, reverse_sequence, roll, slice, strided_slice
 from featherflow.ops.sort import argmax, argmin, argsort, in_top_k, sort, top_k
+from featherflow.ops.trig import acos, acosh, asin, asinh, atan2, atanh
 
 _operators.install()
 

@@ -17,9 +17,13 @@ def as_tensor(x, op: str, arg: str = "x", dtype=None) -> Tensor:
             )
         return x
     try:
-        return convert_to_tensor(x, dtype=dtype)
+        t = convert_to_tensor(x, dtype=dtype)
     except (TypeError, ValueError) as exc:
         raise type(exc)(f"{op}: invalid argument `{arg}`. {exc}") from None
+    if t.value.dtype.kind == "O":
+        raise TypeError(f"{op}: invalid argument `{arg}`. This op computes on numbers; strings are not supported "
+                        f"here (featherflow.strings has the string ops). Received: {x!r:.80}")
+    return t
 
 
 def as_float_tensor(x, op: str, arg: str = "x") -> Tensor:

@@ -2,7 +2,7 @@
 is installed: this module imports it).
 
 Each kernel does the work of several NumPy passes in one, on batch slices ``[lo, hi)`` (``nogil``, for
-:func:`featherflow.ops.conv.split_batch`), with the NumPy path's values bit for bit:
+:func:`featherflow.ops.conv_utils.split_batch`), with the NumPy path's values bit for bit:
 
 - ``relu_grad``: ``dz = g * (z > 0)`` with the mask as ``1``/``0`` in ``g``'s dtype (what the NumPy path
   multiplies by), so ``g * 0`` keeps its sign and NaN stays NaN;

@@ -2,7 +2,7 @@
 module imports it).
 
 2x2 max pooling with stride 2 and no padding (``MaxPooling2D()``'s default), NHWC, on whole batch slices
-``[lo, hi)`` so that :func:`featherflow.ops.conv.split_batch` can run slices in threads (``nogil``).
+``[lo, hi)`` so that :func:`featherflow.ops.conv_utils.split_batch` can run slices in threads (``nogil``).
 
 Bit-identical to the NumPy path of :mod:`featherflow.ops.pooling`:
 

@@ -16,8 +16,8 @@ from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, as_tensor
+from featherflow.ops.array_kernels import sigmoid as _sigmoid_array
 from featherflow.ops.elementwise import _TWO_OVER_SQRT_PI, _erf_array
-from featherflow.ops.nn import _sigmoid_array
 
 # SELU constants (Klambauer et al., 2017, "Self-Normalizing Neural Networks").
 SELU_ALPHA = 1.6732632423543772848170429916717

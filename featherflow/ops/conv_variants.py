@@ -1,9 +1,9 @@
-"""Transposed and depthwise 2-D convolutions (channels-last), on the helpers of :mod:`featherflow.ops.conv`.
+"""Transposed and depthwise 2-D convolutions (channels-last), on the helpers of :mod:`featherflow.ops.conv_utils`.
 
 ``conv2d_transpose`` is the input gradient of ``conv2d`` run forward: one batched GEMM of
 per-kernel-position blocks scatter-added into the output (``col2im``), and its backward pass is an
 im2col GEMM. ``depthwise_conv2d`` convolves every channel with its own filters (one broadcast
-multiply-add per kernel position). Both are importable from :mod:`featherflow.ops.conv` too.
+multiply-add per kernel position).
 
 >>> import numpy as np
 >>> from featherflow.ops.conv_variants import conv2d_transpose
@@ -21,19 +21,19 @@ from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, binary_operands
-from featherflow.ops.conv import (
-    _activation_grad,
-    _col2im,
-    _crop,
-    _geometry,
-    _im2col,
-    _pad,
-    _to_nhwc,
-    _tuple_arg,
-    _window,
+from featherflow.ops.array_kernels import apply_activation
+from featherflow.ops.conv_utils import (
+    activation_grad,
+    col2im,
+    crop,
+    im2col,
+    is_channels_first,
+    output_geometry,
+    pad_spatial,
     parse_padding,
+    tuple_arg,
+    window,
 )
-from featherflow.ops.nn import _apply_fused
 
 
 def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NHWC", dilations=None,  # noqa: A002
@@ -53,9 +53,9 @@ def conv2d_transpose(input, filters, output_shape, strides, padding="SAME", data
     """
     from featherflow.ops.shape import transpose
 
-    channels_first = _to_nhwc(input, data_format, "conv2d_transpose")
-    strides_t = _tuple_arg(strides, 2, "strides", "conv2d_transpose", 1 if channels_first else None)
-    dil = _tuple_arg(1 if dilations is None else dilations, 2, "dilations", "conv2d_transpose",
+    channels_first = is_channels_first(data_format, "conv2d_transpose")
+    strides_t = tuple_arg(strides, 2, "strides", "conv2d_transpose", 1 if channels_first else None)
+    dil = tuple_arg(1 if dilations is None else dilations, 2, "dilations", "conv2d_transpose",
                      1 if channels_first else None)
     pad = parse_padding(padding, 2, "conv2d_transpose", channels_first)
     if isinstance(output_shape, Tensor):
@@ -86,7 +86,7 @@ def conv2d_transpose_fused(x, kernel, bias=None, activation=None, out_hw=None, s
         raise ValueError(f"{op}: input depth ({c}) must equal the kernel's last axis ({kc}). "
                          f"Received: input.shape={xv.shape}, filters.shape={wv.shape}")
     ho, wo = int(out_hw[0]), int(out_hw[1])
-    geometry = _geometry((ho, wo), (kh, kw), strides, dilations, padding, op)
+    geometry = output_geometry((ho, wo), (kh, kw), strides, dilations, padding, op)
     (fh, pt, _), (fw, pl, _) = geometry
     if (fh, fw) != (h, w):
         raise ValueError(f"{op}: output_shape {(ho, wo)} does not map back to the input's spatial shape {(h, w)} "
@@ -99,7 +99,7 @@ def conv2d_transpose_fused(x, kernel, bias=None, activation=None, out_hw=None, s
     wmat = wv.transpose(3, 0, 1, 2).reshape(c, kh * kw * filters)  # (in, kh*kw*out)
     x2 = xv.reshape(-1, c)
     # kernel position (i, j) sends x through wv[i, j]^T: blocks (kh, kw, in, out)
-    full = _col2im(x2, wv.transpose(0, 1, 3, 2), (n, full_h, full_w, filters), strides, dilations, h, w,
+    full = col2im(x2, wv.transpose(0, 1, 3, 2), (n, full_h, full_w, filters), strides, dilations, h, w,
                    "convt_out")
     z = xp.array(full[:, pt:pt + ho, pl:pl + wo, :])  # own memory: the pooled buffer is reused
     inputs = (x, kernel)
@@ -107,13 +107,13 @@ def conv2d_transpose_fused(x, kernel, bias=None, activation=None, out_hw=None, s
         bias = as_float_tensor(bias, op, "bias")
         z += bias.value
         inputs = (x, kernel, bias)
-    out = _apply_fused(z, activation)
+    out = apply_activation(z, activation)
     pads = ((pt, full_h - pt - ho), (pl, full_w - pl - wo))
 
     def backward(g, needs):
-        dz = _activation_grad(g, out, activation)
-        dpad = _pad(dz, pads, "convt_pad")
-        dcols = _im2col(dpad, kh, kw, strides, dilations, h, w, "convt_cols").reshape(-1, kh * kw * filters)
+        dz = activation_grad(g, out, activation)
+        dpad = pad_spatial(dz, pads, "convt_pad")
+        dcols = im2col(dpad, kh, kw, strides, dilations, h, w, "convt_cols").reshape(-1, kh * kw * filters)
         gx = (dcols @ wmat.T).reshape(xv.shape) if needs[0] else None
         gw = None
         if needs[1]:
@@ -139,14 +139,14 @@ def depthwise_conv2d_fused(x, kernel, bias=None, activation=None, strides=(1, 1)
     if kc != c:
         raise ValueError(f"{op}: input depth ({c}) must equal the kernel's third axis ({kc}). "
                          f"Received: input.shape={xv.shape}, filter.shape={wv.shape}")
-    (ho, pt, pb), (wo, pl, pr) = _geometry((h, w), (kh, kw), strides, dilations, padding, op)
+    (ho, pt, pb), (wo, pl, pr) = output_geometry((h, w), (kh, kw), strides, dilations, padding, op)
     pads = ((pt, pb), (pl, pr))
     xp = array_module(xv)
-    xpad = _pad(xv, pads, "dw_pad")
+    xpad = pad_spatial(xv, pads, "dw_pad")
     if xpad is not xv:
         xpad = xpad.copy()  # kept for the backward pass: not a pooled buffer
     z = xp.zeros((n, ho, wo, c, mult), dtype=xv.dtype)
-    slices = [(_window(i, dilations[0], strides[0], ho), _window(j, dilations[1], strides[1], wo))
+    slices = [(window(i, dilations[0], strides[0], ho), window(j, dilations[1], strides[1], wo))
               for i in range(kh) for j in range(kw)]
     for index, (rows, cols) in enumerate(slices):
         z += xpad[:, rows, cols, :, None] * wv[index // kw, index % kw]
@@ -156,10 +156,10 @@ def depthwise_conv2d_fused(x, kernel, bias=None, activation=None, strides=(1, 1)
         bias = as_float_tensor(bias, op, "bias")
         z += bias.value
         inputs = (x, kernel, bias)
-    out = _apply_fused(z, activation)
+    out = apply_activation(z, activation)
 
     def backward(g, needs):
-        dz = _activation_grad(g, out, activation)
+        dz = activation_grad(g, out, activation)
         dz5 = dz.reshape(n, ho, wo, c, mult)
         gx = gw = None
         if needs[0]:
@@ -174,7 +174,7 @@ def depthwise_conv2d_fused(x, kernel, bias=None, activation=None, strides=(1, 1)
                 patch = xpad[:, rows, cols, :].reshape(-1, c)
                 gw[i, j] = (dz5.reshape(-1, c, mult) * patch[:, :, None]).sum(axis=0)
         if needs[0]:
-            gx = _crop(full, pads, h, w)
+            gx = crop(full, pads, h, w)
         if len(needs) == 3:
             return gx, gw, dz.reshape(-1, c * mult).sum(axis=0) if needs[2] else None
         return gx, gw
@@ -199,9 +199,9 @@ def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilation
     """
     from featherflow.ops.shape import transpose
 
-    channels_first = _to_nhwc(input, data_format, "depthwise_conv2d")
-    strides_t = _tuple_arg(strides, 2, "strides", "depthwise_conv2d", 1 if channels_first else None)
-    dil = _tuple_arg(1 if dilations is None else dilations, 2, "dilations", "depthwise_conv2d")
+    channels_first = is_channels_first(data_format, "depthwise_conv2d")
+    strides_t = tuple_arg(strides, 2, "strides", "depthwise_conv2d", 1 if channels_first else None)
+    dil = tuple_arg(1 if dilations is None else dilations, 2, "dilations", "depthwise_conv2d")
     pad = parse_padding(padding, 2, "depthwise_conv2d", channels_first)
     if channels_first:
         input = transpose(input, (0, 2, 3, 1))

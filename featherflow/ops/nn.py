@@ -1,7 +1,8 @@
 """Neural-network ops: core activations, softmax, fused dense and cross-entropy, dropout.
 
 Fused ops (``dense``, the softmax cross-entropies) are single ops with a single backward
-rule: fewer temporaries and numerically stable log-sum-exp forms.
+rule: fewer temporaries and numerically stable log-sum-exp forms. Their array arithmetic is
+``featherflow.ops.array_kernels`` (shared with the layers' and models' array programs).
 
 >>> import featherflow as ff
 >>> ff.nn.relu([-1.0, 2.0]).numpy()
@@ -14,77 +15,10 @@ import numpy as np
 
 from featherflow.backend import random as _random
 from featherflow.backend.arrays import array_module
-from featherflow.backend.blas import use_threads_for
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
+from featherflow.ops import array_kernels as kernels
 from featherflow.ops._convert import as_float_tensor, as_tensor, binary_operands
-
-
-def _sigmoid_array(z):
-    xp = array_module(z)
-    # exp of a non-positive number only: no overflow for large |z|
-    e = xp.exp(-xp.abs(z))
-    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
-
-
-_ZERO_BLOCK = 1 << 16  # elements per block of an in-place ReLU against a zeros array
-_ZEROS: dict = {}  # dtype -> (0-d zero, read-only zeros block)
-
-
-def _zeros_for(dtype) -> tuple:
-    zeros = _ZEROS.get(dtype)
-    if zeros is None:
-        block = np.zeros(_ZERO_BLOCK, dtype=dtype)
-        block.flags.writeable = False
-        zeros = _ZEROS[dtype] = (np.zeros((), dtype=dtype), block)
-    return zeros
-
-
-def _relu_inplace(z, xp) -> None:
-    """``z = max(z, 0)`` in place, with the values of ``xp.maximum(z, 0)``.
-
-    NumPy 2.4's ``maximum`` against a Python scalar converts it on every call and, for large arrays, takes
-    an unvectorised loop (measured 4x slower than against an array of zeros). So a NumPy array is compared
-    with a cached 0-d zero of its dtype, and a large contiguous one in blocks against a read-only zeros block.
-    """
-    if xp is not np:
-        xp.maximum(z, 0, out=z)
-    elif z.size < _ZERO_BLOCK // 4 or not z.flags.c_contiguous:
-        np.maximum(z, _zeros_for(z.dtype)[0], out=z)
-    else:
-        block = _zeros_for(z.dtype)[1]
-        flat = z.reshape(-1)
-        for start in range(0, flat.size, _ZERO_BLOCK):
-            part = flat[start:start + _ZERO_BLOCK]
-            np.maximum(part, block[:part.size], out=part)
-
-
-def _apply_fused(z, activation):
-    """The fused activation of a dense or convolution op applied to its pre-activation ``z``: ``None``/
-    ``"linear"``, ``"relu"`` and ``"tanh"`` in place, ``"sigmoid"`` as a new array. Returns the result."""
-    if activation == "relu":
-        if type(z) is np.ndarray and z.size < _ZERO_BLOCK // 4:  # _relu_inplace's small case, inlined: per layer call
-            zeros = _ZEROS.get(z.dtype) or _zeros_for(z.dtype)
-            np.maximum(z, zeros[0], out=z)
-        else:
-            _relu_inplace(z, array_module(z))
-    elif activation == "sigmoid":
-        z = _sigmoid_array(z)
-    elif activation == "tanh":
-        array_module(z).tanh(z, out=z)
-    return z
-
-
-def _fused_grad(g, out, activation):
-    """The gradient through a fused activation (``_apply_fused``) from its output ``out``: a new array, or ``g``
-    itself for ``None``/``"linear"``."""
-    if activation == "relu":
-        return g * (out > 0)
-    if activation == "sigmoid":
-        return g * out * (1 - out)
-    if activation == "tanh":
-        return g * (1 - out * out)
-    return g
 
 
 def relu(features, name=None) -> Tensor:
@@ -106,7 +40,7 @@ def sigmoid(x, name=None) -> Tensor:
     array([0.5], dtype=float32)
     """
     x = as_float_tensor(x, "sigmoid")
-    out = _sigmoid_array(x.value)
+    out = kernels.sigmoid(x.value)
     result = record("sigmoid", (x,), out, lambda g, needs: (g * out * (1 - out),))
     result._logits = SigmoidLogits(x)
     return result
@@ -134,20 +68,6 @@ def tanh(x, name=None) -> Tensor:
     return record("tanh", (x,), out, lambda g, needs: (g * (1 - out * out),))
 
 
-def _logsumexp_keep(z, axis):
-    xp = array_module(z)
-    m = z.max(axis=axis, keepdims=True)
-    m = xp.where(xp.isfinite(m), m, 0)
-    return m + xp.log(xp.exp(z - m).sum(axis=axis, keepdims=True))
-
-
-def _softmax_array(z, axis):
-    xp = array_module(z)
-    e = xp.exp(z - z.max(axis=axis, keepdims=True))
-    e /= e.sum(axis=axis, keepdims=True)
-    return e
-
-
 def _check_axis(axis, ndim: int, op: str) -> int:
     axis = int(axis)
     if not -ndim <= axis < ndim:
@@ -168,7 +88,7 @@ def softmax(logits, axis=-1, name=None) -> Tensor:
     """
     x = as_float_tensor(logits, "softmax", "logits")
     axis = _check_axis(axis, x.value.ndim, "softmax")
-    out = _softmax_array(x.value, axis)
+    out = kernels.softmax(x.value, axis)
 
     def backward(g, needs):
         return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)
@@ -186,7 +106,7 @@ def log_softmax(logits, axis=-1, name=None) -> Tensor:
     """
     x = as_float_tensor(logits, "log_softmax", "logits")
     axis = _check_axis(axis, x.value.ndim, "log_softmax")
-    out = x.value - _logsumexp_keep(x.value, axis)
+    out = x.value - kernels.logsumexp(x.value, axis)
     xp = array_module(out)
 
     def backward(g, needs):
@@ -224,7 +144,7 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None) -> Ten
             "softmax_cross_entropy_with_logits: `labels` and `logits` must have the same shape. "
             f"Received: labels.shape={yv.shape}, logits.shape={zv.shape}"
         )
-    logp = zv - _logsumexp_keep(zv, axis)
+    logp = zv - kernels.logsumexp(zv, axis)
     loss = -(yv * logp).sum(axis=axis)
     xp = array_module(zv)
 
@@ -251,22 +171,6 @@ def check_sparse_labels(labels_array, num_classes: int, op: str):
             f"Labels must be integer class indices in [0, {num_classes}); the model has {num_classes} outputs. "
             f"Received: labels min={lo}, max={hi}"
         )
-
-
-def _xent_rows(flat, idx):
-    """``(rows, lse, per_row)`` of the sparse softmax cross-entropy of ``(n, classes)`` logits and ``(n,)``
-    labels: ``per_row = logsumexp(flat) - flat[rows, idx]``."""
-    rows = array_module(flat).arange(flat.shape[0])
-    lse = _logsumexp_keep(flat, -1)[:, 0]
-    return rows, lse, lse - flat[rows, idx]
-
-
-def _xent_grad(flat, lse, rows, idx, factor):
-    """Its gradient: ``(softmax(flat) - one_hot(idx)) * factor`` (a scalar or one factor per row)."""
-    grad = array_module(flat).exp(flat - lse[:, None])
-    grad[rows, idx] -= 1
-    grad *= factor
-    return grad
 
 
 def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None) -> Tensor:
@@ -299,11 +203,11 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None) -> Tenso
     check_sparse_labels(lv, classes, "sparse_softmax_cross_entropy_with_logits")
     flat = zv.reshape(-1, classes)
     idx = lv.reshape(-1)
-    rows, lse, per_row = _xent_rows(flat, idx)
+    rows, lse, per_row = kernels.sparse_xent_rows(flat, idx)
     loss = per_row.reshape(lv.shape)
 
     def backward(g, needs):
-        return (_xent_grad(flat, lse, rows, idx, g.reshape(-1, 1)).reshape(zv.shape),)
+        return (kernels.sparse_xent_grad(flat, lse, rows, idx, g.reshape(-1, 1)).reshape(zv.shape),)
 
     return record("sparse_softmax_cross_entropy_with_logits", (logits,), loss.astype(zv.dtype, copy=False),
                   backward)
@@ -329,12 +233,12 @@ def sigmoid_cross_entropy_with_logits(labels=None, logits=None, name=None) -> Te
     loss = xp.maximum(xv, 0) - xv * zv + xp.log1p(xp.exp(-xp.abs(xv)))
 
     def backward(g, needs):
-        return (-g * xv if needs[0] else None, g * (_sigmoid_array(xv) - zv) if needs[1] else None)
+        return (-g * xv if needs[0] else None, g * (kernels.sigmoid(xv) - zv) if needs[1] else None)
 
     return record("sigmoid_cross_entropy_with_logits", (labels, logits), loss, backward)
 
 
-def _sparse_xent_mean(labels, logits: Tensor) -> Tensor:
+def sparse_xent_mean(labels, logits: Tensor) -> Tensor:
     """``mean(sparse_softmax_cross_entropy_with_logits(labels, logits))`` for 2-D ``logits`` as ONE op.
 
     The training loop's loss for integer labels: the same numbers as the two ops it replaces (per-row
@@ -343,24 +247,21 @@ def _sparse_xent_mean(labels, logits: Tensor) -> Tensor:
     array of shape ``(n,)`` (the Keras loss validates it); this op does no argument checking.
 
     >>> import numpy as np
-    >>> round(float(_sparse_xent_mean(np.array([1, 0]), Tensor(np.zeros((2, 2), "float32")))), 6)
+    >>> round(float(sparse_xent_mean(np.array([1, 0]), Tensor(np.zeros((2, 2), "float32")))), 6)
     0.693147
     """
     zv = logits.value
     xp = array_module(zv)
-    rows, lse, per_row = _xent_rows(zv, labels)
+    rows, lse, per_row = kernels.sparse_xent_rows(zv, labels)
     per_row = per_row.astype(zv.dtype, copy=False)
     count = per_row.shape[0]
     out = xp.asarray(per_row.mean()) if count else xp.asarray(per_row.sum() * xp.nan)
     scale = 1.0 / count if count else 0.0
 
     def backward(g, needs):
-        return (_xent_grad(zv, lse, rows, labels, g * scale),)
+        return (kernels.sparse_xent_grad(zv, lse, rows, labels, g * scale),)
 
     return record("sparse_xent_mean", (logits,), out.astype(zv.dtype, copy=False), backward)
-
-
-_FUSED_ACTIVATIONS = (None, "linear", "relu", "sigmoid", "tanh")
 
 
 def dense(x, kernel, bias=None, activation=None) -> Tensor:
@@ -372,11 +273,14 @@ def dense(x, kernel, bias=None, activation=None) -> Tensor:
         bias: optional ``(out,)`` bias.
         activation: ``None``/``"linear"``, ``"relu"``, ``"sigmoid"`` or ``"tanh"``.
 
+    The arithmetic is ``array_kernels.dense_forward`` / ``dense_backward`` (shared with the array programs).
+
     >>> dense([[1.0, 2.0]], [[1.0], [1.0]], [0.5], "relu").numpy()
     array([[3.5]], dtype=float32)
     """
-    if activation not in _FUSED_ACTIVATIONS:
-        raise ValueError(f"dense: activation must be one of {_FUSED_ACTIVATIONS}. Received: activation={activation!r}")
+    if activation not in kernels.FUSED_ACTIVATIONS:
+        raise ValueError(f"dense: activation must be one of {kernels.FUSED_ACTIVATIONS}. Received: "
+                         f"activation={activation!r}")
     x, kernel = binary_operands(x, kernel, "dense")
     xv, wv = x.value, kernel.value
     if wv.ndim != 2 or xv.ndim < 1 or xv.shape[-1] != wv.shape[0]:
@@ -385,25 +289,21 @@ def dense(x, kernel, bias=None, activation=None) -> Tensor:
             f"Received: x.shape={xv.shape}, kernel.shape={wv.shape}"
         )
     x2 = xv.reshape(-1, wv.shape[0]) if xv.ndim != 2 else xv
-    macs = x2.shape[0] * wv.shape[0] * wv.shape[1]
-    use_threads_for(macs)
-    z = x2 @ wv
     inputs = (x, kernel)
+    bv = None
     if bias is not None:
         bias = as_tensor(bias, "dense", "bias", dtype=wv.dtype)
-        z += bias.value
+        bv = bias.value
         inputs = (x, kernel, bias)
-    out = _apply_fused(z, activation)
+    out = kernels.dense_forward(x2, wv, bv, activation)
     out_shape = xv.shape[:-1] + (wv.shape[1],)
 
     def backward(g, needs):
-        dz = _fused_grad(g.reshape(-1, wv.shape[1]) if g.ndim != 2 else g, out, activation)
-        use_threads_for(macs)
-        gx = (dz @ wv.T).reshape(xv.shape) if needs[0] else None
-        gw = x2.T @ dz if needs[1] else None
-        if len(needs) == 3:
-            return gx, gw, dz.sum(axis=0) if needs[2] else None
-        return gx, gw
+        gx, gw, gb = kernels.dense_backward(g.reshape(-1, wv.shape[1]) if g.ndim != 2 else g, x2, wv, out,
+                                            activation, needs[0], needs[1], len(needs) == 3 and needs[2])
+        if gx is not None and gx.shape != xv.shape:
+            gx = gx.reshape(xv.shape)
+        return (gx, gw, gb) if len(needs) == 3 else (gx, gw)
 
     return record("dense", inputs, out.reshape(out_shape) if out.shape != out_shape else out, backward)
 
@@ -439,15 +339,18 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None) -> Tensor:
                 f"dropout: noise_shape must have one entry per axis of x, each equal to that axis' size or 1. "
                 f"Received: noise_shape={dims}, x.shape={xv.shape}"
             )
-    keep = rng.random(shape, dtype="float32" if xv.dtype.itemsize <= 4 else "float64") >= rate
+    mask = kernels.dropout_mask(kernels.dropout_uniform(rng, shape, xv.dtype), rate, xv.dtype)
     xp = array_module(xv)
-    mask = xp.asarray(keep, dtype=xv.dtype) * xv.dtype.type(1.0 / (1.0 - rate))
-    return _scaled_by_mask(x, mask)
+    return scaled_by_mask(x, mask if xp is np else xp.asarray(mask))
 
 
-def _scaled_by_mask(x: Tensor, mask) -> Tensor:
-    """The dropout op proper: ``x * mask`` for a ready ``mask`` (zeros and ``1 / (1 - rate)``), gradient
-    ``g * mask``. The Dropout layer calls it with a mask drawn from its own generator."""
+def scaled_by_mask(x: Tensor, mask) -> Tensor:
+    """The dropout op proper: ``x * mask`` for a ready ``mask`` (``array_kernels.dropout_mask``), gradient
+    ``g * mask``. The Dropout layer calls it with a mask drawn from its own generator.
+
+    >>> scaled_by_mask(Tensor(np.ones(3, "float32")), np.array([2.0, 0.0, 2.0], "float32")).numpy()
+    array([2., 0., 2.], dtype=float32)
+    """
     return record("dropout", (x,), x.value * mask, lambda g, needs: (g * mask,))
 
 

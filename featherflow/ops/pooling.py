@@ -26,16 +26,16 @@ from featherflow.core.tape import is_recording, record
 from featherflow.core.tensor import Tensor
 from featherflow.ops import _kernels
 from featherflow.ops._convert import as_float_tensor
-from featherflow.ops.conv import (
-    _geometry,
-    _kernel_for,
-    _pad,
-    _to_nhwc,
-    _tuple_arg,
-    _window,
+from featherflow.ops._workspace import workspace
+from featherflow.ops.conv_utils import (
+    compiled_kernel,
+    is_channels_first,
+    output_geometry,
+    pad_spatial,
     parse_padding,
     split_batch,
-    workspace,
+    tuple_arg,
+    window,
 )
 
 
@@ -47,16 +47,16 @@ def pool2d(x, kind: str, pool_size, strides, padding, op: str) -> Tensor:
         raise ValueError(f"{op}: expected a 4-D input (batch, rows, cols, channels). Received: input.shape={xv.shape}")
     n, h, w, c = xv.shape
     kh, kw = pool_size
-    (ho, pt, pb), (wo, pl, pr) = _geometry((h, w), (kh, kw), strides, (1, 1), padding, op)
+    (ho, pt, pb), (wo, pl, pr) = output_geometry((h, w), (kh, kw), strides, (1, 1), padding, op)
     xp = array_module(xv)
     padded = bool(pt or pb or pl or pr)
     if not padded and (kh, kw) == tuple(strides):
         return _pool_tiled(x, kind, kh, kw, ho, wo, op)
     fill = -np.inf if kind == "max" else 0
-    xpad = _pad(xv, ((pt, pb), (pl, pr)), "pool_pad", fill=fill)
+    xpad = pad_spatial(xv, ((pt, pb), (pl, pr)), "pool_pad", fill=fill)
     if padded and kind == "max":
         xpad = xpad.copy()  # the backward pass compares against it: keep a private copy
-    slices = [(_window(i, 1, strides[0], ho), _window(j, 1, strides[1], wo)) for i in range(kh) for j in range(kw)]
+    slices = [(window(i, 1, strides[0], ho), window(j, 1, strides[1], wo)) for i in range(kh) for j in range(kw)]
     out = xpad[:, slices[0][0], slices[0][1], :].copy()
     combine = xp.maximum if kind == "max" else xp.add
     for rows, cols in slices[1:]:
@@ -148,7 +148,7 @@ def _max_pool_tiled(x, x6, kh, kw, ho, wo, op):
     between the element-wise passes instead of streaming through memory once per pass.
     """
     xv = x.value
-    if (kh, kw) == (2, 2) and _kernel_for("max_pool_2x2", xv, xv.size) is not None:
+    if (kh, kw) == (2, 2) and compiled_kernel("max_pool_2x2", xv, xv.size) is not None:
         return _max_pool_2x2_compiled(x, ho, wo, op)
     n, h, w, c = xv.shape
     xp = array_module(xv)
@@ -257,9 +257,9 @@ def _pool_nd(input, ksize, strides, padding, data_format, kind, rank, op):  # no
     x = as_float_tensor(input, op, "input")
     if x.ndim != rank + 2:
         raise ValueError(f"{op}: expected a {rank + 2}-D input. Received: input.shape={x.shape}")
-    channels_first = _to_nhwc(x, data_format, op)
-    ks = _tuple_arg(ksize, rank, "ksize", op, 1 if channels_first else None)
-    st = _tuple_arg(strides, rank, "strides", op, 1 if channels_first else None)
+    channels_first = is_channels_first(data_format, op)
+    ks = tuple_arg(ksize, rank, "ksize", op, 1 if channels_first else None)
+    st = tuple_arg(strides, rank, "strides", op, 1 if channels_first else None)
     pad = parse_padding(padding, rank, op, channels_first)
     if channels_first:
         x = transpose(x, (0,) + tuple(range(2, rank + 2)) + (1,))

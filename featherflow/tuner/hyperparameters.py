@@ -34,6 +34,15 @@ import numpy as np
 _SAMPLINGS = ("linear", "log", "reverse_log")
 
 
+def clean_float(value: float) -> float:
+    """``value`` rounded to 12 significant digits: the float a person would write (``0.1 * 3`` -> ``0.3``).
+
+    >>> clean_float(0.1 * 3), clean_float(0.1 + 0.2) == 0.3
+    (0.3, True)
+    """
+    return float(f"{float(value):.12g}")
+
+
 def _check_sampling(name: str, sampling: str | None, min_value: float, max_value: float) -> str:
     sampling = "linear" if sampling is None else str(sampling).lower()
     if sampling not in _SAMPLINGS:
@@ -116,12 +125,17 @@ class _Numeric(HyperParameter):
     def _values_on_grid(self) -> list | None:
         if self.step is None:
             return None
-        values, value = [], self.min_value
+        values = []
         # A tolerance keeps float steps such as 0.1 from dropping the last point to rounding.
         tolerance = 1e-9 * max(1.0, abs(self.max_value))
-        while value <= self.max_value + tolerance and len(values) < 100_000:
-            values.append(self.cast(min(value, self.max_value)))
-            value = value + self.step if self.sampling == "linear" else value * self.step
+        for index in range(100_000):
+            # Each point from the index (min + i * step), not by adding steps up, and rounded to 12 significant
+            # digits: 0.1 * 3 gives 0.3, not 0.30000000000000004.
+            value = (self.min_value + index * self.step if self.sampling == "linear"
+                     else self.min_value * self.step ** index)
+            if value > self.max_value + tolerance:
+                break
+            values.append(self.cast(clean_float(min(value, self.max_value))))
         return values
 
     def _continuous_prob_to_value(self, prob: float) -> float:
@@ -355,10 +369,14 @@ class HyperParameters:
         # When set, a parameter that is new and has no value draws one from this callable (oracles use it to
         # sample parameters that a builder registers only for some values of others, e.g. per-layer units).
         self.sampler: Callable[[HyperParameter], Any] | None = None
+        # When a set, the names a model builder asked for are added to it (see ``Tuner.create_trial``).
+        self._read: set | None = None
 
     # -- registration -------------------------------------------------------------------------------------------
     def _register(self, hp: HyperParameter) -> Any:
         hp.conditions = [*(copy.deepcopy(s) for s in self._scopes), *hp.conditions]
+        if self._read is not None:
+            self._read.add(hp.name)
         existing = self._by_name.get(hp.name)
         if existing is None:
             self.space.append(hp)
@@ -440,6 +458,8 @@ class HyperParameters:
 
     def get(self, name: str) -> Any:
         """The value of ``name`` (its default if registered but unset; None if inactive)."""
+        if self._read is not None:
+            self._read.add(name)
         if name in self.values:
             return self.values[name]
         if name in self._by_name:
@@ -517,6 +537,8 @@ class HyperParameters:
         lines = [f"Search space summary\nDefault search space size: {len(self.space)}"]
         for hp in self.space:
             config = {k: v for k, v in hp.get_config().items() if k != "name" and (k != "conditions" or v)}
+            if "default" in config:
+                config["default"] = hp.default  # the value used when unset, not the None of "no default given"
             lines.append(f"{hp.name} ({type(hp).__name__})\n" + ", ".join(f"{k}: {v!r}" for k, v in config.items()))
         return "\n".join(lines)
 

@@ -156,14 +156,22 @@ class Tuner(BaseTuner):
         kwargs.setdefault("project_name", "untitled_project")
         super().__init__(oracle, **kwargs)
 
+    discovers_space = True
+    positional_names = ("x", "y")
+
     # -- search space -------------------------------------------------------------------------------------------
     def _build_here(self, hp: HyperParameters):
         with preserved_random_state():
             return _build(self.hypermodel, hp)
 
     def _populate_space(self) -> None:
-        """Run the builder on defaults and on each value of every conditional parent (at most 30 builds)."""
-        space = self.oracle.hyperparameters
+        """Run the builder on defaults and on each value of every conditional parent (at most 30 builds).
+
+        The builds start from the space the tuner was given (not one merged from a reloaded project, whose
+        definitions would hide the builder's), so a reloaded project searched in another space is refused."""
+        probe = copy.copy(self.oracle)  # the oracle's rules (allow_new_entries) on a space of its own
+        probe.hyperparameters = self._user_space.copy()
+        space = probe.hyperparameters
         queue: list[dict] = [{}]
         tried: set = set()
         builds = 0
@@ -182,24 +190,34 @@ class Tuner(BaseTuner):
                 continue  # some parent values cannot be built; their trials will fail and be recorded
             finally:
                 builds += 1
-            self.oracle.update_space(hp)
-            space = self.oracle.hyperparameters
+            probe.update_space(hp)
+            space = probe.hyperparameters
             parents = {c["name"]: c["values"] for p in space.space for c in p.conditions}
             for name, condition_values in parents.items():
                 for value in condition_values:
                     if hp.values.get(name) != value:
                         queue.append({**hp.active_values(), name: value})
+        self.check_reloaded_space(space)
+        self._initial_space = space.copy()
+        self.oracle.update_space(space)
 
     def create_trial(self, proposal: Proposal) -> Trial:
         hp = self.oracle.hyperparameters.with_values(proposal.values)
         if "parent_index" not in proposal.info:
             hp.sampler = self.oracle.sampler(proposal.index)
+            hp._read = set()
             try:
                 self._build_here(hp)
             except Exception:  # noqa: BLE001 - the worker raises it again and the trial is recorded as failed
-                pass
+                hp._read = None
             hp.sampler = None
             self.oracle.update_space(hp)
+            if hp._read is not None:
+                # Values the builder never asked for (units_2 of a trial with 1 layer) did not shape the model:
+                # they are not part of the trial (not recorded, not printed).
+                for name in [n for n in hp.values if n not in hp._read]:
+                    del hp.values[name]
+            hp._read = None
         for name in ("epochs", "initial_epoch", "bracket", "round"):
             if name in proposal.info:
                 hp.Fixed(f"tuner/{name}", proposal.info[name])

@@ -162,24 +162,33 @@ class PopulationBasedTraining(BaseTuner):
         self._space_ready = False
 
     @property
+    def discovers_space(self) -> bool:
+        return self.build_model is not None
+
+    @property
     def population_size(self) -> int:
         return self.oracle.population_size
 
     # -- search ---------------------------------------------------------------------------------------------
-    def search(self, *args: Any, epochs: int | None = None, steps: int | None = None, **kwargs: Any) -> None:
+    def search(self, *args: Any, epochs: int | None = None, steps: int | None = None, verbose: Any = None,
+               **kwargs: Any) -> None:
         """Train the population; ``args``/``kwargs`` go to ``model.fit`` (or to ``train_function``).
 
         Args:
             epochs: training per member with ``interval_unit="epochs"``.
             steps: training per member with ``interval_unit="steps"``.
+            verbose: as for the other tuners' ``search``: 0 silent, 1 (or ``"auto"``) a line per segment; None
+                keeps the tuner's ``verbose``. The segments' own ``fit`` calls are always silent.
             *args, **kwargs: the data (``x``, ``y``, ``validation_data=...``) and other ``fit`` arguments.
         """
+        if verbose is not None:
+            self.verbose = 1 if verbose == "auto" else int(verbose)
         total = epochs if self.interval_unit == "epochs" else steps
         other = steps if self.interval_unit == "epochs" else epochs
         if total is None or other is not None or int(total) < 1:
             raise ValueError(f"With interval_unit={self.interval_unit!r}, pass {self.interval_unit}=<training per "
                              f"member, >= 1> (and not the other unit). Received: epochs={epochs}, steps={steps}")
-        for reserved in ("initial_epoch", "verbose", "steps_per_epoch"):
+        for reserved in ("initial_epoch", "steps_per_epoch"):
             if reserved in kwargs and self.build_model is not None:
                 raise ValueError(f"{reserved!r} is set by PopulationBasedTraining for each segment; do not pass it.")
         self.oracle.total = int(total)
@@ -190,10 +199,13 @@ class PopulationBasedTraining(BaseTuner):
         if self._space_ready:
             return
         if self.build_model is not None:
-            # Like KerasTuner: building once with the defaults registers the parameters the builder uses.
-            probe = self.oracle.hyperparameters.copy()
+            # Like KerasTuner: building once with the defaults registers the parameters the builder uses (from
+            # the space given, so that a reloaded project searched in another space is refused).
+            probe = self._user_space.copy()
             with preserved_random_state():
                 build_hypermodel(self.build_model, probe)
+            self.check_reloaded_space(probe)
+            self._initial_space = probe.copy()
             self.oracle.update_space(probe)
         tunable = [hp.name for hp in self.oracle.hyperparameters.space if not isinstance(hp, Fixed)]
         if self.train_function is not None:

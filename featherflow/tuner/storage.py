@@ -20,29 +20,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from typing import Any
 
 import numpy as np
 
+from featherflow.keras.saving.atomic import atomic_write_bytes
 from featherflow.tuner.trial import Trial, to_json_value
 
 
 def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (all or nothing)."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    """Write ``data`` to ``path`` through a temporary file and ``os.replace`` (all or nothing); temporaries left by
+    a killed run are removed on the next write of the same file (``keras.saving.atomic``)."""
+    atomic_write_bytes(path, data)
 
 
 class Project:

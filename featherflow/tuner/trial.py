@@ -20,6 +20,14 @@ import numpy as np
 from featherflow.tuner.hyperparameters import HyperParameters
 
 
+def _show(value: Any) -> str:
+    """A value for people: floats to 12 significant digits (no ``0.30000000000000004``)."""
+    if isinstance(value, (float, np.floating)):
+        text = f"{float(value):.12g}"
+        return text if any(c in text for c in ".eni") else text + ".0"
+    return str(value)
+
+
 class TrialStatus:
     """The states of a trial (KerasTuner's names)."""
 
@@ -112,7 +120,7 @@ class Trial:
 
     def summary(self) -> str:
         lines = [f"Trial {self.trial_id} summary", "Hyperparameters:"]
-        lines += [f"{name}: {value}" for name, value in self.values.items()]
+        lines += [f"{name}: {_show(value)}" for name, value in self.values.items()]
         if self.score is not None:
             lines.append(f"Score: {self.score}")
         if self.status != TrialStatus.COMPLETED:

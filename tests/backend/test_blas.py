@@ -7,7 +7,7 @@ import pytest
 import featherflow as ff
 from featherflow import keras
 from featherflow.backend import blas
-from featherflow.ops import conv
+from featherflow.ops import conv_utils
 
 pytestmark = pytest.mark.skipif(not blas.available(), reason="NumPy is not on OpenBLAS here")
 
@@ -69,14 +69,14 @@ def test_bad_thread_counts_are_refused(bad):
 
 
 def test_split_batch_gives_the_same_rows_with_any_worker_count(two_threads):
-    out = np.zeros((8, conv._PARALLEL_MIN_WORK // 8 + 1), np.float32)
+    out = np.zeros((8, conv_utils.PARALLEL_MIN_WORK // 8 + 1), np.float32)
 
     def fill(a, b):
         out[a:b] = np.arange(a, b, dtype=np.float32)[:, None]
 
     ff.config.threading.set_intra_op_parallelism_threads(2)
     with blas.managed():
-        conv.split_batch(fill, 8, out.size)
+        conv_utils.split_batch(fill, 8, out.size)
     np.testing.assert_array_equal(out[:, 0], np.arange(8))
 
 

@@ -34,3 +34,11 @@ def test_keras_is_reachable_lazily():
     out = subprocess.run([sys.executable, "-c", "import featherflow as tf; print(tf.keras.__name__)"],
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "featherflow.keras"
+
+
+def test_tuner_and_evolution_are_reachable_lazily():
+    code = ("import sys, featherflow as tf; loaded = 'featherflow.tuner' in sys.modules; "
+            "print(loaded, tf.tuner.RandomSearch.__name__, tf.evolution.GeneticAlgorithm.__name__, "
+            "tf.tuner is sys.modules['featherflow.tuner'])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "RandomSearch", "GeneticAlgorithm", "True"]

@@ -8,7 +8,7 @@ from gradcheck import check_gradient
 import featherflow as ff
 from featherflow import keras
 from featherflow.keras.losses import probabilistic
-from featherflow.ops.nn import _sparse_xent_mean
+from featherflow.ops.nn import sparse_xent_mean
 
 
 def general_path(y, logits_var, from_softmax=True):
@@ -65,7 +65,7 @@ def test_from_logits_and_the_compile_string_take_the_same_path():
 
 def test_gradient_check_float64():
     y = np.array([2, 0, 1, 1])
-    check_gradient(lambda z: _sparse_xent_mean(y, z), [np.random.default_rng(5).normal(size=(4, 3))])
+    check_gradient(lambda z: sparse_xent_mean(y, z), [np.random.default_rng(5).normal(size=(4, 3))])
 
 
 def test_out_of_range_labels_raise_the_same_error():

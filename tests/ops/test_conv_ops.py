@@ -6,7 +6,8 @@ from conv_reference import reference_conv2d, reference_conv2d_transpose
 from gradcheck import check_gradient, random_array
 
 import featherflow as ff
-from featherflow.ops.conv import conv2d_fused, conv2d_transpose_fused, depthwise_conv2d_fused
+from featherflow.ops.conv import conv2d_fused
+from featherflow.ops.conv_variants import conv2d_transpose_fused, depthwise_conv2d_fused
 
 CASES = [
     ((2, 5, 6, 3), (3, 3, 3, 4), (1, 1), "VALID", (1, 1)),
@@ -139,7 +140,7 @@ def test_workspace_reuse_is_safe_across_recorded_calls():
 @pytest.mark.parametrize("workers", [1, 3])
 def test_threaded_batch_split_matches_single_thread(monkeypatch, workers):
     """Large enough to split across threads: results must be identical to the unsplit computation."""
-    import featherflow.ops.conv as conv_module
+    import featherflow.ops.conv_utils as conv_module
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal((8, 30, 30, 8)).astype("float32")
@@ -159,7 +160,7 @@ def test_threaded_batch_split_matches_single_thread(monkeypatch, workers):
     monkeypatch.setitem(conv_module._THREADS, "workers", 1)
     reference = run()
     monkeypatch.setitem(conv_module._THREADS, "workers", workers)
-    monkeypatch.setattr(conv_module, "_PARALLEL_MIN_WORK", 1)
+    monkeypatch.setattr(conv_module, "PARALLEL_MIN_WORK", 1)
     for a, b_ in zip(run(), reference):
         np.testing.assert_array_equal(a, b_)
 
@@ -168,12 +169,12 @@ def test_batch_threads_work_in_a_forked_child(monkeypatch):
     """A process forked after the thread pool exists must not wait on the parent's (absent) threads."""
     import multiprocessing
 
-    import featherflow.ops.conv as conv_module
+    import featherflow.ops.conv_utils as conv_module
 
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork on this platform")
     monkeypatch.setitem(conv_module._THREADS, "workers", 2)
-    monkeypatch.setattr(conv_module, "_PARALLEL_MIN_WORK", 1)
+    monkeypatch.setattr(conv_module, "PARALLEL_MIN_WORK", 1)
     x = np.random.default_rng(0).standard_normal((4, 6, 6, 2)).astype("float32")
     w = np.ones((3, 3, 2, 1), "float32")
     expected = ff.nn.conv2d(x, w, 1, "VALID").numpy()  # creates the pool in this process
@@ -333,11 +334,11 @@ def test_row_chunked_float32_first_layer_weight_gradient(chunked_rows):
 def test_blocked_relu_is_bitwise_np_maximum(size):
     """The in-place ReLU against a zeros block (fast path) equals ``np.maximum(z, 0)`` bit for bit,
     including NaN, infinities and signed zeros, for sizes below, across and off the block size."""
-    from featherflow.ops.conv import _relu_inplace
+    from featherflow.ops.array_kernels import relu_inplace
 
     for dtype in ("float32", "float64"):
         z = np.random.default_rng(size).standard_normal(size).astype(dtype)
         z[:4] = [np.nan, -np.inf, np.inf, -0.0]
         expected = np.maximum(z, 0)
-        _relu_inplace(z, np)
+        relu_inplace(z, np)
         np.testing.assert_array_equal(z.view(f"u{z.itemsize}"), expected.view(f"u{z.itemsize}"))

@@ -7,6 +7,7 @@ from featherflow.keras.callbacks.base import Callback, CallbackList, History, Pr
 from featherflow.keras.callbacks.early_stopping import EarlyStopping
 from featherflow.keras.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from featherflow.keras.callbacks.logging import CSVLogger, LambdaCallback, TerminateOnNaN
+from featherflow.keras.callbacks.tensorboard import TensorBoard
 
 _SAVING_CALLBACKS = ("ModelCheckpoint", "BackupAndRestore")
 
@@ -21,4 +22,4 @@ def __getattr__(name):
 
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping", "LearningRateScheduler",
-           "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "TerminateOnNaN", *_SAVING_CALLBACKS]
+           "ReduceLROnPlateau", "CSVLogger", "LambdaCallback", "TerminateOnNaN", "TensorBoard", *_SAVING_CALLBACKS]

@@ -1,16 +1,22 @@
 """``keras.layers``: every layer class (re-exports only)."""
 
 from featherflow.keras.layers.activation import ELU, Identity, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
+from featherflow.keras.layers.attention import AdditiveAttention, Attention
 from featherflow.keras.layers.base import Layer
+from featherflow.keras.layers.conv_recurrent import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from featherflow.keras.layers.convolutional import (
     Conv1D,
     Conv1DTranspose,
     Conv2D,
     Conv2DTranspose,
+    Conv3D,
+    Conv3DTranspose,
     Convolution1D,
     Convolution1DTranspose,
     Convolution2D,
     Convolution2DTranspose,
+    Convolution3D,
+    Convolution3DTranspose,
 )
 from featherflow.keras.layers.core import Activation, Dense, Masking
 from featherflow.keras.layers.depthwise_conv import (
@@ -20,7 +26,20 @@ from featherflow.keras.layers.depthwise_conv import (
     SeparableConvolution1D,
     SeparableConvolution2D,
 )
+from featherflow.keras.layers.einsum_dense import EinsumDense
 from featherflow.keras.layers.embedding import Embedding
+from featherflow.keras.layers.group_normalization import GroupNormalization
+from featherflow.keras.layers.image_augmentation import (
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomFlip,
+    RandomHeight,
+    RandomRotation,
+    RandomTranslation,
+    RandomWidth,
+    RandomZoom,
+)
 from featherflow.keras.layers.input_layer import Input, InputLayer
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.keras.layers.lambda_layer import Lambda
@@ -42,30 +61,38 @@ from featherflow.keras.layers.merging import (
     multiply,
     subtract,
 )
+from featherflow.keras.layers.multi_head_attention import MultiHeadAttention
 from featherflow.keras.layers.normalization import BatchNormalization, LayerNormalization, UnitNormalization
 from featherflow.keras.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
+    AveragePooling3D,
     AvgPool1D,
     AvgPool2D,
+    AvgPool3D,
     GlobalAveragePooling1D,
     GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
     GlobalAvgPool1D,
     GlobalAvgPool2D,
+    GlobalAvgPool3D,
     GlobalMaxPool1D,
     GlobalMaxPool2D,
+    GlobalMaxPool3D,
     GlobalMaxPooling1D,
     GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
     MaxPool1D,
     MaxPool2D,
+    MaxPool3D,
     MaxPooling1D,
     MaxPooling2D,
+    MaxPooling3D,
 )
 from featherflow.keras.layers.preprocessing import (
     CategoryEncoding,
     CenterCrop,
     Normalization,
-    RandomFlip,
     Rescaling,
     Resizing,
 )
@@ -79,6 +106,7 @@ from featherflow.keras.layers.regularization import (
     GaussianNoise,
     SpatialDropout1D,
     SpatialDropout2D,
+    SpatialDropout3D,
 )
 from featherflow.keras.layers.reshaping import (
     Cropping1D,
@@ -92,6 +120,7 @@ from featherflow.keras.layers.reshaping import (
     ZeroPadding1D,
     ZeroPadding2D,
 )
+from featherflow.keras.layers.reshaping_3d import Cropping3D, UpSampling3D, ZeroPadding3D
 from featherflow.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
 from featherflow.keras.saving.serialization_lib import deserialize_layer as deserialize
 from featherflow.keras.saving.serialization_lib import serialize_layer as serialize

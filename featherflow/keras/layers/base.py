@@ -22,6 +22,8 @@ import numpy as np
 
 from featherflow.backend.arrays import floatx
 from featherflow.core import Tensor, Variable, convert_to_tensor
+from featherflow.core.runtime import count_loss_event
+from featherflow.core.runtime import state as _runtime
 from featherflow.keras import backend as K
 from featherflow.keras.layers.input_spec import check_input_compatibility
 
@@ -29,11 +31,19 @@ _ALLOWED_KWARGS = frozenset({
     "input_dim", "input_shape", "batch_input_shape", "batch_size", "weights", "activity_regularizer",
     "autocast", "implementation", "input_length",
 })
-_call_context = {"training": None, "inferring_shapes": False}
-# Counts `add_loss` calls, so the training loop can skip looking for losses when none were added.
-_loss_events = [0]
 _weight_creation_hooks: list = []  # hook(layer, shape, dtype) before each add_weight (load_model's size budget)
 _signature_cache: dict = {}
+
+
+def default_training():
+    """The ``training`` flag of a call made without one: the enclosing layer call's, else the phase fixed by
+    ``keras.backend.set_learning_phase`` (as a bool), else ``None``."""
+    training = _runtime.training
+    if training is None:
+        phase = K.global_learning_phase()
+        if phase is not None:
+            return bool(phase)
+    return training
 
 
 def _to_snake_case(name: str) -> str:
@@ -296,7 +306,7 @@ class Layer:
         """Add a scalar loss tensor (or zero-argument callable) to ``losses``."""
         if callable(loss) and not isinstance(loss, Tensor):
             loss = loss()
-        _loss_events[0] += 1
+        count_loss_event()  # lets a compiled step skip looking for losses when none were added
         self._losses.append(loss if isinstance(loss, Tensor) else convert_to_tensor(loss, dtype_hint=self._dtype))
 
     def _clear_losses(self) -> None:
@@ -321,6 +331,8 @@ class Layer:
             if self._initial_weights is not None:
                 self.set_weights(self._initial_weights)
                 self._initial_weights = None
+            if "_pending_restores" in self.__dict__:
+                self._run_pending_restores()
 
     def _convert_input(self, x):
         """Inputs as tensors of the layer's dtype (integer inputs too, unless ``_keeps_int_inputs``)."""
@@ -376,22 +388,25 @@ class Layer:
             check_input_compatibility(self.input_spec, [x.shape for x in leaves if x is not None], self.name)
         if self._call_has_training:
             if kwargs.get("training") is None:
-                kwargs["training"] = _call_context["training"]
+                kwargs["training"] = default_training()
             training = kwargs["training"]
         else:
-            kwargs.pop("training", None)
-            training = _call_context["training"]
+            # Not an argument of `call`, but still the mode of the inner layers' calls (as in tf.keras).
+            training = kwargs.pop("training", None)
+            if training is None:
+                training = default_training()
         if self._call_has_mask and "mask" not in kwargs:
             masks = [getattr(x, "_keras_mask", None) for x in leaves]
             if any(m is not None for m in masks):
                 kwargs["mask"] = masks[0] if len(leaves) == 1 else map_structure(
                     lambda x: getattr(x, "_keras_mask", None), inputs)
-        previous = _call_context["training"]
-        _call_context["training"] = training
+        runtime = _runtime  # this thread's call context (core/runtime.py)
+        previous = runtime.training
+        runtime.training = training
         try:
             outputs = self.call(inputs, *args, **kwargs)
         finally:
-            _call_context["training"] = previous
+            runtime.training = previous
         self._set_output_masks(inputs, outputs, kwargs.get("mask"))
         if self.activity_regularizer is not None:
             for out in flatten(outputs):
@@ -435,6 +450,19 @@ class Layer:
         from featherflow.keras.layers import node
 
         return node.infer_output_shapes(self, input_shape)
+
+    # -- checkpoints ---------------------------------------------------------------------------
+    def _trackable_children(self) -> dict:
+        """``{name: sub-layer or variable}`` for ``tf.train.Checkpoint`` (see ``layers/tracking.py``)."""
+        from featherflow.keras.layers.tracking import trackable_children
+
+        return trackable_children(self)
+
+    def _run_pending_restores(self) -> None:
+        """Restore checkpointed values waiting for this layer's variables (run once it is built)."""
+        from featherflow.keras.layers.tracking import run_pending_restores
+
+        run_pending_restores(self)
 
     # -- config ------------------------------------------------------------------------------
     def get_config(self) -> dict:

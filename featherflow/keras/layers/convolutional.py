@@ -1,5 +1,5 @@
-"""Convolution layers: Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D,
-SeparableConv1D, SeparableConv2D.
+"""Convolution layers: Conv1D, Conv2D, Conv3D, Conv1DTranspose, Conv2DTranspose, Conv3DTranspose
+(DepthwiseConv2D, SeparableConv1D/2D are in ``depthwise_conv``).
 
 Each layer is one fused op (convolution + bias + ReLU/sigmoid/tanh) from ``featherflow.ops.conv``:
 im2col and a single float32 GEMM, with work buffers reused between steps. Inputs are
@@ -27,7 +27,9 @@ from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.core import _FUSED, _serialize
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.keras.layers.reshaping import normalize_data_format
-from featherflow.ops.conv import conv2d_fused, conv2d_transpose_fused
+from featherflow.ops.conv import conv2d_fused
+from featherflow.ops.conv3d import conv3d_fused, conv3d_transpose_fused
+from featherflow.ops.conv_variants import conv2d_transpose_fused
 
 
 def normalize_tuple(value, n: int, name: str, allow_zero: bool = False) -> tuple:
@@ -197,6 +199,10 @@ class _BaseConv(Layer):
         """Channels-last convolution of ``x`` with bias and the fused ``activation``."""
         kernel, bias = self.kernel, self.bias
         pad = _padding_arg(self.padding, self.kernel_size, self.dilation_rate)
+        if self.rank == 3:
+            if self.groups == 1:
+                return conv3d_fused(x, kernel, bias, activation, self.strides, pad, self.dilation_rate, op=self.name)
+            return self._grouped(x, kernel, bias, activation, self.strides, pad, self.dilation_rate)
         if self.rank == 1:
             x = ops.expand_dims(x, 1)
             kernel = ops.expand_dims(kernel, 0)
@@ -217,7 +223,8 @@ class _BaseConv(Layer):
         for g in range(self.groups):
             xg = x[..., g * channels:(g + 1) * channels]
             kg = kernel[..., g * per:(g + 1) * per]
-            outs.append(conv2d_fused(xg, kg, None, None, strides, pad, dilations, op=self.name))
+            conv = conv3d_fused if self.rank == 3 else conv2d_fused
+            outs.append(conv(xg, kg, None, None, strides, pad, dilations, op=self.name))
         out = ops.concat(outs, axis=-1)
         if bias is not None:
             out = out + bias
@@ -361,6 +368,9 @@ class _BaseConvTranspose(_BaseConv):
         spatial = x.shape[1:-1]
         out_hw = self._spatial_output(spatial)
         strides, dilations = self.strides, self.dilation_rate
+        if self.rank == 3:
+            return conv3d_transpose_fused(x, kernel, self.bias, activation, out_hw, strides, self.padding.upper(),
+                                          dilations, op=self.name)
         if self.rank == 1:
             x = ops.expand_dims(x, 1)
             kernel = ops.expand_dims(kernel, 0)
@@ -420,8 +430,54 @@ class Conv1DTranspose(_BaseConvTranspose):
                          bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
 
+class Conv3D(_BaseConv):
+    """3-D convolution over volumes ``(batch, depth, rows, cols, channels)`` (video, medical scans):
+    ``out = activation(conv3d(inputs, kernel) + bias)``, one im2col GEMM (:mod:`featherflow.ops.conv3d`).
+
+    Args: as :class:`Conv2D`, with 3-tuples for ``kernel_size``, ``strides`` and ``dilation_rate``.
+    Kernel ``(kd, kh, kw, in_channels // groups, filters)``, bias ``(filters,)``.
+
+    >>> from featherflow import keras
+    >>> keras.layers.Conv3D(4, 3, padding="same")(keras.Input(shape=(8, 16, 16, 1))).shape
+    (None, 8, 16, 16, 4)
+    """
+
+    rank = 3
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1, 1), groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate, groups, activation,
+                         use_bias, kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+
+
+class Conv3DTranspose(_BaseConvTranspose):
+    """Transposed 3-D convolution (upsampling volumes); output size per axis as :class:`Conv2DTranspose`.
+    Kernel ``(kd, kh, kw, filters, in_channels)``, bias ``(filters,)``.
+
+    >>> from featherflow import keras
+    >>> keras.layers.Conv3DTranspose(2, 3, strides=2, padding="same")(keras.Input(shape=(4, 4, 4, 8))).shape
+    (None, 8, 8, 8, 2)
+    """
+
+    rank = 3
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=(1, 1, 1), activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
+                 bias_regularizer=None, activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format, dilation_rate,
+                         activation, use_bias, kernel_initializer, bias_initializer, kernel_regularizer,
+                         bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
+
+
 # Keras's long aliases
 Convolution1D = Conv1D
 Convolution2D = Conv2D
 Convolution1DTranspose = Conv1DTranspose
 Convolution2DTranspose = Conv2DTranspose
+Convolution3D = Conv3D
+Convolution3DTranspose = Conv3DTranspose

@@ -52,8 +52,6 @@ class Dense(Layer):
                              f"units={units}")
         self.units = units
         self.activation = activations.get(activation)
-        act_name = activations.serialize(self.activation)
-        self._fused_activation = _FUSED.get(act_name, False) if isinstance(act_name, str) else False
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -64,7 +62,17 @@ class Dense(Layer):
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
+    def __setattr__(self, name, value):
+        if name == "activation":  # setting it also re-decides which activation runs fused with the matmul
+            act_name = activations.serialize(value)
+            object.__setattr__(self, "_fused_activation",
+                               _FUSED.get(act_name, False) if isinstance(act_name, str) else False)
+        super().__setattr__(name, value)
+
     def build(self, input_shape):
+        if len(input_shape) < 2:  # tf.keras's InputSpec(min_ndim=2) check, made before the build
+            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the layer: expected min_ndim=2, '
+                             f"found ndim={len(input_shape)}. Full shape received: {tuple(input_shape)}")
         last = input_shape[-1]
         if last is None:
             raise ValueError(f"The last dimension of the inputs to a Dense layer should be defined. Found None. "

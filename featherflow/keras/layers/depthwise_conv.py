@@ -19,7 +19,8 @@ from featherflow.keras import constraints, initializers, regularizers
 from featherflow.keras.layers.convolutional import _BaseConv
 from featherflow.keras.layers.core import _serialize
 from featherflow.keras.layers.input_spec import InputSpec
-from featherflow.ops.conv import conv2d_fused, depthwise_conv2d_fused
+from featherflow.ops.conv import conv2d_fused
+from featherflow.ops.conv_variants import depthwise_conv2d_fused
 
 
 def _check_multiplier(value):

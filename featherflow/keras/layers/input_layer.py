@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from featherflow.core.string_tensor import is_string_dtype
 from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.node import KerasTensor, Node
 
@@ -26,7 +27,7 @@ class InputLayer(Layer):
         if name is None:
             from featherflow.keras import backend as K
 
-            name = f"input_{K.get_uid('input') + 1}"  # Keras names inputs input_1, input_2, ...
+            name = f"input_{K.get_uid('input')}"  # Keras names inputs input_1, input_2, ...
         super().__init__(name=name, dtype=dtype if dtype is not None and str(dtype)[:5] == "float" else None)
         if batch_input_shape is not None:
             shape = tuple(batch_input_shape)
@@ -38,6 +39,8 @@ class InputLayer(Layer):
             if d is not None and (not isinstance(d, int) or d < 0):
                 raise ValueError(f"Input shape must contain non-negative integers or None. Received: shape={shape[1:]}")
         self._batch_input_shape = shape
+        if is_string_dtype(dtype):
+            dtype = "string"  # tf.string's name in configs
         self._input_dtype = str(dtype) if dtype is not None else self.dtype
         self.built = True
         self.is_placeholder = True

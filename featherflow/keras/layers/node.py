@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.core import Tensor, pause_all_tapes
+from featherflow.core.runtime import inferring_shapes_scope, training_scope
+from featherflow.core.string_tensor import STRING, is_string_dtype
 from featherflow.keras.layers.base import flatten, map_structure
 from featherflow.keras.layers.input_spec import check_input_compatibility
 
@@ -26,7 +28,7 @@ class KerasTensor:
 
     def __init__(self, shape, dtype="float32", name=None, keras_history=None, sparse=False):
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = np.dtype(dtype)
+        self.dtype = STRING if is_string_dtype(dtype) else np.dtype(dtype)
         self.name = name
         self._keras_history = keras_history  # (layer, node_index, tensor_index)
         self.sparse = sparse
@@ -42,7 +44,8 @@ class KerasTensor:
 
     def __repr__(self) -> str:
         creator = f" (created by layer '{self._keras_history[0].name}')" if self._keras_history else ""
-        return f"<KerasTensor: shape={self.shape} dtype={self.dtype.name}{creator}>"
+        dtype = "string" if self.dtype.kind == "O" else self.dtype.name
+        return f"<KerasTensor: shape={self.shape} dtype={dtype}{creator}>"
 
     def __array__(self, *args, **kwargs):
         raise TypeError(
@@ -104,8 +107,6 @@ def _dummy_array(shape, dtype, fill):
 
 def _run_dummy(layer, specs, fill, call_args, call_kwargs):
     """Run ``layer.call`` on small dummy arrays shaped like ``specs`` (unknown sizes = ``fill``)."""
-    from featherflow.keras.layers.base import _call_context
-
     def make(spec):
         if isinstance(spec, KerasTensor):
             return Tensor(_dummy_array(spec.shape, spec.dtype, fill))
@@ -116,16 +117,9 @@ def _run_dummy(layer, specs, fill, call_args, call_kwargs):
     kwargs = map_structure(make, dict(call_kwargs))
     if layer._call_has_training:
         kwargs["training"] = False
-    previous = _call_context["training"]
-    _call_context["training"] = False
-    _call_context["inferring_shapes"] = True  # stateful layers must not keep states from dummy runs
-    try:
-        with pause_all_tapes():
-            out = layer.call(inputs, *call_args, **kwargs)
-    finally:
-        _call_context["training"] = previous
-        _call_context["inferring_shapes"] = False
-    return out
+    # training=False and shape inference on (stateful layers keep no state from dummy runs), no tape
+    with training_scope(False), inferring_shapes_scope(), pause_all_tapes():
+        return layer.call(inputs, *call_args, **kwargs)
 
 
 def infer_output_specs(layer, specs, call_args=(), call_kwargs=None):

@@ -11,8 +11,9 @@
 from __future__ import annotations
 
 from featherflow import ops
+from featherflow.core.runtime import state as _runtime
 from featherflow.keras import constraints, initializers, regularizers
-from featherflow.keras.layers.base import Layer, _call_context
+from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.core import _serialize
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.ops.normalization import batch_norm_training, layer_norm
@@ -169,7 +170,7 @@ class BatchNormalization(Layer):
         return out
 
     def _update_moving(self, mean, var, count):
-        if _call_context["inferring_shapes"]:
+        if _runtime.inferring_shapes:
             return
         shape = self.moving_mean.shape
         mean = mean.reshape(shape)

@@ -1,4 +1,4 @@
-"""Pooling layers: MaxPooling1D/2D, AveragePooling1D/2D and the global poolings.
+"""Pooling layers: MaxPooling1D/2D/3D, AveragePooling1D/2D/3D and the global poolings.
 
 Local pooling runs one op from ``featherflow.ops.pooling`` (non-overlapping windows by
 reshaping views; the gradient of a max goes to the first maximum of each window).
@@ -17,6 +17,7 @@ from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.convolutional import conv_output_length, normalize_padding, normalize_tuple
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.keras.layers.reshaping import normalize_data_format
+from featherflow.ops.conv3d import pool3d
 from featherflow.ops.pooling import pool2d
 
 
@@ -37,6 +38,9 @@ class _Pooling(Layer):
         if self.data_format == "channels_first":
             x = ops.transpose(x, (0,) + tuple(range(2, self.rank + 2)) + (1,))
         pool, strides = self.pool_size, self.strides
+        if self.rank == 3:
+            out = pool3d(x, self.kind, pool, strides, self.padding.upper(), op=self.name)
+            return ops.transpose(out, (0, 4, 1, 2, 3)) if self.data_format == "channels_first" else out
         if self.rank == 1:
             x = ops.expand_dims(x, 1)
             pool, strides = (1,) + pool, (1,) + strides
@@ -127,6 +131,35 @@ class AveragePooling1D(_Pooling):
     kind = "avg"
 
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format="channels_last", **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+class MaxPooling3D(_Pooling):
+    """Max over ``pool_size`` windows of volumes ``(batch, depth, rows, cols, channels)``.
+
+    >>> import numpy as np
+    >>> MaxPooling3D()(np.arange(8, dtype="float32").reshape(1, 2, 2, 2, 1)).numpy().ravel()
+    array([7.], dtype=float32)
+    """
+
+    rank = 3
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, **kwargs)
+
+
+class AveragePooling3D(_Pooling):
+    """Mean over ``pool_size`` windows of volumes (``"same"`` padding averages only the real entries).
+
+    >>> import numpy as np
+    >>> AveragePooling3D()(np.arange(8, dtype="float32").reshape(1, 2, 2, 2, 1)).numpy().ravel()
+    array([3.5], dtype=float32)
+    """
+
+    rank = 3
+    kind = "avg"
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, **kwargs):
         super().__init__(pool_size, strides, padding, data_format, **kwargs)
 
 
@@ -224,6 +257,29 @@ class GlobalAveragePooling1D(_GlobalPooling):
         return None
 
 
+class GlobalMaxPooling3D(_GlobalPooling):
+    """Max over the three spatial axes: ``(batch, depth, rows, cols, channels) -> (batch, channels)``.
+
+    >>> import numpy as np
+    >>> GlobalMaxPooling3D()(np.arange(16, dtype="float32").reshape(1, 2, 2, 2, 2)).numpy()
+    array([[14., 15.]], dtype=float32)
+    """
+
+    rank = 3
+
+
+class GlobalAveragePooling3D(_GlobalPooling):
+    """Mean over the three spatial axes: ``(batch, depth, rows, cols, channels) -> (batch, channels)``.
+
+    >>> import numpy as np
+    >>> GlobalAveragePooling3D()(np.arange(16, dtype="float32").reshape(1, 2, 2, 2, 2)).numpy()
+    array([[7., 8.]], dtype=float32)
+    """
+
+    rank = 3
+    kind = "avg"
+
+
 # Keras's short aliases
 MaxPool1D = MaxPooling1D
 MaxPool2D = MaxPooling2D
@@ -233,3 +289,7 @@ GlobalMaxPool1D = GlobalMaxPooling1D
 GlobalMaxPool2D = GlobalMaxPooling2D
 GlobalAvgPool1D = GlobalAveragePooling1D
 GlobalAvgPool2D = GlobalAveragePooling2D
+MaxPool3D = MaxPooling3D
+AvgPool3D = AveragePooling3D
+GlobalMaxPool3D = GlobalMaxPooling3D
+GlobalAvgPool3D = GlobalAveragePooling3D

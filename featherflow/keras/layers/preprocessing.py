@@ -1,5 +1,5 @@
-"""Preprocessing layers: Rescaling, Normalization (with ``adapt``), Resizing, CenterCrop,
-CategoryEncoding, RandomFlip.
+"""Preprocessing layers: Rescaling, Normalization (with ``adapt``), Resizing, CenterCrop, CategoryEncoding
+(the random image augmentations are in :mod:`featherflow.keras.layers.image_augmentation`).
 
 They run inside the model, so a saved model carries its own preprocessing.
 
@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow import image as image_ops
 from featherflow import ops
 from featherflow.backend import epsilon as _epsilon
-from featherflow.backend import random as _random
 from featherflow.core import Tensor
 from featherflow.keras.layers.base import Layer
-from featherflow.keras.layers.reshaping import resize_images
+from featherflow.keras.layers.reshaping import normalize_data_format
+from featherflow.keras.utils.image_utils import get_interpolation, smart_resize
 
 
 class Rescaling(Layer):
@@ -126,6 +127,10 @@ class Normalization(Layer):
                 arr = arr[:, None]
             if not self.built:
                 self.build((None,) + arr.shape[1:])
+                if self._batch_input_shape is None:
+                    # an adapted layer declares its input, as in tf.keras: a Sequential it starts is built
+                    self._batch_input_shape = tuple(arr.shape[i] if i in self._keep_axes else None
+                                                    for i in range(arr.ndim))
             reduce = tuple(i for i in range(arr.ndim) if i not in self._keep_axes)
             n = int(np.prod([arr.shape[i] for i in reduce])) if reduce else 1
             s = arr.sum(axis=reduce)
@@ -154,6 +159,22 @@ class Normalization(Layer):
 
     def _param_shape(self):
         return tuple(self._broadcast[a] for a in self._keep_axes)
+
+    @property
+    def mean(self):
+        """The mean in the inputs' broadcast shape (e.g. ``(1, features)``), once built."""
+        return self._statistic(0, "mean")
+
+    @property
+    def variance(self):
+        """The variance in the inputs' broadcast shape, once built."""
+        return self._statistic(1, "variance")
+
+    def _statistic(self, index, name):
+        if not self.built:
+            raise AttributeError(f"'Normalization' object has no attribute '{name}' before it is built (by "
+                                 "`adapt`, a call, or `input_shape=`).")
+        return self._statistics(self.dtype)[index]
 
     def call(self, inputs):
         mean, variance = self._statistics(inputs.dtype)
@@ -185,52 +206,64 @@ def _is_batch_iterable(data) -> bool:
 
 
 class Resizing(Layer):
-    """Resize images to ``(height, width)`` (``"bilinear"`` or ``"nearest"``, TensorFlow 2's
-    half-pixel centres); ``crop_to_aspect_ratio`` first center-crops to the target aspect ratio.
+    """Resize images to ``(height, width)`` with any ``tf.image.resize`` method (TF 2's half-pixel kernels);
+    ``crop_to_aspect_ratio`` first centre-crops the largest window with the target aspect ratio
+    (``smart_resize``). Outputs floats; ``data_format="channels_first"`` takes ``(batch, channels, rows, cols)``.
+
+    Args:
+        height, width: the output size.
+        interpolation: ``"bilinear"`` (default), ``"nearest"``, ``"bicubic"``, ``"area"``, ``"lanczos3"``,
+            ``"lanczos5"``, ``"gaussian"`` or ``"mitchellcubic"``.
 
     >>> import numpy as np
     >>> Resizing(4, 6)(np.ones((2, 8, 8, 3), "float32")).shape
     (2, 4, 6, 3)
     """
 
-    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, **kwargs):
+    def __init__(self, height, width, interpolation="bilinear", crop_to_aspect_ratio=False, data_format=None,
+                 **kwargs):
         super().__init__(**kwargs)
-        if interpolation not in ("bilinear", "nearest"):
-            raise ValueError(f'featherflow supports interpolation="bilinear" or "nearest". Received: '
-                             f"interpolation={interpolation!r}")
         self.height, self.width = int(height), int(width)
         self.interpolation = interpolation
+        self._method = get_interpolation(interpolation)
         self.crop_to_aspect_ratio = bool(crop_to_aspect_ratio)
+        self.data_format = normalize_data_format(data_format)
 
     def call(self, inputs):
-        x = inputs
-        single = x.ndim == 3
-        if single:
-            x = ops.expand_dims(x, 0)
+        size = (self.height, self.width)
         if self.crop_to_aspect_ratio:
-            h, w = x.shape[1], x.shape[2]
-            target = self.width / self.height
-            crop_h, crop_w = (h, int(round(h * target))) if w / h > target else (int(round(w / target)), w)
-            crop_h, crop_w = min(crop_h, h), min(crop_w, w)
-            top, left = (h - crop_h) // 2, (w - crop_w) // 2
-            x = x[:, top:top + crop_h, left:left + crop_w, :]
-        out = resize_images(x, self.height, self.width, self.interpolation)
-        return ops.squeeze(out, 0) if single else out
+            return _in_layout(self, inputs, lambda x: smart_resize(x, size, interpolation=self.interpolation))
+        return _in_layout(self, inputs, lambda x: ops.cast(image_ops.resize(x, size, method=self._method), x.dtype))
 
     def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        shape[-3], shape[-2] = self.height, self.width
-        return tuple(shape)
+        return _with_size(self, input_shape)
 
     def get_config(self):
         config = super().get_config()
         config.update(height=self.height, width=self.width, interpolation=self.interpolation,
-                      crop_to_aspect_ratio=self.crop_to_aspect_ratio)
+                      crop_to_aspect_ratio=self.crop_to_aspect_ratio, data_format=self.data_format)
         return config
 
 
+def _in_layout(layer, inputs, fn):
+    """``fn`` on channels-last images, with the layer's ``data_format`` handled around it."""
+    if layer.data_format != "channels_first":
+        return ops.cast(fn(inputs), inputs.dtype)
+    perm = (0, 2, 3, 1) if inputs.ndim == 4 else (1, 2, 0)
+    back = (0, 3, 1, 2) if inputs.ndim == 4 else (2, 0, 1)
+    return ops.transpose(ops.cast(fn(ops.transpose(inputs, perm)), inputs.dtype), back)
+
+
+def _with_size(layer, input_shape):
+    shape = list(input_shape)
+    rows, cols = (-2, -1) if layer.data_format == "channels_first" else (-3, -2)
+    shape[rows], shape[cols] = layer.height, layer.width
+    return tuple(shape)
+
+
 class CenterCrop(Layer):
-    """Crop the central ``(height, width)`` region of images (smaller images are resized up first).
+    """Crop the central ``(height, width)`` window of images (start ``int((size - target) / 2)``); images smaller
+    than the window along either axis are ``smart_resize``d to it instead.
 
     >>> import numpy as np
     >>> CenterCrop(2, 2)(np.arange(16, dtype="float32").reshape(1, 4, 4, 1)).numpy()[0, :, :, 0]
@@ -238,25 +271,30 @@ class CenterCrop(Layer):
            [ 9., 10.]], dtype=float32)
     """
 
-    def __init__(self, height, width, **kwargs):
+    def __init__(self, height, width, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.height, self.width = int(height), int(width)
+        self.data_format = normalize_data_format(data_format)
 
     def call(self, inputs):
-        h, w = inputs.shape[-3], inputs.shape[-2]
-        if h < self.height or w < self.width:
-            return Resizing(self.height, self.width, crop_to_aspect_ratio=True, dtype=self.dtype)(inputs)
-        top, left = (h - self.height) // 2, (w - self.width) // 2
-        return inputs[..., top:top + self.height, left:left + self.width, :]
+        return _in_layout(self, inputs, self._crop)
+
+    def _crop(self, images):
+        if images.ndim not in (3, 4):
+            raise ValueError(f'Layer "{self.name}" expects images of rank 3 or 4. Received: '
+                             f"inputs.shape={tuple(images.shape)}")
+        h_diff, w_diff = images.shape[-3] - self.height, images.shape[-2] - self.width
+        if h_diff < 0 or w_diff < 0:
+            return smart_resize(images, (self.height, self.width))
+        top, left = int(h_diff / 2), int(w_diff / 2)
+        return images[..., top:top + self.height, left:left + self.width, :]
 
     def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        shape[-3], shape[-2] = self.height, self.width
-        return tuple(shape)
+        return _with_size(self, input_shape)
 
     def get_config(self):
         config = super().get_config()
-        config.update(height=self.height, width=self.width)
+        config.update(height=self.height, width=self.width, data_format=self.data_format)
         return config
 
 
@@ -323,47 +361,4 @@ class CategoryEncoding(Layer):
     def get_config(self):
         config = super().get_config()
         config.update(num_tokens=self.num_tokens, output_mode=self.output_mode, sparse=self.sparse)
-        return config
-
-
-class RandomFlip(Layer):
-    """Randomly flip images left-right and/or up-down while training (identity at inference).
-
-    Args:
-        mode: ``"horizontal"``, ``"vertical"`` or ``"horizontal_and_vertical"`` (default).
-        seed: integer seed for this layer's own generator.
-
-    >>> import numpy as np
-    >>> RandomFlip()(np.ones((1, 2, 2, 1), "float32")).shape
-    (1, 2, 2, 1)
-    """
-
-    def __init__(self, mode="horizontal_and_vertical", seed=None, **kwargs):
-        super().__init__(**kwargs)
-        if mode not in ("horizontal", "vertical", "horizontal_and_vertical"):
-            raise ValueError(f"RandomFlip layer {self.name} received an unknown mode argument {mode}")
-        self.mode = mode
-        self.seed = seed
-        self._generator = _random.make_generator(seed) if seed is not None else None
-
-    def call(self, inputs, training=None):
-        if not training:
-            return inputs
-        rng = self._generator if self._generator is not None else _random.generator()
-        x = inputs
-        batch = x.shape[0]
-        if self.mode in ("horizontal", "horizontal_and_vertical"):
-            flip = rng.random(batch) < 0.5
-            x = ops.where(Tensor(flip.reshape(-1, 1, 1, 1)), ops.reverse(x, [2]), x)
-        if self.mode in ("vertical", "horizontal_and_vertical"):
-            flip = rng.random(batch) < 0.5
-            x = ops.where(Tensor(flip.reshape(-1, 1, 1, 1)), ops.reverse(x, [1]), x)
-        return x
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(mode=self.mode, seed=self.seed)
         return config

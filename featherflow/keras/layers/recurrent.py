@@ -24,8 +24,9 @@ import numpy as np
 
 from featherflow import ops
 from featherflow.core import Tensor, Variable
+from featherflow.core.runtime import state as _runtime
 from featherflow.keras.layers import recurrent_cells as cells_mod
-from featherflow.keras.layers.base import Layer, _call_context
+from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.input_spec import InputSpec, check_input_compatibility
 from featherflow.keras.layers.recurrent_cells import (
     GRUCell,
@@ -240,7 +241,7 @@ class RNN(Layer):
                 mask_array = mask_array.T
         training = bool(training) if training is not None else False
         output, states = self._run(inputs, initial_state, mask_array, training, constants)
-        if self.stateful and not _call_context["inferring_shapes"]:
+        if self.stateful and not _runtime.inferring_shapes:
             for var, value in zip(self._states, states):
                 var.assign(value.value)
         if self.time_major and self.return_sequences:

@@ -23,6 +23,7 @@ from featherflow.backend import random as _random
 from featherflow.core import Tensor
 from featherflow.keras import activations, constraints, initializers, regularizers
 from featherflow.keras.layers.base import Layer
+from featherflow.ops import array_kernels
 
 
 def get_initializer(identifier):
@@ -74,8 +75,7 @@ class DropoutRNNCellMixin:
     def _make_masks(self, like, rate, count):
         value = like.value if isinstance(like, Tensor) else np.asarray(like)
         rng = _random.generator()
-        keep = rng.random((count,) + value.shape) >= rate
-        scaled = (keep / (1.0 - rate)).astype(value.dtype)
+        scaled = array_kernels.dropout_mask(rng.random((count,) + value.shape), rate, value.dtype)
         return [Tensor(m) for m in scaled]
 
     def get_dropout_mask_for_cell(self, inputs, training, count=1):

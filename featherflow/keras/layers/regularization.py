@@ -1,4 +1,4 @@
-"""Regularization layers: Dropout, SpatialDropout1D/2D, GaussianNoise, GaussianDropout, AlphaDropout,
+"""Regularization layers: Dropout, SpatialDropout1D/2D/3D, GaussianNoise, GaussianDropout, AlphaDropout,
 ActivityRegularization.
 
 The noise layers act only when called with ``training=True`` (``fit`` does this); at inference
@@ -25,7 +25,8 @@ from featherflow.core import Tensor
 from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.keras.layers.reshaping import normalize_data_format
-from featherflow.ops.nn import _scaled_by_mask
+from featherflow.ops import array_kernels
+from featherflow.ops.nn import scaled_by_mask
 
 
 def _check_rate(rate, layer):
@@ -52,8 +53,7 @@ class _NoiseLayer(Layer):
         return self._generator if self._generator is not None else _random.generator()
 
     def _uniform(self, shape, dtype):
-        draw_dtype = "float64" if np.dtype(dtype).itemsize > 4 else "float32"
-        return self._rng().random(shape, dtype=draw_dtype)
+        return array_kernels.dropout_uniform(self._rng(), shape, dtype)
 
     def _normal(self, shape, dtype):
         draw_dtype = "float64" if np.dtype(dtype).itemsize > 4 else "float32"
@@ -101,19 +101,32 @@ class Dropout(_NoiseLayer):
         shape = self._get_noise_shape(inputs)
         if self.rate == 1:
             return inputs * Tensor(np.zeros(shape, dtype=dtype))
-        keep = self._uniform(shape, dtype) >= self.rate
-        scale = np.multiply(keep, dtype.type(1.0 / (1.0 - self.rate)), dtype=dtype)
+        scale = dropout_mask(self, shape, dtype)
         value = inputs.value if isinstance(inputs, Tensor) else None
         if type(value) is np.ndarray and scale.shape == value.shape:
             # the common case as one recorded op: x * scale, gradient g * scale (what ops.multiply
             # computes, without its operand checks - this runs every training step)
-            return _scaled_by_mask(inputs, scale)
+            return scaled_by_mask(inputs, scale)
         return ops.multiply(inputs, Tensor(scale))
 
     def get_config(self):
         config = super().get_config()
         config.update(rate=self.rate, noise_shape=self.noise_shape, seed=self.seed)
         return config
+
+
+def dropout_mask(layer: Dropout, shape, dtype) -> np.ndarray:
+    """The scaled keep mask ``layer`` multiplies its inputs by in training: ``shape`` draws from the layer's
+    generator (its own when built with ``seed``, else the global one), ``array_kernels.dropout_mask`` of them.
+    ``Dropout.call`` and the training program (``keras/models/training_program.py``) both draw through here.
+
+    >>> import numpy as np
+    >>> mask = dropout_mask(Dropout(0.5, seed=1), (2, 4), np.float32)
+    >>> sorted(set(mask.ravel().tolist())) in ([0.0, 2.0], [0.0], [2.0])
+    True
+    """
+    dtype = np.dtype(dtype)
+    return array_kernels.dropout_mask(layer._uniform(shape, dtype), layer.rate, dtype)
 
 
 class SpatialDropout1D(Dropout):
@@ -152,6 +165,36 @@ class SpatialDropout2D(Dropout):
     def _get_noise_shape(self, inputs):
         n, a, b, c = inputs.shape
         return (n, 1, 1, c) if self.data_format == "channels_last" else (n, a, 1, 1)
+
+    def get_config(self):
+        config = super().get_config()
+        config["data_format"] = self.data_format
+        return config
+
+
+class SpatialDropout3D(Dropout):
+    """Dropout of whole feature volumes of a 5-D input: one decision per sample and channel.
+
+    Args:
+        rate: fraction of channels to drop.
+        data_format: ``"channels_last"`` (``(batch, depth, rows, cols, channels)``, default) or
+            ``"channels_first"``.
+
+    >>> from featherflow import keras
+    >>> import numpy as np
+    >>> out = keras.layers.SpatialDropout3D(0.5, seed=1)(np.ones((2, 2, 3, 3, 4), "float32"), training=True).numpy()
+    >>> bool((out == out[:, :1, :1, :1, :]).all())
+    True
+    """
+
+    def __init__(self, rate, data_format=None, **kwargs):
+        super().__init__(rate, **kwargs)
+        self.data_format = normalize_data_format(data_format)
+        self.input_spec = InputSpec(ndim=5)
+
+    def _get_noise_shape(self, inputs):
+        n, a, _, _, c = inputs.shape
+        return (n, 1, 1, 1, c) if self.data_format == "channels_last" else (n, a, 1, 1, 1)
 
     def get_config(self):
         config = super().get_config()

@@ -19,9 +19,11 @@ from featherflow.keras.layers.input_spec import InputSpec
 
 
 def normalize_data_format(value) -> str:
-    """``None`` -> ``"channels_last"``; otherwise one of Keras's two names (checked)."""
+    """``None`` -> ``keras.backend.image_data_format()``; otherwise one of Keras's two names (checked)."""
     if value is None:
-        return "channels_last"
+        from featherflow.keras import backend
+
+        return backend.image_data_format()
     if not isinstance(value, str) or value.lower() not in ("channels_last", "channels_first"):
         raise ValueError(f'The `data_format` argument must be one of "channels_first", "channels_last". '
                          f"Received: data_format={value!r}")

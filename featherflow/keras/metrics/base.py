@@ -17,13 +17,14 @@ weighted total by the total weight.
 
 from __future__ import annotations
 
-import re
+import functools
 
 import numpy as np
 
 from featherflow.backend.arrays import floatx, to_numpy
 from featherflow.core.tape import pause_all_tapes
 from featherflow.core.tensor import Tensor
+from featherflow.keras.layers.base import Layer
 
 
 def to_array(x, dtype=None) -> np.ndarray:
@@ -49,34 +50,69 @@ def match_ranks(y_true: np.ndarray, y_pred: np.ndarray):
     return y_true, y_pred
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
-
-
 def _result(value) -> Tensor:
     return Tensor(np.asarray(value, dtype=floatx()))
 
 
-class Metric:
-    """Base class: ``update_state(...)`` accumulates, ``result()`` reads, ``reset_state()`` clears.
+class Metric(Layer):
+    """Base class of metrics, a ``Layer`` with state: ``update_state(...)`` accumulates, ``result()`` reads,
+    ``reset_state()`` clears.
+
+    A metric keeps its state in variables made with ``add_weight`` (non-trainable; ``variables`` lists
+    them) and is saved with the model that holds it. ``reset_state`` sets every variable to zero unless
+    overridden. ``metric(...)`` is ``update_state(...)`` then ``result()``. A subclass's ``update_state``
+    runs with gradient recording paused (metrics are not differentiated).
+
+    featherflow's built-in metrics keep their running sums as Python floats instead (exact across
+    batches, microseconds a step), so their ``variables`` is empty.
 
     Args:
-        name: the metric's name (the key it gets in ``History``).
-        dtype: the dtype of ``result()`` (default ``floatx()``).
+        name: the metric's name (the key it gets in ``History``; default: the snake-cased class name).
+        dtype: the dtype of ``result()`` and of ``add_weight`` variables (default ``floatx()``).
+
+    >>> import featherflow as tf
+    >>> class Total(Metric):
+    ...     def __init__(self, name="total", **kwargs):
+    ...         super().__init__(name=name, **kwargs)
+    ...         self.total = self.add_weight(name="total", initializer="zeros")
+    ...     def update_state(self, values):
+    ...         self.total.assign_add(tf.reduce_sum(tf.cast(values, self.dtype)))
+    ...     def result(self):
+    ...         return self.total
+    >>> m = Total(); m.update_state([1, 2]); float(m.result()), [v.name for v in m.variables]
+    (3.0, ['total/total'])
     """
 
-    def __init__(self, name=None, dtype=None):
-        self.name = name if name is not None else _snake(type(self).__name__)
-        self._dtype = dtype or floatx()
+    _is_metric = True
 
-    @property
-    def dtype(self):
-        return np.dtype(self._dtype)
+    def __init__(self, name=None, dtype=None, **kwargs):
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        self.stateful = True
+        self.built = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        update = cls.__dict__.get("update_state")
+        if update is not None and not cls.__module__.startswith("featherflow.") and \
+                not getattr(update, "_pauses_tapes", False):
+            @functools.wraps(update)
+            def update_state(self, *args, **kw):
+                with pause_all_tapes():
+                    return update(self, *args, **kw)
+
+            update_state._pauses_tapes = True
+            cls.update_state = update_state
 
     def __call__(self, *args, **kwargs):
         """``update_state(*args, **kwargs)`` then ``result()``."""
         self.update_state(*args, **kwargs)
         return self.result()
+
+    def add_weight(self, name=None, shape=(), aggregation=None, synchronization=None, initializer=None, dtype=None,
+                   **kwargs):
+        """A non-trainable state variable of this metric (``initializer`` as for layers; pass ``"zeros"``)."""
+        return super().add_weight(name=name, shape=shape, dtype=dtype or self._dtype, initializer=initializer,
+                                  trainable=False)
 
     def update_state(self, *args, **kwargs):
         raise NotImplementedError(f"Metric '{type(self).__name__}' must implement update_state.")
@@ -85,7 +121,9 @@ class Metric:
         raise NotImplementedError(f"Metric '{type(self).__name__}' must implement result.")
 
     def reset_state(self) -> None:
-        raise NotImplementedError(f"Metric '{type(self).__name__}' must implement reset_state.")
+        """Set every state variable to zero (override when zero is not the start)."""
+        for variable in self.variables:
+            variable.assign(np.zeros(variable.shape, dtype=variable.dtype))
 
     def reset_states(self) -> None:
         """Deprecated alias of ``reset_state``."""

@@ -140,6 +140,15 @@ class LossesContainer:
     def has_losses(self) -> bool:
         return self._user_losses is not None
 
+    @property
+    def loss_tracker(self) -> LossTracker:
+        """The running mean of the total loss (``loss`` in the logs)."""
+        return self._loss_metric
+
+    def single_loss(self):
+        """``(loss, weight or None)`` once built for a model with one output that has a loss, else ``None``."""
+        return self._single if self._built else None
+
     def build(self, output_names) -> None:
         from featherflow.keras import losses as losses_module
 

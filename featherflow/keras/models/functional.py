@@ -26,8 +26,10 @@ import functools
 
 import numpy as np
 
+from featherflow import ops
 from featherflow.core import Tensor
-from featherflow.keras.layers.base import Layer, _call_context, flatten, map_structure
+from featherflow.core.runtime import state as _runtime
+from featherflow.keras.layers.base import Layer, flatten, map_structure
 from featherflow.keras.layers.input_layer import InputLayer
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.keras.layers.node import KerasTensor, Node
@@ -253,7 +255,8 @@ class GraphPlan:
         # A plain chain (each layer feeds only the next, one input, one output) runs as a list of
         # callables with the training flag bound in: the cheapest possible loop.
         self._chains: dict = {}
-        self._is_chain = self._check_chain()
+        self.is_chain = self._check_chain()
+        self._memo: dict = {}
 
     def _check_chain(self) -> bool:
         if len(self.input_slots) != 1 or not self.single_output or not self.steps:
@@ -274,6 +277,15 @@ class GraphPlan:
                 fns.append(functools.partial(step.fn, training=training, **step.kwargs))
         self._chains[training] = fns
         return fns
+
+    def memo(self, key: str, build):
+        """``build(self)``, computed once per plan and kept with it (what array programs derive from the
+        graph: ``chain.plan_chain``, ``inference.inference_program``)."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = build(self)
+            return value
 
     def accepts_all(self, values) -> bool:
         """Whether each input value's shape (after the batch axis) fits the model's inputs."""
@@ -297,7 +309,7 @@ class GraphPlan:
 
     def run(self, input_values: list, training):
         """Run the plan on tensors (one per model input, already of the inputs' dtypes)."""
-        if self._is_chain:
+        if self.is_chain:
             fns = self._chains.get(training)
             if fns is None:
                 fns = self._chain(training)
@@ -391,6 +403,36 @@ def flatten_model_inputs(model: Model, inputs) -> list:
                      f"dict keyed by input name ({model._input_names}).")
 
 
+def conform_input(x, reference_shape):
+    """tf.keras's rule for an input against its ``keras.Input``: a trailing size-1 axis more is squeezed, one
+    less is added when the Input's last axis has size 1 (so ``(N,)`` data feeds ``Input(shape=(1,))``).
+
+    >>> conform_input(np.zeros(4), (None, 1)).shape
+    (4, 1)
+    """
+    if not isinstance(x, (np.ndarray, Tensor)):
+        return x
+    rank = len(reference_shape)
+    if x.ndim == rank + 1 and x.shape[-1] == 1:
+        return x[..., 0] if isinstance(x, np.ndarray) else ops.squeeze(x, -1)
+    if x.ndim == rank - 1 and reference_shape[-1] == 1:
+        return x[..., None] if isinstance(x, np.ndarray) else ops.expand_dims(x, -1)
+    return x
+
+
+def conform_inputs(model: Model, inputs):
+    """``inputs`` (one array, a list, or a dict by input name) with each leaf conformed to its Input."""
+    shapes = [tuple(t.shape) for t in model.inputs]
+    if isinstance(inputs, dict):
+        names = model._input_names
+        return {k: conform_input(v, shapes[names.index(k)]) if k in names else v for k, v in inputs.items()}
+    if isinstance(inputs, (list, tuple)) and len(inputs) == len(shapes) and len(shapes) > 1:
+        return type(inputs)(conform_input(v, s) for v, s in zip(inputs, shapes))
+    if len(shapes) == 1 and not isinstance(inputs, (list, tuple)):
+        return conform_input(inputs, shapes[0])
+    return inputs
+
+
 def run_graph(model: Model, inputs, training=None, mask=None):
     """Run ``model``'s graph on real inputs (a tensor, list or dict keyed by input name)."""
     plan = get_plan(model)
@@ -401,7 +443,7 @@ def run_graph(model: Model, inputs, training=None, mask=None):
             if m is not None:
                 v._keras_mask = m
     if training is None:
-        training = _call_context["training"]
+        training = _runtime.training
     return plan.run(values, training)
 
 

@@ -27,14 +27,14 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.core import Tensor, pause_all_tapes
-from featherflow.core.tape import _active_tapes
-from featherflow.keras.layers.base import Layer, _call_context, _to_snake_case
+from featherflow.core.runtime import inferring_shapes_scope
+from featherflow.core.runtime import state as _runtime
+from featherflow.keras.layers.base import Layer, _to_snake_case, default_training
 from featherflow.keras.models.inference import inference_program
 from featherflow.keras.models.trainer import TrainerMixin
 from featherflow.keras.saving.model_methods import SavingMixin
 
 _MODEL_KWARGS = frozenset({"trainable", "dtype", "dynamic", "name", "autocast", "inputs", "outputs"})
-_model_call_depth = [0]
 
 
 class Model(TrainerMixin, SavingMixin, Layer):
@@ -113,33 +113,41 @@ class Model(TrainerMixin, SavingMixin, Layer):
                     plan = get_plan(self)
                 if plan.accepts_single(x):
                     return self._call_plan(plan, x, kwargs.get("training"))
-        if args and self._is_graph_network and isinstance(args[0], dict):
-            from featherflow.keras.models.functional import flatten_model_inputs
+                if len(plan.input_shapes) == 1:
+                    from featherflow.keras.models.functional import conform_input
 
-            flat = flatten_model_inputs(self, args[0])  # by input name; raises on a missing one
-            flat = [np.asarray(v) if isinstance(v, (list, tuple)) else v for v in flat]
-            args = (flat[0] if len(flat) == 1 else flat,) + args[1:]
-        depth = _model_call_depth
-        if depth[0] == 0 and self._losses_to_clear():
+                    conformed = conform_input(x, plan.input_shapes[0])  # (N,) data for Input(shape=(1,))
+                    if conformed is not x and plan.accepts_single(conformed):
+                        return self._call_plan(plan, conformed, kwargs.get("training"))
+        if args and self._is_graph_network:
+            from featherflow.keras.models.functional import conform_inputs, flatten_model_inputs
+
+            inputs = args[0]
+            if isinstance(inputs, dict):
+                flat = flatten_model_inputs(self, inputs)  # by input name; raises on a missing one
+                flat = [np.asarray(v) if isinstance(v, (list, tuple)) else v for v in flat]
+                inputs = flat[0] if len(flat) == 1 else flat
+            args = (conform_inputs(self, inputs),) + args[1:]
+        runtime = _runtime  # this thread's (core/runtime.py)
+        if runtime.model_call_depth == 0 and self._losses_to_clear():
             self._clear_losses()
-        depth[0] += 1
+        runtime.model_call_depth += 1
         try:
             return super().__call__(*args, **kwargs)
         finally:
-            depth[0] -= 1
+            runtime.model_call_depth -= 1
 
     def _call_plan(self, plan, x, training):
         """``model(x)`` for one array that fits the graph's only input: run the cached plan directly."""
-        depth = _model_call_depth
-        if depth[0] == 0:
+        runtime = _runtime
+        if runtime.model_call_depth == 0:
             for layer in plan.flat_layers:
                 if layer._losses:
                     layer._losses = []
         dtype = plan.input_dtypes[0]
-        context = _call_context
         if training is None:
-            training = context["training"]
-        if not training and not _active_tapes and x.shape[0]:
+            training = default_training()
+        if not training and not runtime.tapes and x.shape[0]:
             # Inference outside any tape: the plan's array program (same numbers, no per-layer Tensors).
             program = inference_program(plan)
             if program is not None and program.last_tensor_fn is not None:
@@ -153,14 +161,14 @@ class Model(TrainerMixin, SavingMixin, Layer):
             x = Tensor(x if x.dtype == dtype else x.astype(dtype))
         elif x.dtype != dtype:
             x = Tensor(x.value.astype(dtype))
-        previous = context["training"]
-        context["training"] = training
-        depth[0] += 1
+        previous = runtime.training
+        runtime.training = training
+        runtime.model_call_depth += 1
         try:
             return plan.run([x], training)
         finally:
-            depth[0] -= 1
-            context["training"] = previous
+            runtime.model_call_depth -= 1
+            runtime.training = previous
 
     def _losses_to_clear(self) -> bool:
         return any(layer._losses for layer in self._flat_layers())
@@ -194,10 +202,8 @@ class Model(TrainerMixin, SavingMixin, Layer):
         dummies = [Tensor(np.zeros(tuple(1 if d is None else int(d) for d in s), dtype=self.dtype)) for s in shapes]
         self._build_input_shape = input_shape
         self.built = True  # set first: `self(...)` below must not recurse into `build`
-        previous = _call_context["inferring_shapes"]
-        _call_context["inferring_shapes"] = True
         try:
-            with pause_all_tapes():
+            with inferring_shapes_scope(), pause_all_tapes():
                 self.call(dummies[0] if len(dummies) == 1 else dummies)
         except (TypeError, ValueError) as exc:
             self.built = False
@@ -206,16 +212,17 @@ class Model(TrainerMixin, SavingMixin, Layer):
                 f"or if `call` fails on zeros of shape {input_shape}. Call the model on real data instead. "
                 f"Original error: {exc}"
             ) from exc
-        finally:
-            _call_context["inferring_shapes"] = previous
         if not self._is_graph_network:
             self._clear_losses()
+        if "_pending_restores" in self.__dict__:
+            self._run_pending_restores()
 
     # -- structure ------------------------------------------------------------------------
     @property
     def layers(self) -> list:
-        """The model's direct sub-layers, in order (``InputLayer``s included for functional models)."""
-        return [layer for layer in self._layers]
+        """The model's direct sub-layers, in order (``InputLayer``s included for functional models; metrics held
+        as attributes are in ``metrics`` instead, as in tf.keras)."""
+        return [layer for layer in self._layers if not getattr(layer, "_is_metric", False)]
 
     def _flat_layers(self) -> list:
         """Every layer inside this model, nested models' layers included (each once)."""

@@ -196,6 +196,8 @@ class Sequential(Functional):
             dtype = arr.dtype.name if arr.dtype.kind in "iub" and self._seq_layers[0]._keeps_int_inputs() else None
             self._build_graph_for(arr.shape, dtype)
             self.built = True
+            if "_pending_restores" in self.__dict__:
+                self._run_pending_restores()
         return run_graph(self, inputs, training, mask)
 
     # -- legacy prediction helpers ---------------------------------------------------------------

@@ -32,7 +32,9 @@ import numpy as np
 
 from featherflow.backend.arrays import to_numpy
 from featherflow.core import GradientTape, Tensor
-from featherflow.keras.layers.base import _call_context, _loss_events, flatten, map_structure
+from featherflow.core.runtime import loss_event_count
+from featherflow.core.runtime import state as _runtime
+from featherflow.keras.layers.base import flatten, map_structure
 from featherflow.keras.models.data_adapter import unpack_x_y_sample_weight
 from featherflow.keras.models.training_program import training_program
 
@@ -123,7 +125,7 @@ class TrainStepsMixin:
             run = plan.run
             accepts_single = plan.accepts_single
             accepts_all = plan.accepts_all
-            context = _call_context
+            runtime = _runtime
             model = self
 
             def forward(x, training):
@@ -135,12 +137,12 @@ class TrainStepsMixin:
                     values = [_cast_input(v, d) for v, d in zip(flatten_model_inputs(self, x), dtypes)]
                     if not accepts_all(values):
                         return model(x, training=training)
-                previous = context["training"]
-                context["training"] = training
+                previous = runtime.training
+                runtime.training = training
                 try:
                     return run(values, training)
                 finally:
-                    context["training"] = previous
+                    runtime.training = previous
 
             return forward
 
@@ -168,7 +170,7 @@ class TrainStepsMixin:
         layers, regularized = self._loss_bookkeeping()
         warned = [False]
         model = self
-        events = _loss_events
+        events = loss_event_count
         mark = [None]  # the add_loss count when the layers' losses were last cleared
         # When every trainable-flagged variable of the model is trained (no frozen layers), the tape's
         # automatic watching gives the same gradients without a watch() call per step.
@@ -178,7 +180,7 @@ class TrainStepsMixin:
         run_program = program.run if program is not None else None
 
         def step(x, y, sample_weight):
-            if events[0] != mark[0]:
+            if events() != mark[0]:
                 _clear_stale_losses(layers, mark)
             if run_program is not None and run_program(x, y, sample_weight):
                 return
@@ -187,7 +189,7 @@ class TrainStepsMixin:
                 if not auto_watch:
                     tape.watch(variables)
                 y_pred = forward(x, True)
-                extra = model.losses if regularized or events[0] != mark[0] else None
+                extra = model.losses if regularized or events() != mark[0] else None
                 loss = compiled_loss(y, y_pred, sample_weight, extra)
             if loss is None:
                 model._validate_target_and_loss(y, loss)
@@ -211,14 +213,14 @@ class TrainStepsMixin:
         update_metrics = self.compiled_metrics.update_state if self.compiled_metrics.has_metrics else None
         layers, regularized = self._loss_bookkeeping()
         model = self
-        events = _loss_events
+        events = loss_event_count
         mark = [None]
 
         def step(x, y, sample_weight):
-            if events[0] != mark[0]:
+            if events() != mark[0]:
                 _clear_stale_losses(layers, mark)
             y_pred = forward(x, False)
-            extra = model.losses if regularized or events[0] != mark[0] else None
+            extra = model.losses if regularized or events() != mark[0] else None
             compiled_loss(y, y_pred, sample_weight, extra)
             if update_metrics is not None:
                 update_metrics(y, y_pred, sample_weight)
@@ -228,7 +230,7 @@ class TrainStepsMixin:
     def _make_fast_predict_fn(self):
         forward = self._forward_fn()
         layers = self._flat_layers()
-        events = _loss_events
+        events = loss_event_count
         mark = [None]
         program, accepts, dtype = None, None, None
         if self._is_graph_network:
@@ -241,7 +243,7 @@ class TrainStepsMixin:
                 fns, accepts, dtype = program.array_fns, plan.accepts_single, plan.input_dtypes[0]
 
         def step(x):
-            if events[0] != mark[0]:
+            if events() != mark[0]:
                 _clear_stale_losses(layers, mark)
             if program is not None and type(x) is np.ndarray and x.ndim and x.shape[0] and accepts(x):
                 a = x if x.dtype == dtype else x.astype(dtype)
@@ -257,9 +259,9 @@ class TrainStepsMixin:
         run = plan.run
         dtype = plan.input_dtypes[0]
         layers = plan.flat_layers
-        events = _loss_events
+        events = loss_event_count
         mark = [None]
-        context = _call_context
+        runtime = _runtime
         from featherflow.keras.models.inference import inference_program
 
         program = inference_program(plan)
@@ -267,7 +269,7 @@ class TrainStepsMixin:
             fns = program.array_fns
 
             def small_program(x):
-                if events[0] != mark[0]:
+                if events() != mark[0]:
                     _clear_stale_losses(layers, mark)
                 a = x if x.dtype == dtype else x.astype(dtype)
                 for fn in fns:  # the plan as NumPy calls (featherflow/keras/models/inference.py)
@@ -277,14 +279,14 @@ class TrainStepsMixin:
             return small_program
 
         def small(x):
-            if events[0] != mark[0]:
+            if events() != mark[0]:
                 _clear_stale_losses(layers, mark)
-            previous = context["training"]
-            context["training"] = False
+            previous = runtime.training
+            runtime.training = False
             try:
                 out = run([Tensor(x if x.dtype == dtype else x.astype(dtype))], False)
             finally:
-                context["training"] = previous
+                runtime.training = previous
             if type(out) is Tensor:
                 value = out.value
                 return value if type(value) is np.ndarray else to_numpy(value)
@@ -356,11 +358,11 @@ class TrainStepsMixin:
 
 def _clear_stale_losses(layers, mark) -> None:
     """Empty the layers' ``add_loss`` lists left from earlier calls and note the current loss-event count in
-    ``mark``; a step function calls it when that count moved (``_loss_events[0] != mark[0]``)."""
+    ``mark``; a step function calls it when that count moved (``loss_event_count() != mark[0]``)."""
     for layer in layers:
         if layer._losses:
             layer._losses = []
-    mark[0] = _loss_events[0]
+    mark[0] = loss_event_count()
 
 
 def _dedup(variables) -> list:

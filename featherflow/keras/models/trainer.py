@@ -26,13 +26,18 @@ from featherflow.keras.models.compile_utils import LossesContainer, LossTracker,
 from featherflow.keras.models.data_adapter import (
     DataHandler,
     _convert_structure,
+    _is_array_structure,
+    _is_generator,
+    _is_sequence,
     check_data_cardinality,
     train_validation_split,
     unpack_x_y_sample_weight,
 )
+from featherflow.keras.models.dataset_adapter import DatasetHandler, check_validation_split, is_dataset
 from featherflow.keras.models.train_steps import TrainStepsMixin, to_numpy_structure
 
 _PROGBAR_INTERVAL = 0.05  # seconds between two progress-bar updates during an epoch
+_VALIDATION_NAMES = ("validation_data[0]", "validation_data[1]", "validation_data[2]")  # x_val, y_val, weights
 
 
 def _get_verbosity(verbose):
@@ -147,14 +152,19 @@ class TrainerMixin(TrainStepsMixin):
     # -- metrics ----------------------------------------------------------------------------------
     @property
     def metrics(self) -> list:
-        """The loss tracker(s) and the compiled metrics (available once the model saw a batch)."""
+        """The loss tracker(s), the compiled metrics (available once the model saw a batch) and the metrics the
+        model holds as attributes."""
         out = []
         if self.compiled_loss is not None:
             out.extend(self.compiled_loss.metrics)
         if self.compiled_metrics is not None:
             out.extend(self.compiled_metrics.metrics)
         for layer in self._flat_layers():
-            out.extend(getattr(layer, "_metrics", ()))
+            if getattr(layer, "_is_metric", False):  # a metric held as an attribute (tracked like a layer)
+                if not any(layer is m for m in out):
+                    out.append(layer)
+            else:
+                out.extend(getattr(layer, "_metrics", ()))
         return out
 
     @property
@@ -199,11 +209,15 @@ class TrainerMixin(TrainStepsMixin):
 
     def _make_handler(self, x, y=None, sample_weight=None, batch_size=None, steps=None, initial_epoch=0, epochs=1,
                       shuffle=False, class_weight=None, check_values=True, is_predict=False,
-                      strict_batch_size=True) -> DataHandler:
+                      strict_batch_size=True, validation=False, names=("x", "y", "sample_weight")) -> DataHandler:
+        if is_dataset(x):
+            return DatasetHandler(x, y, sample_weight, steps_per_epoch=steps, initial_epoch=initial_epoch,
+                                  epochs=epochs, class_weight=class_weight, input_dtypes=self._input_dtypes_for(x),
+                                  check_values=check_values, fresh_each_call=validation)
         return DataHandler(x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps,
                            initial_epoch=initial_epoch, epochs=epochs, shuffle=shuffle, class_weight=class_weight,
                            input_dtypes=self._input_dtypes_for(x), check_values=check_values, is_predict=is_predict,
-                           strict_batch_size=strict_batch_size)
+                           strict_batch_size=strict_batch_size, names=names)
 
     # -- fit --------------------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
@@ -233,10 +247,16 @@ class TrainerMixin(TrainStepsMixin):
         """
         self._assert_compile_was_called()
         verbose = _get_verbosity(verbose)
+        for name, value in (("epochs", epochs), ("initial_epoch", initial_epoch)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"`{name}` must be an integer (epochs count whole passes over the data). "
+                                f"Received: {name}={value!r} of type {type(value).__name__}")
         if not isinstance(validation_freq, (int, list, tuple)) or isinstance(validation_freq, bool):
             raise ValueError(f"Expected `validation_freq` to be a list or int. Received: "
                              f"validation_freq={validation_freq!r} of the type {type(validation_freq)}.")
+        val_names = None
         if validation_split and validation_data is None:
+            check_validation_split(x, validation_split)
             if not 0 < validation_split < 1:
                 raise ValueError(f"`validation_split` must be in the range (0, 1). Received: "
                                  f"validation_split={validation_split}")
@@ -245,6 +265,7 @@ class TrainerMixin(TrainStepsMixin):
             check_data_cardinality(*arrays)
             # As in Keras, class weights apply to the training part only (the handler applies them).
             (x, y, sample_weight), validation_data = train_validation_split(arrays, validation_split)
+            val_names = ("x", "y", "sample_weight")  # the held-out part is still the user's `x`
         handler = self._make_handler(x, y, sample_weight, batch_size=batch_size, steps=steps_per_epoch,
                                      initial_epoch=initial_epoch, epochs=epochs, shuffle=shuffle,
                                      class_weight=class_weight)
@@ -252,8 +273,10 @@ class TrainerMixin(TrainStepsMixin):
         val_handler = None
         if validation_data is not None:
             val_x, val_y, val_sw = unpack_x_y_sample_weight(validation_data)
+            self._check_validation_targets(validation_data, val_x, val_y)
             val_handler = self._make_handler(val_x, val_y, val_sw, batch_size=validation_batch_size or batch_size,
-                                             steps=validation_steps, strict_batch_size=False)
+                                             steps=validation_steps, strict_batch_size=False, validation=True,
+                                             names=val_names or _VALIDATION_NAMES)
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=epochs, steps=handler.inferred_steps)
         self.stop_training = False
@@ -292,6 +315,19 @@ class TrainerMixin(TrainStepsMixin):
             finalize(self.trainable_variables)
         return self.history
 
+    def _check_validation_targets(self, validation_data, val_x, val_y) -> None:
+        """Refuse validation arrays without targets when the compiled loss needs them (tf.keras would report
+        ``val_loss`` 0.0 every epoch)."""
+        if val_y is not None or not self.loss or not self._uses_default_steps("test_step", "compute_loss"):
+            return
+        if not _is_array_structure(val_x) or _is_sequence(val_x) or _is_generator(val_x):
+            return  # a generator or Sequence yields (x, y) batches itself
+        received = (f"a tuple of {len(validation_data)} element(s)" if isinstance(validation_data, (tuple, list))
+                    else f"a single {type(validation_data).__name__}")
+        raise ValueError(f"Target data is missing from `validation_data`: received {received}, inputs only. Your "
+                         f"model was compiled with loss={self.loss!r}, and therefore expects validation targets: pass "
+                         "`validation_data=(x_val, y_val)` or `(x_val, y_val, val_sample_weight)`.")
+
     def _fit_epoch(self, handler, epoch, callback_list, skip_steps=0) -> int:
         hooks = callback_list.batch_hook_callbacks("train", include_progbar=False)
         progbar = callback_list.progbar
@@ -325,8 +361,9 @@ class TrainerMixin(TrainStepsMixin):
             if self.stop_training:
                 break
         counters["train"] += steps_done
-        if progbar is not None and steps_done and getattr(progbar, "use_steps", False):
-            progbar.seen = max(progbar.seen, steps_done + skip_steps)  # throttled updates may have skipped the last
+        bar = callback_list.progbar  # also when verbose=2 skips batch updates: an unknown step count is learned here
+        if bar is not None and steps_done and getattr(bar, "use_steps", False):
+            bar.seen = max(bar.seen, steps_done + skip_steps)  # throttled updates may have skipped the last
         return steps_done + (skip_steps if steps_done else 0)
 
     # -- evaluate -----------------------------------------------------------------------------------------

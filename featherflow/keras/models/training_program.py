@@ -8,9 +8,12 @@ arithmetic. A ``TrainingProgram`` does the same step on raw arrays: the forward 
 the backward pass written out per layer with each weight's gradient written straight into the
 optimizer's flat gradient buffer, then ``optimizer.apply_flat()``, the loss tracker and the metrics.
 
-It performs the NumPy operations the tape path performs, in the same order, and draws the dropout
-masks from the same generators with the same calls, so a seeded ``fit`` gives bit-identical weights,
-losses and metrics with or without it (tested in ``tests/keras/models/test_training_program.py``).
+Its arithmetic is the ops' own: ``featherflow/ops/array_kernels.py`` (dense forward and backward, the
+sparse cross-entropy from logits, softmax), and the dropout masks come from the layer's own draw
+(``layers.regularization.dropout_mask``), so a seeded ``fit`` gives bit-identical weights, losses and
+metrics with or without it by construction (tested in ``tests/keras/models/test_training_program.py``).
+Which models it covers is decided by ``chain.py`` (the structure) and the compiled loss
+(``losses.probabilistic.sparse_categorical_mean_form``).
 Anything outside the covered case falls back to the tape step, decided once per ``fit`` (the model,
 loss, optimizer) and per batch (the arrays): sample or class weights, float labels, labels out of
 range (the tape path raises Keras's error), another dtype or shape, CuPy arrays, regularizers, frozen
@@ -39,25 +42,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from featherflow.backend.blas import _state as blas_state
-from featherflow.backend.blas import use_threads_for
 from featherflow.core import Tensor
-from featherflow.ops.nn import _apply_fused, _fused_grad, _softmax_array, _xent_grad, _xent_rows
+from featherflow.keras.layers.regularization import dropout_mask
+from featherflow.keras.models.chain import layer_chain
+from featherflow.ops import array_kernels as kernels
 
 ENABLED = [True]  # tests switch programs off to compare with the tape step
 _ndarray = np.ndarray
-_matmul, _sum_reduce = np.matmul, np.add.reduce
 
 
 class _DenseForm:
-    __slots__ = ("layer", "fused", "kernel_out", "bias_out", "needs_input_grad")
+    __slots__ = ("layer", "fused", "activation_fn", "kernel_out", "bias_out", "needs_input_grad")
 
-    def __init__(self, layer, kernel_out, bias_out, needs_input_grad):
-        self.layer = layer
-        self.fused = layer._fused_activation
+    def __init__(self, link, kernel_out, bias_out):
+        self.layer = link.layer
+        self.fused = link.fused
+        self.activation_fn = link.activation_fn
         self.kernel_out = kernel_out
         self.bias_out = bias_out
-        self.needs_input_grad = needs_input_grad
+        self.needs_input_grad = False
 
 
 class _DropoutForm:
@@ -65,10 +68,6 @@ class _DropoutForm:
 
     def __init__(self, layer):
         self.layer = layer
-
-    @property
-    def rate(self):
-        return self.layer.rate  # read at every step, as Dropout.call does
 
 
 class TrainingProgram:
@@ -78,15 +77,15 @@ class TrainingProgram:
     ``True``, or returns ``False`` without touching anything when the batch is not covered.
     """
 
-    def __init__(self, model, accepts, forms, dtype, classes, softmax_output, optimizer):
+    def __init__(self, model, accepts, forms, dtype, classes, softmax_output):
         self._accepts = accepts
         self._forms = forms
         self._dtype = dtype
         self._one = np.ones((), dtype)
         self._classes = classes
         self._softmax_output = softmax_output
-        self._apply_flat = optimizer.apply_flat
-        self._tracker = model.compiled_loss._loss_metric
+        self._apply_flat = model.optimizer.apply_flat
+        self._tracker = model.compiled_loss.loss_tracker
         metrics = model.compiled_metrics
         self._update_metrics = metrics.update_state if metrics.has_metrics else None
 
@@ -103,80 +102,61 @@ class TrainingProgram:
             return False  # the tape step raises Keras's out-of-range error
         for form in self._forms:  # attributes a callback or PBT may change between steps
             if form.__class__ is _DenseForm:
-                if form.layer._fused_activation is not form.fused:
+                if form.layer.activation is not form.activation_fn:
                     return False
-            elif form is not None and not 0 <= form.rate < 1:
+            elif form is not None and not 0 <= form.layer.rate < 1:
                 return False
         self._step(x, labels, y, n)
         return True
 
     def _step(self, x, labels, y, n) -> None:
-        threads = blas_state["active"]
-        saved = []  # per layer: its input (Dense), mask (Dropout) or input shape (Flatten), and output
+        saved = []  # per layer: its input and output (Dense), mask (Dropout) or input shape (Flatten)
         a = x
         for form in self._forms:
             if form.__class__ is _DenseForm:
                 layer = form.layer
-                kernel = layer.kernel.value
-                if threads:
-                    use_threads_for(a.shape[0] * kernel.shape[0] * kernel.shape[1])
-                z = a @ kernel
                 bias = layer.bias
-                if bias is not None:
-                    z += bias.value
-                z = _apply_fused(z, form.fused)
+                z = kernels.dense_forward(a, layer.kernel.value, None if bias is None else bias.value, form.fused)
                 saved.append((a, z))
                 a = z
             elif form is None:  # Flatten (channels-last), as ops.reshape(x, (batch, -1))
                 saved.append(a.shape)
                 a = a.reshape(n, -1)
-            else:  # Dropout: Dropout.call's draw and scaled mask
-                rate = form.rate
-                if rate == 0:
+            else:  # Dropout: the layer's own draw and scaled mask, as Dropout.call
+                layer = form.layer
+                if layer.rate == 0:
                     saved.append(None)
                     continue
-                layer = form.layer
-                dtype = a.dtype
-                keep = layer._uniform(a.shape, dtype) >= rate
-                mask = np.multiply(keep, dtype.type(1.0 / (1.0 - rate)), dtype=dtype)
+                mask = dropout_mask(layer, a.shape, a.dtype)
                 saved.append(mask)
                 a = a * mask
         logits = a
-        # the loss as ops.nn._sparse_xent_mean, its gradient seeded with ones_like(loss) as the tape does
-        rows, lse, per_row = _xent_rows(logits, labels)
+        # the loss as ops.nn.sparse_xent_mean, its gradient seeded with ones_like(loss) as the tape does
+        rows, lse, per_row = kernels.sparse_xent_rows(logits, labels)
         loss = per_row.astype(self._dtype, copy=False).mean()
-        g = _xent_grad(logits, lse, rows, labels, self._one * (1.0 / n))
-        self._backward(g, saved, threads)
+        g = kernels.sparse_xent_grad(logits, lse, rows, labels, self._one * (1.0 / n))
+        self._backward(g, saved)
         self._apply_flat()
-        tracker = self._tracker
-        tracker.total += float(loss) * n
-        tracker.count += n
+        self._tracker.update_state(loss, n)
         if self._update_metrics is not None:
             if self._softmax_output:
-                y_pred = Tensor(_softmax_array(logits, -1))
+                y_pred = Tensor(kernels.softmax(logits, -1))
                 y_pred._logits = Tensor(logits)
             else:
                 y_pred = Tensor(logits)
             self._update_metrics(y, y_pred, None)
 
-    def _backward(self, g, saved, threads) -> None:
+    def _backward(self, g, saved) -> None:
         forms = self._forms
         for index in range(len(forms) - 1, -1, -1):
             form = forms[index]
             if form.__class__ is _DenseForm:
                 a, out = saved[index]
-                g = _fused_grad(g, out, form.fused)
-                kernel = form.layer.kernel.value
-                if threads:
-                    use_threads_for(a.shape[0] * kernel.shape[0] * kernel.shape[1])
-                below = g @ kernel.T if form.needs_input_grad else None
-                if form.kernel_out is not None:
-                    _matmul(a.T, g, out=form.kernel_out)
-                if form.bias_out is not None:
-                    _sum_reduce(g, axis=0, out=form.bias_out)
-                if below is None:
+                g, _, _ = kernels.dense_backward(g, a, form.layer.kernel.value, out, form.fused,
+                                                 need_input=form.needs_input_grad, need_kernel=False,
+                                                 kernel_out=form.kernel_out, bias_out=form.bias_out)
+                if g is None:
                     return
-                g = below
             elif form is None:
                 g = g.reshape(saved[index])
             elif saved[index] is not None:
@@ -187,46 +167,45 @@ def training_program(model, variables, views) -> TrainingProgram | None:
     """The ``TrainingProgram`` of a compiled model whose trainable ``variables`` have the flat gradient
     ``views``, or ``None`` when the model, loss or optimizer is not the covered case (see the module
     docstring)."""
-    if not model._is_graph_network or views is None or len(views) != len(variables) or not variables:
+    if views is None or len(views) != len(variables) or not variables:
         return None
-    from featherflow.keras.layers.core import Dense
-    from featherflow.keras.layers.regularization import Dropout
-    from featherflow.keras.layers.reshaping import Flatten
+    links = layer_chain(model)
+    if links is None or model.losses:  # model.losses: add_loss losses and weight regularizers
+        return None
+    from featherflow.keras.losses.probabilistic import sparse_categorical_mean_form
     from featherflow.keras.models.functional import get_plan
 
+    single = model.compiled_loss.single_loss() if model.compiled_loss is not None else None
+    from_logits = None if single is None or single[1] is not None else sparse_categorical_mean_form(single[0])
+    if from_logits is None:
+        return None
     plan = get_plan(model)
-    if not plan._is_chain or len(plan.input_dtypes) != 1 or model.losses:
-        return None
-    loss = _covered_loss(model)
-    if loss is None:
-        return None
     view_of = {id(v): out for v, out in zip(variables, views)}
     rank = len(plan.input_shapes[0])
     forms, seen, dtypes = [], set(), set()
     first_trained = None
-    for index, step in enumerate(plan.steps):
-        layer = step.layer
-        kind = type(layer)
-        if not step.direct or id(layer) in seen or getattr(layer, "_weight_regularizers", None):
+    for index, link in enumerate(links):
+        layer = link.layer
+        if id(layer) in seen:
             return None
         seen.add(id(layer))
-        if kind.call is Dense.call and isinstance(layer, Dense):
+        if link.kind == "dense":
             kernel, bias = layer.kernel, layer.bias
             if rank != 2 or kernel.value.ndim != 2 or type(kernel.value) is not _ndarray or \
                     layer.compute_dtype != layer.dtype or (bias is not None and type(bias.value) is not _ndarray):
                 return None
-            if layer._fused_activation is False and index != len(plan.steps) - 1:
+            if link.fused is False and index != len(links) - 1:
                 return None  # a softmax (or another unfused activation) inside the chain
             dtypes.add(kernel.value.dtype)
             kernel_out = view_of.get(id(kernel))
             bias_out = None if bias is None else view_of.get(id(bias))
             if kernel_out is not None or bias_out is not None:
                 first_trained = len(forms) if first_trained is None else first_trained
-            forms.append(_DenseForm(layer, kernel_out, bias_out, False))
-        elif kind.call is Flatten.call and isinstance(layer, Flatten) and not layer._channels_first:
+            forms.append(_DenseForm(link, kernel_out, bias_out))
+        elif link.kind == "flatten":
             rank = 2
             forms.append(None)
-        elif kind.call is Dropout.call and isinstance(layer, Dropout) and layer.noise_shape is None:
+        elif link.kind == "dropout" and layer.noise_shape is None:
             forms.append(_DropoutForm(layer))
         else:
             return None
@@ -243,30 +222,7 @@ def training_program(model, variables, views) -> TrainingProgram | None:
     for form in forms[first_trained + 1:]:
         if form.__class__ is _DenseForm:
             form.needs_input_grad = True
-    from_logits = loss
-    from featherflow.keras import activations
-
-    if from_logits and last.fused is not None or not from_logits and last.layer.activation is not activations.softmax:
+    if from_logits and last.fused is not None or not from_logits and links[-1].activation != "softmax":
         return None
     classes = last.layer.kernel.value.shape[1]
-    return TrainingProgram(model, plan.accepts_single, forms, dtype, classes, not from_logits, model.optimizer)
-
-
-def _covered_loss(model):
-    """``from_logits`` of the compiled loss when it is one sparse categorical cross-entropy averaged over
-    the batch (no weight, axis -1, no ignored class), else ``None``."""
-    from featherflow.keras.losses.base import _MEAN_REDUCTIONS
-    from featherflow.keras.losses.probabilistic import _sparse_mean_fast
-
-    compiled = model.compiled_loss
-    single = compiled._single if compiled is not None and compiled._built else None
-    if single is None or single[1] is not None:
-        return None
-    loss_obj = single[0]
-    if getattr(loss_obj, "_mean_fast", None) is not _sparse_mean_fast or loss_obj.reduction not in _MEAN_REDUCTIONS:
-        return None
-    kwargs = loss_obj._fn_kwargs
-    if kwargs.get("ignore_class") is not None or kwargs.get("axis", -1) not in (-1, 1) or \
-            set(kwargs) - {"from_logits", "axis", "ignore_class"}:
-        return None
-    return bool(kwargs.get("from_logits", False))
+    return TrainingProgram(model, plan.accepts_single, forms, dtype, classes, not from_logits)

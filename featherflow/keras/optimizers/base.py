@@ -42,6 +42,7 @@ from featherflow.core.tensor import Tensor
 from featherflow.core.variable import Variable
 from featherflow.keras.optimizers import schedules as _schedules
 from featherflow.keras.optimizers._flat import FlatGroup
+from featherflow.keras.optimizers._tracking import TrackableOptimizer
 
 
 class CallableList(list):
@@ -62,13 +63,17 @@ def check_number(value, name: str, low=None, high=None, low_open=False, high_ope
     bad = (low is not None and (number <= low if low_open else number < low)) or (
         high is not None and (number >= high if high_open else number > high))
     if bad or math.isnan(number):
-        lo = "" if low is None else ("(" if low_open else "[") + f"{low}"
-        hi = "" if high is None else f"{high}" + (")" if high_open else "]")
-        raise ValueError(f"{optimizer}: `{name}` must be in the range {lo}, {hi}. Received: {name}={value!r}")
+        if high is None:
+            wanted = f"{'>' if low_open else '>='} {low}"
+        elif low is None:
+            wanted = f"{'<' if high_open else '<='} {high}"
+        else:
+            wanted = f"in the range {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise ValueError(f"{optimizer}: `{name}` must be {wanted}. Received: {name}={value!r}")
     return number
 
 
-class Optimizer:
+class Optimizer(TrackableOptimizer):
     """Base optimizer (Keras 2.12 ``tf.keras.optimizers.Optimizer``).
 
     Args:
@@ -341,7 +346,8 @@ class Optimizer:
         return self._iterations
 
     def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False, **kwargs):
-        """Apply ``(gradient, variable)`` pairs; gradients may be Tensors, arrays or ``None`` (skipped).
+        """Apply ``(gradient, variable)`` pairs; gradients may be Tensors, arrays or ``None`` (skipped with a
+        warning; when every gradient is ``None`` a ``ValueError`` says so, as in tf.keras).
 
         Returns the ``iterations`` variable.
         """
@@ -354,12 +360,13 @@ class Optimizer:
                                 f"Received an element: {pair!r:.80}")
         self.build([v for _, v in pairs])
         present = [(g, v) for g, v in pairs if g is not None]
+        if not present:
+            raise ValueError(f"No gradients provided for any variable: {([v.name for _, v in pairs],)}. "
+                             f"Provided `grads_and_vars` is {tuple(pairs)}.")
         if len(present) < len(pairs):
             missing = [v.name for g, v in pairs if g is None]
             warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss. If you're using "
                           f"`model.compile()`, did you forget to provide a `loss` argument?", UserWarning, stacklevel=2)
-        if not present:
-            return self._iterations
         selected: dict = {}
         for g, v in present:
             group, i = self._index[id(v)]

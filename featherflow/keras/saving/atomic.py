@@ -3,6 +3,8 @@
 The data goes to a temporary file in the target's own directory (same filesystem), is flushed and
 ``fsync``-ed, then ``os.replace``-d over the target (atomic on POSIX and Windows), and the directory
 entry is ``fsync``-ed too. A reader sees the old complete file or the new complete file, never a mix.
+A save killed before its rename leaves its temporary behind; the next save of the same target removes it
+(``remove_stale_temporaries``).
 
 >>> import os, tempfile
 >>> from featherflow.keras.saving.atomic import atomic_write_bytes
@@ -15,11 +17,76 @@ b'hello'
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import re
 import shutil
+import socket
 import tempfile
+import time
 
 TEMP_SUFFIX = ".fftmp"
+# A temporary file or folder is named ".<target>.<host>-<pid>-<random>.fftmp": a later save of the same target
+# removes those whose process is gone (same host) or that are older than STALE_AFTER seconds (any host).
+STALE_AFTER = 24 * 3600
+_HOST = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+
+
+def _temp_prefix(path: str) -> str:
+    return f".{os.path.basename(path)}.{_HOST}-{os.getpid()}-"
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # another thread of this process may be writing it
+    if os.name != "posix":
+        return True  # no safe liveness probe (os.kill would terminate it on Windows): age decides
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def remove_stale_temporaries(path) -> list[str]:
+    """Delete the temporary files/folders that interrupted saves of ``path`` left beside it; returns them.
+
+    A save killed between creating its temporary and renaming it (SIGKILL, power loss) leaves a hidden
+    ``.<name>.<host>-<pid>-<random>.fftmp`` as big as the model. It is removed once its process is gone (checked
+    on this host) or after ``STALE_AFTER`` seconds; the temporaries of saves still running are left alone.
+    Temporaries named by older featherflow versions (``.<name>.<random>.fftmp``) are removed too.
+    """
+    path = os.path.abspath(os.fspath(path))
+    directory, name = os.path.split(path)
+    pattern = re.compile(r"\." + re.escape(name) + r"\.(?:([0-9a-f]{8})-(\d+)-)?[A-Za-z0-9_]{8}"
+                         + re.escape(TEMP_SUFFIX))
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return []
+    removed = []
+    now = time.time()
+    for entry in entries:
+        match = pattern.fullmatch(entry)
+        if match is None:
+            continue
+        candidate = os.path.join(directory, entry)
+        host, pid = match.group(1), match.group(2)
+        try:
+            old = now - os.lstat(candidate).st_mtime > STALE_AFTER
+        except OSError:
+            continue
+        if not old and host is not None and (host != _HOST or _process_alive(int(pid))):
+            continue
+        if os.path.isdir(candidate) and not os.path.islink(candidate):
+            shutil.rmtree(candidate, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.unlink(candidate)
+        removed.append(candidate)
+    return removed
 
 
 def _umask() -> int:
@@ -60,7 +127,8 @@ def atomic_open(path, mode: str = "wb"):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=TEMP_SUFFIX, dir=directory)
+    remove_stale_temporaries(path)
+    fd, tmp_path = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TEMP_SUFFIX, dir=directory)
     try:
         with os.fdopen(fd, mode, **({"encoding": "utf-8"} if mode == "w" else {})) as handle:
             yield handle
@@ -99,7 +167,8 @@ def atomic_write_directory(path, files: dict[str, bytes]) -> None:
     path = os.path.abspath(os.fspath(path))
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
-    tmp_dir = tempfile.mkdtemp(prefix="." + os.path.basename(path) + ".", suffix=TEMP_SUFFIX, dir=parent)
+    remove_stale_temporaries(path)
+    tmp_dir = tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=TEMP_SUFFIX, dir=parent)
     try:
         for name, data in files.items():
             target = os.path.join(tmp_dir, name)

@@ -29,11 +29,12 @@ class SavingMixin:
 
         saving_api.save_weights(self, filepath, overwrite=overwrite, save_format=save_format, options=options)
 
-    def load_weights(self, filepath, skip_mismatch: bool = False, by_name: bool = False, options=None) -> None:
-        """Load weights saved by ``save_weights`` / ``save`` (format detected from the file)."""
+    def load_weights(self, filepath, skip_mismatch: bool = False, by_name: bool = False, options=None):
+        """Load weights saved by ``save_weights`` / ``save`` (format detected from the file); into a model not
+        built yet, restored on its first call (non-HDF5 files). Returns a status for non-HDF5 files."""
         from featherflow.keras.saving import saving_api
 
-        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name, options=options)
+        return saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name, options=options)
 
     def to_json(self, **kwargs) -> str:
         """The architecture as JSON; rebuild it with ``keras.models.model_from_json``."""

@@ -14,7 +14,7 @@ model has an optimizer. A TensorFlow checkpoint or SavedModel gets an error sayi
 >>> path = os.path.join(tempfile.mkdtemp(), "w.weights.npz")
 >>> model.save_weights(path)
 >>> other = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
->>> other.load_weights(path)
+>>> _ = other.load_weights(path)
 >>> all(np.array_equal(a, b) for a, b in zip(model.get_weights(), other.get_weights()))
 True
 """
@@ -36,9 +36,8 @@ _warned_no_h5 = [False]
 
 def _check_built(model) -> None:
     if not getattr(model, "built", True):
-        raise ValueError(
-            f"Unable to load weights into model '{getattr(model, 'name', model)}', which has not created its variables "
-            "yet. Call the model on a batch of data (or `model.build(input_shape)`) first, then load the weights.")
+        raise ValueError("Unable to load weights saved in HDF5 format into a subclassed Model which has not created "
+                         "its variables yet. Call the Model first, then load the weights.")
 
 
 def save_weights(model, filepath, overwrite: bool = True, save_format: str | None = None, options=None) -> None:
@@ -104,8 +103,12 @@ def read_weights_file(filepath, limits=None) -> dict:
     raise InvalidArchiveError(f"{filepath} is not a weights file (neither HDF5 nor a zip/.npz container).")
 
 
-def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = False, options=None) -> None:
+def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = False, options=None):
     """Load weights saved by ``save_weights`` (or a ``.keras`` archive, or legacy tf.keras ``.h5`` weights).
+
+    Into a model not built yet (a subclassed model never called), the weights of a non-HDF5 file are
+    restored when the model is built by its first call; HDF5 files need a built model, as in tf.keras.
+    Returns a status (``expect_partial()``, ``assert_consumed()``) for non-HDF5 files, ``None`` for HDF5.
 
     Args:
         skip_mismatch: skip layers whose variables differ in number or shape (with a warning).
@@ -116,20 +119,29 @@ def load_weights(model, filepath, skip_mismatch: bool = False, by_name: bool = F
         InvalidArchiveError / UnsafeModelError: the file is corrupted or hostile.
     """
     filepath = os.fspath(filepath)
-    _check_built(model)
+    is_h5 = False
     if os.path.isfile(filepath):
         with open(filepath, "rb") as handle:
             is_h5 = handle.read(8).startswith(_HDF5_MAGIC)
-        if is_h5:
-            from featherflow.keras.saving import legacy_h5
+    if is_h5:
+        _check_built(model)
+        from featherflow.keras.saving import legacy_h5
 
-            if legacy_h5.is_legacy_weights_file(filepath):
-                legacy_h5.load_legacy_weights(model, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
-                return
+        if legacy_h5.is_legacy_weights_file(filepath):
+            legacy_h5.load_legacy_weights(model, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+            return None
     weights = read_weights_file(filepath)
-    notes = weights_io.assign_weights(model, weights, skip_mismatch=skip_mismatch)
-    for note in notes:
-        warnings.warn(note, stacklevel=2)
+
+    def assign(target):
+        for note in weights_io.assign_weights(target, weights, skip_mismatch=skip_mismatch):
+            warnings.warn(note, stacklevel=3)
+
+    from featherflow.keras.layers.tracking import WeightsLoadStatus, defer_weights
+
+    if not is_h5 and not getattr(model, "built", True):
+        return defer_weights(model, assign)  # restored on the first call, as tf.keras does with its checkpoints
+    assign(model)
+    return None if is_h5 else WeightsLoadStatus(deferred=False)
 
 
 # -- JSON ----------------------------------------------------------------------------------------------

@@ -11,10 +11,12 @@ from featherflow.keras.saving.object_registration import (  # tf.keras.utils kee
 from featherflow.keras.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
 from featherflow.keras.utils.dataset_split import split_dataset
 from featherflow.keras.utils.file_utils import get_file, hash_file, validate_file
+from featherflow.keras.utils.image_dataset import image_dataset_from_directory
 from featherflow.keras.utils.numerical import normalize, to_categorical
 from featherflow.keras.utils.padding import pad_sequences
 from featherflow.keras.utils.plotting import plot_history, show_images
 from featherflow.keras.utils.progbar import Progbar
 from featherflow.keras.utils.random_seed import set_random_seed
 from featherflow.keras.utils.sequence import Sequence
-from featherflow.keras.utils.timeseries import TimeseriesDataset, timeseries_dataset_from_array
+from featherflow.keras.utils.text_dataset import text_dataset_from_directory
+from featherflow.keras.utils.timeseries import timeseries_dataset_from_array

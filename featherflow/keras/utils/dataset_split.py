@@ -1,8 +1,8 @@
-"""``keras.utils.split_dataset``: split arrays (or tuples/lists/dicts of arrays) into two parts.
+"""``keras.utils.split_dataset``: split a dataset, or arrays (tuples/lists/dicts of arrays), into two parts.
 
-tf.keras returns two ``tf.data.Dataset`` objects; featherflow has no tf.data, so each half comes
-back in the structure it was given (an array, a tuple/list of arrays, a dict of arrays), ready for
-``model.fit(*left)``.
+A ``tf.data.Dataset`` is split into two datasets, as in tf.keras (a batched dataset is split by samples and
+both parts batched again). Arrays come back as arrays in the structure they were given (an array, a
+tuple/list of arrays, a dict of arrays), ready for ``model.fit(*left)``; tf.keras returns datasets there too.
 
 >>> import numpy as np
 >>> left, right = split_dataset(np.arange(10), left_size=0.8)
@@ -68,11 +68,46 @@ def _as_array(x) -> np.ndarray:
     return np.asarray(x)
 
 
+def _split_order(total: int, left_size, right_size, shuffle: bool, seed) -> tuple:
+    """The sample indices of the left and right parts (tf.keras's ``random.Random(seed)`` shuffle)."""
+    order = list(range(total))
+    if shuffle:
+        if seed is None:
+            seed = random.randint(0, int(1e6))
+        random.Random(seed).shuffle(order)
+    left, right = _rescale_sizes(left_size, right_size, total)
+    return np.array(order[:left], dtype=np.int64), np.array(order[total - right:], dtype=np.int64)
+
+
+def _split_tf_dataset(dataset, left_size, right_size, shuffle, seed) -> tuple:
+    from featherflow.data import AUTOTUNE, Dataset
+    from featherflow.data.batching import BatchDataset, stack_elements
+    from featherflow.data.experimental import from_list
+
+    if dataset._cardinality() == -1:
+        raise ValueError("The `dataset` argument must be a finite dataset: it is infinite (`repeat()` was called "
+                         "on it), so it cannot be split.")
+    batch_size = dataset._batch_size if isinstance(dataset, BatchDataset) else None
+    samples = list((dataset.unbatch() if batch_size else dataset)._elements())
+    if not samples:
+        raise ValueError("The `dataset` argument must not be empty.")
+    parts = []
+    for index in _split_order(len(samples), left_size, right_size, shuffle, seed):
+        chosen = [samples[i] for i in index.tolist()]
+        try:
+            part = Dataset.from_tensor_slices(stack_elements(chosen))
+        except ValueError:  # elements of different shapes stay a list
+            part = from_list(chosen)
+        parts.append((part.batch(batch_size) if batch_size else part).prefetch(AUTOTUNE))
+    return tuple(parts)
+
+
 def split_dataset(dataset, left_size=None, right_size=None, shuffle: bool = False, seed: int | None = None):
     """Splits a dataset into a left half and a right half (e.g. train / test).
 
     Args:
-        dataset: an array, or a tuple/list/dict of arrays of the same length (samples on axis 0).
+        dataset: a finite ``tf.data.Dataset``, an array, or a tuple/list/dict of arrays of the same length
+            (samples on axis 0).
         left_size: float in ``(0, 1)``: fraction of the samples (``round(left_size * n)``) in the
             left part; int: number of samples; None: the complement of ``right_size``.
         right_size: the same for the right part, which is taken from the END of the data
@@ -82,13 +117,17 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle: bool = Fals
         seed: random seed for the shuffle.
 
     Returns:
-        ``(left, right)``, each with the structure of ``dataset``.
+        ``(left, right)``: two datasets for a dataset, else each with the structure of ``dataset``.
     """
     if left_size is None and right_size is None:
         raise ValueError(
             "At least one of the `left_size` or `right_size` must be specified. "
             "Received: left_size=None and right_size=None"
         )
+    from featherflow.keras.models.dataset_adapter import is_dataset
+
+    if is_dataset(dataset):
+        return _split_tf_dataset(dataset, left_size, right_size, shuffle, seed)
     container = None
     if isinstance(dataset, dict):
         container, keys = dict, list(dataset)
@@ -107,14 +146,7 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle: bool = Fals
     lengths = {len(array) for array in arrays}
     if len(lengths) != 1:
         raise ValueError(f"All arrays of `dataset` must have the same length. Received lengths: {sorted(lengths)}")
-    total = lengths.pop()
-    order = list(range(total))
-    if shuffle:
-        if seed is None:
-            seed = random.randint(0, int(1e6))
-        random.Random(seed).shuffle(order)
-    left, right = _rescale_sizes(left_size, right_size, total)
-    left_index, right_index = np.array(order[:left], dtype=np.int64), np.array(order[total - right:], dtype=np.int64)
+    left_index, right_index = _split_order(lengths.pop(), left_size, right_size, shuffle, seed)
 
     def restore(index):
         parts = [array[index] for array in arrays]

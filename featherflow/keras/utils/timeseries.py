@@ -1,88 +1,28 @@
-"""``keras.utils.timeseries_dataset_from_array``: sliding windows over a time series, in batches.
-
-tf.keras returns a ``tf.data.Dataset``; featherflow has no tf.data, so this returns a
-``keras.utils.Sequence`` of NumPy batches that ``model.fit``/``predict`` accept directly and that
-iterates like the dataset (``for inputs, targets in ds``, ``ds.take(1)``, ``ds.as_numpy_iterator()``).
+"""``keras.utils.timeseries_dataset_from_array``: sliding windows over a time series, as a ``tf.data.Dataset``.
 
 Window ``i`` starts at ``p_i = start_index + starts[i]`` and holds
 ``data[p_i + k * sampling_rate]`` for ``k = 0 .. sequence_length - 1``; its target is
 ``targets[p_i]``. ``starts`` are ``0, sequence_stride, 2 * sequence_stride, ...`` up to the last
-window that fits before ``end_index``.
+window that fits before ``end_index``. With ``shuffle=True`` the window order is shuffled once with
+``numpy.random.RandomState(seed)`` and again each epoch by a shuffle buffer of ``8 * batch_size`` windows,
+as in tf.keras. Each batch of windows is one NumPy gather.
 
 >>> ds = timeseries_dataset_from_array(list(range(10)), None, sequence_length=3, batch_size=2)
->>> len(ds), ds[0].tolist()
+>>> len(ds), next(iter(ds)).numpy().tolist()
 (4, [[0, 1, 2], [1, 2, 3]])
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterator
-
 import numpy as np
 
-from featherflow.keras.utils.sequence import Sequence
+from featherflow.data import AUTOTUNE, Dataset
 
 
 def _as_array(x) -> np.ndarray:
     if hasattr(x, "numpy"):
         x = x.numpy()
     return np.asarray(x)
-
-
-class TimeseriesDataset(Sequence):
-    """Batches of windows; ``ds[i]`` is batch ``i``: ``inputs`` or ``(inputs, targets)``.
-
-    ``inputs`` has shape ``(batch, sequence_length) + data.shape[1:]`` and ``targets``
-    ``(batch,) + targets.shape[1:]``. With ``batch_size=None`` items are single windows.
-    With ``shuffle=True`` the window order is shuffled once at creation (seeded) and again at
-    every ``on_epoch_end``.
-    """
-
-    def __init__(self, data, targets, start_positions, sequence_length, sampling_rate, batch_size, shuffle, seed):
-        self.data = data
-        self.targets = targets
-        self.start_positions = start_positions
-        self.offsets = np.arange(sequence_length) * sampling_rate
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self._rng = np.random.RandomState(seed) if shuffle else None
-        if shuffle:
-            self._rng.shuffle(self.start_positions)
-
-    def __len__(self) -> int:
-        if self.batch_size is None:
-            return len(self.start_positions)
-        return -(-len(self.start_positions) // self.batch_size)
-
-    def __getitem__(self, index: int):
-        if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
-            raise IndexError(f"Batch index {index} out of range for a dataset of {len(self)} batches.")
-        if self.batch_size is None:
-            starts = self.start_positions[index : index + 1]
-        else:
-            starts = self.start_positions[index * self.batch_size : (index + 1) * self.batch_size]
-        inputs = self.data[starts[:, None] + self.offsets]
-        if self.batch_size is None:
-            inputs = inputs[0]
-        if self.targets is None:
-            return inputs
-        targets = self.targets[starts]
-        return inputs, (targets[0] if self.batch_size is None else targets)
-
-    def on_epoch_end(self) -> None:
-        if self.shuffle:
-            self._rng.shuffle(self.start_positions)
-
-    def as_numpy_iterator(self) -> Iterator:
-        """Iterates over the batches (they already are NumPy arrays)."""
-        return iter(self)
-
-    def take(self, count: int) -> list:
-        """The first ``count`` batches (all of them for ``count=-1``), like ``tf.data.Dataset.take``."""
-        return list(self) if count < 0 else list(itertools.islice(iter(self), count))
 
 
 def timeseries_dataset_from_array(
@@ -96,7 +36,7 @@ def timeseries_dataset_from_array(
     seed: int | None = None,
     start_index: int | None = None,
     end_index: int | None = None,
-) -> TimeseriesDataset:
+) -> Dataset:
     """Creates a dataset of sliding windows over a timeseries provided as an array.
 
     Args:
@@ -113,7 +53,9 @@ def timeseries_dataset_from_array(
         end_index: last timestep used (exclusive); default ``len(data)``.
 
     Returns:
-        A ``TimeseriesDataset`` (a ``keras.utils.Sequence``) of NumPy batches.
+        A ``tf.data.Dataset`` of ``inputs`` batches ``(batch, sequence_length) + data.shape[1:]``, or of
+        ``(inputs, targets)`` with ``targets`` of shape ``(batch,) + targets.shape[1:]`` (single windows
+        with ``batch_size=None``).
     """
     data = _as_array(data)
     if targets is not None:
@@ -168,6 +110,20 @@ def timeseries_dataset_from_array(
         num_windows = min(num_windows, len(targets) - start_index)
     num_windows = max(num_windows, 0)
     start_positions = np.arange(0, num_windows, sequence_stride, dtype=np.int64) + start_index
-    if shuffle and seed is None:
-        seed = int(np.random.randint(1_000_000))
-    return TimeseriesDataset(data, targets, start_positions, sequence_length, sampling_rate, batch_size, shuffle, seed)
+    if shuffle:
+        if seed is None:
+            seed = int(np.random.randint(1_000_000))
+        np.random.RandomState(seed).shuffle(start_positions)
+    offsets = np.arange(sequence_length) * sampling_rate
+
+    def windows(starts):
+        starts = starts.numpy()
+        inputs = data[starts[..., None] + offsets]
+        return inputs if targets is None else (inputs, targets[starts])
+
+    positions = Dataset.from_tensor_slices(start_positions)
+    if shuffle:
+        positions = positions.shuffle(buffer_size=batch_size * 8 if batch_size is not None else 1024, seed=seed)
+    if batch_size is not None:
+        positions = positions.batch(batch_size)
+    return positions.map(windows).prefetch(AUTOTUNE)

@@ -200,7 +200,7 @@ def test_lstm_reuses_released_buffers_without_changing_results(dtype, lstm_path)
         return values + [g.numpy() for g in t.gradient(loss, tensors)]
 
     want = {seed: results(seed) for seed in (0, 1)}
-    assert (steps, 4 * units, batch) in {key[1] for key in _workspace._POOL}  # the gates, pooled
+    assert (steps, 4 * units, batch) in {key[1] for key in _workspace.pooled_keys()}  # the gates, pooled
     kept, loss, tensors, values = run(1, ff.GradientTape(persistent=True))  # holds its buffers
     got_0 = results(0)  # takes the released buffers while call 1's are alive
     got_1 = values + [g.numpy() for g in kept.gradient(loss, tensors)]

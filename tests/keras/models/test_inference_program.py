@@ -244,21 +244,6 @@ def test_predict_keeps_verbose_and_callbacks():
         model.predict(x, verbose=-1)
 
 
-@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
-@pytest.mark.parametrize("shape", [(1, 1), (1, 10), (1, 9), (1, 1000), (1, 20000), (3, 10), (2, 3, 7)])
-def test_the_softmax_is_bit_identical_to_the_op(dtype, shape):
-    from featherflow.keras.models.inference import _softmax
-    from featherflow.ops.nn import _softmax_array
-
-    rng = np.random.default_rng(12)
-    for scale in (0.1, 5.0, 60.0):
-        z = (rng.standard_normal(shape) * scale).astype(dtype)
-        assert np.array_equal(_softmax(z), _softmax_array(z, -1))
-    z = np.array([[-np.inf, 0.0, 1.0, np.nan]], dtype)[:, :shape[-1]]
-    with np.errstate(invalid="ignore"):  # -inf - -inf, as in the op
-        assert np.array_equal(_softmax(z), _softmax_array(z, -1), equal_nan=True)
-
-
 def test_special_values_go_through_relu_and_bias_as_in_ops_dense():
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(6, activation="relu"),

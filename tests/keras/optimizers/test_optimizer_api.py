@@ -309,3 +309,26 @@ def test_copy_and_pickle_keep_training_identically(how):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert new_vars[0].value.base is new_opt._groups[0].params  # the copy has its own flat buffer
     assert variables[0].value.base is opt._groups[0].params
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: optimizers.Adam(learning_rate=-0.01), "Adam: `learning_rate` must be >= 0. Received: learning_rate=-0.01"),
+    (lambda: optimizers.Adam(beta_1=1.5), "Adam: `beta_1` must be in the range [0, 1). Received: beta_1=1.5"),
+    (lambda: optimizers.Lion(beta_1=0.0), "Lion: `beta_1` must be in the range (0, 1]. Received: beta_1=0.0"),
+    (lambda: optimizers.Ftrl(learning_rate_power=0.5),
+     "Ftrl: `learning_rate_power` must be <= 0. Received: learning_rate_power=0.5"),
+])
+def test_out_of_range_hyperparameters_say_the_whole_range(make, message):
+    with pytest.raises(ValueError) as error:
+        make()
+    assert str(error.value) == message
+
+
+def test_all_none_gradients_raise_like_tf_keras():
+    a, b = ff.Variable([1.0], name="a"), ff.Variable([2.0], name="b")
+    opt = optimizers.Adam(0.1)
+    with pytest.raises(ValueError, match=r"No gradients provided for any variable: \(\['a', 'b'\],\)\. Provided "
+                                         r"`grads_and_vars` is \(\(None, "):
+        opt.apply_gradients([(None, a), (None, b)])
+    assert a.numpy()[0] == 1.0 and b.numpy()[0] == 2.0 and int(opt.iterations.numpy()) == 0
+    assert opt.apply_gradients([]) is opt.iterations  # nothing to apply: a no-op, as in tf.keras

@@ -12,7 +12,7 @@ import pytest
 import featherflow as ff
 from featherflow import keras
 from featherflow.keras import saving
-from featherflow.keras.saving import object_registration
+from featherflow.keras.saving import object_registration, weights_formats
 from featherflow.keras.saving.errors import InvalidArchiveError, UnsafeModelError
 
 
@@ -227,12 +227,21 @@ def test_load_weights_mismatch_leaves_model_unchanged(tmp_path):
     np.testing.assert_array_equal(other.layers[0].get_weights()[0], model.layers[0].get_weights()[0])
 
 
-def test_load_weights_into_unbuilt_model_raises(tmp_path):
+def test_load_weights_into_unbuilt_model_restores_on_first_call(tmp_path):
+    """As tf.keras does with its checkpoint format; HDF5 weights need a built model (tf.keras's error)."""
     model = keras.Sequential([keras.layers.Dense(2)])
     built = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2)])
     built.save_weights(tmp_path / "w.npz")
-    with pytest.raises(ValueError, match="has not created its variables"):
-        model.load_weights(tmp_path / "w.npz")
+    status = model.load_weights(tmp_path / "w.npz")
+    with pytest.raises(AssertionError, match="waiting"):
+        status.assert_consumed()
+    x = np.ones((1, 3), "float32")
+    np.testing.assert_array_equal(model(x).numpy(), built(x).numpy())  # the first call already uses them
+    status.assert_consumed()
+    if weights_formats.h5py_available():
+        built.save_weights(tmp_path / "w.weights.h5")
+        with pytest.raises(ValueError, match="HDF5 format into a subclassed Model"):
+            keras.Sequential([keras.layers.Dense(2)]).load_weights(tmp_path / "w.weights.h5")
 
 
 def test_legacy_tf_keras_weights_file(tmp_path):

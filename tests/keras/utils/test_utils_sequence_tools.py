@@ -5,6 +5,7 @@ import random
 import numpy as np
 import pytest
 
+import featherflow as tf
 from featherflow.keras import utils
 
 SEQS = [[1], [2, 3], [4, 5, 6, 7]]
@@ -61,8 +62,8 @@ def test_timeseries_windows_and_targets():
     ds = utils.timeseries_dataset_from_array(data, data * 10, sequence_length=3, sequence_stride=2,
                                              sampling_rate=2, batch_size=2)
     # windows start at 0, 2, 4 (last index 4 + 2*2 = 8 < 10); stride 2 -> starts 0, 2, 4
-    batches = list(ds)
-    assert len(ds) == 2
+    batches = list(ds.as_numpy_iterator())
+    assert len(ds) == 2 and isinstance(ds, tf.data.Dataset)
     inputs, targets = batches[0]
     assert inputs.tolist() == [[0, 2, 4], [2, 4, 6]] and targets.tolist() == [0, 20]
     inputs, targets = batches[1]
@@ -72,22 +73,23 @@ def test_timeseries_windows_and_targets():
 def test_timeseries_start_end_and_multivariate():
     data = np.arange(20).reshape(10, 2)
     ds = utils.timeseries_dataset_from_array(data, None, sequence_length=2, batch_size=None, start_index=3, end_index=7)
-    windows = [w.tolist() for w in ds]
+    windows = [w.numpy().tolist() for w in ds]
     # timesteps 3..6 -> windows starting at 3, 4, 5
     assert windows == [[[6, 7], [8, 9]], [[8, 9], [10, 11]], [[10, 11], [12, 13]]]
-    assert ds.take(1)[0].tolist() == windows[0]
+    assert next(ds.take(1).as_numpy_iterator()).tolist() == windows[0]
+    assert ds.element_spec == tf.TensorSpec([2, 2], data.dtype)
 
 
 def test_timeseries_targets_limit_and_shuffle():
     data = np.arange(8)
     ds = utils.timeseries_dataset_from_array(data, np.arange(3), sequence_length=2, batch_size=10)
-    inputs, targets = ds[0]
-    assert inputs.tolist() == [[0, 1], [1, 2], [2, 3]] and targets.tolist() == [0, 1, 2]
+    inputs, targets = next(iter(ds))
+    assert inputs.numpy().tolist() == [[0, 1], [1, 2], [2, 3]] and targets.numpy().tolist() == [0, 1, 2]
     shuffled = utils.timeseries_dataset_from_array(data, data, sequence_length=2, batch_size=None, shuffle=True, seed=3)
-    order = np.arange(7)
-    np.random.RandomState(3).shuffle(order)
-    assert [int(t) for _, t in shuffled] == order.tolist()
-    for window, target in shuffled:
+    epoch1 = [int(t) for _, t in shuffled]
+    assert sorted(epoch1) == list(range(7)) and epoch1 != list(range(7))
+    assert [int(t) for _, t in shuffled] != epoch1  # the shuffle buffer draws a new order each epoch, as in tf.keras
+    for window, target in shuffled.as_numpy_iterator():
         assert window.tolist() == [target, target + 1]
     with pytest.raises(ValueError, match="sampling_rate"):
         utils.timeseries_dataset_from_array(data, None, 2, sampling_rate=0)

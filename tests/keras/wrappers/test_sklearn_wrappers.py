@@ -133,6 +133,17 @@ def test_clone_and_pickle_keep_every_parameter(digits):
     assert {k for k in restored.get_params()} == set(params)
 
 
+def test_pickle_of_a_fitted_classifier_whose_builder_has_no_input(digits):
+    X, y = digits
+    estimator = KerasClassifier(wrapper_models.classifier_without_input, epochs=2, optimizer="adam", verbose=0,
+                                random_state=3).fit(X[:200], y[:200])
+    restored = pickle.loads(pickle.dumps(estimator))
+    np.testing.assert_array_equal(restored.predict_proba(X[200:260]), estimator.predict_proba(X[200:260]))
+    assert [w.shape for w in restored.model_.get_weights()] == [(64, 8), (8,), (8, 10), (10,)]
+    restored.fit(X[:100], y[:100])  # still a working estimator (re-fit builds a fresh model)
+    assert restored.score(X[200:260], y[200:260]) >= 0.0
+
+
 def test_pipeline_and_cross_val_score(digits):
     X, y = digits
     pipeline = make_pipeline(StandardScaler(), KerasClassifier(wrapper_models.mlp_classifier, epochs=5,

@@ -44,3 +44,11 @@ def compiled_regressor(meta):
     model = mlp_regressor(meta, hidden=32)
     model.compile(optimizer=keras.optimizers.Adam(0.03), loss="mse")
     return model
+
+
+def classifier_without_input(meta, hidden=8):
+    """No keras.Input: the model is built by its first call (in fit), so a fresh build has no weights yet."""
+    from featherflow import keras
+
+    return keras.Sequential([keras.layers.Dense(hidden, activation="relu"),
+                             keras.layers.Dense(meta["n_classes_"], activation="softmax")])

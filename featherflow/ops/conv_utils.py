@@ -1,0 +1,321 @@
+"""The helpers every convolution and pooling op shares: argument parsing, output geometry, padding, im2col /
+col2im, and batch-split threads.
+
+A convolution is one GEMM over an im2col matrix (``featherflow.ops.conv``); its transposed and depthwise
+variants (``featherflow.ops.conv_variants``) and the pooling ops (``featherflow.ops.pooling``) build on the same
+geometry and copies. Everything here works on raw arrays (NHWC), with ``xp`` for NumPy or CuPy, and takes its
+large buffers from the ops' pool (``featherflow.ops._workspace``).
+
+>>> padding_amounts(5, 3, 2, "SAME")  # (out_size, pad_before, pad_after)
+(3, 1, 1)
+>>> parse_padding("same", 2, "conv2d")
+'SAME'
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from featherflow.backend.arrays import array_module
+from featherflow.backend.blas import parallel_workers
+from featherflow.core.tensor import Tensor
+from featherflow.ops import _kernels
+from featherflow.ops._workspace import workspace
+from featherflow.ops.array_kernels import activation_grad as fused_activation_grad
+
+_THREADS: dict = {"executor": None, "workers": None}
+PARALLEL_MIN_WORK = 1 << 19  # elements; below this a thread hand-off costs more than it saves
+
+
+def _worker_count() -> int:
+    if _THREADS["workers"] is None:
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            cpus = os.cpu_count() or 1
+        _THREADS["workers"] = max(1, min(4, cpus))
+    return _THREADS["workers"]
+
+
+def split_batch(fn, n: int, work: int, xp=np) -> None:
+    """Run ``fn(start, stop)`` over batch slices in parallel threads (NumPy releases the GIL in copies
+    and ufunc loops, so memory-bound work spreads over the cores BLAS uses for the GEMMs).
+
+    Each slice must write only its own rows, so the result does not depend on the split. Small work,
+    a single core, or a non-NumPy array module runs ``fn(0, n)`` directly.
+    """
+    workers = parallel_workers(_worker_count())
+    if workers < 2 or n < 2 or work < PARALLEL_MIN_WORK or xp is not np:
+        fn(0, n)
+        return
+    if _THREADS["executor"] is None or _THREADS.get("pid") != os.getpid():
+        # (re)created in a forked child too: the parent's worker threads do not exist there
+        from concurrent.futures import ThreadPoolExecutor
+
+        _THREADS["executor"] = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="featherflow-batch")
+        _THREADS["pid"] = os.getpid()
+    parts = min(workers, n)
+    bounds = [n * i // parts for i in range(parts + 1)]
+    futures = [_THREADS["executor"].submit(fn, bounds[i], bounds[i + 1]) for i in range(1, parts)]
+    fn(bounds[0], bounds[1])
+    for future in futures:
+        future.result()
+
+
+# -- argument handling -----------------------------------------------------------------------
+
+def tuple_arg(value, n: int, name: str, op: str, channels_pos=None) -> tuple:
+    """An int or a list of 1, ``n`` or ``n + 2`` ints (TensorFlow's forms) as ``n`` ints."""
+    if isinstance(value, Tensor):
+        value = value.value.tolist()
+    if isinstance(value, (int, np.integer)):
+        return (int(value),) * n
+    try:
+        values = tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: `{name}` must be an int or a list of ints. Received: {name}={value!r}") from None
+    if len(values) == 1:
+        values = values * n
+    elif len(values) == n + 2:
+        inner = values[1:-1] if channels_pos != 1 else values[2:]
+        outer = (values[0], values[-1]) if channels_pos != 1 else (values[0], values[1])
+        if outer != (1, 1):
+            raise ValueError(f"{op}: `{name}` for the batch and channel axes must be 1. Received: {name}={value!r}")
+        values = tuple(inner)
+    if len(values) != n or any(v < 1 for v in values):
+        raise ValueError(f"{op}: `{name}` must hold {n} positive ints (or 1 or {n + 2}). Received: {name}={value!r}")
+    return values
+
+
+def padding_amounts(size: int, k_eff: int, stride: int, padding) -> tuple:
+    """``(out_size, pad_before, pad_after)`` for one spatial axis (TensorFlow's SAME/VALID rules).
+
+    >>> padding_amounts(5, 3, 2, "SAME")
+    (3, 1, 1)
+    """
+    if isinstance(padding, tuple):
+        before, after = padding
+        return (size + before + after - k_eff) // stride + 1, before, after
+    if padding == "VALID":
+        return (size - k_eff) // stride + 1, 0, 0
+    out = -(-size // stride)
+    total = max((out - 1) * stride + k_eff - size, 0)
+    return out, total // 2, total - total // 2
+
+
+def parse_padding(padding, n: int, op: str, channels_first=False):
+    """``"SAME"``/``"VALID"`` (any case) or explicit pairs -> a string or ``n`` (before, after) tuples."""
+    if isinstance(padding, str):
+        upper = padding.upper()
+        if upper not in ("SAME", "VALID"):
+            raise ValueError(f'{op}: `padding` must be "SAME", "VALID" or a list of pairs. Received: padding={padding!r}')
+        return upper
+    try:
+        pairs = [tuple(int(v) for v in pair) for pair in padding]
+    except (TypeError, ValueError):
+        raise ValueError(f"{op}: explicit `padding` must be a list of [before, after] pairs. "
+                         f"Received: padding={padding!r}") from None
+    if len(pairs) == n + 2:
+        pairs = pairs[2:] if channels_first else pairs[1:-1]
+    if len(pairs) != n or any(len(p) != 2 or min(p) < 0 for p in pairs):
+        raise ValueError(f"{op}: explicit `padding` must hold {n} (or {n + 2}) non-negative [before, after] pairs. "
+                         f"Received: padding={padding!r}")
+    return tuple(pairs)
+
+
+def output_geometry(in_hw, k_hw, strides, dilations, padding, op):
+    dims = []
+    for axis in range(2):
+        k_eff = (k_hw[axis] - 1) * dilations[axis] + 1
+        pad = padding if isinstance(padding, str) else padding[axis]
+        out, before, after = padding_amounts(in_hw[axis], k_eff, strides[axis], pad)
+        if out <= 0:
+            raise ValueError(
+                f"{op}: one of the dimensions in the output is <= 0 due to downsampling. Consider increasing the "
+                f"input size. Received input spatial shape {tuple(in_hw)} with kernel {tuple(k_hw)}, strides "
+                f"{tuple(strides)}, dilations {tuple(dilations)} and padding {padding!r}, which would produce an "
+                f"output with a zero or negative size."
+            )
+        dims.append((out, before, after))
+    return dims
+
+
+def pad_spatial(xv, pads, role, fill=0):
+    """``xv`` (NHWC) padded on the two spatial axes, in a pooled buffer (``xv`` itself when no pad)."""
+    (pt, pb), (pl, pr) = pads
+    if not (pt or pb or pl or pr):
+        return xv
+    n, h, w, c = xv.shape
+    xp = array_module(xv)
+    out = workspace(role, (n, h + pt + pb, w + pl + pr, c), xv.dtype, xp)
+    if pt:
+        out[:, :pt] = fill
+    if pb:
+        out[:, h + pt:] = fill
+    if pl:
+        out[:, pt:h + pt, :pl] = fill
+    if pr:
+        out[:, pt:h + pt, w + pl:] = fill
+    out[:, pt:h + pt, pl:w + pl] = xv
+    return out
+
+
+def window(i, dilation, stride, out_size):
+    start = i * dilation
+    return slice(start, start + stride * (out_size - 1) + 1, stride)
+
+
+def im2col(xpad, kh, kw, strides, dilations, ho, wo, role, ones_column=False):
+    """Patch matrix ``(n*ho*wo, kh*kw*c [+ 1])``: row ``(b, i, j)`` holds the window at output ``(i, j)``,
+    columns in ``(kh, kw, c)`` order (the kernel's layout); ``ones_column`` appends a column of ones
+    so that a bias row in the kernel matrix is added by the same GEMM.
+
+    With a single input channel the matrix is built transposed, ``(kh*kw [+ 1], n*ho*wo)``, and
+    returned as its ``.T`` view (BLAS takes either layout): in the row layout every copy would move
+    runs of ``kw`` floats (a first layer on grayscale images: ~7x slower to fill), in the transposed
+    one runs of ``wo``."""
+    n, _, _, c = xpad.shape
+    xp = array_module(xpad)
+    k = kh * kw * c
+    s_n, s_h, s_w, s_c = xpad.strides
+    if c == 1:
+        buf = workspace(role + "_t", (k + int(ones_column), n * ho * wo), xpad.dtype, xp)
+        if ones_column:
+            buf[k] = 1
+        planes = buf[:k].reshape(kh, kw, c, n, ho, wo)
+
+        def fill_t(start, stop):
+            for i in range(kh):
+                # (kw, c, batch, ho, wo) view of the windows of kernel row i: one copy per kernel row
+                window = xp.lib.stride_tricks.as_strided(
+                    xpad[start:stop, i * dilations[0]:], shape=(kw, c, stop - start, ho, wo),
+                    strides=(s_w * dilations[1], s_c, s_n, s_h * strides[0], s_w * strides[1]))
+                planes[i, :, :, start:stop] = window
+        split_batch(fill_t, n, k * n * ho * wo, xp)
+        return buf.T
+    buf = workspace(role, (n * ho * wo, k + int(ones_column)), xpad.dtype, xp)
+    if ones_column:
+        buf[:, k] = 1
+    cols = buf[:, :k] if ones_column else buf
+    kernel = compiled_kernel("im2col_rows", xpad, buf.size)
+    if kernel is not None:  # one compiled pass (optional Numba, same copies)
+        cols6 = cols.reshape(n, ho, wo, kh, kw, c)
+        split_batch(lambda start, stop: kernel(xpad, cols6, *strides, *dilations, start, stop), n, cols.size, xp)
+        return buf
+    if dilations[1] == 1 and xpad.flags.c_contiguous:
+        # a kernel row's kw*c inputs are contiguous in NHWC memory: one strided copy per kernel row
+        # with long inner runs instead of one per kernel position
+        rows_view = cols.reshape(n, ho, wo, kh, kw * c)
+
+        def fill(start, stop):
+            for i in range(kh):
+                window = xp.lib.stride_tricks.as_strided(
+                    xpad[start:stop, i * dilations[0]:], shape=(stop - start, ho, wo, kw * c),
+                    strides=(s_n, s_h * strides[0], s_w * strides[1], s_c))
+                rows_view[start:stop, :, :, i, :] = window
+    else:
+        cols6 = cols.reshape(n, ho, wo, kh, kw, c)
+
+        def fill(start, stop):
+            for i in range(kh):
+                rows = window(i, dilations[0], strides[0], ho)
+                for j in range(kw):
+                    cols6[start:stop, :, :, i, j, :] = xpad[start:stop, rows,
+                                                            window(j, dilations[1], strides[1], wo), :]
+    split_batch(fill, n, cols.size, xp)
+    return buf
+
+
+def col2im(dy, kernel_blocks, padded_shape, strides, dilations, ho, wo, role):
+    """Scatter-add of patch gradients into a zeroed padded input ``padded_shape`` ``(n, H, W, c)``.
+
+    ``dy`` is ``(n*ho*wo, f)`` and ``kernel_blocks`` ``(kh, kw, f, c)``: the patch gradient of kernel
+    position ``(i, j)`` is ``dy @ kernel_blocks[i, j]``, ``(n, ho, wo, c)``, and lands on the input
+    window ``[:, i*d : i*d + s*ho : s, j*d : j*d + s*wo : s, :]``. The products are computed per
+    kernel position (one batched GEMM, the same multiply-adds as ``dy @ W^T``) so that each block is
+    contiguous: with stride 1 every add then runs over whole ``(wo, c)`` rows, where slicing one
+    ``(n*ho*wo, kh*kw*c)`` product would give inner runs of only ``c`` numbers (4x slower).
+    """
+    blocks = block_buffer(dy, kernel_blocks, role)
+    kh, kw, f, c = kernel_blocks.shape
+    array_module(dy).matmul(dy, kernel_blocks.reshape(kh * kw, f, c), out=blocks)
+    return scatter_blocks(blocks, kh, kw, padded_shape, strides, dilations, ho, wo, role)
+
+
+def block_buffer(dy, kernel_blocks, role):
+    """Pooled ``(kh*kw, rows, c)`` buffer for the per-kernel-position products of :func:`col2im`."""
+    xp = array_module(dy)
+    kh, kw, _, c = kernel_blocks.shape
+    return workspace(role + "_blocks", (kh * kw, dy.shape[0], c), xp.result_type(dy, kernel_blocks), xp)
+
+
+def scatter_blocks(blocks, kh, kw, padded_shape, strides, dilations, ho, wo, role):
+    """The scatter-add half of :func:`col2im`: ``blocks`` ``(kh*kw, n*ho*wo, c)`` into a zeroed input."""
+    xp = array_module(blocks)
+    n, c = padded_shape[0], blocks.shape[-1]
+    blocks = blocks.reshape(kh, kw, n, ho, wo, c)
+    out = workspace(role, padded_shape, blocks.dtype, xp)
+    kernel = compiled_kernel("scatter_blocks", blocks, blocks.size)
+    if kernel is not None:  # one compiled pass (optional Numba): the same sums in the same order
+        split_batch(lambda start, stop: kernel(blocks, out, *strides, *dilations, start, stop), n, blocks.size, xp)
+        return out
+
+    def add(start, stop):
+        out[start:stop] = 0
+        for i in range(kh):
+            rows = window(i, dilations[0], strides[0], ho)
+            for j in range(kw):
+                out[start:stop, rows, window(j, dilations[1], strides[1], wo), :] += blocks[i, j, start:stop]
+
+    split_batch(add, n, blocks.size, xp)
+    return out
+
+
+def compiled_kernel(name, arr, size):
+    """The optional compiled kernel ``name`` of :mod:`featherflow.ops._kernels` for a float32/float64 NumPy
+    ``arr`` (None otherwise, or when Numba is missing or not loaded for this ``size``)."""
+    if type(arr) is not np.ndarray or arr.dtype.char not in "fd":
+        return None
+    return _kernels.get(name, size)
+
+
+def crop(arr, pads, h, w):
+    (pt, _), (pl, _) = pads
+    if arr.shape[1] == h and arr.shape[2] == w:
+        return arr
+    return arr[:, pt:pt + h, pl:pl + w, :]
+
+
+def activation_grad(dz, out, activation, role="act_grad"):
+    if activation == "relu":
+        xp = array_module(dz)
+        result = workspace(role, dz.shape, xp.result_type(dz, out), xp)
+        kernel = compiled_kernel("relu_grad", out, out.size) if type(dz) is np.ndarray and dz.dtype == out.dtype \
+            and dz.shape == out.shape and dz.ndim >= 2 and dz.size else None
+        if kernel is not None:  # one compiled pass (optional Numba) instead of two, the same products
+            one, zero = result.dtype.type(1), result.dtype.type(0)
+            d2, o2, r2 = (a.reshape(len(a), -1) for a in (dz, out, result))
+            split_batch(lambda start, stop: kernel(d2[start:stop], o2[start:stop], r2[start:stop], one, zero),
+                        len(dz), dz.size, xp)
+            return result
+        positive = workspace(role + "_mask", out.shape, bool, xp)
+
+        def mask(start, stop):
+            xp.greater(out[start:stop], 0, out=positive[start:stop])
+            xp.multiply(dz[start:stop], positive[start:stop], out=result[start:stop])
+
+        split_batch(mask, dz.shape[0] if dz.ndim else 1, dz.size, xp)
+        return result
+    return fused_activation_grad(dz, out, activation)
+
+
+def is_channels_first(data_format, op: str) -> bool:
+    """Whether ``data_format`` is channels-first (``"NCHW"``/``"NCW"``/``"channels_first"``); raises on an unknown one."""
+    if data_format in (None, "NHWC", "NWC", "channels_last"):
+        return False
+    if data_format in ("NCHW", "NCW", "channels_first"):
+        return True
+    raise ValueError(f'{op}: data_format must be "NHWC" or "NCHW" ("NWC"/"NCW" for 1-D). '
+                     f"Received: data_format={data_format!r}")

@@ -1,0 +1,100 @@
+"""tf.data threads: prefetch is a real background buffer, parallel map runs concurrently and keeps the order,
+errors reach the consumer, abandoned iterators stop their threads."""
+
+import threading
+import time
+
+import pytest
+from dataset_helpers import values
+
+import featherflow as tf
+
+D = tf.data.Dataset
+
+
+def _threads(prefix: str) -> list:
+    return [t for t in threading.enumerate() if t.name.startswith(prefix)]
+
+
+def _wait_until(condition, timeout=5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def test_prefetch_fills_its_buffer_in_a_background_thread():
+    produced = []
+
+    def gen():
+        for i in range(10):
+            produced.append((i, threading.current_thread().name))
+            yield i
+
+    ds = D.from_generator(gen, output_signature=tf.TensorSpec([], tf.int64)).prefetch(3)
+    it = iter(ds)
+    assert int(next(it)) == 0
+    # Without being asked, the producer runs ahead: the element taken plus a full buffer of 3 (and one waiting).
+    assert _wait_until(lambda: len(produced) >= 4)
+    time.sleep(0.05)
+    assert len(produced) <= 5
+    assert all(name.startswith("featherflow-prefetch") for _, name in produced)
+    assert [int(v) for v in it] == list(range(1, 10))
+
+
+def test_prefetch_passes_errors_at_their_position_and_autotune_works():
+    def gen():
+        yield 1
+        yield 2
+        raise RuntimeError("broken source")
+
+    it = iter(D.from_generator(gen, output_signature=tf.TensorSpec([], tf.int32)).prefetch(tf.data.AUTOTUNE))
+    assert [int(next(it)), int(next(it))] == [1, 2]
+    with pytest.raises(RuntimeError, match="broken source"):
+        next(it)
+    assert values(D.range(5).prefetch(0)) == [0, 1, 2, 3, 4]
+
+
+def test_abandoned_prefetch_iterator_stops_its_thread():
+    before = len(_threads("featherflow-prefetch"))
+    it = iter(D.range(10**9).prefetch(2))
+    next(it)
+    assert len(_threads("featherflow-prefetch")) == before + 1
+    del it
+    assert _wait_until(lambda: len(_threads("featherflow-prefetch")) == before)
+
+
+def test_parallel_map_runs_concurrently_and_keeps_the_order():
+    def slow_square(x):
+        time.sleep(0.05)
+        return x * x
+
+    start = time.perf_counter()
+    out = values(D.range(16).map(slow_square, num_parallel_calls=8))
+    elapsed = time.perf_counter() - start
+    assert out == [i * i for i in range(16)]
+    assert elapsed < 16 * 0.05 / 2  # serially 0.8 s: eight threads sleep at once
+    unordered = values(D.range(16).map(slow_square, num_parallel_calls=4, deterministic=False))
+    assert sorted(unordered) == [i * i for i in range(16)]
+    assert values(D.range(5).map(lambda x: x + 1, num_parallel_calls=tf.data.AUTOTUNE)) == [1, 2, 3, 4, 5]
+    with pytest.raises(ValueError, match="`num_parallel_calls` must be a positive integer"):
+        D.range(3).map(lambda x: x, num_parallel_calls=0)
+
+
+def test_parallel_map_error_is_raised_to_the_consumer():
+    def fail_on_three(x):
+        if int(x) == 3:
+            raise ValueError("bad element 3")
+        return x
+
+    with pytest.raises(ValueError, match="bad element 3"):
+        list(D.range(10).map(fail_on_three, num_parallel_calls=2))
+
+
+def test_unordered_map_from_options():
+    options = tf.data.Options()
+    options.deterministic = False
+    ds = D.range(8).with_options(options).map(lambda x: x * 2, num_parallel_calls=2)
+    assert sorted(values(ds)) == [0, 2, 4, 6, 8, 10, 12, 14]

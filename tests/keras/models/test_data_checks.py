@@ -1,0 +1,130 @@
+"""``fit``'s checks of its data: bad values and shapes raise a ValueError/TypeError that names the argument,
+instead of training on silently wrong data (NaN weights, a validation loss of 0.0, a stale finiteness check)."""
+
+import numpy as np
+import pytest
+
+import featherflow as tf
+from featherflow import keras
+
+
+def classifier():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    return rng.random((20, 3)).astype("float32"), rng.integers(0, 2, 20)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_sample_weight_is_refused_naming_it(data, bad):
+    x, y = data
+    weights = np.ones(20)
+    weights[3] = bad
+    model = classifier()
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ValueError, match=r"`sample_weight` contains 1 NaN or infinite value.*at index \(3,\)"):
+        model.fit(x, y, sample_weight=weights, epochs=1, verbose=0)
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)  # refused before any step
+
+
+def test_non_finite_sample_weight_from_a_generator_is_refused(data):
+    x, y = data
+    weights = np.ones(20)
+    weights[7] = np.nan
+
+    def batches():
+        for start in range(0, 20, 10):
+            yield x[start:start + 10], y[start:start + 10], weights[start:start + 10]
+
+    with pytest.raises(ValueError, match="`sample_weight` contains 1 NaN"):
+        classifier().fit(batches(), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, "heavy"])
+def test_non_finite_class_weight_is_refused_naming_it(data, bad):
+    x, y = data
+    with pytest.raises(ValueError, match=r"`class_weight` values must be .*class 0.*Received: class_weight="):
+        classifier().fit(x, y, class_weight={0: bad, 1: 1.0}, epochs=1, verbose=0)
+
+
+def test_finite_weights_still_train(data):
+    x, y = data
+    history = classifier().fit(x, y, sample_weight=np.linspace(0.5, 1.5, 20), class_weight={0: 2.0, 1: 1.0},
+                               epochs=2, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+
+
+def test_nan_written_in_place_between_two_fits_is_seen():
+    # 70,000 x 3 values: above the size from which the old check remembered an array as finite by identity.
+    rng = np.random.default_rng(1)
+    x = rng.random((70_000, 3)).astype("float32")
+    y = rng.integers(0, 2, 70_000)
+    model = classifier()
+    model.fit(x, y, batch_size=10_000, epochs=1, verbose=0)
+    x[5, 1] = np.nan  # the same array object, new contents
+    with pytest.raises(ValueError, match=r"`x` contains 1 NaN .*at index \(5, 1\)"):
+        model.fit(x, y, batch_size=10_000, epochs=1, verbose=0)
+    assert np.all(np.isfinite(model.get_weights()[0]))
+
+
+@pytest.mark.parametrize("validation_data", ["tuple", "array"])
+def test_validation_data_without_targets_is_refused(data, validation_data):
+    x, y = data
+    given = (x,) if validation_data == "tuple" else x
+    with pytest.raises(ValueError, match=r"Target data is missing from `validation_data`.*\(x_val, y_val\)"):
+        classifier().fit(x, y, validation_data=given, epochs=1, verbose=0)
+
+
+def test_validation_without_targets_is_fine_when_nothing_needs_them(data):
+    x, _ = data
+
+    class Reconstruction(keras.Model):  # the loss comes from add_loss: no targets anywhere
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(3)
+
+        def call(self, inputs):
+            out = self.dense(inputs)
+            self.add_loss(tf.reduce_mean((out - inputs) ** 2))
+            return out
+
+    model = Reconstruction()
+    model.compile(optimizer="adam")
+    history = model.fit(x, epochs=2, validation_data=(x,), verbose=0)
+    assert len(history.history["val_loss"]) == 2 and history.history["val_loss"][-1] > 0
+
+
+@pytest.mark.parametrize("position", [0, 1])
+def test_nan_in_validation_data_names_validation_data(data, position):
+    x, y = data
+    x_val, y_val = x.copy(), y.astype("float32")
+    (x_val, y_val)[position][2] = np.nan
+    with pytest.raises(ValueError, match=rf"The data in `validation_data\[{position}\]` contains \d+ NaN"):
+        classifier().fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("epochs", [2.5, 2.0, "3", True])
+def test_epochs_must_be_an_integer(data, epochs):
+    x, y = data
+    with pytest.raises(TypeError, match=rf"`epochs` must be an integer.*Received: epochs={epochs!r}"):
+        classifier().fit(x, y, epochs=epochs, verbose=0)
+
+
+def test_numpy_integer_epochs_are_fine(data):
+    x, y = data
+    history = classifier().fit(x, y, epochs=np.int64(2), verbose=0)
+    assert len(history.history["loss"]) == 2
+
+
+def test_ragged_lists_get_a_message_about_their_lengths():
+    model = classifier()
+    with pytest.raises(ValueError, match=r"non-rectangular Python sequence.*rows of `x` have different lengths.*"
+                                         r"pad_sequences.*Received: x=\[\[1, 2, 3\], \[1, 2\]\]"):
+        model.fit([[1, 2, 3], [1, 2]], [0, 1], epochs=1, verbose=0)

@@ -1,0 +1,189 @@
+"""Reference cases for TensorFlow's core API: each is run by the real TensorFlow once (``generate.py``,
+results committed in ``core_ops.npz``) and by featherflow in ``tests/test_tf_reference.py``.
+
+A case is ``Case(id, fn, args, kwargs, grad, rtol)``: ``fn`` is a dotted path under ``tf`` (resolved in
+featherflow under the same path), ``args`` NumPy arrays or Python values, ``grad`` the indices of the
+float arguments whose gradient of ``sum_k <real(out_k), w_k> + <imag(out_k), w'_k>`` is recorded (the
+weights come from ``weights``, the same on both sides). This module must not import TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Case:
+    id: str
+    fn: str
+    args: tuple = ()
+    kwargs: dict = dataclasses.field(default_factory=dict)
+    grad: tuple = ()
+    rtol: float = 1e-6
+    atol: float = 1e-6
+
+
+def R(shape, lo=-1.0, hi=1.0, seed=0, dtype="float64"):  # noqa: N802 - short constructor used in the table
+    return np.random.default_rng(seed).uniform(lo, hi, size=shape).astype(dtype)
+
+
+def I(values, dtype="int32"):  # noqa: N802,E743
+    return np.asarray(values, dtype=dtype)
+
+
+def F(values, dtype="float64"):  # noqa: N802
+    return np.asarray(values, dtype=dtype)
+
+
+def weights(shape, k, imaginary=False):
+    """The fixed weighting of output ``k`` (and of its imaginary part) in the gradient objective."""
+    return np.random.default_rng(1000 + 2 * k + int(imaginary)).uniform(0.5, 1.5, size=shape)
+
+
+CASES: list[Case] = []
+
+
+def add(*cases):
+    CASES.extend(cases)
+
+
+# -- tf.math: elementwise ------------------------------------------------------------------------------------------
+for _name, _lo, _hi in [("asin", -0.9, 0.9), ("acos", -0.9, 0.9), ("asinh", -3, 3), ("acosh", 1.1, 4),
+                        ("atanh", -0.9, 0.9), ("lgamma", 0.1, 6), ("digamma", 0.2, 6), ("erfinv", -0.95, 0.95),
+                        ("erfcinv", 0.05, 1.95), ("ndtri", 0.02, 0.98), ("reciprocal_no_nan", 0.5, 2),
+                        ("bessel_i0", -3, 3), ("bessel_i0e", -3, 3), ("bessel_i1", -3, 3), ("bessel_i1e", -3, 3)]:
+    add(Case(f"math.{_name}", f"math.{_name}", (R((2, 3), _lo, _hi),), grad=(0,), rtol=1e-9))
+for _name, _lo, _hi in [("bessel_j0", -3, 3), ("bessel_j1", -3, 3), ("bessel_y0", 0.5, 3), ("bessel_y1", 0.5, 3),
+                        ("bessel_k0", 0.5, 3), ("bessel_k0e", 0.5, 3), ("bessel_k1", 0.5, 3), ("bessel_k1e", 0.5, 3),
+                        ("dawsn", -2, 2), ("expint", 0.2, 3), ("fresnel_cos", -2, 2), ("fresnel_sin", -2, 2),
+                        ("spence", 0.1, 3)]:
+    add(Case(f"math.special.{_name}", f"math.special.{_name}", (R((5,), _lo, _hi),), grad=(0,), rtol=1e-8))
+add(
+    Case("math.lgamma.poles", "math.lgamma", (F([0.0, -1.0, -1.5, 0.5, 1e-8, 30.0, -7.3]),)),
+    Case("math.digamma.negative", "math.digamma", (F([-1.5, -0.3, -7.3, 1e-8]),), rtol=1e-9),
+    Case("math.erfinv.edges", "math.erfinv", (F([-1.0, 0.0, 1.0, 1.5]),), rtol=1e-9),
+    Case("math.atan2", "math.atan2", (R((3, 1), seed=1), R((4,), seed=2)), grad=(0, 1), rtol=1e-9),
+    Case("math.xlogy", "math.xlogy", (F([0.0, 0.0, 1.5, 2.0]), F([0.0, 2.0, 0.5, 3.0])), grad=(0, 1)),
+    Case("math.xdivy", "math.xdivy", (F([0.0, 0.0, 1.5, 2.0]), F([0.0, 2.0, 0.5, 3.0])), grad=(0, 1)),
+    Case("math.xlog1py", "math.xlog1py", (F([0.0, 0.0, 1.5, 2.0]), F([-1.0, 2.0, 0.5, 3.0])), grad=(0, 1)),
+    Case("math.multiply_no_nan", "math.multiply_no_nan", (F([np.inf, 2.0, 3.0]), F([0.0, 0.5, 2.0])), grad=(1,)),
+    Case("math.rint", "math.rint", (F([0.5, 1.5, -2.5, 2.7, -0.2]),)),
+    Case("math.nextafter", "math.nextafter", (F([1.0, 0.0], "float32"), F([2.0, -1.0], "float32")), rtol=0),
+    Case("math.polyval", "math.polyval", ([F(1.5), F(-2.0), F(0.5)], R((4,), seed=3)), grad=(1,)),
+    Case("math.polygamma", "math.polygamma", (F([0.0, 1.0, 2.0, 3.0]), R((4,), 0.5, 3, seed=4)), grad=(1,),
+         rtol=1e-8),
+    Case("math.zeta", "math.zeta", (F([2.0, 3.5, 1.5]), R((3,), 0.5, 3, seed=5)), grad=(1,), rtol=1e-8),
+    Case("math.igamma", "math.igamma", (R((5,), 0.5, 4, seed=6), R((5,), 0.2, 6, seed=7)), grad=(0, 1), rtol=1e-7),
+    Case("math.igammac", "math.igammac", (R((5,), 0.5, 4, seed=8), R((5,), 0.2, 6, seed=9)), grad=(0, 1),
+         rtol=1e-7),
+    Case("math.betainc", "math.betainc", (R((4,), 0.5, 3, seed=10), R((4,), 0.5, 3, seed=11),
+                                          R((4,), 0.05, 0.95, seed=12)), grad=(2,), rtol=1e-8),
+    Case("math.lbeta", "math.lbeta", (R((3, 4), 0.3, 3, seed=13),), grad=(0,), rtol=1e-9),
+    Case("math.cumprod", "math.cumprod", (R((3, 4), seed=14),), {"axis": 1}, grad=(0,)),
+    # TensorFlow divides by x in the gradient (0 where x == 0); featherflow's is exact: checked in test_cumulative
+    Case("math.cumprod.zeros", "math.cumprod", (F([0.0, 2.0, 3.0, 0.0, 4.0]),)),
+    Case("math.cumprod.exclusive_reverse", "math.cumprod", (R((4, 3), seed=15),),
+         {"axis": 0, "exclusive": True, "reverse": True}, grad=(0,)),
+    Case("math.cumulative_logsumexp", "math.cumulative_logsumexp", (R((3, 5), -3, 3, seed=16),),
+         {"axis": 1}, grad=(0,)),
+    Case("math.cumulative_logsumexp.exclusive_reverse", "math.cumulative_logsumexp", (R((5, 2), -3, 3, seed=17),),
+         {"exclusive": True, "reverse": True}, grad=(0,)),
+    Case("math.real", "math.real", (F([1 + 2j, -3 + 0.5j], "complex128"),)),
+    Case("math.imag", "math.imag", (F([1 + 2j, -3 + 0.5j], "complex128"),)),
+    Case("math.conj", "math.conj", (F([1 + 2j, -3 + 0.5j], "complex128"),)),
+    Case("math.angle", "math.angle", (F([1 + 2j, -3 + 0.5j, -1.0], "complex128"),)),
+    Case("math.angle.real", "math.angle", (F([-1.0, 2.0]),)),
+    Case("complex", "complex", (R((3,), seed=18), R((3,), seed=19)), grad=(0, 1)),
+    Case("truncatediv", "truncatediv", (I([-7, 7, 8]), I([5, -5, 3]))),
+    Case("truncatemod", "truncatemod", (F([-7.0, 7.5]), F([5.0, -5.0]))),
+    Case("realdiv", "realdiv", (R((3,), seed=20), F(3.0)), grad=(0,)),
+    Case("math.zero_fraction", "math.zero_fraction", (I([0, 1, 0, 3]),)),
+    Case("math.is_non_decreasing", "math.is_non_decreasing", (I([1, 1, 2]),)),
+    Case("math.is_strictly_increasing", "math.is_strictly_increasing", (I([[1, 2], [3, 3]]),)),
+    Case("math.invert_permutation", "math.invert_permutation", (I([3, 4, 0, 2, 1]),)),
+    Case("math.bincount", "math.bincount", (I([1, 1, 3, 0, 7]),), {"minlength": 9}),
+    Case("math.bincount.weights", "math.bincount", (I([1, 1, 3]),), {"weights": F([0.5, 0.25, 1.0])}),
+    Case("math.bincount.axis", "math.bincount", (I([[1, 1], [3, 0]]),), {"axis": -1, "binary_output": True}),
+    Case("math.confusion_matrix", "math.confusion_matrix", (I([1, 2, 4, 0]), I([2, 2, 4, 1])), {"num_classes": 6}),
+    Case("unique", "unique", (I([1, 1, 2, 4, 4, 4, 7, 8, 8, -3]),)),
+    Case("unique_with_counts", "unique_with_counts", (F([3.0, 1.0, 3.0, 2.0]),)),
+    Case("searchsorted", "searchsorted", (I([[0, 3, 9, 9, 10], [1, 2, 3, 4, 5]]), I([[2, 4, 9], [0, 2, 6]]))),
+    Case("searchsorted.right", "searchsorted", (F([0.0, 3.0, 9.0]), F([9.0, 1.0])), {"side": "right"}),
+    Case("histogram_fixed_width", "histogram_fixed_width", (F([-1.0, 0.0, 1.5, 2.0, 5.0, 15.0]), F([0.0, 5.0])),
+         {"nbins": 5}),
+    Case("histogram_fixed_width_bins", "histogram_fixed_width_bins",
+         (F([-1.0, 0.0, 1.5, 2.0, 5.0, 15.0]), F([0.0, 5.0])), {"nbins": 5}),
+)
+for _name in ("segment_sum", "segment_mean", "segment_max", "segment_min", "segment_prod"):
+    add(Case(f"math.{_name}", f"math.{_name}", (F([[1.0, 2.0], [5.0, 0.0], [5.0, 3.0], [2.0, 2.0], [0.5, 4.0]]),
+                                                I([0, 0, 0, 2, 2])), grad=(0,)))
+for _name in ("unsorted_segment_sum", "unsorted_segment_mean", "unsorted_segment_max", "unsorted_segment_min",
+              "unsorted_segment_prod", "unsorted_segment_sqrt_n"):
+    add(Case(f"math.{_name}", f"math.{_name}", (F([[1.0, 2.0], [5.0, 0.0], [5.0, 3.0], [2.0, 2.0], [0.5, 4.0]]),
+                                                I([2, 0, 1, -1, 0]), 3), grad=(0,)),
+        # empty segments (1 and 3): the lowest / highest value for max / min
+        Case(f"math.{_name}.empty", f"math.{_name}", (F([[1.0, 2.0], [5.0, 0.0], [5.0, 3.0]]), I([2, 0, 2]), 4)))
+add(
+    Case("math.unsorted_segment_sum.rank2_ids", "math.unsorted_segment_sum", (R((2, 3, 2), seed=21),
+                                                                              I([[0, 1, 1], [2, 2, 0]]), 3),
+         grad=(0,)),
+    Case("math.segment_prod.zeros", "math.segment_prod", (F([1.0, 5.0, 5.0, 2.0, 0.0, 3.0, 0.0, 0.0, 2.0]),
+                                                          I([0, 0, 0, 1, 1, 1, 2, 2, 2])), grad=(0,)),
+)
+
+# -- tf: scatter, slicing, shapes ----------------------------------------------------------------------------------
+add(
+    Case("scatter_nd", "scatter_nd", (I([[4], [3], [1], [7], [1]]), R((5,), seed=30), I([8])), grad=(1,)),
+    Case("scatter_nd.slices", "scatter_nd", (I([[0], [2]]), R((2, 3), seed=31), I([4, 3])), grad=(1,)),
+    Case("tensor_scatter_nd_update", "tensor_scatter_nd_update", (R((4, 3), seed=32), I([[0, 1], [3, 2]]),
+                                                                  R((2,), seed=33)), grad=(0, 2)),
+    Case("tensor_scatter_nd_add", "tensor_scatter_nd_add", (R((4, 3), seed=34), I([[1], [1]]), R((2, 3), seed=35)),
+         grad=(0, 2)),
+    Case("tensor_scatter_nd_sub", "tensor_scatter_nd_sub", (R((4,), seed=36), I([[1], [3]]), R((2,), seed=37)),
+         grad=(0, 2)),
+    Case("tensor_scatter_nd_max", "tensor_scatter_nd_max", (F([1.0, 5.0, 2.0, 3.0]), I([[0], [1], [3]]),
+                                                            F([3.0, 3.0, 3.0])), grad=(0, 2)),
+    Case("tensor_scatter_nd_min", "tensor_scatter_nd_min", (F([1.0, 5.0, 2.0]), I([[0], [1]]), F([3.0, 3.0])),
+         grad=(0, 2)),
+    Case("slice", "slice", (R((3, 4, 5), seed=40), I([1, 0, 2]), I([2, -1, 2])), grad=(0,)),
+    Case("strided_slice", "strided_slice", (R((3, 4, 5), seed=41), [1, 3, 0], [3, 0, 5], [1, -2, 2]),
+         {"begin_mask": 0, "end_mask": 2}, grad=(0,)),
+    Case("strided_slice.masks", "strided_slice", (R((3, 4, 5), seed=42), [0, 1, 0], [1, 3, 2], [1, 1, 1]),
+         {"shrink_axis_mask": 1, "new_axis_mask": 4}, grad=(0,)),
+    Case("strided_slice.ellipsis", "strided_slice", (R((3, 4, 5), seed=43), [0, 1], [0, 3], [1, 1]),
+         {"ellipsis_mask": 1}, grad=(0,)),
+    Case("roll", "roll", (R((3, 4), seed=44), [1, -2], [0, 1]), grad=(0,)),
+    Case("reverse_sequence", "reverse_sequence", (R((2, 4, 3), seed=45), I([2, 3], "int64")),
+         {"seq_axis": 1, "batch_axis": 0}, grad=(0,)),
+    Case("reverse_sequence.batch_last", "reverse_sequence", (R((4, 3), seed=46), I([1, 4, 0], "int64")),
+         {"seq_axis": 0, "batch_axis": 1}, grad=(0,)),
+    Case("dynamic_partition", "dynamic_partition", (R((5, 2), seed=47), I([1, 0, 1, 2, 0]), 3), grad=(0,)),
+    Case("dynamic_stitch", "dynamic_stitch", ([I([6]), I([4, 1]), I([[5, 2], [0, 3]])],
+                                              [F([[61.0, 62.0]]), F([[41.0, 42.0], [11.0, 12.0]]),
+                                               F([[[51.0, 52.0], [21.0, 22.0]], [[1.0, 2.0], [31.0, 32.0]]])])),
+    Case("meshgrid", "meshgrid", (R((3,), seed=48), R((2,), seed=49)), grad=(0, 1)),
+    Case("meshgrid.ij", "meshgrid", (R((3,), seed=50), R((2,), seed=51), R((4,), seed=52)), {"indexing": "ij"},
+         grad=(0, 1, 2)),
+    Case("sequence_mask", "sequence_mask", (I([1, 3, 2]), 5)),
+    Case("sequence_mask.float", "sequence_mask", (I([[1, 3], [2, 0]]),), {"dtype": "float32"}),
+    Case("unravel_index", "unravel_index", (I([2, 5, 7]), I([3, 3]))),
+    Case("bitcast", "bitcast", (F([1.0, -2.0], "float32"), "int32")),
+    Case("bitcast.narrow", "bitcast", (F([1.0, 2.0], "float32"), "uint8")),
+    Case("broadcast_dynamic_shape", "broadcast_dynamic_shape", (I([1, 3]), I([2, 1]))),
+    Case("space_to_batch_nd", "space_to_batch_nd", (R((2, 3, 5, 2), seed=53), [2, 3], [[1, 0], [0, 1]]), grad=(0,)),
+    Case("batch_to_space", "batch_to_space", (R((12, 2, 2, 1), seed=54), [2, 3], [[1, 0], [0, 2]]), grad=(0,)),
+    Case("nn.space_to_depth", "nn.space_to_depth", (R((1, 4, 6, 3), seed=55), 2), grad=(0,)),
+    Case("nn.depth_to_space", "nn.depth_to_space", (R((1, 2, 3, 8), seed=56), 2), grad=(0,)),
+    Case("required_space_to_batch_paddings", "required_space_to_batch_paddings", (I([5, 7]), I([2, 3]),
+                                                                                  I([[1, 0], [2, 2]]))),
+    Case("extract_volume_patches", "extract_volume_patches", (R((1, 3, 4, 5, 2), seed=57), [1, 2, 2, 3, 1],
+                                                              [1, 1, 2, 2, 1], "SAME"), grad=(0,)),
+    Case("bitwise.bitwise_and", "bitwise.bitwise_and", (I([12, 10, -3]), I([10, 6, 5]))),
+    Case("bitwise.bitwise_or", "bitwise.bitwise_or", (I([12, 10, -3]), I([10, 6, 5]))),
+    Case("bitwise.bitwise_xor", "bitwise.bitwise_xor", (I([12, 10, -3]), I([10, 6, 5]))),
+    Case("bitwise.invert", "bitwise.invert", (I([0, 7, -3], "int8"),)),
+    Case("bitwise.left_shift", "bitwise.left_shift", (I([1, 3, -4]), I([2, 1, 1]))),
+    Case("bitwise.right_shift", "bitwise.right_shift", (I([8, -8, 7]), I([2, 2, 1]))),
+)
