@@ -119,13 +119,6 @@ HARMLESS_KEYS = {
     "groups": lambda value, config: value in (None, 1),  # grouped convolution off
     "data_format": lambda value, config: value in (None, "channels_last"),  # layers featherflow has channels-last only
 }
-# Keys a class consumes outside its signature (its ``from_config``, or ``**kwargs`` it pops itself).
-_CONSUMED_KEYS = {
-    "Bidirectional": {"layer", "backward_layer"},
-    "Wrapper": {"layer"},
-    "RNN": {"cell", "zero_output_for_mask", "input_length", "input_dim", "implementation"},
-    "Optimizer": {"lr", "decay"},
-}
 # Keys Keras writes for a class that ignores them (tf.keras 2.x's separable and depthwise convolutions
 # inherit `kernel_*` and `groups` from Conv), and the values a file may carry for them.
 _SEPARABLE_IGNORED = {"groups": lambda value, config: value in (None, 1), "kernel_initializer": _anything,
@@ -153,6 +146,45 @@ def _super_init_fixed(init) -> tuple[int, set] | None:
                 return None
             return len(node.args), {kw.arg for kw in node.keywords if kw.arg is not None}
     return 0, set()
+
+
+def _keys_read_in(function, every_name: bool = False) -> set:
+    """String keys ``function`` reads from a dict: ``d.pop("k")``, ``d.get("k")``, ``d["k"]``, ``"k" in d``
+    (with ``every_name``, every identifier-like string constant in it)."""
+    function = getattr(function, "__func__", function)
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return set()
+    keys = set()
+    for node in ast.walk(tree):
+        if every_name and isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+            keys.add(node.value)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("pop", "get") \
+                and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            keys.add(node.args[0].value)
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) \
+                and isinstance(node.slice.value, str):
+            keys.add(node.slice.value)
+        elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant) and isinstance(node.left.value, str) \
+                and any(isinstance(op, ast.In) for op in node.ops):
+            keys.add(node.left.value)
+    return keys
+
+
+@functools.cache
+def consumed_keys(cls) -> frozenset:
+    """Keys a class reads outside its signature: in its own ``from_config`` or from ``**kwargs`` in ``__init__``."""
+    from featherflow.keras.layers import base
+
+    keys: set = set()
+    for klass in cls.__mro__:
+        if klass in (base.Layer, object):
+            break
+        for name in ("from_config", "__init__"):
+            if name in klass.__dict__:
+                keys |= _keys_read_in(klass.__dict__[name], every_name=name == "from_config")
+    return frozenset(keys)
 
 
 @functools.cache
@@ -220,8 +252,7 @@ def translate_keys(cls, class_name: str, inner: dict) -> dict:
             base.__name__ == "Lambda" for base in cls.__mro__):
         return inner  # models check their own keys; a Lambda's code fields are vetted by check_config
     accepted = accepted_keys(cls)
-    consumed = set().union(*(keys for name, keys in _CONSUMED_KEYS.items()
-                             if any(base.__name__ == name for base in cls.__mro__)))
+    consumed = consumed_keys(cls)
     ignored = _IGNORED_KEYS.get(cls.__name__, {})
     out = {}
     for key, value in inner.items():

@@ -2,7 +2,7 @@
 
 Every builder takes the ``keras`` module to use (``keras`` 3, ``tf_keras`` or ``featherflow.keras``) and
 returns a compiled model; ``data(name)`` gives the deterministic inputs and targets for it. The generator
-(``fixtures/real_keras/generate_real_keras.py``, run in a TensorFlow side environment) and the checker
+(``fixtures/real_keras/make_real_keras_fixtures.py``, run in a TensorFlow side environment) and the checker
 (``fixtures/featherflow_written/check_featherflow_files.py``)
 import this file; the featherflow tests import it too (nothing here imports TensorFlow).
 """

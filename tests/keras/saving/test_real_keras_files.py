@@ -1,4 +1,4 @@
-"""Files written by real Keras 3.15 and tf_keras 2.21 (fixtures/real_keras, made by generate_real_keras.py): featherflow
+"""Files written by real Keras 3.15 and tf_keras 2.21 (fixtures/real_keras, made by make_real_keras_fixtures.py): featherflow
 loads every model in every format, predicts what Keras predicted, and continues training where Keras stopped."""
 
 from __future__ import annotations
