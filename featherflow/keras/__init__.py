@@ -17,6 +17,7 @@ from featherflow.keras import (
     metrics,
     models,
     optimizers,
+    preprocessing,
     regularizers,
     saving,
     utils,
@@ -26,5 +27,5 @@ from featherflow.keras.layers import Input
 from featherflow.keras.models import Model, Sequential
 
 __all__ = ["activations", "backend", "callbacks", "constraints", "datasets", "initializers", "layers", "losses",
-           "metrics", "models", "optimizers", "regularizers", "saving", "utils", "wrappers", "Input", "Model",
-           "Sequential"]
+           "metrics", "models", "optimizers", "preprocessing", "regularizers", "saving", "utils", "wrappers", "Input",
+           "Model", "Sequential"]

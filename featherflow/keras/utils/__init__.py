@@ -12,6 +12,7 @@ from featherflow.keras.saving.serialization_lib import deserialize_keras_object,
 from featherflow.keras.utils.dataset_split import split_dataset
 from featherflow.keras.utils.file_utils import get_file, hash_file, validate_file
 from featherflow.keras.utils.image_dataset import image_dataset_from_directory
+from featherflow.keras.utils.image_utils import array_to_img, img_to_array, load_img, save_img
 from featherflow.keras.utils.numerical import normalize, to_categorical
 from featherflow.keras.utils.padding import pad_sequences
 from featherflow.keras.utils.plotting import plot_history, show_images

@@ -1,0 +1,6 @@
+"""``keras.preprocessing``: tf.keras's legacy data-preprocessing modules (re-exports only).
+
+``image``: ``ImageDataGenerator`` and the image helpers.
+"""
+
+from featherflow.keras.preprocessing import image
