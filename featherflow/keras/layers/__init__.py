@@ -26,9 +26,11 @@ from featherflow.keras.layers.depthwise_conv import (
     SeparableConvolution1D,
     SeparableConvolution2D,
 )
+from featherflow.keras.layers.discretization import Discretization
 from featherflow.keras.layers.einsum_dense import EinsumDense
 from featherflow.keras.layers.embedding import Embedding
 from featherflow.keras.layers.group_normalization import GroupNormalization
+from featherflow.keras.layers.hashing import HashedCrossing, Hashing
 from featherflow.keras.layers.image_augmentation import (
     RandomBrightness,
     RandomContrast,
@@ -43,6 +45,7 @@ from featherflow.keras.layers.image_augmentation import (
 from featherflow.keras.layers.input_layer import Input, InputLayer
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.keras.layers.lambda_layer import Lambda
+from featherflow.keras.layers.lookup import IntegerLookup, StringLookup
 from featherflow.keras.layers.merging import (
     Add,
     Average,
@@ -121,6 +124,7 @@ from featherflow.keras.layers.reshaping import (
     ZeroPadding2D,
 )
 from featherflow.keras.layers.reshaping_3d import Cropping3D, UpSampling3D, ZeroPadding3D
+from featherflow.keras.layers.text_vectorization import TextVectorization
 from featherflow.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
 from featherflow.keras.saving.serialization_lib import deserialize_layer as deserialize
 from featherflow.keras.saving.serialization_lib import serialize_layer as serialize

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import warnings
 
-from featherflow.keras.optimizers import legacy, schedules
+from featherflow.keras.optimizers import experimental, legacy, schedules
 from featherflow.keras.optimizers.adadelta import Adadelta
+from featherflow.keras.optimizers.adafactor import Adafactor
 from featherflow.keras.optimizers.adagrad import Adagrad
 from featherflow.keras.optimizers.adam import Adam
 from featherflow.keras.optimizers.adamax import Adamax
@@ -26,7 +27,8 @@ from featherflow.keras.optimizers.nadam import Nadam
 from featherflow.keras.optimizers.rmsprop import RMSprop
 from featherflow.keras.optimizers.sgd import SGD
 
-_CLASSES = {cls.__name__: cls for cls in (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, Ftrl, Lion)}
+_CLASSES = {cls.__name__: cls for cls in (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, Ftrl, Lion,
+                                          Adafactor)}
 _ALIASES = {name.lower(): cls for name, cls in _CLASSES.items()}
 
 

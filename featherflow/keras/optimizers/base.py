@@ -419,15 +419,7 @@ class Optimizer(TrackableOptimizer):
         self._clip_gradients_flat(plan)
         if self.weight_decay:
             self._apply_weight_decay_flat(plan, lr)
-        scalars = self._step_scalars(lr, step)
-        for group, runs, _ in plan:
-            if runs is None:
-                self._update_flat(group.params, group.grads, group.slots, group.work, scalars)
-            else:
-                for a, b in runs:
-                    self._update_flat(group.params[a:b], group.grads[a:b],
-                                      {k: s[a:b] for k, s in group.slots.items()}, [w[a:b] for w in group.work],
-                                      scalars)
+        self._update_groups(plan, self._step_scalars(lr, step))
         if self.use_ema:
             self._update_ema(plan, step)
         self._iterations.value += 1
@@ -503,6 +495,17 @@ class Optimizer(TrackableOptimizer):
     def _step_scalars(self, lr: float, step: int):
         """Per-step constants for ``_update_flat`` (override to add bias corrections)."""
         return lr
+
+    def _update_groups(self, plan, scalars) -> None:
+        """Run ``_update_flat`` over each group's buffers (or the runs of the variables being updated)."""
+        for group, runs, _ in plan:
+            if runs is None:
+                self._update_flat(group.params, group.grads, group.slots, group.work, scalars)
+            else:
+                for a, b in runs:
+                    self._update_flat(group.params[a:b], group.grads[a:b],
+                                      {k: s[a:b] for k, s in group.slots.items()}, [w[a:b] for w in group.work],
+                                      scalars)
 
     def _update_flat(self, params, grads, slots, work, scalars) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement _update_flat.")

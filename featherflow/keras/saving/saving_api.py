@@ -171,6 +171,12 @@ def model_from_json(json_string: str, custom_objects: dict | None = None):
     return serialization_lib.deserialize_keras_object(config, custom_objects=custom_objects)
 
 
+def model_from_yaml(yaml_string, custom_objects=None):
+    """Removed in tf.keras 2.6+, as here: YAML loading could run arbitrary code. Use ``model_from_json``."""
+    raise RuntimeError("Method `model_from_yaml()` has been removed due to security risk of arbitrary code "
+                       "execution. Please use `Model.to_json()` and `model_from_json()` instead.")
+
+
 def model_from_config(config: dict, custom_objects: dict | None = None):
     """A new model from a ``{"class_name", "config"}`` dict (e.g. ``json.loads(model.to_json())``)."""
     if not isinstance(config, dict):

@@ -2,7 +2,7 @@
 
 matplotlib is imported inside each function; with no display (no ``$DISPLAY`` on Linux, or a
 non-interactive session) the Agg backend is selected first, so both work headless.
-``keras.utils.plot_model`` (a graphviz drawing of the model) is not provided.
+``keras.utils.plot_model`` (a graphviz drawing of the model) is in ``model_visualization``.
 """
 
 from __future__ import annotations
