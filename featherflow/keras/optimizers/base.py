@@ -6,7 +6,7 @@ else ``clipvalue``), applies decoupled weight decay ``var -= var * weight_decay 
 update, optionally tracks an exponential moving average of the weights, increments
 ``iterations`` and finally applies each variable's ``constraint``.
 
-Speed (DESIGN.md): on ``build`` the variables of one dtype become views of one flat buffer
+Speed (``docs/architecture.md``, "Speed is in the design"): on ``build`` the variables of one dtype become views of one flat buffer
 (``_flat.FlatGroup``); gradients are copied into a twin flat buffer and the update is a few
 vectorized NumPy operations writing with ``out=`` into preallocated work buffers. The trainer's
 fast entry is::
