@@ -21,6 +21,7 @@ from featherflow import (  # noqa: F401
     image,
     linalg,
     math,
+    nest,
     nn,
     ragged,
     random,
@@ -40,7 +41,18 @@ from featherflow.core import (  # noqa: F401
     function,
     is_tensor,
 )
+from featherflow.core.custom_gradient import custom_gradient, grad_pass_through, recompute_grad  # noqa: F401
+from featherflow.core.module import Module  # noqa: F401
 from featherflow.core.ragged import RaggedTensor  # noqa: F401
+from featherflow.core.scopes import (  # noqa: F401
+    DeviceSpec,
+    control_dependencies,
+    device,
+    get_current_name_scope,
+    init_scope,
+    name_scope,
+)
+from featherflow.core.tensor import register_tensor_conversion_function  # noqa: F401
 from featherflow.ops import *  # noqa: F401,F403
 
 float16 = _np.dtype("float16")

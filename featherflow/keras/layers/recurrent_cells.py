@@ -433,8 +433,10 @@ class StackedRNNCells(Layer):
         return inputs, new_states
 
     def get_config(self):
+        from featherflow.keras.layers.recurrent import serialize_layer
+
         config = super().get_config()
-        config["cells"] = [{"class_name": type(c).__name__, "config": c.get_config()} for c in self.cells]
+        config["cells"] = [serialize_layer(c) for c in self.cells]
         return config
 
     @classmethod
