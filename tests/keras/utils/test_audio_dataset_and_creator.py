@@ -1,6 +1,5 @@
 """keras.utils.audio_dataset_from_directory on real WAV files, and utils.experimental.DatasetCreator in fit."""
 
-import os
 import wave
 
 import numpy as np
