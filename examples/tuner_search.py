@@ -47,7 +47,8 @@ if __name__ == "__main__":  # the guard matters: with max_workers > 1 trials run
         project_name="mnist_mlp",
         max_workers=1 if FAST else 2,
     )
-    search.search(x_train, y_train, epochs=epochs, validation_split=0.2, verbose=0)
+    # The trials' fit calls are silent by default; search(verbose=0) would also silence the line per trial.
+    search.search(x_train, y_train, epochs=epochs, validation_split=0.2)
     search.results_summary(num_trials=3)
 
     best_hp = search.get_best_hyperparameters(1)[0]

@@ -14,6 +14,7 @@ This module only re-exports; ``featherflow.keras`` (and ``data``, ``summary``, `
 import numpy as _np
 
 from featherflow import (  # noqa: F401
+    autodiff,
     bitwise,
     config,
     errors,
@@ -23,6 +24,7 @@ from featherflow import (  # noqa: F401
     nn,
     ragged,
     random,
+    signal,
 )
 from featherflow._version import __version__  # noqa: F401
 from featherflow.backend import floatx, set_floatx  # noqa: F401

@@ -78,3 +78,35 @@ def check_gradient(fn, inputs, wrt=None, directions=3, eps=1e-6, rtol=1e-5, atol
             tolerance = atol + rtol * max(1.0, abs(numeric), abs(predicted))
             assert abs(numeric - predicted) <= tolerance, (
                 f"gradient mismatch for input {i}: finite differences {numeric:.8g}, tape {predicted:.8g}")
+
+
+def first_gradient(fn, wrt):
+    """``fn``'s gradient as a function: ``d sum(fn(*x) * w) / d x[i]`` for ``i`` in ``wrt``, computed by an inner
+    tape (so that an outer tape differentiates it: second order)."""
+    weights: dict = {}
+
+    def gradient(*tensors):
+        with ff.GradientTape() as inner:
+            for i in wrt:
+                inner.watch(tensors[i])
+            out = fn(*tensors)
+            outs = out if isinstance(out, (list, tuple)) else [out]
+            total = None
+            for k, o in enumerate(outs):
+                if k not in weights:
+                    weights[k] = np.random.default_rng(200 + k).uniform(0.5, 1.5, size=o.shape)
+                term = ff.reduce_sum(o * ff.constant(weights[k].astype(o.dtype)))
+                total = term if total is None else total + term
+        grads = inner.gradient(total, [tensors[i] for i in wrt], unconnected_gradients="zero")
+        return list(grads)
+
+    return gradient
+
+
+def check_second_order(fn, inputs, wrt=None, **kwargs):
+    """Assert that differentiating ``fn``'s tape gradient (nested tapes) matches finite differences of that
+    gradient, float64, along random directions."""
+    arrays = [np.asarray(a) for a in inputs]
+    if wrt is None:
+        wrt = [i for i, a in enumerate(arrays) if a.dtype.kind == "f"]
+    check_gradient(first_gradient(fn, wrt), arrays, wrt=wrt, **kwargs)

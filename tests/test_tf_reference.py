@@ -72,6 +72,8 @@ def test_matches_tensorflow(case):
             assert got.dtype == want.dtype, f"output {k}: dtype {got.dtype}, TensorFlow {want.dtype}"
         np.testing.assert_allclose(got, want, rtol=case.rtol, atol=case.atol, err_msg=f"output {k}")
     for i in case.grad:
+        if f"{case.id}|graderror|{i}" in REFERENCE.files:
+            continue  # TensorFlow cannot differentiate this case; featherflow's gradient is checked elsewhere
         key = f"{case.id}|grad|{i}"
         grad = tape.gradient(total, args[i])
         if key not in REFERENCE.files:

@@ -35,9 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--output", default="demo-output", help="folder for the files (default demo-output)")
     demo.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
 
-    sub.add_parser("info", help="version, backend, BLAS and threads, installed extras",
+    sub.add_parser("info", help="version, backend, BLAS and threads, compiled kernels, installed extras",
                    description="Print featherflow's version, the array backend, NumPy's BLAS and thread "
-                               "settings and which optional extras are installed.")
+                               "settings, whether the compiled kernels (extra fast) are active and which "
+                               "optional extras are installed.")
 
     summary = sub.add_parser("summary", help="print the summary() of a saved model",
                              description="Load a .keras model file (safely: no code is executed) and print "
@@ -46,9 +47,14 @@ def _parser() -> argparse.ArgumentParser:
 
     predict = sub.add_parser("predict", help="run a saved model on inputs from a .npy file",
                              description="Load a .keras model and a .npy array of inputs, print the "
-                                         "predictions (and the predicted class for classifiers).")
+                                         "predictions (and the predicted class for classifiers).",
+                             epilog="The input is a batch shaped like the model's input (batch axis first) and "
+                                    "scaled like its training data, saved with np.save. For the demo's model, "
+                                    "np.save('digits.npy', x_test[:10] / 255.0) makes one from the MNIST test "
+                                    "digits; featherflow demo writes such a file, demo-output/digits.npy.")
     predict.add_argument("model", help="path to a .keras file")
-    predict.add_argument("input", help="path to a .npy file holding a batch of inputs")
+    predict.add_argument("input", help="path to a .npy file holding a batch of inputs, e.g. np.save('x.npy', "
+                                       "x_test[:10] / 255.0)")
     predict.add_argument("--batch-size", type=int, default=32, help="prediction batch size (default 32)")
     predict.add_argument("--output", help="save the predictions to this .npy file instead of printing them")
     return parser

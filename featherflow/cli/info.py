@@ -1,4 +1,4 @@
-"""``featherflow info``: version, backend, BLAS and threads, installed extras."""
+"""``featherflow info``: version, backend, BLAS and threads, compiled kernels, installed extras."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ _EXTRAS = {
     "ray": ["ray"],
     "dask": ["dask", "distributed"],
     "gpu": ["cupy"],
+    "fast": ["numba"],
 }
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -36,6 +37,22 @@ def blas_info() -> str:
         return "unknown" if config is None else "see numpy.show_config()"
 
 
+def kernels_line() -> str:
+    """Whether the compiled (Numba) kernels of the ``fast`` extra are active, off or missing."""
+    from featherflow.ops import _kernels
+
+    if os.environ.get("FEATHERFLOW_NUMBA", "1") == "0":
+        return "compiled kernels: off (FEATHERFLOW_NUMBA=0); NumPy paths"
+    if importlib.util.find_spec("numba") is None:
+        return 'compiled kernels: not installed (NumPy paths; pip install "featherflow[fast]" adds Numba)'
+    if not _kernels.available():
+        return "compiled kernels: Numba is installed but does not import; NumPy paths"
+    import numba
+
+    return (f"compiled kernels: active (numba {numba.__version__}; pooling, convolution, LSTM, embedding and "
+            "optimizer kernels for large inputs)")
+
+
 def info_lines() -> list:
     """The lines ``featherflow info`` prints.
 
@@ -55,6 +72,7 @@ def info_lines() -> list:
         f"threads: {threads or 'BLAS default (no OMP/OPENBLAS/MKL_NUM_THREADS set)'}",
         f"backend: {backend.get_backend()}, floatx: {backend.floatx()}",
     ]
+    lines.append(kernels_line())
     extras = installed_extras()
     lines.append("extras: " + ", ".join(f"{name} {'yes' if ok else 'no'}" for name, ok in extras.items()))
     return lines

@@ -18,8 +18,13 @@ Only constants may come from ``captured``: anything that depends on an input mus
 ``op.inputs`` / ``op.outputs`` so the outer tape sees the dependency.
 
 >>> import featherflow as ff
->>> has_gradient_rule("atan2")
-True
+>>> x = ff.Variable(3.0)
+>>> with ff.GradientTape() as outer:
+...     with ff.GradientTape() as inner:
+...         y = x * x * x
+...     dy = inner.gradient(y, x)
+>>> float(dy), float(outer.gradient(dy, x))
+(27.0, 18.0)
 """
 
 from __future__ import annotations
@@ -70,12 +75,13 @@ class OpRecord:
 
     @property
     def captured(self) -> dict:
-        """The free variables of the op's raw backward closure (``{}`` for a plain function)."""
+        """The free variables of the op's raw backward closure (``{}`` for a plain function), and its ``attrs``
+        attribute when it has one (``ops._dual.record_op``)."""
         fn = self.backward
         closure = getattr(fn, "__closure__", None)
+        values = {"attrs": fn.attrs} if hasattr(fn, "attrs") else {}
         if not closure:
-            return {}
-        values = {}
+            return values
         for name, cell in zip(fn.__code__.co_freevars, closure):
             try:
                 values[name] = cell.cell_contents

@@ -7,8 +7,10 @@ needs)``. ``gradient`` walks the nodes in reverse, calls each ``backward(grad, n
 (a function of raw arrays returning one gradient per input, ``None`` allowed) and sums
 the results per input, reducing broadcast axes in one place (``unbroadcast``).
 
-Higher-order gradients are out of scope: ``backward`` rules compute on raw arrays and
-are not themselves recorded, so differentiating a gradient raises a clear error.
+Higher-order gradients: when a tape records during ``gradient`` (an enclosing tape, or the
+tape itself when persistent), the backward pass runs through each op's differentiable rule
+(``core.gradients``) so that tape records it; see ``core/higher_order.py``. First-order
+gradients keep the raw-array rules.
 
 >>> import featherflow as ff
 >>> x = ff.Variable(3.0)
@@ -25,6 +27,7 @@ import enum
 import numpy as np
 
 from featherflow.backend.arrays import array_module
+from featherflow.core import higher_order
 from featherflow.core.runtime import state as _state
 from featherflow.core.tensor import Tensor, convert_to_tensor
 from featherflow.core.variable import Variable
@@ -285,7 +288,7 @@ class GradientTape:
                     f"GradientTape.gradient: gradients can only be taken w.r.t. floating-point tensors; "
                     f"a source has dtype {s.dtype.name}. Cast it to float32 before the computation."
                 )
-        self._refuse_higher_order(flat_sources)
+        outer = higher_order.recording_tapes(self)
         flat_targets = _flatten(target, [])
         grads: dict = {}
         out_grads = None if output_gradients is None else _flatten(output_gradients, [])
@@ -297,24 +300,43 @@ class GradientTape:
                     f"GradientTape.gradient: the target must be a floating-point tensor. "
                     f"Received dtype {t.dtype.name}."
                 )
-            if out_grads is not None and out_grads[i] is not None:
-                g = out_grads[i].value if isinstance(out_grads[i], Tensor) else np.asarray(out_grads[i])
-                seed = array_module(t.value).broadcast_to(g.astype(t.dtype, copy=False), t.shape)
-            else:
-                seed = array_module(t.value).ones_like(t.value)
+            seed = self._seed(t, None if out_grads is None else out_grads[i], outer)
             grads[id(t)] = grads[id(t)] + seed if id(t) in grads else seed
-        self._backpropagate(grads, {id(s) for s in flat_sources})
+        keep = {id(s) for s in flat_sources}
+        if outer:
+            higher_order.backpropagate(self, grads, keep, outer)
+        else:
+            self._backpropagate(grads, keep)
         results = []
         for s in flat_sources:
             g = grads.get(id(s))
             if g is None:
                 results.append(Tensor(array_module(s.value).zeros_like(s.value)) if unconnected is UnconnectedGradients.ZERO
                                else None)
+            elif isinstance(g, Tensor):  # recorded by an outer tape: returned as is, so it stays connected
+                results.append(g)
             else:
                 if isinstance(g, np.ndarray) and not g.flags.writeable:
                     g = g.copy()
                 results.append(Tensor(g))
         return _pack(sources, iter(results))
+
+    @staticmethod
+    def _seed(target: Tensor, given, outer: list):
+        """The initial gradient of ``target``: ones, or ``output_gradients`` broadcast to its shape (a Tensor,
+        kept as the given object when it fits, when an outer tape records the backward pass)."""
+        xp = array_module(target.value)
+        if not outer:
+            if given is None:
+                return xp.ones_like(target.value)
+            g = given.value if isinstance(given, Tensor) else np.asarray(given)
+            return xp.broadcast_to(g.astype(target.dtype, copy=False), target.shape)
+        if given is None:
+            return Tensor(xp.ones_like(target.value))
+        seed = higher_order.as_gradient_tensor(given, target)
+        if seed.value.shape != target.value.shape:
+            seed = seed * Tensor(xp.ones_like(target.value))  # broadcast (recorded when `given` is watched)
+        return seed
 
     def _check_usable(self) -> None:
         if self._used and not self._persistent:
@@ -322,14 +344,6 @@ class GradientTape:
                 "A non-persistent GradientTape can only be used to compute one set of gradients "
                 "(or jacobians). Use GradientTape(persistent=True) to call gradient() more than once."
             )
-
-    def _refuse_higher_order(self, sources) -> None:
-        for tape in _state.tapes:
-            if tape is not self and tape._recording and any(id(s) in tape._watched for s in sources):
-                raise NotImplementedError(
-                    "Higher-order gradients (a gradient computed while an outer GradientTape records) "
-                    "are not supported by featherflow: backward rules run on raw arrays."
-                )
 
     def _backpropagate(self, grads: dict, keep: set) -> None:
         """Walk the nodes backwards from the seeded ``grads`` (id -> array); the ids in ``keep`` stay in it."""
@@ -367,7 +381,6 @@ class GradientTape:
         Numbers as ``gradient``'s, without its per-call argument handling and result Tensors.
         """
         self._check_usable()
-        self._refuse_higher_order(variables)
         keys = [id(v) for v in variables]
         grads = {id(loss): array_module(loss.value).ones_like(loss.value)}
         self._backpropagate(grads, set(keys))
@@ -382,33 +395,93 @@ class GradientTape:
         return missing
 
     def jacobian(self, target, sources, unconnected_gradients=UnconnectedGradients.NONE,
-                 experimental_use_pfor=True, parallel_iterations=None):
-        """Jacobian of every element of ``target`` w.r.t. ``sources``: shape ``target.shape + source.shape``."""
+                 parallel_iterations=None, experimental_use_pfor=True):
+        """Jacobian of every element of ``target`` w.r.t. ``sources``: shape ``target.shape + source.shape``.
+
+        One backward pass per element of ``target``. Under an outer recording tape the result is recorded
+        (Hessians: the jacobian of a gradient).
+
+        >>> import featherflow as ff
+        >>> x = ff.constant([1.0, 2.0])
+        >>> with ff.GradientTape() as t:
+        ...     t.watch(x)
+        ...     y = x * x
+        >>> t.jacobian(y, x).numpy()
+        array([[2., 0.],
+               [0., 4.]], dtype=float32)
+        """
         target = target if isinstance(target, Tensor) else convert_to_tensor(target)
+        size = target.value.size
+        return self._rows_of_gradients(target, sources, unconnected_gradients, size, target.shape,
+                                       lambda index, seed: seed.reshape(-1).__setitem__(index, 1))
+
+    def batch_jacobian(self, target, source, unconnected_gradients=UnconnectedGradients.NONE,
+                       parallel_iterations=None, experimental_use_pfor=True):
+        """Per-example jacobians: ``result[b] = d target[b] / d source[b]``, shape
+        ``(batch,) + target.shape[1:] + source.shape[1:]``.
+
+        Assumes, as TensorFlow does, that example ``b`` of ``target`` depends only on example ``b`` of
+        ``source``; one backward pass per element of ``target[0]``.
+
+        >>> import featherflow as ff
+        >>> x = ff.constant([[1.0, 2.0], [3.0, 4.0]])
+        >>> with ff.GradientTape() as t:
+        ...     t.watch(x)
+        ...     y = x * x
+        >>> t.batch_jacobian(y, x).numpy()[1]
+        array([[6., 0.],
+               [0., 8.]], dtype=float32)
+        """
+        target = target if isinstance(target, Tensor) else convert_to_tensor(target)
+        if target.value.ndim < 1 or not isinstance(source, Tensor) or source.value.ndim < 1 or \
+                target.value.shape[0] != source.value.shape[0]:
+            raise ValueError(
+                f"batch_jacobian: target and source must have the same first (batch) dimension. Received: "
+                f"target.shape={tuple(target.shape)}, source.shape={tuple(getattr(source, 'shape', ()))}"
+            )
+        batch = target.value.shape[0]
+        inner = target.value.shape[1:]
+        count = int(np.prod(inner, dtype=np.int64))
+
+        def set_seed(index, seed):
+            seed.reshape(batch, -1)[:, index] = 1
+
+        return self._rows_of_gradients(target, [source], unconnected_gradients, count, inner, set_seed,
+                                       batched=True)[0]
+
+    def _rows_of_gradients(self, target, sources, unconnected_gradients, count, lead_shape, set_seed, batched=False):
+        """One ``gradient`` per seed ``i < count`` (``set_seed`` puts its ones), stacked: the jacobians."""
         persistent, used = self._persistent, self._used
+        was_recording = self._recording
         self._persistent = True
+        if not persistent:
+            self._recording = False  # a non-persistent tape never records its own jacobian
         flat_sources = _flatten(sources, [])
         rows = [[] for _ in flat_sources]
         xp = array_module(target.value)
         try:
-            for index in range(max(target.value.size, 0)):
-                seed = xp.zeros(target.value.size, dtype=target.dtype)
-                seed[index] = 1
-                grads = self.gradient(target, flat_sources, output_gradients=seed.reshape(target.shape),
+            for index in range(count):
+                seed = xp.zeros(target.value.shape, dtype=target.dtype)
+                set_seed(index, seed)
+                grads = self.gradient(target, flat_sources, output_gradients=seed,
                                       unconnected_gradients=unconnected_gradients)
                 for j, g in enumerate(grads):
-                    rows[j].append(None if g is None else g.value)
+                    rows[j].append(g)
         finally:
             self._persistent = persistent
+            self._recording = was_recording
             self._used = used or not persistent
             if not persistent:
                 self._nodes = []
+        recorded = bool(higher_order.recording_tapes(self))
         results = []
         for s, r in zip(flat_sources, rows):
+            lead = tuple(lead_shape)
+            shape = (s.shape[0],) + lead + tuple(s.shape[1:]) if batched else lead + tuple(s.shape)
             if r and r[0] is not None:
-                results.append(Tensor(xp.stack(r).reshape(target.shape + s.shape)))
-            elif target.value.size == 0:
-                results.append(Tensor(xp.zeros(target.shape + s.shape, dtype=s.dtype)))
+                results.append(higher_order.jacobian_from_rows(r, lead, tuple(s.shape), batched, recorded))
+            elif count == 0 or target.value.size == 0:
+                results.append(Tensor(xp.zeros(shape, dtype=s.dtype)))
             else:
                 results.append(None)
         return _pack(sources, iter(results))

@@ -1,7 +1,8 @@
 """Executors on a Ray or Dask cluster (optional extras ``featherflow[ray]`` / ``featherflow[dask]``).
 
-Both start a local cluster when ``address`` is None (and shut it down again in ``shutdown()``) or join an
-existing one. Data shared with ``share`` goes into the cluster's object store once (``ray.put`` /
+Both join the cluster this process is already connected to (an initialised Ray, the current
+``distributed.Client``) or, with ``address``, an existing one; otherwise they start a local cluster (and shut it
+down again in ``shutdown()``). Data shared with ``share`` goes into the cluster's object store once (``ray.put`` /
 ``client.scatter``). A task whose worker process dies is run again by the cluster itself (Ray's ``max_retries``,
 Dask's ``allowed_failures``).
 """
@@ -80,11 +81,12 @@ class RayExecutor(Executor):
 
 
 class DaskExecutor(Executor):
-    """Runs tasks on Dask: ``address=None`` starts a ``LocalCluster`` of processes, or pass a scheduler address
-    (``"tcp://host:8786"``) or an existing ``distributed.Client`` as ``client``.
+    """Runs tasks on Dask: the current ``distributed.Client`` when there is one (``executor="dask"`` after
+    ``Client(...)`` runs on that cluster), else ``address=None`` starts a ``LocalCluster`` of processes; or pass a
+    scheduler address (``"tcp://host:8786"``) or a ``distributed.Client`` as ``client``.
 
     Args:
-        address: scheduler address, or None for a local cluster.
+        address: scheduler address, or None for the current client or else a new local cluster.
         n_workers: worker processes of a local cluster (default: the usable cores), one thread each.
         client: an existing ``distributed.Client`` (not closed by ``shutdown``).
         max_workers: tasks kept in flight (default: the cluster's total threads).
@@ -101,6 +103,13 @@ class DaskExecutor(Executor):
         except ImportError as error:
             raise ImportError('DaskExecutor requires Dask: pip install "featherflow[dask]"') from error
         self._cluster = None
+        if client is None and address is None:
+            try:
+                client = Client.current()  # the client made last in this process (or dask's default one)
+            except ValueError:  # no client
+                client = None
+            if client is not None and client.status not in ("running", "connecting", "newly-created"):
+                client = None  # closed
         self._owns_client = client is None
         if client is None:
             if address is None:

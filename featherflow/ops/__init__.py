@@ -1,6 +1,6 @@
 """Ops: primitive computations, each with its backward rule beside its forward code."""
 
-from featherflow.ops import _operators
+from featherflow.ops import _higher_order_helpers, _operators, nn_gradients
 from featherflow.ops.activations import (
     elu,
     gelu,
@@ -175,6 +175,7 @@ from featherflow.ops.sort import argmax, argmin, argsort, in_top_k, sort, top_k
 from featherflow.ops.trig import acos, acosh, asin, asinh, atan2, atanh
 
 _operators.install()
+_higher_order_helpers.install()
 
 __all__ = [name for name, value in dict(globals()).items()
            if not name.startswith("_") and not isinstance(value, type(_operators))]

@@ -232,3 +232,34 @@ def register_binary(op_name: str, gradients) -> None:
     """Register the differentiable rule of a ``binary`` op."""
     register_gradient(op_name)(
         lambda op, g: gradients(op.inputs[0], op.inputs[1], op.output, g, TENSOR, op.needs))
+
+
+def record_op(name: str, inputs, value, attrs=None, multi: bool = False):
+    """Record an op whose one gradient rule is written with ops (registered with ``register_gradient(name)``).
+
+    The first-order backward pass runs that rule too, on Tensors wrapping the raw arrays, with no tape
+    recording; so one formula serves both orders. Meant for ops whose cost dwarfs a few op dispatches
+    (decompositions, FFTs). ``attrs`` (constants of the op) reach the rule as ``op.captured["attrs"]``.
+    ``multi``: ``value`` is a list of arrays, one per output.
+    """
+    from featherflow.core.gradients import OpRecord, gradient_rule
+    from featherflow.core.tape import pause_all_tapes, record_multi
+    from featherflow.core.tensor import Tensor
+
+    holder = []
+    attrs = {} if attrs is None else attrs
+
+    def backward(g, needs):
+        grads = [None if gi is None else Tensor(gi) for gi in g] if multi else Tensor(g)
+        with pause_all_tapes():
+            results = gradient_rule(name)(OpRecord(name, inputs, holder[0], needs, backward), grads)
+        return tuple(None if r is None else r.value for r in results)
+
+    backward.attrs = attrs  # what the rule reads as op.captured["attrs"]
+    if multi:
+        outs = record_multi(name, inputs, value, backward)
+        holder.append(tuple(outs))
+        return outs
+    out = record(name, inputs, value, backward)
+    holder.append(out)
+    return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math as _math
 
 from featherflow.backend.arrays import array_module
+from featherflow.core.gradients import register_gradient
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, as_tensor
@@ -192,3 +193,91 @@ def silu(features, beta=1.0, name=None) -> Tensor:
 
 
 swish = silu
+
+
+# -- differentiable rules (higher-order gradients; core/gradients.py) ----------------------------------------------
+
+def _constant(array, like):
+    return Tensor(array_module(array).asarray(array, dtype=like.value.dtype))
+
+
+@register_gradient("relu6")
+def _relu6_rule(op, g):
+    xv = op.inputs[0].value
+    return (g * _constant((xv > 0) & (xv < 6), g),)
+
+
+@register_gradient("leaky_relu")
+def _leaky_relu_rule(op, g):
+    return (g * _constant(op.captured["slope"], g),)
+
+
+@register_gradient("elu")
+def _elu_rule(op, g):
+    from featherflow.ops.compare import where
+
+    positive = Tensor(op.inputs[0].value > 0)
+    alpha = op.captured["alpha"]
+    return (g * where(positive, op.output * 0 + 1, op.output + alpha),)
+
+
+@register_gradient("selu")
+def _selu_rule(op, g):
+    from featherflow.ops.compare import where
+
+    positive = Tensor(op.inputs[0].value > 0)
+    return (g * where(positive, op.output * 0 + SELU_SCALE, op.output + SELU_SCALE * SELU_ALPHA),)
+
+
+@register_gradient("gelu")
+def _gelu_rule(op, g):
+    from featherflow.ops.elementwise import erf
+    from featherflow.ops.math import exp
+    from featherflow.ops.nn import tanh
+
+    x = op.inputs[0]
+    if "t" in op.captured:  # the tanh approximation
+        t = tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+        d_inner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+        return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner),)
+    cdf = 0.5 * (1 + erf(x * _INV_SQRT_2))
+    pdf = (_TWO_OVER_SQRT_PI * _INV_SQRT_2 * 0.5) * exp(-0.5 * x * x)
+    return (g * (cdf + x * pdf),)
+
+
+@register_gradient("hard_sigmoid")
+def _hard_sigmoid_rule(op, g):
+    xv = op.inputs[0].value
+    return (g * _constant(0.2 * ((xv > -2.5) & (xv < 2.5)), g),)
+
+
+@register_gradient("softplus")
+def _softplus_rule(op, g):
+    from featherflow.ops.nn import sigmoid
+
+    return (g * sigmoid(op.inputs[0]),)
+
+
+@register_gradient("log_sigmoid")
+def _log_sigmoid_rule(op, g):
+    from featherflow.ops.nn import sigmoid
+
+    return (g * sigmoid(-op.inputs[0]),)
+
+
+@register_gradient("softsign")
+def _softsign_rule(op, g):
+    from featherflow.ops.math import abs as abs_
+
+    d = 1 + abs_(op.inputs[0])
+    return (g / (d * d),)
+
+
+@register_gradient("silu")
+def _silu_rule(op, g):
+    from featherflow.ops.nn import sigmoid
+
+    x = op.inputs[0]
+    beta = op.captured["beta"]
+    s = sigmoid(x * beta)
+    return (g * (s + beta * op.output * (1 - s)),)

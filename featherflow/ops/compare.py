@@ -8,6 +8,7 @@ array([False,  True])
 from __future__ import annotations
 
 from featherflow.backend.arrays import array_module
+from featherflow.core.gradients import register_gradient
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_tensor, binary_operands, broadcast_error
 
@@ -105,3 +106,10 @@ def where(condition, x=None, y=None, name=None) -> Tensor:
         return (xp.where(cv, g, zero) if needs[0] else None, xp.where(cv, zero, g) if needs[1] else None)
 
     return record("where", (x, y), out, backward)
+
+
+@register_gradient("where")
+def _where_rule(op, g):
+    cond = Tensor(op.captured["cv"])
+    zero = g * 0
+    return (where(cond, g, zero) if op.needs[0] else None, where(cond, zero, g) if op.needs[1] else None)

@@ -159,8 +159,10 @@ def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None) -
 
 def _logsumexp_grad(x, out, g, axis, exclusive, reverse, xp):
     """TensorFlow's rule: ``exp(cumlse(log(g+) - out, reversed) + x) - exp(cumlse(log(g-) - out, reversed) + x)``."""
+    dead = xp.isneginf(out)  # an output of -inf: its window is all -inf and contributes nothing
+
     def part(log_g):
-        scan = log_g - out
+        scan = xp.where(dead, -np.inf, log_g - out)
         if not reverse:
             scan = xp.flip(scan, axis)
         acc = xp.logaddexp.accumulate(scan, axis=axis)
@@ -187,10 +189,20 @@ def _cumulative_logsumexp_rule(op, g):
     c = op.captured
     axis, exclusive, rev = c["axis"], c["exclusive"], c["reverse"]
     minus_inf = zeros_like(g) - np.inf
+    dead = Tensor(np.isneginf(out.value))
+    live_out = where(dead, zeros_like(out), out)
 
     def part(mask, magnitude):
+        if not mask.value.any():
+            return None
         log_g = where(mask, log(where(mask, magnitude, ones_like(g))), minus_inf)
-        acc = cumulative_logsumexp(log_g - out, axis=axis, exclusive=exclusive, reverse=not rev)
+        acc = cumulative_logsumexp(where(dead, minus_inf, log_g - live_out), axis=axis, exclusive=exclusive,
+                                   reverse=not rev)
         return exp(acc + x)
 
-    return (part(g > 0, g) - part(g < 0, negative(g)),)
+    positive, negative_part = part(g > 0, g), part(g < 0, negative(g))
+    if positive is None and negative_part is None:
+        return (zeros_like(x),)
+    if negative_part is None:
+        return (positive,)
+    return (negative(negative_part) if positive is None else positive - negative_part,)

@@ -19,6 +19,7 @@ array([[11.]], dtype=float32)
 from __future__ import annotations
 
 from featherflow.backend.arrays import array_module
+from featherflow.core.gradients import register_gradient
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_tensor
@@ -163,3 +164,35 @@ def einsum(equation: str, *inputs, **kwargs) -> Tensor:
         return tuple(grads)
 
     return record("einsum", tuple(tensors), xp.asarray(out), backward)
+
+
+@register_gradient("einsum")
+def _einsum_rule(op, g):
+    c = op.captured
+    subscripts, output, sizes, spec = c["subscripts"], c["output"], c["sizes"], c["spec"]
+    tensors = op.inputs
+    xp = array_module(g.value)
+    grads = []
+    for k, sub in enumerate(subscripts):
+        if not op.needs[k]:
+            grads.append(None)
+            continue
+        operands = [g] + [t for j, t in enumerate(tensors) if j != k]
+        subs = [output] + [s for j, s in enumerate(subscripts) if j != k]
+        available = set("".join(subs))
+        target = ""
+        spare = [ch for ch in _LETTERS if ch not in spec]
+        for ch in sub:
+            if ch in target:
+                fresh = spare.pop(0)
+                operands.append(Tensor(xp.eye(sizes[ch], dtype=g.value.dtype)))
+                subs.append(ch + fresh)
+                target += fresh
+                continue
+            if ch not in available:
+                operands.append(Tensor(xp.ones(tensors[k].value.shape[sub.index(ch)], dtype=g.value.dtype)))
+                subs.append(ch)
+                available.add(ch)
+            target += ch
+        grads.append(einsum(",".join(subs) + "->" + target, *operands))
+    return tuple(grads)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math as _math
 
 from featherflow.backend.arrays import array_module
+from featherflow.core.gradients import register_gradient
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, as_tensor
@@ -254,3 +255,64 @@ def is_finite(x, name=None) -> Tensor:
     """
     x = as_float_tensor(x, "is_finite")
     return Tensor(array_module(x.value).isfinite(x.value))
+
+
+# -- differentiable rules (higher-order gradients; core/gradients.py) ----------------------------------------------
+
+@register_gradient("erf")
+def _erf_rule(op, g):
+    from featherflow.ops.math import exp
+
+    x = op.inputs[0]
+    return (g * _TWO_OVER_SQRT_PI * exp(-x * x),)
+
+
+@register_gradient("erfc")
+def _erfc_rule(op, g):
+    from featherflow.ops.math import exp
+
+    x = op.inputs[0]
+    return (g * -_TWO_OVER_SQRT_PI * exp(-x * x),)
+
+
+@register_gradient("reciprocal")
+def _reciprocal_rule(op, g):
+    y = op.output
+    return (-g * y * y,)
+
+
+@register_gradient("expm1")
+def _expm1_rule(op, g):
+    return (g * (op.output + 1),)
+
+
+@register_gradient("sin")
+def _sin_rule(op, g):
+    return (g * cos(op.inputs[0]),)
+
+
+@register_gradient("cos")
+def _cos_rule(op, g):
+    return (-g * sin(op.inputs[0]),)
+
+
+@register_gradient("tan")
+def _tan_rule(op, g):
+    y = op.output
+    return (g * (1 + y * y),)
+
+
+@register_gradient("atan")
+def _atan_rule(op, g):
+    x = op.inputs[0]
+    return (g / (1 + x * x),)
+
+
+@register_gradient("sinh")
+def _sinh_rule(op, g):
+    return (g * cosh(op.inputs[0]),)
+
+
+@register_gradient("cosh")
+def _cosh_rule(op, g):
+    return (g * sinh(op.inputs[0]),)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.backend.arrays import array_module
+from featherflow.core.gradients import register_gradient
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_tensor
@@ -273,3 +274,66 @@ def one_hot(indices, depth, on_value=None, off_value=None, axis=None, dtype=None
     if axis is not None and int(axis) != -1:
         out = xp.moveaxis(out, -1, int(axis))
     return Tensor(xp.ascontiguousarray(out))
+
+
+# -- differentiable rules (higher-order gradients; core/gradients.py) ----------------------------------------------
+
+def index_add(g, key, shape) -> Tensor:
+    """A zero tensor of ``shape`` with ``g`` added at the NumPy index ``key`` (repeats summed): the gradient of
+    ``x[key]``, itself differentiable (its gradient is ``grad[key]``).
+
+    >>> index_add(Tensor(np.ones(2, "float32")), (np.array([0, 0]),), (3,)).numpy()
+    array([2., 0., 0.], dtype=float32)
+    """
+    g = as_tensor(g, "index_add", "g")
+    gv = g.value
+    xp = array_module(gv)
+    full = xp.zeros(tuple(shape), dtype=gv.dtype)
+    if isinstance(key, tuple) and not key:
+        full += gv
+    else:
+        xp.add.at(full, key, gv)
+    return record("index_add", (g,), full, lambda gg, needs: (gg[key] if key != () else gg,))
+
+
+@register_gradient("index_add")
+def _index_add_rule(op, g):
+    key = op.captured["key"]
+    return (getitem(g, key) if key != () else g,)
+
+
+@register_gradient("getitem")
+def _getitem_rule(op, g):
+    return (index_add(g, op.captured["key"], op.inputs[0].value.shape),)
+
+
+@register_gradient("gather")
+def _gather_rule(op, g):
+    from featherflow.ops.shape import transpose
+
+    c = op.captured
+    xv = op.inputs[0].value
+    axis = c["axis"]
+    if "key" not in c:  # batch_dims == 0: x[:, ..., idx]
+        return (index_add(g, (slice(None),) * axis + (c["idx"],), xv.shape),)
+    # batch_dims > 0: scatter into params moved so that `axis` follows the batch axes, then move back
+    batch_dims, pre, source, target = c["batch_dims"], c["pre"], c["source"], c["target"]
+    if pre and source:  # numpy.moveaxis(g, target, source) as a transpose
+        rest = [a for a in range(g.value.ndim) if a not in target]
+        perm = [None] * g.value.ndim
+        for s_axis, t_axis in zip(source, target):
+            perm[s_axis] = t_axis
+        free = iter(rest)
+        perm = [p if p is not None else next(free) for p in perm]
+        g = transpose(g, perm)
+    moved_shape = list(xv.shape)
+    moved_shape.insert(batch_dims, moved_shape.pop(axis))
+    full = index_add(g, c["key"], moved_shape)
+    back = list(range(len(moved_shape)))
+    back.insert(axis, back.pop(batch_dims))
+    return (transpose(full, back),)
+
+
+@register_gradient("gather_nd")
+def _gather_nd_rule(op, g):
+    return (index_add(g, op.captured["key"], op.inputs[0].value.shape),)

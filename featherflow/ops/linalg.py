@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow.core.gradients import register_gradient
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_tensor, binary_operands
@@ -31,6 +32,11 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
            [3.]], dtype=float32)
     """
     a, b = binary_operands(a, b, "matmul")
+    if (adjoint_a or adjoint_b) and a.value.dtype.kind == "c":  # the adjoint conjugates too
+        from featherflow.ops.complex import conj
+
+        a = conj(a) if adjoint_a else a
+        b = conj(b) if adjoint_b else b
     transpose_a = transpose_a or adjoint_a
     transpose_b = transpose_b or adjoint_b
     av, bv = a.value, b.value
@@ -55,12 +61,13 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
 
     def backward(g, needs):
         ga = gb = None
+        conjugate = g.dtype.kind == "c"  # complex gradients use the adjoint (TensorFlow's convention)
         if needs[0]:
-            ga = g @ _swap(bm)  # d(am)
+            ga = g @ (_swap(bm).conj() if conjugate else _swap(bm))  # d(am)
             if transpose_a:
                 ga = _swap(ga)
         if needs[1]:
-            gb = _swap(am) @ g  # d(bm)
+            gb = (_swap(am).conj() if conjugate else _swap(am)) @ g  # d(bm)
             if transpose_b:
                 gb = _swap(gb)
         return ga, gb
@@ -193,3 +200,40 @@ def diag_part(input, name="diag_part", k=0) -> Tensor:  # noqa: A002 - TensorFlo
     if t.value.ndim < 2 or t.value.shape[-1] != t.value.shape[-2]:
         raise ValueError(f"diag_part: expected square matrices in the last two axes. Received: shape={t.shape}")
     return einsum("...ii->...i", t)
+
+
+# -- differentiable rules (higher-order gradients; core/gradients.py) ----------------------------------------------
+
+@register_gradient("matmul")
+def _matmul_rule(op, g):
+    a, b = op.inputs
+    c = op.captured
+    ta, tb = c["transpose_a"], c["transpose_b"]
+    if a.value.dtype.kind == "c":
+        from featherflow.ops.complex import conj
+
+        a, b = conj(a), conj(b)
+    ga = gb = None
+    if op.needs[0]:
+        ga = matmul(b, g, transpose_a=tb, transpose_b=True) if ta else matmul(g, b, transpose_b=not tb)
+    if op.needs[1]:
+        gb = matmul(g, a, transpose_a=True, transpose_b=ta) if tb else matmul(a, g, transpose_a=not ta)
+    return ga, gb
+
+
+@register_gradient("tensordot")
+def _tensordot_rule(op, g):
+    from featherflow.ops.shape import reshape, transpose
+
+    a, b = op.inputs
+    c = op.captured
+    a2_shape, b2_shape, at_shape, bt_shape = c["a2"].shape, c["b2"].shape, c["at"].shape, c["bt"].shape
+    g2 = reshape(g, (a2_shape[0], b2_shape[1]))
+    ga = gb = None
+    if op.needs[0]:
+        b2 = reshape(transpose(b, c["perm_b"]), b2_shape)
+        ga = transpose(reshape(matmul(g2, b2, transpose_b=True), at_shape), list(np.argsort(c["perm_a"])))
+    if op.needs[1]:
+        a2 = reshape(transpose(a, c["perm_a"]), a2_shape)
+        gb = transpose(reshape(matmul(a2, g2, transpose_a=True), bt_shape), list(np.argsort(c["perm_b"])))
+    return ga, gb

@@ -446,3 +446,4 @@ def embedding_lookup(params, ids, max_norm=None, name=None) -> Tensor:
     if max_norm is not None:
         raise ValueError(f"embedding_lookup: max_norm is not supported. Received: max_norm={max_norm}")
     return gather(params, ids, axis=0)
+

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.backend.arrays import array_module
+from featherflow.core.gradients import register_gradient
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_tensor
@@ -91,3 +92,22 @@ def pad(tensor, paddings, mode="CONSTANT", constant_values=0, name=None) -> Tens
         return (g,)
 
     return record("pad", (x,), out, backward)
+
+
+@register_gradient("pad")
+def _pad_rule(op, g):
+    from featherflow.ops.indexing import getitem, index_add
+    from featherflow.ops.shape import transpose
+
+    c = op.captured
+    if "window" in c:  # CONSTANT
+        return (getitem(g, c["window"]),)
+    shape, pairs, sources = c["xv"].shape, c["pairs"], c["sources"]
+    for axis in range(len(shape) - 1, -1, -1):
+        if pairs[axis] == (0, 0):
+            continue
+        perm = [axis] + [a for a in range(len(shape)) if a != axis]
+        moved = transpose(g, perm)
+        folded = index_add(moved, (np.asarray(sources[axis]),), (shape[axis],) + tuple(moved.value.shape[1:]))
+        g = transpose(folded, list(np.argsort(perm)))
+    return (g,)

@@ -11,6 +11,7 @@ array([4., 6.], dtype=float32)
 from __future__ import annotations
 
 from featherflow.backend.arrays import array_module
+from featherflow.core.gradients import register_gradient
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, as_tensor
@@ -391,3 +392,118 @@ def cumsum(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
     xp = array_module(xv)
     out = _scan_sum(xv, axis, exclusive, reverse, xp)
     return record("cumsum", (x,), out, lambda g, needs: (_scan_sum(g, axis, exclusive, not reverse, xp),))
+
+
+# -- differentiable rules (higher-order gradients; core/gradients.py) ----------------------------------------------
+
+def _expand_op(g, shape, axes, keepdims):
+    """``_expand`` with ops: the reduced gradient reshaped to broadcast back against ``shape``."""
+    from featherflow.ops.shape import reshape
+
+    if keepdims or not axes:
+        return g
+    kept = list(shape)
+    for a in axes:
+        kept[a] = 1
+    return reshape(g, kept)
+
+
+def _broadcast_back(g, c):
+    from featherflow.ops.shape import broadcast_to
+
+    return broadcast_to(_expand_op(g, c["shape"], c["axes"], c["keepdims"]), c["shape"])
+
+
+@register_gradient("reduce_sum")
+def _reduce_sum_rule(op, g):
+    return (_broadcast_back(g, op.captured),)
+
+
+@register_gradient("reduce_mean")
+def _reduce_mean_rule(op, g):
+    c = op.captured
+    return (_broadcast_back(g * c["scale"], c),)
+
+
+@register_gradient("reduce_max")
+@register_gradient("reduce_min")
+def _reduce_extreme_rule(op, g):
+    x = op.inputs[0]
+    c = op.captured
+    xv = x.value
+    if "out_keep" not in c:  # an empty reduction
+        return (Tensor(array_module(xv).zeros(xv.shape, dtype=g.value.dtype)),)
+    axes, keepdims = c["axes"], c["keepdims"]
+    mask = xv == c["out_keep"]
+    weight = mask / mask.sum(axis=axes, keepdims=True)
+    return (Tensor(weight.astype(g.value.dtype)) * _expand_op(g, xv.shape, axes, keepdims),)
+
+
+@register_gradient("reduce_prod")
+def _reduce_prod_rule(op, g):
+    from featherflow.ops.cumulative import cumprod
+    from featherflow.ops.shape import reshape, transpose
+
+    x = op.inputs[0]
+    c = op.captured
+    axes, keepdims, shape = c["axes"], c["keepdims"], c["shape"]
+    kept = [i for i in range(len(shape)) if i not in axes]
+    perm = kept + list(axes)
+    moved = transpose(x, perm)
+    flat = reshape(moved, (-1, _count(shape, axes)))
+    others = cumprod(flat, axis=1, exclusive=True) * cumprod(flat, axis=1, exclusive=True, reverse=True)
+    others = transpose(reshape(others, moved.value.shape), _inverse(perm))
+    return (others * _expand_op(g, shape, axes, keepdims),)
+
+
+@register_gradient("reduce_logsumexp")
+def _reduce_logsumexp_rule(op, g):
+    from featherflow.ops.math import exp
+
+    x = op.inputs[0]
+    c = op.captured
+    if "out_keep" not in c:
+        return (Tensor(array_module(x.value).zeros(x.value.shape, dtype=g.value.dtype)),)
+    out_keep = _expand_op(op.output, x.value.shape, c["axes"], c["keepdims"])
+    return (exp(x - out_keep) * _expand_op(g, x.value.shape, c["axes"], c["keepdims"]),)
+
+
+def _centered_op(x, axes):
+    return x - reduce_mean(x, axis=list(axes), keepdims=True)
+
+
+@register_gradient("reduce_variance")
+def _reduce_variance_rule(op, g):
+    x = op.inputs[0]
+    c = op.captured
+    return (_centered_op(x, c["axes"]) * (_expand_op(g, x.value.shape, c["axes"], c["keepdims"]) * (2.0 / c["n"])),)
+
+
+@register_gradient("reduce_std")
+def _reduce_std_rule(op, g):
+    from featherflow.ops.compare import where
+
+    x = op.inputs[0]
+    c = op.captured
+    std_keep = _expand_op(op.output, x.value.shape, c["axes"], c["keepdims"])
+    positive = Tensor(c["std_keep"] > 0)
+    safe = where(positive, std_keep * c["n"], std_keep * 0 + 1)
+    return (_centered_op(x, c["axes"]) * (_expand_op(g, x.value.shape, c["axes"], c["keepdims"]) / safe),)
+
+
+@register_gradient("reduce_euclidean_norm")
+def _reduce_euclidean_norm_rule(op, g):
+    from featherflow.ops.compare import where
+
+    x = op.inputs[0]
+    c = op.captured
+    norm_keep = _expand_op(op.output, x.value.shape, c["axes"], c["keepdims"])
+    positive = Tensor(c["norm_keep"] > 0)
+    safe = where(positive, norm_keep, norm_keep * 0 + 1)
+    return (x * (_expand_op(g, x.value.shape, c["axes"], c["keepdims"]) / safe),)
+
+
+@register_gradient("cumsum")
+def _cumsum_rule(op, g):
+    c = op.captured
+    return (cumsum(g, axis=c["axis"], exclusive=c["exclusive"], reverse=not c["reverse"]),)

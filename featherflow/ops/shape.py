@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.backend.arrays import array_module
+from featherflow.core.gradients import register_gradient
 from featherflow.core.tape import record, record_multi
 from featherflow.core.tensor import Tensor
 from featherflow.core.variable import Variable
@@ -408,3 +409,81 @@ def repeat(input, repeats, axis=None, name=None) -> Tensor:  # noqa: A002 - Tens
         return (xp.moveaxis(summed, 0, axis).reshape(xv.shape),)
 
     return record("repeat", (x,), out, backward)
+
+
+# -- differentiable rules (higher-order gradients; core/gradients.py) ----------------------------------------------
+
+@register_gradient("reshape")
+@register_gradient("expand_dims")
+@register_gradient("squeeze")
+def _reshape_rule(op, g):
+    return (reshape(g, op.inputs[0].value.shape),)
+
+
+@register_gradient("transpose")
+def _transpose_rule(op, g):
+    return (transpose(g, list(op.captured["inverse"])),)
+
+
+@register_gradient("concat")
+def _concat_rule(op, g):
+    axis = op.captured["axis"]
+    return tuple(split(g, [t.value.shape[axis] for t in op.inputs], axis=axis))
+
+
+@register_gradient("stack")
+def _stack_rule(op, g):
+    return tuple(unstack(g, axis=op.captured["axis"]))
+
+
+def _filled(grads, like_shapes, dtype):
+    from featherflow.ops.creation import zeros
+
+    return [zeros(s, dtype=dtype) if g is None else g for g, s in zip(grads, like_shapes)]
+
+
+@register_gradient("unstack")
+def _unstack_rule(op, g):
+    shapes = [o.value.shape for o in op.outputs]
+    return (stack(_filled(g, shapes, op.inputs[0].value.dtype), axis=op.captured["axis"]),)
+
+
+@register_gradient("split")
+def _split_rule(op, g):
+    shapes = [o.value.shape for o in op.outputs]
+    return (concat(_filled(g, shapes, op.inputs[0].value.dtype), axis=op.captured["axis"]),)
+
+
+@register_gradient("tile")
+def _tile_rule(op, g):
+    from featherflow.ops.reduce import reduce_sum
+
+    c = op.captured
+    shape = c["xv"].shape
+    interleaved = []
+    for r, d in zip(c["reps"], shape):
+        interleaved += [r, d]
+    return (reshape(reduce_sum(reshape(g, interleaved), axis=list(range(0, 2 * len(shape), 2))), shape),)
+
+
+@register_gradient("broadcast_to")
+def _broadcast_to_rule(op, g):
+    return (g,)
+
+
+@register_gradient("reverse")
+def _reverse_rule(op, g):
+    axes = op.captured["axes"]
+    return (reverse(g, list(axes)) if axes else g,)
+
+
+@register_gradient("repeat")
+def _repeat_rule(op, g):
+    from featherflow.ops.indexing import index_add
+
+    c = op.captured
+    axis, source, owner, xv = c["axis"], c["source"], c["owner"], c["xv"]
+    perm = [axis] + [a for a in range(g.value.ndim) if a != axis]
+    moved = transpose(g, perm)
+    summed = index_add(moved, (owner,), (source.shape[axis],) + tuple(moved.value.shape[1:]))
+    return (reshape(transpose(summed, list(np.argsort(perm))), xv.shape),)

@@ -15,6 +15,7 @@ from collections import namedtuple
 import numpy as np
 
 from featherflow.backend.arrays import array_module
+from featherflow.core.gradients import register_gradient
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_tensor
@@ -179,3 +180,18 @@ def in_top_k(targets, predictions, k, name=None) -> Tensor:
     target_scores = p[rows, xp.where(valid, t, 0)]
     higher = (p > target_scores[:, None]).sum(axis=1)
     return Tensor(valid & xp.isfinite(target_scores) & (higher < int(k)))
+
+
+def _along_rule(op, g):
+    from featherflow.ops.indexing import index_add
+
+    c = op.captured
+    order, axis, xv = c["order"], c["axis"], c["xv"]
+    axis %= xv.ndim
+    grids = np.ogrid[tuple(slice(0, n) for n in order.shape)]
+    key = tuple(order if i == axis else grids[i] for i in range(order.ndim))
+    return (index_add(g, key, xv.shape),)
+
+
+register_gradient("sort")(_along_rule)
+register_gradient("top_k")(_along_rule)

@@ -31,9 +31,10 @@ def cli_environment(tmp_path):
     return env
 
 
-def run_cli(tmp_path, *args, timeout=240):
-    return subprocess.run([sys.executable, "-m", "featherflow", *args], cwd=tmp_path, env=cli_environment(tmp_path),
-                          capture_output=True, text=True, timeout=timeout)
+def run_cli(tmp_path, *args, timeout=240, env=None):
+    return subprocess.run([sys.executable, "-m", "featherflow", *args], cwd=tmp_path,
+                          env={**cli_environment(tmp_path), **(env or {})}, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 class Result:
@@ -93,15 +94,16 @@ def saved_classifier(tmp_path_factory):
 
 
 # -- demo ---------------------------------------------------------------------------------------------------
-def test_demo_trains_reports_and_writes_its_three_files(tmp_path):
+def test_demo_trains_reports_and_writes_its_files(tmp_path):
     pytest.importorskip("matplotlib")
     output = tmp_path / "out"
     result = run_cli(tmp_path, "demo", "--epochs", "1", "--output", str(output))
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert 'Model: "sequential"' in text and "Total params: 101,770" in text  # the summary
-    assert "125/125 [" in text and "Epoch 2/" not in text  # one epoch of 4,000/32 steps (tf.keras prints
-    # no "Epoch 1/1" header when epochs=1)
+    # One epoch of 3,600/32 steps: the last 10% of the 4,000 training digits are held out for validation
+    # (tf.keras prints no "Epoch 1/1" header when epochs=1).
+    assert "113/113 [" in text and "Epoch 2/" not in text and " - val_loss: " in text
     accuracy = float(text.split("Test accuracy: ")[1].split()[0])
     assert 0.5 < accuracy <= 1.0  # one epoch on 4,000 digits is far above chance (0.1)
     assert "Test digit 42 (label 6)" in text
@@ -110,7 +112,7 @@ def test_demo_trains_reports_and_writes_its_three_files(tmp_path):
     probabilities = [float(line.split(":")[1].split()[0]) for line in block[0].strip().splitlines()]
     assert len(probabilities) == 10 and abs(sum(probabilities) - 1.0) < 0.01
     assert int(block[1].split()[0]) == int(np.argmax(probabilities))
-    for name in ("history.png", "predictions.png", "model.keras"):
+    for name in ("history.png", "predictions.png", "model.keras", "digits.npy"):
         path = output / name
         assert path.is_file() and path.stat().st_size > 0, name
         assert str(path) in text  # says where the files are
@@ -118,6 +120,41 @@ def test_demo_trains_reports_and_writes_its_three_files(tmp_path):
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
     reloaded = tf.keras.models.load_model(output / "model.keras")
     assert [layer.__class__.__name__ for layer in reloaded.layers] == ["Flatten", "Dense", "Dropout", "Dense"]
+    digits = np.load(output / "digits.npy")
+    assert digits.shape == (10, 28, 28) and digits.dtype == np.float32 and 0 <= digits.min() < digits.max() <= 1
+    # The commands the demo suggests run as printed, from the same folder, in this shell's environment.
+    suggested = text.split("Try:\n")[1].splitlines()[:2]
+    assert suggested[0].strip().endswith(f"summary {output / 'model.keras'}")
+    assert suggested[1].strip().endswith(f"predict {output / 'model.keras'} {output / 'digits.npy'}")
+    summary = subprocess.run(suggested[0].strip(), shell=True, cwd=tmp_path, env=cli_environment(tmp_path),
+                             capture_output=True, text=True, timeout=120)
+    assert summary.returncode == 0 and "Total params: 101,770" in summary.stdout, summary.stderr
+    predicted = subprocess.run(suggested[1].strip(), shell=True, cwd=tmp_path, env=cli_environment(tmp_path),
+                               capture_output=True, text=True, timeout=120)
+    assert predicted.returncode == 0 and predicted.stderr == "", predicted.stderr
+    classes = reloaded.predict(digits, verbose=0).argmax(axis=1).tolist()
+    assert f"classes: {classes}" in predicted.stdout
+
+
+def test_the_suggested_command_is_the_one_that_runs_here(tmp_path, monkeypatch):
+    from featherflow.cli.demo import featherflow_command
+
+    bin_folder = tmp_path / ".venv" / "bin"
+    bin_folder.mkdir(parents=True)
+    monkeypatch.setattr(sys, "executable", str(bin_folder / "python"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert featherflow_command() == f"{bin_folder / 'python'} -m featherflow"  # no console script installed
+    script = bin_folder / "featherflow"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    assert featherflow_command() == os.path.join(".venv", "bin", "featherflow")  # not activated: its path
+    monkeypatch.setenv("PATH", f"{bin_folder}:/usr/bin:/bin")
+    assert featherflow_command() == "featherflow"  # activated: the plain name
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert featherflow_command() == str(script)  # from outside its folder: the absolute path
 
 
 def test_demo_rejects_a_non_positive_epoch_count(tmp_path, run_here):
@@ -127,7 +164,8 @@ def test_demo_rejects_a_non_positive_epoch_count(tmp_path, run_here):
 
 def test_demo_full_without_network_is_a_one_line_error_naming_the_file_and_where_to_put_it(tmp_path, run_here):
     result = run_here("demo", "--full", "--output", str(tmp_path / "o"))
-    assert_one_line_error(result, "mnist.npz", "sample=True")
+    assert_one_line_error(result, "mnist.npz", "sample=True", "without --full", "`make demo`, not `make demo "
+                          "ARGS=--full`")
     assert not os.path.exists(tmp_path / "keras_home" / "datasets" / "mnist.npz")  # nothing partial left
 
 
@@ -145,8 +183,14 @@ def test_info_prints_version_backend_blas_threads_and_extras(tmp_path):
 
     expected_plot = "yes" if importlib.util.find_spec("matplotlib") else "no"
     assert f"plot {expected_plot}" in extras_line
-    for extra in ("sklearn", "h5", "rl", "ray", "dask", "gpu"):
+    for extra in ("sklearn", "h5", "rl", "ray", "dask", "gpu", "fast"):
         assert f"{extra} " in extras_line
+    kernels = next(line for line in lines if line.startswith("compiled kernels: "))
+    numba_installed = importlib.util.find_spec("numba") is not None
+    assert kernels.startswith("compiled kernels: active (numba ") == numba_installed, kernels
+    assert ("not installed" in kernels and 'featherflow[fast]' in kernels) == (not numba_installed), kernels
+    switched_off = run_cli(tmp_path, "info", env={"FEATHERFLOW_NUMBA": "0"})
+    assert "compiled kernels: off (FEATHERFLOW_NUMBA=0); NumPy paths" in switched_off.stdout.splitlines()
 
 
 # -- summary ------------------------------------------------------------------------------------------------
@@ -171,6 +215,35 @@ def test_predict_prints_probabilities_and_classes(saved_classifier, run_here):
     printed = np.array([float(v) for v in result.stdout.split("classes:")[0].replace("[", " ").replace("]", " ")
                         .split()])
     np.testing.assert_allclose(printed.reshape(expected.shape), expected, atol=1e-4)
+
+
+def test_predict_hints_at_the_batch_axis_for_one_sample(tmp_path, saved_classifier, run_here):
+    folder, _, x = saved_classifier
+    np.save(tmp_path / "one.npy", x[0])
+    assert_one_line_error(run_here("predict", str(folder / "model.keras"), "one.npy"),
+                          "one.npy holds one sample of shape (28, 28) without the batch axis",
+                          "expects a batch of shape (None, 28, 28)", "np.save(path, x[None])")
+
+
+@pytest.mark.parametrize("raw", ["uint8", "float-0-255"])
+def test_predict_warns_about_raw_pixels(tmp_path, saved_classifier, run_here, raw):
+    folder, model, x = saved_classifier
+    pixels = np.round(x * 255).astype("uint8")
+    np.save(tmp_path / "raw.npy", pixels if raw == "uint8" else pixels.astype("float32"))
+    result = run_here("predict", str(folder / "model.keras"), "raw.npy")
+    assert result.returncode == 0
+    assert result.stderr.startswith("featherflow: warning: raw.npy holds raw pixel values")
+    assert "x / 255.0" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "classes: " in result.stdout  # still predicts: the warning is advice
+    scaled = run_here("predict", str(folder / "model.keras"), str(folder / "x.npy"))
+    assert scaled.returncode == 0 and scaled.stderr == ""
+
+
+def test_predict_help_says_how_to_make_its_input(capsys):
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "np.save('digits.npy', x_test[:10] / 255.0)" in help_text and "demo-output/digits.npy" in help_text
 
 
 def test_predict_output_file_holds_exactly_the_models_predictions(tmp_path, saved_classifier):

@@ -74,14 +74,14 @@ def test_broadcast_gradient_reduced_centrally():
     check_gradient(lambda a, b: a - b, [random_array((2, 1, 3)), random_array((1, 4, 1), seed=1)])
 
 
-def test_higher_order_refused():
-    x = ff.Variable(1.0)
+def test_nested_tapes_give_the_second_derivative():
+    # higher-order gradients are supported now (tests/core/test_higher_order.py has the full checks)
+    x = ff.Variable(1.5)
     with ff.GradientTape() as outer:
         with ff.GradientTape() as inner:
-            y = x * x
-        with pytest.raises(NotImplementedError, match="Higher-order"):
-            inner.gradient(y, x)
-    del outer
+            y = x * x * x
+        dy = inner.gradient(y, x)
+    assert float(dy) == pytest.approx(6.75) and float(outer.gradient(dy, x)) == pytest.approx(9.0)
 
 
 def test_non_trainable_variable_not_watched():

@@ -6,7 +6,7 @@ Run once, in an environment with TensorFlow (never by the tests)::
 
 Each case stores its outputs (``<id>|out|<k>``), the gradients of the weighted objective w.r.t. the
 arguments listed in ``grad`` (``<id>|grad|<i>``, absent when TensorFlow returns None) or the error class
-(``<id>|error``). ``__versions__`` records the TensorFlow and NumPy versions.
+(``<id>|error``), or ``<id>|graderror|<i>`` where TensorFlow cannot compute a gradient. ``__versions__`` records the TensorFlow and NumPy versions.
 """
 
 from __future__ import annotations
@@ -79,7 +79,11 @@ def main() -> None:
         for k, o in enumerate(flat):
             results[f"{case.id}|out|{k}"] = np.asarray(o.numpy() if hasattr(o, "numpy") else o)
         for i in case.grad:
-            g = tape.gradient(total, args[i])
+            try:
+                g = tape.gradient(total, args[i])
+            except Exception as exc:  # noqa: BLE001 - TensorFlow has no gradient here: recorded, not compared
+                results[f"{case.id}|graderror|{i}"] = np.asarray(type(exc).__name__)
+                continue
             if g is not None:
                 results[f"{case.id}|grad|{i}"] = np.asarray(g.numpy())
     np.savez_compressed(HERE / "core_ops.npz", **results)

@@ -21,6 +21,8 @@ from featherflow.backend import epsilon
 from featherflow.core import Tensor, convert_to_tensor
 from featherflow.keras.backend._math import repeat_elements
 from featherflow.keras.backend._state import image_data_format
+from featherflow.ops import conv3d as conv3d_ops
+from featherflow.ops import ctc
 
 
 def _t(x) -> Tensor:
@@ -291,6 +293,27 @@ def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padd
     return conv2d(depthwise, pointwise_kernel, (1, 1), "valid", data_format)
 
 
+def _ndhwc(data_format) -> str:
+    return "NCDHW" if data_format == "channels_first" else "NDHWC"
+
+
+def conv3d(x, kernel, strides=(1, 1, 1), padding="valid", data_format=None, dilation_rate=(1, 1, 1)):
+    """3-D convolution of ``x`` with ``kernel`` ``(kd, kh, kw, in, out)``."""
+    data_format = _data_format(data_format)
+    return conv3d_ops.conv3d(x, kernel, _pair(strides, 3, "strides"), _padding(padding),
+                             data_format=_ndhwc(data_format), dilations=_pair(dilation_rate, 3, "dilation_rate"))
+
+
+def pool3d(x, pool_size, strides=(1, 1, 1), padding="valid", data_format=None, pool_mode="max"):
+    """3-D max or average pooling (``pool_mode`` ``"max"`` / ``"avg"``)."""
+    data_format = _data_format(data_format)
+    if pool_mode not in ("max", "avg"):
+        raise ValueError(f"Invalid pooling mode: {pool_mode}")
+    pool = conv3d_ops.max_pool3d if pool_mode == "max" else conv3d_ops.avg_pool3d
+    return pool(x, _pair(pool_size, 3, "pool_size"), _pair(strides, 3, "strides"), _padding(padding),
+                data_format=_ndhwc(data_format))
+
+
 def pool2d(x, pool_size, strides=(1, 1), padding="valid", data_format=None, pool_mode="max"):
     """2-D max or average pooling (``pool_mode`` ``"max"`` / ``"avg"``)."""
     data_format = _data_format(data_format)
@@ -430,3 +453,44 @@ def _expand_to(keep, like):
     like = _t(like)
     return ops.reshape(keep, tuple(keep.shape) + (1,) * (like.ndim - keep.ndim))
 
+
+
+# -- connectionist temporal classification ------------------------------------------------------------------------
+def _lengths(values):
+    return np.asarray(values.numpy() if isinstance(values, Tensor) else values).reshape(-1).astype(np.int64)
+
+
+def ctc_batch_cost(y_true, y_pred, input_length, label_length):
+    """CTC loss per example, ``(batch, 1)``: ``y_pred`` ``(batch, frames, classes)`` softmax outputs whose last
+    class is the blank, ``y_true`` ``(batch, max_label_length)`` labels, the lengths ``(batch, 1)``."""
+    y_pred = _t(y_pred)
+    logits = ops.log(y_pred + ops.constant(epsilon(), dtype=y_pred.dtype))
+    labels = np.asarray(y_true.numpy() if isinstance(y_true, Tensor) else y_true).astype(np.int64)
+    loss = ctc.ctc_loss_dense(labels, logits, _lengths(label_length), _lengths(input_length), blank_index=-1)
+    return ops.expand_dims(loss, 1)
+
+
+def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1):
+    """Decode softmax outputs ``(batch, frames, classes)`` (last class the blank): ``([decoded], log_prob)``.
+
+    Each decoded tensor is ``(batch, frames)`` int64 padded with -1. Greedy: the best class per frame,
+    repeats merged, blanks dropped, ``log_prob`` ``(batch, 1)`` the negated sum of the chosen log
+    probabilities (TensorFlow's). Beam search: the ``top_paths`` most probable sequences, ``log_prob``
+    ``(batch, top_paths)`` their log probabilities.
+    """
+    y_pred = _t(y_pred)
+    batch, steps, classes = y_pred.shape
+    log_probs = np.log(y_pred.numpy().astype(np.float64) + epsilon())
+    lengths = _lengths(input_length)
+    if greedy:
+        sequences, log_prob = ctc.ctc_greedy_decode(log_probs, lengths, classes - 1)
+        paths = [sequences]
+    else:
+        paths, log_prob = ctc.ctc_beam_search_decode(log_probs, lengths, classes - 1, beam_width, top_paths)
+    decoded = []
+    for sequences in paths:
+        dense = np.full((batch, steps), -1, dtype=np.int64)
+        for i, sequence in enumerate(sequences):
+            dense[i, :len(sequence)] = sequence
+        decoded.append(Tensor(dense))
+    return decoded, Tensor(np.asarray(log_prob, dtype=np.float32))

@@ -1,4 +1,4 @@
-"""``CSVLogger``, ``TerminateOnNaN`` and ``LambdaCallback`` (tf.keras 2.12 behaviour).
+"""``CSVLogger``, ``TerminateOnNaN``, ``LambdaCallback``, ``BaseLogger`` and ``RemoteMonitor`` (tf.keras 2 behaviour).
 
 >>> import os, tempfile
 >>> import numpy as np
@@ -15,8 +15,13 @@ from __future__ import annotations
 
 import collections
 import csv
+import json
+import logging
 import math
 import os
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import numpy as np
 
@@ -137,3 +142,78 @@ class LambdaCallback(Callback):
                          ("on_train_begin", on_train_begin), ("on_train_end", on_train_end)):
             if fn is not None:
                 setattr(self, name, fn)
+
+
+class BaseLogger(Callback):
+    """Average each batch metric over the epoch into the epoch's ``logs`` (tf.keras 1's automatic callback).
+
+    Batches are weighted by their ``size`` entry when the logs have one, else equally; metrics in
+    ``stateful_metrics`` (already running averages, as every metric of ``fit`` is) keep their last value.
+    """
+
+    def __init__(self, stateful_metrics=None):
+        super().__init__()
+        self.stateful_metrics = set(stateful_metrics or [])
+        self.seen = 0
+        self.totals: dict = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.seen = 0
+        self.totals = {}
+
+    def on_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        size = logs.get("size", 1)
+        self.seen += size * logs.get("num_steps", 1)
+        for key, value in logs.items():
+            if key in self.stateful_metrics:
+                self.totals[key] = value
+            else:
+                self.totals[key] = self.totals.get(key, 0.0) + value * size
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None:
+            return
+        for key in self.params.get("metrics", list(self.totals)):
+            if key in self.totals:
+                logs[key] = self.totals[key] if key in self.stateful_metrics else self.totals[key] / self.seen
+
+
+class RemoteMonitor(Callback):
+    """POST each epoch's logs (with ``"epoch"``) as JSON to ``root + path``: as the form field ``field``, or as the
+    request body with ``send_as_json``. An unreachable server is logged, not raised.
+
+    Args:
+        root: the server's root URL.
+        path: the path the events go to.
+        field: the form field holding the JSON (when not ``send_as_json``).
+        headers: extra HTTP headers.
+        send_as_json: send ``application/json`` instead of a form.
+    """
+
+    def __init__(self, root="http://localhost:9000", path="/publish/epoch/end/", field="data", headers=None,
+                 send_as_json=False):
+        super().__init__()
+        self.root = root
+        self.path = path
+        self.field = field
+        self.headers = headers
+        self.send_as_json = send_as_json
+
+    def on_epoch_end(self, epoch, logs=None):
+        send = {"epoch": epoch}
+        for key, value in (logs or {}).items():
+            send[key] = value.item() if isinstance(value, (np.ndarray, np.generic)) else value
+        headers = dict(self.headers or {})
+        if self.send_as_json:
+            body = json.dumps(send).encode("utf-8")
+            headers.setdefault("Content-Type", "application/json")
+        else:
+            body = urllib.parse.urlencode({self.field: json.dumps(send)}).encode("utf-8")
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        request = urllib.request.Request(self.root + self.path, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                response.read()
+        except (urllib.error.URLError, OSError):
+            logging.getLogger("keras").warning(f"Warning: could not reach RemoteMonitor root server at {self.root}")

@@ -81,4 +81,4 @@ def fetch(origin: str, fname: str | None = None, cache_subdir: str = "datasets",
         raise DownloadError(
             f"{e} To use a mirror, set {ORIGIN_ENV_VAR} to its base URL (it must serve "
             f"{remote_name(origin)!r}).{(' ' + hint) if hint else ''}"
-        ) from e
+        ) from None  # one error with the whole story, not the same one twice

@@ -38,6 +38,7 @@ from featherflow.keras.losses import (
     sparse_categorical_crossentropy,
     squared_hinge,
 )
+from featherflow.keras.metrics import experimental  # noqa: E402 - after the names the submodules use
 from featherflow.keras.metrics.accuracy import (
     Accuracy,
     BinaryAccuracy,
@@ -64,6 +65,14 @@ from featherflow.keras.metrics.confusion import (
     TrueNegatives,
     TruePositives,
 )
+from featherflow.keras.metrics.iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU  # noqa: E402
+from featherflow.keras.metrics.operating_point import (  # noqa: E402
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+)
+from featherflow.keras.metrics.r2 import MeanRelativeError, MeanTensor, R2Score  # noqa: E402
 from featherflow.keras.metrics.regression import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -105,7 +114,8 @@ _CLASSES = {cls.__name__: cls for cls in (
     MeanAbsolutePercentageError, MeanSquaredLogarithmicError, CosineSimilarity, LogCoshError, Hinge, SquaredHinge,
     CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
     SparseCategoricalCrossentropy, AUC, Precision, Recall, TruePositives, TrueNegatives, FalsePositives,
-    FalseNegatives, F1Score, FBetaScore)}
+    FalseNegatives, F1Score, FBetaScore, IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU, PrecisionAtRecall,
+    RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity, MeanRelativeError, MeanTensor, R2Score)}
 _FUNCTIONS = {
     "accuracy": accuracy, "acc": accuracy, "binary_accuracy": binary_accuracy,
     "categorical_accuracy": categorical_accuracy, "sparse_categorical_accuracy": sparse_categorical_accuracy,

@@ -116,7 +116,8 @@ def _download(url: str, fname: str, fpath: str, datadir: str, show_progress: boo
                                     + _offline_message(fname, fpath, url, f"HTTP {e.code}")) from e
             except (urllib.error.URLError, OSError) as e:
                 reason = getattr(e, "reason", e)
-                raise DownloadError(_offline_message(fname, fpath, url, str(reason))) from e
+                # The reason is in the message: no chained traceback of socket internals (one clear error).
+                raise DownloadError(_offline_message(fname, fpath, url, str(reason))) from None
             with response:
                 length = response.headers.get("Content-Length")
                 expected = int(length) if length and length.isdigit() else None

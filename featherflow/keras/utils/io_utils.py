@@ -9,8 +9,31 @@ loss: 0.5
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
+
+_interactive = [True]
+
+
+def enable_interactive_logging() -> None:
+    """Keras's messages (progress bars, callbacks' notes) go to standard output (the default)."""
+    _interactive[0] = True
+
+
+def disable_interactive_logging() -> None:
+    """Keras's messages go to Python's ``logging`` (logger ``"keras"``, level INFO) instead of standard output."""
+    _interactive[0] = False
+
+
+def is_interactive_logging_enabled() -> bool:
+    """Whether Keras's messages go to standard output (``True``) or to ``logging``.
+
+    >>> disable_interactive_logging(); is_interactive_logging_enabled()
+    False
+    >>> enable_interactive_logging()
+    """
+    return _interactive[0]
 
 
 def print_msg(message: str, line_break: bool = True, stream=None) -> None:
@@ -22,6 +45,9 @@ def print_msg(message: str, line_break: bool = True, stream=None) -> None:
         stream: a text stream; ``None`` means the current ``sys.stdout`` (looked up at call
             time so that redirections such as pytest's ``capsys`` are honoured).
     """
+    if not _interactive[0] and stream is None:
+        logging.getLogger("keras").info(message)
+        return
     stream = sys.stdout if stream is None else stream
     if stream is None:  # pythonw.exe and some daemons have no stdout at all
         return

@@ -79,3 +79,21 @@ def normalize(x, axis: int = -1, order: int = 2) -> np.ndarray:
     norm = np.linalg.norm(x, order, axis, keepdims=True)
     norm[norm == 0] = 1
     return x / norm
+
+
+def to_ordinal(y, num_classes=None, dtype="float32") -> np.ndarray:
+    """Integer classes to ordinal-regression targets: class ``k`` of ``num_classes`` becomes ``k`` ones followed by
+    zeros, ``num_classes - 1`` columns (a trailing axis of 1 in ``y`` is dropped, as in ``to_categorical``).
+
+    >>> to_ordinal([0, 1, 2, 3], num_classes=4).tolist()
+    [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 1.0, 1.0]]
+    """
+    y = np.array(y, dtype="int64")
+    shape = y.shape
+    if shape and shape[-1] == 1 and len(shape) > 1:
+        shape = shape[:-1]
+    y = y.ravel()
+    if not num_classes:
+        num_classes = int(np.max(y)) + 1 if y.size else 1
+    ordinal = (np.arange(num_classes - 1)[None, :] < y[:, None]).astype(dtype)
+    return ordinal.reshape(tuple(shape) + (num_classes - 1,))

@@ -2,7 +2,7 @@
 
 matplotlib is imported inside each function; with no display (no ``$DISPLAY`` on Linux, or a
 non-interactive session) the Agg backend is selected first, so both work headless.
-``keras.utils.plot_model`` (a graphviz drawing of the model) is not provided.
+``keras.utils.plot_model`` (a graphviz drawing of the model) is in ``model_visualization``.
 """
 
 from __future__ import annotations
@@ -42,6 +42,12 @@ def _history_dict(history) -> dict:
     )
 
 
+def _integer_locator():
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
+
+
 def plot_history(history, metrics=None, filename: str | os.PathLike | None = None, figsize=None, dpi: int = 100):
     """Plots loss and metrics per epoch, training and validation, one panel per quantity.
 
@@ -78,6 +84,7 @@ def plot_history(history, metrics=None, filename: str | os.PathLike | None = Non
             axis.plot(x[: len(values[f"val_{name}"])], np.asarray(values[f"val_{name}"], dtype=float), marker="o",
                       label=f"validation {name}")
         axis.set_xlabel("epoch")
+        axis.xaxis.set_major_locator(_integer_locator())  # epochs are whole numbers: no 2.5 tick
         axis.set_ylabel(name)
         axis.set_title(name)
         axis.grid(True, alpha=0.3)

@@ -1,5 +1,7 @@
 """keras.backend neural-network functions against direct NumPy references and finite differences."""
 
+import os
+
 import numpy as np
 import pytest
 from conv_reference import reference_conv2d, reference_conv2d_transpose, reference_pool2d
@@ -233,3 +235,64 @@ def test_rnn_time_major_and_constants():
 ])
 def test_gradients(fn):
     check_gradient(fn, [random_array((3, 4), seed=9)])
+
+
+def test_conv3d_and_pool3d_against_loops():
+    x = random_array((1, 4, 5, 3, 2))
+    w = random_array((2, 3, 2, 2, 3), seed=1)
+    out = K.conv3d(x, w).numpy()
+    expected = np.zeros((1, 3, 3, 2, 3))
+    for d in range(3):
+        for r in range(3):
+            for c in range(2):
+                patch = x[0, d:d + 2, r:r + 3, c:c + 2, :]
+                expected[0, d, r, c] = np.tensordot(patch, w, axes=([0, 1, 2, 3], [0, 1, 2, 3]))
+    np.testing.assert_allclose(out, expected, rtol=1e-10)
+    pooled = K.pool3d(x, (2, 2, 1), (2, 2, 1)).numpy()
+    np.testing.assert_allclose(pooled[0, 1, 1, 2], x[0, 2:4, 2:4, 2].max(axis=(0, 1)))
+    averaged = K.pool3d(x, (2, 2, 3), (2, 2, 3), pool_mode="avg").numpy()
+    np.testing.assert_allclose(averaged[0, 0, 0, 0], x[0, :2, :2, :3].mean(axis=(0, 1, 2)))
+    first = K.conv3d(x.transpose(0, 4, 1, 2, 3), w, data_format="channels_first").numpy()
+    np.testing.assert_allclose(first, expected.transpose(0, 4, 1, 2, 3), rtol=1e-10)
+
+
+FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+
+
+def test_ctc_against_tf_keras():
+    ref = np.load(os.path.join(FIXTURES, "ctc_tf.npz"))
+    y_pred = tf.Variable(ref["y_pred"])
+    with tf.GradientTape() as tape:
+        cost = K.ctc_batch_cost(ref["labels"], y_pred, ref["input_length"], ref["label_length"])
+        weighted = tf.reduce_sum(cost * tf.constant([[1.0], [2.0], [0.5], [1.5]]))
+    np.testing.assert_allclose(cost.numpy(), ref["cost"], rtol=1e-5)
+    np.testing.assert_allclose(tape.gradient(weighted, y_pred).numpy(), ref["grad"], rtol=1e-4, atol=1e-5)
+    decoded, log_prob = K.ctc_decode(ref["y_pred"], ref["input_length"][:, 0])
+    np.testing.assert_array_equal(decoded[0].numpy(), ref["greedy"])
+    np.testing.assert_allclose(log_prob.numpy(), ref["greedy_log_prob"], rtol=1e-5)
+    beams, beam_log_prob = K.ctc_decode(ref["y_pred"], ref["input_length"][:, 0], greedy=False, beam_width=6,
+                                        top_paths=3)
+    np.testing.assert_array_equal(np.stack([b.numpy() for b in beams]), ref["beams"])
+    # a narrow beam prunes a few intermediate prefixes differently from TensorFlow's: the same paths, their
+    # probabilities within 1%; with a beam wide enough to keep every prefix, the exact sums
+    np.testing.assert_allclose(beam_log_prob.numpy(), ref["beam_log_prob"], rtol=1e-2)
+    wide, wide_log_prob = K.ctc_decode(ref["y_pred"], ref["input_length"][:, 0], greedy=False, beam_width=100,
+                                       top_paths=3)
+    np.testing.assert_array_equal(np.stack([b.numpy() for b in wide]), ref["wide"])
+    np.testing.assert_allclose(wide_log_prob.numpy(), ref["wide_log_prob"], rtol=1e-5)
+
+
+def test_ctc_loss_gradient_and_errors():
+    from featherflow.ops.ctc import ctc_loss_dense
+
+    labels = np.array([[1, 1, 2], [2, 0, 0]])
+    check_gradient(lambda z: ctc_loss_dense(labels, z, [3, 1], [6, 4], blank_index=3),
+                   [random_array((2, 6, 4), seed=3)])
+    check_gradient(lambda z: ctc_loss_dense(np.array([[1, 2, 3], [0, 0, 0]]), z, [3, 0], [6, 5], blank_index=0),
+                   [random_array((2, 6, 4), seed=4)])
+    with pytest.raises(ValueError, match="other than the blank"):
+        ctc_loss_dense([[3]], np.zeros((1, 2, 4)), [1], [2], blank_index=3)
+    with pytest.raises(ValueError, match="logit_length"):
+        ctc_loss_dense([[1]], np.zeros((1, 2, 4)), [1], [3], blank_index=3)
+    # a label repeated needs a blank between: two frames cannot hold [1, 1]
+    assert np.isinf(ctc_loss_dense([[1, 1]], np.zeros((1, 2, 4)), [2], [2], blank_index=3).numpy()[0])

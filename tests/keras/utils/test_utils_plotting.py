@@ -58,6 +58,20 @@ def test_plot_history_accepts_dict_and_metric_subset(tmp_path):
     plt.close("all")
 
 
+@pytest.mark.parametrize("epochs", [2, 3, 5, 40])
+def test_plot_history_ticks_whole_epochs(epochs):
+    history = {"loss": list(np.linspace(1.0, 0.1, epochs)), "val_loss": list(np.linspace(1.1, 0.2, epochs))}
+    figure = utils.plot_history(history)
+    figure.canvas.draw()
+    axis = figure.axes[0]
+    low, high = axis.get_xlim()
+    ticks = [t for t in axis.get_xticks() if low <= t <= high]
+    assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks  # no 1.5 or 2.25 epoch
+    import matplotlib.pyplot as plt
+
+    plt.close(figure)
+
+
 def test_show_images_png_and_mistakes(tmp_path):
     images = np.random.default_rng(0).integers(0, 256, (12, 28, 28), dtype=np.uint8)
     labels = np.arange(12) % 10
