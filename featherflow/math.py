@@ -90,6 +90,7 @@ from featherflow.ops.counting import (  # noqa: F401
     zero_fraction,
 )
 from featherflow.ops.cumulative import cumprod, cumulative_logsumexp  # noqa: F401
+from featherflow.ops.eager_api import accumulate_n, approx_max_k, approx_min_k  # noqa: F401
 from featherflow.ops.safe_math import (  # noqa: F401
     multiply_no_nan,
     nextafter,
@@ -124,6 +125,7 @@ from featherflow.ops.special import (  # noqa: F401
     lgamma,
     ndtri,
     polygamma,
+    sobol_sample,  # noqa: F401
     zeta,
 )
 from featherflow.ops.trig import acos, acosh, asin, asinh, atan2, atanh  # noqa: F401

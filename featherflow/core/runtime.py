@@ -13,7 +13,9 @@ Per thread (``state``):
 * ``inferring_shapes``: true while layers run on dummy data to infer output shapes (stateful layers then
   keep no state from the run);
 * ``model_call_depth``: how many ``Model.__call__`` are in progress (the outermost one clears the
-  ``add_loss`` losses left by the previous call).
+  ``add_loss`` losses left by the previous call);
+* ``name_scope``: the ``tf.name_scope`` in force (``""`` at top level), which prefixes new variables' names;
+* ``device``: the ``DeviceSpec`` of the ``tf.device`` scope in force (``None`` outside one).
 
 Process-wide (``loss_event_count``): a counter of ``add_loss`` calls, which a compiled training step reads
 to skip looking for added losses when there were none. It is a change signal, not call state, so every
@@ -52,6 +54,8 @@ class RuntimeState(threading.local):
         self.training = None
         self.inferring_shapes: bool = False
         self.model_call_depth: int = 0
+        self.name_scope: str = ""
+        self.device = None
 
 
 state = RuntimeState()

@@ -24,7 +24,7 @@ def is_string_dtype(dtype) -> bool:
     if dtype is None:
         return False
     if isinstance(dtype, str):
-        if dtype.lower() in _STRING_NAMES:
+        if dtype.lower() in _STRING_NAMES or dtype.startswith(("str", "bytes")):  # NumPy's names: str64, bytes8
             return True
     elif dtype in (str, bytes):
         return True

@@ -327,6 +327,10 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
         if dtype is None:
             dtype = dtype_hint or _int_dtype(arr)
     else:
+        if _CONVERSIONS and not isinstance(value, np.ndarray):
+            converted = _registered_conversion(value, dtype, name)
+            if converted is not None:
+                return converted
         arr = value
     if dtype is not None:
         target = np.dtype(dtype)
@@ -346,6 +350,45 @@ def convert_to_tensor(value, dtype=None, dtype_hint=None, name=None) -> Tensor:
                 f"featherflow tensors hold numbers. Received: value of type {type(value).__name__}"
             )
     return Tensor(out)
+
+
+_CONVERSIONS: list = []  # (priority, base_type, conversion_func), sorted: register_tensor_conversion_function
+
+
+def register_tensor_conversion_function(base_type, conversion_func, priority=100) -> None:
+    """Teach ``convert_to_tensor`` (and so every op) to convert objects of ``base_type``.
+
+    ``conversion_func(value, dtype=None, name=None, as_ref=False)`` returns a Tensor (or something
+    ``convert_to_tensor`` accepts); functions with lower ``priority`` are tried first.
+
+    >>> class Meters:
+    ...     def __init__(self, v):
+    ...         self.v = v
+    >>> register_tensor_conversion_function(Meters, lambda m, dtype=None, name=None, as_ref=False:
+    ...                                     convert_to_tensor(m.v, dtype=dtype))
+    >>> convert_to_tensor(Meters(2.5)).numpy()
+    array(2.5, dtype=float32)
+    """
+    types = base_type if isinstance(base_type, tuple) else (base_type,)
+    if not all(isinstance(t, type) for t in types):
+        raise TypeError(f"register_tensor_conversion_function: base_type must be a type or a tuple of types. "
+                        f"Received: {base_type!r}")
+    if any(issubclass(t, (np.ndarray, np.generic, numbers.Number, str, bytes, list, tuple)) for t in types):
+        raise TypeError(f"Cannot register conversions for Python or NumPy types. Received: {base_type!r}")
+    if not callable(conversion_func):
+        raise TypeError(f"conversion_func must be callable. Received: {conversion_func!r}")
+    _CONVERSIONS.append((int(priority), types, conversion_func))
+    _CONVERSIONS.sort(key=lambda item: item[0])
+
+
+def _registered_conversion(value, dtype, name):
+    for _, types, fn in _CONVERSIONS:
+        if isinstance(value, types):
+            result = fn(value, dtype=dtype, name=name, as_ref=False)
+            if result is NotImplemented:
+                continue
+            return convert_to_tensor(result, dtype=dtype)
+    return None
 
 
 def is_tensor(value) -> bool:

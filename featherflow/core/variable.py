@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.backend.arrays import array_module
+from featherflow.core.runtime import state as _runtime
 from featherflow.core.tensor import Tensor, _fmt_shape, convert_to_tensor
 
 
@@ -54,6 +55,9 @@ class Variable(Tensor):
             raise ValueError(f"The `constraint` argument must be a callable. Received: constraint={constraint!r}")
         super().__init__(value)
         self.name = "Variable" if name is None else str(name)
+        scope = _runtime.name_scope
+        if scope:  # tf.name_scope prefixes the names of the variables created inside it
+            self.name = f"{scope}/{self.name}"
         self._path = self.name
         self._trainable = bool(trainable)
         self.constraint = constraint

@@ -81,6 +81,32 @@ def get_single_element(dataset: Dataset):
     return dataset.get_single_element()
 
 
+def get_next_as_optional(iterator):
+    """The iterator's next element as an ``Optional`` (empty at the end)."""
+    return iterator.get_next_as_optional()
+
+
+def at(dataset: Dataset, index):
+    """The element at position ``index`` of ``dataset`` (its elements before it are produced and dropped).
+
+    >>> int(at(Dataset.range(10).map(lambda x: x * x), 3))
+    9
+    """
+    from featherflow.data.dataset import as_int
+
+    index = as_int(index, "index")
+    n = dataset._cardinality()
+    if index < 0 or (n >= 0 and index >= n):
+        raise ValueError(f"`index` must be in [0, {n}) for this dataset. Received: index={index}")
+    for element in dataset.skip(index).take(1)._elements():
+        return nest.to_tensors(element)
+    raise ValueError(f"`index` {index} is past the end of the dataset.")
+
+
+def enable_debug_mode() -> None:
+    """Nothing to do: featherflow's pipelines always run eagerly, element by element, in Python."""
+
+
 def get_structure(dataset_or_iterator):
     """The element spec of a dataset or iterator."""
     return dataset_or_iterator.element_spec

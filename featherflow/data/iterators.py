@@ -45,6 +45,26 @@ class DatasetIterator:
 Iterator = DatasetIterator  # tf.data.Iterator
 
 
+class IteratorSpec:
+    """The type of an iterator (``tf.data.IteratorSpec``): the element spec of what it yields."""
+
+    def __init__(self, element_spec):
+        self.element_spec = element_spec
+
+    @property
+    def value_type(self) -> type:
+        return DatasetIterator
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, IteratorSpec) and repr(other.element_spec) == repr(self.element_spec)
+
+    def __hash__(self) -> int:
+        return hash(repr(self.element_spec))
+
+    def __repr__(self) -> str:
+        return f"IteratorSpec({self.element_spec!r})"
+
+
 class NumpyIterator:
     """``dataset.as_numpy_iterator()``: yields the elements as NumPy values."""
 

@@ -38,10 +38,16 @@ def worker_count(requested: int) -> int:
     return requested
 
 
-def background_iterator(iterator, buffer_size: int, name: str = "featherflow-prefetch"):
-    """The items of ``iterator``, produced ahead by a daemon thread into a queue of ``buffer_size``."""
+def background_iterator(iterator, buffer_size: int, name: str = "featherflow-prefetch", handback=None):
+    """The items of ``iterator``, produced ahead by a daemon thread into a queue of ``buffer_size``.
+
+    ``handback()`` (checked before each item is taken) returning True asks the thread to stop pulling from
+    ``iterator``: the items already produced are yielded and the generator returns, leaving ``iterator``
+    to the caller at the next item.
+    """
     buffer: queue.Queue = queue.Queue(maxsize=buffer_size)
-    stop = threading.Event()
+    stop = threading.Event()  # the consumer is gone: drop everything
+    back = threading.Event()  # the consumer takes the iterator back: produce nothing more
 
     def put(item) -> bool:
         while not stop.is_set():
@@ -53,30 +59,77 @@ def background_iterator(iterator, buffer_size: int, name: str = "featherflow-pre
         return False
 
     def produce() -> None:
-        try:
-            for item in iterator:
-                if not put(item):
-                    return
-        except BaseException as error:  # noqa: BLE001 - handed to the consumer, raised there
-            put(_Failure(error))
-            return
+        while not back.is_set():
+            try:
+                item = next(iterator)
+            except StopIteration:
+                break
+            except BaseException as error:  # noqa: BLE001 - handed to the consumer, raised there
+                put(_Failure(error))
+                return
+            if not put(item):
+                return
         put(_END)
 
     thread = threading.Thread(target=produce, name=name, daemon=True)
     thread.start()
     try:
         while True:
+            if handback is not None and not back.is_set() and handback():
+                back.set()
             item = buffer.get()
             if item is _END:
+                thread.join()
                 return
             if type(item) is _Failure:
                 raise item.error
             yield item
     finally:
         stop.set()
-        close = getattr(iterator, "close", None)
-        if close is not None and not thread.is_alive():
-            close()
+
+
+def inline_iterator(iterator, fn=None, handback=None):
+    """The items of ``iterator`` (``fn`` applied) produced on request; stops when ``handback()`` is True."""
+    while handback is None or not handback():
+        try:
+            item = next(iterator)
+        except StopIteration:
+            return
+        yield item if fn is None else fn(item)
+
+
+PROBE_STEPS = 24  # steps each strategy runs while autotuning; the first 4 of each are not timed
+
+
+def autotune(iterator, strategies: list, probe: int = PROBE_STEPS):
+    """The items of ``iterator`` through the fastest of ``strategies`` for this consumer.
+
+    Each strategy is ``make(iterator, handback) -> generator`` (e.g. produce on request, or in a background
+    thread). Each runs ``probe`` steps in turn, timed from one request of the consumer to the next (its work
+    on an item plus the wait for the next one); the rest of the iteration uses the strategy with the
+    shortest median step (the first one on a tie within 3%). Items keep their order across switches.
+    """
+    import statistics
+    import time
+
+    clock = time.perf_counter
+    medians = []
+    for make in strategies:
+        count = [0]
+        steps = []
+        previous = None
+        for item in make(iterator, lambda c=count: c[0] >= probe):
+            count[0] += 1
+            now = clock()  # one step: the consumer's work on the previous item and the wait for this one
+            if previous is not None and count[0] > 4:
+                steps.append(now - previous)
+            previous = now
+            yield item
+        if count[0] < probe:  # the input ended while probing
+            return
+        medians.append(statistics.median(steps) if steps else 0.0)
+    best = min(range(len(medians)), key=lambda i: (medians[i] * (1.0 if i == 0 else 1.03), i))
+    yield from strategies[best](iterator, None)
 
 
 class PrefetchDataset(UnaryDataset):
@@ -85,23 +138,34 @@ class PrefetchDataset(UnaryDataset):
     def __init__(self, input_dataset, buffer_size):
         buffer_size = _check_count(buffer_size, "buffer_size")
         self._input = input_dataset
-        self._buffer_size = AUTOTUNE_BUFFER if buffer_size == AUTOTUNE else buffer_size
+        self._autotune = buffer_size == AUTOTUNE
+        self._buffer_size = AUTOTUNE_BUFFER if self._autotune else buffer_size
 
     def _elements(self):
         if self._buffer_size == 0:
             return self._input._elements()
-        return background_iterator(self._input._elements(), self._buffer_size)
+        if not self._autotune:
+            return background_iterator(self._input._elements(), self._buffer_size)
+        buffer = self._buffer_size
+        return autotune(self._input._elements(), [
+            lambda it, back: inline_iterator(it, handback=back),
+            lambda it, back: background_iterator(it, buffer, handback=back)])
 
 
-def parallel_map(iterator, fn, workers: int, ordered: bool = True):
+def parallel_map(iterator, fn, workers: int, ordered: bool = True, handback=None):
     """``fn`` over the items of ``iterator`` on ``workers`` threads, ``2 * workers`` items in flight; the
-    input order is kept when ``ordered`` (else results come as they finish)."""
+    input order is kept when ``ordered`` (else results come as they finish). ``handback()`` returning True
+    stops taking items (those in flight are still yielded)."""
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="featherflow-map")
     in_flight = 2 * workers
     pending: collections.deque = collections.deque()
     unordered: set = set()
     try:
-        for item in iterator:
+        while handback is None or not handback():
+            try:
+                item = next(iterator)
+            except StopIteration:
+                break
             if ordered:
                 pending.append(pool.submit(fn, item))
                 if len(pending) >= in_flight:

@@ -45,6 +45,9 @@ def flatten(value) -> list:
 
 def pack_as(structure, leaves) -> object:
     """Rebuild ``structure`` with ``leaves`` (as returned by ``flatten``) in place of its leaves."""
+    if type(structure) is tuple and len(leaves) == len(structure) and not any(
+            isinstance(s, (tuple, dict)) for s in structure):
+        return tuple(leaves)  # the common flat tuple, e.g. (x, y)
     it = iter(leaves)
     out = _pack(structure, it)
     return out
@@ -155,10 +158,26 @@ def _has_strings(value) -> bool:
     return isinstance(value, (str, bytes))
 
 
+def _numeric_array(value):
+    """``value``'s array when it is a NumPy array or a tensor of numbers (the per-batch hot path), else None."""
+    kind = type(value)
+    if kind is Tensor:
+        value = value.value
+        kind = type(value)
+    if kind is np.ndarray and value.dtype.kind not in "USO":
+        return value
+    return None
+
+
 def normalize_element(value, what: str = "the element"):
     """A user element as a nest of NumPy arrays (lists become tensors; datasets stay as they are)."""
     from featherflow.data.dataset import Dataset
 
+    arr = _numeric_array(value)
+    if arr is not None:
+        return arr
+    if type(value) is tuple:
+        return tuple([normalize_element(v, what) for v in value])
     if isinstance(value, tuple):
         items = [normalize_element(v, what) for v in value]
         return type(value)(*items) if _is_namedtuple(value) else tuple(items)
@@ -210,8 +229,10 @@ def _leaf_to_tensor(leaf):
 
 def to_tensors(element):
     """An element as the user sees it: every array leaf wrapped in a featherflow ``Tensor``."""
-    if isinstance(element, np.ndarray):
+    if type(element) is np.ndarray:
         return Tensor(element)
+    if type(element) is tuple and all(type(leaf) is np.ndarray for leaf in element):
+        return tuple([Tensor(leaf) for leaf in element])
     return map_structure(_leaf_to_tensor, element)
 
 

@@ -79,7 +79,7 @@ class MapDataset(UnaryDataset):
         return nest.normalize_output(call_with_element(self._fn, element), "the output of `map_func`")
 
     def _elements(self):
-        from featherflow.data.parallel import parallel_map, worker_count
+        from featherflow.data.parallel import autotune, inline_iterator, parallel_map, worker_count
 
         if self._parallel is None or self._parallel == 1:
             apply = self._apply
@@ -88,7 +88,13 @@ class MapDataset(UnaryDataset):
         if deterministic is None:
             deterministic = self.options().deterministic is not False
         workers = worker_count(self._parallel)
-        return parallel_map(self._input._elements(), self._apply, workers, ordered=deterministic)
+        if self._parallel != AUTOTUNE:
+            return parallel_map(self._input._elements(), self._apply, workers, ordered=deterministic)
+        # AUTOTUNE: threads only when they make this consumer's steps faster (a function holding Python's
+        # GIL gains nothing from them and pays their hand-offs)
+        return autotune(self._input._elements(), [
+            lambda it, back: inline_iterator(it, self._apply, handback=back),
+            lambda it, back: parallel_map(it, self._apply, workers, ordered=deterministic, handback=back)])
 
 
 def _as_bool(value, what: str) -> bool:
@@ -128,27 +134,91 @@ class TakeWhileDataset(FilterDataset):
             yield element
 
 
+def _previous_pick(slots: np.ndarray) -> np.ndarray:
+    """For each step, the index of the previous step that picked the same slot (-1 for none)."""
+    order = np.argsort(slots, kind="stable")
+    repeated = slots[order[1:]] == slots[order[:-1]]
+    previous = np.full(len(slots), -1, dtype=np.int64)
+    previous[order[1:][repeated]] = order[:-1][repeated]
+    return previous
+
+
+def shuffle_blocks(take, buffer_size: int, rng: np.random.Generator, block: int):
+    """TensorFlow's shuffle buffer, a block of steps at a time: the buffer is filled with ``buffer_size``
+    items; each step outputs a uniformly chosen buffered item and puts the next input item in its place;
+    once the input is exhausted, the buffered items are drawn one at a time without replacement.
+
+    ``take(k)`` returns the next ``k`` input items as a 1-D array (object or int; fewer at the end). A step
+    picks slot ``floor(u * size)`` for the next ``u`` of ``rng.random()`` whatever the block size, so every
+    caller (whole elements or row indices) produces the same order from the same generator. Yields arrays.
+    """
+    buffer = take(buffer_size)
+    if len(buffer) == buffer_size:
+        while True:
+            refills = take(block)
+            steps = len(refills)
+            if steps == 0:
+                break
+            slots = (rng.random(steps) * buffer_size).astype(np.int64)
+            previous = _previous_pick(slots)
+            yield np.where(previous >= 0, refills[np.maximum(previous, 0)], buffer[slots])
+            last = np.ones(steps, dtype=bool)  # each slot keeps the refill of its last pick in the block
+            order = np.argsort(slots, kind="stable")
+            last[:-1] = slots[order[1:]] != slots[order[:-1]]
+            buffer[slots[order[last]]] = refills[order[last]]
+            if steps < block:
+                break
+    items = list(buffer)
+    out = []
+    for u in rng.random(len(items)).tolist():
+        j = int(u * len(items))
+        out.append(items[j])
+        items[j] = items[-1]
+        items.pop()
+    if out:
+        if buffer.dtype != object:
+            yield np.asarray(out, dtype=buffer.dtype)
+            return
+        drained = np.empty(len(out), dtype=object)
+        for i, item in enumerate(out):
+            drained[i] = item  # element by element: NumPy would stack equal-shaped arrays
+        yield drained
+
+
 def shuffle_stream(items, buffer_size: int, rng: np.random.Generator):
-    """TensorFlow's shuffle buffer over an iterable: fill ``buffer_size`` items, then repeatedly emit a
-    uniformly chosen buffered item and put the next input item in its place."""
+    """``shuffle_blocks`` over an iterator of elements (held in object arrays), one element at a time."""
     it = iter(items)
-    buffer = list(itertools.islice(it, buffer_size))
-    draws: list = []
-    position = 0
-    while buffer:
-        if position == len(draws):
-            draws = rng.random(4096).tolist()
-            position = 0
-        j = int(draws[position] * len(buffer))
-        position += 1
-        out = buffer[j]
-        for item in it:
-            buffer[j] = item
-            break
-        else:
-            buffer[j] = buffer[-1]
-            buffer.pop()
-        yield out
+
+    def take(k: int) -> np.ndarray:
+        out = np.empty(k, dtype=object)
+        n = 0
+        for n, item in enumerate(itertools.islice(it, k), 1):  # noqa: B007 - n counts the items taken
+            out[n - 1] = item
+        return out[:n]
+
+    block = max(1, min(1024, buffer_size // 8))  # input read ahead: at most an eighth of the buffer more
+    for chunk in shuffle_blocks(take, buffer_size, rng, block):
+        yield from chunk
+
+
+def _index_taker(chunks):
+    """``take(k)`` over a stream of int64 index chunks."""
+    pending = [np.empty(0, dtype=np.int64)]
+    source = iter(chunks)
+
+    def take(k: int) -> np.ndarray:
+        have = sum(len(c) for c in pending)
+        while have < k:
+            chunk = next(source, None)
+            if chunk is None:
+                break
+            pending.append(chunk)
+            have += len(chunk)
+        joined = np.concatenate(pending) if len(pending) > 1 else pending[0]
+        pending[:] = [joined[k:]]
+        return joined[:k]
+
+    return take
 
 
 def _chunked(values, size: int = 4096):
@@ -192,7 +262,7 @@ class ShuffleDataset(UnaryDataset):
         buffer_size = self._buffer_size
 
         def chunks():
-            return _chunked(shuffle_stream(_flat_ints(source.chunks()), buffer_size, self._rng()))
+            return shuffle_blocks(_index_taker(source.chunks()), buffer_size, self._rng(), 4096)
 
         return source.derive(chunks)
 

@@ -18,6 +18,8 @@ array([0., 2.], dtype=float32)
 
 from __future__ import annotations
 
+import numpy as np
+
 from featherflow.backend.arrays import array_module, epsilon
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor
@@ -104,14 +106,52 @@ class UnitNorm(Constraint):
         return {"axis": self.axis}
 
 
+class RadialConstraint(Constraint):
+    """Make each ``(rows, cols)`` slice of a 4-D kernel ``(rows, cols, channels, kernels)`` radially symmetric:
+    rings around the centre take one value each, read along the diagonal below the centre, exactly as
+    tf.keras 2 does (odd size ``n``: the centre takes ``w[n//2 - 1, n//2 - 1]`` and ring ``r`` takes
+    ``w[n//2 + r - 1, n//2 + r - 1]``; even size: the inner 2x2 takes ``w[n//2 - 1, n//2 - 1]`` and ring
+    ``r`` takes ``w[n//2 + r, n//2 + r]``).
+
+    >>> import numpy as np
+    >>> w = np.arange(9.0).reshape(3, 3, 1, 1)
+    >>> RadialConstraint()(w).numpy()[:, :, 0, 0]
+    array([[4., 4., 4.],
+           [4., 0., 4.],
+           [4., 4., 4.]])
+    """
+
+    def __call__(self, w):
+        w = as_float_tensor(w, "RadialConstraint").value
+        if w.ndim != 4:
+            raise ValueError(f"The weight tensor must have rank 4. Received weight tensor with shape: {w.shape}")
+        height, width, channels, kernels = w.shape
+        if height != width or height < 2:
+            raise ValueError(f"RadialConstraint needs square kernels of size 2 or more. Received weight tensor with "
+                             f"shape: {w.shape}")
+        flat = w.reshape(height, width, channels * kernels)
+        start = height // 2
+        if height % 2:
+            ring, index = flat[start - 1:start, start - 1:start], 0
+        else:
+            ring, index = np.broadcast_to(flat[start - 1:start, start - 1:start], (2, 2, flat.shape[-1])), 1
+        while index < start:
+            size = ring.shape[0] + 2
+            grown = np.broadcast_to(flat[start + index, start + index], (size, size, flat.shape[-1])).copy()
+            grown[1:-1, 1:-1] = ring
+            ring, index = grown, index + 1
+        return Tensor(ring.reshape(w.shape).astype(w.dtype, copy=False))
+
+
 max_norm = maxnorm = MaxNorm
 min_max_norm = MinMaxNorm
 non_neg = nonneg = NonNeg
 unit_norm = unitnorm = UnitNorm
+radial_constraint = RadialConstraint
 
-_CLASSES = {cls.__name__: cls for cls in (MaxNorm, MinMaxNorm, NonNeg, UnitNorm)}
+_CLASSES = {cls.__name__: cls for cls in (MaxNorm, MinMaxNorm, NonNeg, UnitNorm, RadialConstraint)}
 _ALIASES = {"max_norm": MaxNorm, "maxnorm": MaxNorm, "min_max_norm": MinMaxNorm, "non_neg": NonNeg,
-            "nonneg": NonNeg, "unit_norm": UnitNorm, "unitnorm": UnitNorm}
+            "nonneg": NonNeg, "unit_norm": UnitNorm, "unitnorm": UnitNorm, "radial_constraint": RadialConstraint}
 
 
 def serialize(constraint) -> dict:

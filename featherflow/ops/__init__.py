@@ -36,6 +36,17 @@ from featherflow.ops.compare import (
     where,
 )
 from featherflow.ops.complex import complex
+from featherflow.ops.control_flow import (
+    case,
+    cond,
+    foldl,
+    foldr,
+    map_fn,
+    scan,
+    switch_case,
+    vectorized_map,
+    while_loop,
+)
 from featherflow.ops.conv import conv1d, conv2d
 from featherflow.ops.conv_variants import conv2d_transpose, depthwise_conv2d
 from featherflow.ops.counting import (
@@ -47,6 +58,25 @@ from featherflow.ops.counting import (
 )
 from featherflow.ops.creation import constant, eye, fill, linspace, ones, ones_like, range, zeros, zeros_like
 from featherflow.ops.debug import print
+from featherflow.ops.eager_api import (
+    AggregationMethod,
+    CriticalSection,
+    IndexedSlices,
+    VariableAggregation,
+    VariableSynchronization,
+    approx_top_k,
+    conv2d_backprop_filter_v2,
+    conv2d_backprop_input_v2,
+    get_logger,
+    get_static_value,
+    group,
+    guarantee_const,
+    inside_function,
+    is_symbolic_tensor,
+    no_op,
+    timestamp,
+    tuple,
+)
 from featherflow.ops.einsum import einsum
 from featherflow.ops.elementwise import (
     atan,
@@ -66,8 +96,11 @@ from featherflow.ops.elementwise import (
     sinh,
     tan,
 )
+from featherflow.ops.fft import fftnd, ifftnd, irfftnd, rfftnd
 from featherflow.ops.indexing import boolean_mask, gather, gather_nd, getitem, one_hot
 from featherflow.ops.linalg import diag_part, matmul, matrix_transpose, tensordot, trace
+from featherflow.ops.linalg_decomp import eig, eigvals
+from featherflow.ops.linalg_decomp import sqrtm as matrix_square_root
 from featherflow.ops.math import (
     abs,
     add,
@@ -117,6 +150,8 @@ from featherflow.ops.nn import (
 )
 from featherflow.ops.pad import pad
 from featherflow.ops.pooling import avg_pool, avg_pool1d, avg_pool2d, max_pool, max_pool1d, max_pool2d
+from featherflow.ops.py_function import numpy_function, py_function
+from featherflow.ops.random_stateless import index_shuffle as random_index_shuffle
 from featherflow.ops.reduce import (
     count_nonzero,
     cumsum,
@@ -172,6 +207,7 @@ from featherflow.ops.shape_utils import (
 )
 from featherflow.ops.slicing import dynamic_partition, dynamic_stitch, reverse_sequence, roll, slice, strided_slice
 from featherflow.ops.sort import argmax, argmin, argsort, in_top_k, sort, top_k
+from featherflow.ops.tensor_array import TensorArray
 from featherflow.ops.trig import acos, acosh, asin, asinh, atan2, atanh
 
 _operators.install()

@@ -464,3 +464,31 @@ def _betainc_rule(op, g):
 
     a, b, x = op.inputs
     return None, None, g * _betainc_density(a, b, x, TENSOR)
+
+
+def sobol_sample(dim, num_results, skip=0, dtype="float32", name=None) -> Tensor:
+    """Points ``skip+1 .. skip+num_results`` of the (unscrambled, Joe-Kuo) Sobol low-discrepancy sequence in
+    ``[0, 1)^dim`` (the all-zero first point is skipped, as in TensorFlow). Needs SciPy.
+
+    >>> sobol_sample(2, 3).numpy()
+    array([[0.5 , 0.5 ],
+           [0.75, 0.25],
+           [0.25, 0.75]], dtype=float32)
+    """
+    import warnings
+
+    dim, num_results, skip = int(dim), int(num_results), int(skip)
+    if dim < 1 or num_results < 0 or skip < 0:
+        raise ValueError(f"sobol_sample: need dim >= 1, num_results >= 0 and skip >= 0. Received: dim={dim}, "
+                         f"num_results={num_results}, skip={skip}")
+    try:
+        from scipy.stats import qmc
+    except ImportError as exc:  # pragma: no cover - scipy is in the dev extra
+        raise ImportError('sobol_sample needs SciPy. Install it with: pip install "featherflow[scipy]"') from exc
+    engine = qmc.Sobol(dim, scramble=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SciPy warns about non-power-of-two sample counts
+        if skip + 1:
+            engine.fast_forward(skip + 1)
+        points = engine.random(num_results) if num_results else np.zeros((0, dim))
+    return Tensor(points.astype(np.dtype(dtype)))

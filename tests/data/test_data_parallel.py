@@ -98,3 +98,31 @@ def test_unordered_map_from_options():
     options.deterministic = False
     ds = D.range(8).with_options(options).map(lambda x: x * 2, num_parallel_calls=2)
     assert sorted(values(ds)) == [0, 2, 4, 6, 8, 10, 12, 14]
+
+
+def test_autotune_moves_slow_gil_free_work_to_threads_and_keeps_the_order():
+    def slow(x):
+        time.sleep(0.01)  # releases the GIL, as file reads and image decoding do
+        return x
+
+    def consume(dataset, thread_prefix):
+        before = len(_threads(thread_prefix))
+        seen, used_threads = [], False
+        for value in dataset:
+            seen.append(int(value))
+            time.sleep(0.01)  # the consumer's step: ~10 ms with the work in threads, ~20 ms without
+            if len(seen) == 60:  # past the two probes of 24 steps
+                used_threads = len(_threads(thread_prefix)) > before
+        return seen, used_threads
+
+    seen, used = consume(D.range(70).map(slow).prefetch(tf.data.AUTOTUNE), "featherflow-prefetch")
+    assert seen == list(range(70)) and used
+    seen, used = consume(D.range(70).map(slow, num_parallel_calls=tf.data.AUTOTUNE), "featherflow-map")
+    assert seen == list(range(70)) and used
+
+
+def test_autotune_switching_back_to_the_caller_keeps_every_element():
+    # a cheap producer: whichever way wins, the elements come once each, in order
+    assert values(D.range(300).map(lambda x: x + 1).prefetch(tf.data.AUTOTUNE)) == list(range(1, 301))
+    assert values(D.range(300).map(lambda x: x * 2, num_parallel_calls=tf.data.AUTOTUNE)) == list(range(0, 600, 2))
+    assert values(D.range(10).prefetch(tf.data.AUTOTUNE)) == list(range(10))  # shorter than the probe

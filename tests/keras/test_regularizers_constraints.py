@@ -102,3 +102,17 @@ def test_constraint_in_a_layer_after_an_update():
     assert (layer.kernel.numpy() >= 0).all()
     assert float(layer.losses[0]) == pytest.approx(0.01 * (layer.kernel.numpy().astype("float64") ** 2).sum(),
                                                    rel=1e-5)
+
+
+def test_radial_constraint_matches_tf_keras():
+    # tf_keras 2.21's RadialConstraint on arange kernels (values read along the diagonal below the centre)
+    even = keras.constraints.RadialConstraint()(np.arange(4 * 4 * 2 * 3, dtype="float32").reshape(4, 4, 2, 3))
+    assert even.numpy()[:, :, 0, 0].tolist() == [[90.0] * 4, [90.0, 30.0, 30.0, 90.0], [90.0, 30.0, 30.0, 90.0],
+                                                  [90.0] * 4]
+    odd = keras.constraints.radial_constraint()(np.arange(5 * 5 * 2 * 3, dtype="float32").reshape(5, 5, 2, 3))
+    assert odd.numpy()[:, :, 1, 2].tolist() == [[113.0] * 5, [113.0, 77.0, 77.0, 77.0, 113.0],
+                                                [113.0, 77.0, 41.0, 77.0, 113.0], [113.0, 77.0, 77.0, 77.0, 113.0],
+                                                [113.0] * 5]
+    assert keras.constraints.get("radial_constraint").__class__ is keras.constraints.RadialConstraint
+    with pytest.raises(ValueError, match="rank 4"):
+        keras.constraints.RadialConstraint()(np.ones((3, 3)))

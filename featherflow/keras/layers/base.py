@@ -20,11 +20,12 @@ import re
 
 import numpy as np
 
-from featherflow.backend.arrays import floatx
 from featherflow.core import Tensor, Variable, convert_to_tensor
 from featherflow.core.runtime import count_loss_event
 from featherflow.core.runtime import state as _runtime
+from featherflow.core.string_tensor import to_string_array
 from featherflow.keras import backend as K
+from featherflow.keras import mixed_precision
 from featherflow.keras.layers.input_spec import check_input_compatibility
 
 _ALLOWED_KWARGS = frozenset({
@@ -124,7 +125,7 @@ class Layer:
         self.input_spec = None
         self.supports_masking = False
         self.stateful = False
-        self._dtype = np.dtype(dtype or floatx()).name if not isinstance(dtype, dict) else floatx()
+        self._dtype = mixed_precision.layer_dtype(dtype)  # a dtype, a policy (or its name), or the global policy
         if name is None:
             name = K.unique_name(_to_snake_case(type(self).__name__))
         elif not isinstance(name, str):
@@ -342,6 +343,10 @@ class Layer:
             arr = x.value
         else:
             arr = np.asarray(x)
+            if arr.dtype.kind in "USO" and self._keeps_string_inputs():
+                strings = to_string_array(arr)  # a string tensor (object array of bytes) for the inner layers
+                if strings is not None:
+                    return Tensor(strings)
             if arr.dtype.kind in "USO":
                 raise TypeError(
                     f'Layer "{self.name}" expects numeric inputs; received an array of dtype {arr.dtype}. '
@@ -359,6 +364,10 @@ class Layer:
 
     def _keeps_int_inputs(self) -> bool:
         """Layers that index with their inputs (Embedding) keep integer inputs; others cast to float."""
+        return False
+
+    def _keeps_string_inputs(self) -> bool:
+        """Models (whose text layers take strings) accept string inputs; other layers refuse them."""
         return False
 
     def __call__(self, *args, **kwargs):

@@ -98,6 +98,8 @@ class Node:
 def _dummy_array(shape, dtype, fill):
     dims = tuple(fill if d is None else d for d in shape)
     kind = np.dtype(dtype).kind
+    if kind in "OUS":  # strings of `fill` words, so axes a text layer derives from them vary like the others
+        return np.full(dims, b" ".join([b"x"] * fill), dtype=object)
     if kind in "iu":
         return np.zeros(dims, dtype=dtype)
     if kind == "b":
@@ -112,7 +114,9 @@ def _run_dummy(layer, specs, fill, call_args, call_kwargs):
             return Tensor(_dummy_array(spec.shape, spec.dtype, fill))
         return spec
 
-    inputs = map_structure(make, specs)
+    # the inputs as the layer's __call__ would convert them (an integer Input into Dense is cast to float)
+    inputs = map_structure(lambda spec: layer._convert_input(make(spec)) if isinstance(spec, KerasTensor) else spec,
+                           specs)
     call_args = map_structure(make, tuple(call_args))
     kwargs = map_structure(make, dict(call_kwargs))
     if layer._call_has_training:

@@ -78,6 +78,8 @@ def _to_array(value, what: str):
             raise ValueError(f"Can't convert non-rectangular Python sequence to Tensor: the rows of `{what}` have "
                              "different lengths. Pad them to one length first (`keras.utils.pad_sequences`) or pass "
                              f"a NumPy array. Received: {what}={value!r:.100}") from None
+    if arr.dtype.kind in "US":
+        return arr  # text (lists of strings) for models that start with TextVectorization / StringLookup
     if arr.dtype.kind in "OUS":
         raise ValueError(f"Failed to convert a NumPy array to a Tensor (unsupported object type in `{what}`): "
                          f"expected numbers, received elements of type {arr.dtype}. Received: {what}={value!r:.100}")

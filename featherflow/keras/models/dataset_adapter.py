@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
+
 from featherflow.keras.models.data_adapter import DataHandler
 
 INFINITE = -1
@@ -39,6 +41,23 @@ def check_validation_split(x, validation_split) -> None:
     if validation_split and is_dataset(x):
         raise ValueError("`validation_split` is only supported for Tensors or NumPy arrays, found following types in "
                          f"the input: [{type(x)}]")
+
+
+_ONES: dict = {}
+
+
+def _all_finite(arr) -> bool:
+    """True when a float array holds no NaN or infinity (one BLAS dot with ones: NaN and infinity carry through
+    the sum; an overflowing sum of finite values answers False and the exact check runs); True for None and
+    non-float arrays."""
+    if arr is None or arr.dtype.kind != "f" or arr.size == 0:
+        return True
+    ones = _ONES.get((arr.size, arr.dtype))
+    if ones is None:
+        if len(_ONES) > 16:
+            _ONES.clear()
+        ones = _ONES[(arr.size, arr.dtype)] = np.ones(arr.size, dtype=arr.dtype)
+    return bool(np.isfinite(np.dot(arr.reshape(-1), ones)))
 
 
 class DatasetHandler(DataHandler):
@@ -79,6 +98,26 @@ class DatasetHandler(DataHandler):
             self.inferred_steps = steps_per_epoch
         else:
             self.inferred_steps = cardinality if cardinality >= 0 else None
+        # One input (Sequential and one-input functional models): the common (x, y[, sample_weight]) batch of
+        # arrays skips the generic structure conversion (see _convert_batch).
+        if isinstance(input_dtypes, (list, tuple)) and len(input_dtypes) == 1:
+            input_dtypes = input_dtypes[0]
+        self._single_dtype = (np.dtype(input_dtypes) if isinstance(input_dtypes, (str, np.dtype, type))
+                              and not class_weight else None)
+
+    def _convert_batch(self, batch):
+        dtype = self._single_dtype
+        if dtype is not None and type(batch) is tuple and 2 <= len(batch) <= 3:
+            x, y = batch[0], batch[1]
+            sw = batch[2] if len(batch) == 3 else None
+            if (type(x) is np.ndarray and type(y) is np.ndarray and x.ndim and y.ndim and y.shape[0] == x.shape[0]
+                    and (sw is None or type(sw) is np.ndarray and sw.ndim and sw.shape[0] == x.shape[0])):
+                if self._check_values and not (_all_finite(x) and _all_finite(y) and _all_finite(sw)):
+                    self._check_finite(x, y, sw)  # names the argument and the first bad value
+                if x.dtype.kind == "f" and x.dtype != dtype:
+                    x = x.astype(dtype)
+                return x, y, sw
+        return super()._convert_batch(batch)
 
     def epoch_batches(self, epoch: int):
         """The batches ``(x, y, sample_weight)`` of one epoch (stops early when the dataset runs out)."""

@@ -32,12 +32,11 @@ from featherflow.core.runtime import state as _runtime
 from featherflow.keras.layers.base import Layer, _to_snake_case, default_training
 from featherflow.keras.models.inference import inference_program
 from featherflow.keras.models.trainer import TrainerMixin
-from featherflow.keras.saving.model_methods import SavingMixin
 
 _MODEL_KWARGS = frozenset({"trainable", "dtype", "dynamic", "name", "autocast", "inputs", "outputs"})
 
 
-class Model(TrainerMixin, SavingMixin, Layer):
+class Model(TrainerMixin, Layer):
     """A group of layers with training and inference features.
 
     Args:
@@ -176,6 +175,9 @@ class Model(TrainerMixin, SavingMixin, Layer):
     def _keeps_int_inputs(self) -> bool:
         # Integer inputs reach the inner layers unchanged; each layer (or Input) casts for itself.
         return True
+
+    def _keeps_string_inputs(self) -> bool:
+        return True  # strings reach the inner layers as string tensors (TextVectorization, StringLookup, ...)
 
     def call(self, inputs, training=None, mask=None):
         """The model's forward pass; subclassed models must implement it."""
@@ -327,6 +329,41 @@ class Model(TrainerMixin, SavingMixin, Layer):
             shapes = [t.shape for t in self.outputs]
             return shapes[0] if len(shapes) == 1 else shapes
         return super().output_shape
+
+    # -- saving: thin methods delegating to featherflow/keras/saving ---------------------------------------
+    def save(self, filepath, overwrite: bool = True, save_format: str | None = None, **kwargs) -> None:
+        """Save the model (config, weights, compile config and optimizer state) to ``filepath``.
+
+        ``"m.keras"`` writes the zip archive, ``"m.h5"`` the legacy HDF5 file, a path without an
+        extension a directory with the archive's members. Atomic: a crash keeps the previous file.
+        """
+        from featherflow.keras.saving import saving_lib
+
+        saving_lib.save_model(self, filepath, overwrite=overwrite, save_format=save_format, **kwargs)
+
+    def save_weights(self, filepath, overwrite: bool = True, save_format: str | None = None, options=None) -> None:
+        """Save all variables (and the optimizer's state) to ``.weights.h5`` / ``.h5`` or ``.npz``."""
+        from featherflow.keras.saving import saving_api
+
+        saving_api.save_weights(self, filepath, overwrite=overwrite, save_format=save_format, options=options)
+
+    def load_weights(self, filepath, skip_mismatch: bool = False, by_name: bool = False, options=None):
+        """Load weights saved by ``save_weights`` / ``save`` (format detected from the file); into a model not
+        built yet, restored on its first call (non-HDF5 files). Returns a status for non-HDF5 files."""
+        from featherflow.keras.saving import saving_api
+
+        return saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name, options=options)
+
+    def to_json(self, **kwargs) -> str:
+        """The architecture as JSON; rebuild it with ``keras.models.model_from_json``."""
+        from featherflow.keras.saving import saving_api
+
+        return saving_api.to_json(self, **kwargs)
+
+    def to_yaml(self, **kwargs):
+        """Removed in tf.keras 2.6+ (YAML loading could run code); use ``to_json``."""
+        raise RuntimeError("Method `model.to_yaml()` has been removed due to security risk of arbitrary code "
+                           "execution. Please use `model.to_json()` instead.")
 
     # -- summary ------------------------------------------------------------------------------
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,

@@ -22,6 +22,7 @@ import numpy as np
 
 from featherflow.backend import blas
 from featherflow.keras.callbacks.base import CallbackList
+from featherflow.keras.models import steps
 from featherflow.keras.models.compile_utils import LossesContainer, LossTracker, MetricsContainer
 from featherflow.keras.models.data_adapter import (
     DataHandler,
@@ -34,7 +35,7 @@ from featherflow.keras.models.data_adapter import (
     unpack_x_y_sample_weight,
 )
 from featherflow.keras.models.dataset_adapter import DatasetHandler, check_validation_split, is_dataset
-from featherflow.keras.models.train_steps import TrainStepsMixin, to_numpy_structure
+from featherflow.keras.models.steps import to_numpy_structure
 
 _PROGBAR_INTERVAL = 0.05  # seconds between two progress-bar updates during an epoch
 _VALIDATION_NAMES = ("validation_data[0]", "validation_data[1]", "validation_data[2]")  # x_val, y_val, weights
@@ -67,8 +68,16 @@ def flatten_metrics_in_order(logs: dict, metrics_names: list):
     return results
 
 
-class TrainerMixin(TrainStepsMixin):
-    """The training API of ``keras.Model``."""
+class TrainerMixin:
+    """The training API of ``keras.Model``: ``compile``, the loops, and Keras's step methods (``steps.py``)."""
+
+    # Keras's overridable steps: the functions of featherflow/keras/models/steps.py as methods
+    compute_loss = steps.compute_loss
+    compute_metrics = steps.compute_metrics
+    get_metrics_result = steps.get_metrics_result
+    train_step = steps.train_step
+    test_step = steps.test_step
+    predict_step = steps.predict_step
 
     def _init_trainer_state(self) -> None:
         self.optimizer = None
@@ -210,6 +219,14 @@ class TrainerMixin(TrainStepsMixin):
     def _make_handler(self, x, y=None, sample_weight=None, batch_size=None, steps=None, initial_epoch=0, epochs=1,
                       shuffle=False, class_weight=None, check_values=True, is_predict=False,
                       strict_batch_size=True, validation=False, names=("x", "y", "sample_weight")) -> DataHandler:
+        if getattr(x, "_is_dataset_creator", False):  # keras.utils.experimental.DatasetCreator
+            if steps is None:
+                raise ValueError("When using a `tf.keras.utils.experimental.DatasetCreator`, `steps_per_epoch`, "
+                                 "`validation_steps` or `steps` argument must be provided in `Model.fit`, "
+                                 "`Model.evaluate`, or `Model.predict`.")
+            from featherflow.keras.utils.experimental import InputContext
+
+            x = x(InputContext())
         if is_dataset(x):
             return DatasetHandler(x, y, sample_weight, steps_per_epoch=steps, initial_epoch=initial_epoch,
                                   epochs=epochs, class_weight=class_weight, input_dtypes=self._input_dtypes_for(x),
@@ -318,7 +335,7 @@ class TrainerMixin(TrainStepsMixin):
     def _check_validation_targets(self, validation_data, val_x, val_y) -> None:
         """Refuse validation arrays without targets when the compiled loss needs them (tf.keras would report
         ``val_loss`` 0.0 every epoch)."""
-        if val_y is not None or not self.loss or not self._uses_default_steps("test_step", "compute_loss"):
+        if val_y is not None or not self.loss or not steps.uses_default_steps(self, "test_step", "compute_loss"):
             return
         if not _is_array_structure(val_x) or _is_sequence(val_x) or _is_generator(val_x):
             return  # a generator or Sequence yields (x, y) batches itself
@@ -454,14 +471,51 @@ class TrainerMixin(TrainStepsMixin):
     def _small_predict_entry(self):
         """``(plan, fn)`` for one small NumPy batch: no data handler, callbacks or progress bar (graph models
         with the default ``predict_step``); ``None`` when that shortcut does not apply."""
-        if not self._is_graph_network or not self._uses_default_steps("predict_step"):
+        if not self._is_graph_network or not steps.uses_default_steps(self, "predict_step"):
             return None
         from featherflow.keras.models.functional import get_plan
 
         plan = get_plan(self)
         if len(plan.input_slots) != 1:
             return None
-        return plan, self._make_small_predict_fn(plan)
+        return plan, steps.make_small_predict_step(plan)
+
+    # -- one batch: the step functions of steps.py, built once per fit (or compile) ---------------------------------
+    def _reset_compiled_plans(self) -> None:
+        self._train_fn = None
+        self._test_fn = None
+        self._predict_fn = None
+        self._small_predict = None
+
+    def _run_train_step(self, x, y, sample_weight) -> None:
+        fn = self._train_fn
+        if fn is None:
+            fn = self._train_fn = steps.make_train_step(self)
+            if fn is None:  # the first batch: Keras's train_step builds the compiled loss and metrics
+                self._last_step_logs = steps.keras_step(self, "train_step")(x, y, sample_weight)
+                return
+        logs = fn(x, y, sample_weight)
+        if logs is not None or self._last_step_logs is not None:  # no attribute write per step on the fast path
+            self._last_step_logs = logs
+
+    def _run_test_step(self, x, y, sample_weight) -> None:
+        fn = self._test_fn
+        if fn is None:
+            fn = self._test_fn = steps.make_test_step(self)
+            if fn is None:
+                self._last_step_logs = steps.keras_step(self, "test_step")(x, y, sample_weight)
+                return
+        logs = fn(x, y, sample_weight)
+        if logs is not None or self._last_step_logs is not None:
+            self._last_step_logs = logs
+
+    def _run_predict_step(self, x):
+        fn = self._predict_fn
+        if fn is None:
+            fn = self._predict_fn = steps.make_predict_step(self)
+            if fn is None:  # not built yet: Keras's predict_step builds it
+                return self.predict_step((steps.tensorize(x),))
+        return fn(x)
 
     # -- single batches ---------------------------------------------------------------------------------------
     def _single_batch(self, x, y=None, sample_weight=None, class_weight=None, check_values=True):

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import warnings
 
-from featherflow.keras.optimizers import legacy, schedules
+from featherflow.keras.optimizers import experimental, legacy, schedules
 from featherflow.keras.optimizers.adadelta import Adadelta
+from featherflow.keras.optimizers.adafactor import Adafactor
 from featherflow.keras.optimizers.adagrad import Adagrad
 from featherflow.keras.optimizers.adam import Adam
 from featherflow.keras.optimizers.adamax import Adamax
@@ -26,7 +27,8 @@ from featherflow.keras.optimizers.nadam import Nadam
 from featherflow.keras.optimizers.rmsprop import RMSprop
 from featherflow.keras.optimizers.sgd import SGD
 
-_CLASSES = {cls.__name__: cls for cls in (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, Ftrl, Lion)}
+_CLASSES = {cls.__name__: cls for cls in (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Adamax, Nadam, Ftrl, Lion,
+                                          Adafactor)}
 _ALIASES = {name.lower(): cls for name, cls in _CLASSES.items()}
 
 
@@ -59,6 +61,10 @@ def serialize(optimizer) -> dict:
 def deserialize(config, custom_objects=None) -> Optimizer:
     """Rebuild an optimizer from ``serialize()`` output."""
     name = config.get("class_name")
+    if name == "LossScaleOptimizer" and name not in (custom_objects or {}):
+        from featherflow.keras.mixed_precision import LossScaleOptimizer  # wraps these optimizers: defined above
+
+        return LossScaleOptimizer.from_config(config.get("config", {}))
     cls = (custom_objects or {}).get(name) or _CLASSES.get(name) or _ALIASES.get(str(name).lower())
     if cls is None:
         raise ValueError(f"Unknown optimizer: {name!r}. Valid names are: {sorted(_ALIASES)}")

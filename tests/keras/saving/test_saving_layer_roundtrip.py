@@ -32,9 +32,24 @@ def _layer_classes():
 # name -> (factory, input shapes (batch first), input dtype)
 SPECS = {
     "Activation": (lambda: keras.layers.Activation("tanh"), [(B, 5)], "float32"),
+    "DepthwiseConv1D": (lambda: keras.layers.DepthwiseConv1D(3, depth_multiplier=2), [(B, 6, 2)], "float32"),
+    "LocallyConnected1D": (lambda: keras.layers.LocallyConnected1D(3, 2, strides=2), [(B, 6, 2)], "float32"),
+    "LocallyConnected2D": (lambda: keras.layers.LocallyConnected2D(2, (2, 2)), [(B, 3, 4, 2)], "float32"),
+    "SpectralNormalization": (lambda: keras.layers.SpectralNormalization(keras.layers.Dense(3)), [(B, 4)],
+                              "float32"),
     "AdditiveAttention": (lambda: keras.layers.AdditiveAttention(), [(B, 3, 4), (B, 5, 4)], "float32"),
     "Attention": (lambda: keras.layers.Attention(use_scale=True, score_mode="concat"), [(B, 3, 4), (B, 5, 4)],
                   "float32"),
+    "Discretization": (lambda: keras.layers.Discretization(bin_boundaries=[-0.5, 0.0, 0.5]), [(B, 5)], "float32"),
+    "Hashing": (lambda: keras.layers.Hashing(num_bins=7, salt=3), [(B, 3)], "int32"),
+    "HashedCrossing": (lambda: keras.layers.HashedCrossing(num_bins=5, output_mode="one_hot"), [(B, 1), (B, 1)],
+                       "int32"),
+    "IntegerLookup": (lambda: keras.layers.IntegerLookup(vocabulary=[1, 2, 3], output_mode="multi_hot"), [(B, 3)],
+                      "int32"),
+    "StringLookup": (lambda: _adapted(keras.layers.StringLookup(num_oov_indices=2), ["a", "b", "b", "c"]), [(B, 3)],
+                     "string"),
+    "TextVectorization": (lambda: _adapted(keras.layers.TextVectorization(output_sequence_length=4),
+                                           ["a b", "b c d", "d e"]), [(B,)], "string"),
     "EinsumDense": (lambda: keras.layers.EinsumDense("abc,cde->abde", (None, 2, 3), bias_axes="de"), [(B, 3, 4)],
                     "float32"),
     "GroupNormalization": (lambda: keras.layers.GroupNormalization(groups=2), [(B, 3, 4)], "float32"),
@@ -112,10 +127,16 @@ SPECS = {
 MERGE_TWO = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")
 SKIPPED = {
     "Layer": "abstract base class; custom subclasses are covered by test_saving_models.py",
+    "AbstractRNNCell": "abstract base of custom RNN cells (tests/keras/layers/test_layers_unshared.py runs one)",
     "Wrapper": "abstract base of Bidirectional and TimeDistributed, which are covered",
     "InputLayer": "the input of every model in this file (each round trip saves and loads one)",
 }
 _DEFAULT_SHAPES = [[(B, 5)], [(B, 4, 3)], [(B, 4, 4, 2)], [(B, 3, 4, 4, 2)]]
+
+
+def _adapted(layer, data):
+    layer.adapt(data)  # the learned vocabulary is not in the config: it must travel in the weights file
+    return layer
 
 
 def _spec(cls):
@@ -136,6 +157,8 @@ def _spec(cls):
 
 def _data(shapes, dtype, seed=0):
     rng = np.random.default_rng(seed)
+    if dtype == "string":
+        return [rng.choice(np.array(["a", "b c", "d", "zz", "b b"]), size=s) for s in shapes]
     if dtype.startswith("int"):
         return [rng.integers(0, 7, s).astype(dtype) for s in shapes]
     return [rng.uniform(-1, 1, s).astype(dtype) for s in shapes]
