@@ -26,6 +26,7 @@ PEER_SCRIPTS = [
     ("cnn_epoch", [], ["--rounds", "1"]),
     ("augment_epoch", [], ["--rounds", "1"]),
     ("lstm_epoch", [], ["--rounds", "1"]),
+    ("transformer_epoch", [], ["--rounds", "1", "--samples", "640"]),
     ("seed_accuracy", [], ["--seeds", "2"]),
 ]
 OWN_SCRIPTS = [
