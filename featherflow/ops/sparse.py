@@ -361,6 +361,8 @@ def map_values(op, *args, **kwargs) -> SparseTensor:
         if not np.array_equal(other.indices.value, first.indices.value) or \
                 not np.array_equal(other.dense_shape.value, first.dense_shape.value):
             raise ValueError("map_values: all SparseTensor arguments must have the same indices and dense_shape.")
-    unwrap = (lambda a: a.values if isinstance(a, SparseTensor) else a)
+    def unwrap(a):
+        return a.values if isinstance(a, SparseTensor) else a
+
     result = op(*[unwrap(a) for a in args], **{k: unwrap(v) for k, v in kwargs.items()})
     return first.with_values(result)
