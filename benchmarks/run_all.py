@@ -25,6 +25,7 @@ PEER_SCRIPTS = [
     ("seed_mlp", [], ["--rounds", "1", "--epochs", "1"]),
     ("cnn_epoch", [], ["--rounds", "1"]),
     ("lstm_epoch", [], ["--rounds", "1"]),
+    ("transformer_epoch", [], ["--rounds", "1", "--samples", "640"]),
     ("seed_accuracy", [], ["--seeds", "2"]),
 ]
 OWN_SCRIPTS = [
