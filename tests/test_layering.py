@@ -1,4 +1,5 @@
-"""DESIGN.md's layering, read from the source: imports point down, and every import sits at the top of its file.
+"""The layering of docs/architecture.md, read from the source: imports point down, and every import sits at the top
+of its file.
 
 backend < core < ops < keras < distribute < tuner / evolution < cli. An import placed after a module's
 definitions (to break an import cycle) makes the import order matter: importing the other module first
@@ -68,7 +69,7 @@ def late_imports(path: pathlib.Path) -> list:
 
 def test_imports_point_down():
     upward = {module: found for module, path in MODULES if (found := upward_imports(module, path))}
-    assert upward == {}, "these modules import from a higher layer (DESIGN.md)"
+    assert upward == {}, "these modules import from a higher layer (docs/architecture.md)"
 
 
 def test_imports_sit_at_the_top_of_every_module():

@@ -62,8 +62,11 @@ def test_thread_budget():
 
 @pytest.fixture(scope="module")
 def pool():
-    with ProcessExecutor(max_workers=2, max_task_retries=2) as ex:
-        yield ex
+    with pytest.MonkeyPatch.context() as patch:
+        # the parent's own setting: workers start with the pool's thread budget, the parent keeps this value
+        patch.setenv("OMP_NUM_THREADS", "sentinel")
+        with ProcessExecutor(max_workers=2, max_task_retries=2) as ex:
+            yield ex
 
 
 def test_process_pool_results_shared_data_and_blas_limits(pool):
@@ -72,7 +75,7 @@ def test_process_pool_results_shared_data_and_blas_limits(pool):
     assert pool.submit(dist_tasks.total, data, offset=0.5).result() == 4950.5
     expected = str(threads_per_worker(2))
     assert pool.submit(dist_tasks.blas_threads).result() == (expected, expected, expected)
-    assert "OMP_NUM_THREADS" not in os.environ or os.environ["OMP_NUM_THREADS"] != "sentinel"
+    assert os.environ["OMP_NUM_THREADS"] == "sentinel"  # set back after the workers started
 
 
 def test_process_pool_passes_exceptions_back(pool):

@@ -42,31 +42,23 @@ _FUSABLE = set(rnn_ops._FUSED)
 
 
 def deserialize_layer(config, custom_objects=None):
-    """A layer or cell from ``{"class_name": ..., "config": ...}`` (built-ins, ``custom_objects`` or
-    the registered Keras-serializable objects)."""
+    """A layer or cell from its ``{"class_name": ..., "config": ...}`` dict (Keras 3, tf.keras 2.x or
+    featherflow), through the saving package's closed registry (built-ins, registered objects and
+    ``custom_objects``)."""
     if isinstance(config, Layer):
         return config
-    name = config["class_name"]
-    cls = (custom_objects or {}).get(name)
-    if cls is None:
-        from featherflow.keras import layers as layers_module
+    from featherflow.keras.saving.serialization_lib import deserialize_keras_object
 
-        cls = getattr(layers_module, name, None)
-    if cls is None:
-        try:
-            from featherflow.keras.saving import object_registration
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Expected a layer config dict with a 'class_name'. Received: {config!r:.200}")
+    return deserialize_keras_object(config, custom_objects)
 
-            cls = object_registration.get_registered_object(name, custom_objects)
-        except ImportError:  # saving package not available in this build
-            cls = None
-    if cls is None:
-        raise ValueError(f"Unknown layer or cell: {name!r}. Pass it in `custom_objects` or register it with "
-                         "keras.saving.register_keras_serializable().")
-    inner = config.get("config", {})
-    try:
-        return cls.from_config(inner, custom_objects=custom_objects)
-    except TypeError:
-        return cls.from_config(inner)
+
+def serialize_layer(layer) -> dict:
+    """``{"module", "class_name", "config", "registered_name"}`` of a layer or cell (Keras's form)."""
+    from featherflow.keras.saving.serialization_lib import serialize_keras_object
+
+    return serialize_keras_object(layer)
 
 
 def _is_tensor_like(x):
@@ -347,7 +339,7 @@ class RNN(Layer):
     def get_config(self):
         config = Layer.get_config(self)
         config.update(self._rnn_config())
-        config["cell"] = {"class_name": type(self.cell).__name__, "config": self.cell.get_config()}
+        config["cell"] = serialize_layer(self.cell)
         return config
 
     @classmethod

@@ -17,10 +17,7 @@ from featherflow import ops
 from featherflow.core import Tensor
 from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.recurrent import _is_tensor_like, deserialize_layer
-
-
-def _serialize_layer(layer):
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+from featherflow.keras.layers.recurrent import serialize_layer as _serialize_layer
 
 
 class Wrapper(Layer):
@@ -131,7 +128,8 @@ class Bidirectional(Wrapper):
             raise ValueError(f"Invalid merge mode. Received: {merge_mode}. Merge mode should be one of "
                              '{"sum", "mul", "ave", "concat", None}')
         super().__init__(layer, **kwargs)
-        self._original_backward = backward_layer
+        # not tracked as a sub-layer here: Keras orders the weights forward then backward
+        object.__setattr__(self, "_original_backward", backward_layer)
         dtype = kwargs.get("dtype")
         self.forward_layer = self._recreate(layer, go_backwards=False, prefix="forward_", dtype=dtype)
         if backward_layer is None:
@@ -162,7 +160,8 @@ class Bidirectional(Wrapper):
             config["dtype"] = dtype  # an explicit dtype on the wrapper applies to both directions
         if go_backwards:
             config["go_backwards"] = not config.get("go_backwards", False)
-        config["name"] = prefix + layer.name
+        name = layer.name
+        config["name"] = prefix + (name[len(prefix):] if name.startswith(prefix) else name)  # as Keras 3: no doubles
         return type(layer).from_config(config)
 
     def _check_pair(self):
@@ -286,7 +285,10 @@ class Bidirectional(Wrapper):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
-        layer = deserialize_layer(config.pop("layer"), custom_objects)
+        template = config.pop("layer")
+        if isinstance(template, dict):  # only a template for the two directions: never built, holds no weights
+            template = {key: value for key, value in template.items() if key != "build_config"}
+        layer = deserialize_layer(template, custom_objects)
         backward = config.pop("backward_layer", None)
         if backward is not None:
             backward = deserialize_layer(backward, custom_objects)

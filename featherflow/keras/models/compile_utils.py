@@ -285,7 +285,8 @@ class MetricsContainer:
             lists = _to_list_by_outputs(struct, self._output_names, "metrics")
             return [[] if m is None else (list(m) if isinstance(m, (list, tuple)) else [m]) for m in lists]
         if isinstance(struct, (list, tuple)):
-            if n > 1 and len(struct) == n and all(isinstance(m, (list, tuple)) or m is None for m in struct):
+            # one list per output (tf.keras 2.x's .h5 files store metrics so, even for a single output)
+            if struct and len(struct) == n and all(isinstance(m, (list, tuple)) or m is None for m in struct):
                 return [[] if m is None else list(m) for m in struct]
             return [list(struct) for _ in range(n)]
         return [[struct] for _ in range(n)]

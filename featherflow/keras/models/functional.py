@@ -462,128 +462,23 @@ class Functional(Model):
 
 
 # -- config -----------------------------------------------------------------------------------------
-def _serialize_layer(layer) -> dict:
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
-
-
 def functional_config(model: Model) -> dict:
     """Keras's functional config: layers with their inbound nodes, input and output layers."""
-    kept = {id(node) for nodes in model._nodes_by_depth.values() for node in nodes}
+    from featherflow.keras.saving import graph_config  # the config forms of tf.keras 2.x and Keras 3
 
-    def node_key(layer, node_index):
-        # The index of this node among the layer's nodes that belong to this model.
-        count = -1
-        for i, node in enumerate(layer._inbound_nodes):
-            if id(node) in kept or isinstance(layer, InputLayer):
-                count += 1
-            if i == node_index:
-                return max(count, 0)
-        return node_index
-
-    layers_config = []
-    for layer in model.layers:
-        entry = _serialize_layer(layer)
-        entry["name"] = layer.name
-        inbound = []
-        for node in layer._inbound_nodes:
-            if id(node) not in kept or node.is_input:
-                continue
-            args = []
-            for inbound_layer, node_index, tensor_index, _ in node.iterate_inbound():
-                kwargs = {k: v for k, v in node.call_kwargs.items() if not isinstance(v, KerasTensor)}
-                args.append([inbound_layer.name, node_key(inbound_layer, node_index), tensor_index, kwargs])
-            inbound.append(args)
-        entry["inbound_nodes"] = inbound
-        layers_config.append(entry)
-
-    def ref(t):
-        layer, node_index, tensor_index = t._keras_history
-        return [layer.name, node_key(layer, node_index), tensor_index]
-
-    inputs = model._nested_inputs
-    outputs = model._nested_outputs
-    return {
-        "name": model.name,
-        "trainable": model.trainable,
-        "layers": layers_config,
-        "input_layers": {k: ref(v) for k, v in inputs.items()} if isinstance(inputs, dict)
-        else [ref(t) for t in flatten(inputs)],
-        "output_layers": {k: ref(v) for k, v in outputs.items()} if isinstance(outputs, dict)
-        else [ref(t) for t in flatten(outputs)],
-    }
+    return graph_config.functional_config(model)
 
 
 def _deserialize_layer(entry, custom_objects):
-    from featherflow.keras import layers as layers_module
+    from featherflow.keras.saving.serialization_lib import deserialize_keras_object
 
-    deserialize = getattr(layers_module, "deserialize", None)
-    if deserialize is not None:
-        return deserialize({"class_name": entry["class_name"], "config": entry["config"]},
-                           custom_objects=custom_objects)
-    cls = (custom_objects or {}).get(entry["class_name"]) or getattr(layers_module, entry["class_name"], None)
-    if cls is None:
-        from featherflow.keras import models as models_module
-
-        cls = getattr(models_module, entry["class_name"], None)
-    if cls is None:
-        raise ValueError(f"Unknown layer: '{entry['class_name']}'. Please ensure you are using a "
-                         "`keras.utils.custom_object_scope` or pass it in `custom_objects`.")
-    return cls.from_config(entry["config"])
+    layer_config = {key: entry[key] for key in ("module", "class_name", "config", "registered_name", "build_config")
+                    if key in entry}
+    return deserialize_keras_object(layer_config, custom_objects)
 
 
 def functional_from_config(cls, config, custom_objects=None):
-    """Rebuild a functional model from ``functional_config``'s output."""
-    created: dict = {}
-    pending = []
-    for entry in config["layers"]:
-        layer = _deserialize_layer(entry, custom_objects)
-        created[entry["name"]] = layer
-        pending.append((layer, list(entry.get("inbound_nodes", []))))
-    # Each entry of inbound_nodes is one call; a call can run once its inbound tensors exist.
-    produced: dict = {}  # layer name -> list of node outputs, in creation order
-    for name, layer in created.items():
-        if isinstance(layer, InputLayer):
-            produced[name] = [layer._inbound_nodes[0].outputs]
-    progress = True
-    while progress:
-        progress = False
-        for layer, nodes in pending:
-            while nodes:
-                args = nodes[0]
-                tensors = []
-                kwargs = {}
-                ready = True
-                for inbound_name, node_index, tensor_index, *rest in args:
-                    outs = produced.get(inbound_name, [])
-                    if node_index >= len(outs):
-                        ready = False
-                        break
-                    tensors.append(flatten(outs[node_index])[tensor_index])
-                    if rest and rest[0]:
-                        kwargs = dict(rest[0])
-                if not ready:
-                    break
-                out = layer(tensors[0] if len(tensors) == 1 else tensors, **kwargs)
-                produced.setdefault(layer.name, []).append(out)
-                nodes.pop(0)
-                progress = True
-    unfinished = [layer.name for layer, nodes in pending if nodes]
-    if unfinished:
-        raise ValueError(f"Could not rebuild the functional model: the inbound nodes of layers {unfinished} "
-                         "refer to layers that never produce the tensors they need.")
+    """Rebuild a functional model from a tf.keras 2.x, Keras 3 or featherflow config."""
+    from featherflow.keras.saving import graph_config
 
-    def resolve(ref):
-        name, node_index, tensor_index = ref[:3]
-        return flatten(produced[name][node_index])[tensor_index]
-
-    def resolve_all(spec):
-        if isinstance(spec, dict):
-            return {k: resolve(v) for k, v in spec.items()}
-        if spec and isinstance(spec[0], str):
-            return resolve(spec)
-        return [resolve(r) for r in spec]
-
-    inputs = resolve_all(config["input_layers"])
-    outputs = resolve_all(config["output_layers"])
-    target = cls if cls is not Model else Functional
-    return target(inputs=inputs, outputs=outputs, name=config.get("name"))
+    return graph_config.functional_from_config(cls, config, custom_objects)

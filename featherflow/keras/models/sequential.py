@@ -226,12 +226,14 @@ class Sequential(Functional):
 
     # -- config -----------------------------------------------------------------------------------
     def get_config(self) -> dict:
+        from featherflow.keras.saving.serialization_lib import serialize_keras_object  # Keras's full entries
+
         layer_configs = []
         if self._has_explicit_input_shape and self._input_tensor is not None:
             input_layer = self._input_tensor._keras_history[0]
-            layer_configs.append({"class_name": "InputLayer", "config": input_layer.get_config()})
+            layer_configs.append(serialize_keras_object(input_layer))
         for layer in self._seq_layers:
-            layer_configs.append({"class_name": type(layer).__name__, "config": layer.get_config()})
+            layer_configs.append(serialize_keras_object(layer))
         config = {"name": self.name, "layers": layer_configs}
         if self._build_input_shape is not None:
             config["build_input_shape"] = self._build_input_shape

@@ -11,9 +11,9 @@ users may override them. ``make_train_step`` / ``make_test_step`` / ``make_predi
   outputs carry their logits, so the cross-entropy runs in its fused form); gradients written straight into
   the optimizer's flat gradient buffer, then one vectorized update (``optimizer.apply_flat()``); metrics
   updated after the tape closed. A chain of layers with array forms trains and predicts as array kernels
-  (``training_program.py``, ``inference.py``). Both give the numbers of the Keras steps; the first batch of a
-  ``fit`` runs Keras's ``train_step`` itself (it builds the compiled loss and metrics), so ``make_train_step``
-  returns ``None`` until then.
+  (``training_program.py``, ``inference.py``). Both give the numbers of the Keras steps; the first batch after
+  ``compile`` runs Keras's ``train_step`` itself (it builds the compiled loss and metrics), so
+  ``make_train_step`` returns ``None`` until then.
 
 >>> import numpy as np
 >>> from featherflow import keras

@@ -4,7 +4,7 @@ On ``build`` the trainable variables of one dtype are re-homed into one contiguo
 buffer: each ``Variable.value`` becomes a reshaped view of a slice of it. A twin gradient buffer
 has the same layout, and so does every optimizer slot (``m``, ``v``, ...). An optimizer step is
 then a handful of vectorized array operations over whole buffers, whatever the number of
-variables (DESIGN.md, "Speed").
+variables (``docs/architecture.md``, "Speed is in the design").
 
 A *run* ``(start, stop)`` is an element range of a group; a full step is one run covering the
 whole buffer, a step over a subset of the variables (``apply_gradients`` with only some of them)
@@ -51,7 +51,8 @@ class FlatGroup:
         for v, start, size, shape in zip(self.variables, self.offsets, self.sizes, self.shapes):
             self.params[start:start + size] = v.value.reshape(-1)
             view = self.params[start:start + size].reshape(shape)
-            # Re-homing: the one place a Variable's array is rebound (CONVENTIONS.md).
+            # Re-homing: the one place a Variable's array is rebound; everything else writes into it in place
+            # (Variable.assign), so views taken by the optimizer and the trainer stay valid.
             v.value = view
             self.param_views.append(view)
             self.grad_views.append(self.grads[start:start + size].reshape(shape))

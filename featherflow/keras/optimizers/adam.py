@@ -57,6 +57,9 @@ class Adam(Optimizer):
     def _slot_specs(self):
         return [("m", 0.0), ("v", 0.0)] + ([("vhat", 0.0)] if self.amsgrad else [])
 
+    def _slot_blocks(self):
+        return [["m", "v"], ["vhat"]]  # Keras: every variable's m and v, then the vhat of each
+
     def _step_scalars(self, lr, step):
         return lr * math.sqrt(1.0 - self.beta_2 ** step) / (1.0 - self.beta_1 ** step)
 

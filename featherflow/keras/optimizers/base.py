@@ -6,7 +6,7 @@ else ``clipvalue``), applies decoupled weight decay ``var -= var * weight_decay 
 update, optionally tracks an exponential moving average of the weights, increments
 ``iterations`` and finally applies each variable's ``constraint``.
 
-Speed (DESIGN.md): on ``build`` the variables of one dtype become views of one flat buffer
+Speed (``docs/architecture.md``, "Speed is in the design"): on ``build`` the variables of one dtype become views of one flat buffer
 (``_flat.FlatGroup``); gradients are copied into a twin flat buffer and the update is a few
 vectorized NumPy operations writing with ``out=`` into preallocated work buffers. The trainer's
 fast entry is::
@@ -284,8 +284,10 @@ class Optimizer(TrackableOptimizer):
         variables = [self._iterations]
         self._slot_lookup = {}
         names = [name for name, _ in specs]
-        # Keras order: iterations, the EMA averages, then each variable's slots in turn.
-        for pass_names in ([n for n in names if n == "average"], [n for n in names if n != "average"]):
+        # Keras order: iterations, the EMA averages, then the slot blocks (each block holds its slots
+        # variable by variable: Adam's m0, v0, m1, v1, ..., then amsgrad's vhat0, vhat1, ...).
+        blocks = [[n for n in block if n in names] for block in self._slot_blocks()]
+        for pass_names in ([n for n in names if n == "average"], *blocks):
             for v in ordered:
                 group, i = self._index[id(v)]
                 for name in pass_names:
@@ -293,6 +295,11 @@ class Optimizer(TrackableOptimizer):
                     self._slot_lookup[(id(v), name)] = slot
                     variables.append(slot)
         self._variables = variables
+
+    def _slot_blocks(self) -> list:
+        """Keras's grouping of the slot variables (``[["m", "v"], ["vhat"]]`` for Adam with amsgrad):
+        within a block, the slots of each model variable in turn; blocks follow each other."""
+        return [[name for name, _ in self._slot_specs()]]
 
     def get_slot(self, var, slot_name) -> Variable:
         """The slot variable ``slot_name`` (e.g. ``"m"``) kept for ``var``."""

@@ -57,6 +57,9 @@ class RMSprop(Optimizer):
             specs.append(("average_gradient", 0.0))
         return specs
 
+    def _slot_blocks(self):
+        return [["velocity"], ["momentum"], ["average_gradient"]]  # Keras keeps each kind in its own block
+
     def _update_flat(self, params, grads, slots, work, lr):
         rho, w = self.rho, work[0]
         v = slots["velocity"]

@@ -24,3 +24,10 @@ class InvalidArchiveError(SavingError):
 
 class UnsafeModelError(SavingError):
     """The file asks the loader to run code or build an object that is not allowed."""
+
+
+class UnsupportedConfigError(SavingError):
+    """A file (from a newer Keras, usually) sets an option featherflow does not implement.
+
+    The message names the config key, its value, the layer and the Keras version that wrote the file.
+    """

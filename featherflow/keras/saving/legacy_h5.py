@@ -37,18 +37,23 @@ def _weight_name(variable) -> str:
     return name if ":" in name else f"{name}:0"
 
 
+def legacy_weights(layer) -> list:
+    """A layer's variables in the order legacy files list them: trainable, then non-trainable."""
+    return list(layer.trainable_weights) + list(layer.non_trainable_weights)
+
+
 def _write_layer_group(group, layers) -> None:
     group.attrs["layer_names"] = [layer.name.encode("utf8") for layer in layers]
     group.attrs["backend"] = b"featherflow"
     group.attrs["keras_version"] = saving_lib.KERAS_API_VERSION.encode("utf8")
+    group.attrs["featherflow_version"] = saving_lib._featherflow_version().encode("utf8")
     for layer in layers:
         layer_group = group.create_group(layer.name)
-        weights = list(layer.weights)
         names = []
-        for w in weights:
+        for w in legacy_weights(layer):
             name = _weight_name(w)
-            while name.encode("utf8") in names:  # shared names inside one layer get a suffix
-                name = name + "_"
+            while name.encode("utf8") in names or name in layer_group:  # names must be unique in the group
+                name = name.replace(":0", "") + "_:0"
             names.append(name.encode("utf8"))
             layer_group.create_dataset(name, data=w.numpy())
         layer_group.attrs["weight_names"] = names
@@ -62,28 +67,71 @@ def _encode_file(fill) -> bytes:
     return buffer.getvalue()
 
 
+def _file_attrs(handle) -> None:
+    handle.attrs["keras_version"] = saving_lib.KERAS_API_VERSION.encode("utf8")
+    handle.attrs["backend"] = b"featherflow"
+    handle.attrs["featherflow_version"] = saving_lib._featherflow_version().encode("utf8")
+
+
+def model_h5_config(model) -> dict:
+    """The ``model_config`` attribute of a legacy file: tf.keras 2.x's graph form, keys Keras 3 also reads."""
+    from featherflow.keras.saving import graph_config, keras_export
+
+    with graph_config.writing_style("tf_keras"):
+        config = serialization_lib.serialize_keras_object(model)
+    return keras_export.for_file(config, "h5")
+
+
 def save_model_to_h5(model, filepath, include_optimizer: bool = True) -> None:
-    """Write the legacy tf.keras HDF5 model file (config in attributes, weights per layer), atomically."""
-    config = serialization_lib.serialize_keras_object(model)
+    """Write the legacy tf.keras HDF5 model file (config in attributes, weights per layer), atomically.
+
+    The layout is tf.keras 2.x's (``model_weights/<layer>/<weight>`` with ``layer_names`` and
+    ``weight_names`` attributes; the optimizer's state in tf.keras's order in ``optimizer_weights``).
+    """
+    from featherflow.keras.saving import keras_export
+
+    config = model_h5_config(model)
 
     def fill(handle):
-        handle.attrs["keras_version"] = saving_lib.KERAS_API_VERSION.encode("utf8")
-        handle.attrs["backend"] = b"featherflow"
+        _file_attrs(handle)
         handle.attrs["model_config"] = json.dumps(config).encode("utf8")
         _write_layer_group(handle.create_group("model_weights"), _layers_of(model))
         optimizer = getattr(model, "optimizer", None)
         compile_config = saving_lib.get_compile_config(model) if include_optimizer else None
         if compile_config is not None:
+            compile_config = keras_export.for_file(compile_config, "h5")
             training = {k: v for k, v in compile_config.items() if k != "optimizer"}
             if isinstance(compile_config.get("optimizer"), dict):
                 training["optimizer_config"] = compile_config["optimizer"]
             handle.attrs["training_config"] = json.dumps(training).encode("utf8")
-            if optimizer is not None and hasattr(optimizer, "get_state"):
-                group = handle.create_group("optimizer_weights")
-                state = optimizer.get_state()
-                group.attrs["weight_names"] = [f"state_{i}".encode() for i in range(len(state))]
-                for i, value in enumerate(state):
-                    group.create_dataset(f"state_{i}", data=value)
+            _write_optimizer_group(handle, optimizer)
+
+    atomic.atomic_write_bytes(filepath, _encode_file(fill))
+
+
+def _write_optimizer_group(handle, optimizer) -> None:
+    """``optimizer_weights``: the optimizer's state in tf.keras 2.x's order (a model file's group)."""
+    if optimizer is None or not hasattr(optimizer, "get_state") or len(optimizer.variables) <= 1:
+        return
+    group = handle.create_group("optimizer_weights")
+    names = []
+    for i, (variable, value) in enumerate(zip(optimizer.variables, optimizer.get_state())):
+        name = f"{optimizer.name}/{i}_{_weight_name(variable).replace('/', '_')}"
+        names.append(name.encode("utf8"))
+        group.create_dataset(name, data=value)
+    group.attrs["weight_names"] = names
+
+
+def save_weights_to_h5(model, filepath) -> None:
+    """``save_weights("w.h5")``: tf.keras 2.x's legacy weights file (layer groups at the root), atomically.
+
+    The optimizer's state goes in an ``optimizer_weights`` group as in a model file; Keras reads only the
+    groups ``layer_names`` lists, featherflow restores the state from it.
+    """
+    def fill(handle):
+        _file_attrs(handle)
+        _write_layer_group(handle, _layers_of(model))
+        _write_optimizer_group(handle, getattr(model, "optimizer", None))
 
     atomic.atomic_write_bytes(filepath, _encode_file(fill))
 
@@ -136,7 +184,8 @@ def _read(filepath):
     try:
         with handle:
             arrays = _walk_h5(handle, h5py, LIMITS)  # refuses links, external data, bombs everywhere
-            attrs = {k: handle.attrs[k] for k in ("model_config", "training_config") if k in handle.attrs}
+            attrs = {k: handle.attrs[k] for k in ("model_config", "training_config", "keras_version", "backend",
+                                                   "featherflow_version") if k in handle.attrs}
             root = "model_weights" if "model_weights" in handle else ""
             group = handle[root] if root else handle
             layers = []
@@ -157,6 +206,20 @@ def _read(filepath):
     return attrs, layers, optimizer
 
 
+def file_source(attrs: dict):
+    """The writer of a legacy file, from its root attributes (``keras_version``, ``backend``)."""
+    from featherflow.keras.saving.keras_compat import FileSource
+
+    def text(name):
+        try:
+            return _text(attrs[name], name) if name in attrs else None
+        except InvalidArchiveError:
+            return None
+
+    backend = "featherflow" if "featherflow_version" in attrs else text("backend")
+    return FileSource(keras_version=text("keras_version"), backend=backend)
+
+
 def _lookup(arrays: dict, key: str):
     if key not in arrays:
         raise InvalidArchiveError(f"Weight {key!r} named in the file's weight_names is missing.")
@@ -175,7 +238,7 @@ def is_legacy_weights_file(filepath) -> bool:
 
 
 def _assign_layers(model, saved_layers, by_name: bool, skip_mismatch: bool) -> None:
-    layers = [layer for layer in _layers_of(model) if layer.weights]
+    layers = [layer for layer in _layers_of(model) if legacy_weights(layer)]
     saved = [(name, values) for name, values in saved_layers if values]
     plan = []
     if by_name:
@@ -187,7 +250,7 @@ def _assign_layers(model, saved_layers, by_name: bool, skip_mismatch: bool) -> N
                              f"layers, found {len(saved)} saved layers.")
         pairs = [(layer, values) for layer, (_, values) in zip(layers, saved)]
     for layer, values in pairs:
-        weights = layer.weights
+        weights = legacy_weights(layer)
         problem = None
         if len(weights) != len(values):
             problem = (f"Layer '{layer.name}' expected {len(weights)} weights, but the saved weights have "
@@ -211,9 +274,18 @@ def _assign_layers(model, saved_layers, by_name: bool, skip_mismatch: bool) -> N
 
 
 def load_legacy_weights(model, filepath, by_name: bool = False, skip_mismatch: bool = False) -> None:
-    """Load tf.keras 2.x ``.h5`` weights (layer order, or ``by_name``) into a built model."""
-    _, layers, _ = _read(filepath)
+    """Load tf.keras 2.x ``.h5`` weights (layer order, or ``by_name``) into a built model (and the optimizer's
+    state, when the file has an ``optimizer_weights`` group and the model an optimizer)."""
+    _, layers, optimizer_state = _read(filepath)
     _assign_layers(model, layers, by_name, skip_mismatch)
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer_state and optimizer is not None and hasattr(optimizer, "load_own_variables"):
+        notes = weights_io.load_optimizer_state(model, optimizer, {str(i): v for i, v in enumerate(optimizer_state)},
+                                                skip_mismatch)
+        for note in notes:
+            import warnings
+
+            warnings.warn(note, stacklevel=3)
 
 
 def load_model_from_h5(filepath, custom_objects=None, compile: bool = True, safe_mode: bool = True):
@@ -232,7 +304,7 @@ def load_model_from_h5(filepath, custom_objects=None, compile: bool = True, safe
         config = dict(config, compile_config=compile_config)
     stored = sum(int(np.asarray(value).nbytes) for _, values in layers for value in values)
     model = saving_lib.model_from_parts(config, {}, custom_objects, compile, safe_mode, source=filepath,
-                                        stored_bytes=stored)
+                                        stored_bytes=stored, file_source=file_source(attrs))
     try:
         _assign_layers(model, layers, by_name=False, skip_mismatch=False)
     except ValueError as e:

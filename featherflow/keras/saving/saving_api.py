@@ -1,10 +1,11 @@
 """Weights-only files and JSON configs: ``save_weights`` / ``load_weights``, ``to_json`` / ``model_from_json``.
 
-``save_weights`` writes Keras's ``.weights.h5`` layout for ``.h5`` paths (h5py; without it the same
-keys go into an ``.npz`` container) and ``.npz`` otherwise; the format is detected from the bytes
-when loading, so any path (``"./checkpoints/my_checkpoint"``) round-trips. Legacy tf.keras ``.h5``
-weights (``layer_names`` attribute) load too. The optimizer's state is included when the model is
-compiled and trained, and restored when the loading model has an optimizer.
+``save_weights`` writes Keras 3's layout for ``*.weights.h5`` paths (object paths, the optimizer's state
+included), tf.keras 2.x's legacy layout (``layer_names``, weights only) for other ``.h5`` paths, both
+with h5py (without it the keys go into an ``.npz`` container), and ``.npz`` otherwise; the format is
+detected from the bytes when loading, so any path (``"./checkpoints/my_checkpoint"``) round-trips. Files
+from Keras 3 and tf.keras 2.x load in both layouts; the optimizer's state is restored when the loading
+model has an optimizer. A TensorFlow checkpoint or SavedModel gets an error saying how to convert it.
 
 >>> import os, tempfile
 >>> import numpy as np
@@ -43,7 +44,8 @@ def save_weights(model, filepath, overwrite: bool = True, save_format: str | Non
     """Save every variable of ``model`` (and its optimizer's state) to ``filepath``, atomically.
 
     Args:
-        filepath: ``*.weights.h5`` / ``*.h5`` (HDF5, Keras's layout) or any other path (``.npz`` container).
+        filepath: ``*.weights.h5`` (Keras 3's layout), other ``*.h5`` (tf.keras 2.x's legacy layout, no
+            optimizer state) or any other path (``.npz`` container).
         overwrite: replace an existing file.
         save_format: ``"h5"`` or ``"npz"`` to force a format (``"tf"`` is treated as ``"npz"``).
     """
@@ -55,12 +57,18 @@ def save_weights(model, filepath, overwrite: bool = True, save_format: str | Non
         return
     if save_format is None:
         save_format = "h5" if filepath.lower().endswith((".h5", ".hdf5")) else "npz"
+    legacy = save_format in ("h5", "hdf5") and not filepath.lower().endswith(".weights.h5")
     if save_format in ("h5", "hdf5") and not weights_formats.h5py_available():
         if not _warned_no_h5[0]:
             warnings.warn('h5py is not installed (`pip install "featherflow[h5]"`): writing the weights as an .npz '
                           f"container to {filepath}; load_weights reads it back.", stacklevel=3)
             _warned_no_h5[0] = True
         save_format = "npz"
+    if legacy and save_format in ("h5", "hdf5"):  # "w.h5": tf.keras 2.x's layer_names layout, which both Kerases read
+        from featherflow.keras.saving import legacy_h5
+
+        legacy_h5.save_weights_to_h5(model, filepath)
+        return
     weights = weights_io.collect_weights(model, include_optimizer=True)
     if save_format in ("h5", "hdf5"):
         data = weights_formats.encode_h5(weights)
@@ -74,6 +82,9 @@ def save_weights(model, filepath, overwrite: bool = True, save_format: str | Non
 def read_weights_file(filepath, limits=None) -> dict:
     """The ``{path: array}`` dict of a weights file in any supported format (detected from its bytes)."""
     filepath = os.fspath(filepath)
+    from featherflow.keras.saving import foreign_files
+
+    foreign_files.check_not_tensorflow_format(filepath, "load_weights")
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No weights file found at {filepath}")
     if os.path.isdir(filepath):
@@ -89,9 +100,6 @@ def read_weights_file(filepath, limits=None) -> dict:
                 metadata = saving_lib._read_json(archive, saving_lib.METADATA_FILE, required=False)
                 return saving_lib.read_weights(archive, metadata)
         return weights_formats.decode_npz(filepath, limits)
-    if os.path.exists(filepath + ".index"):
-        raise InvalidArchiveError(f"{filepath} is a TensorFlow checkpoint; featherflow reads .weights.h5, .h5, .npz "
-                                  "and .keras files.")
     raise InvalidArchiveError(f"{filepath} is not a weights file (neither HDF5 nor a zip/.npz container).")
 
 

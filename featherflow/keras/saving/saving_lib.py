@@ -111,15 +111,18 @@ def _deserialize_nested(value, custom_objects, safe_mode):
 
 
 def model_config(model, include_optimizer: bool = True) -> dict:
-    """``config.json``'s content: the serialized model plus its compile config."""
+    """``config.json``'s content: the serialized model plus its compile config, in the form Keras 3 and
+    tf.keras 2.x read (see ``graph_config`` and ``keras_export``)."""
+    from featherflow.keras.saving import graph_config, keras_export
     from featherflow.keras.saving.lambda_code import attach_lambda_code
 
-    config = attach_lambda_code(model, serialization_lib.serialize_keras_object(model))
+    with graph_config.writing_style("auto"):
+        config = attach_lambda_code(model, serialization_lib.serialize_keras_object(model))
     if include_optimizer:
         compile_config = get_compile_config(model)
         if compile_config is not None:
             config["compile_config"] = compile_config
-    return config
+    return keras_export.for_file(config, "keras")
 
 
 def _weights_bytes(weights: dict, weights_format: str | None):
@@ -269,19 +272,36 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"`custom_objects` must be a dict. Received: custom_objects={custom_objects!r}")
     if hasattr(filepath, "read") and hasattr(filepath, "seek"):  # an open binary file / BytesIO of a .keras
-        config, weights = read_archive(filepath)
-        return model_from_parts(config, weights, custom_objects, compile, safe_mode, source="the file object")
+        config, weights, metadata = read_archive(filepath, with_metadata=True)
+        return model_from_parts(config, weights, custom_objects, compile, safe_mode, source="the file object",
+                                file_source=file_source_of(metadata))
     filepath = os.fspath(filepath)
+    from featherflow.keras.saving import foreign_files
+
+    foreign_files.check_not_tensorflow_format(filepath, "load_model")
     if filepath.lower().endswith((".h5", ".hdf5")) and os.path.isfile(filepath) and _is_hdf5(filepath):
         from featherflow.keras.saving import legacy_h5
 
         return legacy_h5.load_model_from_h5(filepath, custom_objects, compile, safe_mode)
-    config, weights = read_archive(filepath)
-    return model_from_parts(config, weights, custom_objects, compile, safe_mode, source=filepath)
+    config, weights, metadata = read_archive(filepath, with_metadata=True)
+    return model_from_parts(config, weights, custom_objects, compile, safe_mode, source=filepath,
+                            file_source=file_source_of(metadata))
 
 
-def read_archive(filepath) -> tuple[dict, dict]:
-    """``(config, weights)`` of a ``.keras`` file or model directory, every member validated."""
+def file_source_of(metadata):
+    """The ``keras_compat.FileSource`` (writer and Keras version) recorded in an archive's metadata."""
+    from featherflow.keras.saving.keras_compat import FileSource
+
+    metadata = metadata if isinstance(metadata, dict) else {}
+    version = metadata.get("keras_version")
+    backend = "featherflow" if "featherflow_version" in metadata else metadata.get("backend")
+    return FileSource(keras_version=version if isinstance(version, str) else None,
+                      backend=backend if isinstance(backend, str) else None)
+
+
+def read_archive(filepath, with_metadata: bool = False) -> tuple:
+    """``(config, weights)`` of a ``.keras`` file or model directory, every member validated
+    (``(config, weights, metadata)`` with ``with_metadata``)."""
     try:
         opened = archive_lib.SafeArchive(filepath, label="file object") if hasattr(filepath, "read") else \
             open_archive(filepath)
@@ -293,7 +313,7 @@ def read_archive(filepath) -> tuple[dict, dict]:
         raise
     except Exception as e:  # anything else a malformed file provokes is still "invalid archive"
         raise InvalidArchiveError(f"Could not read {filepath}: {type(e).__name__}: {e}") from e
-    return config, weights
+    return (config, weights, metadata) if with_metadata else (config, weights)
 
 
 def _is_hdf5(path) -> bool:
@@ -335,12 +355,14 @@ def weight_budget(max_bytes: int, source: str = "the file"):
 
 
 def model_from_parts(config: dict, weights: dict, custom_objects=None, compile=True, safe_mode=True,
-                     source: str = "the file", budget: bool = True, stored_bytes: int | None = None):
+                     source: str = "the file", budget: bool = True, stored_bytes: int | None = None,
+                     file_source=None):
     """Vet ``config``, build the model, compile it (optionally) and load ``weights`` into it.
 
     With ``budget``, weight creation is capped by the bytes the file stores (``stored_bytes``, default
     the size of ``weights``; see ``weight_budget``).
     """
+    from featherflow.keras.saving import keras_compat
     from featherflow.keras.saving.lambda_code import restore_lambda_code
     from featherflow.keras.saving.object_registration import CustomObjectScope
 
@@ -348,7 +370,10 @@ def model_from_parts(config: dict, weights: dict, custom_objects=None, compile=T
     compile_config = config.pop("compile_config", None)
     safe = serialization_lib._effective_safe_mode(safe_mode)
     config, lambdas = restore_lambda_code(config, safe)
-    with CustomObjectScope(lambdas):
+    with CustomObjectScope(lambdas), keras_compat.reading(file_source or keras_compat.current_source()):
+        config = keras_compat.normalize(config, custom_objects)
+        if compile and compile_config is not None:
+            compile_config = keras_compat.normalize(compile_config, custom_objects)
         return _build_model(config, compile_config, weights, custom_objects, compile, safe, source, budget,
                             stored_bytes)
 

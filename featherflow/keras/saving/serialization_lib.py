@@ -119,6 +119,10 @@ def resolve_class(class_name, registered_name=None, module=None, custom_objects=
             found = registry.get_registered_object(name, custom_objects)
             if found is not None:
                 return found
+    if class_name == "KerasOperation" and isinstance(module, str) and module.startswith("featherflow.keras.saving"):
+        from featherflow.keras.saving.keras_ops import KerasOperation  # a Keras 3 op node of a loaded graph
+
+        return KerasOperation
     return registry.get_builtin_class(class_name, module)
 
 
@@ -360,6 +364,11 @@ def deserialize_keras_object(config, custom_objects: dict | None = None, safe_mo
         return [deserialize_keras_object(c, custom_objects, safe_mode=safe, **kwargs) for c in config]
     if not isinstance(config, dict):
         raise TypeError(f"Could not deserialize {config!r}: expected a dict, a string or plain data.")
+    from featherflow.keras.saving import keras_compat
+
+    config = keras_compat.normalize(config, custom_objects)  # Keras 3 / tf.keras 2.x forms -> featherflow's
+    if isinstance(config, str):  # a dtype policy object is just its name
+        return config
     check_config(config, custom_objects, safe)
     if "class_name" not in config:
         return {k: deserialize_keras_object(v, custom_objects, safe_mode=safe, **kwargs) for k, v in config.items()}

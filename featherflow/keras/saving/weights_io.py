@@ -126,10 +126,16 @@ def collect_weights(model, include_optimizer: bool = True) -> dict:
     walk(model, visit)
     optimizer = getattr(model, "optimizer", None)
     if include_optimizer and optimizer is not None and hasattr(optimizer, "save_own_variables"):
-        store = {}
-        optimizer.save_own_variables(store)
-        for key, value in store.items():
-            out[f"optimizer/vars/{key}"] = np.asarray(value)
+        from featherflow.keras.saving import optimizer_state
+
+        if hasattr(optimizer, "get_state") and len(optimizer.variables) > 1:
+            values = optimizer_state.keras3_state(optimizer)  # Keras 3's layout: what .keras readers expect
+        else:
+            store = {}
+            optimizer.save_own_variables(store)
+            values = [store[str(i)] for i in range(len(store))]
+        for i, value in enumerate(values):
+            out[f"optimizer/vars/{i}"] = np.asarray(value)
     return out
 
 
@@ -211,6 +217,9 @@ def assign_weights(model, weights: dict, skip_mismatch: bool = False, load_optim
     optimizer_store = groups.get("optimizer/vars")
     if optimizer_store is not None:
         consumed.add("optimizer/vars")
+    # tf.keras 2.x also saves its compiled metrics' running totals (metrics/mean/vars, ...): state that
+    # fit/evaluate reset anyway, so it is not restored.
+    consumed.update(p for p in groups if p.startswith("metrics/"))
     leftover = sorted(p for p in groups if p not in consumed and groups[p])
     if leftover:
         message = (f"The weights file holds variables for {leftover} that do not exist in this model (its "
@@ -230,10 +239,14 @@ def assign_weights(model, weights: dict, skip_mismatch: bool = False, load_optim
 
 def load_optimizer_state(model, optimizer, store: dict, skip_mismatch: bool = False) -> list:
     """Build ``optimizer`` for the model's trainable variables (if needed) and restore its state."""
+    from featherflow.keras.saving import optimizer_state
+
     values = _ordered(store, "the optimizer")
     try:
         if len(values) > 1 and not getattr(optimizer, "_built", True) and hasattr(optimizer, "build"):
             optimizer.build(model.trainable_variables)
+        if hasattr(optimizer, "get_state"):
+            values = optimizer_state.to_featherflow(optimizer, values)
         optimizer.load_own_variables({str(i): v for i, v in enumerate(values)})
     except ValueError as e:
         if not skip_mismatch:

@@ -1,0 +1,249 @@
+"""The fixture models, written once against the Keras API so Keras 3, tf_keras and featherflow all build them.
+
+Every builder takes the ``keras`` module to use (``keras`` 3, ``tf_keras`` or ``featherflow.keras``) and
+returns a compiled model; ``data(name)`` gives the deterministic inputs and targets for it. The generator
+(``fixtures/real_keras/make_real_keras_fixtures.py``, run in a TensorFlow side environment) and the checker
+(``fixtures/featherflow_written/check_featherflow_files.py``)
+import this file; the featherflow tests import it too (nothing here imports TensorFlow).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+MODEL_NAMES = ("mlp", "cnn", "rnn", "text", "nested", "multi_io", "zoo_conv", "zoo_seq")
+
+
+def mlp(k):
+    """Flatten / Dense / Dropout Sequential trained with Adam (the optimizer-state model)."""
+    model = k.Sequential([
+        k.Input(shape=(2, 3)),
+        k.layers.Flatten(),
+        k.layers.Dense(8, activation="relu"),
+        k.layers.Dropout(0.25),
+        k.layers.Dense(3, activation="softmax"),
+    ], name="mlp")
+    model.compile(optimizer=k.optimizers.Adam(learning_rate=0.01), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def cnn(k):
+    """Conv2D + BatchNormalization (moving statistics) + pooling, SGD with Nesterov momentum."""
+    model = k.Sequential([
+        k.Input(shape=(6, 6, 2)),
+        k.layers.Conv2D(3, 3, padding="same"),
+        k.layers.BatchNormalization(),
+        k.layers.Activation("relu"),
+        k.layers.MaxPooling2D(2),
+        k.layers.Conv2D(4, 2, strides=1, activation="tanh", kernel_initializer="he_normal"),
+        k.layers.GlobalAveragePooling2D(),
+        k.layers.Dense(3),
+    ], name="cnn")
+    model.compile(optimizer=k.optimizers.SGD(learning_rate=0.05, momentum=0.9, nesterov=True),
+                  loss=k.losses.CategoricalCrossentropy(from_logits=True),
+                  metrics=[k.metrics.CategoricalAccuracy()])
+    return model
+
+
+def rnn(k):
+    """Masking -> LSTM -> GRU -> SimpleRNN, RMSprop with an exponentially decaying learning rate."""
+    schedule = k.optimizers.schedules.ExponentialDecay(0.01, decay_steps=4, decay_rate=0.9)
+    model = k.Sequential([
+        k.Input(shape=(5, 3)),
+        k.layers.Masking(mask_value=0.0),
+        k.layers.LSTM(4, return_sequences=True),
+        k.layers.GRU(3, return_sequences=True),
+        k.layers.SimpleRNN(2),
+        k.layers.Dense(1),
+    ], name="rnn")
+    model.compile(optimizer=k.optimizers.RMSprop(learning_rate=schedule, rho=0.8), loss="mse", metrics=["mae"])
+    return model
+
+
+def text(k):
+    """Embedding(mask_zero) -> Bidirectional(GRU) -> Bidirectional(LSTM, sum) -> Dense, Adam."""
+    inputs = k.Input(shape=(6,), dtype="int32", name="tokens")
+    x = k.layers.Embedding(12, 4, mask_zero=True)(inputs)
+    x = k.layers.Bidirectional(k.layers.GRU(3, return_sequences=True))(x)
+    x = k.layers.Bidirectional(k.layers.LSTM(2), merge_mode="sum")(x)
+    outputs = k.layers.Dense(2, activation="softmax")(x)
+    model = k.Model(inputs, outputs, name="text")
+    model.compile(optimizer=k.optimizers.Adam(learning_rate=0.02), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model
+
+
+def nested(k):
+    """A Sequential and a functional model inside a functional one, both called twice; shared, custom-named layers."""
+    left = k.Input(shape=(4,), name="left")
+    right = k.Input(shape=(4,), name="right")
+    shared = k.layers.Dense(3, activation="tanh", name="shared_proj")
+    encoder = k.Sequential([k.Input(shape=(3,)), k.layers.Dense(5, activation="relu", name="my_enc_1"),
+                            k.layers.Dense(3, name="my_enc_2")], name="encoder")
+    inner_in = k.Input(shape=(3,), name="inner_in")
+    inner = k.Model(inner_in, k.layers.Dense(3, activation="sigmoid", name="inner_dense")(inner_in),
+                    name="inner_functional")
+    a = encoder(shared(left))
+    b = encoder(shared(right))
+    merged = k.layers.Concatenate(name="join")([inner(a), inner(b), a])
+    outputs = k.layers.Dense(2, name="head")(merged)
+    model = k.Model([left, right], outputs, name="nested")
+    model.compile(optimizer=k.optimizers.Adam(learning_rate=0.01, amsgrad=True), loss="mse", metrics=["mae"])
+    return model
+
+
+def multi_io(k):
+    """Two inputs, two outputs, per-output losses, loss weights and metric lists; Nadam."""
+    num = k.Input(shape=(5,), name="num")
+    aux = k.Input(shape=(4,), name="aux")
+    h = k.layers.Concatenate()([k.layers.Dense(6, activation="relu", name="num_dense")(num),
+                                k.layers.Dense(6, name="aux_dense")(aux)])
+    h = k.layers.LayerNormalization()(h)
+    reg = k.layers.Dense(1, name="reg")(h)
+    cls = k.layers.Dense(3, activation="softmax", name="cls")(h)
+    model = k.Model({"num": num, "aux": aux}, {"reg": reg, "cls": cls}, name="multi_io")
+    model.compile(optimizer=k.optimizers.Nadam(learning_rate=0.01),
+                  loss={"reg": "mse", "cls": "sparse_categorical_crossentropy"},
+                  loss_weights={"reg": 1.0, "cls": 0.5},
+                  metrics={"reg": ["mae", k.metrics.RootMeanSquaredError()], "cls": ["accuracy"]})
+    return model
+
+
+def zoo_conv(k):
+    """The image layers: rescaling, padding, separable/depthwise/transposed convs, pooling, normalisation."""
+    inputs = k.Input(shape=(8, 8, 3), name="image")
+    x = k.layers.Rescaling(0.5, offset=-0.25)(inputs)
+    x = k.layers.ZeroPadding2D(1)(x)
+    x = k.layers.SeparableConv2D(4, 3, activation="relu", depth_multiplier=2)(x)
+    x = k.layers.DepthwiseConv2D(3, padding="same", depth_multiplier=2)(x)
+    x = k.layers.LayerNormalization(axis=-1)(x)
+    x = k.layers.Conv2DTranspose(3, 3, strides=2, padding="same")(x)
+    x = k.layers.Cropping2D(((1, 1), (2, 2)))(x)
+    x = k.layers.AveragePooling2D(2)(x)
+    x = k.layers.UpSampling2D(2)(x)
+    x = k.layers.MaxPooling2D(2, padding="same")(x)
+    x = k.layers.PReLU(shared_axes=[1, 2])(x)
+    x = k.layers.SpatialDropout2D(0.1)(x)
+    x = k.layers.Concatenate()([k.layers.GlobalMaxPooling2D()(x), k.layers.GlobalAveragePooling2D()(x)])
+    x = k.layers.UnitNormalization()(x)
+    outputs = k.layers.Dense(2, kernel_regularizer=k.regularizers.L2(1e-3),
+                             kernel_constraint=k.constraints.MaxNorm(2.0))(x)
+    model = k.Model(inputs, outputs, name="zoo_conv")
+    model.compile(optimizer=k.optimizers.AdamW(learning_rate=0.01, weight_decay=0.01), loss="mse")
+    return model
+
+
+def zoo_seq(k):
+    """The sequence, merging, reshaping, noise and activation layers."""
+    inputs = k.Input(shape=(6, 4), name="series")
+    x = k.layers.Normalization(mean=[0.1, 0.2, 0.3, 0.4], variance=[1.0, 2.0, 0.5, 4.0])(inputs)
+    x = k.layers.Conv1D(5, 2, padding="causal", activation="elu")(x)
+    x = k.layers.SeparableConv1D(4, 3, padding="same")(x)
+    x = k.layers.Conv1DTranspose(3, 2, strides=2)(x)
+    x = k.layers.Cropping1D((1, 1))(x)
+    x = k.layers.MaxPooling1D(2)(x)
+    x = k.layers.UpSampling1D(2)(x)
+    x = k.layers.ZeroPadding1D(1)(x)
+    x = k.layers.AveragePooling1D(3)(x)
+    x = k.layers.SpatialDropout1D(0.1)(x)
+    x = k.layers.TimeDistributed(k.layers.Dense(4))(x)
+    x = k.layers.LeakyReLU(negative_slope=0.2)(x) if _is_keras3(k) else k.layers.LeakyReLU(alpha=0.2)(x)
+    flat = k.layers.Reshape((16,))(k.layers.Permute((2, 1))(x))
+    g = k.layers.GlobalAveragePooling1D()(x)
+    m = k.layers.GlobalMaxPooling1D()(x)
+    merged = [k.layers.Add()([g, m]), k.layers.Subtract()([g, m]), k.layers.Multiply()([g, m]),
+              k.layers.Average()([g, m]), k.layers.Maximum()([g, m]), k.layers.Minimum()([g, m]),
+              k.layers.Dot(axes=1)([g, m])]
+    x = k.layers.Concatenate()([flat, *merged])
+    x = k.layers.GaussianNoise(0.1)(x)
+    x = k.layers.GaussianDropout(0.1)(x)
+    x = k.layers.AlphaDropout(0.1)(x)
+    x = k.layers.ActivityRegularization(l1=0.01)(x)
+    x = k.layers.Dense(6, kernel_initializer="lecun_normal", bias_initializer=k.initializers.Constant(0.1),
+                       kernel_regularizer=k.regularizers.L1L2(l1=1e-4, l2=1e-3))(x)
+    x = k.layers.RepeatVector(2)(x)
+    x = k.layers.Flatten()(x)
+    x = k.layers.ReLU(max_value=6.0)(k.layers.ELU()(x))
+    x = k.layers.Softmax()(x)
+    outputs = k.layers.Dense(2, activation="sigmoid")(x)
+    model = k.Model(inputs, outputs, name="zoo_seq")
+    model.compile(optimizer=k.optimizers.Adagrad(learning_rate=0.05), loss="binary_crossentropy")
+    return model
+
+
+def _is_keras3(k) -> bool:
+    return getattr(k, "__name__", "") == "keras"  # Keras 3 renamed LeakyReLU's `alpha` to `negative_slope`
+
+
+BUILDERS = {name: globals()[name] for name in MODEL_NAMES}
+
+
+def data(name: str, seed: int = 0) -> dict:
+    """``{"x": inputs, "y": targets, "x_step": ..., "y_step": ...}`` for model ``name`` (deterministic)."""
+    rng = np.random.default_rng(seed + MODEL_NAMES.index(name))
+    n = 16
+
+    def floats(*shape):
+        return rng.standard_normal((n, *shape)).astype("float32")
+
+    if name == "mlp":
+        x, y = floats(2, 3), rng.integers(0, 3, n)
+    elif name == "cnn":
+        x, y = floats(6, 6, 2), np.eye(3, dtype="float32")[rng.integers(0, 3, n)]
+    elif name == "rnn":
+        x = floats(5, 3)
+        x[::3, 3:] = 0.0  # masked trailing steps
+        y = floats(1)
+    elif name == "text":
+        x = rng.integers(1, 12, (n, 6)).astype("int32")
+        for i in range(n):
+            x[i, 6 - i % 4:] = 0  # padding, masked by mask_zero
+        y = rng.integers(0, 2, n)
+    elif name == "nested":
+        x, y = {"left": floats(4), "right": floats(4)}, floats(2)
+    elif name == "multi_io":
+        x = {"num": floats(5), "aux": floats(4)}
+        y = {"reg": floats(1), "cls": rng.integers(0, 3, n)}
+    elif name == "zoo_conv":
+        x, y = floats(8, 8, 3), floats(2)
+    elif name == "zoo_seq":
+        x, y = floats(6, 4), rng.integers(0, 2, (n, 2)).astype("float32")
+    else:
+        raise ValueError(f"Unknown fixture model {name!r}; expected one of {MODEL_NAMES}.")
+    return {"x": x, "y": y}
+
+
+def flatten(prefix: str, value) -> dict:
+    """``{"x": arr}`` or ``{"x/num": arr, ...}`` for storing (possibly dict) data in an ``.npz``."""
+    if isinstance(value, dict):
+        return {f"{prefix}/{key}": np.asarray(v) for key, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return {f"{prefix}/{i}": np.asarray(v) for i, v in enumerate(value)}
+    return {prefix: np.asarray(value)}
+
+
+def unflatten(arrays, prefix: str):
+    """Inverse of ``flatten`` over an opened ``.npz`` (dicts come back as dicts, lists as lists)."""
+    if prefix in arrays:
+        return np.asarray(arrays[prefix])
+    items = {key[len(prefix) + 1:]: np.asarray(arrays[key]) for key in arrays if key.startswith(prefix + "/")}
+    if not items:
+        raise KeyError(prefix)
+    if all(key.isdigit() for key in items):
+        return [items[str(i)] for i in range(len(items))]
+    return items
+
+
+def stateless_copy_rates(model) -> None:
+    """Zero the rates of the random layers so a training step is deterministic in every framework."""
+    for layer in _all_layers(model):
+        for attr in ("rate", "stddev"):
+            if hasattr(layer, attr) and isinstance(getattr(layer, attr), float):
+                setattr(layer, attr, 0.0)
+
+
+def _all_layers(model):
+    for layer in getattr(model, "layers", []):
+        yield layer
+        yield from _all_layers(layer)
