@@ -27,7 +27,7 @@ def _modules():
 MODULES = list(_modules())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parse(path: pathlib.Path) -> ast.Module:
     return ast.parse(path.read_text(), str(path))
 
