@@ -115,8 +115,12 @@ def test_autotune_moves_slow_gil_free_work_to_threads_and_keeps_the_order():
                 used_threads = len(_threads(thread_prefix)) > before
         return seen, used_threads
 
-    seen, used = consume(D.range(70).map(slow).prefetch(tf.data.AUTOTUNE), "featherflow-prefetch")
+    prefetched = D.range(70).map(slow).prefetch(tf.data.AUTOTUNE)
+    seen, used = consume(prefetched, "featherflow-prefetch")
     assert seen == list(range(70)) and used
+    before = len(_threads("featherflow-prefetch"))
+    again = iter(prefetched.take(5))  # the next pass reuses the choice: a thread from its first element
+    assert [int(next(again)) for _ in range(3)] == [0, 1, 2] and len(_threads("featherflow-prefetch")) > before
     seen, used = consume(D.range(70).map(slow, num_parallel_calls=tf.data.AUTOTUNE), "featherflow-map")
     assert seen == list(range(70)) and used
 
