@@ -84,10 +84,6 @@ def _anything(value, config) -> bool:
     return True
 
 
-def _renorm_off(value, config) -> bool:
-    return not config.get("renorm")
-
-
 # Keys featherflow does not implement, and when their value leaves the behaviour unchanged.
 HARMLESS_KEYS = {
     "quantization_config": _is_none,  # Keras 3: int8/float8 quantization
@@ -101,8 +97,8 @@ HARMLESS_KEYS = {
     "sparse": _is_false,
     "ragged": _is_false,
     "renorm": _is_false,  # BatchNormalization's batch renormalization
-    "renorm_clipping": _renorm_off,
-    "renorm_momentum": _renorm_off,
+    "renorm_clipping": _anything,  # used only with renorm=True, which is refused itself
+    "renorm_momentum": _anything,
     "synchronized": _is_false,
     "rms_scaling": _is_false,  # LayerNormalization
     "loss_scale_factor": _is_none,  # Keras 3 optimizers
