@@ -1,6 +1,6 @@
 """Moving optimum: Population Based Training against RandomSearch and GridSearch at equal total training steps.
 
-The problem (``featherflow.tuner.pbt_problems.NoisyQuadratic``) is SGD on a 200-dimensional ill-conditioned
+The problem (``featherflow.tuner.pbt.problems.NoisyQuadratic``) is SGD on a 200-dimensional ill-conditioned
 quadratic with noisy gradients. Its best learning rate moves during training: early on a large rate makes the
 fastest progress, later the gradient noise dominates and only a small rate lowers the loss further. The script
 first shows this with the exact expected loss (the best fixed rate depends on how long one trains), then runs,
@@ -33,7 +33,7 @@ from featherflow.tuner import (
     PopulationBasedTraining,
     RandomSearchOracle,
 )
-from featherflow.tuner.pbt_problems import NoisyQuadratic
+from featherflow.tuner.pbt.problems import NoisyQuadratic
 
 MIN_LR, MAX_LR = 1e-3, 1.0
 

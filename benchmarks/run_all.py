@@ -24,7 +24,9 @@ PEER_SCRIPTS = [
     ("import_size", [], ["--rounds", "3"]),
     ("seed_mlp", [], ["--rounds", "1", "--epochs", "1"]),
     ("cnn_epoch", [], ["--rounds", "1"]),
+    ("augment_epoch", [], ["--rounds", "1"]),
     ("lstm_epoch", [], ["--rounds", "1"]),
+    ("transformer_epoch", [], ["--rounds", "1", "--samples", "640"]),
     ("seed_accuracy", [], ["--seeds", "2"]),
 ]
 OWN_SCRIPTS = [

@@ -17,6 +17,8 @@ from featherflow import (  # noqa: F401
     autodiff,
     bitwise,
     config,
+    debugging,
+    dtypes,
     errors,
     image,
     linalg,
@@ -26,6 +28,8 @@ from featherflow import (  # noqa: F401
     ragged,
     random,
     signal,
+    test,
+    version,
 )
 from featherflow._version import __version__  # noqa: F401
 from featherflow.backend import floatx, set_floatx  # noqa: F401
@@ -42,6 +46,22 @@ from featherflow.core import (  # noqa: F401
     is_tensor,
 )
 from featherflow.core.custom_gradient import custom_gradient, grad_pass_through, recompute_grad  # noqa: F401
+from featherflow.core.dtypes import (  # noqa: F401
+    DType,
+    as_dtype,
+    complex64,
+    complex128,
+    double,
+    half,
+    qint8,
+    qint16,
+    qint32,
+    quint8,
+    quint16,
+    uint16,
+    uint32,
+    uint64,
+)
 from featherflow.core.module import Module  # noqa: F401
 from featherflow.core.ragged import RaggedTensor  # noqa: F401
 from featherflow.core.scopes import (  # noqa: F401
@@ -54,6 +74,8 @@ from featherflow.core.scopes import (  # noqa: F401
 )
 from featherflow.core.tensor import register_tensor_conversion_function  # noqa: F401
 from featherflow.ops import *  # noqa: F401,F403
+from featherflow.ops.debugging import Assert, assert_equal, assert_greater, assert_less, assert_rank  # noqa: F401
+from featherflow.ops.math import saturate_cast  # noqa: F401
 
 float16 = _np.dtype("float16")
 float32 = _np.dtype("float32")
@@ -75,4 +97,24 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"featherflow.{name}")
+    # tf.losses / tf.metrics / tf.optimizers / tf.initializers and the v2 initializer names are Keras's (lazy too)
+    if name in _KERAS_ALIASES:
+        import importlib
+
+        module, attribute = _KERAS_ALIASES[name]
+        target = importlib.import_module(module)
+        return getattr(target, attribute) if attribute else target
     raise AttributeError(f"module 'featherflow' has no attribute {name!r}")
+
+
+_KERAS_ALIASES = {
+    "losses": ("featherflow.keras.losses", None),
+    "metrics": ("featherflow.keras.metrics", None),
+    "optimizers": ("featherflow.keras.optimizers", None),
+    "initializers": ("featherflow.keras.initializers", None),
+    "constant_initializer": ("featherflow.keras.initializers", "Constant"),
+    "ones_initializer": ("featherflow.keras.initializers", "Ones"),
+    "zeros_initializer": ("featherflow.keras.initializers", "Zeros"),
+    "random_normal_initializer": ("featherflow.keras.initializers", "RandomNormal"),
+    "random_uniform_initializer": ("featherflow.keras.initializers", "RandomUniform"),
+}

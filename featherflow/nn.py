@@ -43,3 +43,8 @@ from featherflow.ops.blocks import depth_to_space, space_to_depth  # noqa: F401
 from featherflow.ops.blocks import space_to_batch_nd as space_to_batch  # noqa: F401
 from featherflow.ops.conv3d import avg_pool3d, conv3d, conv3d_transpose, max_pool3d  # noqa: F401
 from featherflow.ops.eager_api import approx_max_k, approx_min_k  # noqa: F401
+from featherflow.ops.random_generator import (  # noqa: F401
+    all_candidate_sampler,
+    fixed_unigram_candidate_sampler,
+    learned_unigram_candidate_sampler,
+)

@@ -37,6 +37,11 @@ EXPECTED = {
                     "epochs 1-2: ", "best member's test accuracy: ", "replayed from scratch: val_accuracy "]),
     "cartpole_ga.py": (("gymnasium",), ["Generation 1/2", "over 5 fresh episodes", "saved "]),
     "cartpole_es.py": (("gymnasium",), ["Generation 1/2", "over 5 fresh episodes"]),
+    "transformer_text_classifier.py": ((), ["128 training verses", "text_vectorization (TextVec",
+                                            "transformer_block (Transf", "validation accuracy: ",
+                                            "with probability"]),
+    "char_gpt.py": ((), ["6000 characters", "multi_head_attention (MultiH", "final training loss: ",
+                         "sample: 'And God said"]),
 }
 
 
@@ -75,6 +80,9 @@ def test_example_runs_offline_in_fast_mode(name, tmp_path):
     assert "Traceback" not in result.stderr
     for fragment in fragments:
         assert fragment in result.stdout, f"examples/{name} did not print {fragment!r}:\n{result.stdout[-3000:]}"
+    plots = {"transformer_text_classifier.py": "transformer_text_classifier_loss.png", "char_gpt.py": "char_gpt_loss.png"}
+    if name in plots and importlib.util.find_spec("matplotlib") is not None:  # the promised loss plot
+        assert (tmp_path / plots[name]).stat().st_size > 1000
     if name == "pbt.py":  # replaying the best member's schedule from scratch reproduces its score exactly
         replayed = re.search(r"replayed from scratch: val_accuracy (\S+) \(the member had (\S+)\)", result.stdout)
         assert replayed and replayed.group(1) == replayed.group(2), result.stdout[-2000:]

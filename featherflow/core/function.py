@@ -40,6 +40,25 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None, 
     return wrap if func is None else wrap(func)
 
 
+_settings = {"run_functions_eagerly": False}
+
+
+def run_functions_eagerly(run_eagerly: bool) -> None:
+    """Ask ``tf.function``-decorated functions to run eagerly (featherflow's always do; the setting is kept for
+    ``functions_run_eagerly``).
+
+    >>> run_functions_eagerly(True); functions_run_eagerly()
+    True
+    >>> run_functions_eagerly(False)
+    """
+    _settings["run_functions_eagerly"] = bool(run_eagerly)
+
+
+def functions_run_eagerly() -> bool:
+    """The value last given to ``run_functions_eagerly`` (False by default, as in TensorFlow)."""
+    return _settings["run_functions_eagerly"]
+
+
 def executing_eagerly() -> bool:
     """Always True: featherflow has no graph mode.
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
+import dataclasses
 import itertools
 import multiprocessing
 import os
@@ -26,7 +27,7 @@ import threading
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import wait as wait_connections
-from typing import Any
+from typing import Any, NamedTuple
 
 from featherflow.distribute.base import (
     Executor,
@@ -48,6 +49,24 @@ def _dumps(obj: Any) -> bytes:
         return cloudpickle.dumps(obj)
     except ImportError:
         return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+@dataclasses.dataclass
+class _Task:
+    """A submitted task: its pickled ``(fn, args, kwargs)``, its future, and how often its worker died on it."""
+
+    payload: bytes
+    future: cf.Future
+    deaths: int = 0
+
+
+class _Reply(NamedTuple):
+    """What a worker sends back for a task: the value (``ok``) or the exception and its formatted traceback."""
+
+    task_id: int
+    ok: bool
+    value: Any
+    trace: str | None
 
 
 class _SharedFile:
@@ -81,16 +100,16 @@ def _worker_main(connection, environment: dict, initializer: Callable | None, in
         try:
             fn, args, kwargs = pickle.loads(payload)
             args = tuple(a.load() if isinstance(a, _SharedFile) else a for a in args)
-            reply = (task_id, True, fn(*args, **kwargs), None)
+            reply = _Reply(task_id, True, fn(*args, **kwargs), None)
         except BaseException as error:  # noqa: BLE001 - the error travels back to the caller's future
             if isinstance(error, KeyboardInterrupt):
                 return
-            reply = (task_id, False, error, traceback.format_exc())
+            reply = _Reply(task_id, False, error, traceback.format_exc())
         try:
             data = _dumps(reply)
         except Exception as pickling_error:  # noqa: BLE001 - an unpicklable result or exception
-            data = _dumps((task_id, False, RuntimeError(f"Task result could not be pickled: {pickling_error}\n"
-                                                          f"{reply[3] or ''}"), None))
+            data = _dumps(_Reply(task_id, False, RuntimeError(f"Task result could not be pickled: {pickling_error}\n"
+                                                                f"{reply.trace or ''}"), None))
         connection.send_bytes(data)
 
 
@@ -149,7 +168,7 @@ class ProcessExecutor(Executor):
         self._context = multiprocessing.get_context(mp_context)
         self._initializer, self._initargs = initializer, initargs
         self._lock = threading.Lock()
-        self._tasks: dict[int, list] = {}  # id -> [payload, future, attempts]
+        self._tasks: dict[int, _Task] = {}
         self._queue: collections.deque[int] = collections.deque()
         self._ids = itertools.count()
         self._workers: list[_Worker] = []
@@ -187,7 +206,7 @@ class ProcessExecutor(Executor):
                 return
             self._closed = True
             for task_id in list(self._queue):
-                self._tasks.pop(task_id)[1].cancel()
+                self._tasks.pop(task_id).future.cancel()
             self._queue.clear()
         self._wake()
         if wait:
@@ -203,7 +222,7 @@ class ProcessExecutor(Executor):
         payload = _dumps((fn, args, kwargs))
         with self._lock:
             task_id = next(self._ids)
-            self._tasks[task_id] = [payload, future, 0]
+            self._tasks[task_id] = _Task(payload, future)
             self._queue.append(task_id)
         self._wake()
         return future
@@ -228,12 +247,12 @@ class ProcessExecutor(Executor):
                     self._workers.append(idle)
                 task_id = self._queue.popleft()
                 task = self._tasks[task_id]
-                if not task[1].running() and not task[1].set_running_or_notify_cancel():
+                if not task.future.running() and not task.future.set_running_or_notify_cancel():
                     del self._tasks[task_id]
                     continue
                 idle.task_id = task_id
                 try:
-                    idle.connection.send((task_id, task[0]))
+                    idle.connection.send((task_id, task.payload))
                 except OSError:  # the worker died just now; its sentinel fires next round
                     pass
 
@@ -273,18 +292,18 @@ class ProcessExecutor(Executor):
             data = worker.connection.recv_bytes()
         except (EOFError, OSError):
             return  # died mid-send; handled by _bury
-        task_id, ok, value, trace = pickle.loads(data)
+        reply = pickle.loads(data)
         with self._lock:
             worker.task_id = None
-            task = self._tasks.pop(task_id, None)
+            task = self._tasks.pop(reply.task_id, None)
         if task is None:
             return
-        if ok:
-            task[1].set_result(value)
+        if reply.ok:
+            task.future.set_result(reply.value)
         else:
-            if trace and isinstance(value, BaseException):
-                value.__featherflow_traceback__ = trace
-            task[1].set_exception(value)
+            if reply.trace and isinstance(reply.value, BaseException):
+                reply.value.__featherflow_traceback__ = reply.trace
+            task.future.set_exception(reply.value)
 
     def _bury(self, worker: _Worker) -> None:
         worker.process.join(timeout=1)
@@ -296,14 +315,14 @@ class ProcessExecutor(Executor):
             task = self._tasks.get(task_id) if task_id is not None else None
             if task is not None:
                 self.deaths += 1
-                task[2] += 1
-                if task[2] > self.max_task_retries or self._closed:
+                task.deaths += 1
+                if task.deaths > self.max_task_retries or self._closed:
                     del self._tasks[task_id]
                 else:
                     self._queue.appendleft(task_id)
                     task = None
         worker.connection.close()
         if task is not None:
-            task[1].set_exception(WorkerDiedError(
+            task.future.set_exception(WorkerDiedError(
                 f"A worker process died (exit code {worker.process.exitcode}) while running this task "
                 f"{self.max_task_retries + 1} times; giving up. Raise max_task_retries to try more often."))

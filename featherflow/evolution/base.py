@@ -42,6 +42,7 @@ from featherflow.evolution.fitness import as_fitness
 from featherflow.evolution.forward import GROUP
 from featherflow.evolution.noise import derive_seed
 from featherflow.evolution.parameters import ParameterLayout
+from featherflow.evolution.requests import EvaluationRequest, EvaluationResult
 from featherflow.evolution.worker import EvaluationSpec, ModelSpec, evaluate_task, get_context, release_context
 
 HISTORY_KEYS = ("generation", "best", "elite", "mean", "evaluations", "steps", "time")
@@ -126,45 +127,32 @@ class EvolutionaryAlgorithm:
     def _task_seed(self, phase: int) -> int:
         return derive_seed(self.seed, self.generation, phase)
 
-    def _split(self, request: dict) -> list:
+    def _split(self, request: EvaluationRequest) -> list:
         """Chunks of ``request``; boundaries are multiples of the fitness's alignment (see forward.GROUP)."""
-        items = len(request["positions"])
+        items = len(request)
         align = GROUP if getattr(self.fitness, "aligned_batches", False) else 1
         chunks = max(1, min(self._chunks, items))
         size = -(-items // chunks)
         size = -(-size // align) * align
-        per_item = [key for key in ("genomes", "offsets", "signs", "positions", "seed_keys", "params")
-                    if key in request]
-        out = []
-        for start in range(0, items, size):
-            chunk = dict(request)
-            for key in per_item:
-                chunk[key] = request[key][start:start + size]
-            out.append(chunk)
-        return out
+        return [request.chunk(start, start + size) for start in range(0, items, size)]
 
     def _evaluate(self, requests: list) -> list:
-        """Evaluate several requests together; returns one merged result dict per request."""
+        """Evaluate several ``EvaluationRequest``s together; returns one joined ``EvaluationResult`` per request."""
         jobs = []
         for index, request in enumerate(requests):
             jobs.extend((index, chunk) for chunk in self._split(request))
         results = self._run_jobs([chunk for _, chunk in jobs])
         merged = []
         for index, request in enumerate(requests):
-            parts = [result for (owner, _), result in zip(jobs, results) if owner == index]
-            stats = None
-            if parts[0]["observation_stats"] is not None:
-                stats = tuple(np.concatenate([p["observation_stats"][k] for p in parts]) for k in range(3))
-            scores = np.concatenate([p["scores"] for p in parts]).astype(np.float64, copy=False)
-            nan = np.isnan(scores)
+            result = EvaluationResult.concatenate([r for (owner, _), r in zip(jobs, results) if owner == index])
+            nan = np.isnan(result.scores)
             if nan.any():  # NaN counts as the worst score (see the module docstring)
-                scores = np.where(nan, -np.inf, scores)
+                result.scores = np.where(nan, -np.inf, result.scores)
             self._nan_counts[0] += int(nan.sum())
-            self._nan_counts[1] += len(scores)
-            steps = np.concatenate([p["steps"] for p in parts])
-            self.evaluations += len(scores) * int(request["episodes"])
-            self.steps += int(steps.sum())
-            merged.append({"scores": scores, "steps": steps, "observation_stats": stats})
+            self._nan_counts[1] += len(result.scores)
+            self.evaluations += len(result.scores) * int(request.episodes)
+            self.steps += int(result.steps.sum())
+            merged.append(result)
         return merged
 
     def _run_jobs(self, jobs: list) -> list:

@@ -36,6 +36,7 @@ import numpy as np
 from featherflow.core.variable import Variable
 from featherflow.evolution.base import EvolutionaryAlgorithm, _check_positive_int, mean_score
 from featherflow.evolution.noise import NoiseTable, derive_seed
+from featherflow.evolution.requests import EvaluationRequest
 
 SHAPINGS = ("centered_rank", "normalized", "none")
 
@@ -206,19 +207,19 @@ class EvolutionStrategy(EvolutionaryAlgorithm):
     def _filter(self):
         return None if self.observation_statistics is None else self.observation_statistics.filter()
 
-    def _perturbation_request(self, offsets: np.ndarray, observation_filter) -> dict:
+    def _perturbation_request(self, offsets: np.ndarray, observation_filter) -> EvaluationRequest:
         pairs = len(offsets)
-        return {"kind": "perturbations", "theta": self.theta, "sigma": self.sigma,
-                "offsets": np.repeat(offsets, 2).tolist(), "signs": [1, -1] * pairs,
-                "positions": list(range(2 * pairs)), "seed_keys": np.repeat(np.arange(pairs), 2).tolist(),
-                "task_seed": self._task_seed(0), "episodes": int(getattr(self.fitness, "episodes", 1)),
-                "observation_filter": observation_filter}
+        return EvaluationRequest("perturbations", positions=list(range(2 * pairs)),
+                                 seed_keys=np.repeat(np.arange(pairs), 2).tolist(), task_seed=self._task_seed(0),
+                                 episodes=int(getattr(self.fitness, "episodes", 1)), theta=self.theta,
+                                 sigma=self.sigma, offsets=np.repeat(offsets, 2).tolist(), signs=[1, -1] * pairs,
+                                 observation_filter=observation_filter)
 
-    def _center_request(self, observation_filter) -> dict:
+    def _center_request(self, observation_filter) -> EvaluationRequest:
         episodes = 1 if self.fitness.deterministic else self.reevaluation_episodes
-        return {"kind": "perturbations", "theta": self.theta, "sigma": self.sigma, "offsets": [0], "signs": [0],
-                "positions": [0], "seed_keys": [0], "task_seed": self._task_seed(1), "episodes": episodes,
-                "observation_filter": observation_filter}
+        return EvaluationRequest("perturbations", positions=[0], seed_keys=[0], task_seed=self._task_seed(1),
+                                 episodes=episodes, theta=self.theta, sigma=self.sigma, offsets=[0], signs=[0],
+                                 observation_filter=observation_filter)
 
     def gradient(self, offsets, scores) -> np.ndarray:
         """The search-gradient estimate ``g`` (ascent direction) from pair offsets ``(m,)`` and scores ``(2m,)``
@@ -236,15 +237,15 @@ class EvolutionStrategy(EvolutionaryAlgorithm):
         """Evaluate one generation's perturbations of the current centre and return ``g`` (no update)."""
         offsets = self.noise.sample_offsets(self._rng, self.num_parameters, self.population_size // 2)
         result = self._evaluate([self._perturbation_request(offsets, self._filter())])[0]
-        return self.gradient(offsets, result["scores"])
+        return self.gradient(offsets, result.scores)
 
     def _generation(self) -> dict:
         observation_filter = self._filter()
         offsets = self.noise.sample_offsets(self._rng, self.num_parameters, self.population_size // 2)
         perturbed, center = self._evaluate([self._perturbation_request(offsets, observation_filter),
                                             self._center_request(observation_filter)])
-        scores = perturbed["scores"]
-        center_score = float(center["scores"][0])
+        scores = perturbed.scores
+        center_score = float(center.scores[0])
         # A NaN centre score (-inf here) never replaces the returned centre, whatever keep_best says.
         if (not self.keep_best and center_score > -np.inf) or center_score > self.elite_score:
             self.elite_score, self.elite_theta, self.elite_filter = center_score, self.theta, observation_filter
@@ -252,8 +253,8 @@ class EvolutionStrategy(EvolutionaryAlgorithm):
         theta = self._theta.value
         loss_gradient = (-g + self.weight_decay * theta).astype(theta.dtype)
         self.optimizer.apply_gradients([(loss_gradient, self._theta)])
-        if self.observation_statistics is not None and perturbed["observation_stats"] is not None:
-            self.observation_statistics.update(*perturbed["observation_stats"])
+        if self.observation_statistics is not None and perturbed.observation_stats is not None:
+            self.observation_statistics.update(*perturbed.observation_stats)
         return {"best": float(scores.max()), "elite": center_score, "mean": mean_score(scores)}
 
     # -- the returned model ------------------------------------------------------------------------------

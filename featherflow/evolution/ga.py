@@ -35,6 +35,7 @@ import numpy as np
 
 from featherflow.evolution.base import EvolutionaryAlgorithm, _check_positive_int, mean_score
 from featherflow.evolution.genome import INIT_MODES
+from featherflow.evolution.requests import EvaluationRequest
 
 
 class GeneticAlgorithm(EvolutionaryAlgorithm):
@@ -100,10 +101,10 @@ class GeneticAlgorithm(EvolutionaryAlgorithm):
             raise ValueError("No generation has run yet; call run() first.")
         return self.decode(self.champion)
 
-    def _request(self, genomes: list, phase: int, episodes: int) -> dict:
+    def _request(self, genomes: list, phase: int, episodes: int) -> EvaluationRequest:
         keys = list(range(len(genomes)))
-        return {"kind": "genomes", "genomes": genomes, "positions": keys, "seed_keys": keys,
-                "task_seed": self._task_seed(phase), "episodes": episodes}
+        return EvaluationRequest("genomes", positions=keys, seed_keys=keys, task_seed=self._task_seed(phase),
+                                 episodes=episodes, genomes=genomes)
 
     def _generation(self) -> dict:
         rng = self._rng
@@ -115,13 +116,13 @@ class GeneticAlgorithm(EvolutionaryAlgorithm):
             seeds = rng.integers(0, 2**31 - 1, size=count)
             genomes = [self.parents[k] + (int(s),) for k, s in zip(picks, seeds)]
         episodes = int(getattr(self.fitness, "episodes", 1))
-        scores = self._evaluate([self._request(genomes, 0, episodes)])[0]["scores"]
+        scores = self._evaluate([self._request(genomes, 0, episodes)])[0].scores
         order = np.argsort(-scores, kind="stable")
         previous, previous_scores = list(self.elites), list(self.elite_scores)
         wanted = max(self.reevaluate_top - len(previous), self.num_elites - len(previous), 1)
         candidates = [genomes[i] for i in order[:wanted]] + previous
         if self.reevaluate_top > 0 and not self.fitness.deterministic:
-            candidate_scores = self._evaluate([self._request(candidates, 1, self.reevaluation_episodes)])[0]["scores"]
+            candidate_scores = self._evaluate([self._request(candidates, 1, self.reevaluation_episodes)])[0].scores
         else:
             candidate_scores = np.array([scores[i] for i in order[:wanted]] + previous_scores, dtype=np.float64)
         ranking = np.argsort(-candidate_scores, kind="stable")

@@ -28,6 +28,7 @@ from featherflow.evolution.forward import PopulationForward
 from featherflow.evolution.genome import GenomeDecoder
 from featherflow.evolution.noise import NoiseTable
 from featherflow.evolution.parameters import ParameterLayout
+from featherflow.evolution.requests import EvaluationRequest, EvaluationResult
 
 
 def _dumps(obj: Any) -> bytes:
@@ -157,34 +158,31 @@ def local_context(model, fitness=None, vectorize: bool = True) -> WorkerContext:
     return WorkerContext(model, fitness, vectorize)
 
 
-def build_params(context: WorkerContext, request: dict) -> np.ndarray:
+def build_params(context: WorkerContext, request: EvaluationRequest) -> np.ndarray:
     """The ``(P, n)`` parameter block a request describes."""
-    kind = request["kind"]
-    if kind == "genomes":
-        return np.stack([context.decoder.decode(genome) for genome in request["genomes"]])
-    if kind == "perturbations":
-        theta = np.asarray(request["theta"], dtype=context.layout.dtype)
-        sigma = context.layout.dtype.type(request["sigma"])
-        rows = np.empty((len(request["offsets"]), theta.size), dtype=theta.dtype)
+    if request.kind == "genomes":
+        return np.stack([context.decoder.decode(genome) for genome in request.genomes])
+    if request.kind == "perturbations":
+        theta = np.asarray(request.theta, dtype=context.layout.dtype)
+        sigma = context.layout.dtype.type(request.sigma)
+        rows = np.empty((len(request.offsets), theta.size), dtype=theta.dtype)
         table = context.noise
-        for row, (offset, sign) in enumerate(zip(request["offsets"], request["signs"])):
+        for row, (offset, sign) in enumerate(zip(request.offsets, request.signs)):
             if sign == 0:
                 rows[row] = theta
             else:
                 np.multiply(table.get(offset, theta.size), sigma * sign, out=rows[row])
                 rows[row] += theta
         return rows
-    if kind == "params":
-        return np.asarray(request["params"], dtype=context.layout.dtype)
-    raise ValueError(f"Unknown request kind {kind!r}")
+    return np.asarray(request.params, dtype=context.layout.dtype)
 
 
-def evaluate_task(spec: EvaluationSpec, request: dict) -> dict:
+def evaluate_task(spec: EvaluationSpec, request: EvaluationRequest) -> EvaluationResult:
     """Score the individuals of ``request`` in this process (the function executors run)."""
     context = get_context(spec)
     params = build_params(context, request)
-    result = spec.fitness.evaluate(context, context.fitness_state, params, np.asarray(request["positions"]),
-                                   np.asarray(request["seed_keys"]), int(request["task_seed"]),
-                                   int(request["episodes"]), request.get("observation_filter"))
-    return {"scores": np.asarray(result.scores, dtype=np.float64), "steps": np.asarray(result.steps, np.int64),
-            "observation_stats": result.observation_stats, "pid": os.getpid()}
+    result = spec.fitness.evaluate(context, context.fitness_state, params, np.asarray(request.positions),
+                                   np.asarray(request.seed_keys), int(request.task_seed), int(request.episodes),
+                                   request.observation_filter)
+    return EvaluationResult(np.asarray(result.scores, dtype=np.float64), np.asarray(result.steps, np.int64),
+                            result.observation_stats, os.getpid())

@@ -15,6 +15,7 @@ from featherflow.keras import (
     layers,
     losses,
     metrics,
+    mixed_precision,
     models,
     optimizers,
     preprocessing,
@@ -27,5 +28,5 @@ from featherflow.keras.layers import Input
 from featherflow.keras.models import Model, Sequential
 
 __all__ = ["activations", "backend", "callbacks", "constraints", "datasets", "initializers", "layers", "losses",
-           "metrics", "models", "optimizers", "preprocessing", "regularizers", "saving", "utils", "wrappers", "Input",
+           "metrics", "mixed_precision", "models", "optimizers", "preprocessing", "regularizers", "saving", "utils", "wrappers", "Input",
            "Model", "Sequential"]

@@ -151,6 +151,7 @@ from featherflow.ops.nn import (
 from featherflow.ops.pad import pad
 from featherflow.ops.pooling import avg_pool, avg_pool1d, avg_pool2d, max_pool, max_pool1d, max_pool2d
 from featherflow.ops.py_function import numpy_function, py_function
+from featherflow.ops.random_stateless import index_shuffle as random_index_shuffle
 from featherflow.ops.reduce import (
     count_nonzero,
     cumsum,

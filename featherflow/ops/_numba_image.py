@@ -75,18 +75,23 @@ def projective_sample(images, transforms, out, bilinear, mode, fill_value, lo, h
     for b in range(lo, hi):
         t = transforms[b if transforms.shape[0] > 1 else 0]
         t0, t1, t2, t3, t4, t5, t6, t7 = t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]
+        affine = t6 == 0 and t7 == 0
         for yi in range(out_h):
             yf = np.float32(yi)
             ty1, ty4, ty7 = t1 * yf, t4 * yf, t7 * yf
             for xi in range(out_w):
                 xf = np.float32(xi)
-                projection = t6 * xf + ty7 + one
-                if projection == 0:
-                    for k in range(c):
-                        out[b, yi, xi, k] = fill
-                    continue
-                x = _map((t0 * xf + ty1 + t2) / projection, w, mode)
-                y = _map((t3 * xf + ty4 + t5) / projection, h, mode)
+                if affine:  # k = 1: no division (x / 1 is exact, the same positions)
+                    x = _map(t0 * xf + ty1 + t2, w, mode)
+                    y = _map(t3 * xf + ty4 + t5, h, mode)
+                else:
+                    projection = t6 * xf + ty7 + one
+                    if projection == 0:
+                        for k in range(c):
+                            out[b, yi, xi, k] = fill
+                        continue
+                    x = _map((t0 * xf + ty1 + t2) / projection, w, mode)
+                    y = _map((t3 * xf + ty4 + t5) / projection, h, mode)
                 if not bilinear:
                     ry, rx = np.int64(_round(y)), np.int64(_round(x))
                     for k in range(c):

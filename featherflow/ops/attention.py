@@ -79,7 +79,7 @@ def _mask_bias(mask, scores_shape, dtype, xp):
             "to (B, 1, T, S), or (1, 1, T, S).") from None
     bias = xp.zeros(m.shape, dtype=dtype)
     bias[~m] = _mask_adder(dtype)
-    return bias
+    return bias.reshape((1,) * (4 - bias.ndim) + bias.shape)  # 4-D, so blocks of batch rows slice it
 
 
 def _softmax_rows_inplace(s, xp) -> None:
@@ -89,6 +89,14 @@ def _softmax_rows_inplace(s, xp) -> None:
     total = s.sum(axis=-1, keepdims=True)
     xp.reciprocal(total, out=total)
     s *= total
+
+
+_BLOCK_ELEMENTS = 1 << 17  # scores per block (512 KB of float32): about a core's L2 cache
+
+
+def _block_rows(batch: int, per_row: int) -> int:
+    """How many batch rows of ``per_row`` scores the attention processes together."""
+    return max(1, min(batch, _BLOCK_ELEMENTS // max(per_row, 1)))
 
 
 def dot_product_attention(query, key, value, mask=None, scale=None, dropout_mask=None,
@@ -127,6 +135,10 @@ def dot_product_attention(query, key, value, mask=None, scale=None, dropout_mask
     drop = None
     if dropout_mask is not None:
         drop = xp.asarray(dropout_mask.value if isinstance(dropout_mask, Tensor) else dropout_mask, dtype=dtype)
+        if drop.ndim > 4:
+            raise ValueError(f"dot_product_attention: dropout_mask must broadcast against {scores_shape}. Received "
+                             f"shape {drop.shape}")
+        drop = drop.reshape((1,) * (4 - drop.ndim) + drop.shape)
 
     use_threads_for(batch * heads * queries * keys * max(channels, value_channels))
     q_scaled = qv * scale  # Keras scales the queries before the product
@@ -135,45 +147,64 @@ def dot_product_attention(query, key, value, mask=None, scale=None, dropout_mask
     v_heads = vv.transpose(0, 2, 1, 3)  # [B, N, S, Hv]
     # The [B, N, T, S] buffers come from the ops' pool: fresh ones would page-fault on every step
     # (a 10 MB array is 2,500 faults), and the backward rule keeps `probs` alive for as long as needed.
-    probs = xp.matmul(q_heads, k_heads.swapaxes(-1, -2), out=workspace("attention_probs", scores_shape, dtype, xp))
-    if bias is not None:
-        probs += bias
-    _softmax_rows_inplace(probs, xp)
-    weights = probs if drop is None else probs * drop
+    probs = workspace("attention_probs", scores_shape, dtype, xp)
+    weights = probs if drop is None else xp.empty_like(probs)
     out = xp.empty((batch, queries, heads, value_channels), dtype=dtype)
-    xp.matmul(weights, v_heads, out=out.transpose(0, 2, 1, 3))
+    out_heads = out.transpose(0, 2, 1, 3)
+    # A few batch rows at a time: each block's scores stay in cache through the product, the mask, the
+    # softmax and the product with the values (one pass over memory instead of six).
+    rows = _block_rows(batch, heads * queries * keys)
+    for b0 in range(0, batch, rows):
+        b1 = min(batch, b0 + rows)
+        p = probs[b0:b1]
+        xp.matmul(q_heads[b0:b1], k_heads[b0:b1].swapaxes(-1, -2), out=p)
+        if bias is not None:
+            p += bias if bias.shape[0] == 1 else bias[b0:b1]
+        _softmax_rows_inplace(p, xp)
+        w = p
+        if drop is not None:
+            w = weights[b0:b1]
+            xp.multiply(p, drop if drop.shape[0] == 1 else drop[b0:b1], out=w)
+        xp.matmul(w, v_heads[b0:b1], out=out_heads[b0:b1])
 
     def backward(grads, needs):
         g_out, g_probs = grads if return_scores else (grads, None)
         use_threads_for(batch * heads * queries * keys * max(channels, value_channels))
         g_heads = None if g_out is None else g_out.transpose(0, 2, 1, 3)  # [B, N, T, Hv]
-        g_v = None
+        g_v = g_q = g_k = None
         if needs[2] and g_heads is not None:
             g_v = xp.empty_like(vv)
-            xp.matmul(weights.swapaxes(-1, -2), g_heads, out=g_v.transpose(0, 2, 1, 3))
-        if not (needs[0] or needs[1]):
-            return None, None, g_v
-        if g_heads is not None:
-            # d loss / d weights, [B, N, T, S]
-            d = xp.matmul(g_heads, v_heads.swapaxes(-1, -2), out=workspace("attention_grad", scores_shape, dtype, xp))
-            if drop is not None:
-                d *= drop
-            if g_probs is not None:
-                d += g_probs
-        else:
-            d = xp.array(g_probs, dtype=dtype, copy=True)
-        # softmax backward in place: dS = P * (dP - sum(dP * P))
-        row = xp.einsum("...s,...s->...", d, probs)
-        d -= row[..., None]
-        d *= probs
-        g_q = g_k = None
         if needs[0]:
             g_q = xp.empty_like(qv)
-            xp.matmul(d, k_heads, out=g_q.transpose(0, 2, 1, 3))
-            g_q *= scale
         if needs[1]:
             g_k = xp.empty_like(kv)
-            xp.matmul(d.swapaxes(-1, -2), q_heads, out=g_k.transpose(0, 2, 1, 3))
+        scratch = workspace("attention_grad", (rows,) + scores_shape[1:], dtype, xp)
+        for b0 in range(0, batch, rows):
+            b1 = min(batch, b0 + rows)
+            p, w = probs[b0:b1], weights[b0:b1]
+            if g_v is not None:
+                xp.matmul(w.swapaxes(-1, -2), g_heads[b0:b1], out=g_v.transpose(0, 2, 1, 3)[b0:b1])
+            if g_q is None and g_k is None:
+                continue
+            d = scratch[:b1 - b0]  # d loss / d probabilities, then / d scores
+            if g_heads is not None:
+                xp.matmul(g_heads[b0:b1], v_heads[b0:b1].swapaxes(-1, -2), out=d)
+                if drop is not None:
+                    d *= drop if drop.shape[0] == 1 else drop[b0:b1]
+                if g_probs is not None:
+                    d += g_probs[b0:b1]
+            else:
+                d[...] = g_probs[b0:b1]
+            # softmax backward in place: dS = P * (dP - sum(dP * P))
+            row = xp.einsum("...s,...s->...", d, p)
+            d -= row[..., None]
+            d *= p
+            if g_q is not None:
+                xp.matmul(d, k_heads[b0:b1], out=g_q.transpose(0, 2, 1, 3)[b0:b1])
+            if g_k is not None:
+                xp.matmul(d.swapaxes(-1, -2), q_heads[b0:b1], out=g_k.transpose(0, 2, 1, 3)[b0:b1])
+        if g_q is not None:
+            g_q *= scale
         return g_q, g_k, g_v
 
     if return_scores:

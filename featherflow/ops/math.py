@@ -607,3 +607,32 @@ def _identity_rule(op, g):
 @register_gradient("cast")
 def _cast_rule(op, g):
     return (cast(g, op.inputs[0].value.dtype),)
+
+
+def saturate_cast(value, dtype, name=None) -> Tensor:
+    """``cast`` after clipping ``value`` to the range of ``dtype`` (no wrap-around for out-of-range values).
+
+    >>> saturate_cast([-300.0, 300.0], "int8").numpy()
+    array([-128,  127], dtype=int8)
+    """
+    import numpy as np
+
+    x = as_tensor(value, "saturate_cast", "value")
+    target = np.dtype(dtype)
+    source = x.value.dtype
+    if target.kind in "iu" and source.kind in "iuf":
+        info = np.iinfo(target)
+        lo, hi = int(info.min), int(info.max)
+        if source.kind in "iu":
+            src = np.iinfo(source)
+            lo, hi = max(lo, int(src.min)), min(hi, int(src.max))
+            x = clip_by_value(x, source.type(lo), source.type(hi))
+        else:
+            top = source.type(hi)
+            if int(top) > hi:  # the bound is not a float of this width: take the largest one below it
+                top = np.nextafter(top, source.type(-np.inf))
+            x = clip_by_value(x, source.type(lo), top)
+    elif target.kind == "f" and source.kind == "f" and target.itemsize < source.itemsize:
+        limit = float(np.finfo(target).max)
+        x = clip_by_value(x, source.type(-limit), source.type(limit))
+    return cast(x, target)

@@ -24,6 +24,7 @@ import threading
 import numpy as np
 
 from featherflow.core import Tensor
+from featherflow.core.scopes import get_current_name_scope, name_scope
 
 _state = threading.local()
 
@@ -216,21 +217,17 @@ def should_record_summaries() -> bool:
 
 @contextlib.contextmanager
 def summary_scope(name, default_name=None, values=None):
-    """A scope for summary names: yields ``(tag, scope_name)``; tags inside are prefixed with ``scope_name``."""
+    """A name scope for summaries (``tf.name_scope``): yields ``(tag, scope_name)``; tags inside are prefixed."""
     name = name or default_name
     if not name:
         raise ValueError("`summary_scope` needs a `name` or a `default_name`.")
-    prefix = _get("prefix", "")
-    tag = prefix + name
-    _state.prefix = tag + "/"
-    try:
-        yield tag, tag + "/"
-    finally:
-        _state.prefix = prefix
+    with name_scope(name) as scope:
+        yield scope.rstrip("/"), scope
 
 
 def full_tag(name: str) -> str:
-    """``name`` under the enclosing ``summary_scope``s."""
+    """``name`` under the enclosing name scopes (``tf.name_scope`` and ``summary_scope``), as TensorFlow tags it."""
     if not isinstance(name, str) or not name:
         raise ValueError(f"A summary `name` must be a non-empty string. Received: name={name!r}")
-    return _get("prefix", "") + name
+    scope = get_current_name_scope()
+    return f"{scope}/{name}" if scope else name

@@ -20,8 +20,7 @@ from featherflow.tuner.oracles import (
     RandomSearchOracle,
     TPEOracle,
 )
-from featherflow.tuner.pbt import PopulationBasedTraining
-from featherflow.tuner.pbt_plot import plot_population
+from featherflow.tuner.pbt import PopulationBasedTraining, plot_population
 from featherflow.tuner.plot import plot_search
 from featherflow.tuner.storage import Project
 from featherflow.tuner.trial import Trial, TrialStatus

@@ -34,7 +34,7 @@ from featherflow.tuner.hyperparameters import HyperParameters
 from featherflow.tuner.oracles.base import DONE, WAIT, Oracle, Proposal
 from featherflow.tuner.search_record import argument_differences, describe_arguments, space_differences
 from featherflow.tuner.storage import Project
-from featherflow.tuner.trial import Trial, TrialStatus
+from featherflow.tuner.trial import Trial, TrialResult, TrialStatus
 
 TUNER_FILE = "tuner.json"
 
@@ -157,14 +157,14 @@ class BaseTuner:
         return Trial(proposal.index, hp, info=proposal.info, seed=self.oracle.trial_seed(proposal.index))
 
     def trial_task(self, trial: Trial) -> tuple[Callable, tuple]:
-        """``(function, args)`` that the executor runs for ``trial``; the function returns a result dict."""
+        """``(function, args)`` that the executor runs for ``trial``; the function returns a ``TrialResult``."""
         raise NotImplementedError
 
-    def on_trial_result(self, trial: Trial, result: dict) -> None:
+    def on_trial_result(self, trial: Trial, result: TrialResult) -> None:
         """Store a successful result: at least ``trial.score``; may save weights."""
-        trial.score = result.get("score")
-        trial.best_step = result.get("best_step")
-        trial.metrics = result.get("metrics", {})
+        trial.score = result.score
+        trial.best_step = result.best_step
+        trial.metrics = result.metrics
 
     def finish_search(self) -> None:
         """Called after the loop ends (also after an error)."""
@@ -247,7 +247,7 @@ class BaseTuner:
         trial.duration = trial.ended - trial.started
         if error is None:
             try:
-                self.on_trial_result(trial, future.result())
+                self.on_trial_result(trial, TrialResult.of(future.result()))
                 trial.status = TrialStatus.COMPLETED
                 trial.message = None
                 self._save(trial)

@@ -25,21 +25,21 @@ from typing import Any
 
 from featherflow.tuner.base_tuner import BaseTuner
 from featherflow.tuner.oracles.base import Oracle
-from featherflow.tuner.trial import Trial
+from featherflow.tuner.trial import Trial, TrialResult
 
 
-def run_function_trial(function: Callable, values: dict, seed: int, objective: str) -> dict:
-    """Worker side of ``FunctionTuner``: call the function, return ``{"score", "metrics"}``."""
+def run_function_trial(function: Callable, values: dict, seed: int, objective: str) -> TrialResult:
+    """Worker side of ``FunctionTuner``: call the function, return its score and metrics."""
     try:
         accepts_seed = "seed" in inspect.signature(function).parameters
     except (TypeError, ValueError):
         accepts_seed = False
     result = function(values, seed=seed) if accepts_seed else function(values)
     if isinstance(result, numbers.Real):
-        return {"score": float(result), "metrics": {objective: [float(result)]}}
+        return TrialResult(float(result), {objective: [float(result)]})
     if isinstance(result, dict) and objective in result:
         metrics = {k: [float(v)] for k, v in result.items() if isinstance(v, numbers.Real)}
-        return {"score": float(result[objective]), "metrics": metrics}
+        return TrialResult(float(result[objective]), metrics)
     raise ValueError(f"The tuned function must return a number or a dict with the objective {objective!r}. "
                      f"Received: {result!r}")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ from featherflow.tuner.base_tuner import BaseTuner
 from featherflow.tuner.hyperparameters import HyperParameters
 from featherflow.tuner.objective import Objective
 from featherflow.tuner.oracles.base import Oracle, Proposal
-from featherflow.tuner.trial import Trial
+from featherflow.tuner.trial import Trial, TrialResult
 
 
 class HyperModel:
@@ -91,28 +92,59 @@ def _best_epoch_tracker(objective: Objective):
     return _TRACKER_CLASS[0](objective)
 
 
-def run_keras_trial(task: dict, x: Any, y: Any, validation_data: Any) -> dict:
+@dataclasses.dataclass
+class KerasTrialTask:
+    """What a worker needs to run one trial of the Keras ``Tuner``.
+
+    Attributes:
+        hypermodel: ``build_model(hp)`` or a ``HyperModel``.
+        hyperparameters: the trial's ``HyperParameters`` config.
+        objective: the ``Objective`` config.
+        seed: the trial's seed (execution ``e`` trains with ``seed + e``).
+        fit_kwargs: ``fit`` arguments (Hyperband's ``epochs``/``initial_epoch`` included).
+        executions_per_trial: models trained and averaged.
+        initial_weights: weights to start from (Hyperband's continued trials), or None.
+    """
+
+    hypermodel: Any
+    hyperparameters: dict
+    objective: dict
+    seed: int
+    fit_kwargs: dict
+    executions_per_trial: int
+    initial_weights: list | None = None
+
+
+@dataclasses.dataclass
+class KerasTrialResult(TrialResult):
+    """A ``TrialResult`` with the best execution's weights (``weights``) and every execution's score."""
+
+    weights: list | None = None
+    execution_scores: list | None = None
+
+
+def run_keras_trial(task: KerasTrialTask, x: Any, y: Any, validation_data: Any) -> KerasTrialResult:
     """Worker side of ``Tuner``: build, fit and score one trial (``executions_per_trial`` times).
 
-    Returns ``{"score", "best_step", "metrics", "weights", "execution_scores"}``; the score is the mean over
-    executions of each execution's best epoch value of the objective.
+    The score is the mean over executions of each execution's best epoch value of the objective; ``best_step``,
+    ``metrics`` and ``weights`` are the best execution's.
     """
     from featherflow.backend import random as ff_random
 
-    hp = HyperParameters.from_config(task["hyperparameters"])
-    objective = Objective(**task["objective"])
-    hypermodel = task["hypermodel"]
-    fit_kwargs = dict(task["fit_kwargs"])
+    hp = HyperParameters.from_config(task.hyperparameters)
+    objective = Objective(**task.objective)
+    hypermodel = task.hypermodel
+    fit_kwargs = dict(task.fit_kwargs)
     callbacks = fit_kwargs.pop("callbacks", None) or []
     if validation_data is not None:
         fit_kwargs["validation_data"] = validation_data
     fit_kwargs.setdefault("verbose", 0)
     executions = []
-    for execution in range(task["executions_per_trial"]):
-        ff_random.set_seed(int(task["seed"]) + execution)
+    for execution in range(task.executions_per_trial):
+        ff_random.set_seed(int(task.seed) + execution)
         model = _build(hypermodel, hp)
-        if task.get("initial_weights") is not None:
-            model.set_weights(task["initial_weights"])
+        if task.initial_weights is not None:
+            model.set_weights(task.initial_weights)
         tracker = _best_epoch_tracker(objective)
         all_callbacks = [*copy.deepcopy(list(callbacks)), tracker]
         if callable(getattr(hypermodel, "fit", None)):
@@ -128,8 +160,8 @@ def run_keras_trial(task: dict, x: Any, y: Any, validation_data: Any) -> dict:
                              "'val_' metrics) or choose another objective.")
         executions.append((tracker.best, tracker.best_epoch, metrics, tracker.best_weights))
     best = sorted(executions, key=lambda e: objective.sort_key(e[0]))[0]
-    return {"score": float(np.mean([e[0] for e in executions])), "best_step": best[1], "metrics": best[2],
-            "weights": best[3], "execution_scores": [e[0] for e in executions]}
+    return KerasTrialResult(float(np.mean([e[0] for e in executions])), best[2], best[1], weights=best[3],
+                            execution_scores=[e[0] for e in executions])
 
 
 class Tuner(BaseTuner):
@@ -252,16 +284,16 @@ class Tuner(BaseTuner):
                 initial_weights = self.project.load_weights(trial.info["parent_trial_id"])
                 if initial_weights is None:  # the parent failed: train from scratch for the whole budget
                     fit_kwargs["initial_epoch"] = 0
-        task = {"hypermodel": self.hypermodel, "hyperparameters": trial.hyperparameters.get_config(),
-                "objective": self.oracle.objective.get_config(), "seed": trial.seed, "fit_kwargs": fit_kwargs,
-                "executions_per_trial": self.executions_per_trial, "initial_weights": initial_weights}
+        task = KerasTrialTask(self.hypermodel, trial.hyperparameters.get_config(), self.oracle.objective.get_config(),
+                              trial.seed, fit_kwargs, self.executions_per_trial, initial_weights)
         return run_keras_trial, (task, *self._shared)
 
-    def on_trial_result(self, trial: Trial, result: dict) -> None:
+    def on_trial_result(self, trial: Trial, result: TrialResult) -> None:
         super().on_trial_result(trial, result)
-        trial.info["execution_scores"] = result.get("execution_scores")
-        if result.get("weights") is not None:
-            self.project.save_weights(trial.trial_id, result["weights"])
+        trial.info["execution_scores"] = getattr(result, "execution_scores", None)
+        weights = getattr(result, "weights", None)
+        if weights is not None:
+            self.project.save_weights(trial.trial_id, weights)
 
     # -- results ------------------------------------------------------------------------------------------------
     def load_model(self, trial: Trial):

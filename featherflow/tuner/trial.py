@@ -11,8 +11,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -51,6 +53,40 @@ def to_json_value(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+@dataclasses.dataclass
+class TrialResult:
+    """What a trial's worker function sends back to its tuner (``BaseTuner.trial_task``'s function returns it).
+
+    Attributes:
+        score: the value of the objective (None: no usable score).
+        metrics: ``{name: [value per epoch or step]}``.
+        best_step: the epoch (or step) the score comes from, when it has one.
+
+    Tuners that carry more (the Keras tuner's weights, a PBT member's checkpoint) subclass it.
+
+    >>> TrialResult.of({"score": 0.5, "metrics": {"loss": [0.7, 0.5]}})
+    TrialResult(score=0.5, metrics={'loss': [0.7, 0.5]}, best_step=None)
+    """
+
+    score: float | None
+    metrics: dict = dataclasses.field(default_factory=dict)
+    best_step: int | None = None
+
+    @classmethod
+    def of(cls, value: Any) -> TrialResult:
+        """``value`` itself, or a ``TrialResult`` from a mapping with its fields (a tuner subclass written
+        against the mapping form)."""
+        if isinstance(value, TrialResult):
+            return value
+        if isinstance(value, Mapping):
+            unknown = sorted(set(value) - {field.name for field in dataclasses.fields(cls)})
+            if unknown:
+                raise TypeError(f"A trial's result has unknown entries {unknown}; expected score, metrics and "
+                                "best_step. Return a TrialResult (or a subclass carrying the extra data).")
+            return cls(**value)
+        raise TypeError(f"A trial's function must return a TrialResult. Received: {type(value).__name__}")
 
 
 class Trial:

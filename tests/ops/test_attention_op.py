@@ -77,3 +77,19 @@ def test_only_needed_gradients_are_computed():
         loss = ff.reduce_sum(dot_product_attention(q, k, ff.constant(v.numpy())))
     gq, gk = tape.gradient(loss, [q, k])
     assert gq.shape == q.shape and gk.shape == k.shape
+
+
+@pytest.mark.parametrize("block_elements", [1, 24, 1 << 17])
+def test_blocked_rows_give_the_same_values_and_gradients(block_elements, monkeypatch):
+    from featherflow.ops import attention
+
+    q, k, v = _inputs(seed=11, b=5)
+    mask = np.random.default_rng(3).random((3, 4)) > 0.3  # 2-D: broadcast over batch and heads
+    drop = (np.random.default_rng(4).random((5, 1, 3, 4)) > 0.2) / 0.8
+    reference = _reference(q, k, v, mask, drop)
+    monkeypatch.setattr(attention, "_BLOCK_ELEMENTS", block_elements)  # 1: one batch row per block
+    out, probs = dot_product_attention(q, k, v, mask=mask, dropout_mask=drop, return_scores=True)
+    np.testing.assert_allclose(out.numpy(), reference[0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(probs.numpy(), reference[1], rtol=1e-12, atol=1e-14)
+    check_gradient(lambda a, b, c: dot_product_attention(a, b, c, mask=mask, dropout_mask=drop, return_scores=True),
+                   [q, k, v])

@@ -158,6 +158,8 @@ def test_steps_scopes_and_errors(tmp_path):
             with tf.summary.experimental.summary_scope("block") as (tag, scope):
                 assert (tag, scope) == ("block", "block/")
                 tf.summary.scalar("inner", 2.0)
+            with tf.name_scope("train"):  # tf.name_scope prefixes tags, as in TensorFlow
+                tf.summary.scalar("loss", 3.0)
             assert tf.summary.experimental.get_step() is counter
         finally:
             tf.summary.experimental.set_step(None)
@@ -168,7 +170,8 @@ def test_steps_scopes_and_errors(tmp_path):
     writer.close()
     with pytest.raises(RuntimeError, match="already closed"), writer.as_default(step=1):
         tf.summary.scalar("closed", 1.0)
-    assert [(s, t) for s, t, _, _ in read_events(tmp_path)] == [(7, "read_at_write_time"), (7, "block/inner")]
+    assert [(s, t) for s, t, _, _ in read_events(tmp_path)] == [(7, "read_at_write_time"), (7, "block/inner"),
+                                                                 (7, "train/loss")]
 
 
 def test_writer_default_nesting_and_flush(tmp_path):

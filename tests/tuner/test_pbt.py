@@ -9,7 +9,8 @@ from pbt_tasks import build_classifier, build_linear_adam, lineage_train, make_d
 
 from featherflow import keras
 from featherflow.tuner import HyperParameters, PopulationBasedTraining, plot_population
-from featherflow.tuner.pbt_members import apply_targets, resolve_targets, run_keras_segment
+from featherflow.tuner.pbt.members import apply_targets, resolve_targets, run_keras_segment
+from featherflow.tuner.pbt.records import SegmentTask
 
 
 def lr_space():
@@ -142,7 +143,7 @@ def test_adam_exploit_copies_weights_slots_and_step_and_applies_mutable_values_i
     hp = HyperParameters()
     build_linear_adam(hp)
     values = {"learning_rate": 0.05, "beta_1": 0.7}
-    segment = {"start": 3, "stop": 4, "unit": "epochs", "seed": 7}
+    segment = SegmentTask(start=3, stop=4, unit="epochs", seed=7)
     targets = resolve_targets(None, ["learning_rate", "beta_1"])
     result = run_keras_segment(build_linear_adam, hp.get_config(), values, targets, segment, checkpoint, "loss",
                                ((x, y), {"batch_size": 8, "shuffle": False}))
@@ -153,12 +154,12 @@ def test_adam_exploit_copies_weights_slots_and_step_and_applies_mutable_values_i
     m = m + (gradient - m) * (1 - beta_1)
     v = v + (gradient**2 - v) * (1 - beta_2)
     w = w - lr * math.sqrt(1 - beta_2**step) / (1 - beta_1**step) * m / (np.sqrt(v) + 1e-7)
-    np.testing.assert_allclose(result["checkpoint"]["weights"][0], w, rtol=1e-5, atol=1e-6)
-    iterations, m_new, v_new = result["checkpoint"]["optimizer"]
+    np.testing.assert_allclose(result.checkpoint["weights"][0], w, rtol=1e-5, atol=1e-6)
+    iterations, m_new, v_new = result.checkpoint["optimizer"]
     assert int(iterations) == 6
     np.testing.assert_allclose(m_new, m, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(v_new, v, rtol=1e-5, atol=1e-8)
-    assert result["score"] == pytest.approx(float(np.mean((xd @ w0.astype(np.float64) - yd) ** 2)), rel=1e-5)
+    assert result.score == pytest.approx(float(np.mean((xd @ w0.astype(np.float64) - yd) ** 2)), rel=1e-5)
 
 
 def dropout_model():

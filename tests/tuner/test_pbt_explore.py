@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from featherflow.tuner import HyperParameters, Objective
-from featherflow.tuner.pbt_explore import choose_donor, explore, perturb, quantile_size
+from featherflow.tuner.pbt.exploit import choose_donor, quantile_size
+from featherflow.tuner.pbt.explore import explore, perturb
 
 LOSS, ACCURACY = Objective("loss", "min"), Objective("accuracy", "max")
 

@@ -22,7 +22,7 @@ import numpy as np
 from featherflow import ops
 from featherflow.backend import floatx
 from featherflow.core import Tensor, Variable, convert_to_tensor
-from featherflow.ops import cumulative
+from featherflow.ops import control_flow, cumulative
 
 
 def _t(x) -> Tensor:
@@ -420,37 +420,25 @@ def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None) 
 
 # -- higher-order ---------------------------------------------------------------------------------------------
 def map_fn(fn, elems, name=None, dtype=None):
-    """``fn`` applied to each slice ``elems[i]``, results stacked.
+    """``fn`` applied to each slice ``elems[i]``, results stacked (``tf.map_fn``).
 
     >>> map_fn(lambda row: row * 2.0, np.ones((2, 3), "float32")).numpy()
     array([[2., 2., 2.],
            [2., 2., 2.]], dtype=float32)
     """
-    return ops.stack([fn(item) for item in ops.unstack(_t(elems), axis=0)], axis=0)
-
-
-def _fold(fn, items, initializer, name):
-    if initializer is None:
-        if not items:
-            raise ValueError(f"`{name}` of an empty `elems` needs an `initializer`.")
-        acc, items = items[0], items[1:]
-    else:
-        acc = initializer
-    for item in items:
-        acc = fn(acc, item)
-    return acc
+    return control_flow.map_fn(fn, elems, dtype=dtype, name=name)
 
 
 def foldl(fn, elems, initializer=None, name=None):
-    """Reduce ``elems`` from the first slice: ``acc = fn(acc, elems[i])`` (``acc`` starts at ``initializer``
-    or ``elems[0]``).
+    """Reduce ``elems`` from the first slice: ``acc = fn(acc, elems[i])`` (``tf.foldl``; ``acc`` starts at
+    ``initializer`` or ``elems[0]``).
 
     >>> float(foldl(lambda acc, x: acc + x, np.array([1.0, 2.0, 3.0])))
     6.0
     """
-    return _fold(fn, ops.unstack(_t(elems), axis=0), initializer, "foldl")
+    return control_flow.foldl(fn, elems, initializer=initializer, name=name)
 
 
 def foldr(fn, elems, initializer=None, name=None):
-    """Reduce ``elems`` from the last slice: ``acc = fn(acc, elems[i])`` for ``i`` descending."""
-    return _fold(fn, ops.unstack(_t(elems), axis=0)[::-1], initializer, "foldr")
+    """Reduce ``elems`` from the last slice: ``acc = fn(acc, elems[i])`` for ``i`` descending (``tf.foldr``)."""
+    return control_flow.foldr(fn, elems, initializer=initializer, name=name)

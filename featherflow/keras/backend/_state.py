@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import threading
 import warnings
 
 import numpy as np
 
 from featherflow import ops
 from featherflow.backend import epsilon, floatx, set_epsilon, set_floatx  # noqa: F401
-from featherflow.core import Tensor, Variable, convert_to_tensor, runtime
+from featherflow.core import Tensor, Variable, convert_to_tensor, runtime, scopes
 
 _uids: dict = {}
 _settings = {"image_data_format": "channels_last", "learning_phase": None, "manual_variable_initialization": False}
-_scopes = threading.local()
 
 
 def get_uid(prefix: str = "") -> int:
@@ -186,35 +184,7 @@ def manual_variable_initialization(value: bool) -> None:
     _settings["manual_variable_initialization"] = bool(value)
 
 
-class name_scope:  # noqa: N801 - TensorFlow's name
-    """A name scope: ``with name_scope("block"):`` yields ``"block/"`` (nested scopes join with ``/``).
-
-    In eager execution names are labels only; featherflow keeps the scope stack for code that reads it.
-
-    >>> with name_scope("outer") as outer, name_scope("inner") as inner:
-    ...     outer, inner
-    ('outer/', 'outer/inner/')
-    """
-
-    def __init__(self, name: str):
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"`name` must be a non-empty string. Received: name={name!r}")
-        self.name = name
-        self._pushed = False
-
-    def __enter__(self) -> str:
-        stack = getattr(_scopes, "stack", None)
-        if stack is None:
-            stack = _scopes.stack = []
-        full = (stack[-1] if stack else "") + self.name.rstrip("/") + "/"
-        stack.append(full)
-        self._pushed = True
-        return full
-
-    def __exit__(self, *exc) -> None:
-        if self._pushed:
-            _scopes.stack.pop()
-            self._pushed = False
+name_scope = scopes.name_scope  # keras.backend.name_scope is tf.name_scope
 
 
 # -- tensors, variables and their values ---------------------------------------------------------------

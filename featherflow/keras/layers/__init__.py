@@ -1,5 +1,6 @@
 """``keras.layers``: every layer class (re-exports only)."""
 
+from featherflow.keras.layers import experimental  # noqa: E402 - after the layers it re-exports
 from featherflow.keras.layers.activation import ELU, Identity, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from featherflow.keras.layers.attention import AdditiveAttention, Attention
 from featherflow.keras.layers.base import Layer
@@ -20,6 +21,7 @@ from featherflow.keras.layers.convolutional import (
 )
 from featherflow.keras.layers.core import Activation, Dense, Masking
 from featherflow.keras.layers.depthwise_conv import (
+    DepthwiseConv1D,
     DepthwiseConv2D,
     SeparableConv1D,
     SeparableConv2D,
@@ -45,6 +47,7 @@ from featherflow.keras.layers.image_augmentation import (
 from featherflow.keras.layers.input_layer import Input, InputLayer
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.keras.layers.lambda_layer import Lambda
+from featherflow.keras.layers.locally_connected import LocallyConnected1D, LocallyConnected2D
 from featherflow.keras.layers.lookup import IntegerLookup, StringLookup
 from featherflow.keras.layers.merging import (
     Add,
@@ -100,7 +103,13 @@ from featherflow.keras.layers.preprocessing import (
     Resizing,
 )
 from featherflow.keras.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
-from featherflow.keras.layers.recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from featherflow.keras.layers.recurrent_cells import (
+    AbstractRNNCell,
+    GRUCell,
+    LSTMCell,
+    SimpleRNNCell,
+    StackedRNNCells,
+)
 from featherflow.keras.layers.regularization import (
     ActivityRegularization,
     AlphaDropout,
@@ -124,6 +133,7 @@ from featherflow.keras.layers.reshaping import (
     ZeroPadding2D,
 )
 from featherflow.keras.layers.reshaping_3d import Cropping3D, UpSampling3D, ZeroPadding3D
+from featherflow.keras.layers.spectral_normalization import SpectralNormalization
 from featherflow.keras.layers.text_vectorization import TextVectorization
 from featherflow.keras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper
 from featherflow.keras.saving.serialization_lib import deserialize_layer as deserialize

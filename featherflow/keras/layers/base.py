@@ -20,12 +20,12 @@ import re
 
 import numpy as np
 
-from featherflow.backend.arrays import floatx
 from featherflow.core import Tensor, Variable, convert_to_tensor
 from featherflow.core.runtime import count_loss_event
 from featherflow.core.runtime import state as _runtime
 from featherflow.core.string_tensor import to_string_array
 from featherflow.keras import backend as K
+from featherflow.keras import mixed_precision
 from featherflow.keras.layers.input_spec import check_input_compatibility
 
 _ALLOWED_KWARGS = frozenset({
@@ -125,7 +125,7 @@ class Layer:
         self.input_spec = None
         self.supports_masking = False
         self.stateful = False
-        self._dtype = np.dtype(dtype or floatx()).name if not isinstance(dtype, dict) else floatx()
+        self._dtype = mixed_precision.layer_dtype(dtype)  # a dtype, a policy (or its name), or the global policy
         if name is None:
             name = K.unique_name(_to_snake_case(type(self).__name__))
         elif not isinstance(name, str):

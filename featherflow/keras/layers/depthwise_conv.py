@@ -1,4 +1,4 @@
-"""Depthwise and separable convolutions: DepthwiseConv2D, SeparableConv1D, SeparableConv2D.
+"""Depthwise and separable convolutions: DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D.
 
 A depthwise convolution filters each input channel on its own (``depth_multiplier`` filters per
 channel); a separable convolution follows it with a 1x1 ("pointwise") convolution that mixes the
@@ -87,6 +87,43 @@ class DepthwiseConv2D(_BaseConv):
                       depthwise_regularizer=_serialize(self.kernel_regularizer),
                       depthwise_constraint=_serialize(self.kernel_constraint))
         return config
+
+
+class DepthwiseConv1D(DepthwiseConv2D):
+    """Depthwise 1-D convolution over ``(batch, steps, channels)``: channel ``c`` is convolved with its own
+    ``depth_multiplier`` filters (``padding`` may be ``"causal"``).
+
+    Kernel ``(kernel_size, in_channels, depth_multiplier)`` named ``depthwise_kernel``; bias
+    ``(in_channels * depth_multiplier,)``.
+
+    >>> from featherflow import keras
+    >>> keras.layers.DepthwiseConv1D(3, depth_multiplier=2)(keras.Input(shape=(10, 4))).shape
+    (None, 8, 8)
+    """
+
+    rank = 1
+
+    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
+                 dilation_rate=1, activation=None, use_bias=True, depthwise_initializer="glorot_uniform",
+                 bias_initializer="zeros", depthwise_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, depthwise_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(kernel_size, strides, padding, depth_multiplier, data_format, dilation_rate, activation,
+                         use_bias, depthwise_initializer, bias_initializer, depthwise_regularizer, bias_regularizer,
+                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
+        self.input_spec = InputSpec(ndim=3)
+
+    def build(self, input_shape):
+        _BaseConv.build(self, input_shape)
+        self.depthwise_kernel = self.kernel
+        self.input_spec = InputSpec(ndim=3, axes={self._channel_axis: self._input_channel(input_shape)})
+
+    def _convolve(self, x, activation):
+        pad = self.padding.upper()
+        if pad == "CAUSAL":
+            pad = ((0, 0), ((self.kernel_size[0] - 1) * self.dilation_rate[0], 0))
+        out = depthwise_conv2d_fused(ops.expand_dims(x, 1), ops.expand_dims(self.kernel, 0), self.bias, activation,
+                                     (1,) + self.strides, pad, (1,) + self.dilation_rate, op=self.name)
+        return ops.squeeze(out, 1)
 
 
 class _SeparableConv(_BaseConv):

@@ -251,14 +251,38 @@ class MultiHeadAttention(Layer):
         key = value if key is None else self._convert_input(key)
         mask = self._compute_attention_mask(query, value, key=key, attention_mask=attention_mask,
                                             use_causal_mask=use_causal_mask)
-        q = self._query_dense(query)
-        k = self._key_dense(key)
-        v = self._value_dense(value)
+        if query is value and key is value and self._fusable_projections():
+            q, k, v = self._fused_projections(query)
+        else:
+            q = self._query_dense(query)
+            k = self._key_dense(key)
+            v = self._value_dense(value)
         output, scores = self._compute_attention(q, k, v, mask, training, return_attention_scores)
         output = self._output_dense(output)
         if return_attention_scores:
             return output, scores
         return output
+
+    def _fusable_projections(self) -> bool:
+        """Self-attention whose three projections are plain products over the last axis (the default layer):
+        they can run as one product with the kernels side by side."""
+        dense = (self._query_dense, self._key_dense, self._value_dense)
+        return all(d._plan is not None and d._plan[0] == 1 and d.activity_regularizer is None and d.built
+                   and type(d) is EinsumDense and d._fused_activation is None for d in dense)
+
+    def _fused_projections(self, x):
+        """``query_dense(x), key_dense(x), value_dense(x)`` as one dense op (the same values: each output
+        column is the same dot product), split back into the three ``(..., heads, dim)`` tensors."""
+        dense = (self._query_dense, self._key_dense, self._value_dense)
+        widths = [int(np.prod(d._plan[1])) for d in dense]
+        kernel = ops.concat([ops.reshape(d.kernel, (d.kernel.shape[0], w)) for d, w in zip(dense, widths)], axis=1)
+        bias = None
+        if self._use_bias:
+            bias = ops.concat([ops.reshape(d.bias, (w,)) for d, w in zip(dense, widths)], axis=0)
+        projected = ops.dense(x, kernel, bias)
+        lead = tuple(x.shape[:-1])
+        parts = ops.split(projected, widths, axis=-1)
+        return [ops.reshape(part, lead + d._plan[1]) for part, d in zip(parts, dense)]
 
     def _compute_attention(self, query, key, value, attention_mask=None, training=None,
                            return_attention_scores=True):

@@ -96,6 +96,37 @@ class DropoutRNNCellMixin:
         return cache
 
 
+class AbstractRNNCell(Layer):
+    """Base class of a custom RNN cell: implement ``call(inputs, states) -> (output, new_states)``,
+    ``state_size`` and ``output_size``; ``get_initial_state`` gives zeros. ``keras.layers.RNN`` runs it.
+
+    >>> import numpy as np
+    >>> from featherflow import keras
+    >>> class Accumulate(AbstractRNNCell):
+    ...     state_size = output_size = 2
+    ...     def call(self, inputs, states):
+    ...         total = states[0] + inputs
+    ...         return total, [total]
+    >>> keras.layers.RNN(Accumulate())(np.ones((1, 3, 2), "float32")).numpy()
+    array([[3., 3.]], dtype=float32)
+    """
+
+    def call(self, inputs, states):
+        raise NotImplementedError(f"{type(self).__name__} must implement `call(inputs, states)`.")
+
+    @property
+    def state_size(self):
+        raise NotImplementedError(f"{type(self).__name__} must define `state_size`.")
+
+    @property
+    def output_size(self):
+        raise NotImplementedError(f"{type(self).__name__} must define `output_size`.")
+
+    def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
+        """Zero states for ``batch_size`` (or the batch of ``inputs``)."""
+        return _CellBase.get_initial_state(self, inputs, batch_size, dtype)
+
+
 class _CellBase(DropoutRNNCellMixin, Layer):
     """Shared constructor and config of the three built-in cells."""
 

@@ -219,6 +219,14 @@ class TrainerMixin:
     def _make_handler(self, x, y=None, sample_weight=None, batch_size=None, steps=None, initial_epoch=0, epochs=1,
                       shuffle=False, class_weight=None, check_values=True, is_predict=False,
                       strict_batch_size=True, validation=False, names=("x", "y", "sample_weight")) -> DataHandler:
+        if getattr(x, "_is_dataset_creator", False):  # keras.utils.experimental.DatasetCreator
+            if steps is None:
+                raise ValueError("When using a `tf.keras.utils.experimental.DatasetCreator`, `steps_per_epoch`, "
+                                 "`validation_steps` or `steps` argument must be provided in `Model.fit`, "
+                                 "`Model.evaluate`, or `Model.predict`.")
+            from featherflow.keras.utils.experimental import InputContext
+
+            x = x(InputContext())
         if is_dataset(x):
             return DatasetHandler(x, y, sample_weight, steps_per_epoch=steps, initial_epoch=initial_epoch,
                                   epochs=epochs, class_weight=class_weight, input_dtypes=self._input_dtypes_for(x),

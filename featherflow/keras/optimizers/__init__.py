@@ -61,6 +61,10 @@ def serialize(optimizer) -> dict:
 def deserialize(config, custom_objects=None) -> Optimizer:
     """Rebuild an optimizer from ``serialize()`` output."""
     name = config.get("class_name")
+    if name == "LossScaleOptimizer" and name not in (custom_objects or {}):
+        from featherflow.keras.mixed_precision import LossScaleOptimizer  # wraps these optimizers: defined above
+
+        return LossScaleOptimizer.from_config(config.get("config", {}))
     cls = (custom_objects or {}).get(name) or _CLASSES.get(name) or _ALIASES.get(str(name).lower())
     if cls is None:
         raise ValueError(f"Unknown optimizer: {name!r}. Valid names are: {sorted(_ALIASES)}")

@@ -10,7 +10,8 @@ from featherflow.keras.saving.object_registration import (  # tf.keras.utils kee
     register_keras_serializable,
 )
 from featherflow.keras.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
-from featherflow.keras.utils import legacy
+from featherflow.keras.utils import experimental, legacy
+from featherflow.keras.utils.audio_dataset import audio_dataset_from_directory
 from featherflow.keras.utils.data_utils import GeneratorEnqueuer, OrderedEnqueuer, SequenceEnqueuer, TimedThread
 from featherflow.keras.utils.dataset_split import split_dataset
 from featherflow.keras.utils.file_utils import get_file, hash_file, validate_file

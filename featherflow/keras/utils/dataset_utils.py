@@ -146,7 +146,8 @@ def labels_to_dataset(labels, label_mode: str, num_classes: int) -> Dataset:
     return Dataset.from_tensor_slices(values)
 
 
-def finish_dataset(dataset: Dataset, batch_size, shuffle: bool, seed, prefetch_first: bool = False) -> Dataset:
+def finish_dataset(dataset: Dataset, batch_size, shuffle: bool, seed, prefetch_first: bool = False,
+                   padded: bool = False) -> Dataset:
     """tf.keras's ending: a shuffle buffer of ``8 * batch_size`` (1024 unbatched), ``batch``, ``prefetch``."""
     if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
                                    or batch_size <= 0):
@@ -156,12 +157,13 @@ def finish_dataset(dataset: Dataset, batch_size, shuffle: bool, seed, prefetch_f
     if shuffle:
         dataset = dataset.shuffle(buffer_size=batch_size * 8 if batch_size is not None else 1024, seed=seed)
     if batch_size is not None:
-        dataset = dataset.batch(batch_size)
+        dataset = dataset.padded_batch(batch_size) if padded else dataset.batch(batch_size)
     return dataset if prefetch_first else dataset.prefetch(AUTOTUNE)
 
 
 def from_directory(directory, labels, label_mode, class_names, batch_size, shuffle, seed, validation_split, subset,
-                   follow_links, formats: tuple, what: str, make_dataset, prefetch_first=False, verbose=True):
+                   follow_links, formats: tuple, what: str, make_dataset, prefetch_first=False, verbose=True,
+                   padded=False):
     """The shared body of the ``*_dataset_from_directory`` functions; ``make_dataset(paths)`` turns file paths
     into a dataset of samples. Returns one dataset, or ``[train, validation]`` for ``subset="both"``."""
     check_labels_arg(labels, class_names, what)
@@ -176,8 +178,8 @@ def from_directory(directory, labels, label_mode, class_names, batch_size, shuff
     if label_mode == "binary" and len(class_names) != 2:
         raise ValueError(f'When passing `label_mode="binary"`, there must be exactly 2 class_names. Received: '
                          f"class_names={class_names}")
-    allowed = "Allowed formats: " + str(formats) if what == "image" else "Allowed format: .txt"
-    noun = "images" if what == "image" else "text files"
+    allowed = "Allowed formats: " + str(formats) if what == "image" else f"Allowed format: {formats[0]}"
+    noun = {"image": "images", "audio": "audio files"}.get(what, "text files")
     subsets = ("training", "validation") if subset == "both" else (subset,)
     datasets = []
     for part in subsets:
@@ -190,7 +192,7 @@ def from_directory(directory, labels, label_mode, class_names, batch_size, shuff
         if label_mode:
             dataset = Dataset.zip((dataset, labels_to_dataset(part_labels, label_mode, len(class_names))))
         shuffled = shuffle and not (subset == "both" and part == "validation")  # tf.keras: "both" keeps val's order
-        dataset = finish_dataset(dataset, batch_size, shuffled, seed, prefetch_first)
+        dataset = finish_dataset(dataset, batch_size, shuffled, seed, prefetch_first, padded)
         dataset.class_names = class_names
         dataset.file_paths = paths
         datasets.append(dataset)

@@ -166,7 +166,7 @@ def test_map_fn_and_folds():
     assert K.map_fn(lambda r: r * 2.0, x).numpy().tolist() == (x * 2).tolist()
     assert K.foldl(lambda acc, r: acc * 10 + r, np.array([1.0, 2.0, 3.0])).numpy() == 123.0
     assert K.foldr(lambda acc, r: acc * 10 + r, np.array([1.0, 2.0, 3.0])).numpy() == 321.0
-    assert K.foldl(lambda acc, r: acc + r, np.array([1.0, 2.0]), initializer=10.0).numpy() == 13.0
+    assert K.foldl(lambda acc, r: acc + r, np.array([1.0, 2.0], "float32"), initializer=10.0).numpy() == 13.0
 
 
 @pytest.mark.parametrize("fn", [

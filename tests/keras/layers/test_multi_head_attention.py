@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from gradcheck import check_gradient
 from layer_helpers import layer_test
 from tf_fixtures import case, check_against_tf
 
@@ -163,3 +164,21 @@ def test_saved_and_loaded_with_the_model(tmp_path):
     loaded = keras.models.load_model(path)
     np.testing.assert_array_equal(loaded(data).numpy(), model(data).numpy())
     assert loaded.layers[2].get_config()["query_shape"] == [None, 5, 8]
+
+
+def test_self_attention_runs_its_projections_as_one_product():
+    rng = np.random.default_rng(5)
+    x = ff.constant(rng.normal(size=(2, 4, 6)))
+    layer = layers.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=2, dtype="float64")
+    layer(x, x)
+    layer.set_weights([rng.normal(size=w.shape) for w in layer.get_weights()])
+    assert layer._fusable_projections()
+    results = []
+    for value in (x, ff.constant(x.numpy())):  # the same tensor: fused; an equal copy: three products
+        with ff.GradientTape() as tape:
+            out = layer(x, value)
+            loss = ff.reduce_sum(out * out)
+        results.append([out.numpy()] + [g.numpy() for g in tape.gradient(loss, layer.trainable_weights)])
+    for fused, separate in zip(*results):
+        np.testing.assert_allclose(fused, separate, rtol=1e-12, atol=1e-12)
+    check_gradient(lambda inputs: layer(inputs, inputs), [x.numpy()])  # through all three projections

@@ -32,6 +32,11 @@ def _layer_classes():
 # name -> (factory, input shapes (batch first), input dtype)
 SPECS = {
     "Activation": (lambda: keras.layers.Activation("tanh"), [(B, 5)], "float32"),
+    "DepthwiseConv1D": (lambda: keras.layers.DepthwiseConv1D(3, depth_multiplier=2), [(B, 6, 2)], "float32"),
+    "LocallyConnected1D": (lambda: keras.layers.LocallyConnected1D(3, 2, strides=2), [(B, 6, 2)], "float32"),
+    "LocallyConnected2D": (lambda: keras.layers.LocallyConnected2D(2, (2, 2)), [(B, 3, 4, 2)], "float32"),
+    "SpectralNormalization": (lambda: keras.layers.SpectralNormalization(keras.layers.Dense(3)), [(B, 4)],
+                              "float32"),
     "AdditiveAttention": (lambda: keras.layers.AdditiveAttention(), [(B, 3, 4), (B, 5, 4)], "float32"),
     "Attention": (lambda: keras.layers.Attention(use_scale=True, score_mode="concat"), [(B, 3, 4), (B, 5, 4)],
                   "float32"),
@@ -122,6 +127,7 @@ SPECS = {
 MERGE_TWO = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")
 SKIPPED = {
     "Layer": "abstract base class; custom subclasses are covered by test_saving_models.py",
+    "AbstractRNNCell": "abstract base of custom RNN cells (tests/keras/layers/test_layers_unshared.py runs one)",
     "Wrapper": "abstract base of Bidirectional and TimeDistributed, which are covered",
     "InputLayer": "the input of every model in this file (each round trip saves and loads one)",
 }

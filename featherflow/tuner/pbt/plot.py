@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from featherflow.tuner.hyperparameters import Choice
+from featherflow.tuner.pbt.records import Segment
 from featherflow.tuner.trial import TrialStatus
 
 
@@ -53,11 +54,12 @@ def plot_population(pbt: Any, hyperparameters: list[str] | None = None, figsize:
         for entry in history:
             if entry["donor"] is None:
                 continue
-            parent = trials[int(trials[entry["trial"]].info["parent"])]
+            parent = trials[Segment.of(trials[entry["trial"]]).parent]
             if parent.score is None:
                 continue
-            axes[0].plot([parent.info["stop"], entry["stop"]], [parent.score, entry["score"]], ":", color=color)
-            axes[0].plot([parent.info["stop"]], [parent.score], "v", color=color, markersize=6)
+            copied_at = Segment.of(parent).stop
+            axes[0].plot([copied_at, entry["stop"]], [parent.score, entry["score"]], ":", color=color)
+            axes[0].plot([copied_at], [parent.score], "v", color=color, markersize=6)
         segments = [e for e in pbt.member_history(member) if e["status"] == TrialStatus.COMPLETED]
         for ax, name in zip(axes[1:], names):
             points = [(e["start"], e["values"].get(name)) for e in segments if name in e["values"]]

@@ -4,11 +4,11 @@ A population of ``population_size`` models trains side by side. Every ``perturba
 steps) each member is scored; a member that does badly *exploits* a better one - it copies its weights, its
 optimizer's state (slots and step count) and its hyperparameters - and *explores* - it perturbs the copied
 mutable hyperparameters by one of ``perturbation_factors`` or resamples them from the search space (see
-``featherflow.tuner.pbt_explore``). Instead of one fixed setting the search finds a *schedule*: the learning rate
+``featherflow.tuner.pbt.exploit`` and ``featherflow.tuner.pbt.explore``). Instead of one fixed setting the search finds a *schedule*: the learning rate
 that suits the start of training need not suit its end.
 
 Hyperparameters that can change during training without rebuilding the model (learning rate, momentum and
-betas, weight decay, dropout rates, batch size: the *mutable* ones, see ``featherflow.tuner.pbt_members``) are
+betas, weight decay, dropout rates, batch size: the *mutable* ones, see ``featherflow.tuner.pbt.members``) are
 explored and applied in place; the others (layer sizes, activations, the optimizer's kind) stay as each member
 was first drawn and change only when a member copies another one wholesale.
 
@@ -60,8 +60,8 @@ from featherflow.tuner.base_tuner import BaseTuner, format_value
 from featherflow.tuner.hyperparameters import Fixed, HyperParameters
 from featherflow.tuner.keras_tuner import _build as build_hypermodel
 from featherflow.tuner.keras_tuner import preserved_random_state
-from featherflow.tuner.pbt_checkpoints import CheckpointStore
-from featherflow.tuner.pbt_members import (
+from featherflow.tuner.pbt.checkpoints import CheckpointStore
+from featherflow.tuner.pbt.members import (
     apply_targets,
     build_member,
     call_train_function,
@@ -70,7 +70,8 @@ from featherflow.tuner.pbt_members import (
     run_keras_segment,
     train_keras_segment,
 )
-from featherflow.tuner.pbt_oracle import PBTOracle
+from featherflow.tuner.pbt.oracle import PBTOracle
+from featherflow.tuner.pbt.records import Segment, SegmentResult, SegmentTask
 from featherflow.tuner.trial import Trial, TrialStatus, to_json_value
 
 UNITS = ("epochs", "steps")
@@ -111,7 +112,7 @@ class PopulationBasedTraining(BaseTuner):
         interval_unit: ``"epochs"`` or ``"steps"`` (training batches); default epochs with ``build_model``,
             steps with ``train_function``.
         mutable: which parameters explore changes and how they are applied: None (the defaults of
-            ``featherflow.tuner.pbt_members``), a list of names, or ``{name: target}``. With
+            ``featherflow.tuner.pbt.members``), a list of names, or ``{name: target}``. With
             ``train_function`` every tunable parameter is mutable unless a list is given.
         tournament_size: members drawn in a tournament (the deciding member included).
         train_function: train any array state instead of a Keras model (see the module docstring).
@@ -243,11 +244,11 @@ class PopulationBasedTraining(BaseTuner):
         return self.population_size if self.oracle.synchronous else None
 
     def trial_task(self, trial: Trial) -> tuple[Callable, tuple]:
-        info = trial.info
-        parent = info.get("parent")
-        segment = {"start": int(info["start"]), "stop": int(info["stop"]), "unit": self.interval_unit,
-                   "seed": int(trial.seed), "parent_score": None if parent is None else self.trials[parent].score}
-        checkpoint = None if parent is None else self.checkpoints.load(int(parent))
+        record = Segment.of(trial)
+        parent = record.parent
+        segment = SegmentTask(record.start, record.stop, self.interval_unit, int(trial.seed),
+                              None if parent is None else self.trials[parent].score)
+        checkpoint = None if parent is None else self.checkpoints.load(parent)
         objective = self.oracle.objective.name
         if self.train_function is not None:
             return run_function_segment, (self.train_function, dict(trial.values), segment, checkpoint, objective,
@@ -255,15 +256,15 @@ class PopulationBasedTraining(BaseTuner):
         return run_keras_segment, (self.build_model, self.oracle.hyperparameters.get_config(), dict(trial.values),
                                    self.targets, segment, checkpoint, objective, self._data)
 
-    def on_trial_result(self, trial: Trial, result: dict) -> None:
+    def on_trial_result(self, trial: Trial, result: SegmentResult) -> None:
         # Decided on the records as saved: this trial still reads RUNNING, so its parent is kept.
         self.checkpoints.collect_garbage(self.trials, self._sync_population())
-        score = result.get("score")
-        trial.score = None if score is None else float(score)
-        trial.best_step = int(trial.info["stop"])
-        trial.metrics = result.get("metrics", {})
-        if result.get("checkpoint") is not None:
-            self.checkpoints.save(trial.index, result["checkpoint"])
+        trial.score = None if result.score is None else float(result.score)
+        trial.best_step = Segment.of(trial).stop
+        trial.metrics = result.metrics
+        checkpoint = getattr(result, "checkpoint", None)
+        if checkpoint is not None:
+            self.checkpoints.save(trial.index, checkpoint)
 
     def finish_search(self) -> None:
         self.checkpoints.collect_garbage(self.trials, self._sync_population())
@@ -272,19 +273,20 @@ class PopulationBasedTraining(BaseTuner):
     def _report(self, trial: Trial) -> None:
         if not self.verbose:
             return
-        info = trial.info
+        segment = Segment.of(trial)
         best = self.best_member()
         best_text = "-" if best is None else f"{format_value(best[1].score)} (member {best[0]})"
         score = "failed" if trial.status == TrialStatus.FAILED else format_value(trial.score)
         finished = sum(t.finished for t in self.trials.values())
         values = ", ".join(f"{k}={format_value(v)}" for k, v in trial.values.items())
-        line = (f"Member {info['member']} segment {info['generation']} [{finished}/{self.oracle.total_trials() or '?'}] "
-                f"{self.interval_unit} {info['start']}-{info['stop']} in {trial.duration or 0:.1f}s - "
-                f"{self.oracle.objective.name}: {score} - best: {best_text} - {values}")
-        if info.get("donor") is not None:
+        line = (f"Member {segment.member} segment {segment.generation} "
+                f"[{finished}/{self.oracle.total_trials() or '?'}] {self.interval_unit} {segment.start}-{segment.stop} "
+                f"in {trial.duration or 0:.1f}s - {self.oracle.objective.name}: {score} - best: {best_text} - "
+                f"{values}")
+        if segment.donor is not None:
             changes = ", ".join(f"{k} {format_value(c['from'])}->{format_value(c['to'])} ({c['how']})"
-                                for k, c in info["changes"].items())
-            line += f" - copied member {info['donor']}" + (f", explored {changes}" if changes else "")
+                                for k, c in segment.changes.items())
+            line += f" - copied member {segment.donor}" + (f", explored {changes}" if changes else "")
         if trial.status == TrialStatus.FAILED and trial.message:
             line += f"\n  error: {trial.message.rstrip().splitlines()[-1]}"
         print(line, file=sys.stdout, flush=True)
@@ -296,13 +298,13 @@ class PopulationBasedTraining(BaseTuner):
         for index in sorted(self.trials):
             trial = self.trials[index]
             if trial.status == TrialStatus.COMPLETED:
-                latest[int(trial.info["member"])] = trial
+                latest[Segment.of(trial).member] = trial
         return latest
 
     def ranked_members(self) -> list[tuple[int, Trial]]:
         """``(member, final segment)`` best first: furthest trained first, then by score."""
         latest = self.final_trials()
-        return sorted(latest.items(), key=lambda item: (-int(item[1].info["stop"]),
+        return sorted(latest.items(), key=lambda item: (-Segment.of(item[1]).stop,
                                                         self.oracle.objective.sort_key(item[1].score), item[0]))
 
     def best_member(self) -> tuple[int, Trial] | None:
@@ -343,10 +345,14 @@ class PopulationBasedTraining(BaseTuner):
     def member_history(self, member: int) -> list[dict]:
         """Every segment trained in member slot ``member``, in order: ``generation``, ``start``, ``stop``,
         ``values``, ``score``, ``status``, ``donor`` (the member copied at its start, or None), ``changes``."""
-        return [{"generation": t.info["generation"], "start": t.info["start"], "stop": t.info["stop"],
-                 "values": dict(t.values), "score": t.score, "status": t.status, "donor": t.info.get("donor"),
-                 "changes": t.info.get("changes", {}), "trial": t.index}
-                for _, t in sorted(self.trials.items()) if int(t.info["member"]) == member]
+        history = []
+        for _, trial in sorted(self.trials.items()):
+            segment = Segment.of(trial)
+            if segment.member == member:
+                history.append({"generation": segment.generation, "start": segment.start, "stop": segment.stop,
+                                "values": dict(trial.values), "score": trial.score, "status": trial.status,
+                                "donor": segment.donor, "changes": segment.changes, "trial": trial.index})
+        return history
 
     def schedule(self, member: int | None = None) -> list[dict]:
         """The hyperparameter schedule behind member ``member``'s current weights (default: the best member).
@@ -366,14 +372,14 @@ class PopulationBasedTraining(BaseTuner):
             raise ValueError(f"Member {member} has no completed segment. Members: {sorted(latest)}")
         chain, trial = [], latest[member]
         while True:
-            chain.append(trial)
-            parent = trial.info.get("parent")
-            if parent is None:
+            segment = Segment.of(trial)
+            chain.append((trial, segment))
+            if segment.parent is None:
                 break
-            trial = self.trials[int(parent)]
-        return [{"start": int(t.info["start"]), "stop": int(t.info["stop"]), "values": dict(t.values),
-                 "seed": int(t.seed), "member": int(t.info["member"]), "donor": t.info.get("donor"),
-                 "changes": t.info.get("changes", {}), "score": t.score, "trial": t.index} for t in reversed(chain)]
+            trial = self.trials[segment.parent]
+        return [{"start": s.start, "stop": s.stop, "values": dict(t.values), "seed": int(t.seed), "member": s.member,
+                 "donor": s.donor, "changes": s.changes, "score": t.score, "trial": t.index}
+                for t, s in reversed(chain)]
 
     @property
     def schedules(self) -> dict[int, list[dict]]:
@@ -412,8 +418,7 @@ class PopulationBasedTraining(BaseTuner):
         metrics: dict[str, list[float]] = {}
         model, state = None, None
         for entry, segment_seed in zip(schedule, seeds):
-            segment = {"start": int(entry["start"]), "stop": int(entry["stop"]), "unit": self.interval_unit,
-                       "seed": segment_seed}
+            segment = SegmentTask(int(entry["start"]), int(entry["stop"]), self.interval_unit, segment_seed)
             if self.train_function is not None:
                 state, new_metrics = call_train_function(self.train_function, entry["values"], state, segment,
                                                          objective, data)
@@ -436,7 +441,7 @@ class PopulationBasedTraining(BaseTuner):
             copies = sum(1 for e in self.member_history(member) if e["donor"] is not None)
             values = ", ".join(f"{k}={format_value(v)}" for k, v in trial.values.items())
             print(f"{rank + 1}. member {member}: {self.oracle.objective.name}={format_value(trial.score)} after "
-                  f"{trial.info['stop']} {self.interval_unit}, {copies} cop{'y' if copies == 1 else 'ies'} - {values}")
+                  f"{Segment.of(trial).stop} {self.interval_unit}, {copies} cop{'y' if copies == 1 else 'ies'} - {values}")
         failed = [t for t in self.trials.values() if t.status == TrialStatus.FAILED]
         if failed:
             print(f"{len(failed)} failed segment(s): {', '.join(t.trial_id for t in failed)}")

@@ -1,17 +1,8 @@
-"""Exploit and explore, the two steps of Population Based Training (Jaderberg et al., 2017), as pure functions.
+"""Explore, the second step of Population Based Training (Jaderberg et al., 2017), as pure functions.
 
-**Exploit** decides whether a member abandons its own weights for those of a better member (its *donor*):
-
-- *truncation*: rank the population by score; a member in the bottom ``quantile_fraction`` copies a member drawn
-  uniformly from the top ``quantile_fraction``. The quantile holds ``ceil(P * quantile_fraction)`` members, at
-  most ``floor(P / 2)`` (so top and bottom never overlap) and at least 1.
-- *tournament*: a member draws ``tournament_size - 1`` other members uniformly (without replacement) and copies
-  the best of them if it is strictly better (``tournament_size=2`` is the paper's binary tournament).
-
-A member without a score (its last segment failed) always copies a donor: it has no weights of its own to keep.
-
-**Explore** changes the copied hyperparameters. For each mutable parameter, with probability
-``resample_probability`` a new value is drawn from the search space; otherwise it is perturbed:
+After a member copied a donor (``exploit.py``), **explore** changes the copied hyperparameters. For each mutable
+parameter, with probability ``resample_probability`` a new value is drawn from the search space; otherwise it is
+perturbed:
 
 - ``Float``: ``value * factor`` with ``factor`` drawn uniformly from ``perturbation_factors`` (default 0.8 or
   1.2), clipped to ``[min_value, max_value]`` and, with a ``step``, moved to the nearest grid value;
@@ -22,15 +13,10 @@ A member without a score (its last segment failed) always copies a donor: it has
   higher one for a factor > 1; at either end of the list, the only neighbour;
 - ``Fixed``: unchanged.
 
->>> from featherflow.tuner import HyperParameters, Objective
+>>> from featherflow.tuner import HyperParameters
 >>> hp = HyperParameters(); _ = hp.Float("lr", 1e-4, 1.0, sampling="log")
 >>> perturb(hp.hyperparameter("lr"), 0.01, 1.2)
 0.012
->>> quantile_size(8, 0.25), quantile_size(3, 0.5)
-(2, 1)
->>> choose_donor(0, {0: 0.9, 1: 0.1, 2: 0.5, 3: 0.4}, Objective("loss", "min"), "truncation",
-...              np.random.default_rng(0))
-1
 """
 
 from __future__ import annotations
@@ -41,64 +27,6 @@ from typing import Any
 import numpy as np
 
 from featherflow.tuner.hyperparameters import Choice, Fixed, Float, HyperParameter, HyperParameters, Int
-from featherflow.tuner.objective import Objective
-
-EXPLOIT_METHODS = ("truncation", "tournament")
-
-
-def quantile_size(population: int, fraction: float) -> int:
-    """Members in the top (and in the bottom) quantile: ``ceil(P * fraction)``, within ``[1, floor(P / 2)]``."""
-    if population < 2:
-        return 0
-    return max(1, min(math.ceil(population * fraction - 1e-12), population // 2))
-
-
-def rank_members(scores: dict[int, float | None], objective: Objective) -> list[int]:
-    """Members best first (ties: the lower member id; members without a score last)."""
-    return sorted(scores, key=lambda m: (objective.sort_key(scores[m]), m))
-
-
-def _has_score(score: Any) -> bool:
-    return score is not None and not (isinstance(score, float) and math.isnan(score))
-
-
-def choose_donor(member: int, scores: dict[int, float | None], objective: Objective, method: str,
-                 rng: np.random.Generator, quantile_fraction: float = 0.25, tournament_size: int = 2) -> int | None:
-    """The member that ``member`` copies (exploit), or None if it keeps its own weights.
-
-    Args:
-        member: the member deciding.
-        scores: the population's current scores (``None``: no usable score), ``member`` included.
-        objective: says which score is better.
-        method: ``"truncation"`` or ``"tournament"``.
-        rng: the random stream of this decision.
-        quantile_fraction: truncation's quantile.
-        tournament_size: members in a tournament, ``member`` included (>= 2).
-    """
-    if method not in EXPLOIT_METHODS:
-        raise ValueError(f"exploit must be one of {EXPLOIT_METHODS}. Received: exploit={method!r}")
-    scored = [m for m in rank_members(scores, objective) if _has_score(scores[m]) and m != member]
-    if not scored:
-        return None
-    own_score = scores.get(member)
-    if method == "truncation":
-        ranked = rank_members(scores, objective)
-        count = quantile_size(len(ranked), quantile_fraction)
-        top = [m for m in ranked[:count] if _has_score(scores[m])]
-        if member in top:
-            return None
-        if _has_score(own_score) and member not in ranked[len(ranked) - count:]:
-            return None
-        candidates = [m for m in top if m != member] or scored[:1]
-        return int(candidates[int(rng.integers(len(candidates)))])
-    others = [m for m in sorted(scores) if m != member]
-    size = min(max(int(tournament_size), 2) - 1, len(others))
-    drawn = [others[int(i)] for i in rng.choice(len(others), size=size, replace=False)]
-    best = rank_members({m: scores[m] for m in drawn}, objective)[0]
-    if not _has_score(own_score):
-        # No weights of its own: copy the best drawn member, or any scored one if every drawn member failed too.
-        return int(best) if _has_score(scores[best]) else int(scored[int(rng.integers(len(scored)))])
-    return int(best) if objective.better(scores[best], own_score) else None
 
 
 def _snap_to_grid(hp: HyperParameter, value: float, current: Any, direction: int) -> Any:

@@ -18,6 +18,7 @@ import os
 
 import numpy as np
 
+from featherflow.tuner.pbt.records import Segment
 from featherflow.tuner.storage import Project, write_atomic
 from featherflow.tuner.trial import Trial, TrialStatus
 
@@ -89,10 +90,11 @@ class CheckpointStore:
         latest: dict[int, int] = {}
         for index in sorted(trials):
             trial = trials[index]
+            segment = Segment.of(trial)
             if trial.status == TrialStatus.COMPLETED:
-                latest[int(trial.info["member"])] = index
-            elif trial.status not in TrialStatus.FINISHED and trial.info.get("parent") is not None:
-                keep.add(int(trial.info["parent"]))
+                latest[segment.member] = index
+            elif trial.status not in TrialStatus.FINISHED and segment.parent is not None:
+                keep.add(segment.parent)
         if population_size:
             previous = len(trials) // population_size - 1
             keep.update(range(previous * population_size, (previous + 1) * population_size) if previous >= 0 else [])

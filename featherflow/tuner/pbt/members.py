@@ -43,6 +43,7 @@ import numpy as np
 
 from featherflow.tuner.hyperparameters import HyperParameters
 from featherflow.tuner.keras_tuner import _build as build_hypermodel
+from featherflow.tuner.pbt.records import SegmentResult, SegmentTask
 
 OPTIMIZER_ATTRIBUTES = ("momentum", "beta_1", "beta_2", "rho", "epsilon", "weight_decay", "clipnorm", "clipvalue",
                         "global_clipnorm", "ema_momentum")
@@ -197,7 +198,7 @@ def build_member(build_model: Callable, space_config: dict, values: dict, seed: 
     return model
 
 
-def train_keras_segment(model, values: dict, targets: dict, segment: dict, checkpoint: dict | None,
+def train_keras_segment(model, values: dict, targets: dict, segment: SegmentTask, checkpoint: dict | None,
                         data: tuple) -> dict[str, list[float]]:
     """Apply the values, restore the checkpoint, reseed and fit ``model`` for the segment; returns its metrics."""
     from featherflow.keras.utils import set_random_seed
@@ -207,34 +208,34 @@ def train_keras_segment(model, values: dict, targets: dict, segment: dict, check
     if checkpoint is not None:
         model.set_weights(checkpoint["weights"])
         model.optimizer.set_state(checkpoint["optimizer"])
-    set_random_seed(int(segment["seed"]))
+    set_random_seed(int(segment.seed))
     kwargs = {**fit_kwargs, **fit_arguments, "verbose": 0}
-    return _fit_segment(model, tuple(args), kwargs, int(segment["start"]), int(segment["stop"]), segment["unit"])
+    return _fit_segment(model, tuple(args), kwargs, int(segment.start), int(segment.stop), segment.unit)
 
 
-def _empty_segment(segment: dict, checkpoint: dict | None, objective: str) -> dict:
+def _empty_segment(segment: SegmentTask, checkpoint: dict | None, objective: str) -> SegmentResult:
     # A member that copies a member which has already finished takes over its final checkpoint as it is.
-    score = segment.get("parent_score")
-    return {"score": score, "metrics": {objective: [score]} if score is not None else {}, "checkpoint": checkpoint}
+    score = segment.parent_score
+    return SegmentResult(score, {objective: [score]} if score is not None else {}, checkpoint=checkpoint)
 
 
-def run_keras_segment(build_model: Callable, space_config: dict, values: dict, targets: dict, segment: dict,
-                      checkpoint: dict | None, objective: str, data: tuple) -> dict:
-    """Worker task of a Keras member: ``{"score", "metrics", "checkpoint": {"weights", "optimizer"}}``."""
-    if int(segment["start"]) >= int(segment["stop"]):
+def run_keras_segment(build_model: Callable, space_config: dict, values: dict, targets: dict, segment: SegmentTask,
+                      checkpoint: dict | None, objective: str, data: tuple) -> SegmentResult:
+    """Worker task of a Keras member: its score, metrics and checkpoint ``{"weights", "optimizer"}``."""
+    if int(segment.start) >= int(segment.stop):
         return _empty_segment(segment, checkpoint, objective)
-    model = build_member(build_model, space_config, values, segment["seed"])
+    model = build_member(build_model, space_config, values, segment.seed)
     metrics = train_keras_segment(model, values, targets, segment, checkpoint, data)
-    return {"score": _score_of(metrics, objective), "metrics": metrics,
-            "checkpoint": {"weights": [np.asarray(w) for w in model.get_weights()],
-                           "optimizer": [np.asarray(s) for s in model.optimizer.get_state()]}}
+    return SegmentResult(_score_of(metrics, objective), metrics,
+                         checkpoint={"weights": [np.asarray(w) for w in model.get_weights()],
+                                     "optimizer": [np.asarray(s) for s in model.optimizer.get_state()]})
 
 
-def call_train_function(train_function: Callable, values: dict, state: list | None, segment: dict, objective: str,
-                        data: tuple) -> tuple[list[np.ndarray], dict[str, list[float]]]:
+def call_train_function(train_function: Callable, values: dict, state: list | None, segment: SegmentTask,
+                        objective: str, data: tuple) -> tuple[list[np.ndarray], dict[str, list[float]]]:
     """Run ``train_function`` for one segment and check what it returns."""
     args, kwargs = data
-    result = train_function(dict(values), state, int(segment["start"]), int(segment["stop"]), int(segment["seed"]),
+    result = train_function(dict(values), state, int(segment.start), int(segment.stop), int(segment.seed),
                             *args, **kwargs)
     if not isinstance(result, tuple) or len(result) != 2:
         raise TypeError("train_function must return (state, metrics): a list of NumPy arrays and a number or a "
@@ -254,11 +255,11 @@ def call_train_function(train_function: Callable, values: dict, state: list | No
     return [np.array(s, copy=True) for s in new_state], metrics
 
 
-def run_function_segment(train_function: Callable, values: dict, segment: dict, checkpoint: dict | None,
-                         objective: str, data: tuple) -> dict:
-    """Worker task of a ``train_function`` member: ``{"score", "metrics", "checkpoint": {"state"}}``."""
-    if int(segment["start"]) >= int(segment["stop"]):
+def run_function_segment(train_function: Callable, values: dict, segment: SegmentTask, checkpoint: dict | None,
+                         objective: str, data: tuple) -> SegmentResult:
+    """Worker task of a ``train_function`` member: its score, metrics and checkpoint ``{"state"}``."""
+    if int(segment.start) >= int(segment.stop):
         return _empty_segment(segment, checkpoint, objective)
     state = None if checkpoint is None else list(checkpoint["state"])
     new_state, metrics = call_train_function(train_function, values, state, segment, objective, data)
-    return {"score": _score_of(metrics, objective), "metrics": metrics, "checkpoint": {"state": new_state}}
+    return SegmentResult(_score_of(metrics, objective), metrics, checkpoint={"state": new_state})

@@ -1,9 +1,10 @@
 """The oracle of Population Based Training: which member trains next, from which checkpoint, with which values.
 
-A PBT run is a sequence of *segments*. Each segment is one trial record of the tuner's machinery: member
-``info["member"]`` trains from step ``info["start"]`` to ``info["stop"]`` (epochs or steps) starting from the
-checkpoint of trial ``info["parent"]`` (None: a freshly built model), with the trial's values. When the segment
-ends its score is compared with the population's (exploit) and the next segment's values are explored.
+A PBT run is a sequence of *segments* (``records.Segment``). Each segment is one trial record of the tuner's
+machinery: member ``member`` trains from step ``start`` to ``stop`` (epochs or steps) starting from the
+checkpoint of trial ``parent`` (None: a freshly built model), with the trial's values. When the segment ends its
+score is compared with the population's (exploit, ``exploit.py``) and the next segment's values are explored
+(``explore.py``).
 
 - **synchronous**: segment ``index`` is member ``index % P`` of generation ``index // P``; generation ``g + 1``
   waits until generation ``g`` has finished, and its decisions use the scores of generation ``g`` only. The run
@@ -12,15 +13,16 @@ ends its score is compared with the population's (exploit) and the next segment'
   its score with the latest score of every other member. No member waits, but with several workers the
   decisions depend on which segments happen to have finished. With one worker it is deterministic too.
 
-Every decision is written into the trial record when the segment is created (``parent``, ``donor``, the explored
-``changes``), so a killed run resumes from the records alone.
+Every decision is written into the trial record (``trial.info``, ``Segment.to_info()``) when the segment is
+created (``parent``, ``donor``, the explored ``changes``), so a killed run resumes from the records alone.
 
 >>> from featherflow.tuner import HyperParameters
 >>> hp = HyperParameters(); _ = hp.Float("lr", 1e-3, 1.0, sampling="log")
 >>> oracle = PBTOracle("loss", population_size=2, perturbation_interval=5, hyperparameters=hp, seed=0,
 ...                    synchronous=True, mutable=["lr"])
 >>> oracle.total = 10
->>> p = oracle.propose({}); (p.index, p.info["member"], p.info["start"], p.info["stop"], p.info["parent"])
+>>> p = oracle.propose({}); segment = Segment.from_info(p.info)
+>>> (p.index, segment.member, segment.start, segment.stop, segment.parent)
 (0, 0, 0, 5, None)
 """
 
@@ -29,7 +31,9 @@ from __future__ import annotations
 from typing import Any
 
 from featherflow.tuner.oracles.base import DONE, WAIT, Oracle, Proposal
-from featherflow.tuner.pbt_explore import EXPLOIT_METHODS, choose_donor, explore
+from featherflow.tuner.pbt.exploit import EXPLOIT_METHODS, choose_donor
+from featherflow.tuner.pbt.explore import explore
+from featherflow.tuner.pbt.records import Segment
 from featherflow.tuner.trial import Trial, TrialStatus
 
 
@@ -41,7 +45,7 @@ class PBTOracle(Oracle):
         population_size: members trained side by side (>= 2).
         perturbation_interval: length of a segment, in the tuner's unit (epochs or steps).
         quantile_fraction, resample_probability, perturbation_factors, exploit, tournament_size: see
-            ``featherflow.tuner.pbt_explore``.
+            ``featherflow.tuner.pbt.exploit`` and ``featherflow.tuner.pbt.explore``.
         synchronous: generations in lockstep (reproducible) or members independent (no waiting).
         mutable: names of the parameters that explore may change; the others are copied on exploit only.
         hyperparameters, seed, max_retries_per_trial, max_consecutive_failed_trials: as for every ``Oracle``.
@@ -103,7 +107,7 @@ class PBTOracle(Oracle):
         """Each member's segments in creation order."""
         members: dict[int, list[Trial]] = {}
         for index in sorted(trials):
-            members.setdefault(int(trials[index].info["member"]), []).append(trials[index])
+            members.setdefault(Segment.of(trials[index]).member, []).append(trials[index])
         return members
 
     def _score(self, trial: Trial | None) -> float | None:
@@ -112,8 +116,7 @@ class PBTOracle(Oracle):
     def _first(self, index: int, member: int) -> Proposal:
         rng = self.rng(index)
         values = self.fill({}, lambda hp: hp.random_sample(rng))
-        return Proposal(index, values, {"member": member, "generation": 0, "start": 0, "stop": self._segment_end(0),
-                                        "parent": None, "donor": None, "donor_trial": None, "changes": {}})
+        return Proposal(index, values, Segment(member, 0, 0, self._segment_end(0)).to_info())
 
     def _next(self, index: int, member: int, generation: int, latest: dict[int, Trial]) -> Proposal:
         """The member's next segment, given every member's latest finished segment (``latest[member]`` its own)."""
@@ -124,8 +127,7 @@ class PBTOracle(Oracle):
         own = latest[member]
         donor = choose_donor(member, scores, self.objective, self.exploit, self.rng(index, stream=2),
                              self.quantile_fraction, self.tournament_size)
-        info: dict[str, Any] = {"member": member, "generation": generation, "donor": None, "donor_trial": None,
-                                "changes": {}}
+        changes: dict = {}
         if donor is None:
             source, values = own, dict(own.values)
         else:
@@ -133,10 +135,11 @@ class PBTOracle(Oracle):
             values, changes = explore(dict(source.values), self.hyperparameters, self.mutable,
                                       self.rng(index, stream=3), self.resample_probability,
                                       self.perturbation_factors)
-            info.update(donor=int(donor), donor_trial=source.index, changes=changes)
-        start = int(source.info["stop"])
-        info.update(start=start, stop=self._segment_end(start), parent=source.index)
-        return Proposal(index, values, info)
+        start = Segment.of(source).stop
+        segment = Segment(member, generation, start, self._segment_end(start), parent=source.index,
+                          donor=None if donor is None else int(donor),
+                          donor_trial=None if donor is None else source.index, changes=changes)
+        return Proposal(index, values, segment.to_info())
 
     # -- proposals ----------------------------------------------------------------------------------------------
     def propose(self, trials: dict[int, Trial]) -> Proposal | str:
@@ -170,9 +173,10 @@ class PBTOracle(Oracle):
             if last.status not in TrialStatus.FINISHED:
                 running = True
                 continue
-            done = last.has_score() and int(last.info["stop"]) >= int(self.total)
+            segment = Segment.of(last)
+            done = last.has_score() and segment.stop >= int(self.total)
             if not done:
-                ready.append((int(last.info["stop"]) if last.has_score() else int(last.info["start"]), member))
+                ready.append((segment.stop if last.has_score() else segment.start, member))
         if not ready:
             return WAIT if running else DONE
         _, member = min(ready)

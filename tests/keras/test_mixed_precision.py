@@ -1,0 +1,78 @@
+"""keras.mixed_precision: policies and the layers under them, LossScaleOptimizer's dynamic loss scale."""
+
+import numpy as np
+import pytest
+
+import featherflow as tf
+from featherflow import keras
+
+mp = keras.mixed_precision
+
+
+@pytest.fixture(autouse=True)
+def default_policy():
+    yield
+    mp.set_global_policy(None)
+
+
+def test_policies():
+    mixed = mp.Policy("mixed_float16")
+    assert (mixed.name, mixed.compute_dtype, mixed.variable_dtype) == ("mixed_float16", "float16", "float32")
+    assert mp.Policy("float64").compute_dtype == "float64" and mp.global_policy().name == "float32"
+    assert mp.Policy.from_config(mixed.get_config()) == mixed
+    with pytest.raises(ValueError, match="Cannot convert value"):
+        mp.Policy("float8")
+    with pytest.raises(ValueError, match="bfloat16"):
+        mp.set_global_policy("bfloat16")
+
+
+def test_layers_follow_the_global_policy_and_their_own():
+    mp.set_global_policy("float64")
+    dense = keras.layers.Dense(2)
+    assert dense.dtype == "float64" and dense(np.ones((1, 3), "float32")).dtype == np.float64
+    mp.set_global_policy("mixed_float16")  # accepted; featherflow computes in the variables' float32
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4),
+                              keras.layers.Activation("softmax", dtype="float32")])
+    assert [layer.dtype for layer in model.layers] == ["float32", "float32"]
+    assert model(np.ones((2, 3))).dtype == np.float32
+    assert keras.layers.Dense(1, dtype=mp.Policy("float64")).dtype == "float64"
+    assert keras.layers.Dense(1, dtype={"class_name": "Policy", "config": {"name": "float64"}}).dtype == "float64"
+
+
+def test_loss_scale_optimizer_skips_non_finite_steps_and_grows():
+    v = tf.Variable([1.0, 2.0])
+    opt = mp.LossScaleOptimizer(keras.optimizers.SGD(0.5), initial_scale=8.0, dynamic_growth_steps=2)
+    assert float(opt.get_scaled_loss(tf.constant(3.0))) == 24.0
+    assert [float(g) for g in opt.get_unscaled_gradients([tf.constant(16.0), None])[:1]] == [2.0]
+    opt.apply_gradients([(tf.constant([np.inf, 1.0]), v)])  # skipped, scale halved
+    assert v.numpy().tolist() == [1.0, 2.0] and float(opt.loss_scale.numpy()) == 4.0
+    opt.apply_gradients([(tf.constant([1.0, 1.0]), v)])
+    opt.apply_gradients([(tf.constant([1.0, 1.0]), v)])  # two finite steps: doubled
+    assert v.numpy().tolist() == [0.0, 1.0] and float(opt.loss_scale.numpy()) == 8.0
+    assert int(opt.iterations.numpy()) == 2 and int(opt.dynamic_counter.numpy()) == 0
+    opt.learning_rate = 0.1
+    assert float(opt.inner_optimizer.learning_rate.numpy()) == pytest.approx(0.1)
+    fixed = mp.LossScaleOptimizer(keras.optimizers.SGD(0.5), dynamic=False, initial_scale=4.0)
+    fixed.apply_gradients([(tf.constant([np.nan, 0.0]), v)])
+    assert float(fixed.loss_scale.numpy()) == 4.0 and fixed.dynamic_counter is None
+    with pytest.raises(ValueError, match="initial_scale"):
+        mp.LossScaleOptimizer(keras.optimizers.SGD(), dynamic=False)
+    with pytest.raises(TypeError, match="cannot wrap another"):
+        mp.LossScaleOptimizer(fixed)
+
+
+def test_loss_scale_optimizer_trains_in_fit_and_minimize(tmp_path):
+    x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
+    y = x @ np.array([[1.0], [2.0]], "float32")
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(mp.LossScaleOptimizer(keras.optimizers.SGD(0.1)), "mse")
+    history = model.fit(x, y, epochs=5, batch_size=8, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0] / 4
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert isinstance(loaded.optimizer, mp.LossScaleOptimizer)
+    w = tf.Variable(3.0)
+    opt = mp.LossScaleOptimizer(keras.optimizers.SGD(0.1))
+    opt.minimize(lambda: w * w, [w])  # the gradient of the scaled loss, unscaled: 2w
+    assert float(w.numpy()) == pytest.approx(3.0 - 0.1 * 6.0)
