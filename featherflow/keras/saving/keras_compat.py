@@ -28,7 +28,6 @@ import functools
 import inspect
 import textwrap
 import threading
-import warnings
 
 from featherflow.keras.saving import object_registration as registry
 from featherflow.keras.saving.errors import InvalidArchiveError, UnsupportedConfigError
@@ -361,10 +360,6 @@ def _policy_name(node) -> str:
     name = inner.get("name") if isinstance(inner, dict) else inner
     if not isinstance(name, str):
         raise _unsupported("dtype", node, node.get("class_name"), {})
-    if name.startswith("mixed_"):
-        warnings.warn(f"The file uses the mixed-precision policy {name!r}; featherflow computes in float32 (results "
-                      "agree with the file's model to float16 rounding).", stacklevel=4)
-        return "float32"
     if node.get("class_name", "").startswith("Quantized") or name.startswith(("int8", "float8", "int4")):
         raise _unsupported("dtype", name, node.get("class_name"), {"name": name})
     return name

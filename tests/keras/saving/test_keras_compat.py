@@ -118,11 +118,17 @@ def test_dtype_policy_and_batch_shape_are_translated():
     assert keras_compat.normalize(dense_entry())["config"]["dtype"] == "float32"
 
 
-def test_mixed_precision_policy_computes_in_float32_with_a_warning():
+def test_mixed_precision_policy_is_the_policy_name():
     mixed = dict(POLICY, config={"name": "mixed_float16"})
-    with pytest.warns(UserWarning, match="mixed_float16"):
-        layer = keras.layers.deserialize(dense_entry(dtype=mixed))
-    assert layer.dtype == "float32"
+    assert keras_compat.normalize(dense_entry(dtype=mixed))["config"]["dtype"] == "mixed_float16"
+    layer = keras.layers.deserialize(dense_entry(dtype=mixed))
+    assert layer.dtype == "float32"  # featherflow computes mixed policies in their variable dtype
+
+
+def test_quantized_policy_is_refused():
+    quantized = {"module": "keras", "class_name": "QuantizedDTypePolicy", "config": {"name": "int8_from_float32"}}
+    with pytest.raises(UnsupportedConfigError, match="int8_from_float32"):
+        keras_compat.normalize(dense_entry(dtype=quantized))
 
 
 def test_keras3_dict_form_nodes_and_op_nodes_rebuild_the_graph():
