@@ -19,7 +19,16 @@ from featherflow.backend import random as backend_random
 from featherflow.core.tensor import Tensor
 from featherflow.core.tensor_spec import STRING, TensorSpec
 from featherflow.data import structure as nest
-from featherflow.data.dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset, UnaryDataset, _check_count, call_with_element
+from featherflow.data.dataset import (
+    AUTOTUNE,
+    INFINITE,
+    UNKNOWN,
+    Dataset,
+    UnaryDataset,
+    _check_count,
+    as_int,
+    call_with_element,
+)
 from featherflow.data.sources import _Iterations, _rng_for
 
 
@@ -134,6 +143,14 @@ class TakeWhileDataset(FilterDataset):
             yield element
 
 
+def _object_array(items: list) -> np.ndarray:
+    """A 1-D object array of ``items``, filled one by one (NumPy would stack equal-shaped arrays)."""
+    out = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        out[i] = item
+    return out
+
+
 def _previous_pick(slots: np.ndarray) -> np.ndarray:
     """For each step, the index of the previous step that picked the same slot (-1 for none)."""
     order = np.argsort(slots, kind="stable")
@@ -179,10 +196,7 @@ def shuffle_blocks(take, buffer_size: int, rng: np.random.Generator, block: int)
         if buffer.dtype != object:
             yield np.asarray(out, dtype=buffer.dtype)
             return
-        drained = np.empty(len(out), dtype=object)
-        for i, item in enumerate(out):
-            drained[i] = item  # element by element: NumPy would stack equal-shaped arrays
-        yield drained
+        yield _object_array(out)
 
 
 def shuffle_stream(items, buffer_size: int, rng: np.random.Generator):
@@ -190,11 +204,7 @@ def shuffle_stream(items, buffer_size: int, rng: np.random.Generator):
     it = iter(items)
 
     def take(k: int) -> np.ndarray:
-        out = np.empty(k, dtype=object)
-        n = 0
-        for n, item in enumerate(itertools.islice(it, k), 1):  # noqa: B007 - n counts the items taken
-            out[n - 1] = item
-        return out[:n]
+        return _object_array(list(itertools.islice(it, k)))
 
     block = max(1, min(1024, buffer_size // 8))  # input read ahead: at most an eighth of the buffer more
     for chunk in shuffle_blocks(take, buffer_size, rng, block):
@@ -239,13 +249,12 @@ class ShuffleDataset(UnaryDataset):
     """``Dataset.shuffle``: see ``Dataset.shuffle`` for the buffer semantics."""
 
     def __init__(self, input_dataset, buffer_size, seed=None, reshuffle_each_iteration=None):
-        buffer_size = _check_count(buffer_size, "buffer_size")
-        if buffer_size == AUTOTUNE:
-            buffer_size = 10_000  # not an autotuned size in TensorFlow either: a fixed default
-        if buffer_size <= 0:
-            raise ValueError(f"`buffer_size` must be greater than zero. Received: buffer_size={buffer_size}")
+        buffer_size = as_int(buffer_size, "buffer_size")
+        if buffer_size <= 0 and buffer_size != UNKNOWN:
+            raise ValueError(f"`buffer_size` must be greater than zero or UNKNOWN_CARDINALITY (-2, a buffer holding "
+                             f"the whole dataset). Received: buffer_size={buffer_size}")
         self._input = input_dataset
-        self._buffer_size = buffer_size
+        self._buffer_size = None if buffer_size == UNKNOWN else buffer_size  # None: the whole dataset
         seeds = backend_random.op_seed(seed)
         # Without any seed the orders are random, but fixed here so reshuffle_each_iteration=False repeats one.
         self._seeds = seeds if seeds is not None else (int(np.random.SeedSequence().entropy % 2**63),)
@@ -259,14 +268,20 @@ class ShuffleDataset(UnaryDataset):
         source = self._input._index_source()
         if source is None:
             return None
-        buffer_size = self._buffer_size
-
         def chunks():
-            return shuffle_blocks(_index_taker(source.chunks()), buffer_size, self._rng(), 4096)
+            stream = source.chunks()
+            buffer_size = self._buffer_size
+            if buffer_size is None:  # the whole dataset in the buffer
+                stream = [np.concatenate(list(stream) or [np.empty(0, np.int64)])]
+                buffer_size = max(len(stream[0]), 1)
+            return shuffle_blocks(_index_taker(stream), buffer_size, self._rng(), 4096)
 
         return source.derive(chunks)
 
     def _elements(self):
+        if self._buffer_size is None:
+            items = list(self._input._elements())
+            return shuffle_stream(iter(items), max(len(items), 1), self._rng())
         return shuffle_stream(self._input._elements(), self._buffer_size, self._rng())
 
 
