@@ -28,6 +28,7 @@ from featherflow import (  # noqa: F401
     ragged,
     random,
     signal,
+    sparse,
     test,
     version,
 )
@@ -76,6 +77,8 @@ from featherflow.core.tensor import register_tensor_conversion_function  # noqa:
 from featherflow.ops import *  # noqa: F401,F403
 from featherflow.ops.debugging import Assert, assert_equal, assert_greater, assert_less, assert_rank  # noqa: F401
 from featherflow.ops.math import saturate_cast  # noqa: F401
+from featherflow.ops.sparse import SparseTensor  # noqa: F401
+from featherflow.ops.sparse_math import edit_distance  # noqa: F401
 
 float16 = _np.dtype("float16")
 float32 = _np.dtype("float32")
