@@ -135,20 +135,22 @@ class Autotuner:
             steps = []
             previous = None
             best = min(medians, default=None)
+            stopped = [False]  # this probe asked the strategy to stop (else the input ended)
 
-            def enough(c=count, steps=steps, best=best) -> bool:
-                if c[0] >= probe:
-                    return True
-                return best is not None and len(steps) >= 8 and statistics.median(steps) > 1.5 * best
+            def enough(c=count, steps=steps, best=best, stopped=stopped) -> bool:
+                if not stopped[0]:
+                    stopped[0] = c[0] >= probe or (best is not None and len(steps) >= 8
+                                                   and statistics.median(steps) > 1.5 * best)
+                return stopped[0]
 
             for item in make(iterator, enough):
                 count[0] += 1
                 now = clock()  # one step: the consumer's work on the previous item and the wait for this one
-                if previous is not None and count[0] > 4:
-                    steps.append(now - previous)
+                if previous is not None and count[0] > 4 and not stopped[0]:  # items drained after a stop
+                    steps.append(now - previous)  # come at once: they do not time this way
                 previous = now
                 yield item
-            if count[0] < probe and not enough():  # the input ended while probing
+            if not stopped[0]:  # the input ended while probing
                 return
             medians.append(statistics.median(steps) if steps else 0.0)
         self.choice = min(range(len(medians)), key=lambda i: (medians[i] * (1.0 if i == 0 else 1.03), i))

@@ -130,3 +130,35 @@ def test_autotune_switching_back_to_the_caller_keeps_every_element():
     assert values(D.range(300).map(lambda x: x + 1).prefetch(tf.data.AUTOTUNE)) == list(range(1, 301))
     assert values(D.range(300).map(lambda x: x * 2, num_parallel_calls=tf.data.AUTOTUNE)) == list(range(0, 600, 2))
     assert values(D.range(10).prefetch(tf.data.AUTOTUNE)) == list(range(10))  # shorter than the probe
+
+
+def test_autotuner_keeps_every_item_when_it_stops_a_slow_probe_early():
+    from featherflow.data.parallel import Autotuner
+
+    def on_request(iterator, handback):  # the faster way: 1 ms an item
+        while handback is None or not handback():
+            item = next(iterator, None)
+            if item is None:
+                return
+            time.sleep(0.001)
+            yield item
+
+    def slow_with_a_buffer(iterator, handback):  # 5 ms an item, and 10 items already made when told to stop
+        while True:
+            if handback is not None and handback():
+                for _ in range(10):
+                    item = next(iterator, None)
+                    if item is None:
+                        return
+                    yield item  # drained at once: faster than either way, they must not end the pass
+                return
+            item = next(iterator, None)
+            if item is None:
+                return
+            time.sleep(0.005)
+            yield item
+
+    tuner = Autotuner()
+    out = list(tuner.iterate(iter(range(100)), [on_request, slow_with_a_buffer]))
+    assert out == list(range(100)) and tuner.choice == 0
+    assert list(tuner.iterate(iter(range(10)), [on_request, slow_with_a_buffer])) == list(range(10))
