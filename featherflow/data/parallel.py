@@ -98,7 +98,9 @@ def inline_iterator(iterator, fn=None, handback=None):
         yield item if fn is None else fn(item)
 
 
-PROBE_STEPS = 24  # steps each strategy runs while autotuning; the first 4 of each are not timed
+PROBE_STEPS = 24  # steps each strategy runs at least while autotuning; the first 4 of each are not timed
+PROBE_SECONDS = 0.05  # ... and for at least this long (steps of a few hundred microseconds vary with the load)
+MARGIN = 0.9  # a later (threaded) way must take at most this fraction of the first way's step time
 REPROBE_EVERY = 4  # iterations (epochs) that reuse a choice before it is measured again
 
 
@@ -114,10 +116,11 @@ class Autotuner:
         """The items of ``iterator`` through the fastest of ``strategies`` for this consumer.
 
         Each strategy is ``make(iterator, handback) -> generator`` (e.g. produce on request, or in a background
-        thread). Each runs ``probe`` steps in turn, timed from one request of the consumer to the next (its work
-        on an item plus the wait for the next one); a strategy already 1.5 times slower than the best so far
-        stops early. The rest of the iteration uses the one with the shortest median step (the first on a tie
-        within 3%), and the next ``REPROBE_EVERY - 1`` iterations reuse it. Items keep their order.
+        thread). Each runs in turn for ``probe`` steps and ``PROBE_SECONDS``, timed from one request of the
+        consumer to the next (its work on an item plus the wait for the next one); a strategy already 1.5 times
+        slower than the best so far stops early. The rest of the iteration uses the first strategy unless a
+        later one's median step is shorter by 10% (threads that only break even are not worth their risk),
+        and the next ``REPROBE_EVERY - 1`` iterations reuse the choice. Items keep their order.
         """
         self.iterations += 1
         if self.choice is not None and (self.iterations - 1) % REPROBE_EVERY:
@@ -136,11 +139,12 @@ class Autotuner:
             previous = None
             best = min(medians, default=None)
             stopped = [False]  # this probe asked the strategy to stop (else the input ended)
+            start = clock()
 
-            def enough(c=count, steps=steps, best=best, stopped=stopped) -> bool:
+            def enough(c=count, steps=steps, best=best, stopped=stopped, start=start) -> bool:
                 if not stopped[0]:
-                    stopped[0] = c[0] >= probe or (best is not None and len(steps) >= 8
-                                                   and statistics.median(steps) > 1.5 * best)
+                    stopped[0] = (c[0] >= probe and clock() - start >= PROBE_SECONDS) or (
+                        best is not None and len(steps) >= 8 and statistics.median(steps) > 1.5 * best)
                 return stopped[0]
 
             for item in make(iterator, enough):
@@ -153,7 +157,7 @@ class Autotuner:
             if not stopped[0]:  # the input ended while probing
                 return
             medians.append(statistics.median(steps) if steps else 0.0)
-        self.choice = min(range(len(medians)), key=lambda i: (medians[i] * (1.0 if i == 0 else 1.03), i))
+        self.choice = min(range(len(medians)), key=lambda i: (medians[i] / (1.0 if i == 0 else MARGIN), i))
         yield from strategies[self.choice](iterator, None)
 
 
