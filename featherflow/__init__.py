@@ -14,6 +14,7 @@ This module only re-exports; ``featherflow.keras`` (and ``data``, ``summary``, `
 import numpy as _np
 
 from featherflow import (  # noqa: F401
+    audio,
     autodiff,
     bitwise,
     config,
@@ -27,6 +28,7 @@ from featherflow import (  # noqa: F401
     nn,
     ragged,
     random,
+    sets,
     signal,
     sparse,
     test,
@@ -72,13 +74,25 @@ from featherflow.core.scopes import (  # noqa: F401
     get_current_name_scope,
     init_scope,
     name_scope,
+    variable_creator_scope,
 )
 from featherflow.core.tensor import register_tensor_conversion_function  # noqa: F401
 from featherflow.ops import *  # noqa: F401,F403
 from featherflow.ops.debugging import Assert, assert_equal, assert_greater, assert_less, assert_rank  # noqa: F401
 from featherflow.ops.math import saturate_cast  # noqa: F401
+from featherflow.ops.nn_extra import conv  # noqa: F401
 from featherflow.ops.sparse import SparseTensor  # noqa: F401
 from featherflow.ops.sparse_math import edit_distance  # noqa: F401
+from featherflow.ops.type_spec import (  # noqa: F401
+    IndexedSlicesSpec,
+    NoneTensorSpec,
+    OptionalSpec,
+    RaggedTensorSpec,
+    SparseTensorSpec,
+    TensorArraySpec,
+    TypeSpec,
+    type_spec_from_value,
+)
 
 float16 = _np.dtype("float16")
 float32 = _np.dtype("float32")
@@ -100,7 +114,8 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(f"featherflow.{name}")
-    # tf.losses / tf.metrics / tf.optimizers / tf.initializers and the v2 initializer names are Keras's (lazy too)
+    # tf.losses / tf.metrics / tf.optimizers / tf.initializers and the v2 initializer names are Keras's, tf.as_string
+    # is tf.strings' (lazy too)
     if name in _KERAS_ALIASES:
         import importlib
 
@@ -111,6 +126,7 @@ def __getattr__(name):
 
 
 _KERAS_ALIASES = {
+    "as_string": ("featherflow.strings", "as_string"),  # tf.as_string is tf.strings.as_string
     "losses": ("featherflow.keras.losses", None),
     "metrics": ("featherflow.keras.metrics", None),
     "optimizers": ("featherflow.keras.optimizers", None),

@@ -1,6 +1,6 @@
 """Ops: primitive computations, each with its backward rule beside its forward code."""
 
-from featherflow.ops import _higher_order_helpers, _operators, nn_gradients
+from featherflow.ops import _higher_order_helpers, _operators, conv_gradients, nn_gradients
 from featherflow.ops.activations import (
     elu,
     gelu,
@@ -67,13 +67,19 @@ from featherflow.ops.eager_api import (
     approx_top_k,
     conv2d_backprop_filter_v2,
     conv2d_backprop_input_v2,
+    fingerprint,
     get_logger,
     get_static_value,
+    gradients,
     group,
     guarantee_const,
+    hessians,
     inside_function,
     is_symbolic_tensor,
     no_op,
+    nondifferentiable_batch_function,
+    ragged_fill_empty_rows,
+    ragged_fill_empty_rows_grad,
     timestamp,
     tuple,
 )
