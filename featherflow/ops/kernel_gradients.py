@@ -1,15 +1,17 @@
-"""Differentiable gradient rules of the 2-D convolution and pooling kernels, for higher-order gradients
+"""Differentiable gradient rules of the fused kernels behind the Keras layers, for higher-order gradients
 (gradient penalties through convolutional critics, Hessian-vector products of CNNs).
 
 The kernels (``conv.conv2d_fused``: ``tf.nn.conv2d``/``conv1d`` and Keras's ``Conv1D``/``Conv2D``;
 ``conv_variants.depthwise_conv2d_fused`` and ``conv2d_transpose_fused``: the depthwise and transposed
 convolutions and their layers; ``pooling.pool2d`` and its tiled and compiled paths: ``tf.nn.max_pool*``/
-``avg_pool*`` (1-D and 2-D) and the Keras pooling layers) keep their fast raw-array backward passes for first-order gradients. When their gradient must be
-differentiated again, the rule here recomputes the op from differentiable ops (padding, strided slices,
-one matrix product for a convolution; the window's first maximum or its mean for pooling, exactly the
-first-order routing) and takes that computation's gradient on a tape, so the outer tapes record it.
-Keras layers record these ops under the layer's name, so the rules are registered under the kernel's
-backward closure (``core.higher_order.closure_key``).
+``avg_pool*`` (1-D and 2-D) and the Keras pooling layers; ``normalization._normalize``: ``BatchNormalization``
+and ``LayerNormalization``; ``embedding.embedding``: ``Embedding``) keep their fast raw-array backward passes
+for first-order gradients. When their gradient must be differentiated again, the rule here recomputes the op
+from differentiable ops (padding, strided slices, one matrix product for a convolution; the window's first
+maximum or its mean for pooling, exactly the first-order routing; means and variances for a normalization)
+and takes that computation's gradient on a tape, so the outer tapes record it. Keras layers record these ops
+under the layer's name, so the rules are registered under the kernel's backward closure
+(``core.higher_order.closure_key``).
 
 >>> import featherflow as ff, numpy as np
 >>> x = ff.Variable(np.arange(16.0).reshape(1, 4, 4, 1))
@@ -176,3 +178,37 @@ def _tiled_rule(kind, kh=None, kw=None):
 register_gradient("featherflow.ops.pooling:_pool_tiled.<locals>.backward")(_tiled_rule("avg"))
 register_gradient("featherflow.ops.pooling:_max_pool_tiled.<locals>.backward")(_tiled_rule("max"))
 register_gradient("featherflow.ops.pooling:_max_pool_2x2_compiled.<locals>.backward")(_tiled_rule("max", 2, 2))
+
+
+@register_gradient("featherflow.ops.normalization:_normalize.<locals>.backward")
+def _normalize_rule(op, g):
+    from featherflow.ops.math import rsqrt
+    from featherflow.ops.reduce import reduce_mean
+
+    c = op.captured
+    axes, epsilon = c["axes"], c["attrs"]["epsilon"]
+    has_gamma, has_beta = c.get("gamma") is not None, c.get("beta") is not None
+
+    def reference(x, *params):
+        mean = reduce_mean(x, axis=axes, keepdims=True)
+        centered = x - mean
+        variance = reduce_mean(centered * centered, axis=axes, keepdims=True)
+        out = centered * rsqrt(variance + epsilon)
+        params = list(params)
+        if has_gamma:
+            out = out * params.pop(0)
+        if has_beta:
+            out = out + params.pop(0)
+        return out
+
+    return _vjp(reference, op, g)
+
+
+@register_gradient("featherflow.ops.embedding:embedding.<locals>.backward")
+def _embedding_rule(op, g):
+    from featherflow.ops.segment import unsorted_segment_sum
+    from featherflow.ops.shape import reshape
+
+    ids, table = op.captured["iv"], op.captured["tv"]
+    return (unsorted_segment_sum(reshape(g, (-1, table.shape[1])), Tensor(np.asarray(ids).reshape(-1)),
+                                 table.shape[0]),)
