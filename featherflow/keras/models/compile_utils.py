@@ -316,7 +316,7 @@ class MetricsContainer:
             for m in objs:
                 if m is None:
                     continue
-                if multi:
+                if multi and not m.name.startswith(f"{output_name}_"):  # a reloaded metric keeps its saved name
                     _set_metric_name(m, f"{output_name}_{m.name}")
                 if m.name in names:
                     raise ValueError(f"Found two metrics with the same name: {m.name}. All the metrics added to the "
