@@ -88,7 +88,7 @@ class MapDataset(UnaryDataset):
         return nest.normalize_output(call_with_element(self._fn, element), "the output of `map_func`")
 
     def _elements(self):
-        from featherflow.data.parallel import autotune, inline_iterator, parallel_map, worker_count
+        from featherflow.data.parallel import Autotuner, inline_iterator, parallel_map, worker_count
 
         if self._parallel is None or self._parallel == 1:
             apply = self._apply
@@ -101,7 +101,8 @@ class MapDataset(UnaryDataset):
             return parallel_map(self._input._elements(), self._apply, workers, ordered=deterministic)
         # AUTOTUNE: threads only when they make this consumer's steps faster (a function holding Python's
         # GIL gains nothing from them and pays their hand-offs)
-        return autotune(self._input._elements(), [
+        tuner = self.__dict__.setdefault("_tuner", Autotuner())
+        return tuner.iterate(self._input._elements(), [
             lambda it, back: inline_iterator(it, self._apply, handback=back),
             lambda it, back: parallel_map(it, self._apply, workers, ordered=deterministic, handback=back)])
 
