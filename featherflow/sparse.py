@@ -17,6 +17,7 @@ from featherflow.ops.sparse import (  # noqa: F401
     to_dense,
     transpose,
 )
+from featherflow.ops.sparse_cross import cross, cross_hashed  # noqa: F401
 from featherflow.ops.sparse_math import (  # noqa: F401
     add,
     bincount,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow.core.errors import InvalidArgumentError
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, as_tensor
 
@@ -44,6 +45,60 @@ def convolution(input, filters, strides=None, padding="VALID", data_format=None,
     if rank == 4:
         return conv2d(input, filters, strides, padding, data_format=data_format or "NHWC", dilations=dilations)
     return conv3d(input, filters, strides, padding, data_format=data_format or "NDHWC", dilations=dilations)
+
+
+def conv(input, filter, strides, padding, explicit_paddings=(), data_format="CHANNELS_LAST", dilations=(),  # noqa: A002
+         batch_dims=1, groups=1, name=None) -> Tensor:
+    """``tf.conv``: an N-D convolution (N = ``filter``'s rank - 2, 2 or 3) with ``batch_dims`` leading batch
+    dimensions, ``"CHANNELS_LAST"``/``"CHANNELS_FIRST"`` layouts, ``"EXPLICIT"`` padding and grouped channels.
+    ``strides``/``dilations`` give one value per input dimension after the batch ones (N + 2 in all).
+
+    >>> import featherflow as ff
+    >>> ff.conv(ff.ones((2, 3, 5, 5, 4)), ff.ones((2, 2, 2, 6)), [1, 1, 1, 1], "VALID", batch_dims=2, groups=2).shape
+    (2, 3, 4, 4, 6)
+    """
+    from featherflow.ops.pad import pad as pad_op
+    from featherflow.ops.shape import concat, reshape, split, transpose
+
+    x = as_float_tensor(input, "conv", "input")
+    w = as_float_tensor(filter, "conv", "filter")
+    n = w.value.ndim - 2
+    batch_dims = int(batch_dims)
+    if n not in (2, 3):
+        raise InvalidArgumentError(f"The input must have 2 or 3 spatial dimensions but got {n}")
+    if x.value.ndim != n + 1 + batch_dims:
+        raise ValueError(f"conv: the input must have rank N + 1 + batch_dims = {n + 1 + batch_dims} for an (N+2)-D "
+                         f"filter. Received: input.shape={x.value.shape}, "
+                         f"filter.shape={w.value.shape}, batch_dims={batch_dims}")
+    if data_format not in ("CHANNELS_LAST", "CHANNELS_FIRST"):
+        raise ValueError(f"conv: data_format must be 'CHANNELS_LAST' or 'CHANNELS_FIRST'. Received: {data_format!r}")
+    first = data_format == "CHANNELS_FIRST"
+    lead = x.value.shape[:batch_dims]
+    x = reshape(x, (-1,) + x.value.shape[batch_dims:])
+    if first:
+        x = transpose(x, [0, *range(2, n + 2), 1])
+    spatial = slice(2, n + 2) if first else slice(1, n + 1)
+    strides = [int(v) for v in np.asarray(strides).reshape(-1)][spatial] if np.size(strides) == n + 2 else strides
+    dilations = 1 if not np.size(dilations) else (
+        [int(v) for v in np.asarray(dilations).reshape(-1)][spatial] if np.size(dilations) == n + 2 else dilations)
+    if padding == "EXPLICIT":
+        pairs = np.asarray(explicit_paddings, dtype=np.int64).reshape(n + 2, 2)
+        pairs = np.concatenate([pairs[:1], pairs[2:], pairs[1:2]]) if first else pairs
+        x = pad_op(x, pairs.tolist())
+        padding = "VALID"
+    groups = int(groups)
+    if groups == 1:
+        out = convolution(x, w, strides, padding, dilations=dilations)
+    else:
+        if x.value.shape[-1] % groups or w.value.shape[-1] % groups:
+            raise ValueError(f"conv: the input channels ({x.value.shape[-1]}) and filters ({w.value.shape[-1]}) must "
+                             f"both be divisible by groups={groups}")
+        outs = [convolution(xg, wg, strides, padding, dilations=dilations)
+                for xg, wg in zip(split(x, groups, axis=-1), split(w, groups, axis=-1))]
+        out = concat(outs, axis=-1)
+    if first:
+        out = transpose(out, [0, n + 1, *range(1, n + 1)])
+    return reshape(out, tuple(lead) + out.value.shape[1:])
 
 
 def conv1d_transpose(input, filters, output_shape, strides, padding="SAME", data_format="NWC",  # noqa: A002

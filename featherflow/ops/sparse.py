@@ -93,7 +93,8 @@ def _sparse(sp, op, arg="sp_input") -> SparseTensor:
 
 
 def from_dense(tensor, name=None) -> SparseTensor:
-    """The non-zero entries of a dense tensor, in row-major order (differentiable w.r.t. the values).
+    """The non-zero (for strings: non-empty) entries of a dense tensor, in row-major order (differentiable
+    w.r.t. the values).
 
     >>> from_dense([[0.0, 3.0], [0.0, 0.0]]).indices.numpy()
     array([[0, 1]])
@@ -103,7 +104,8 @@ def from_dense(tensor, name=None) -> SparseTensor:
     t = as_tensor(tensor, "from_dense", "tensor")
     if t.value.ndim == 0:
         raise ValueError("from_dense: expected a tensor of rank >= 1. Received: a scalar.")
-    coords = np.argwhere(np.asarray(t.value) != 0).astype(np.int64)
+    zero = b"" if t.value.dtype == object else 0  # strings: the empty string is the "zero"
+    coords = np.argwhere(np.asarray(t.value) != zero).astype(np.int64)
     return SparseTensor(coords, getitem(t, tuple(coords.T)), t.value.shape)
 
 

@@ -100,3 +100,34 @@ def test_edit_distance():
     np.testing.assert_allclose(ff.edit_distance(hyp, truth, normalize=False).numpy(), [1.0, 0.0])
     empty_truth = S.SparseTensor(np.zeros((0, 2), np.int64), ff.constant(np.zeros(0, np.int32)), [2, 2])
     assert np.isinf(ff.edit_distance(hyp, empty_truth).numpy()).all()
+
+
+def test_from_dense_drops_empty_strings():
+    st = ff.sparse.from_dense(ff.constant([["a", "b"], ["c", ""]]))
+    np.testing.assert_array_equal(st.indices.numpy(), [[0, 0], [0, 1], [1, 0]])
+
+
+def test_cross_joins_every_combination_per_row():
+    st = ff.sparse.from_dense(ff.constant([["a", "b"], ["c", ""]]))
+    out = ff.sparse.cross([st, ff.constant([["d"], ["e"]]), ff.constant([[1, 2], [3, 4]], "int64")])
+    assert out.values.numpy().tolist() == [b"a_X_d_X_1", b"a_X_d_X_2", b"b_X_d_X_1", b"b_X_d_X_2", b"c_X_e_X_3",
+                                           b"c_X_e_X_4"]
+    np.testing.assert_array_equal(out.indices.numpy(), [[0, 0], [0, 1], [0, 2], [0, 3], [1, 0], [1, 1]])
+    np.testing.assert_array_equal(out.dense_shape.numpy(), [2, 4])
+    assert ff.sparse.cross([st, ff.constant([["d"], ["e"]])], separator="|").values.numpy().tolist() == \
+        [b"a|d", b"b|d", b"c|e"]
+    empty_row = ff.sparse.cross([ff.sparse.from_dense(ff.constant([[1, 0], [0, 0]], "int64")),
+                                 ff.constant([["x"], ["y"]])])
+    assert empty_row.values.numpy().tolist() == [b"1_X_x"] and empty_row.dense_shape.numpy().tolist() == [2, 1]
+
+
+def test_cross_hashed_matches_tensorflow_buckets():
+    st = ff.sparse.from_dense(ff.constant([["a", "b"], ["c", ""]]))
+    ints = ff.constant([[7], [-3]], "int64")
+    # TensorFlow 2.21's values (FarmHash fingerprints combined by FingerprintCat64)
+    assert ff.sparse.cross_hashed([st, ff.constant([["d"], ["e"]])], num_buckets=100).values.numpy().tolist() == \
+        [82, 54, 41]
+    assert ff.sparse.cross_hashed([st, ints]).values.numpy().tolist() == \
+        [3509787333349122856, 443223928722139976, 1833014433321465772]
+    assert ff.sparse.cross_hashed([st, ints], num_buckets=1000, hash_key=12345).values.numpy().tolist() == \
+        [880, 232, 656]

@@ -355,3 +355,18 @@ add(
     Case("nn.ctc_unique_labels", "nn.ctc_unique_labels", (I([[3, 4, 3, 5], [1, 1, 2, 1]]),)),
     Case("nn.zero_fraction", "nn.zero_fraction", (F([0.0, 1.0, 0.0, 2.0]),)),
 )
+
+# -- tf: conv, fingerprint, ragged_fill_empty_rows -------------------------------------------------------------------
+add(
+    Case("conv.batch_dims", "conv", (R((2, 3, 5, 5, 2), seed=191), R((2, 2, 2, 3), seed=192), [1, 2, 1, 1], "SAME"),
+         {"batch_dims": 2}, grad=(0, 1), rtol=1e-9),
+    Case("conv.explicit", "conv", (R((2, 6, 6, 3), seed=193), R((2, 3, 3, 2), seed=194), [1, 1, 2, 1], "EXPLICIT"),
+         {"explicit_paddings": [0, 0, 1, 2, 0, 1, 0, 0], "dilations": [1, 2, 1, 1]}, grad=(0, 1), rtol=1e-9),
+    Case("conv.3d", "conv", (R((1, 4, 5, 4, 2), seed=195), R((2, 2, 2, 2, 3), seed=196), [1, 1, 2, 1, 1], "VALID"),
+         grad=(0, 1), rtol=1e-9),
+    Case("fingerprint.int", "fingerprint", (I([[1, 2, 3], [4, 5, 6]]),)),
+    Case("fingerprint.float", "fingerprint", (R((3, 2, 2), seed=197),)),
+    Case("ragged_fill_empty_rows", "ragged_fill_empty_rows",
+         (I([0, 0, 3, 3, 5], "int64"), R((5,), seed=198), I(7, "int64"), F(9.5)), grad=(1, 3), rtol=1e-9),
+    Case("ragged_fill_empty_rows_grad", "ragged_fill_empty_rows_grad", (I([0, 1, 4], "int64"), R((6,), seed=199))),
+)

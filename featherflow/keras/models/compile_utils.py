@@ -173,6 +173,7 @@ class LossesContainer:
         if single is not None and y_true is not None and type(y_pred) is Tensor and not isinstance(
                 y_true, (list, tuple, dict)) and not isinstance(sample_weight, (list, tuple, dict)):
             loss_obj, weight = single
+            y_true, _, sample_weight = match_dtype_and_rank(y_true, y_pred, sample_weight)
             value = loss_obj(y_true, y_pred, sample_weight=sample_weight)
             value_float = float(value.value)
             if weight is not None:
@@ -207,7 +208,8 @@ class LossesContainer:
         for i, (loss_obj, y_t, y_p) in enumerate(zip(self._losses, y_trues, y_preds)):
             if loss_obj is None or y_t is None:
                 continue
-            value = loss_obj(y_t, y_p, sample_weight=weights[i])
+            y_t, _, sample_weight_i = match_dtype_and_rank(y_t, y_p, weights[i])
+            value = loss_obj(y_t, y_p, sample_weight=sample_weight_i)
             batch = _batch_size(y_t, y_p)
             value_float = float(value.value)
             tracker = self._per_output_metrics[i]
@@ -239,6 +241,45 @@ class LossesContainer:
     def reset_state(self) -> None:
         for m in self.metrics:
             m.reset_state()
+
+
+def _ndim(value) -> int:
+    shape = getattr(value, "shape", None)
+    return len(shape) if shape is not None else np.ndim(value)
+
+
+def match_dtype_and_rank(y_t, y_p, sw):
+    """``(y_true, y_pred, sample_weight)`` as tf.keras 2's containers hand them to losses and metrics.
+
+    ``(batch,)`` labels or sample weights against ``(batch, d)`` predictions get a trailing axis, so a custom
+    ``Loss`` or ``Metric`` computing ``y_true - y_pred`` sees one row per sample (not a ``(batch, batch)``
+    broadcast); labels of the predictions' kind (both float, or both integer) take the predictions' dtype.
+
+    >>> y_t, _, sw = match_dtype_and_rank(np.array([1.0, 0.0]), Tensor(np.zeros((2, 1), np.float32)), [1.0, 2.0])
+    >>> y_t.shape, y_t.dtype, np.shape(sw)
+    ((2, 1), dtype('float32'), (2, 1))
+    """
+    if _ndim(y_p) == 2:
+        if y_t is not None and _ndim(y_t) == 1:
+            y_t = _expand_last(y_t)
+        if sw is not None and _ndim(sw) == 1:
+            sw = _expand_last(sw)
+    if y_t is not None:
+        t_kind, p_dtype = np.dtype(y_t.dtype).kind if hasattr(y_t, "dtype") else None, np.dtype(y_p.dtype)
+        if t_kind is not None and np.dtype(y_t.dtype) != p_dtype and (
+                t_kind == "f" and p_dtype.kind == "f" or t_kind in "iu" and p_dtype.kind in "iu"):
+            from featherflow.ops import cast
+
+            y_t = cast(y_t, p_dtype) if isinstance(y_t, Tensor) else np.asarray(y_t, dtype=p_dtype)
+    return y_t, y_p, sw
+
+
+def _expand_last(value):
+    if isinstance(value, Tensor):
+        from featherflow.ops import expand_dims
+
+        return expand_dims(value, -1)
+    return np.expand_dims(np.asarray(value), -1)
 
 
 def _batch_size(y_t, y_p) -> int:
@@ -351,6 +392,7 @@ class MetricsContainer:
         if single is not None and type(y_pred) is Tensor and y_true is not None and not isinstance(
                 y_true, (list, tuple, dict)) and not isinstance(sample_weight, (list, tuple, dict)):
             objs, wobjs = single
+            y_true, _, sample_weight = match_dtype_and_rank(y_true, y_pred, sample_weight)
             mask = y_pred._keras_mask
             for m in objs:
                 m.update_state(y_true, y_pred, sample_weight=mask)
@@ -368,6 +410,7 @@ class MetricsContainer:
         for (objs, wobjs), y_t, y_p, sw in zip(self._per_output, y_trues, y_preds, weights):
             if y_t is None:
                 continue
+            y_t, _, sw = match_dtype_and_rank(y_t, y_p, sw)
             mask = getattr(y_p, "_keras_mask", None)
             for m in objs:
                 m.update_state(y_t, y_p, sample_weight=mask)
