@@ -7,10 +7,11 @@ number a nested model's calls differently: tf.keras counts the model's own input
 node 0 (its first call in the outer model is node 1), Keras 3 does not (first call = node 0), except in
 ``input_layers``/``output_layers`` where a nested ``Functional`` starts at 1 in both. Neither reads the
 other's numbering, so featherflow writes tf.keras's form for ``get_config()`` and ``.h5`` files, and
-Keras 3's form in ``.keras`` files whose graph holds a nested model or a ``keras.ops`` call (anything
-else loads in both). Reading accepts both forms and both numberings (and featherflow's older files,
-which numbered from 0 in the list form: a nested model's node numbers are taken from the smallest
-one the config references).
+Keras 3's form in ``.keras`` files whose graph holds a nested functional model, a ``keras.ops`` call or a
+tensor passed in a later argument (Keras 3 does not read those in the list form); anything else loads in
+both. In files a nested ``Sequential`` is written without its input, so both number its calls from 0.
+Reading accepts both forms and both numberings (and featherflow's older files, which numbered from 0 in
+the list form: a nested model's node numbers are taken from the smallest one the config references).
 
 >>> from featherflow import keras
 >>> from featherflow.keras.saving import graph_config
@@ -40,8 +41,8 @@ _STYLES = ("tf_keras", "keras3", "auto")
 def writing_style(style: str, portable: bool = False):
     """Serialise functional graphs in ``"tf_keras"`` (list), ``"keras3"`` (dict) or ``"auto"`` form in the block.
 
-    ``"auto"`` picks Keras 3's form for a graph with a nested functional model or a ``keras.ops`` call, else
-    tf.keras's. With ``portable`` (files), a nested ``Sequential`` is written without its ``InputLayer`` (built
+    ``"auto"`` picks Keras 3's form for a graph with a nested functional model, a ``keras.ops`` call or a tensor
+    passed in a later argument (``MultiHeadAttention()(query, value)``), else tf.keras's. With ``portable`` (files), a nested ``Sequential`` is written without its ``InputLayer`` (built
     by its call, as Keras does for a Sequential without an input): both Kerases then number its calls from 0.
     """
     if style not in _STYLES:
@@ -159,11 +160,10 @@ def functional_config(model) -> dict:
                 kwargs = map_structure(encode, dict(node.call_kwargs))
                 nodes.append({"args": serialize_keras_object(args), "kwargs": serialize_keras_object(kwargs)})
                 continue
-            if node.call_args:
-                raise ValueError(f"Layer '{layer.name}' is called with extra positional arguments {node.call_args!r:.80}, "
-                                 "which tf.keras's config form cannot hold. Save the model as a `.keras` file.")
+            # tf.keras 2.x keeps only the first argument positional: the others go in by their names
+            call_kwargs = {**_positional_as_keywords(layer, node.call_args), **dict(node.call_kwargs)}
             kwargs = serialize_keras_object(map_structure(
-                lambda v: ref(v) if isinstance(v, KerasTensor) else v, dict(node.call_kwargs)))
+                lambda v: ref(v) if isinstance(v, KerasTensor) else v, call_kwargs))
             nodes.append([[*ref(t), kwargs] for t in node.input_tensors])
         entry["inbound_nodes"] = nodes
 
@@ -179,6 +179,20 @@ def functional_config(model) -> dict:
             "input_layers": refs(model._nested_inputs), "output_layers": refs(model._nested_outputs)}
 
 
+def _positional_as_keywords(layer, call_args) -> dict:
+    """``{parameter name: value}`` for the positional arguments after the first of a call of ``layer``."""
+    if not call_args:
+        return {}
+    import inspect
+
+    names = [name for name, p in inspect.signature(layer.call).parameters.items()
+             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][1:]
+    if len(names) < len(call_args):
+        raise ValueError(f"Layer '{layer.name}' is called with {len(call_args) + 1} positional arguments, more than "
+                         "its `call` names; tf.keras's config form cannot hold them. Save the model as a `.keras` file.")
+    return dict(zip(names, call_args))
+
+
 def _needs_keras3_form(model, kept) -> bool:
     from featherflow.keras.saving.keras_ops import KerasOperation
 
@@ -186,7 +200,8 @@ def _needs_keras3_form(model, kept) -> bool:
     for layer in model.layers:
         if isinstance(layer, KerasOperation) or _is_graph_model(layer) and not (portable and _is_sequential(layer)):
             return True
-        if any(id(node) in kept and node.call_args for node in layer._inbound_nodes):
+        # a tensor in a later argument (MultiHeadAttention's value): Keras 3 reads it only in its own form
+        if any(id(node) in kept and len(node.keras_inputs) > len(node.input_tensors) for node in layer._inbound_nodes):
             return True
     return False
 
