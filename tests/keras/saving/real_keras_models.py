@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 MODEL_NAMES = ("mlp", "cnn", "rnn", "text", "nested", "nested_fn", "multi_io", "zoo_conv", "zoo_seq",
-               "zoo_attention", "zoo_3d")
+               "zoo_attention", "zoo_3d", "keywords")
 
 
 def mlp(k):
@@ -232,6 +232,26 @@ def zoo_3d(k):
     return model
 
 
+def keywords(k):
+    """Tensors passed to layer calls by keyword: MultiHeadAttention's ``attention_mask``, Attention's
+    ``mask=[query_mask, value_mask]`` (a list) and LSTM's ``initial_state=[h, c]`` computed by other layers."""
+    tokens = k.Input(shape=(4, 6), name="tokens")
+    pair_mask = k.Input(shape=(4, 4), name="pair_mask")
+    step_mask = k.Input(shape=(4,), dtype="bool", name="step_mask")
+    x = k.layers.MultiHeadAttention(num_heads=2, key_dim=3, name="self_attention")(tokens, tokens,
+                                                                                   attention_mask=pair_mask)
+    query = k.layers.Dense(5, name="query")(x)
+    attended = k.layers.Attention(name="attend")([query, query], mask=[step_mask, step_mask])
+    pooled = k.layers.GlobalAveragePooling1D(name="pool")(attended)
+    state_h = k.layers.Dense(3, activation="tanh", name="state_h")(pooled)
+    state_c = k.layers.Dense(3, name="state_c")(pooled)
+    sequence = k.layers.LSTM(3, name="lstm")(tokens, initial_state=[state_h, state_c])
+    outputs = k.layers.Dense(2, name="head")(k.layers.Concatenate(name="join")([pooled, sequence]))
+    model = k.Model({"tokens": tokens, "pair_mask": pair_mask, "step_mask": step_mask}, outputs, name="keywords")
+    model.compile(optimizer=k.optimizers.Adam(learning_rate=0.01), loss="mse")
+    return model
+
+
 def _is_keras3(k) -> bool:
     return getattr(k, "__name__", "") == "keras"  # Keras 3 renamed LeakyReLU's `alpha` to `negative_slope`
 
@@ -275,6 +295,12 @@ def data(name: str, seed: int = 0) -> dict:
         x, y = {"tokens": floats(4, 6), "amounts": floats(3)}, floats(2)
     elif name == "zoo_3d":
         x, y = {"volume": floats(4, 4, 4, 2), "frames": floats(3, 5, 5, 2)}, floats(2)
+    elif name == "keywords":
+        pair_mask = (rng.random((n, 4, 4)) > 0.4).astype("float32")
+        pair_mask[:, np.arange(4), np.arange(4)] = 1.0  # every query attends somewhere
+        step_mask = rng.random((n, 4)) > 0.3
+        step_mask[:, 0] = True
+        x, y = {"tokens": floats(4, 6), "pair_mask": pair_mask, "step_mask": step_mask}, floats(2)
     else:
         raise ValueError(f"Unknown fixture model {name!r}; expected one of {MODEL_NAMES}.")
     return {"x": x, "y": y}

@@ -28,7 +28,10 @@ TOLERANCE = 1e-5
 NOT_READABLE = {("nested_fn", "ff.keras", "tfk"): "AttributeError", ("nested_fn", "ff-model.h5", "k3"): "ValueError",
                 ("zoo_attention", "ff.keras", "tfk"): "KeyError: 'query_shape'",
                 ("zoo_attention", "ff.weights.h5", "tfk"): "ValueError: Layer 'value' expected 2 variables",
-                ("zoo_attention", "ff-model.h5", "k3"): "TypeError"}
+                ("zoo_attention", "ff-model.h5", "k3"): "TypeError",
+                ("keywords", "ff.keras", "tfk"): "KeyError: 'query_shape'",
+                ("keywords", "ff.weights.h5", "tfk"): "ValueError: Layer 'value' expected 2 variables",
+                ("keywords", "ff-model.h5", "k3"): "TypeError"}
 
 
 def expected_iterations(name: str, fmt: str, reader: str) -> int:
