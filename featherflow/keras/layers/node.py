@@ -18,6 +18,7 @@ import numpy as np
 from featherflow.core import Tensor, pause_all_tapes
 from featherflow.core.runtime import inferring_shapes_scope, training_scope
 from featherflow.core.string_tensor import STRING, is_string_dtype
+from featherflow.core.tensor import TensorShape
 from featherflow.keras.layers.base import flatten, map_structure
 from featherflow.keras.layers.input_spec import check_input_compatibility
 
@@ -27,7 +28,7 @@ class KerasTensor:
     call that produced it."""
 
     def __init__(self, shape, dtype="float32", name=None, keras_history=None, sparse=False):
-        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.shape = TensorShape(shape)  # a tuple with TensorFlow's helpers: `inputs.shape.as_list()`
         self.dtype = STRING if is_string_dtype(dtype) else np.dtype(dtype)
         self.name = name
         self._keras_history = keras_history  # (layer, node_index, tensor_index)

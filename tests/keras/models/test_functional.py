@@ -252,3 +252,16 @@ def test_keras_tensors_in_call_arguments_are_graph_inputs():
     np.testing.assert_allclose(result[0].numpy(), direct[0].numpy(), rtol=1e-6)
     other = model([seq, np.zeros((2, 4)), np.zeros((2, 4))])
     assert not np.allclose(result[0].numpy(), other[0].numpy())
+
+
+def test_symbolic_shapes_are_tensor_shapes():
+    """keras.Input(...).shape is a TensorShape in tf.keras: `.as_list()`, `.rank`, indexing and tuple equality."""
+    from featherflow.core.tensor import TensorShape
+
+    inputs = keras.Input(shape=(None, 4))
+    outputs = keras.layers.Dense(3)(inputs)
+    for tensor, expected in [(inputs, [None, None, 4]), (outputs, [None, None, 3])]:
+        assert isinstance(tensor.shape, TensorShape)
+        assert tensor.shape.as_list() == expected and tensor.shape.rank == 3
+        assert tensor.shape == tuple(expected) and tensor.shape[-1] == expected[-1]
+        assert not tensor.shape.is_fully_defined()
