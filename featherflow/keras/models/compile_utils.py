@@ -29,6 +29,42 @@ from featherflow.core import Tensor
 from featherflow.keras.layers.base import flatten
 
 
+def _rank(value) -> int:
+    return len(value.shape) if hasattr(value, "shape") else np.ndim(value)
+
+
+def _dtype_kind(value) -> str:
+    dtype = getattr(value, "dtype", None)
+    return (np.asarray(value).dtype if dtype is None else np.dtype(dtype)).kind
+
+
+def match_dtype_and_rank(y_t, y_p, sw):
+    """tf.keras's alignment of a target, prediction and sample weight before the compiled losses and metrics.
+
+    Rank-1 targets and weights of a rank-2 prediction get a last axis of 1 (labels ``(batch,)`` for outputs
+    ``(batch, 1)`` or ``(batch, classes)`` reach a custom loss or ``Metric.update_state`` as ``(batch, 1)``, not
+    broadcast against the prediction to ``(batch, batch)``), and a floating (integer) target takes the
+    floating (integer) prediction's dtype.
+    """
+    if y_p is None or not hasattr(y_p, "shape"):
+        return y_t, y_p, sw
+    from featherflow.ops import cast, expand_dims
+
+    if len(y_p.shape) == 2:
+        if y_t is not None and _rank(y_t) == 1:
+            y_t = expand_dims(y_t, -1) if isinstance(y_t, Tensor) else np.expand_dims(np.asarray(y_t), -1)
+        if sw is not None and _rank(sw) == 1:
+            sw = expand_dims(sw, -1) if isinstance(sw, Tensor) else np.expand_dims(np.asarray(sw), -1)
+    p_kind = np.dtype(y_p.dtype).kind
+    if y_t is not None and p_kind in "fiu":
+        t_kind = _dtype_kind(y_t)
+        if ((t_kind == "f" and p_kind == "f") or (t_kind in "iu" and p_kind in "iu")) and y_t.dtype != y_p.dtype:
+            y_t = cast(y_t, y_p.dtype) if isinstance(y_t, Tensor) else np.asarray(y_t).astype(y_p.dtype)
+    if sw is not None and p_kind == "f" and _dtype_kind(sw) in "fiub" and sw.dtype != y_p.dtype:
+        sw = cast(sw, y_p.dtype) if isinstance(sw, Tensor) else np.asarray(sw).astype(y_p.dtype)
+    return y_t, y_p, sw
+
+
 class LossTracker:
     """A running, sample-weighted mean of a scalar (the ``loss`` shown in logs and the progress bar).
 
@@ -173,6 +209,7 @@ class LossesContainer:
         if single is not None and y_true is not None and type(y_pred) is Tensor and not isinstance(
                 y_true, (list, tuple, dict)) and not isinstance(sample_weight, (list, tuple, dict)):
             loss_obj, weight = single
+            y_true, _, sample_weight = match_dtype_and_rank(y_true, y_pred, sample_weight)
             value = loss_obj(y_true, y_pred, sample_weight=sample_weight)
             value_float = float(value.value)
             if weight is not None:
@@ -207,7 +244,8 @@ class LossesContainer:
         for i, (loss_obj, y_t, y_p) in enumerate(zip(self._losses, y_trues, y_preds)):
             if loss_obj is None or y_t is None:
                 continue
-            value = loss_obj(y_t, y_p, sample_weight=weights[i])
+            y_t, y_p, sw = match_dtype_and_rank(y_t, y_p, weights[i])
+            value = loss_obj(y_t, y_p, sample_weight=sw)
             batch = _batch_size(y_t, y_p)
             value_float = float(value.value)
             tracker = self._per_output_metrics[i]
@@ -351,6 +389,7 @@ class MetricsContainer:
         if single is not None and type(y_pred) is Tensor and y_true is not None and not isinstance(
                 y_true, (list, tuple, dict)) and not isinstance(sample_weight, (list, tuple, dict)):
             objs, wobjs = single
+            y_true, _, sample_weight = match_dtype_and_rank(y_true, y_pred, sample_weight)
             mask = y_pred._keras_mask
             for m in objs:
                 m.update_state(y_true, y_pred, sample_weight=mask)
@@ -368,6 +407,7 @@ class MetricsContainer:
         for (objs, wobjs), y_t, y_p, sw in zip(self._per_output, y_trues, y_preds, weights):
             if y_t is None:
                 continue
+            y_t, y_p, sw = match_dtype_and_rank(y_t, y_p, sw)
             mask = getattr(y_p, "_keras_mask", None)
             for m in objs:
                 m.update_state(y_t, y_p, sample_weight=mask)

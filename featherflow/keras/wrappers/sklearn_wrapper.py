@@ -314,7 +314,7 @@ class BaseWrapper(BaseEstimator):
         self.__dict__.update(state)
         if weights is not None:
             self.model_ = self._build_keras_model()
-            if weights and not self.model_.weights and hasattr(self, "X_shape_"):
+            if weights and not self.model_.built and hasattr(self, "X_shape_"):
                 # A builder without keras.Input makes an unbuilt model: one call on a zero batch of the
                 # training data's shape creates its weights before they are set.
                 from featherflow.backend import floatx
@@ -364,6 +364,8 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
     def predict_proba(self, X, **kwargs: Any) -> np.ndarray:
         """Class probabilities, shape ``(n_samples, n_classes)``."""
         probabilities = self._predict_raw(X, **kwargs)
+        if len(self.classes_) == 1:  # trained on one label: it is certain (whatever one unit outputs)
+            return np.ones((len(probabilities), 1))
         if probabilities.ndim == 1 or probabilities.shape[-1] == 1:
             p = probabilities.reshape(-1)
             probabilities = np.stack([1.0 - p, p], axis=1)
