@@ -265,3 +265,30 @@ def test_symbolic_shapes_are_tensor_shapes():
         assert tensor.shape.as_list() == expected and tensor.shape.rank == 3
         assert tensor.shape == tuple(expected) and tensor.shape[-1] == expected[-1]
         assert not tensor.shape.is_fully_defined()
+
+
+def test_unknown_axes_through_strided_and_valid_layers():
+    """Unknown time/image axes stay unknown through pooling and strided convolutions (2 and 3 both pool to 1, so
+    dummy sizes must be further apart), and kernels larger than a small dummy size still fit, as with tf.keras's
+    static shapes. The model then runs on any length."""
+    inputs = keras.Input(shape=(None, 5))
+    assert keras.layers.MaxPooling1D(2)(inputs).shape == (None, None, 5)
+    assert keras.layers.Conv1D(3, 3)(inputs).shape == (None, None, 3)
+    assert keras.layers.Conv2D(4, 3, strides=2)(keras.Input(shape=(None, None, 3))).shape == (None, None, None, 4)
+
+    # keras.io's text CNN: three (Conv1D(5), MaxPooling1D(5)) blocks on sequences of unknown length.
+    tokens = keras.Input(shape=(None,), dtype="int64")
+    x = keras.layers.Embedding(50, 4)(tokens)
+    for _ in range(3):
+        x = keras.layers.Conv1D(4, 5, activation="relu")(x)
+        x = keras.layers.MaxPooling1D(5)(x)
+    assert x.shape == (None, None, 4)
+    outputs = keras.layers.Dense(2)(keras.layers.GlobalMaxPooling1D()(x))
+    model = keras.Model(tokens, outputs)
+    assert model.output_shape == (None, 2)
+    for length in (400, 800):
+        assert model.predict(np.ones((2, length), "int64"), verbose=0).shape == (2, 2)
+
+    # A genuinely too-short fixed size is still the layer's error.
+    with pytest.raises(ValueError, match="dimensions in the output is <= 0"):
+        keras.layers.Conv1D(3, 5)(keras.Input(shape=(4, 5)))
