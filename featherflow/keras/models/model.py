@@ -140,6 +140,8 @@ class Model(TrainerMixin, Layer):
         """``model(x)`` for one array that fits the graph's only input: run the cached plan directly."""
         runtime = _runtime
         if runtime.model_call_depth == 0:
+            if self._losses:
+                self._losses = []
             for layer in plan.flat_layers:
                 if layer._losses:
                     layer._losses = []
@@ -170,7 +172,7 @@ class Model(TrainerMixin, Layer):
             runtime.training = previous
 
     def _losses_to_clear(self) -> bool:
-        return any(layer._losses for layer in self._flat_layers())
+        return bool(self._losses) or any(layer._losses for layer in self._flat_layers())
 
     def _keeps_int_inputs(self) -> bool:
         # Integer inputs reach the inner layers unchanged; each layer (or Input) casts for itself.
