@@ -204,6 +204,9 @@ def symbolic_call(layer, inputs, call_args, call_kwargs):
         return KerasTensor(shape, dtype, name=layer.name, keras_history=(layer, node_index, next(counter)))
 
     outputs = _map_specs(make, result)
+    if call_kwargs.get("training") is not None:
+        # an explicit mode (`base_model(x, training=False)`) is part of the graph: the call keeps it in fit
+        kwargs["training"] = call_kwargs["training"]
     node = Node(layer, inputs, tuple(call_args), kwargs, outputs)
     layer._inbound_nodes.append(node)
     for t in leaves:

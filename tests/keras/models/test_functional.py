@@ -292,3 +292,37 @@ def test_unknown_axes_through_strided_and_valid_layers():
     # A genuinely too-short fixed size is still the layer's error.
     with pytest.raises(ValueError, match="dimensions in the output is <= 0"):
         keras.layers.Conv1D(3, 5)(keras.Input(shape=(4, 5)))
+
+
+def test_an_explicit_training_argument_is_part_of_the_graph(tmp_path):
+    """`base(x, training=False)` keeps the base in inference mode inside fit (BatchNormalization's moving
+    statistics do not move, as the transfer-learning guide relies on) and `Dropout(...)(x, training=True)` stays
+    active in predict (Monte-Carlo dropout); the mode survives get_config and a .keras round trip."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    y = rng.normal(size=(32, 1)).astype("float32")
+    base_inputs = keras.Input((4,))
+    base = keras.Model(base_inputs, keras.layers.BatchNormalization()(keras.layers.Dense(4)(base_inputs)))
+    inputs = keras.Input((4,))
+    features = base(inputs, training=False)
+    outputs = keras.layers.Dense(1)(keras.layers.Dropout(0.5)(features, training=True))
+    model = keras.Model(inputs, outputs)
+    batch_norm = base.layers[-1]
+    model.compile("sgd", "mse")
+    kernel = base.layers[1].kernel.numpy().copy()
+    model.fit(x, y, epochs=2, verbose=0)
+    np.testing.assert_array_equal(batch_norm.moving_mean.numpy(), np.zeros(4))
+    np.testing.assert_array_equal(batch_norm.moving_variance.numpy(), np.ones(4))
+    assert not np.array_equal(base.layers[1].kernel.numpy(), kernel)  # the base still trains
+    first, second = model.predict(x, verbose=0), model.predict(x, verbose=0)
+    assert not np.allclose(first, second)  # dropout active at predict time
+
+    nodes = {layer["name"]: layer["inbound_nodes"] for layer in model.get_config()["layers"]}
+    assert nodes[base.name][0][0][3] == {"training": False}
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    loaded_bn = loaded.get_layer(base.name).layers[-1]
+    loaded.fit(x, y, epochs=1, verbose=0)
+    np.testing.assert_array_equal(loaded_bn.moving_mean.numpy(), np.zeros(4))
+    assert not np.allclose(loaded.predict(x, verbose=0), loaded.predict(x, verbose=0))
