@@ -8,29 +8,23 @@
 7.0
 
 This module only re-exports; ``featherflow.keras`` (and ``data``, ``summary``, ``train``, ``tuner``,
-``evolution``, ``strings``) load on first use.
+``evolution``, ``strings``, ``image``, ``linalg``, ``signal``, ``sparse`` and the other less common
+namespaces and ops) load on first use.
 """
 
 import numpy as _np
 
 from featherflow import (  # noqa: F401
     autodiff,
-    bitwise,
-    config,
-    debugging,
     dtypes,
     errors,
-    image,
-    linalg,
     math,
     nest,
     nn,
-    ragged,
     random,
-    signal,
-    test,
     version,
 )
+from featherflow._lazy import lazy_attributes as _lazy_attributes
 from featherflow._version import __version__  # noqa: F401
 from featherflow.backend import floatx, set_floatx  # noqa: F401
 from featherflow.core import (  # noqa: F401
@@ -45,7 +39,6 @@ from featherflow.core import (  # noqa: F401
     function,
     is_tensor,
 )
-from featherflow.core.custom_gradient import custom_gradient, grad_pass_through, recompute_grad  # noqa: F401
 from featherflow.core.dtypes import (  # noqa: F401
     DType,
     as_dtype,
@@ -62,8 +55,6 @@ from featherflow.core.dtypes import (  # noqa: F401
     uint32,
     uint64,
 )
-from featherflow.core.module import Module  # noqa: F401
-from featherflow.core.ragged import RaggedTensor  # noqa: F401
 from featherflow.core.scopes import (  # noqa: F401
     DeviceSpec,
     control_dependencies,
@@ -71,10 +62,11 @@ from featherflow.core.scopes import (  # noqa: F401
     get_current_name_scope,
     init_scope,
     name_scope,
+    variable_creator_scope,
 )
 from featherflow.core.tensor import register_tensor_conversion_function  # noqa: F401
 from featherflow.ops import *  # noqa: F401,F403
-from featherflow.ops.debugging import Assert, assert_equal, assert_greater, assert_less, assert_rank  # noqa: F401
+from featherflow.ops import _LAZY as _OPS_LAZY
 from featherflow.ops.math import saturate_cast  # noqa: F401
 
 float16 = _np.dtype("float16")
@@ -90,31 +82,43 @@ string = _np.dtype(object)  # tf.string: NumPy object arrays of bytes (what Tens
 newaxis = None
 
 
-def __getattr__(name):
-    # `featherflow.keras`, `.data`, `.summary` and `.train` are loaded lazily so `import featherflow` stays fast;
-    # so are `.tuner`, `.evolution` (`tf.tuner.RandomSearch` after `import featherflow as tf`) and `.strings`.
-    if name in ("keras", "data", "summary", "train", "tuner", "evolution", "strings"):
-        import importlib
-
-        return importlib.import_module(f"featherflow.{name}")
-    # tf.losses / tf.metrics / tf.optimizers / tf.initializers and the v2 initializer names are Keras's (lazy too)
-    if name in _KERAS_ALIASES:
-        import importlib
-
-        module, attribute = _KERAS_ALIASES[name]
-        target = importlib.import_module(module)
-        return getattr(target, attribute) if attribute else target
-    raise AttributeError(f"module 'featherflow' has no attribute {name!r}")
-
-
-_KERAS_ALIASES = {
-    "losses": ("featherflow.keras.losses", None),
-    "metrics": ("featherflow.keras.metrics", None),
-    "optimizers": ("featherflow.keras.optimizers", None),
-    "initializers": ("featherflow.keras.initializers", None),
-    "constant_initializer": ("featherflow.keras.initializers", "Constant"),
-    "ones_initializer": ("featherflow.keras.initializers", "Ones"),
-    "zeros_initializer": ("featherflow.keras.initializers", "Zeros"),
-    "random_normal_initializer": ("featherflow.keras.initializers", "RandomNormal"),
-    "random_uniform_initializer": ("featherflow.keras.initializers", "RandomUniform"),
+# Loaded on first use (featherflow/_lazy.py), so `import featherflow` stays fast: `featherflow.keras`, `.data`,
+# `.summary`, `.train`, `.tuner`, `.evolution`, `.strings` and the less common namespaces; tf.losses / tf.metrics /
+# tf.optimizers / tf.initializers and the v2 initializer names (Keras's); tf.as_string (tf.strings'); the less
+# common ops (featherflow.ops's own lazy table, as `from featherflow.ops import *` re-exports the others).
+_LAZY = {
+    "featherflow.keras": ("keras=",),
+    "featherflow.config": ("config=",),
+    "featherflow.image": ("image=",),
+    "featherflow.ragged": ("ragged=",),
+    "featherflow.core.ragged": ("RaggedTensor",),
+    "featherflow.data": ("data=",),
+    "featherflow.summary": ("summary=",),
+    "featherflow.train": ("train=",),
+    "featherflow.tuner": ("tuner=",),
+    "featherflow.evolution": ("evolution=",),
+    "featherflow.strings": ("strings=", "as_string"),
+    "featherflow.keras.losses": ("losses=",),
+    "featherflow.keras.metrics": ("metrics=",),
+    "featherflow.keras.optimizers": ("optimizers=",),
+    "featherflow.keras.initializers": ("initializers=", "constant_initializer=Constant", "ones_initializer=Ones",
+                                       "zeros_initializer=Zeros", "random_normal_initializer=RandomNormal",
+                                       "random_uniform_initializer=RandomUniform"),
+    "featherflow.audio": ("audio=",),
+    "featherflow.bitwise": ("bitwise=",),
+    "featherflow.debugging": ("debugging=",),
+    "featherflow.linalg": ("linalg=",),
+    "featherflow.sets": ("sets=",),
+    "featherflow.signal": ("signal=",),
+    "featherflow.sparse": ("sparse=",),
+    "featherflow.test": ("test=",),
+    "featherflow.core.custom_gradient": ("custom_gradient", "grad_pass_through", "recompute_grad"),
+    "featherflow.core.module": ("Module",),
+    "featherflow.ops.debugging": ("Assert", "assert_equal", "assert_greater", "assert_less", "assert_rank"),
+    "featherflow.ops.nn_extra": ("conv",),
+    "featherflow.ops.sparse": ("SparseTensor",),
+    "featherflow.ops.sparse_math": ("edit_distance",),
+    "featherflow.ops.type_spec": ("IndexedSlicesSpec", "NoneTensorSpec", "OptionalSpec", "RaggedTensorSpec",
+                                  "SparseTensorSpec", "TensorArraySpec", "TypeSpec", "type_spec_from_value"),
 }
+__getattr__, __dir__ = _lazy_attributes(__name__, globals(), _OPS_LAZY, _LAZY)

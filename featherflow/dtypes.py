@@ -1,5 +1,6 @@
 """``featherflow.dtypes``: TensorFlow's ``tf.dtypes`` namespace (re-exports only)."""
 
+from featherflow._lazy import lazy_attributes as _lazy_attributes
 from featherflow.core.dtypes import (  # noqa: F401
     QUANTIZED_DTYPES,
     DType,
@@ -27,5 +28,10 @@ from featherflow.core.dtypes import (  # noqa: F401
     uint32,
     uint64,
 )
-from featherflow.ops.complex import complex  # noqa: F401
 from featherflow.ops.math import cast, saturate_cast  # noqa: F401
+
+# less common names load on first use (featherflow/_lazy.py)
+_LAZY = {
+    "featherflow.ops.complex": ("complex",),
+}
+__getattr__, __dir__ = _lazy_attributes(__name__, globals(), _LAZY)

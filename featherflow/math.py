@@ -1,5 +1,6 @@
 """``featherflow.math``: TensorFlow's ``tf.math`` namespace (re-exports only)."""
 
+from featherflow._lazy import lazy_attributes as _lazy_attributes
 from featherflow.ops import (  # noqa: F401
     abs,
     add,
@@ -78,54 +79,22 @@ from featherflow.ops import (  # noqa: F401
     top_k,
     truediv,
 )
-from featherflow.ops import bessel as special  # noqa: F401 - tf.math.special
-from featherflow.ops.bessel import bessel_i0, bessel_i0e, bessel_i1, bessel_i1e  # noqa: F401
-from featherflow.ops.complex import angle, conj, imag, real  # noqa: F401
-from featherflow.ops.counting import (  # noqa: F401
-    bincount,
-    confusion_matrix,
-    invert_permutation,
-    is_non_decreasing,
-    is_strictly_increasing,
-    zero_fraction,
-)
-from featherflow.ops.cumulative import cumprod, cumulative_logsumexp  # noqa: F401
-from featherflow.ops.eager_api import accumulate_n, approx_max_k, approx_min_k  # noqa: F401
-from featherflow.ops.safe_math import (  # noqa: F401
-    multiply_no_nan,
-    nextafter,
-    polyval,
-    reciprocal_no_nan,
-    rint,
-    xdivy,
-    xlog1py,
-    xlogy,
-)
-from featherflow.ops.segment import (  # noqa: F401
-    segment_max,
-    segment_mean,
-    segment_min,
-    segment_prod,
-    segment_sum,
-    unsorted_segment_max,
-    unsorted_segment_mean,
-    unsorted_segment_min,
-    unsorted_segment_prod,
-    unsorted_segment_sqrt_n,
-    unsorted_segment_sum,
-)
-from featherflow.ops.special import (  # noqa: F401
-    betainc,
-    digamma,
-    erfcinv,
-    erfinv,
-    igamma,
-    igammac,
-    lbeta,
-    lgamma,
-    ndtri,
-    polygamma,
-    sobol_sample,  # noqa: F401
-    zeta,
-)
-from featherflow.ops.trig import acos, acosh, asin, asinh, atan2, atanh  # noqa: F401
+
+# less common names load on first use (featherflow/_lazy.py)
+_LAZY = {
+    "featherflow.ops.bessel": ("special=", "bessel_i0", "bessel_i0e", "bessel_i1", "bessel_i1e"),
+    "featherflow.ops.complex": ("angle", "conj", "imag", "real"),
+    "featherflow.ops.counting": ("bincount", "confusion_matrix", "invert_permutation", "is_non_decreasing",
+                                 "is_strictly_increasing", "zero_fraction"),
+    "featherflow.ops.cumulative": ("cumprod", "cumulative_logsumexp"),
+    "featherflow.ops.eager_api": ("accumulate_n", "approx_max_k", "approx_min_k"),
+    "featherflow.ops.safe_math": ("multiply_no_nan", "nextafter", "polyval", "reciprocal_no_nan", "rint", "xdivy",
+                                  "xlog1py", "xlogy"),
+    "featherflow.ops.segment": ("segment_max", "segment_mean", "segment_min", "segment_prod", "segment_sum",
+                                "unsorted_segment_max", "unsorted_segment_mean", "unsorted_segment_min",
+                                "unsorted_segment_prod", "unsorted_segment_sqrt_n", "unsorted_segment_sum"),
+    "featherflow.ops.special": ("betainc", "digamma", "erfcinv", "erfinv", "igamma", "igammac", "lbeta", "lgamma",
+                                "ndtri", "polygamma", "sobol_sample", "zeta"),
+    "featherflow.ops.trig": ("acos", "acosh", "asin", "asinh", "atan2", "atanh"),
+}
+__getattr__, __dir__ = _lazy_attributes(__name__, globals(), _LAZY)

@@ -1,5 +1,6 @@
 """``featherflow.nn``: TensorFlow's ``tf.nn`` namespace (re-exports only)."""
 
+from featherflow._lazy import lazy_attributes as _lazy_attributes
 from featherflow.ops import (  # noqa: F401
     avg_pool,
     avg_pool1d,
@@ -39,12 +40,28 @@ from featherflow.ops import (  # noqa: F401
     tanh,
     top_k,
 )
-from featherflow.ops.blocks import depth_to_space, space_to_depth  # noqa: F401
-from featherflow.ops.blocks import space_to_batch_nd as space_to_batch  # noqa: F401
-from featherflow.ops.conv3d import avg_pool3d, conv3d, conv3d_transpose, max_pool3d  # noqa: F401
-from featherflow.ops.eager_api import approx_max_k, approx_min_k  # noqa: F401
-from featherflow.ops.random_generator import (  # noqa: F401
-    all_candidate_sampler,
-    fixed_unigram_candidate_sampler,
-    learned_unigram_candidate_sampler,
-)
+
+# less common names load on first use (featherflow/_lazy.py)
+_LAZY = {
+    "featherflow.ops.blocks": ("depth_to_space", "space_to_depth", "space_to_batch=space_to_batch_nd"),
+    "featherflow.ops.conv3d": ("avg_pool3d", "conv3d", "conv3d_transpose", "max_pool3d"),
+    "featherflow.ops.counting": ("zero_fraction",),
+    "featherflow.ops.eager_api": ("approx_max_k", "approx_min_k"),
+    "featherflow.ops.nn_extra": ("atrous_conv2d", "atrous_conv2d_transpose", "conv1d_transpose", "conv_transpose",
+                                 "convolution", "crelu", "depthwise_conv2d_backprop_filter",
+                                 "depthwise_conv2d_backprop_input", "dilation2d", "erosion2d", "fractional_avg_pool",
+                                 "fractional_max_pool", "general_dropout", "local_response_normalization", "lrn",
+                                 "max_pool_with_argmax", "pool", "separable_conv2d", "stateless_dropout",
+                                 "with_space_to_batch"),
+    "featherflow.ops.nn_losses": ("batch_norm_with_global_normalization", "collapse_repeated",
+                                  "compute_accidental_hits", "compute_average_loss", "ctc_beam_search_decoder",
+                                  "ctc_greedy_decoder", "ctc_loss", "ctc_unique_labels", "embedding_lookup_sparse",
+                                  "isotonic_regression", "log_poisson_loss", "nce_loss", "normalize_moments",
+                                  "safe_embedding_lookup_sparse", "sampled_softmax_loss",
+                                  "scale_regularization_loss", "sufficient_statistics",
+                                  "weighted_cross_entropy_with_logits", "weighted_moments"),
+    "featherflow.ops.random_generator": ("all_candidate_sampler", "fixed_unigram_candidate_sampler",
+                                         "learned_unigram_candidate_sampler"),
+    "featherflow._experimental": ("experimental=nn",),
+}
+__getattr__, __dir__ = _lazy_attributes(__name__, globals(), _LAZY)

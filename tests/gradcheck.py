@@ -110,3 +110,22 @@ def check_second_order(fn, inputs, wrt=None, **kwargs):
     if wrt is None:
         wrt = [i for i, a in enumerate(arrays) if a.dtype.kind == "f"]
     check_gradient(first_gradient(fn, wrt), arrays, wrt=wrt, **kwargs)
+
+
+def check_variable_gradients(loss, variables, grads, eps=1e-6, rtol=1e-5, atol=1e-9, seed=7):
+    """Assert that ``grads`` (one per variable, None skipped) match central differences of ``loss()`` (a
+    zero-argument callable reading the float64 ``variables``) along one random direction per variable."""
+    for variable, grad in zip(variables, grads):
+        if grad is None:
+            continue
+        direction = np.random.default_rng(seed).standard_normal(variable.shape)
+        base = variable.numpy()
+        variable.assign(base + eps * direction)
+        plus = float(loss())
+        variable.assign(base - eps * direction)
+        minus = float(loss())
+        variable.assign(base)
+        numeric, analytic = (plus - minus) / (2 * eps), float(np.sum(np.asarray(grad) * direction))
+        if not abs(numeric - analytic) <= atol + rtol * abs(numeric):
+            raise AssertionError(f"gradient mismatch for {variable.name}: finite differences {numeric:.8g}, "
+                                 f"tape {analytic:.8g}")

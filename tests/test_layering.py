@@ -7,6 +7,7 @@ fails. Both rules are checked on every module of the package with ``ast``, witho
 """
 
 import ast
+import functools
 import pathlib
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "featherflow"
@@ -24,6 +25,11 @@ def _modules():
 
 
 MODULES = list(_modules())
+
+
+@functools.cache
+def _parse(path: pathlib.Path) -> ast.Module:
+    return ast.parse(path.read_text(), str(path))
 
 
 def _layer(module: str):
@@ -45,7 +51,7 @@ def upward_imports(module: str, path: pathlib.Path) -> list:
     if own is None:
         return []
     found = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(_parse(path)):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -59,7 +65,7 @@ def upward_imports(module: str, path: pathlib.Path) -> list:
 def late_imports(path: pathlib.Path) -> list:
     """Lines of module-level imports that come after the module's first function or class."""
     late, defined = [], False
-    for node in ast.parse(path.read_text(), str(path)).body:
+    for node in _parse(path).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             defined = True
         elif defined and isinstance(node, (ast.Import, ast.ImportFrom)):

@@ -63,6 +63,13 @@ def as_gradient_tensor(value, like: Tensor) -> Tensor:
     return value
 
 
+def closure_key(backward) -> str:
+    """``"module:qualname"`` of an op's raw backward function: the key of a rule registered for every op
+    built by one function whatever its recorded name (Keras layers record their convolutions under the
+    layer's name)."""
+    return f"{getattr(backward, '__module__', '')}:{getattr(backward, '__qualname__', '')}"
+
+
 def backpropagate(tape, grads: dict, keep: set, outer: list) -> None:
     """Walk ``tape``'s nodes backwards from ``grads`` (id -> Tensor), with differentiable rules where ``outer``
     tapes can see the node; the ids in ``keep`` stay in ``grads``."""
@@ -81,7 +88,7 @@ def backpropagate(tape, grads: dict, keep: set, outer: list) -> None:
                 continue
             visible = _sees(outer, (g,)) or _sees(outer, inputs) or _sees(outer, (out,))
         if visible:
-            rule = gradient_rule(name)
+            rule = gradient_rule(name) or gradient_rule(closure_key(backward))
             if rule is None:
                 raise NotImplementedError(
                     f"The gradient of op {name!r} cannot be differentiated again: it has no differentiable "

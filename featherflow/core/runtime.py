@@ -15,7 +15,9 @@ Per thread (``state``):
 * ``model_call_depth``: how many ``Model.__call__`` and ``Layer.__call__`` are in progress (the outermost one
   clears the ``add_loss`` losses left by the previous call);
 * ``name_scope``: the ``tf.name_scope`` in force (``""`` at top level), which prefixes new variables' names;
-* ``device``: the ``DeviceSpec`` of the ``tf.device`` scope in force (``None`` outside one).
+* ``device``: the ``DeviceSpec`` of the ``tf.device`` scope in force (``None`` outside one);
+* ``variable_creators``: the creators of the ``tf.variable_creator_scope`` s entered, innermost last, through
+  which ``tf.Variable(...)`` goes.
 
 Process-wide (``loss_event_count``): a counter of ``add_loss`` calls, which a compiled training step reads
 to skip looking for added losses when there were none. It is a change signal, not call state, so every
@@ -56,6 +58,7 @@ class RuntimeState(threading.local):
         self.model_call_depth: int = 0
         self.name_scope: str = ""
         self.device = None
+        self.variable_creators: list = []
 
 
 state = RuntimeState()

@@ -203,3 +203,35 @@ class device:  # noqa: N801 - TensorFlow's name
     def __exit__(self, *exc) -> bool:
         _state.device = self._previous
         return False
+
+
+class variable_creator_scope:  # noqa: N801 - TensorFlow's name
+    """Context manager: ``tf.Variable(...)`` inside calls ``creator(next_creator, **kwargs)`` (TensorFlow's
+    keyword arguments: ``initial_value``, ``trainable``, ``name``, ``dtype``, ``shape``, ``constraint``, ...),
+    which may change them, call ``next_creator(**kwargs)`` to make the variable, or return another one.
+    Scopes nest; the innermost creator runs first.
+
+    >>> import featherflow as ff
+    >>> def rename(next_creator, **kwargs):
+    ...     kwargs["name"] = "renamed"
+    ...     return next_creator(**kwargs)
+    >>> with ff.variable_creator_scope(rename):
+    ...     v = ff.Variable(1.0, name="x")
+    >>> v.name
+    'renamed'
+    """
+
+    __slots__ = ("_creator",)
+
+    def __init__(self, variable_creator):
+        if not callable(variable_creator):
+            raise TypeError(f"variable_creator_scope needs a callable creator. Received: {variable_creator!r}")
+        self._creator = variable_creator
+
+    def __enter__(self):
+        _state.variable_creators.append(self._creator)
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        _state.variable_creators.pop()
+        return False

@@ -18,8 +18,35 @@ from featherflow.backend.arrays import array_module
 from featherflow.core.runtime import state as _runtime
 from featherflow.core.tensor import Tensor, _fmt_shape, convert_to_tensor
 
+_CREATOR_ARGUMENTS = ("initial_value", "trainable", "name", "dtype", "constraint", "shape")
+_TF_CREATOR_DEFAULTS = {"validate_shape": True, "caching_device": None, "variable_def": None, "import_scope": None,
+                        "synchronization": None, "aggregation": None, "experimental_enable_variable_lifting": True}
 
-class Variable(Tensor):
+
+class _VariableType(type):
+    """``Variable``'s metaclass: inside a ``tf.variable_creator_scope``, ``Variable(...)`` goes through the
+    scopes' creators (innermost first), each given ``next_creator`` and TensorFlow's keyword arguments."""
+
+    def __call__(cls, *args, **kwargs):
+        creators = _runtime.variable_creators
+        if not creators:
+            return super().__call__(*args, **kwargs)
+        fields = {**_TF_CREATOR_DEFAULTS, "trainable": True, "name": None, "dtype": None, "constraint": None,
+                  "shape": None, **dict(zip(_CREATOR_ARGUMENTS, args)), **kwargs}
+
+        def base(**given):
+            own = {k: given[k] for k in _CREATOR_ARGUMENTS if k in given}
+            return super(_VariableType, cls).__call__(**own)
+
+        def chain(level):
+            if level < 0:
+                return base
+            return lambda **given: creators[level](chain(level - 1), **given)
+
+        return chain(len(creators) - 1)(**fields)
+
+
+class Variable(Tensor, metaclass=_VariableType):
     """A named, mutable tensor; trainable variables are watched by ``GradientTape`` automatically.
 
     Args:

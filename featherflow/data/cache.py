@@ -39,7 +39,8 @@ _PARTIAL_WARNING = (
 
 def _freeze(elements: list):
     """The cached elements as an ``IndexSource`` over stacked arrays when every component keeps one shape and
-    dtype, else the list itself."""
+    dtype (``elements`` is emptied as the columns are stacked, so memory peaks at one column more than the
+    list), else the list itself."""
     if not elements:
         return elements
     first = elements[0]
@@ -55,8 +56,13 @@ def _freeze(elements: list):
             if a.shape != a0.shape or a.dtype != a0.dtype:
                 return elements
             column.append(a)
-    arrays = [np.stack(column) for column in columns]
-    return _slice_source(arrays, nest.pack_as(first, arrays), len(elements))
+    count = len(elements)
+    elements.clear()  # the columns hold the arrays now: each is freed once its column is stacked
+    arrays = []
+    for column in columns:
+        arrays.append(np.stack(column))
+        column.clear()
+    return _slice_source(arrays, nest.pack_as(first, arrays), count)
 
 
 class CacheDataset(UnaryDataset):

@@ -349,10 +349,11 @@ class Dataset:
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None, name=None) -> Dataset:
         """Randomly shuffled elements: a buffer of ``buffer_size`` elements is filled, each output is drawn
-        uniformly from the buffer and its place taken by the next input element (a buffer at least as large
-        as the dataset gives a uniform permutation). With ``reshuffle_each_iteration`` (default True) each
-        iteration (epoch) draws a new order; ``seed`` (or ``tf.random.set_seed``) makes the orders
-        reproducible.
+        uniformly from the buffer and its place taken by the next input element. A buffer at least as large
+        as the dataset gives a uniform permutation: ``buffer_size=dataset.cardinality()``, or
+        ``UNKNOWN_CARDINALITY`` (-2) for the whole dataset whatever its size. With ``reshuffle_each_iteration``
+        (default True) each iteration (epoch) draws a new order; ``seed`` (or ``tf.random.set_seed``) makes the
+        orders reproducible.
         """
         from featherflow.data.transforms import ShuffleDataset
 

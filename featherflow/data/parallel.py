@@ -98,38 +98,67 @@ def inline_iterator(iterator, fn=None, handback=None):
         yield item if fn is None else fn(item)
 
 
-PROBE_STEPS = 24  # steps each strategy runs while autotuning; the first 4 of each are not timed
+PROBE_STEPS = 24  # steps each strategy runs at least while autotuning; the first 4 of each are not timed
+PROBE_SECONDS = 0.05  # ... and for at least this long (steps of a few hundred microseconds vary with the load)
+MARGIN = 0.9  # a later (threaded) way must take at most this fraction of the first way's step time
+REPROBE_EVERY = 4  # iterations (epochs) that reuse a choice before it is measured again
 
 
-def autotune(iterator, strategies: list, probe: int = PROBE_STEPS):
-    """The items of ``iterator`` through the fastest of ``strategies`` for this consumer.
+class Autotuner:
+    """``AUTOTUNE``'s choice among ways to run one dataset's work (on request, in threads), measured on the
+    consumer and remembered across the dataset's iterations (``iterate``)."""
 
-    Each strategy is ``make(iterator, handback) -> generator`` (e.g. produce on request, or in a background
-    thread). Each runs ``probe`` steps in turn, timed from one request of the consumer to the next (its work
-    on an item plus the wait for the next one); the rest of the iteration uses the strategy with the
-    shortest median step (the first one on a tie within 3%). Items keep their order across switches.
-    """
-    import statistics
-    import time
+    def __init__(self):
+        self.choice = None
+        self.iterations = 0
 
-    clock = time.perf_counter
-    medians = []
-    for make in strategies:
-        count = [0]
-        steps = []
-        previous = None
-        for item in make(iterator, lambda c=count: c[0] >= probe):
-            count[0] += 1
-            now = clock()  # one step: the consumer's work on the previous item and the wait for this one
-            if previous is not None and count[0] > 4:
-                steps.append(now - previous)
-            previous = now
-            yield item
-        if count[0] < probe:  # the input ended while probing
-            return
-        medians.append(statistics.median(steps) if steps else 0.0)
-    best = min(range(len(medians)), key=lambda i: (medians[i] * (1.0 if i == 0 else 1.03), i))
-    yield from strategies[best](iterator, None)
+    def iterate(self, iterator, strategies: list, probe: int = PROBE_STEPS):
+        """The items of ``iterator`` through the fastest of ``strategies`` for this consumer.
+
+        Each strategy is ``make(iterator, handback) -> generator`` (e.g. produce on request, or in a background
+        thread). Each runs in turn for ``probe`` steps and ``PROBE_SECONDS``, timed from one request of the
+        consumer to the next (its work on an item plus the wait for the next one); a strategy already 1.5 times
+        slower than the best so far stops early. The rest of the iteration uses the first strategy unless a
+        later one's median step is shorter by 10% (threads that only break even are not worth their risk),
+        and the next ``REPROBE_EVERY - 1`` iterations reuse the choice. Items keep their order.
+        """
+        self.iterations += 1
+        if self.choice is not None and (self.iterations - 1) % REPROBE_EVERY:
+            return strategies[self.choice](iterator, None)
+        return self._probe(iterator, strategies, probe)
+
+    def _probe(self, iterator, strategies, probe):
+        import statistics
+        import time
+
+        clock = time.perf_counter
+        medians = []
+        for make in strategies:
+            count = [0]
+            steps = []
+            previous = None
+            best = min(medians, default=None)
+            stopped = [False]  # this probe asked the strategy to stop (else the input ended)
+            start = clock()
+
+            def enough(c=count, steps=steps, best=best, stopped=stopped, start=start) -> bool:
+                if not stopped[0]:
+                    stopped[0] = (c[0] >= probe and clock() - start >= PROBE_SECONDS) or (
+                        best is not None and len(steps) >= 8 and statistics.median(steps) > 1.5 * best)
+                return stopped[0]
+
+            for item in make(iterator, enough):
+                count[0] += 1
+                now = clock()  # one step: the consumer's work on the previous item and the wait for this one
+                if previous is not None and count[0] > 4 and not stopped[0]:  # items drained after a stop
+                    steps.append(now - previous)  # come at once: they do not time this way
+                previous = now
+                yield item
+            if not stopped[0]:  # the input ended while probing
+                return
+            medians.append(statistics.median(steps) if steps else 0.0)
+        self.choice = min(range(len(medians)), key=lambda i: (medians[i] / (1.0 if i == 0 else MARGIN), i))
+        yield from strategies[self.choice](iterator, None)
 
 
 class PrefetchDataset(UnaryDataset):
@@ -140,6 +169,7 @@ class PrefetchDataset(UnaryDataset):
         self._input = input_dataset
         self._autotune = buffer_size == AUTOTUNE
         self._buffer_size = AUTOTUNE_BUFFER if self._autotune else buffer_size
+        self._tuner = Autotuner()
 
     def _elements(self):
         if self._buffer_size == 0:
@@ -147,7 +177,7 @@ class PrefetchDataset(UnaryDataset):
         if not self._autotune:
             return background_iterator(self._input._elements(), self._buffer_size)
         buffer = self._buffer_size
-        return autotune(self._input._elements(), [
+        return self._tuner.iterate(self._input._elements(), [
             lambda it, back: inline_iterator(it, handback=back),
             lambda it, back: background_iterator(it, buffer, handback=back)])
 

@@ -19,7 +19,16 @@ from featherflow.backend import random as backend_random
 from featherflow.core.tensor import Tensor
 from featherflow.core.tensor_spec import STRING, TensorSpec
 from featherflow.data import structure as nest
-from featherflow.data.dataset import AUTOTUNE, INFINITE, UNKNOWN, Dataset, UnaryDataset, _check_count, call_with_element
+from featherflow.data.dataset import (
+    AUTOTUNE,
+    INFINITE,
+    UNKNOWN,
+    Dataset,
+    UnaryDataset,
+    _check_count,
+    as_int,
+    call_with_element,
+)
 from featherflow.data.sources import _Iterations, _rng_for
 
 
@@ -79,7 +88,7 @@ class MapDataset(UnaryDataset):
         return nest.normalize_output(call_with_element(self._fn, element), "the output of `map_func`")
 
     def _elements(self):
-        from featherflow.data.parallel import autotune, inline_iterator, parallel_map, worker_count
+        from featherflow.data.parallel import Autotuner, inline_iterator, parallel_map, worker_count
 
         if self._parallel is None or self._parallel == 1:
             apply = self._apply
@@ -92,7 +101,8 @@ class MapDataset(UnaryDataset):
             return parallel_map(self._input._elements(), self._apply, workers, ordered=deterministic)
         # AUTOTUNE: threads only when they make this consumer's steps faster (a function holding Python's
         # GIL gains nothing from them and pays their hand-offs)
-        return autotune(self._input._elements(), [
+        tuner = self.__dict__.setdefault("_tuner", Autotuner())
+        return tuner.iterate(self._input._elements(), [
             lambda it, back: inline_iterator(it, self._apply, handback=back),
             lambda it, back: parallel_map(it, self._apply, workers, ordered=deterministic, handback=back)])
 
@@ -132,6 +142,14 @@ class TakeWhileDataset(FilterDataset):
             if not _as_bool(call_with_element(predicate, element), "predicate"):
                 return
             yield element
+
+
+def _object_array(items: list) -> np.ndarray:
+    """A 1-D object array of ``items``, filled one by one (NumPy would stack equal-shaped arrays)."""
+    out = np.empty(len(items), dtype=object)
+    for i, item in enumerate(items):
+        out[i] = item
+    return out
 
 
 def _previous_pick(slots: np.ndarray) -> np.ndarray:
@@ -179,10 +197,7 @@ def shuffle_blocks(take, buffer_size: int, rng: np.random.Generator, block: int)
         if buffer.dtype != object:
             yield np.asarray(out, dtype=buffer.dtype)
             return
-        drained = np.empty(len(out), dtype=object)
-        for i, item in enumerate(out):
-            drained[i] = item  # element by element: NumPy would stack equal-shaped arrays
-        yield drained
+        yield _object_array(out)
 
 
 def shuffle_stream(items, buffer_size: int, rng: np.random.Generator):
@@ -190,11 +205,7 @@ def shuffle_stream(items, buffer_size: int, rng: np.random.Generator):
     it = iter(items)
 
     def take(k: int) -> np.ndarray:
-        out = np.empty(k, dtype=object)
-        n = 0
-        for n, item in enumerate(itertools.islice(it, k), 1):  # noqa: B007 - n counts the items taken
-            out[n - 1] = item
-        return out[:n]
+        return _object_array(list(itertools.islice(it, k)))
 
     block = max(1, min(1024, buffer_size // 8))  # input read ahead: at most an eighth of the buffer more
     for chunk in shuffle_blocks(take, buffer_size, rng, block):
@@ -239,13 +250,12 @@ class ShuffleDataset(UnaryDataset):
     """``Dataset.shuffle``: see ``Dataset.shuffle`` for the buffer semantics."""
 
     def __init__(self, input_dataset, buffer_size, seed=None, reshuffle_each_iteration=None):
-        buffer_size = _check_count(buffer_size, "buffer_size")
-        if buffer_size == AUTOTUNE:
-            buffer_size = 10_000  # not an autotuned size in TensorFlow either: a fixed default
-        if buffer_size <= 0:
-            raise ValueError(f"`buffer_size` must be greater than zero. Received: buffer_size={buffer_size}")
+        buffer_size = as_int(buffer_size, "buffer_size")
+        if buffer_size <= 0 and buffer_size != UNKNOWN:
+            raise ValueError(f"`buffer_size` must be greater than zero or UNKNOWN_CARDINALITY (-2, a buffer holding "
+                             f"the whole dataset). Received: buffer_size={buffer_size}")
         self._input = input_dataset
-        self._buffer_size = buffer_size
+        self._buffer_size = None if buffer_size == UNKNOWN else buffer_size  # None: the whole dataset
         seeds = backend_random.op_seed(seed)
         # Without any seed the orders are random, but fixed here so reshuffle_each_iteration=False repeats one.
         self._seeds = seeds if seeds is not None else (int(np.random.SeedSequence().entropy % 2**63),)
@@ -259,14 +269,20 @@ class ShuffleDataset(UnaryDataset):
         source = self._input._index_source()
         if source is None:
             return None
-        buffer_size = self._buffer_size
-
         def chunks():
-            return shuffle_blocks(_index_taker(source.chunks()), buffer_size, self._rng(), 4096)
+            stream = source.chunks()
+            buffer_size = self._buffer_size
+            if buffer_size is None:  # the whole dataset in the buffer
+                stream = [np.concatenate(list(stream) or [np.empty(0, np.int64)])]
+                buffer_size = max(len(stream[0]), 1)
+            return shuffle_blocks(_index_taker(stream), buffer_size, self._rng(), 4096)
 
         return source.derive(chunks)
 
     def _elements(self):
+        if self._buffer_size is None:
+            items = list(self._input._elements())
+            return shuffle_stream(iter(items), max(len(items), 1), self._rng())
         return shuffle_stream(self._input._elements(), self._buffer_size, self._rng())
 
 

@@ -34,6 +34,7 @@ import numpy as np
 
 from featherflow.core import pause_all_tapes
 from featherflow.evolution.noise import derive_seed
+from featherflow.ops import array_kernels as kernels
 
 
 class FitnessResult(NamedTuple):
@@ -149,15 +150,14 @@ def _accuracy(y: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 
 def _fast_loss(name: str, y: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Keras's losses (``from_logits=False``) for every individual -> ``(P,)``."""
+    """Keras's losses (``from_logits=False``) for every individual -> ``(P,)``, in float64 (the cross-entropies
+    are the kernels of ``featherflow.ops.array_kernels``)."""
     out = out.astype(np.float64)
     if name == "sparse_categorical_crossentropy":
-        picked = np.take_along_axis(out, y.reshape(1, -1, 1).astype(np.int64), axis=-1)[..., 0]
-        total = out.sum(axis=-1)  # Keras renormalises probabilities that do not sum to one
-        return -np.log(np.clip(picked / total, _EPSILON, 1 - _EPSILON)).mean(axis=1)
+        labels = np.broadcast_to(y.reshape(1, -1).astype(np.int64), out.shape[:2])
+        return kernels.sparse_xent_from_probabilities(out, labels, _EPSILON).mean(axis=1)
     if name == "categorical_crossentropy":
-        probabilities = np.clip(out / out.sum(axis=-1, keepdims=True), _EPSILON, 1 - _EPSILON)
-        return -(y[None] * np.log(probabilities)).sum(axis=-1).mean(axis=1)
+        return kernels.categorical_xent_from_probabilities(out, y[None], _EPSILON).mean(axis=1)
     if name == "binary_crossentropy":
         p = np.clip(out, _EPSILON, 1 - _EPSILON)
         t = y.reshape(out.shape[1:])[None]

@@ -126,6 +126,24 @@ def layer_dtype(dtype) -> str:
     return np.dtype(dtype).name
 
 
+def layer_policy(dtype) -> Policy | None:
+    """The ``Policy`` a layer's ``dtype`` argument names (a policy, a mixed policy's name, a policy config, or
+    ``None`` under a global policy), or ``None`` when it is a plain dtype (the layer's policy is then its dtype's).
+
+    >>> layer_policy("mixed_float16").name, layer_policy("float32")
+    ('mixed_float16', None)
+    """
+    if dtype is None:
+        return _global[0]
+    if isinstance(dtype, Policy):
+        return dtype
+    if isinstance(dtype, dict) and dtype.get("class_name") in ("Policy", "DTypePolicy"):
+        return Policy(dtype.get("config", {}).get("name", floatx()))
+    if isinstance(dtype, str) and dtype in _SPLIT:
+        return Policy(dtype)
+    return None
+
+
 class LossScaleOptimizer(Optimizer):
     """Dynamic (or fixed) loss scaling around ``inner_optimizer`` (see the module docstring).
 

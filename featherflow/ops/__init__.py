@@ -1,6 +1,7 @@
 """Ops: primitive computations, each with its backward rule beside its forward code."""
 
-from featherflow.ops import _higher_order_helpers, _operators, nn_gradients
+from featherflow._lazy import lazy_attributes as _lazy_attributes
+from featherflow.ops import _higher_order_helpers, _operators, kernel_gradients, nn_gradients
 from featherflow.ops.activations import (
     elu,
     gelu,
@@ -13,13 +14,6 @@ from featherflow.ops.activations import (
     softplus,
     softsign,
     swish,
-)
-from featherflow.ops.blocks import (
-    batch_to_space,
-    extract_volume_patches,
-    required_space_to_batch_paddings,
-    space_to_batch,
-    space_to_batch_nd,
 )
 from featherflow.ops.clip import clip_by_global_norm, clip_by_norm, global_norm, l2_normalize, norm
 from featherflow.ops.compare import (
@@ -35,48 +29,10 @@ from featherflow.ops.compare import (
     not_equal,
     where,
 )
-from featherflow.ops.complex import complex
-from featherflow.ops.control_flow import (
-    case,
-    cond,
-    foldl,
-    foldr,
-    map_fn,
-    scan,
-    switch_case,
-    vectorized_map,
-    while_loop,
-)
 from featherflow.ops.conv import conv1d, conv2d
 from featherflow.ops.conv_variants import conv2d_transpose, depthwise_conv2d
-from featherflow.ops.counting import (
-    histogram_fixed_width,
-    histogram_fixed_width_bins,
-    searchsorted,
-    unique,
-    unique_with_counts,
-)
 from featherflow.ops.creation import constant, eye, fill, linspace, ones, ones_like, range, zeros, zeros_like
 from featherflow.ops.debug import print
-from featherflow.ops.eager_api import (
-    AggregationMethod,
-    CriticalSection,
-    IndexedSlices,
-    VariableAggregation,
-    VariableSynchronization,
-    approx_top_k,
-    conv2d_backprop_filter_v2,
-    conv2d_backprop_input_v2,
-    get_logger,
-    get_static_value,
-    group,
-    guarantee_const,
-    inside_function,
-    is_symbolic_tensor,
-    no_op,
-    timestamp,
-    tuple,
-)
 from featherflow.ops.einsum import einsum
 from featherflow.ops.elementwise import (
     atan,
@@ -96,11 +52,8 @@ from featherflow.ops.elementwise import (
     sinh,
     tan,
 )
-from featherflow.ops.fft import fftnd, ifftnd, irfftnd, rfftnd
 from featherflow.ops.indexing import boolean_mask, gather, gather_nd, getitem, one_hot
 from featherflow.ops.linalg import diag_part, matmul, matrix_transpose, tensordot, trace
-from featherflow.ops.linalg_decomp import eig, eigvals
-from featherflow.ops.linalg_decomp import sqrtm as matrix_square_root
 from featherflow.ops.math import (
     abs,
     add,
@@ -150,8 +103,6 @@ from featherflow.ops.nn import (
 )
 from featherflow.ops.pad import pad
 from featherflow.ops.pooling import avg_pool, avg_pool1d, avg_pool2d, max_pool, max_pool1d, max_pool2d
-from featherflow.ops.py_function import numpy_function, py_function
-from featherflow.ops.random_stateless import index_shuffle as random_index_shuffle
 from featherflow.ops.reduce import (
     count_nonzero,
     cumsum,
@@ -166,15 +117,6 @@ from featherflow.ops.reduce import (
     reduce_std,
     reduce_sum,
     reduce_variance,
-)
-from featherflow.ops.safe_math import realdiv, truncatediv, truncatemod
-from featherflow.ops.scatter import (
-    scatter_nd,
-    tensor_scatter_nd_add,
-    tensor_scatter_nd_max,
-    tensor_scatter_nd_min,
-    tensor_scatter_nd_sub,
-    tensor_scatter_nd_update,
 )
 from featherflow.ops.shape import (
     broadcast_to,
@@ -193,22 +135,40 @@ from featherflow.ops.shape import (
     transpose,
     unstack,
 )
-from featherflow.ops.shape_utils import (
-    bitcast,
-    broadcast_dynamic_shape,
-    broadcast_static_shape,
-    ensure_shape,
-    identity_n,
-    meshgrid,
-    parallel_stack,
-    sequence_mask,
-    shape_n,
-    unravel_index,
-)
-from featherflow.ops.slicing import dynamic_partition, dynamic_stitch, reverse_sequence, roll, slice, strided_slice
 from featherflow.ops.sort import argmax, argmin, argsort, in_top_k, sort, top_k
-from featherflow.ops.tensor_array import TensorArray
-from featherflow.ops.trig import acos, acosh, asin, asinh, atan2, atanh
+
+# the ops of the less common families load on first use (featherflow/_lazy.py): `import featherflow` stays fast
+_LAZY = {
+    "featherflow.ops.blocks": ("batch_to_space", "extract_volume_patches", "required_space_to_batch_paddings",
+                               "space_to_batch", "space_to_batch_nd"),
+    "featherflow.ops.complex": ("complex",),
+    "featherflow.ops.control_flow": ("case", "cond", "foldl", "foldr", "map_fn", "scan", "switch_case",
+                                     "vectorized_map", "while_loop"),
+    "featherflow.ops.counting": ("histogram_fixed_width", "histogram_fixed_width_bins", "searchsorted", "unique",
+                                 "unique_with_counts"),
+    "featherflow.ops.eager_api": ("AggregationMethod", "CriticalSection", "IndexedSlices", "VariableAggregation",
+                                  "VariableSynchronization", "approx_top_k", "conv2d_backprop_filter_v2",
+                                  "conv2d_backprop_input_v2", "fingerprint", "get_logger", "get_static_value",
+                                  "gradients", "group", "guarantee_const", "hessians", "inside_function",
+                                  "is_symbolic_tensor", "no_op", "nondifferentiable_batch_function",
+                                  "ragged_fill_empty_rows", "ragged_fill_empty_rows_grad", "timestamp", "tuple"),
+    "featherflow.ops.fft": ("fftnd", "ifftnd", "irfftnd", "rfftnd"),
+    "featherflow.ops.linalg_decomp": ("eig", "eigvals", "matrix_square_root=sqrtm"),
+    "featherflow.ops.py_function": ("numpy_function", "py_function"),
+    "featherflow.ops.random_stateless": ("random_index_shuffle=index_shuffle",),
+    "featherflow.ops.safe_math": ("realdiv", "truncatediv", "truncatemod"),
+    "featherflow.ops.scatter": ("scatter_nd", "tensor_scatter_nd_add", "tensor_scatter_nd_max",
+                                "tensor_scatter_nd_min", "tensor_scatter_nd_sub", "tensor_scatter_nd_update"),
+    "featherflow.ops.shape_utils": ("bitcast", "broadcast_dynamic_shape", "broadcast_static_shape", "ensure_shape",
+                                    "identity_n", "meshgrid", "parallel_stack", "sequence_mask", "shape_n",
+                                    "unravel_index"),
+    "featherflow.ops.slicing": ("dynamic_partition", "dynamic_stitch", "reverse_sequence", "roll", "slice",
+                                "strided_slice"),
+    "featherflow.ops.tensor_array": ("TensorArray",),
+    "featherflow.ops.trig": ("acos", "acosh", "asin", "asinh", "atan2", "atanh"),
+}
+
+__getattr__, __dir__ = _lazy_attributes(__name__, globals(), _LAZY)
 
 _operators.install()
 _higher_order_helpers.install()

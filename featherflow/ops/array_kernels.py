@@ -13,7 +13,9 @@ matching ``*_backward`` / ``*_grad`` kernel.
 * ``dense_forward`` / ``dense_backward``: ``activation(x @ kernel + bias)`` and its three gradients.
 * ``softmax`` and ``logsumexp``: along an axis, shifted by the maximum.
 * ``sparse_xent_rows`` / ``sparse_xent_grad``: softmax cross-entropy of integer labels from logits, per
-  row, and its gradient ``(softmax(logits) - one_hot(labels)) * factor``.
+  row, and its gradient ``(softmax(logits) - one_hot(labels)) * factor``;
+  ``categorical_xent_from_probabilities`` / ``sparse_xent_from_probabilities``: Keras's cross-entropies of
+  probabilities (renormalised and clipped), for array paths that score probabilities.
 * ``dropout_uniform`` / ``dropout_mask``: the uniform draws and the scaled keep mask of inverted dropout.
 
 >>> import numpy as np
@@ -40,6 +42,7 @@ __all__ = [
     "FUSED_ACTIVATIONS",
     "activation_grad",
     "apply_activation",
+    "categorical_xent_from_probabilities",
     "dense_backward",
     "dense_forward",
     "dropout_mask",
@@ -48,6 +51,7 @@ __all__ = [
     "relu_inplace",
     "sigmoid",
     "softmax",
+    "sparse_xent_from_probabilities",
     "sparse_xent_grad",
     "sparse_xent_rows",
 ]
@@ -221,6 +225,24 @@ def sparse_xent_grad(logits, lse, rows, labels, factor):
     grad[rows, labels] -= 1
     grad *= factor
     return grad
+
+
+def categorical_xent_from_probabilities(probabilities, targets, epsilon: float, axis: int = -1):
+    """Keras's categorical cross-entropy of probabilities along ``axis``:
+    ``-sum(targets * log(clip(p / sum(p), epsilon, 1 - epsilon)))`` (the probabilities renormalised first)."""
+    xp = array_module(probabilities)
+    p = probabilities / probabilities.sum(axis=axis, keepdims=True)
+    return -(targets * xp.log(xp.clip(p, epsilon, 1 - epsilon))).sum(axis=axis)
+
+
+def sparse_xent_from_probabilities(probabilities, labels, epsilon: float):
+    """Keras's sparse categorical cross-entropy of probabilities (class axis last) and integer ``labels`` (the
+    leading shape): the softmax cross-entropy of ``log(clip(p, epsilon, 1 - epsilon))``, that is
+    ``log(sum(c)) - log(c[label])`` with ``c`` the clipped probabilities."""
+    xp = array_module(probabilities)
+    log_clipped = xp.log(xp.clip(probabilities, epsilon, 1 - epsilon))
+    picked = xp.take_along_axis(log_clipped, labels[..., None], axis=-1)[..., 0]
+    return logsumexp(log_clipped, -1)[..., 0] - picked
 
 
 # -- dropout -----------------------------------------------------------------------------------------------------

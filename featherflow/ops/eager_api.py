@@ -343,3 +343,134 @@ def conv2d_backprop_filter_v2(input, filter, out_backprop, strides, padding, dat
     return _conv_gradient(conv2d, 1, input, filter, out_backprop,
                           {"strides": strides, "padding": padding, "data_format": data_format,
                            "dilations": dilations})
+
+
+def fingerprint(data, method="farmhash64", name=None) -> Tensor:
+    """A 64-bit FarmHash fingerprint of each row ``data[i, ...]``, as 8 little-endian ``uint8`` bytes per row
+    (``[batch, 8]``). Numeric rows are hashed by their bytes; a string row by the fingerprints of its strings.
+
+    >>> import featherflow as ff
+    >>> ff.fingerprint(ff.constant([[1, 2], [3, 4]])).numpy()[0]
+    array([ 76,  18, 253, 133, 168, 204, 240,  10], dtype=uint8)
+    """
+    from featherflow.strings._hash import fingerprint64
+
+    if method != "farmhash64":
+        raise ValueError(f"Unsupported fingerprint method: {method!r}. Expected 'farmhash64'.")
+    t = as_tensor(data, "fingerprint", "data")
+    if t.value.ndim < 1:
+        raise ValueError(f"fingerprint: data must have rank >= 1 (the first dimension is the batch). Received: "
+                         f"shape={t.value.shape}")
+
+    def eight(raw: bytes) -> bytes:
+        return np.uint64(fingerprint64(raw)).astype("<u8").tobytes()
+
+    rows = t.value.reshape(t.value.shape[0], -1)
+    if rows.dtype == object:
+        def digest(row):
+            parts = [eight(s if isinstance(s, bytes) else str(s).encode()) for s in row]
+            return parts[0] if len(parts) == 1 else eight(b"".join(parts))
+    else:
+        def digest(row):
+            return eight(np.ascontiguousarray(row).tobytes())
+    out = np.frombuffer(b"".join(digest(row) for row in rows), dtype=np.uint8).reshape(-1, 8)
+    return Tensor(out.copy())
+
+
+def ragged_fill_empty_rows(value_rowids, values, nrows, default_value, name=None) -> tuple:
+    """Gives every empty row of a ragged tensor (in ``value_rowids`` form) one ``default_value``; returns
+    ``(output_value_rowids, output_values, empty_row_indicator, reverse_index_map)``, ``reverse_index_map[i]``
+    being where ``values[i]`` went. Differentiable w.r.t. ``values`` and ``default_value``.
+
+    >>> import featherflow as ff
+    >>> out = ff.ragged_fill_empty_rows([0, 0, 2], [1.0, 2.0, 3.0], 4, 9.0)
+    >>> out.output_values.numpy(), out.empty_row_indicator.numpy()
+    (array([1., 2., 9., 3., 9.], dtype=float32), array([False,  True, False,  True]))
+    """
+    from featherflow.ops.indexing import gather
+    from featherflow.ops.shape import concat, reshape
+
+    rowids = np.asarray(as_tensor(value_rowids, "ragged_fill_empty_rows", "value_rowids").value, np.int64)
+    vals = as_tensor(values, "ragged_fill_empty_rows", "values")
+    nrows = int(np.asarray(nrows.value if isinstance(nrows, Tensor) else nrows))
+    default = as_tensor(default_value, "ragged_fill_empty_rows", "default_value", vals.value.dtype)
+    if np.any(np.diff(rowids) < 0) or (rowids.size and (rowids[0] < 0 or rowids[-1] >= nrows)):
+        raise ValueError("ragged_fill_empty_rows: value_rowids must be sorted and in [0, nrows).")
+    counts = np.bincount(rowids, minlength=nrows)
+    empty = counts == 0
+    out_rowids = np.sort(np.concatenate([rowids, np.flatnonzero(empty)])).astype(np.int64)
+    # every output position takes either value i (index i) or the default (index len(values))
+    source = np.full(out_rowids.shape, rowids.size, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(np.maximum(counts, 1))[:-1]])
+    reverse = starts[rowids] + (np.arange(rowids.size) - np.concatenate([[0], np.cumsum(counts)[:-1]])[rowids])
+    source[reverse] = np.arange(rowids.size)
+    table = concat([vals, reshape(default, (1,) + vals.value.shape[1:])], axis=0)
+    output = gather(table, source)
+    return RaggedFillEmptyRows(Tensor(out_rowids), output, Tensor(empty), Tensor(reverse.astype(np.int64)))
+
+
+RaggedFillEmptyRows = collections.namedtuple(
+    "RaggedFillEmptyRows", ["output_value_rowids", "output_values", "empty_row_indicator", "reverse_index_map"])
+RaggedFillEmptyRowsGrad = collections.namedtuple("RaggedFillEmptyRowsGrad", ["d_values", "d_default_value"])
+
+
+def ragged_fill_empty_rows_grad(reverse_index_map, grad_values, name=None) -> tuple:
+    """The gradient of ``ragged_fill_empty_rows``: ``(d_values, d_default_value)`` from the output gradient.
+
+    >>> import featherflow as ff
+    >>> g = ff.ragged_fill_empty_rows_grad([0, 1, 3], [1.0, 2.0, 3.0, 4.0, 5.0])
+    >>> g.d_values.numpy(), float(g.d_default_value)
+    (array([1., 2., 4.], dtype=float32), 8.0)
+    """
+    from featherflow.ops.indexing import gather
+    from featherflow.ops.reduce import reduce_sum
+
+    grad = as_tensor(grad_values, "ragged_fill_empty_rows_grad", "grad_values")
+    index = as_tensor(reverse_index_map, "ragged_fill_empty_rows_grad", "reverse_index_map")
+    d_values = gather(grad, index)
+    return RaggedFillEmptyRowsGrad(d_values, reduce_sum(grad, axis=0) - reduce_sum(d_values, axis=0))
+
+
+def nondifferentiable_batch_function(num_batch_threads, max_batch_size, batch_timeout_micros,
+                                     allowed_batch_sizes=None, max_enqueued_batches=10, autograph=True,
+                                     enable_large_batch_splitting=True):
+    """Decorator: in TensorFlow, concurrent calls of a serving graph are gathered into one batch. featherflow
+    runs each call at once (a batch of its own), so the arguments only need to be tensors; the outputs carry
+    no gradient, as TensorFlow registers none.
+
+    >>> import featherflow as ff
+    >>> @ff.nondifferentiable_batch_function(1, 2, 3)
+    ... def double(a):
+    ...     return a * 2
+    >>> double(ff.constant([1.0, 2.0])).numpy()
+    array([2., 4.], dtype=float32)
+    """
+    import functools
+
+    from featherflow.core.nest import map_structure
+    from featherflow.ops.math import stop_gradient
+
+    def decorator(fn):
+        @functools.wraps(fn)
+        def batched(*args):
+            for a in args:
+                if not isinstance(a, Tensor) or type(a).__name__ == "Variable":
+                    raise ValueError(f"All arguments to functions decorated with `batch_function`  are supposed to "
+                                     f"be Tensors; found {a!r}.")
+            return map_structure(lambda o: stop_gradient(o) if isinstance(o, Tensor) else o, fn(*args))
+
+        return batched
+
+    return decorator
+
+
+def gradients(ys, xs, grad_ys=None, name="gradients", gate_gradients=False, aggregation_method=None,
+              stop_gradients=None, unconnected_gradients="none"):
+    """Graph-mode symbolic gradients. featherflow always runs eagerly, where TensorFlow refuses this call too:
+    use ``tf.GradientTape``."""
+    raise RuntimeError("tf.gradients is not supported when eager execution is enabled. Use tf.GradientTape instead.")
+
+
+def hessians(ys, xs, gate_gradients=False, aggregation_method=None, name="hessians"):
+    """Graph-mode symbolic Hessians; as ``gradients``, refused when running eagerly (nest two GradientTapes)."""
+    raise RuntimeError("tf.gradients is not supported when eager execution is enabled. Use tf.GradientTape instead.")

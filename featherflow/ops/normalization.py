@@ -75,6 +75,7 @@ def _normalize(x, gamma, beta, axes, epsilon, op):
             grads.append(_reduce_to(g, beta.value.shape) if needs[len(grads)] else None)
         return tuple(grads)
 
+    backward.attrs = {"epsilon": epsilon}  # for the differentiable rule (ops/kernel_gradients.py)
     return record(op, tuple(inputs), out, backward), mean, var
 
 

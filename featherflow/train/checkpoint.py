@@ -7,8 +7,9 @@ of names from the checkpoint to each variable, e.g. ``model/dense/kernel``, ``op
 ``save(prefix)`` writes ``<prefix>-<n>.npz`` (``n`` = ``save_counter``) and returns ``<prefix>-<n>``;
 ``write(prefix)`` writes ``<prefix>.npz``. The file is a NumPy ``.npz`` archive (one array per key,
 nothing executed on load), written atomically. ``restore(path)`` assigns every variable it finds;
-a value whose variable does not exist yet (a layer not yet built) is restored when the layer is
-first called (deferred restore), as TensorFlow does. The returned status checks what matched.
+a value whose variable does not exist yet is restored when it appears (deferred restore), as TensorFlow
+does: when the layer holding it is first called, or when the object is attached to the checkpoint later
+(``ckpt.step = tf.Variable(0)`` after ``ckpt.restore(path)``). The returned status checks what matched.
 
 >>> import os, tempfile
 >>> import featherflow as tf
@@ -142,6 +143,7 @@ class Checkpoint:
     def __init__(self, root=None, **kwargs):
         object.__setattr__(self, "_children", {})
         object.__setattr__(self, "_root", root)
+        object.__setattr__(self, "_deferred_statuses", [])  # restores still holding values for future objects
         if root is not None and not _is_trackable(root):
             raise ValueError(f"`root` must be a trackable object (a model, layer, optimizer or variable). "
                              f"Received: {root!r}")
@@ -159,6 +161,12 @@ class Checkpoint:
                                  "the TensorFlow Python API and manages state), please open an issue.")
             self._children[name] = value
         object.__setattr__(self, name, value)
+        if not name.startswith("_") and self._deferred_statuses:
+            for status in list(self._deferred_statuses):  # an object attached after `restore` gets its values now
+                status._apply()
+                status._register_deferred()
+                if not status._pending:
+                    self._deferred_statuses.remove(status)
 
     # -- saving -------------------------------------------------------------------------------------
     def _values(self) -> dict:
@@ -187,7 +195,10 @@ class Checkpoint:
         for them (deferred restore). ``save_path=None`` restores nothing (``InitializationOnlyStatus``)."""
         if save_path is None:
             return InitializationOnlyStatus()
-        return CheckpointLoadStatus(self, read_checkpoint(save_path))
+        status = CheckpointLoadStatus(self, read_checkpoint(save_path))
+        if status._pending:
+            self._deferred_statuses.append(status)
+        return status
 
 
 class CheckpointLoadStatus:

@@ -115,8 +115,12 @@ def test_autotune_moves_slow_gil_free_work_to_threads_and_keeps_the_order():
                 used_threads = len(_threads(thread_prefix)) > before
         return seen, used_threads
 
-    seen, used = consume(D.range(70).map(slow).prefetch(tf.data.AUTOTUNE), "featherflow-prefetch")
+    prefetched = D.range(70).map(slow).prefetch(tf.data.AUTOTUNE)
+    seen, used = consume(prefetched, "featherflow-prefetch")
     assert seen == list(range(70)) and used
+    before = len(_threads("featherflow-prefetch"))
+    again = iter(prefetched.take(5))  # the next pass reuses the choice: a thread from its first element
+    assert [int(next(again)) for _ in range(3)] == [0, 1, 2] and len(_threads("featherflow-prefetch")) > before
     seen, used = consume(D.range(70).map(slow, num_parallel_calls=tf.data.AUTOTUNE), "featherflow-map")
     assert seen == list(range(70)) and used
 
@@ -126,3 +130,35 @@ def test_autotune_switching_back_to_the_caller_keeps_every_element():
     assert values(D.range(300).map(lambda x: x + 1).prefetch(tf.data.AUTOTUNE)) == list(range(1, 301))
     assert values(D.range(300).map(lambda x: x * 2, num_parallel_calls=tf.data.AUTOTUNE)) == list(range(0, 600, 2))
     assert values(D.range(10).prefetch(tf.data.AUTOTUNE)) == list(range(10))  # shorter than the probe
+
+
+def test_autotuner_keeps_every_item_when_it_stops_a_slow_probe_early():
+    from featherflow.data.parallel import Autotuner
+
+    def on_request(iterator, handback):  # the faster way: 1 ms an item
+        while handback is None or not handback():
+            item = next(iterator, None)
+            if item is None:
+                return
+            time.sleep(0.001)
+            yield item
+
+    def slow_with_a_buffer(iterator, handback):  # 5 ms an item, and 10 items already made when told to stop
+        while True:
+            if handback is not None and handback():
+                for _ in range(10):
+                    item = next(iterator, None)
+                    if item is None:
+                        return
+                    yield item  # drained at once: faster than either way, they must not end the pass
+                return
+            item = next(iterator, None)
+            if item is None:
+                return
+            time.sleep(0.005)
+            yield item
+
+    tuner = Autotuner()
+    out = list(tuner.iterate(iter(range(100)), [on_request, slow_with_a_buffer]))
+    assert out == list(range(100)) and tuner.choice == 0
+    assert list(tuner.iterate(iter(range(10)), [on_request, slow_with_a_buffer])) == list(range(10))

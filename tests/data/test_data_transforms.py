@@ -102,6 +102,12 @@ def test_shuffle_buffer_semantics():
         assert all(v <= t + 2 for t, v in enumerate(order))
     with pytest.raises(ValueError, match="`buffer_size` must be greater than zero"):
         D.range(3).shuffle(0)
+    with pytest.raises(ValueError, match="or UNKNOWN_CARDINALITY"):
+        D.range(3).shuffle(-1)
+    whole = D.range(50).filter(lambda x: x < 40)
+    for buffer in (whole.cardinality(), D.range(40).cardinality()):  # -2 (unknown): a buffer of everything
+        order = values(whole.shuffle(buffer, seed=3))
+        assert sorted(order) == list(range(40)) and max(order[:5]) > 5
 
 
 def test_shuffle_with_a_full_buffer_gives_uniform_permutations():

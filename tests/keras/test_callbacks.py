@@ -67,6 +67,28 @@ def test_every_hook_in_keras_order():
                          ("on_predict_end",)]
 
 
+def test_every_hook_gets_a_dict_of_logs():
+    # tf.keras passes {} where there are no logs yet: callbacks written for it call logs.get(...) / logs[k] = v
+    kinds = {}
+
+    class LogsKinds(keras.callbacks.Callback):
+        pass
+
+    def spy(name):
+        def hook(self, *args):
+            kinds.setdefault(name, type(args[-1]).__name__ if args else "missing")
+        return hook
+
+    for name in HOOKS:
+        setattr(LogsKinds, name, spy(name))
+    x, y = data(8)
+    model = small_model()
+    model.fit(x, y, batch_size=4, epochs=1, validation_data=(x, y), callbacks=[LogsKinds()], verbose=0)
+    model.evaluate(x, y, callbacks=[LogsKinds()], verbose=0)
+    model.predict(x, callbacks=[LogsKinds()], verbose=0)
+    assert kinds == {name: "dict" for name in HOOKS}
+
+
 def test_batch_logs_are_running_means_and_on_batch_end_is_the_train_alias():
     x, y = data(8)
     model = small_model(lr=0.0)

@@ -39,6 +39,18 @@ def test_layers_follow_the_global_policy_and_their_own():
     assert keras.layers.Dense(1, dtype={"class_name": "Policy", "config": {"name": "float64"}}).dtype == "float64"
 
 
+def test_layers_report_their_policy():
+    # The mixed-precision guide prints `layer.dtype_policy` after set_global_policy.
+    mp.set_global_policy("mixed_float16")
+    dense = keras.layers.Dense(2)
+    assert dense.dtype_policy == mp.Policy("mixed_float16") and dense.dtype_policy.compute_dtype == "float16"
+    assert keras.layers.Dense(2, dtype="float32").dtype_policy == mp.Policy("float32")
+    mp.set_global_policy(None)
+    assert keras.layers.Dense(2).dtype_policy.name == "float32"
+    assert keras.layers.Dense(2, dtype="float64").dtype_policy.variable_dtype == "float64"
+    assert keras.layers.Dense(2, dtype=mp.Policy("mixed_float16")).dtype_policy.name == "mixed_float16"
+
+
 def test_loss_scale_optimizer_skips_non_finite_steps_and_grows():
     v = tf.Variable([1.0, 2.0])
     opt = mp.LossScaleOptimizer(keras.optimizers.SGD(0.5), initial_scale=8.0, dynamic_growth_steps=2)

@@ -107,3 +107,22 @@ def test_relu_inplace_against_maximum_in_both_block_paths():
         want = np.maximum(z, 0)
         kernels.relu_inplace(z)
         assert np.array_equal(z, want, equal_nan=True)
+
+
+def test_cross_entropies_of_probabilities_are_keras_losses():
+    from featherflow import keras
+
+    rng = np.random.default_rng(8)
+    probabilities = rng.random((5, 4)) + 0.01
+    probabilities[0] = [1.0, 0.0, 0.0, 0.0]  # clipped at both ends
+    labels = np.array([1, 0, 3, 2, 1])
+    one_hot = np.eye(4)[labels]
+    eps = 1e-7
+    sparse = keras.losses.sparse_categorical_crossentropy(labels, probabilities).numpy()
+    np.testing.assert_allclose(kernels.sparse_xent_from_probabilities(probabilities, labels, eps), sparse, rtol=1e-6)
+    categorical = keras.losses.categorical_crossentropy(one_hot, probabilities).numpy()
+    np.testing.assert_allclose(kernels.categorical_xent_from_probabilities(probabilities, one_hot, eps), categorical,
+                               rtol=1e-6)
+    normalised = probabilities[1:] / probabilities[1:].sum(axis=1, keepdims=True)  # no clipping in these rows
+    np.testing.assert_allclose(kernels.categorical_xent_from_probabilities(probabilities[1:], one_hot[1:], eps),
+                               -np.log(normalised[np.arange(4), labels[1:]]), rtol=1e-12)

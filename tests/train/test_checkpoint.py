@@ -99,6 +99,20 @@ def test_sequential_deferred_and_root_argument(tmp_path):
     np.testing.assert_array_equal(other(x).numpy(), built(x).numpy())
 
 
+def test_objects_attached_after_restore_get_their_values(tmp_path):
+    x, _ = _data()
+    model = Net()
+    model(x)
+    path = tf.train.Checkpoint(step=tf.Variable(7), model=model).save(str(tmp_path / "ckpt"))
+    empty = tf.train.Checkpoint()
+    status = empty.restore(path)
+    empty.step = tf.Variable(0)  # created after the restore, as TensorFlow's deferred restoration allows
+    assert int(empty.step.numpy()) == 7
+    empty.model = Net()  # attached unbuilt: restored on its first call
+    np.testing.assert_array_equal(empty.model(x).numpy(), model(x).numpy())
+    status.assert_consumed()
+
+
 def test_partial_restores_warn_unless_expect_partial(tmp_path):
     path = tf.train.Checkpoint(a=tf.Variable(1.0), b=tf.Variable(2.0)).write(str(tmp_path / "two"))
     only_a = tf.Variable(0.0)

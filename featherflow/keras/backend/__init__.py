@@ -96,6 +96,7 @@ from featherflow.keras.backend._nn import (
     conv3d,
     ctc_batch_cost,
     ctc_decode,
+    ctc_label_dense_to_sparse,
     depthwise_conv2d,
     dropout,
     elu,

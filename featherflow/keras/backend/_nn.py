@@ -460,6 +460,26 @@ def _lengths(values):
     return np.asarray(values.numpy() if isinstance(values, Tensor) else values).reshape(-1).astype(np.int64)
 
 
+def ctc_label_dense_to_sparse(labels, label_lengths):
+    """Dense CTC labels ``(batch, max_label_length)`` as a ``SparseTensor`` of the first ``label_lengths[b]`` labels
+    of each row (dense shape: ``labels``'s), the form TensorFlow's CTC ops take.
+
+    >>> sp = ctc_label_dense_to_sparse(np.array([[1, 2, 3], [4, 0, 0]], "int32"), np.array([3, 1]))
+    >>> sp.indices.numpy().tolist(), sp.values.numpy().tolist(), sp.dense_shape.numpy().tolist()
+    ([[0, 0], [0, 1], [0, 2], [1, 0]], [1, 2, 3, 4], [2, 3])
+    """
+    from featherflow.ops.sparse import SparseTensor
+
+    labels = _t(labels)
+    lengths = _lengths(label_lengths)
+    if labels.ndim != 2 or lengths.shape[0] != labels.shape[0]:
+        raise ValueError(f"`ctc_label_dense_to_sparse` expects labels of shape (batch, max_label_length) and one "
+                         f"length per row. Received: labels.shape={tuple(labels.shape)}, "
+                         f"label_lengths.shape={tuple(np.shape(lengths))}")
+    keep = np.arange(labels.shape[1])[None, :] < lengths[:, None]
+    return SparseTensor(np.argwhere(keep), labels.numpy()[keep], labels.shape)
+
+
 def ctc_batch_cost(y_true, y_pred, input_length, label_length):
     """CTC loss per example, ``(batch, 1)``: ``y_pred`` ``(batch, frames, classes)`` softmax outputs whose last
     class is the blank, ``y_true`` ``(batch, max_label_length)`` labels, the lengths ``(batch, 1)``."""

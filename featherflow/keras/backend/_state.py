@@ -208,13 +208,30 @@ def is_keras_tensor(x) -> bool:
 
 
 def is_sparse(tensor) -> bool:
-    """Whether ``tensor`` is sparse (a symbolic ``Input(sparse=True)``); featherflow tensors are dense."""
+    """Whether ``tensor`` is sparse: a ``tf.sparse.SparseTensor`` or a symbolic ``Input(sparse=True)``.
+
+    >>> import featherflow as tf
+    >>> is_sparse(tf.sparse.from_dense([[1.0, 0.0]])), is_sparse(variable([1.0]))
+    (True, False)
+    """
+    from featherflow.ops.sparse import SparseTensor
+
+    if isinstance(tensor, SparseTensor):
+        return True
     return bool(getattr(tensor, "sparse", False)) if isinstance(tensor, _keras_tensor_type()) else False
 
 
 def to_dense(tensor):
-    """``tensor`` as a dense tensor (featherflow tensors are already dense)."""
-    return tensor
+    """``tensor`` as a dense tensor: a ``SparseTensor`` is filled in with zeros, a dense tensor returned as is.
+
+    >>> import featherflow as tf
+    >>> to_dense(tf.sparse.SparseTensor([[0, 1]], [5.0], [1, 3])).numpy()
+    array([[0., 5., 0.]], dtype=float32)
+    """
+    from featherflow.ops.sparse import SparseTensor
+    from featherflow.ops.sparse import to_dense as sparse_to_dense
+
+    return sparse_to_dense(tensor) if isinstance(tensor, SparseTensor) else tensor
 
 
 def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None, ragged=False):

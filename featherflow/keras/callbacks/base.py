@@ -363,6 +363,8 @@ class CallbackList:
         return out
 
     def _call(self, hook: str, *args) -> None:
+        if args[-1] is None:  # tf.keras hands every hook a dict of logs, empty when there are none
+            args = args[:-1] + ({},)
         for cb in self.callbacks:
             method = getattr(cb, hook, None)
             if method is not None:

@@ -126,6 +126,7 @@ class Layer:
         self.supports_masking = False
         self.stateful = False
         self._dtype = mixed_precision.layer_dtype(dtype)  # a dtype, a policy (or its name), or the global policy
+        self._policy = mixed_precision.layer_policy(dtype)
         if name is None:
             name = K.unique_name(_to_snake_case(type(self).__name__))
         elif not isinstance(name, str):
@@ -167,6 +168,18 @@ class Layer:
     def dtype(self) -> str:
         """The layer's variable and compute dtype, e.g. ``"float32"``."""
         return self._dtype
+
+    @property
+    def dtype_policy(self):
+        """The layer's ``keras.mixed_precision.Policy``: the one it was given (or the global one then), else
+        its dtype's. Under a mixed policy featherflow computes in the variable dtype (see ``mixed_precision``).
+
+        >>> from featherflow import keras
+        >>> keras.layers.Dense(2, dtype="mixed_float16").dtype_policy
+        <Policy "mixed_float16">
+        """
+        policy = self.__dict__.get("_policy")
+        return policy if policy is not None else mixed_precision.Policy(self._dtype)
 
     @property
     def compute_dtype(self) -> str:

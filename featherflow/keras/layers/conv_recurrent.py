@@ -31,6 +31,7 @@ from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.convolutional import conv_output_length, normalize_padding, normalize_tuple
 from featherflow.keras.layers.core import _serialize
 from featherflow.keras.layers.input_spec import InputSpec
+from featherflow.keras.layers.recurrent_cells import unit_forget_bias_initializer
 from featherflow.keras.layers.reshaping import normalize_data_format
 from featherflow.ops.conv import conv2d_fused
 from featherflow.ops.conv3d import conv3d_fused
@@ -153,17 +154,8 @@ class ConvLSTM(Layer):
         self.built = True
 
     def _bias_init(self):
-        if not self.unit_forget_bias:
-            return self.bias_initializer
-        base, filters = self.bias_initializer, self.filters
-
-        def init(shape, dtype=None, **kwargs):
-            def part(n):
-                value = base((n,), dtype=dtype)
-                return np.asarray(value.value if isinstance(value, Tensor) else value)
-            return Tensor(np.concatenate([part(filters), np.ones(filters, dtype=dtype), part(2 * filters)]))
-
-        return init
+        return unit_forget_bias_initializer(self.bias_initializer, self.filters) if self.unit_forget_bias \
+            else self.bias_initializer
 
     @property
     def states(self):

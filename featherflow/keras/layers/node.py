@@ -27,6 +27,8 @@ class KerasTensor:
     """A symbolic tensor: shape (``None`` for unknown sizes, batch first), dtype, and the layer
     call that produced it."""
 
+    _mask_ndim = None  # the rank of its Keras mask when the layer call that made it produces one
+
     def __init__(self, shape, dtype="float32", name=None, keras_history=None, sparse=False):
         self.shape = TensorShape(shape)  # a tuple with TensorFlow's helpers: `inputs.shape.as_list()`
         self.dtype = STRING if is_string_dtype(dtype) else np.dtype(dtype)
@@ -114,7 +116,10 @@ def _run_dummy(layer, specs, fill, call_args, call_kwargs):
     other axes))."""
     def make(spec):
         if isinstance(spec, KerasTensor):
-            return Tensor(_dummy_array(spec.shape, spec.dtype, fill))
+            tensor = Tensor(_dummy_array(spec.shape, spec.dtype, fill))
+            if spec._mask_ndim is not None:  # as the real data will be: masked (all True here)
+                tensor._keras_mask = Tensor(np.ones(tensor.shape[:spec._mask_ndim], dtype=bool))
+            return tensor
         return spec
 
     # the inputs as the layer's __call__ would convert them (an integer Input into Dense is cast to float)
@@ -124,9 +129,22 @@ def _run_dummy(layer, specs, fill, call_args, call_kwargs):
     kwargs = map_structure(make, dict(call_kwargs))
     if layer._call_has_training:
         kwargs["training"] = False
+    leaves = flatten(inputs)
+    if layer._call_has_mask and "mask" not in kwargs and any(getattr(x, "_keras_mask", None) is not None
+                                                            for x in leaves):
+        kwargs["mask"] = leaves[0]._keras_mask if len(leaves) == 1 else map_structure(
+            lambda x: getattr(x, "_keras_mask", None), inputs)  # as Layer.__call__ passes it
     # training=False and shape inference on (stateful layers keep no state from dummy runs), no tape
     with training_scope(False), inferring_shapes_scope(), pause_all_tapes():
-        return layer.call(inputs, *call_args, **kwargs)
+        outputs = layer.call(inputs, *call_args, **kwargs)
+        layer._set_output_masks(inputs, outputs, kwargs.get("mask"))  # so the symbolic outputs know their masks
+    return outputs
+
+
+class _Spec(tuple):
+    """``(shape, dtype)`` of an output, with the rank of its Keras mask (``mask_ndim``, None without one)."""
+
+    mask_ndim = None
 
 
 # Sizes given to unknown axes in the two dummy runs: the batch axis stays small (it is never downsampled, and
@@ -158,7 +176,11 @@ def infer_output_specs(layer, specs, call_args=(), call_kwargs=None):
 
     def spec_of(a, b):
         shape = tuple(None if da != db else da for da, db in zip(a.shape, b.shape))
-        return shape, a.dtype
+        spec = _Spec((shape, a.dtype))
+        mask = getattr(a, "_keras_mask", None)
+        if mask is not None:
+            spec.mask_ndim = np.ndim(mask.value if isinstance(mask, Tensor) else mask)
+        return spec
 
     return _zip_structures(first, second, spec_of)
 
@@ -201,7 +223,9 @@ def symbolic_call(layer, inputs, call_args, call_kwargs):
 
     def make(pair):
         shape, dtype = pair
-        return KerasTensor(shape, dtype, name=layer.name, keras_history=(layer, node_index, next(counter)))
+        tensor = KerasTensor(shape, dtype, name=layer.name, keras_history=(layer, node_index, next(counter)))
+        tensor._mask_ndim = getattr(pair, "mask_ndim", None)
+        return tensor
 
     outputs = _map_specs(make, result)
     if call_kwargs.get("training") is not None:

@@ -260,6 +260,24 @@ class SimpleRNNCell(_CellBase):
         return config
 
 
+def unit_forget_bias_initializer(base, units: int):
+    """The LSTM bias initializer of ``unit_forget_bias=True``: ``base`` for the input, cell and output gates'
+    ``units`` entries each, ones for the forget gate's (Jozefowicz et al., 2015), in Keras's gate order i, f, c, o.
+
+    >>> from featherflow.keras import initializers
+    >>> unit_forget_bias_initializer(initializers.get("zeros"), 1)((4,), dtype="float32").numpy()
+    array([0., 1., 0., 0.], dtype=float32)
+    """
+
+    def init(shape, dtype=None, **kwargs):
+        def part(n):
+            value = base((n,), dtype=dtype)
+            return np.asarray(value.value if isinstance(value, Tensor) else value)
+        return Tensor(np.concatenate([part(units), np.ones(units, dtype=dtype), part(2 * units)]))
+
+    return init
+
+
 class LSTMCell(_CellBase):
     """One LSTM step (Hochreiter & Schmidhuber, 1997), Keras's formulation and layout.
 
@@ -291,17 +309,8 @@ class LSTMCell(_CellBase):
         self.state_size = [self.units, self.units]
 
     def _bias_init(self):
-        if not self.unit_forget_bias:
-            return self.bias_initializer
-        base, units = self.bias_initializer, self.units
-
-        def init(shape, dtype=None, **kwargs):
-            def part(n):
-                v = base((n,), dtype=dtype)
-                return np.asarray(v.value if isinstance(v, Tensor) else v)
-            return Tensor(np.concatenate([part(units), np.ones(units, dtype=dtype), part(2 * units)]))
-
-        return init
+        return unit_forget_bias_initializer(self.bias_initializer, self.units) if self.unit_forget_bias \
+            else self.bias_initializer
 
     def build(self, input_shape):
         self._add_kernels(self._input_features(input_shape), (4 * self.units,))

@@ -265,25 +265,17 @@ class ZeroPadding1D(_Spatial):
         return config
 
 
-class ZeroPadding2D(_Spatial):
-    """Pad the rows and columns of an image batch with zeros.
+class _ZeroPadding(_Spatial):
+    """Zero padding of the ``rank`` spatial axes of ``(batch, *spatial, channels)`` (or channels first)."""
 
-    Args:
-        padding: int (all sides), ``(rows, cols)`` (symmetric), or ``((top, bottom), (left, right))``.
-        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
-
-    >>> ZeroPadding2D(1).compute_output_shape((None, 28, 28, 1))
-    (None, 30, 30, 1)
-    """
-
-    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+    def __init__(self, padding, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.data_format = normalize_data_format(data_format)
-        self.padding = _int_pairs(padding, 2, "padding")
-        self.input_spec = InputSpec(ndim=4)
+        self.padding = _int_pairs(padding, self.rank, "padding")
+        self.input_spec = InputSpec(ndim=self.rank + 2)
 
     def call(self, inputs):
-        pads = [[0, 0]] * 4
+        pads = [[0, 0]] * (self.rank + 2)
         for axis, pair in zip(self._spatial_axes(), self.padding):
             pads[axis] = list(pair)
         return ops.pad(inputs, pads)
@@ -298,6 +290,21 @@ class ZeroPadding2D(_Spatial):
         config = super().get_config()
         config.update(padding=self.padding, data_format=self.data_format)
         return config
+
+
+class ZeroPadding2D(_ZeroPadding):
+    """Pad the rows and columns of an image batch with zeros.
+
+    Args:
+        padding: int (all sides), ``(rows, cols)`` (symmetric), or ``((top, bottom), (left, right))``.
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+
+    >>> ZeroPadding2D(1).compute_output_shape((None, 28, 28, 1))
+    (None, 30, 30, 1)
+    """
+
+    def __init__(self, padding=(1, 1), data_format=None, **kwargs):
+        super().__init__(padding, data_format, **kwargs)
 
 
 class Cropping1D(_Spatial):
@@ -331,7 +338,44 @@ class Cropping1D(_Spatial):
         return config
 
 
-class Cropping2D(_Spatial):
+class _Cropping(_Spatial):
+    """Cropping of the ``rank`` spatial axes of ``(batch, *spatial, channels)`` (or channels first)."""
+
+    def __init__(self, cropping, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = normalize_data_format(data_format)
+        self.cropping = _int_pairs(cropping, self.rank, "cropping")
+        self.input_spec = InputSpec(ndim=self.rank + 2)
+
+    def _check(self, input_shape):
+        for axis, (start, end) in zip(self._spatial_axes(), self.cropping):
+            size = input_shape[axis]
+            if size is not None and size - start - end <= 0:
+                raise ValueError(f"Values in `cropping` argument should be smaller than the corresponding spatial "
+                                 f"dimension of the input. Received: input_shape={tuple(input_shape)}, "
+                                 f"cropping={self.cropping}")
+
+    def call(self, inputs):
+        self._check(inputs.shape)
+        index = [slice(None)] * (self.rank + 2)
+        for axis, (start, end) in zip(self._spatial_axes(), self.cropping):
+            index[axis] = slice(start, inputs.shape[axis] - end)
+        return inputs[tuple(index)]
+
+    def compute_output_shape(self, input_shape):
+        self._check(input_shape)
+        out = list(input_shape)
+        for axis, pair in zip(self._spatial_axes(), self.cropping):
+            out[axis] = None if out[axis] is None else out[axis] - sum(pair)
+        return tuple(out)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(cropping=self.cropping, data_format=self.data_format)
+        return config
+
+
+class Cropping2D(_Cropping):
     """Crop rows and columns of an image batch.
 
     Args:
@@ -343,37 +387,7 @@ class Cropping2D(_Spatial):
     """
 
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self.data_format = normalize_data_format(data_format)
-        self.cropping = _int_pairs(cropping, 2, "cropping")
-        self.input_spec = InputSpec(ndim=4)
-
-    def call(self, inputs):
-        index = [slice(None)] * 4
-        for axis, (start, end) in zip(self._spatial_axes(), self.cropping):
-            size = inputs.shape[axis]
-            if size - start - end <= 0:
-                raise ValueError(f"Values in `cropping` argument should be smaller than the corresponding spatial "
-                                 f"dimension of the input. Received: input_shape={inputs.shape}, "
-                                 f"cropping={self.cropping}")
-            index[axis] = slice(start, size - end)
-        return inputs[tuple(index)]
-
-    def compute_output_shape(self, input_shape):
-        out = list(input_shape)
-        for axis, pair in zip(self._spatial_axes(), self.cropping):
-            if out[axis] is not None:
-                out[axis] -= sum(pair)
-                if out[axis] <= 0:
-                    raise ValueError(f"Values in `cropping` argument should be smaller than the corresponding "
-                                     f"spatial dimension of the input. Received: input_shape={tuple(input_shape)}, "
-                                     f"cropping={self.cropping}")
-        return tuple(out)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(cropping=self.cropping, data_format=self.data_format)
-        return config
+        super().__init__(cropping, data_format, **kwargs)
 
 
 def interpolation_matrix(in_size: int, out_size: int, method: str, dtype) -> np.ndarray:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from featherflow import ops
 from featherflow.keras.layers.convolutional import normalize_tuple
 from featherflow.keras.layers.input_spec import InputSpec
-from featherflow.keras.layers.reshaping import _int_pairs, _Spatial, normalize_data_format
+from featherflow.keras.layers.reshaping import _Cropping, _Spatial, _ZeroPadding, normalize_data_format
 
 
-class ZeroPadding3D(_Spatial):
+class ZeroPadding3D(_ZeroPadding):
     """Pad the three spatial axes with zeros.
 
     Args:
@@ -31,30 +31,10 @@ class ZeroPadding3D(_Spatial):
     rank = 3
 
     def __init__(self, padding=(1, 1, 1), data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self.data_format = normalize_data_format(data_format)
-        self.padding = _int_pairs(padding, 3, "padding")
-        self.input_spec = InputSpec(ndim=5)
-
-    def call(self, inputs):
-        pads = [[0, 0]] * 5
-        for axis, pair in zip(self._spatial_axes(), self.padding):
-            pads[axis] = list(pair)
-        return ops.pad(inputs, pads)
-
-    def compute_output_shape(self, input_shape):
-        out = list(input_shape)
-        for axis, pair in zip(self._spatial_axes(), self.padding):
-            out[axis] = None if out[axis] is None else out[axis] + sum(pair)
-        return tuple(out)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(padding=self.padding, data_format=self.data_format)
-        return config
+        super().__init__(padding, data_format, **kwargs)
 
 
-class Cropping3D(_Spatial):
+class Cropping3D(_Cropping):
     """Crop the three spatial axes.
 
     Args:
@@ -68,37 +48,7 @@ class Cropping3D(_Spatial):
     rank = 3
 
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
-        super().__init__(**kwargs)
-        self.data_format = normalize_data_format(data_format)
-        self.cropping = _int_pairs(cropping, 3, "cropping")
-        self.input_spec = InputSpec(ndim=5)
-
-    def _check(self, input_shape):
-        for axis, (start, end) in zip(self._spatial_axes(), self.cropping):
-            size = input_shape[axis]
-            if size is not None and size - start - end <= 0:
-                raise ValueError(f"Values in `cropping` argument should be smaller than the corresponding spatial "
-                                 f"dimension of the input. Received: input_shape={tuple(input_shape)}, "
-                                 f"cropping={self.cropping}")
-
-    def call(self, inputs):
-        self._check(inputs.shape)
-        index = [slice(None)] * 5
-        for axis, (start, end) in zip(self._spatial_axes(), self.cropping):
-            index[axis] = slice(start, inputs.shape[axis] - end)
-        return inputs[tuple(index)]
-
-    def compute_output_shape(self, input_shape):
-        self._check(input_shape)
-        out = list(input_shape)
-        for axis, pair in zip(self._spatial_axes(), self.cropping):
-            out[axis] = None if out[axis] is None else out[axis] - sum(pair)
-        return tuple(out)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(cropping=self.cropping, data_format=self.data_format)
-        return config
+        super().__init__(cropping, data_format, **kwargs)
 
 
 class UpSampling3D(_Spatial):

@@ -29,42 +29,6 @@ from featherflow.core import Tensor
 from featherflow.keras.layers.base import flatten
 
 
-def _rank(value) -> int:
-    return len(value.shape) if hasattr(value, "shape") else np.ndim(value)
-
-
-def _dtype_kind(value) -> str:
-    dtype = getattr(value, "dtype", None)
-    return (np.asarray(value).dtype if dtype is None else np.dtype(dtype)).kind
-
-
-def match_dtype_and_rank(y_t, y_p, sw):
-    """tf.keras's alignment of a target, prediction and sample weight before the compiled losses and metrics.
-
-    Rank-1 targets and weights of a rank-2 prediction get a last axis of 1 (labels ``(batch,)`` for outputs
-    ``(batch, 1)`` or ``(batch, classes)`` reach a custom loss or ``Metric.update_state`` as ``(batch, 1)``, not
-    broadcast against the prediction to ``(batch, batch)``), and a floating (integer) target takes the
-    floating (integer) prediction's dtype.
-    """
-    if y_p is None or not hasattr(y_p, "shape"):
-        return y_t, y_p, sw
-    from featherflow.ops import cast, expand_dims
-
-    if len(y_p.shape) == 2:
-        if y_t is not None and _rank(y_t) == 1:
-            y_t = expand_dims(y_t, -1) if isinstance(y_t, Tensor) else np.expand_dims(np.asarray(y_t), -1)
-        if sw is not None and _rank(sw) == 1:
-            sw = expand_dims(sw, -1) if isinstance(sw, Tensor) else np.expand_dims(np.asarray(sw), -1)
-    p_kind = np.dtype(y_p.dtype).kind
-    if y_t is not None and p_kind in "fiu":
-        t_kind = _dtype_kind(y_t)
-        if ((t_kind == "f" and p_kind == "f") or (t_kind in "iu" and p_kind in "iu")) and y_t.dtype != y_p.dtype:
-            y_t = cast(y_t, y_p.dtype) if isinstance(y_t, Tensor) else np.asarray(y_t).astype(y_p.dtype)
-    if sw is not None and p_kind == "f" and _dtype_kind(sw) in "fiub" and sw.dtype != y_p.dtype:
-        sw = cast(sw, y_p.dtype) if isinstance(sw, Tensor) else np.asarray(sw).astype(y_p.dtype)
-    return y_t, y_p, sw
-
-
 class LossTracker:
     """A running, sample-weighted mean of a scalar (the ``loss`` shown in logs and the progress bar).
 
@@ -244,8 +208,8 @@ class LossesContainer:
         for i, (loss_obj, y_t, y_p) in enumerate(zip(self._losses, y_trues, y_preds)):
             if loss_obj is None or y_t is None:
                 continue
-            y_t, y_p, sw = match_dtype_and_rank(y_t, y_p, weights[i])
-            value = loss_obj(y_t, y_p, sample_weight=sw)
+            y_t, _, sample_weight_i = match_dtype_and_rank(y_t, y_p, weights[i])
+            value = loss_obj(y_t, y_p, sample_weight=sample_weight_i)
             batch = _batch_size(y_t, y_p)
             value_float = float(value.value)
             tracker = self._per_output_metrics[i]
@@ -277,6 +241,45 @@ class LossesContainer:
     def reset_state(self) -> None:
         for m in self.metrics:
             m.reset_state()
+
+
+def _ndim(value) -> int:
+    shape = getattr(value, "shape", None)
+    return len(shape) if shape is not None else np.ndim(value)
+
+
+def match_dtype_and_rank(y_t, y_p, sw):
+    """``(y_true, y_pred, sample_weight)`` as tf.keras 2's containers hand them to losses and metrics.
+
+    ``(batch,)`` labels or sample weights against ``(batch, d)`` predictions get a trailing axis, so a custom
+    ``Loss`` or ``Metric`` computing ``y_true - y_pred`` sees one row per sample (not a ``(batch, batch)``
+    broadcast); labels of the predictions' kind (both float, or both integer) take the predictions' dtype.
+
+    >>> y_t, _, sw = match_dtype_and_rank(np.array([1.0, 0.0]), Tensor(np.zeros((2, 1), np.float32)), [1.0, 2.0])
+    >>> y_t.shape, y_t.dtype, np.shape(sw)
+    ((2, 1), dtype('float32'), (2, 1))
+    """
+    if _ndim(y_p) == 2:
+        if y_t is not None and _ndim(y_t) == 1:
+            y_t = _expand_last(y_t)
+        if sw is not None and _ndim(sw) == 1:
+            sw = _expand_last(sw)
+    if y_t is not None:
+        t_kind, p_dtype = np.dtype(y_t.dtype).kind if hasattr(y_t, "dtype") else None, np.dtype(y_p.dtype)
+        if t_kind is not None and np.dtype(y_t.dtype) != p_dtype and (
+                t_kind == "f" and p_dtype.kind == "f" or t_kind in "iu" and p_dtype.kind in "iu"):
+            from featherflow.ops import cast
+
+            y_t = cast(y_t, p_dtype) if isinstance(y_t, Tensor) else np.asarray(y_t, dtype=p_dtype)
+    return y_t, y_p, sw
+
+
+def _expand_last(value):
+    if isinstance(value, Tensor):
+        from featherflow.ops import expand_dims
+
+        return expand_dims(value, -1)
+    return np.expand_dims(np.asarray(value), -1)
 
 
 def _batch_size(y_t, y_p) -> int:
@@ -354,7 +357,7 @@ class MetricsContainer:
             for m in objs:
                 if m is None:
                     continue
-                if multi:
+                if multi and not m.name.startswith(f"{output_name}_"):  # a reloaded metric keeps its saved name
                     _set_metric_name(m, f"{output_name}_{m.name}")
                 if m.name in names:
                     raise ValueError(f"Found two metrics with the same name: {m.name}. All the metrics added to the "
@@ -407,7 +410,7 @@ class MetricsContainer:
         for (objs, wobjs), y_t, y_p, sw in zip(self._per_output, y_trues, y_preds, weights):
             if y_t is None:
                 continue
-            y_t, y_p, sw = match_dtype_and_rank(y_t, y_p, sw)
+            y_t, _, sw = match_dtype_and_rank(y_t, y_p, sw)
             mask = getattr(y_p, "_keras_mask", None)
             for m in objs:
                 m.update_state(y_t, y_p, sample_weight=mask)

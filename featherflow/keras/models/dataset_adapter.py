@@ -43,21 +43,13 @@ def check_validation_split(x, validation_split) -> None:
                          f"the input: [{type(x)}]")
 
 
-_ONES: dict = {}
-
-
 def _all_finite(arr) -> bool:
-    """True when a float array holds no NaN or infinity (one BLAS dot with ones: NaN and infinity carry through
-    the sum; an overflowing sum of finite values answers False and the exact check runs); True for None and
+    """True when a float array holds no NaN or infinity (its minimum and maximum are finite: NaN and infinity
+    carry through them, without a BLAS call whose helper threads would spin inside ``fit``); True for None and
     non-float arrays."""
     if arr is None or arr.dtype.kind != "f" or arr.size == 0:
         return True
-    ones = _ONES.get((arr.size, arr.dtype))
-    if ones is None:
-        if len(_ONES) > 16:
-            _ONES.clear()
-        ones = _ONES[(arr.size, arr.dtype)] = np.ones(arr.size, dtype=arr.dtype)
-    return bool(np.isfinite(np.dot(arr.reshape(-1), ones)))
+    return bool(np.isfinite(arr.min()) and np.isfinite(arr.max()))
 
 
 class DatasetHandler(DataHandler):

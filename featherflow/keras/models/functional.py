@@ -258,7 +258,8 @@ class GraphPlan:
         # callables with the training flag bound in: the cheapest possible loop.
         self._chains: dict = {}
         self.is_chain = self._check_chain()
-        self._memo: dict = {}
+        #: What array programs derive from the graph, computed once per plan (see ``memo``).
+        self.derived: dict = {}
 
     def _check_chain(self) -> bool:
         if len(self.input_slots) != 1 or not self.single_output or not self.steps:
@@ -285,9 +286,9 @@ class GraphPlan:
         """``build(self)``, computed once per plan and kept with it (what array programs derive from the
         graph: ``chain.plan_chain``, ``inference.inference_program``)."""
         try:
-            return self._memo[key]
+            return self.derived[key]
         except KeyError:
-            value = self._memo[key] = build(self)
+            value = self.derived[key] = build(self)
             return value
 
     def accepts_all(self, values) -> bool:

@@ -69,7 +69,10 @@ class InferenceProgram:
 def inference_program(plan) -> InferenceProgram | None:
     """The ``InferenceProgram`` of a ``GraphPlan`` (built once, kept with the plan), or ``None`` when the plan
     is not a chain of layers with array forms."""
-    return plan.memo("inference_program", _build)
+    try:
+        return plan.derived["inference_program"]  # plan.memo, inlined: model(x) asks on every call
+    except KeyError:
+        return plan.memo("inference_program", _build)
 
 
 def _build(plan) -> InferenceProgram | None:

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from featherflow.core import Tensor
+from featherflow.core.runtime import state as runtime
 from featherflow.keras.layers.base import Layer, flatten
 from featherflow.keras.layers.input_layer import Input, InputLayer
 from featherflow.keras.layers.node import KerasTensor
@@ -176,6 +177,18 @@ class Sequential(Functional):
         self._build_input_shape = tuple(batch_shape)
         self._rebuild()
 
+    def _build_for_data(self, shape, dtype) -> None:
+        """The deferred build on the first data. Inside a shape inference (a custom layer's ``call`` run on dummy
+        data while a functional model is built) the middle axes' sizes are placeholders: the graph takes any
+        size there (as tf.keras's symbolic trace does) unless some layer needs them fixed (Flatten + Dense)."""
+        if runtime.inferring_shapes and len(shape) > 2:
+            try:
+                self._build_graph_for((None,) * (len(shape) - 1) + tuple(shape[-1:]), dtype)
+                return
+            except (ValueError, TypeError):
+                pass
+        self._build_graph_for(shape, dtype)
+
     def _maybe_build(self, input_shapes) -> None:
         # Deferred build happens in `call`, where the data's dtype is known too.
         pass
@@ -194,7 +207,7 @@ class Sequential(Functional):
             x = leaves[0]
             arr = x.value if isinstance(x, Tensor) else np.asarray(x)
             dtype = arr.dtype.name if arr.dtype.kind in "iub" and self._seq_layers[0]._keeps_int_inputs() else None
-            self._build_graph_for(arr.shape, dtype)
+            self._build_for_data(arr.shape, dtype)
             self.built = True
             if "_pending_restores" in self.__dict__:
                 self._run_pending_restores()

@@ -331,14 +331,16 @@ def make_small_predict_step(plan):
     nothing else (``predict`` on a small batch: no data handler, callbacks or progress bar)."""
     run = plan.run
     dtype = plan.input_dtypes[0]
-    clear_stale = _StaleLosses(plan.flat_layers).clear
+    stale = _StaleLosses(plan.flat_layers)
+    clear_stale = stale.clear
     runtime = _runtime
     program = inference_program(plan)
     if program is not None:
         fns = program.array_fns
 
         def small_program(x):
-            clear_stale()
+            if loss_event_count() != stale.mark:  # clear_stale()'s test, inlined: this is a one-sample predict
+                clear_stale()
             a = x if x.dtype == dtype else x.astype(dtype)
             for fn in fns:  # the plan as array kernels (featherflow/keras/models/inference.py)
                 a = fn(a)

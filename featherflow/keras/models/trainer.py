@@ -362,7 +362,7 @@ class TrainerMixin:
                 continue  # resuming mid-epoch: these batches were trained before the backup
             if hooks:
                 for cb in hooks:
-                    cb.on_train_batch_begin(step, None)
+                    cb.on_train_batch_begin(step, {})
             run_step(x, y, sample_weight)
             steps_done += 1
             if hooks:
@@ -415,7 +415,7 @@ class TrainerMixin:
             for step, (bx, by, bsw) in enumerate(handler.epoch_batches(0)):
                 if hooks:
                     for cb in hooks:
-                        cb.on_test_batch_begin(step, None)
+                        cb.on_test_batch_begin(step, {})
                 run_step(bx, by, bsw)
                 self._counters["test"] += 1
                 if hooks:
@@ -456,7 +456,7 @@ class TrainerMixin:
             for step, (bx, _, _) in enumerate(handler.epoch_batches(0)):
                 if hooks:
                     for cb in hooks:
-                        cb.on_predict_batch_begin(step, None)
+                        cb.on_predict_batch_begin(step, {})
                 batch_out = to_numpy_structure(self._run_predict_step(bx))
                 self._counters["predict"] += 1
                 outputs.append(batch_out)

@@ -37,23 +37,41 @@ _STYLES = ("tf_keras", "keras3", "auto")
 
 
 @contextlib.contextmanager
-def writing_style(style: str):
+def writing_style(style: str, portable: bool = False):
     """Serialise functional graphs in ``"tf_keras"`` (list), ``"keras3"`` (dict) or ``"auto"`` form in the block.
 
-    ``"auto"`` picks Keras 3's form for a graph with a nested model or a ``keras.ops`` call, else tf.keras's.
+    ``"auto"`` picks Keras 3's form for a graph with a nested functional model or a ``keras.ops`` call, else
+    tf.keras's. With ``portable`` (files), a nested ``Sequential`` is written without its ``InputLayer`` (built
+    by its call, as Keras does for a Sequential without an input): both Kerases then number its calls from 0.
     """
     if style not in _STYLES:
         raise ValueError(f"Unknown graph config style {style!r}; expected one of {_STYLES}.")
-    previous = getattr(_local, "style", None)
-    _local.style = style
+    previous = getattr(_local, "style", None), getattr(_local, "portable", False)
+    _local.style, _local.portable = style, portable
     try:
         yield
     finally:
-        _local.style = previous
+        _local.style, _local.portable = previous
 
 
 def _style() -> str:
     return getattr(_local, "style", None) or "tf_keras"
+
+
+def _deferred_sequential_entry(entry: dict) -> dict:
+    """A nested Sequential's entry without its input (``InputLayer``, ``build_input_shape``, ``build_config``)."""
+    inner = dict(entry.get("config") or {})
+    layers = list(inner.get("layers") or [])
+    if layers and isinstance(layers[0], dict) and layers[0].get("class_name") == "InputLayer":
+        layers = layers[1:]
+    if layers and isinstance(layers[0], dict) and isinstance(layers[0].get("config"), dict):
+        first = dict(layers[0])
+        first["config"] = {k: v for k, v in first["config"].items()
+                           if k not in ("batch_input_shape", "input_shape", "input_dim", "batch_size")}
+        layers[0] = first
+    inner["layers"] = layers
+    inner.pop("build_input_shape", None)
+    return {**{k: v for k, v in entry.items() if k != "build_config"}, "config": inner}
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -73,10 +91,14 @@ def _tf_keras_skip(layer, entry_config) -> int:
     return int(bool(layers) and isinstance(layers[0], dict) and layers[0].get("class_name") == "InputLayer")
 
 
-def _keras3_output_skip(layer) -> int:
+def _is_sequential(layer) -> bool:
     from featherflow.keras.models.sequential import Sequential
 
-    return int(_is_graph_model(layer) and not isinstance(layer, Sequential))
+    return isinstance(layer, Sequential)
+
+
+def _keras3_output_skip(layer) -> int:
+    return int(_is_graph_model(layer) and not _is_sequential(layer))
 
 
 def functional_config(model) -> dict:
@@ -88,6 +110,8 @@ def functional_config(model) -> dict:
     entries, skips, ordinals = [], {}, {}
     for layer in model.layers:
         entry = serialize_keras_object(layer)
+        if getattr(_local, "portable", False) and _is_graph_model(layer) and _is_sequential(layer):
+            entry = _deferred_sequential_entry(entry)
         entry["name"] = layer.name
         skips[id(layer)] = _tf_keras_skip(layer, entry.get("config"))
         count = 0
@@ -158,8 +182,9 @@ def functional_config(model) -> dict:
 def _needs_keras3_form(model, kept) -> bool:
     from featherflow.keras.saving.keras_ops import KerasOperation
 
+    portable = getattr(_local, "portable", False)
     for layer in model.layers:
-        if isinstance(layer, KerasOperation) or _is_graph_model(layer):
+        if isinstance(layer, KerasOperation) or _is_graph_model(layer) and not (portable and _is_sequential(layer)):
             return True
         if any(id(node) in kept and node.call_args for node in layer._inbound_nodes):
             return True

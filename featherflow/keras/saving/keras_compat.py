@@ -28,7 +28,6 @@ import functools
 import inspect
 import textwrap
 import threading
-import warnings
 
 from featherflow.keras.saving import object_registration as registry
 from featherflow.keras.saving.errors import InvalidArchiveError, UnsupportedConfigError
@@ -84,10 +83,6 @@ def _anything(value, config) -> bool:
     return True
 
 
-def _renorm_off(value, config) -> bool:
-    return not config.get("renorm")
-
-
 # Keys featherflow does not implement, and when their value leaves the behaviour unchanged.
 HARMLESS_KEYS = {
     "quantization_config": _is_none,  # Keras 3: int8/float8 quantization
@@ -101,8 +96,8 @@ HARMLESS_KEYS = {
     "sparse": _is_false,
     "ragged": _is_false,
     "renorm": _is_false,  # BatchNormalization's batch renormalization
-    "renorm_clipping": _renorm_off,
-    "renorm_momentum": _renorm_off,
+    "renorm_clipping": _anything,  # used only with renorm=True, which is refused itself
+    "renorm_momentum": _anything,
     "synchronized": _is_false,
     "rms_scaling": _is_false,  # LayerNormalization
     "loss_scale_factor": _is_none,  # Keras 3 optimizers
@@ -365,10 +360,6 @@ def _policy_name(node) -> str:
     name = inner.get("name") if isinstance(inner, dict) else inner
     if not isinstance(name, str):
         raise _unsupported("dtype", node, node.get("class_name"), {})
-    if name.startswith("mixed_"):
-        warnings.warn(f"The file uses the mixed-precision policy {name!r}; featherflow computes in float32 (results "
-                      "agree with the file's model to float16 rounding).", stacklevel=4)
-        return "float32"
     if node.get("class_name", "").startswith("Quantized") or name.startswith(("int8", "float8", "int4")):
         raise _unsupported("dtype", name, node.get("class_name"), {"name": name})
     return name

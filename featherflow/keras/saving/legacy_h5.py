@@ -77,7 +77,7 @@ def model_h5_config(model) -> dict:
     """The ``model_config`` attribute of a legacy file: tf.keras 2.x's graph form, keys Keras 3 also reads."""
     from featherflow.keras.saving import graph_config, keras_export
 
-    with graph_config.writing_style("tf_keras"):
+    with graph_config.writing_style("tf_keras", portable=True):
         config = serialization_lib.serialize_keras_object(model)
     return keras_export.for_file(config, "h5")
 
@@ -99,7 +99,7 @@ def save_model_to_h5(model, filepath, include_optimizer: bool = True) -> None:
         optimizer = getattr(model, "optimizer", None)
         compile_config = saving_lib.get_compile_config(model) if include_optimizer else None
         if compile_config is not None:
-            compile_config = keras_export.for_file(compile_config, "h5")
+            compile_config = keras_export.compile_config_for_file(compile_config, "h5")
             training = {k: v for k, v in compile_config.items() if k != "optimizer"}
             if isinstance(compile_config.get("optimizer"), dict):
                 training["optimizer_config"] = compile_config["optimizer"]

@@ -31,8 +31,8 @@ _local = threading.local()
 # featherflow namespaces whose public classes may be named in a config, and the namespaces whose
 # public functions may be (pure math: activations, losses, metrics, tf.math, tf.nn). Nothing that
 # touches files, processes or the network (utils.get_file, saving, callbacks) is ever reachable.
-_CLASS_NAMESPACES = ("layers", "models", "optimizers", "optimizers.schedules", "mixed_precision", "losses", "metrics",
-                     "initializers", "regularizers", "constraints", "activations")
+_CLASS_NAMESPACES = ("layers", "layers.experimental", "models", "optimizers", "optimizers.schedules", "mixed_precision",
+                     "losses", "metrics", "initializers", "regularizers", "constraints", "activations")
 _FUNCTION_NAMESPACES = ("activations", "losses", "metrics", "math", "nn")
 _EXCLUDED_FUNCTIONS = frozenset({"get", "serialize", "deserialize"})
 # Module prefixes that mean "a built-in of Keras or featherflow" in a saved file.

@@ -116,7 +116,7 @@ def model_config(model, include_optimizer: bool = True) -> dict:
     from featherflow.keras.saving import graph_config, keras_export
     from featherflow.keras.saving.lambda_code import attach_lambda_code
 
-    with graph_config.writing_style("auto"):
+    with graph_config.writing_style("auto", portable=True):
         config = attach_lambda_code(model, serialization_lib.serialize_keras_object(model))
     if include_optimizer:
         compile_config = get_compile_config(model)

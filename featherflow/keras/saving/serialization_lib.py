@@ -404,10 +404,19 @@ def _build(config, custom_objects, safe, module_objects=None):
         raise InvalidArchiveError(f"The config of {class_name!r} must be a dict. Received: {_short(inner)}")
     inner = decode_plain_values(inner, safe)
     with registry.CustomObjectScope(custom_objects), SafeModeScope(safe):
-        if "custom_objects" in inspect.signature(cls.from_config).parameters:
-            instance = cls.from_config(inner, custom_objects=custom_objects)
-        else:
-            instance = cls.from_config(inner)
+        try:
+            if "custom_objects" in inspect.signature(cls.from_config).parameters:
+                instance = cls.from_config(inner, custom_objects=custom_objects)
+            else:
+                instance = cls.from_config(inner)
+        except NotImplementedError as e:  # an option featherflow has but does not implement (renorm=True, ...)
+            from featherflow.keras.saving.errors import UnsupportedConfigError
+            from featherflow.keras.saving.keras_compat import current_source
+
+            name = inner.get("name")
+            raise UnsupportedConfigError(
+                f"Could not build '{name}' ({class_name}) from the file, written by {current_source().describe()}: "
+                f"{e} Config: {_short(inner)}") from e
         build_config = config.get("build_config")
         if isinstance(build_config, dict) and not getattr(instance, "built", True):
             build_from_config(instance, build_config)

@@ -364,9 +364,7 @@ class KerasClassifier(ClassifierMixin, BaseWrapper):
     def predict_proba(self, X, **kwargs: Any) -> np.ndarray:
         """Class probabilities, shape ``(n_samples, n_classes)``."""
         probabilities = self._predict_raw(X, **kwargs)
-        if len(self.classes_) == 1:  # trained on one label: it is certain (whatever one unit outputs)
-            return np.ones((len(probabilities), 1))
-        if probabilities.ndim == 1 or probabilities.shape[-1] == 1:
+        if (probabilities.ndim == 1 or probabilities.shape[-1] == 1) and self.n_classes_ != 1:  # one sigmoid unit
             p = probabilities.reshape(-1)
             probabilities = np.stack([1.0 - p, p], axis=1)
         return probabilities.astype(np.float64)

@@ -282,6 +282,17 @@ def test_ctc_against_tf_keras():
     np.testing.assert_allclose(wide_log_prob.numpy(), ref["wide_log_prob"], rtol=1e-5)
 
 
+def test_ctc_label_dense_to_sparse():
+    # TensorFlow 2.21: indices [[0, 0], [0, 1], [0, 2], [1, 0]], values [1, 2, 3, 4], dense_shape [2, 3]
+    sparse = K.ctc_label_dense_to_sparse(np.array([[1, 2, 3], [4, 0, 0]], "int32"), np.array([3, 1]))
+    assert sparse.indices.numpy().tolist() == [[0, 0], [0, 1], [0, 2], [1, 0]]
+    assert sparse.values.numpy().tolist() == [1, 2, 3, 4] and sparse.values.dtype == np.int32
+    assert sparse.dense_shape.numpy().tolist() == [2, 3]
+    np.testing.assert_array_equal(K.to_dense(sparse).numpy(), [[1, 2, 3], [4, 0, 0]])
+    with pytest.raises(ValueError, match="one length per row"):
+        K.ctc_label_dense_to_sparse(np.ones((2, 3)), np.array([1, 2, 3]))
+
+
 def test_ctc_loss_gradient_and_errors():
     from featherflow.ops.ctc import ctc_loss_dense
 

@@ -55,6 +55,9 @@ def test_shape_functions():
     with pytest.raises(ValueError, match="Expected a symbolic tensor instance"):
         K.is_keras_tensor(3)
     assert not K.is_sparse(v) and K.to_dense(v) is v
+    sparse = tf.sparse.SparseTensor([[0, 1], [1, 0]], [2.0, 3.0], [2, 2])
+    assert K.is_sparse(sparse)
+    np.testing.assert_array_equal(K.to_dense(sparse).numpy(), [[0.0, 2.0], [3.0, 0.0]])
     assert K.constant(2, shape=(2,)).numpy().tolist() == [2.0, 2.0]
 
 

@@ -182,3 +182,31 @@ def test_self_attention_runs_its_projections_as_one_product():
     for fused, separate in zip(*results):
         np.testing.assert_allclose(fused, separate, rtol=1e-12, atol=1e-12)
     check_gradient(lambda inputs: layer(inputs, inputs), [x.numpy()])  # through all three projections
+
+
+class _MaskedEncoder(layers.Layer):
+    """keras.io's seq2seq encoder block: reads the Keras mask in `call`, a Sequential feed-forward inside."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.attention = layers.MultiHeadAttention(num_heads=2, key_dim=4)
+        self.dense_proj = keras.Sequential([layers.Dense(8, activation="relu"), layers.Dense(4)])
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        padding_mask = ff.cast(mask[:, None, :], dtype="int32")  # unbound without a mask, as in keras.io's code
+        attended = self.attention(query=inputs, value=inputs, key=inputs, attention_mask=padding_mask)
+        return self.dense_proj(inputs + attended)
+
+
+def test_masks_reach_custom_layers_while_a_variable_length_model_is_built():
+    inputs = keras.Input(shape=(None,), dtype="int64")
+    embedded = layers.Embedding(10, 4, mask_zero=True)(inputs)
+    encoded = _MaskedEncoder()(embedded)
+    assert embedded._mask_ndim == 2 and encoded.shape == (None, None, 4)
+    model = keras.Model(inputs, encoded)
+    short, long = np.array([[1, 2, 0]]), np.array([[1, 2, 0, 0, 0, 3]])  # any length after the build
+    assert model(short).shape == (1, 3, 4) and model(long).shape == (1, 6, 4)
+    # padded keys get no attention: the real tokens' outputs do not depend on how much padding follows
+    padded = model(np.array([[1, 2, 0, 0, 0, 0]])).numpy()
+    np.testing.assert_allclose(padded[0, :2], model(short).numpy()[0, :2], rtol=1e-5, atol=1e-6)

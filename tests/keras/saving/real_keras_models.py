@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MODEL_NAMES = ("mlp", "cnn", "rnn", "text", "nested", "multi_io", "zoo_conv", "zoo_seq")
+MODEL_NAMES = ("mlp", "cnn", "rnn", "text", "nested", "nested_fn", "multi_io", "zoo_conv", "zoo_seq")
 
 
 def mlp(k):
@@ -75,21 +75,33 @@ def text(k):
 
 
 def nested(k):
-    """A Sequential and a functional model inside a functional one, both called twice; shared, custom-named layers."""
+    """A Sequential inside a functional model, called twice; a shared layer; custom layer names."""
     left = k.Input(shape=(4,), name="left")
     right = k.Input(shape=(4,), name="right")
     shared = k.layers.Dense(3, activation="tanh", name="shared_proj")
     encoder = k.Sequential([k.Input(shape=(3,)), k.layers.Dense(5, activation="relu", name="my_enc_1"),
                             k.layers.Dense(3, name="my_enc_2")], name="encoder")
-    inner_in = k.Input(shape=(3,), name="inner_in")
-    inner = k.Model(inner_in, k.layers.Dense(3, activation="sigmoid", name="inner_dense")(inner_in),
-                    name="inner_functional")
     a = encoder(shared(left))
     b = encoder(shared(right))
-    merged = k.layers.Concatenate(name="join")([inner(a), inner(b), a])
+    merged = k.layers.Concatenate(name="join")([a, b])
     outputs = k.layers.Dense(2, name="head")(merged)
     model = k.Model([left, right], outputs, name="nested")
     model.compile(optimizer=k.optimizers.Adam(learning_rate=0.01, amsgrad=True), loss="mse", metrics=["mae"])
+    return model
+
+
+def nested_fn(k):
+    """A functional model inside a functional model, called twice (with a Sequential inside it)."""
+    inner_in = k.Input(shape=(3,), name="inner_in")
+    block = k.Sequential([k.layers.Dense(4, activation="relu", name="block_dense")], name="block")
+    inner = k.Model(inner_in, k.layers.Dense(3, activation="sigmoid", name="inner_dense")(block(inner_in)),
+                    name="inner_functional")
+    inputs = k.Input(shape=(3,), name="features")
+    a = inner(inputs)
+    b = inner(k.layers.Dense(3, name="pre")(inputs))
+    outputs = k.layers.Dense(2, name="head")(k.layers.Concatenate(name="join")([a, b]))
+    model = k.Model(inputs, outputs, name="nested_fn")
+    model.compile(optimizer=k.optimizers.Adam(learning_rate=0.01), loss="mse")
     return model
 
 
@@ -202,6 +214,8 @@ def data(name: str, seed: int = 0) -> dict:
         y = rng.integers(0, 2, n)
     elif name == "nested":
         x, y = {"left": floats(4), "right": floats(4)}, floats(2)
+    elif name == "nested_fn":
+        x, y = floats(3), floats(2)
     elif name == "multi_io":
         x = {"num": floats(5), "aux": floats(4)}
         y = {"reg": floats(1), "cls": rng.integers(0, 3, n)}

@@ -171,6 +171,14 @@ def test_string_labels_one_hot_loss_and_binary_sigmoid(digits):
     assert clf.score(X[400:], binary[400:]) > 0.8
 
 
+def test_one_class_trains_and_predicts_it(digits):
+    # tf.keras trains a one-unit softmax on (n,) labels of one class; its probability is that class's, not a sigmoid's
+    X, _ = digits
+    clf = KerasClassifier(wrapper_models.compiled_classifier, epochs=1, random_state=0).fit(X[:50], np.full(50, 7))
+    assert clf.n_classes_ == 1 and clf.predict_proba(X[:5]).shape == (5, 1)
+    np.testing.assert_array_equal(clf.predict(X[:5]), [7] * 5)
+
+
 def test_regressor_one_and_two_outputs():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(300, 4)).astype("float32")
