@@ -2,8 +2,9 @@
 
 Each ``apply`` moves every shadow ``s`` of a variable ``v`` by ``s -= (1 - decay) * (s - v)``; with
 ``num_updates`` the decay is ``min(decay, (1 + num_updates) / (10 + num_updates))`` (faster early).
-With ``zero_debias`` the shadow starts at zero and is divided by ``1 - decay**t`` (Kingma & Ba's bias
-correction).
+A shadow starts at its variable's value. ``zero_debias`` is accepted as in TensorFlow, where it only
+affects the averages of tensors (zero-started, divided by ``1 - decay**t``); the averages of variables,
+the only kind featherflow's ``apply`` takes, start at the variable's value and are never debiased.
 
 >>> import featherflow as tf
 >>> v = tf.Variable(0.0)
@@ -26,7 +27,7 @@ class ExponentialMovingAverage:
     Args:
         decay: the decay per ``apply`` (e.g. 0.999).
         num_updates: optional step count (a number or variable) that lowers the decay early in training.
-        zero_debias: correct the zero start of the averages (see the module docstring).
+        zero_debias: TensorFlow's flag for the averages of tensors; no effect on variables (see the module docstring).
         name: the prefix of the shadow variables' names.
     """
 
@@ -36,7 +37,6 @@ class ExponentialMovingAverage:
         self._zero_debias = bool(zero_debias)
         self._name = name
         self._averages: dict = {}
-        self._debias: dict = {}
 
     @property
     def name(self) -> str:
@@ -51,28 +51,19 @@ class ExponentialMovingAverage:
         return decay
 
     def apply(self, var_list=None) -> None:
-        """Create shadows for new variables (a copy of the value, zeros with ``zero_debias``) and update all."""
+        """Create shadows for new variables (a copy of each value) and update all."""
         var_list = list(var_list or [])
         for variable in var_list:
             if not isinstance(variable, Variable) or variable.dtype.kind != "f":
                 raise TypeError(f"The variables must be float variables. Received: {variable!r:.80}")
             if id(variable) not in self._averages:
-                start = np.zeros_like(variable.numpy()) if self._zero_debias else variable.numpy()
-                self._averages[id(variable)] = (variable, Variable(start, trainable=False,
+                self._averages[id(variable)] = (variable, Variable(variable.numpy(), trainable=False,
                                                                    name=self.average_name(variable)))
-                if self._zero_debias:
-                    self._debias[id(variable)] = [np.zeros_like(variable.numpy(), dtype=np.float64), 0]
         decay = self._current_decay()
         for variable in var_list:
             _, shadow = self._averages[id(variable)]
             value = variable.numpy().astype(np.float64)
-            if self._zero_debias:
-                biased = self._debias[id(variable)]
-                biased[0] = biased[0] * decay + value * (1.0 - decay)
-                biased[1] += 1
-                shadow.assign((biased[0] / (1.0 - decay ** biased[1])).astype(shadow.dtype))
-            else:
-                shadow.assign_sub(((1.0 - decay) * (shadow.numpy() - value)).astype(shadow.dtype))
+            shadow.assign_sub(((1.0 - decay) * (shadow.numpy() - value)).astype(shadow.dtype))
 
     def average(self, var):
         """The shadow variable of ``var`` (``None`` if ``apply`` never saw it)."""

@@ -201,3 +201,71 @@ def test_graph_gradients_are_refused_eagerly():
     for fn in (ff.gradients, ff.hessians):
         with pytest.raises(RuntimeError, match="Use tf.GradientTape instead"):
             fn(ff.constant(1.0), ff.constant(2.0))
+
+
+# -- small remaining names -------------------------------------------------------------------------------------------
+def test_enums_and_quantized_dtypes():
+    assert ff.AggregationMethod.ADD_N == ff.AggregationMethod.DEFAULT == 0
+    assert ff.VariableAggregation.MEAN.value == 2 and ff.VariableAggregation.ONLY_FIRST_REPLICA.value == 3
+    assert ff.VariableSynchronization.ON_READ.value == 3 and ff.VariableSynchronization.AUTO.value == 0
+    sizes = {ff.qint8: 1, ff.quint8: 1, ff.qint16: 2, ff.quint16: 2, ff.qint32: 4}
+    assert {dtype.itemsize for dtype in sizes} == {1, 2, 4} and all(d.itemsize == n for d, n in sizes.items())
+    assert ff.dtypes.qint16 is ff.qint16 and ff.dtypes.quint8 in ff.dtypes.QUANTIZED_DTYPES
+    assert {ff.dtypes.qint32, ff.dtypes.quint16} <= ff.dtypes.QUANTIZED_DTYPES
+
+
+def test_v2_initializer_names():
+    np.testing.assert_array_equal(ff.ones_initializer()((2,)).numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(ff.zeros_initializer()((2,)).numpy(), [0.0, 0.0])
+    np.testing.assert_allclose(ff.random_normal_initializer(mean=3.0, stddev=0.0)((2,)).numpy(), [3.0, 3.0])
+    drawn = ff.random_uniform_initializer(minval=2.0, maxval=3.0, seed=1)((100,)).numpy()
+    assert drawn.min() >= 2.0 and drawn.max() < 3.0
+
+
+def test_config_device_functions():
+    cpus = ff.config.list_physical_devices("CPU")
+    ff.config.set_visible_devices(cpus)
+    assert ff.config.get_visible_devices("CPU") == cpus
+    ff.config.set_soft_device_placement(True)
+    assert ff.config.get_soft_device_placement()
+    assert ff.config.LogicalDevice("/device:CPU:0", "CPU") in ff.config.list_logical_devices()
+    ff.config.run_functions_eagerly(True)
+    try:
+        assert ff.config.experimental_functions_run_eagerly()
+    finally:
+        ff.config.run_functions_eagerly(False)
+    assert not ff.config.experimental_functions_run_eagerly()
+
+
+def _circulant_dense(spectrum):
+    """The matrix of x -> ifftn(spectrum * fftn(x)) over the flattened block, column by column."""
+    shape, size = spectrum.shape, spectrum.size
+    columns = [np.fft.ifftn(spectrum * np.fft.fftn(np.eye(size)[k].reshape(shape))).reshape(-1) for k in range(size)]
+    return np.stack(columns, axis=1)
+
+
+@pytest.mark.parametrize("kind,shape", [("LinearOperatorCirculant2D", (2, 3)), ("LinearOperatorCirculant3D", (2, 2, 2))])
+def test_circulant_2d_3d_match_their_fft_definition(kind, shape):
+    spectrum = np.fft.fftn(random_array(shape, seed=30))  # a real kernel's spectrum (Hermitian)
+    operator = getattr(ff.linalg, kind)(ff.constant(spectrum), input_output_dtype="complex128")
+    np.testing.assert_allclose(operator.to_dense().numpy(), _circulant_dense(spectrum), atol=1e-12)
+    x = random_array((spectrum.size, 2), seed=31).astype("complex128")
+    np.testing.assert_allclose(operator.matmul(ff.constant(x)).numpy(), _circulant_dense(spectrum) @ x, atol=1e-12)
+
+
+def test_linear_operator_is_the_base_of_every_operator():
+    class Doubling(ff.linalg.LinearOperator):
+        def __init__(self, n):
+            super().__init__(dtype="float64", is_self_adjoint=True)
+            self._n = n
+
+        def _shape(self):
+            return (self._n, self._n)
+
+        def _to_dense(self):
+            return ff.constant(2.0 * np.eye(self._n))
+
+    operator = Doubling(3)
+    assert isinstance(operator, ff.linalg.LinearOperator) and operator.shape == (3, 3)
+    np.testing.assert_allclose(operator.matmul(ff.constant(np.ones((3, 1)))).numpy(), 2 * np.ones((3, 1)))
+    assert issubclass(ff.linalg.LinearOperatorCirculant2D, ff.linalg.LinearOperator)

@@ -184,8 +184,10 @@ def test_moving_average_num_updates_and_zero_debias():
     ema.apply([v])  # decay min(0.999, 1/10) = 0.1: 4 - 0.9 * (4 - 0) = 0.4
     assert float(ema.average(v).numpy()) == pytest.approx(0.4)
     debiased = tf.train.ExponentialMovingAverage(0.5, zero_debias=True)
-    u = tf.Variable(8.0)
-    debiased.apply([u])  # biased 4, divided by 1 - 0.5 = 8: no shrink towards the zero start
-    assert float(debiased.average(u).numpy()) == pytest.approx(8.0)
+    u = tf.Variable(4.0)
+    debiased.apply([u])
+    u.assign(8.0)
+    debiased.apply([u])  # TensorFlow 2.21 gives 6.0: a variable's average starts at its value, never debiased
+    assert float(debiased.average(u).numpy()) == 6.0
     assert debiased.average_name(u).endswith("/ExponentialMovingAverage")
     assert list(debiased.variables_to_restore().values()) == [u]

@@ -52,6 +52,7 @@ class ConvLSTM(Layer):
     """The convolutional LSTM of rank ``rank`` (use ConvLSTM1D/2D/3D). Arguments as :class:`ConvLSTM2D`."""
 
     rank = 2
+    _saved_vars_subpath = "cell"  # Keras keeps these weights in a ConvLSTMCell: files hold them at <layer>/cell/vars
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
                  activation="tanh", recurrent_activation="hard_sigmoid", use_bias=True,

@@ -7,10 +7,11 @@ number a nested model's calls differently: tf.keras counts the model's own input
 node 0 (its first call in the outer model is node 1), Keras 3 does not (first call = node 0), except in
 ``input_layers``/``output_layers`` where a nested ``Functional`` starts at 1 in both. Neither reads the
 other's numbering, so featherflow writes tf.keras's form for ``get_config()`` and ``.h5`` files, and
-Keras 3's form in ``.keras`` files whose graph holds a nested model or a ``keras.ops`` call (anything
-else loads in both). Reading accepts both forms and both numberings (and featherflow's older files,
-which numbered from 0 in the list form: a nested model's node numbers are taken from the smallest
-one the config references).
+Keras 3's form in ``.keras`` files whose graph holds a nested functional model, a ``keras.ops`` call or a
+tensor passed in a later argument (Keras 3 does not read those in the list form); anything else loads in
+both. In files a nested ``Sequential`` is written without its input, so both number its calls from 0.
+Reading accepts both forms and both numberings (and featherflow's older files, which numbered from 0 in
+the list form: a nested model's node numbers are taken from the smallest one the config references).
 
 >>> from featherflow import keras
 >>> from featherflow.keras.saving import graph_config
@@ -40,8 +41,8 @@ _STYLES = ("tf_keras", "keras3", "auto")
 def writing_style(style: str, portable: bool = False):
     """Serialise functional graphs in ``"tf_keras"`` (list), ``"keras3"`` (dict) or ``"auto"`` form in the block.
 
-    ``"auto"`` picks Keras 3's form for a graph with a nested functional model or a ``keras.ops`` call, else
-    tf.keras's. With ``portable`` (files), a nested ``Sequential`` is written without its ``InputLayer`` (built
+    ``"auto"`` picks Keras 3's form for a graph with a nested functional model, a ``keras.ops`` call or a tensor
+    passed in a later argument (``MultiHeadAttention()(query, value)``), else tf.keras's. With ``portable`` (files), a nested ``Sequential`` is written without its ``InputLayer`` (built
     by its call, as Keras does for a Sequential without an input): both Kerases then number its calls from 0.
     """
     if style not in _STYLES:
@@ -155,15 +156,15 @@ def functional_config(model) -> dict:
                 def encode(value):
                     return keras3_tensor(value) if isinstance(value, KerasTensor) else value
 
-                args = [map_structure(encode, node.call_inputs), *map_structure(encode, list(node.call_args))]
-                kwargs = map_structure(encode, dict(node.call_kwargs))
+                call_inputs, state_kwargs = _keras3_rnn_inputs(layer, node.call_inputs)
+                args = [map_structure(encode, call_inputs), *map_structure(encode, list(node.call_args))]
+                kwargs = map_structure(encode, {**dict(node.call_kwargs), **state_kwargs})
                 nodes.append({"args": serialize_keras_object(args), "kwargs": serialize_keras_object(kwargs)})
                 continue
-            if node.call_args:
-                raise ValueError(f"Layer '{layer.name}' is called with extra positional arguments {node.call_args!r:.80}, "
-                                 "which tf.keras's config form cannot hold. Save the model as a `.keras` file.")
+            # tf.keras 2.x keeps only the first argument positional: the others go in by their names
+            call_kwargs = {**_positional_as_keywords(layer, node.call_args), **dict(node.call_kwargs)}
             kwargs = serialize_keras_object(map_structure(
-                lambda v: ref(v) if isinstance(v, KerasTensor) else v, dict(node.call_kwargs)))
+                lambda v: ref(v) if isinstance(v, KerasTensor) else v, call_kwargs))
             nodes.append([[*ref(t), kwargs] for t in node.input_tensors])
         entry["inbound_nodes"] = nodes
 
@@ -179,6 +180,31 @@ def functional_config(model) -> dict:
             "input_layers": refs(model._nested_inputs), "output_layers": refs(model._nested_outputs)}
 
 
+def _keras3_rnn_inputs(layer, call_inputs):
+    """``(inputs, {"initial_state": states})`` of an RNN call: featherflow (as tf.keras) passes the states in the
+    inputs list, Keras 3 only by keyword (its RNN refuses a list of inputs)."""
+    from featherflow.keras.layers.recurrent import RNN
+
+    if (isinstance(layer, RNN) and isinstance(call_inputs, (list, tuple)) and len(call_inputs) > 1
+            and not layer._num_constants):
+        return call_inputs[0], {"initial_state": list(call_inputs[1:])}
+    return call_inputs, {}
+
+
+def _positional_as_keywords(layer, call_args) -> dict:
+    """``{parameter name: value}`` for the positional arguments after the first of a call of ``layer``."""
+    if not call_args:
+        return {}
+    import inspect
+
+    names = [name for name, p in inspect.signature(layer.call).parameters.items()
+             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][1:]
+    if len(names) < len(call_args):
+        raise ValueError(f"Layer '{layer.name}' is called with {len(call_args) + 1} positional arguments, more than "
+                         "its `call` names; tf.keras's config form cannot hold them. Save the model as a `.keras` file.")
+    return dict(zip(names, call_args))
+
+
 def _needs_keras3_form(model, kept) -> bool:
     from featherflow.keras.saving.keras_ops import KerasOperation
 
@@ -186,7 +212,8 @@ def _needs_keras3_form(model, kept) -> bool:
     for layer in model.layers:
         if isinstance(layer, KerasOperation) or _is_graph_model(layer) and not (portable and _is_sequential(layer)):
             return True
-        if any(id(node) in kept and node.call_args for node in layer._inbound_nodes):
+        # a tensor in a later argument (MultiHeadAttention's value): Keras 3 reads it only in its own form
+        if any(id(node) in kept and len(node.keras_inputs) > len(node.input_tensors) for node in layer._inbound_nodes):
             return True
     return False
 
@@ -207,16 +234,22 @@ def _is_ref(value) -> bool:
             and isinstance(value[1], int) and isinstance(value[2], int))
 
 
-def _walk_refs(structure, found):
-    history = _history(structure)
+def _list_ref(value):
+    """``[layer, node, tensor]`` of a tf.keras list-form reference, else ``None``."""
+    return value[:3] if _is_ref(value) else None
+
+
+def _walk_refs(structure, found, reference=_history):
+    """The references (``reference`` reads one) anywhere in nested lists and dicts (``mask=[ref, ref]``)."""
+    history = reference(structure)
     if history is not None:
         found.append(history)
     elif isinstance(structure, dict):
         for value in structure.values():
-            _walk_refs(value, found)
+            _walk_refs(value, found, reference)
     elif isinstance(structure, list):
         for value in structure:
-            _walk_refs(value, found)
+            _walk_refs(value, found, reference)
 
 
 def _list_node_refs(node) -> list:
@@ -227,7 +260,7 @@ def _list_node_refs(node) -> list:
         refs.append(item[:3])
         kwargs = item[3] if len(item) == 4 else {}
         if isinstance(kwargs, dict):
-            refs.extend(value[:3] for value in kwargs.values() if _is_ref(value))
+            _walk_refs(kwargs, refs, _list_ref)
     return refs
 
 
@@ -302,13 +335,18 @@ def functional_from_config(cls, config, custom_objects=None):
                 return missing
             tensors.append(found)
             if len(item) == 4 and isinstance(item[3], dict) and item[3]:
-                kwargs = {}
-                for key, value in item[3].items():
-                    if _is_ref(value):
-                        value = lookup(value[0], value[1], value[2], offsets.get(value[0], 0))
-                        if value is None:
-                            return missing
-                    kwargs[key] = value
+                # tf.keras writes every tensor of the kwargs as a reference, also inside lists and dicts
+                # (Attention's mask=[query_mask, value_mask]), as its convert_inner_node_data reads them
+                def decode_ref(value):
+                    found = lookup(value[0], value[1], value[2], offsets.get(value[0], 0))
+                    if found is None:
+                        raise LookupError
+                    return found
+
+                try:
+                    kwargs = _decode_structure(decode_ref, item[3], _list_ref)
+                except LookupError:
+                    return missing
         single = tensors[0] if len(tensors) == 1 else tensors
         return lambda: layer(single, **kwargs)
 
@@ -356,14 +394,15 @@ def functional_from_config(cls, config, custom_objects=None):
     return model
 
 
-def _decode_structure(decode, value):
-    """``decode`` applied to each ``__keras_tensor__`` entry and plain leaf of nested lists and dicts."""
-    if _history(value) is not None:
+def _decode_structure(decode, value, reference=_history):
+    """``decode`` applied to each reference (a ``__keras_tensor__`` entry, or what ``reference`` reads) in nested
+    lists and dicts; other values kept."""
+    if reference(value) is not None:
         return decode(value)
     if isinstance(value, list):
-        return [_decode_structure(decode, item) for item in value]
+        return [_decode_structure(decode, item, reference) for item in value]
     if isinstance(value, dict):
-        return {key: _decode_structure(decode, item) for key, item in value.items()}
+        return {key: _decode_structure(decode, item, reference) for key, item in value.items()}
     return value
 
 

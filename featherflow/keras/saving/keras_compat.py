@@ -111,6 +111,10 @@ HARMLESS_KEYS = {
     "autocast": _anything,
     "weights": _is_none,
     "input_tensor": _is_none,
+    "use_gate": _is_false,  # Keras 3.13+ MultiHeadAttention's gated attention
+    "sliding_window": _is_none,
+    "zero_output_for_mask": _is_false,  # layers without masking (ConvLSTM)
+    "rng_type": _anything,  # tf.keras 2.x augmentation layers: which random generator, not what they compute
     "groups": lambda value, config: value in (None, 1),  # grouped convolution off
     "data_format": lambda value, config: value in (None, "channels_last"),  # layers featherflow has channels-last only
 }

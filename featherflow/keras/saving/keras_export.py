@@ -5,9 +5,12 @@ Keras 3, which refuses keys it does not know. ``for_file`` rewrites a serialized
 
 * a functional model is ``{"module": "keras.models", "class_name": "Model"}`` in ``.keras`` files (the one
   spelling both Kerases resolve) and ``"Functional"`` without a module in legacy ``.h5`` files;
-* keys Keras 3 refuses are left out when they hold their default: ``time_major`` of the RNN layers, the
-  optimizers' ``jit_compile`` and ``is_legacy_optimizer``, the spatial dropouts' ``trainable`` and
-  ``noise_shape``; a loss's ``reduction="auto"`` is written as the equal ``"sum_over_batch_size"``;
+* keys Keras 3 refuses are left out when they hold their default: ``time_major`` of the RNN and ConvLSTM
+  layers, the optimizers' ``jit_compile`` and ``is_legacy_optimizer``, the spatial dropouts' ``trainable`` and
+  ``noise_shape``, MultiHeadAttention's build shapes (in ``.keras`` files: tf.keras 2.x requires them, so
+  ``.h5`` files keep them), the augmentation layers' ``data_format``, Discretization's ``trainable`` and output
+  ``dtype`` (Keras 3 would cast the inputs to it); a loss's ``reduction="auto"`` is written as the equal
+  ``"sum_over_batch_size"``;
 * a learning-rate schedule inside an optimizer gets its ``module`` (Keras 3 needs it there);
 * in legacy ``.h5`` files a built-in optimizer is ``"Custom>Adam"`` (tf.keras 2.x reads ``"Adam"`` there as
   its legacy optimizer) and per-output losses are spelled out (``"mse"`` -> ``"mean_squared_error"``: Keras 3's
@@ -22,7 +25,6 @@ Keras 3, which refuses keys it does not know. ``for_file`` rewrites a serialized
 
 from __future__ import annotations
 
-_RNN_CLASSES = frozenset({"LSTM", "GRU", "SimpleRNN", "RNN"})
 _OPTIMIZER_DROPPED = {"jit_compile": (True, False, None), "is_legacy_optimizer": (False, None)}
 _MODEL_KEYS = ("layers", "input_layers", "output_layers")
 _SPATIAL_DROPOUTS = frozenset({"SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"})
@@ -71,8 +73,20 @@ def _object(node, file_format):
         else:  # tf.keras 2.x's legacy spelling; Keras 3 reads it only without a module
             out = {key: value for key, value in out.items() if key not in ("module", "registered_name")}
             out["class_name"] = "Functional"
-    elif class_name in _RNN_CLASSES and inner.get("time_major") is False:
+    elif inner.get("time_major") is False:  # tf.keras 2.x's RNN and ConvLSTM option; Keras 3 has none
         out["config"] = {k: v for k, v in inner.items() if k != "time_major"}
+    elif class_name == "MultiHeadAttention":
+        # tf.keras 2.x requires its build shapes in a config, Keras 3 refuses them: .keras files are Keras 3's
+        shapes = ("query_shape", "key_shape", "value_shape") if file_format == "keras" else ()
+        out["config"] = {k: v for k, v in inner.items()
+                         if k not in shapes and not (k == "softmax_robust_masking" and v is False)}
+    elif class_name == "Discretization":
+        # tf.keras 2.x's dtype is the output's (int64); Keras 3 would cast the inputs to it before bucketing, and
+        # takes no `trainable`: both default to what featherflow computes
+        out["config"] = {k: v for k, v in inner.items()
+                         if not (k == "dtype" and v in ("int64", "int32")) and not (k == "trainable" and v is True)}
+    elif class_name.startswith("Random") and inner.get("data_format") in (None, "channels_last"):
+        out["config"] = {k: v for k, v in inner.items() if k != "data_format"}  # tf.keras 2.x's have none
     elif class_name in _SPATIAL_DROPOUTS:  # Keras 3's take neither (no **kwargs)
         out["config"] = {k: v for k, v in inner.items()
                          if not (k == "trainable" and v is True or k == "noise_shape" and v is None)}

@@ -31,12 +31,20 @@ def _escape(component: str) -> str:
     return component.replace("%", "%25").replace("/", "%2F")
 
 
+def keras3_snake_case(name: str) -> str:
+    """Keras 3's snake case of a class name (``ConvLSTM2D`` -> ``conv_lstm2d``; tf.keras 2.x, whose rule
+    featherflow's layer names follow, gives ``conv_lst_m2d``)."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
 def _container_names(items) -> list:
     """Keras 3's naming of saveables in a list: snake-cased class name, ``_1``, ``_2``... for repeats."""
     used: dict = {}
     names = []
     for item in items:
-        base = _to_snake_case(type(item).__name__)
+        base = keras3_snake_case(type(item).__name__)
         if base in used:
             used[base] += 1
             names.append(f"{base}_{used[base]}")
@@ -99,7 +107,12 @@ def walk(obj, visit, path: str = "", visited: set | None = None) -> None:
         walk(child, visit, f"{path}/{rel}" if path else rel, visited)
 
 
-def _vars_path(path: str) -> str:
+def _vars_path(path: str, obj=None) -> str:
+    """Where ``obj``'s own variables live: ``<path>/vars``, or ``<path>/<sub>/vars`` for a layer that keeps the
+    variables Keras keeps in a sub-object (``_saved_vars_subpath = "cell"``: ConvLSTM's, in Keras its cell's)."""
+    sub = getattr(type(obj), "_saved_vars_subpath", None) if obj is not None else None
+    if sub:
+        path = f"{path}/{sub}" if path else sub
     return f"{path}/vars" if path else "vars"
 
 
@@ -113,7 +126,7 @@ def collect_weights(model, include_optimizer: bool = True) -> dict:
     out: dict = {}
 
     def visit(obj, path):
-        prefix = _vars_path(path)
+        prefix = _vars_path(path, obj)
         if _has_custom_hook(obj, "save_own_variables"):
             store: dict = {}
             obj.save_own_variables(store)
@@ -151,6 +164,44 @@ def _group_by_prefix(weights: dict) -> dict:
     return groups
 
 
+def _with_keras3_names(model, weights: dict) -> dict:
+    """``weights`` with tf.keras 2.x's path spellings renamed to the model's (Keras 3's) where they differ:
+    its snake case of class names (``conv_lst_m2d_1`` -> ``conv_lstm2d_1``, also in older featherflow files)
+    and its private attribute names (MultiHeadAttention's ``_query_dense`` -> ``query_dense``)."""
+    paths: set = set()
+    aliases: dict = {}
+
+    def visit(obj, path):
+        paths.add(path)
+        name = type(obj).__name__
+        if keras3_snake_case(name) != _to_snake_case(name):
+            aliases[_to_snake_case(name)] = keras3_snake_case(name)
+
+    walk(model, visit)
+    pattern = re.compile(r"^(" + "|".join(re.escape(a) for a in aliases) + r")(_\d+)?$") if aliases else None
+    known = {prefix for path in paths for prefix in _prefixes(path)}
+
+    def rename(key):
+        parts, out = key.split("/"), []
+        for part in parts:
+            current = "/".join(out)
+            candidates = [part]
+            if pattern is not None:
+                candidates.append(pattern.sub(lambda m: aliases[m.group(1)] + (m.group(2) or ""), part))
+            candidates.append(part.lstrip("_"))
+            found = next((c for c in candidates if (f"{current}/{c}" if current else c) in known), part)
+            out.append(found)
+        return "/".join(out)
+
+    renamed = {rename(key): value for key, value in weights.items()}
+    return renamed if len(renamed) == len(weights) else weights
+
+
+def _prefixes(path: str) -> list:
+    parts = path.split("/") if path else []
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
 def _ordered(store: dict, owner: str) -> list:
     if not all(_INDEX.match(k) for k in store):
         raise ValueError(f"Weights of {owner} have non-numeric keys {sorted(store)}; the file does not match this "
@@ -177,14 +228,14 @@ def assign_weights(model, weights: dict, skip_mismatch: bool = False, load_optim
         ValueError: a layer's variable count or shape differs from the file, or the file holds
             state no layer of this model consumes.
     """
-    groups = _group_by_prefix(weights)
+    groups = _group_by_prefix(_with_keras3_names(model, weights))
     plan = []
     custom = []
     notes = []
     consumed = set()
 
     def visit(obj, path):
-        prefix = _vars_path(path)
+        prefix = _vars_path(path, obj)
         store = groups.get(prefix, {})
         if _has_custom_hook(obj, "load_own_variables"):
             if store:

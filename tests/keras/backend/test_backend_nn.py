@@ -307,3 +307,36 @@ def test_ctc_loss_gradient_and_errors():
         ctc_loss_dense([[1]], np.zeros((1, 2, 4)), [1], [3], blank_index=3)
     # a label repeated needs a blank between: two frames cannot hold [1, 1]
     assert np.isinf(ctc_loss_dense([[1, 1]], np.zeros((1, 2, 4)), [2], [2], blank_index=3).numpy()[0])
+
+
+def _probabilities(z):
+    return tf.nn.softmax(z, axis=-1)
+
+
+_ONE_HOT = np.eye(4)[[0, 3, 1]]
+
+
+@pytest.mark.parametrize("fn, shapes", [
+    (lambda z: K.categorical_crossentropy(tf.constant(_ONE_HOT), _probabilities(z) * 2.0), [(3, 4)]),
+    (lambda z: K.categorical_crossentropy(tf.constant(_ONE_HOT), z, from_logits=True), [(3, 4)]),
+    (lambda z: K.sparse_categorical_crossentropy(np.array([0, 3, 1]), _probabilities(z)), [(3, 4)]),
+    (lambda z: K.categorical_focal_crossentropy(tf.constant(_ONE_HOT), z, from_logits=True), [(3, 4)]),
+    (lambda z: K.binary_focal_crossentropy(tf.constant(_ONE_HOT), tf.sigmoid(z), apply_class_balancing=True),
+     [(3, 4)]),
+    (lambda z: K.l2_normalize(z, axis=1), [(3, 4)]),
+    (lambda x, m, v, b, g: K.batch_normalization(x, m, v * v + 0.5, b, g), [(3, 4), (4,), (4,), (4,), (4,)]),
+    (lambda x, g, b: K.normalize_batch_in_training(x, g, b, [0, 1])[0], [(2, 3, 4), (4,), (4,)]),
+    (lambda x, b: K.bias_add(x, b, data_format="channels_first"), [(2, 3, 4, 5), (3,)]),
+    (lambda x, dw, pw: K.separable_conv2d(x, dw, pw, padding="same"), [(1, 4, 5, 2), (2, 2, 2, 2), (1, 1, 4, 3)]),
+    (lambda x, w: K.conv2d_transpose(x, w, (1, 6, 8, 2), strides=(2, 2), padding="same"), [(1, 3, 4, 3), (3, 3, 2, 3)]),
+    (lambda x, w: K.conv3d(x, w, strides=(1, 2, 1), padding="same"), [(1, 3, 4, 3, 2), (2, 2, 2, 2, 3)]),
+    (lambda x: K.pool2d(x, (2, 2), (1, 1), padding="same", pool_mode="avg"), [(1, 3, 4, 2)]),
+    (lambda x: K.pool3d(x, (2, 2, 2), (1, 1, 1), pool_mode="max"), [(1, 3, 3, 3, 2)]),
+    (lambda x: K.resize_images(x, 2, 3, "channels_last", interpolation="bilinear"), [(1, 2, 3, 2)]),
+    (lambda x: K.resize_volumes(x, 2, 1, 2, "channels_last"), [(1, 2, 2, 2, 1)]),
+    (lambda x, w: K.local_conv1d(x, w, (2,), (1,)), [(2, 4, 3), (3, 6, 2)]),
+    (lambda x: K.temporal_padding(x, (1, 2)), [(2, 3, 2)]),
+    (lambda x: K.spatial_3d_padding(x, ((1, 0), (0, 1), (1, 1)), data_format="channels_first"), [(1, 2, 3, 2, 2)]),
+])
+def test_nn_gradients(fn, shapes):
+    check_gradient(fn, [random_array(shape, seed=i) for i, shape in enumerate(shapes)])

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-MODEL_NAMES = ("mlp", "cnn", "rnn", "text", "nested", "nested_fn", "multi_io", "zoo_conv", "zoo_seq")
+MODEL_NAMES = ("mlp", "cnn", "rnn", "text", "nested", "nested_fn", "multi_io", "zoo_conv", "zoo_seq",
+               "zoo_attention", "zoo_3d", "keywords")
 
 
 def mlp(k):
@@ -184,6 +185,73 @@ def zoo_seq(k):
     return model
 
 
+def zoo_attention(k):
+    """Attention layers (MultiHeadAttention, Attention, AdditiveAttention), EinsumDense, GroupNormalization,
+    Discretization + CategoryEncoding, Identity. (tf_keras 2.21's SpectralNormalization does not build.)"""
+    tokens = k.Input(shape=(4, 6), name="tokens")
+    buckets = k.Input(shape=(3,), name="amounts")
+    x = k.layers.MultiHeadAttention(num_heads=2, key_dim=3, name="self_attention")(tokens, tokens)
+    x = k.layers.GroupNormalization(groups=2)(x)
+    query = k.layers.EinsumDense("abc,cd->abd", output_shape=(None, 5), bias_axes="d")(x)
+    value = k.layers.Dense(5)(tokens)
+    dot = k.layers.Attention(use_scale=True)([query, value])
+    additive = k.layers.AdditiveAttention()([query, value])
+    pooled = k.layers.GlobalAveragePooling1D()(k.layers.Add()([dot, additive]))
+    bins = k.layers.Discretization(bin_boundaries=[-0.5, 0.0, 0.5])(buckets)
+    codes = k.layers.CategoryEncoding(num_tokens=4, output_mode="count")(bins)
+    joined = k.layers.Concatenate()([pooled, codes])
+    outputs = k.layers.Dense(2)(k.layers.Identity()(joined))
+    model = k.Model({"tokens": tokens, "amounts": buckets}, outputs, name="zoo_attention")
+    model.compile(optimizer=k.optimizers.Adam(learning_rate=0.01), loss="mse")
+    return model
+
+
+def zoo_3d(k):
+    """The 3-D layers, ConvLSTM2D and image augmentation layers (identities outside training; tf_keras 2.21's
+    RandomContrast has no gradient, so it is left out)."""
+    inputs = k.Input(shape=(4, 4, 4, 2), name="volume")
+    x = k.layers.ZeroPadding3D(1)(inputs)
+    x = k.layers.Conv3D(3, 2, activation="relu")(x)
+    x = k.layers.MaxPooling3D(2)(x)
+    x = k.layers.UpSampling3D(2)(x)
+    x = k.layers.Cropping3D(1)(x)
+    x = k.layers.Conv3DTranspose(2, 2, strides=2)(x)
+    x = k.layers.AveragePooling3D(2)(x)
+    x = k.layers.SpatialDropout3D(0.1)(x)
+    volume = k.layers.GlobalAveragePooling3D()(x)
+    frames = k.Input(shape=(3, 5, 5, 2), name="frames")
+    # recurrent_activation given: the Kerases' defaults differ (tf.keras 2.x hard_sigmoid, Keras 3 sigmoid)
+    y = k.layers.ConvLSTM2D(2, 3, padding="same", recurrent_activation="sigmoid")(frames)
+    y = k.layers.RandomFlip("horizontal")(y)
+    y = k.layers.RandomRotation(0.1)(y)
+    y = k.layers.RandomZoom(0.1)(y)
+    y = k.layers.GlobalMaxPooling2D()(y)
+    outputs = k.layers.Dense(2)(k.layers.Concatenate()([volume, y]))
+    model = k.Model({"volume": inputs, "frames": frames}, outputs, name="zoo_3d")
+    model.compile(optimizer=k.optimizers.RMSprop(learning_rate=0.01, momentum=0.5, centered=True), loss="mse")
+    return model
+
+
+def keywords(k):
+    """Tensors passed to layer calls by keyword: MultiHeadAttention's ``attention_mask``, Attention's
+    ``mask=[query_mask, value_mask]`` (a list) and LSTM's ``initial_state=[h, c]`` computed by other layers."""
+    tokens = k.Input(shape=(4, 6), name="tokens")
+    pair_mask = k.Input(shape=(4, 4), name="pair_mask")
+    step_mask = k.Input(shape=(4,), dtype="bool", name="step_mask")
+    x = k.layers.MultiHeadAttention(num_heads=2, key_dim=3, name="self_attention")(tokens, tokens,
+                                                                                   attention_mask=pair_mask)
+    query = k.layers.Dense(5, name="query")(x)
+    attended = k.layers.Attention(name="attend")([query, query], mask=[step_mask, step_mask])
+    pooled = k.layers.GlobalAveragePooling1D(name="pool")(attended)
+    state_h = k.layers.Dense(3, activation="tanh", name="state_h")(pooled)
+    state_c = k.layers.Dense(3, name="state_c")(pooled)
+    sequence = k.layers.LSTM(3, name="lstm")(tokens, initial_state=[state_h, state_c])
+    outputs = k.layers.Dense(2, name="head")(k.layers.Concatenate(name="join")([pooled, sequence]))
+    model = k.Model({"tokens": tokens, "pair_mask": pair_mask, "step_mask": step_mask}, outputs, name="keywords")
+    model.compile(optimizer=k.optimizers.Adam(learning_rate=0.01), loss="mse")
+    return model
+
+
 def _is_keras3(k) -> bool:
     return getattr(k, "__name__", "") == "keras"  # Keras 3 renamed LeakyReLU's `alpha` to `negative_slope`
 
@@ -223,6 +291,16 @@ def data(name: str, seed: int = 0) -> dict:
         x, y = floats(8, 8, 3), floats(2)
     elif name == "zoo_seq":
         x, y = floats(6, 4), rng.integers(0, 2, (n, 2)).astype("float32")
+    elif name == "zoo_attention":
+        x, y = {"tokens": floats(4, 6), "amounts": floats(3)}, floats(2)
+    elif name == "zoo_3d":
+        x, y = {"volume": floats(4, 4, 4, 2), "frames": floats(3, 5, 5, 2)}, floats(2)
+    elif name == "keywords":
+        pair_mask = (rng.random((n, 4, 4)) > 0.4).astype("float32")
+        pair_mask[:, np.arange(4), np.arange(4)] = 1.0  # every query attends somewhere
+        step_mask = rng.random((n, 4)) > 0.3
+        step_mask[:, 0] = True
+        x, y = {"tokens": floats(4, 6), "pair_mask": pair_mask, "step_mask": step_mask}, floats(2)
     else:
         raise ValueError(f"Unknown fixture model {name!r}; expected one of {MODEL_NAMES}.")
     return {"x": x, "y": y}

@@ -293,3 +293,24 @@ def test_a_file_that_merely_ends_in_index_is_not_a_checkpoint(tmp_path):
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     with pytest.raises(FileNotFoundError, match="No weights file found"):
         model.load_weights(str(tmp_path / "w"))
+
+
+# -- weights paths ------------------------------------------------------------------------------------------
+def test_weights_paths_in_tf_keras_spelling_load():
+    """tf.keras 2.x names ConvLSTM2D's group conv_lst_m2d (Keras 3: conv_lstm2d) and MultiHeadAttention's
+    sub-layers _query_dense (Keras 3: query_dense); both spellings load."""
+    from featherflow.keras.saving.weights_io import assign_weights, collect_weights, keras3_snake_case
+
+    assert keras3_snake_case("ConvLSTM2D") == "conv_lstm2d" and keras3_snake_case("PReLU") == "p_re_lu"
+    inputs = keras.Input((2, 4, 4, 1))
+    features = keras.layers.ConvLSTM2D(2, 3)(inputs)
+    tokens = keras.layers.Reshape((2, 4))(keras.layers.Flatten()(features))
+    outputs = keras.layers.MultiHeadAttention(num_heads=1, key_dim=2)(tokens, tokens)
+    model = keras.Model(inputs, outputs)
+    saved = collect_weights(model, include_optimizer=False)
+    assert "layers/conv_lstm2d/cell/vars/0" in saved and "layers/multi_head_attention/query_dense/vars/0" in saved
+    tf_keras_spelling = {key.replace("conv_lstm2d", "conv_lst_m2d").replace("/query_dense/", "/_query_dense/"): value
+                         + 1.0 for key, value in saved.items()}
+    assign_weights(model, tf_keras_spelling)
+    np.testing.assert_array_equal(model.get_layer(index=1).weights[0].numpy(),
+                                  saved["layers/conv_lstm2d/cell/vars/0"] + 1.0)

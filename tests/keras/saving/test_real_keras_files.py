@@ -63,8 +63,9 @@ def test_featherflow_predicts_what_keras_predicted(name, fmt):
 
 # tf_keras 2.21's Nadam multiplies its u_product once per variable per step inside tf.function (and does not
 # save it), so its own continuation is not Nadam's; featherflow continues as Keras 3 does (multi_io-k3.*).
+# zoo_3d's augmentation layers draw random transforms in every training step, in each framework its own.
 CONTINUATION = [(name, fmt) for name in models.MODEL_NAMES for fmt, (writer, _, has_state) in FORMATS.items()
-                if has_state and (name, writer) != ("multi_io", "tfk")]
+                if has_state and (name, writer) != ("multi_io", "tfk") and name != "zoo_3d"]
 
 
 @pytest.mark.parametrize(("name", "fmt"), CONTINUATION)
