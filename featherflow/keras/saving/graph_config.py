@@ -234,6 +234,14 @@ def _is_ref(value) -> bool:
             and isinstance(value[1], int) and isinstance(value[2], int))
 
 
+def _written_by_keras3() -> bool:
+    from featherflow.keras.saving.keras_compat import current_source
+
+    source = current_source()
+    return source.backend != "featherflow" and (source.keras_version or "").split(".")[0].isdigit() and \
+        int(source.keras_version.split(".")[0]) >= 3
+
+
 def _list_ref(value):
     """``[layer, node, tensor]`` of a tf.keras list-form reference, else ``None``."""
     return value[:3] if _is_ref(value) else None
@@ -327,6 +335,10 @@ def functional_from_config(cls, config, custom_objects=None):
             if not isinstance(args, list) or not isinstance(kwargs, dict):
                 raise InvalidArchiveError(f"Malformed inbound node of layer '{layer.name}': {node!r:.200}")
             kwargs = {k: v for k, v in kwargs.items() if not (k == "mask" and v is None)}
+            if _written_by_keras3():
+                # Keras 3 records every call's resolved `training` (RandomFlip's default True too) and lets the
+                # outer fit/predict mode override it; tf.keras 2 and featherflow keep an explicit one fixed.
+                kwargs.pop("training", None)
             return lambda: layer(*args, **kwargs)
         tensors, kwargs = [], {}
         for item in node:
