@@ -12,8 +12,8 @@ Per thread (``state``):
   outside any call), which inner layers called without ``training=`` inherit;
 * ``inferring_shapes``: true while layers run on dummy data to infer output shapes (stateful layers then
   keep no state from the run);
-* ``model_call_depth``: how many ``Model.__call__`` are in progress (the outermost one clears the
-  ``add_loss`` losses left by the previous call);
+* ``model_call_depth``: how many ``Model.__call__`` and ``Layer.__call__`` are in progress (the outermost one
+  clears the ``add_loss`` losses left by the previous call);
 * ``name_scope``: the ``tf.name_scope`` in force (``""`` at top level), which prefixes new variables' names;
 * ``device``: the ``DeviceSpec`` of the ``tf.device`` scope in force (``None`` outside one);
 * ``variable_creators``: the creators of the ``tf.variable_creator_scope`` s entered, innermost last, through

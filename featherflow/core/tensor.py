@@ -138,6 +138,26 @@ class Tensor:
         """The shape (TensorFlow's older spelling of ``.shape``)."""
         return _new_shape(TensorShape, self.value.shape)  # array shapes are int tuples already: no checks
 
+    def set_shape(self, shape) -> None:
+        """Check that the tensor's shape is compatible with ``shape`` (``None`` matches any size).
+
+        TensorFlow refines a graph tensor's static shape with it; a featherflow tensor's shape is always
+        known, so, as for TensorFlow's eager tensors, this only checks (e.g. in a ``Dataset.map`` function).
+
+        >>> t = Tensor(np.zeros((3, 6)))
+        >>> t.set_shape([None, 6])
+        >>> t.set_shape([None, 5])
+        Traceback (most recent call last):
+        ...
+        ValueError: Tensor's shape (3, 6) is not compatible with supplied shape (None, 5).
+        """
+        if shape is None:  # an unknown rank: compatible with every shape
+            return
+        shape = TensorShape(shape)
+        if not self.get_shape().is_compatible_with(shape):
+            raise ValueError(f"Tensor's shape {tuple(self.value.shape)} is not compatible with supplied shape "
+                             f"{tuple(shape)}.")
+
     def __array__(self, dtype=None, copy=None):
         arr = _arrays.to_numpy(self.value)
         if dtype is not None and arr.dtype != dtype:

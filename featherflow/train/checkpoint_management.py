@@ -107,8 +107,8 @@ def get_checkpoint_state(checkpoint_dir, latest_filename=None):
 
 
 def checkpoint_exists(save_path) -> bool:
-    """Whether a checkpoint was written at ``save_path``."""
-    return os.path.isfile(checkpoint_file(save_path))
+    """Whether a checkpoint was written at ``save_path`` (by ``Checkpoint.save``, or ``model.save_weights``)."""
+    return os.path.isfile(checkpoint_file(save_path)) or os.path.isfile(save_path)
 
 
 def latest_checkpoint(checkpoint_dir, latest_filename=None):

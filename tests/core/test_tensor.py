@@ -231,3 +231,16 @@ def test_format_like_tensorflow():
     assert f"{loss:.3f}" == "0.123"
     assert f"{ff.constant([1.0, 2.0])}" == "[1. 2.]"
     assert format(ff.constant(7), "d") == "7"
+
+
+def test_set_shape_checks_compatibility_as_an_eager_tensor_does():
+    """TensorFlow's eager Tensor.set_shape: a compatible shape (None matches any size, None any rank) is accepted
+    and changes nothing; an incompatible one is TensorFlow's ValueError (the time-series tutorial's split_window
+    calls it inside Dataset.map)."""
+    t = ff.zeros((3, 6, 6))
+    for ok in ([None, 6, None], (3, 6, 6), [None, None, None], None):
+        t.set_shape(ok)
+        assert t.shape == (3, 6, 6)
+    for bad in ([None, 5, None], [3, 6], [3, 6, 6, 1]):
+        with pytest.raises(ValueError, match=r"Tensor's shape \(3, 6, 6\) is not compatible with supplied shape"):
+            t.set_shape(bad)

@@ -195,3 +195,45 @@ def test_custom_loss_subclass_trains_and_saves(tmp_path):
     model.save(tmp_path / "loss.keras")
     loaded = keras.models.load_model(tmp_path / "loss.keras", custom_objects={"ScaledMAE": ScaledMAE})
     assert loaded.evaluate(x, y, batch_size=20, verbose=0) == pytest.approx(expected, rel=1e-5)
+
+
+def test_compiled_losses_and_metrics_see_targets_shaped_like_the_outputs():
+    """tf.keras aligns targets with the outputs before the compiled losses and metrics (match_dtype_and_rank): labels
+    of shape (batch,) for an output (batch, 1) reach a custom loss or Metric as (batch, 1) in the output's dtype,
+    so `y_true - y_pred` does not broadcast to (batch, batch)."""
+    seen = []
+
+    def mean_abs(y_true, y_pred):
+        seen.append(("loss", tuple(y_true.shape), tuple(y_pred.shape), y_true.dtype))
+        return tf.reduce_mean(tf.abs(y_true - y_pred), axis=-1)
+
+    class SumAbsError(keras.metrics.Metric):
+        def __init__(self, **kwargs):
+            super().__init__(name="sum_abs_error", **kwargs)
+            self.total = self.add_weight(name="total", initializer="zeros")
+
+        def update_state(self, y_true, y_pred, sample_weight=None):
+            seen.append(("metric", tuple(y_true.shape), tuple(y_pred.shape), y_true.dtype))
+            values = tf.abs(y_true - y_pred)
+            if sample_weight is not None:
+                seen.append(("weight", tuple(sample_weight.shape)))
+                values = values * sample_weight
+            self.total.assign_add(tf.reduce_sum(values))
+
+        def result(self):
+            return self.total
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 3)).astype("float32")
+    y = x.sum(axis=1).astype("float64")  # rank 1, float64: becomes (16, 1) float32
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile("sgd", loss=mean_abs, metrics=[SumAbsError()], weighted_metrics=[SumAbsError()])
+    weights = np.linspace(0.5, 2.0, 16)
+    loss, total, weighted_total = model.evaluate(x, y, sample_weight=weights, batch_size=16, verbose=0)
+    assert ("loss", (16, 1), (16, 1), np.dtype("float32")) in seen
+    assert ("metric", (16, 1), (16, 1), np.dtype("float32")) in seen
+    assert ("weight", (16, 1)) in seen
+    errors = np.abs(y - model.predict(x, verbose=0)[:, 0])
+    np.testing.assert_allclose(total, errors.sum(), rtol=1e-5)
+    np.testing.assert_allclose(weighted_total, (errors * weights).sum(), rtol=1e-5)
+    np.testing.assert_allclose(loss, (errors * weights).mean(), rtol=1e-5)

@@ -323,6 +323,68 @@ class Layer:
         count_loss_event()  # lets a compiled step skip looking for losses when none were added
         self._losses.append(loss if isinstance(loss, Tensor) else convert_to_tensor(loss, dtype_hint=self._dtype))
 
+    def add_metric(self, value, name=None, **kwargs) -> None:
+        """Track the running mean of ``value`` as a metric ``name`` (tf.keras 2's ``Layer.add_metric``).
+
+        Called in ``call()``: the first call creates a ``keras.metrics.Mean`` named ``name`` (listed in the
+        model's ``metrics``, so ``fit``/``evaluate`` log it and reset it each epoch) and every call adds
+        ``value`` to it; a value computed by a ``Metric`` (``add_metric(mean_metric(x))``) keeps that metric.
+
+        Args:
+            value: the tensor to average (a scalar, or values averaged over all their elements).
+            name: the metric's name in the logs (required unless ``value`` comes from a ``Metric``).
+            aggregation: tf.keras's deprecated argument, accepted and ignored as there (values are averaged).
+
+        >>> from featherflow import keras
+        >>> class Scale(keras.layers.Layer):
+        ...     def call(self, x):
+        ...         self.add_metric(x, name="mean_input")
+        ...         return 2 * x
+        >>> layer = Scale()
+        >>> _ = layer(np.array([[1.0, 3.0]])); _ = layer(np.array([[5.0, 7.0]]))
+        >>> [(m.name, float(m.result())) for m in layer.metrics]
+        [('mean_input', 4.0)]
+        """
+        unknown = [key for key in kwargs if key != "aggregation"]
+        if unknown:
+            raise TypeError(f"Unknown keyword arguments: {sorted(kwargs)}. Expected `aggregation`.")
+        metric_obj = getattr(value, "_metric_obj", None)
+        if metric_obj is not None:
+            name = metric_obj.name
+        if name is None:
+            raise ValueError("Please provide a name for your metric like `self.add_metric(tf.reduce_sum(inputs), "
+                             "name='mean_activation')`")
+        from featherflow.keras.layers.node import KerasTensor
+
+        if isinstance(value, KerasTensor):
+            raise ValueError(f"`add_metric` on the symbolic tensor {value!r} outside a layer's call is not supported "
+                             "by featherflow. Call `self.add_metric(...)` inside the `call()` of a layer that receives "
+                             f"it instead. Received: name={name!r}")
+        metrics = self.__dict__.get("_metrics")
+        if metrics is None:
+            metrics = []
+            object.__setattr__(self, "_metrics", metrics)
+        existing = next((m for m in metrics if m.name == name), None)
+        if existing is None:
+            if metric_obj is None:
+                from featherflow.keras.metrics import Mean  # metrics are layers: imported here, not at the top
+
+                existing = Mean(name=name, dtype=getattr(value, "dtype", None))
+            else:
+                existing = metric_obj
+            metrics.append(existing)
+        # a metric's own result is already counted; a shape-inference run on dummy data counts nothing
+        if metric_obj is None and not _runtime.inferring_shapes:
+            existing.update_state(value)
+
+    @property
+    def metrics(self) -> list:
+        """The metrics added with ``add_metric`` by this layer and the layers inside it."""
+        out = list(self.__dict__.get("_metrics", ()))
+        for layer in self._layers:
+            out.extend(m for m in layer.metrics if not any(m is x for x in out))
+        return out
+
     def _clear_losses(self) -> None:
         self._losses = []
         for layer in self._layers:
@@ -423,11 +485,15 @@ class Layer:
                 kwargs["mask"] = masks[0] if len(leaves) == 1 else map_structure(
                     lambda x: getattr(x, "_keras_mask", None), inputs)
         runtime = _runtime  # this thread's call context (core/runtime.py)
+        if runtime.model_call_depth == 0 and (self._losses or self._layers):
+            self._clear_losses()  # an outermost call starts afresh: `losses` are those of the last call (tf.keras)
         previous = runtime.training
         runtime.training = training
+        runtime.model_call_depth += 1
         try:
             outputs = self.call(inputs, *args, **kwargs)
         finally:
+            runtime.model_call_depth -= 1
             runtime.training = previous
         self._set_output_masks(inputs, outputs, kwargs.get("mask"))
         if self.activity_regularizer is not None:

@@ -18,6 +18,7 @@ import numpy as np
 from featherflow.core import Tensor, pause_all_tapes
 from featherflow.core.runtime import inferring_shapes_scope, training_scope
 from featherflow.core.string_tensor import STRING, is_string_dtype
+from featherflow.core.tensor import TensorShape
 from featherflow.keras.layers.base import flatten, map_structure
 from featherflow.keras.layers.input_spec import check_input_compatibility
 
@@ -29,7 +30,7 @@ class KerasTensor:
     _mask_ndim = None  # the rank of its Keras mask when the layer call that made it produces one
 
     def __init__(self, shape, dtype="float32", name=None, keras_history=None, sparse=False):
-        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.shape = TensorShape(shape)  # a tuple with TensorFlow's helpers: `inputs.shape.as_list()`
         self.dtype = STRING if is_string_dtype(dtype) else np.dtype(dtype)
         self.name = name
         self._keras_history = keras_history  # (layer, node_index, tensor_index)
@@ -98,10 +99,11 @@ class Node:
 
 
 def _dummy_array(shape, dtype, fill):
-    dims = tuple(fill if d is None else d for d in shape)
+    batch_fill, axis_fill = fill
+    dims = tuple((batch_fill if i == 0 else axis_fill) if d is None else d for i, d in enumerate(shape))
     kind = np.dtype(dtype).kind
     if kind in "OUS":  # strings of `fill` words, so axes a text layer derives from them vary like the others
-        return np.full(dims, b" ".join([b"x"] * fill), dtype=object)
+        return np.full(dims, b" ".join([b"x"] * axis_fill), dtype=object)
     if kind in "iu":
         return np.zeros(dims, dtype=dtype)
     if kind == "b":
@@ -110,7 +112,8 @@ def _dummy_array(shape, dtype, fill):
 
 
 def _run_dummy(layer, specs, fill, call_args, call_kwargs):
-    """Run ``layer.call`` on small dummy arrays shaped like ``specs`` (unknown sizes = ``fill``)."""
+    """Run ``layer.call`` on small dummy arrays shaped like ``specs`` (unknown sizes: ``fill`` = (batch axis,
+    other axes))."""
     def make(spec):
         if isinstance(spec, KerasTensor):
             tensor = Tensor(_dummy_array(spec.shape, spec.dtype, fill))
@@ -144,12 +147,32 @@ class _Spec(tuple):
     mask_ndim = None
 
 
+# Sizes given to unknown axes in the two dummy runs: the batch axis stays small (it is never downsampled, and
+# the runs cost what a batch of that size costs); other axes (time steps, image sides) get sizes large enough
+# for kernels to fit and twice apart, so that strided convolutions and pooling still map them to different
+# sizes (2 and 3 both pool to 1). When a run is still too small for the layer (a deep valid-padded stack),
+# larger sizes are tried.
+_DUMMY_FILLS = [((2, 16), (3, 32)), ((2, 64), (3, 128)), ((2, 512), (3, 1024))]
+
+
+def _has_unknown_inner_axis(specs, call_args, call_kwargs) -> bool:
+    tensors = flatten([specs, list(call_args), dict(call_kwargs)])
+    return any(isinstance(t, KerasTensor) and None in tuple(t.shape)[1:] for t in tensors)
+
+
 def infer_output_specs(layer, specs, call_args=(), call_kwargs=None):
     """Output shapes and dtypes of ``layer`` on symbolic ``specs``, by running it twice on dummy
     data with different sizes for unknown axes: an output axis whose size differs is unknown."""
     call_kwargs = call_kwargs or {}
-    first = _run_dummy(layer, specs, 2, call_args, call_kwargs)
-    second = _run_dummy(layer, specs, 3, call_args, call_kwargs)
+    fills = _DUMMY_FILLS if _has_unknown_inner_axis(specs, call_args, call_kwargs) else _DUMMY_FILLS[:1]
+    for attempt, (first_fill, second_fill) in enumerate(fills):
+        try:
+            first = _run_dummy(layer, specs, first_fill, call_args, call_kwargs)
+            second = _run_dummy(layer, specs, second_fill, call_args, call_kwargs)
+            break
+        except ValueError:
+            if attempt == len(fills) - 1:
+                raise
 
     def spec_of(a, b):
         shape = tuple(None if da != db else da for da, db in zip(a.shape, b.shape))
@@ -205,6 +228,9 @@ def symbolic_call(layer, inputs, call_args, call_kwargs):
         return tensor
 
     outputs = _map_specs(make, result)
+    if call_kwargs.get("training") is not None:
+        # an explicit mode (`base_model(x, training=False)`) is part of the graph: the call keeps it in fit
+        kwargs["training"] = call_kwargs["training"]
     node = Node(layer, inputs, tuple(call_args), kwargs, outputs)
     layer._inbound_nodes.append(node)
     for t in leaves:

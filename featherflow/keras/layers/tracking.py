@@ -28,6 +28,7 @@ _INTERNAL = frozenset({
     "_layers", "_inbound_nodes", "_outbound_nodes", "_trainable_weights", "_non_trainable_weights", "_seq_layers",
     "_seq_outputs", "_input_tensor", "inputs", "outputs", "_outer", "_pending_restores", "_plan", "optimizer",
     "compiled_loss", "compiled_metrics", "_weight_regularizers", "history", "_output_layers", "_input_layers",
+    "_metrics",
 })
 
 

@@ -271,6 +271,15 @@ def match_dtype_and_rank(y_t, y_p, sw):
             from featherflow.ops import cast
 
             y_t = cast(y_t, p_dtype) if isinstance(y_t, Tensor) else np.asarray(y_t, dtype=p_dtype)
+    if sw is not None and np.dtype(y_p.dtype).kind == "f":  # as tf.keras casts the weights to the predictions'
+        p_dtype = np.dtype(y_p.dtype)
+        if isinstance(sw, Tensor):
+            if sw.dtype != p_dtype:
+                from featherflow.ops import cast
+
+                sw = cast(sw, p_dtype)
+        else:
+            sw = np.asarray(sw, dtype=p_dtype)
     return y_t, y_p, sw
 
 

@@ -192,7 +192,7 @@ def init_graph(model: Model, inputs, outputs) -> None:
 # -- execution ------------------------------------------------------------------------------------
 class _Step:
     __slots__ = ("layer", "fn", "direct", "has_training", "in_slot", "in_struct", "args", "kwargs",
-                 "out_slots", "single_out")
+                 "out_slots", "single_out", "fixed_training")
 
 
 class GraphPlan:
@@ -233,6 +233,8 @@ class GraphPlan:
             step.args = tuple(map_structure(lambda t: _SlotRef(slot(t)) if isinstance(t, KerasTensor) else t,
                                             tuple(node.call_args)))
             step.kwargs = dict(node.call_kwargs)
+            # `layer(x, training=False)` in the graph: that call runs in that mode whatever fit/predict say
+            step.fixed_training = step.kwargs.pop("training", None)
             if not plain:
                 step.kwargs = map_structure(lambda t: _SlotRef(slot(t)) if isinstance(t, KerasTensor) else t,
                                             step.kwargs)
@@ -264,7 +266,8 @@ class GraphPlan:
             return False
         current = self.input_slots[0]
         for step in self.steps:
-            if step.in_slot != current or not step.single_out or (step.kwargs and step.direct):
+            if step.in_slot != current or not step.single_out or (step.kwargs and step.direct) or \
+                    step.fixed_training is not None:
                 return False
             current = step.out_slots[0]
         return current == self.output_slots[0]
@@ -321,7 +324,9 @@ class GraphPlan:
         values = [None] * self.num_slots
         for s, v in zip(self.input_slots, input_values):
             values[s] = v
+        outer_training = training
         for step in self.steps:
+            training = outer_training if step.fixed_training is None else step.fixed_training
             if step.in_slot is not None:
                 x = values[step.in_slot]
                 if step.direct:

@@ -140,6 +140,8 @@ class Model(TrainerMixin, Layer):
         """``model(x)`` for one array that fits the graph's only input: run the cached plan directly."""
         runtime = _runtime
         if runtime.model_call_depth == 0:
+            if self._losses:
+                self._losses = []
             for layer in plan.flat_layers:
                 if layer._losses:
                     layer._losses = []
@@ -170,7 +172,7 @@ class Model(TrainerMixin, Layer):
             runtime.training = previous
 
     def _losses_to_clear(self) -> bool:
-        return any(layer._losses for layer in self._flat_layers())
+        return bool(self._losses) or any(layer._losses for layer in self._flat_layers())
 
     def _keeps_int_inputs(self) -> bool:
         # Integer inputs reach the inner layers unchanged; each layer (or Input) casts for itself.
@@ -257,9 +259,29 @@ class Model(TrainerMixin, Layer):
             raise ValueError(f"No such layer: {name}. Existing layers are: {[layer.name for layer in self.layers]}.")
         raise ValueError("Provide either a layer name or layer index at `get_layer`.")
 
+    def _assert_weights_created(self) -> None:
+        # tf.keras's rule: a model class that defines its own `build` (Sequential, or a subclass overriding it)
+        # has no weights to list before it is built; reading them is an error, not an empty list.
+        cls = type(self)
+        if self.built or getattr(self, "dynamic", False) or cls is Model or "build" not in cls.__dict__:
+            return
+        raise ValueError(f"Weights for model '{self.name}' have not yet been created. Weights are created when the "
+                         "model is first called on inputs or `build()` is called with an `input_shape`.")
+
+    @property
+    def trainable_weights(self) -> list:
+        self._assert_weights_created()
+        return super().trainable_weights
+
+    @property
+    def non_trainable_weights(self) -> list:
+        self._assert_weights_created()
+        return super().non_trainable_weights
+
     @property
     def weights(self) -> list:
         """All weights, layer by layer (each layer's trainable then non-trainable ones), as Keras orders them."""
+        self._assert_weights_created()
         out, seen = [], set()
         for w in self._own_and_layer_weights():
             if id(w) not in seen:

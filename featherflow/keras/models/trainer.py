@@ -168,6 +168,7 @@ class TrainerMixin:
             out.extend(self.compiled_loss.metrics)
         if self.compiled_metrics is not None:
             out.extend(self.compiled_metrics.metrics)
+        out.extend(self.__dict__.get("_metrics", ()))  # the model's own add_metric metrics
         for layer in self._flat_layers():
             if getattr(layer, "_is_metric", False):  # a metric held as an attribute (tracked like a layer)
                 if not any(layer is m for m in out):

@@ -156,8 +156,9 @@ def functional_config(model) -> dict:
                 def encode(value):
                     return keras3_tensor(value) if isinstance(value, KerasTensor) else value
 
-                args = [map_structure(encode, node.call_inputs), *map_structure(encode, list(node.call_args))]
-                kwargs = map_structure(encode, dict(node.call_kwargs))
+                call_inputs, state_kwargs = _keras3_rnn_inputs(layer, node.call_inputs)
+                args = [map_structure(encode, call_inputs), *map_structure(encode, list(node.call_args))]
+                kwargs = map_structure(encode, {**dict(node.call_kwargs), **state_kwargs})
                 nodes.append({"args": serialize_keras_object(args), "kwargs": serialize_keras_object(kwargs)})
                 continue
             # tf.keras 2.x keeps only the first argument positional: the others go in by their names
@@ -177,6 +178,17 @@ def functional_config(model) -> dict:
 
     return {"name": model.name, "trainable": model.trainable, "layers": [entry for _, entry in entries],
             "input_layers": refs(model._nested_inputs), "output_layers": refs(model._nested_outputs)}
+
+
+def _keras3_rnn_inputs(layer, call_inputs):
+    """``(inputs, {"initial_state": states})`` of an RNN call: featherflow (as tf.keras) passes the states in the
+    inputs list, Keras 3 only by keyword (its RNN refuses a list of inputs)."""
+    from featherflow.keras.layers.recurrent import RNN
+
+    if (isinstance(layer, RNN) and isinstance(call_inputs, (list, tuple)) and len(call_inputs) > 1
+            and not layer._num_constants):
+        return call_inputs[0], {"initial_state": list(call_inputs[1:])}
+    return call_inputs, {}
 
 
 def _positional_as_keywords(layer, call_args) -> dict:
@@ -222,16 +234,30 @@ def _is_ref(value) -> bool:
             and isinstance(value[1], int) and isinstance(value[2], int))
 
 
-def _walk_refs(structure, found):
-    history = _history(structure)
+def _written_by_keras3() -> bool:
+    from featherflow.keras.saving.keras_compat import current_source
+
+    source = current_source()
+    return source.backend != "featherflow" and (source.keras_version or "").split(".")[0].isdigit() and \
+        int(source.keras_version.split(".")[0]) >= 3
+
+
+def _list_ref(value):
+    """``[layer, node, tensor]`` of a tf.keras list-form reference, else ``None``."""
+    return value[:3] if _is_ref(value) else None
+
+
+def _walk_refs(structure, found, reference=_history):
+    """The references (``reference`` reads one) anywhere in nested lists and dicts (``mask=[ref, ref]``)."""
+    history = reference(structure)
     if history is not None:
         found.append(history)
     elif isinstance(structure, dict):
         for value in structure.values():
-            _walk_refs(value, found)
+            _walk_refs(value, found, reference)
     elif isinstance(structure, list):
         for value in structure:
-            _walk_refs(value, found)
+            _walk_refs(value, found, reference)
 
 
 def _list_node_refs(node) -> list:
@@ -242,7 +268,7 @@ def _list_node_refs(node) -> list:
         refs.append(item[:3])
         kwargs = item[3] if len(item) == 4 else {}
         if isinstance(kwargs, dict):
-            refs.extend(value[:3] for value in kwargs.values() if _is_ref(value))
+            _walk_refs(kwargs, refs, _list_ref)
     return refs
 
 
@@ -309,6 +335,10 @@ def functional_from_config(cls, config, custom_objects=None):
             if not isinstance(args, list) or not isinstance(kwargs, dict):
                 raise InvalidArchiveError(f"Malformed inbound node of layer '{layer.name}': {node!r:.200}")
             kwargs = {k: v for k, v in kwargs.items() if not (k == "mask" and v is None)}
+            if _written_by_keras3():
+                # Keras 3 records every call's resolved `training` (RandomFlip's default True too) and lets the
+                # outer fit/predict mode override it; tf.keras 2 and featherflow keep an explicit one fixed.
+                kwargs.pop("training", None)
             return lambda: layer(*args, **kwargs)
         tensors, kwargs = [], {}
         for item in node:
@@ -317,13 +347,18 @@ def functional_from_config(cls, config, custom_objects=None):
                 return missing
             tensors.append(found)
             if len(item) == 4 and isinstance(item[3], dict) and item[3]:
-                kwargs = {}
-                for key, value in item[3].items():
-                    if _is_ref(value):
-                        value = lookup(value[0], value[1], value[2], offsets.get(value[0], 0))
-                        if value is None:
-                            return missing
-                    kwargs[key] = value
+                # tf.keras writes every tensor of the kwargs as a reference, also inside lists and dicts
+                # (Attention's mask=[query_mask, value_mask]), as its convert_inner_node_data reads them
+                def decode_ref(value):
+                    found = lookup(value[0], value[1], value[2], offsets.get(value[0], 0))
+                    if found is None:
+                        raise LookupError
+                    return found
+
+                try:
+                    kwargs = _decode_structure(decode_ref, item[3], _list_ref)
+                except LookupError:
+                    return missing
         single = tensors[0] if len(tensors) == 1 else tensors
         return lambda: layer(single, **kwargs)
 
@@ -371,14 +406,15 @@ def functional_from_config(cls, config, custom_objects=None):
     return model
 
 
-def _decode_structure(decode, value):
-    """``decode`` applied to each ``__keras_tensor__`` entry and plain leaf of nested lists and dicts."""
-    if _history(value) is not None:
+def _decode_structure(decode, value, reference=_history):
+    """``decode`` applied to each reference (a ``__keras_tensor__`` entry, or what ``reference`` reads) in nested
+    lists and dicts; other values kept."""
+    if reference(value) is not None:
         return decode(value)
     if isinstance(value, list):
-        return [_decode_structure(decode, item) for item in value]
+        return [_decode_structure(decode, item, reference) for item in value]
     if isinstance(value, dict):
-        return {key: _decode_structure(decode, item) for key, item in value.items()}
+        return {key: _decode_structure(decode, item, reference) for key, item in value.items()}
     return value
 
 

@@ -4,8 +4,8 @@ Keras 3 records an op applied to symbolic tensors as a graph node of its own: th
 ``Embedding(mask_zero=True)`` feeding a later layer is saved as a ``NotEqual`` node (module
 ``keras.src.ops.numpy``) whose output is passed as ``mask=``. ``normalize_op_node`` turns such an entry
 into a ``KerasOperation`` layer that calls the featherflow op; saving writes it back in Keras 3's form.
-The ops covered are the elementwise comparisons, logic and arithmetic, the reductions, casts and the
-simple shape ops; any other op is refused with a message naming it.
+The ops covered are the elementwise comparisons, logic and arithmetic, the reductions, casts,
+``convert_to_tensor`` and the simple shape ops; any other op is refused with a message naming it.
 
 >>> import numpy as np
 >>> from featherflow.keras.saving.keras_ops import KerasOperation
@@ -42,8 +42,20 @@ def _op_table() -> dict:
                   "Min": reduction(ff.reduce_min), "Cast": (ff.cast, {"dtype": "dtype"}),
                   "ExpandDims": (ff.expand_dims, {"axis": "axis"}), "Squeeze": (ff.squeeze, {"axis": "axis"}),
                   "Reshape": (ff.reshape, {"newshape": "shape"}), "Transpose": (ff.transpose, {"axes": "perm"}),
-                  "Softmax": (ff.nn.softmax, {"axis": "axis"})})
+                  "Softmax": (ff.nn.softmax, {"axis": "axis"}),
+                  # Keras 3's Attention returns its query mask through ops.convert_to_tensor
+                  "ConvertToTensor": (_convert_to_tensor, {"dtype": "dtype", "sparse": "sparse", "ragged": "ragged"})})
     return table
+
+
+def _convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
+    """Keras 3's ``ops.convert_to_tensor``: a dense tensor (of ``dtype`` when given)."""
+    import featherflow as ff
+
+    if sparse or ragged:
+        raise ValueError("featherflow runs Keras 3's ConvertToTensor op on dense tensors only. "
+                         f"Received: sparse={sparse}, ragged={ragged}")
+    return ff.convert_to_tensor(x, dtype=dtype)
 
 
 def is_keras_op(module, class_name) -> bool:
@@ -54,7 +66,8 @@ def is_keras_op(module, class_name) -> bool:
 def is_legacy_op_entry(node: dict, custom_objects=None) -> bool:
     """A Keras 3 op node in a legacy ``.h5`` config (no ``module``): an op name whose config is only a name.
 
-    ``Add``, ``Maximum``... are layers too; the layer's config has ``trainable``/``dtype``, the op's not.
+    ``Add``, ``Maximum``... are layers too; a layer's config has ``trainable``, an op's not (an op's may have a
+    ``dtype``: ``Cast``, ``ConvertToTensor``).
     """
     from featherflow.keras.saving.object_registration import get_registered_object
 
@@ -63,7 +76,7 @@ def is_legacy_op_entry(node: dict, custom_objects=None) -> bool:
         return False
     if get_registered_object(class_name, custom_objects) is not None:
         return False
-    return "trainable" not in inner and "dtype" not in inner
+    return "trainable" not in inner
 
 
 def normalize_op_node(node: dict) -> dict:

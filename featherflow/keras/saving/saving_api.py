@@ -45,7 +45,9 @@ def save_weights(model, filepath, overwrite: bool = True, save_format: str | Non
 
     Args:
         filepath: ``*.weights.h5`` (Keras 3's layout), other ``*.h5`` (tf.keras 2.x's legacy layout, no
-            optimizer state) or any other path (``.npz`` container).
+            optimizer state) or any other path (``.npz`` container, where tf.keras writes a TensorFlow
+            checkpoint; as there, the directory's ``checkpoint`` state file then names it, for
+            ``tf.train.latest_checkpoint``).
         overwrite: replace an existing file.
         save_format: ``"h5"`` or ``"npz"`` to force a format (``"tf"`` is treated as ``"npz"``).
     """
@@ -77,6 +79,12 @@ def save_weights(model, filepath, overwrite: bool = True, save_format: str | Non
     else:
         raise ValueError(f"Unknown save_format {save_format!r}; expected 'h5' or 'npz'.")
     atomic.atomic_write_bytes(filepath, data)
+    if save_format in ("npz", "tf"):
+        # tf.keras's TensorFlow-format weights (any path not .h5) update the directory's `checkpoint` state file,
+        # so `tf.train.latest_checkpoint(directory)` returns the newest `save_weights` / ModelCheckpoint path.
+        from featherflow.train import checkpoint_management
+
+        checkpoint_management.update_checkpoint_state(os.path.dirname(os.path.abspath(filepath)), filepath)
 
 
 def read_weights_file(filepath, limits=None) -> dict:

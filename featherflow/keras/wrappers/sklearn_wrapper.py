@@ -314,7 +314,7 @@ class BaseWrapper(BaseEstimator):
         self.__dict__.update(state)
         if weights is not None:
             self.model_ = self._build_keras_model()
-            if weights and not self.model_.weights and hasattr(self, "X_shape_"):
+            if weights and not self.model_.built and hasattr(self, "X_shape_"):
                 # A builder without keras.Input makes an unbuilt model: one call on a zero batch of the
                 # training data's shape creates its weights before they are set.
                 from featherflow.backend import floatx

@@ -252,3 +252,77 @@ def test_keras_tensors_in_call_arguments_are_graph_inputs():
     np.testing.assert_allclose(result[0].numpy(), direct[0].numpy(), rtol=1e-6)
     other = model([seq, np.zeros((2, 4)), np.zeros((2, 4))])
     assert not np.allclose(result[0].numpy(), other[0].numpy())
+
+
+def test_symbolic_shapes_are_tensor_shapes():
+    """keras.Input(...).shape is a TensorShape in tf.keras: `.as_list()`, `.rank`, indexing and tuple equality."""
+    from featherflow.core.tensor import TensorShape
+
+    inputs = keras.Input(shape=(None, 4))
+    outputs = keras.layers.Dense(3)(inputs)
+    for tensor, expected in [(inputs, [None, None, 4]), (outputs, [None, None, 3])]:
+        assert isinstance(tensor.shape, TensorShape)
+        assert tensor.shape.as_list() == expected and tensor.shape.rank == 3
+        assert tensor.shape == tuple(expected) and tensor.shape[-1] == expected[-1]
+        assert not tensor.shape.is_fully_defined()
+
+
+def test_unknown_axes_through_strided_and_valid_layers():
+    """Unknown time/image axes stay unknown through pooling and strided convolutions (2 and 3 both pool to 1, so
+    dummy sizes must be further apart), and kernels larger than a small dummy size still fit, as with tf.keras's
+    static shapes. The model then runs on any length."""
+    inputs = keras.Input(shape=(None, 5))
+    assert keras.layers.MaxPooling1D(2)(inputs).shape == (None, None, 5)
+    assert keras.layers.Conv1D(3, 3)(inputs).shape == (None, None, 3)
+    assert keras.layers.Conv2D(4, 3, strides=2)(keras.Input(shape=(None, None, 3))).shape == (None, None, None, 4)
+
+    # keras.io's text CNN: three (Conv1D(5), MaxPooling1D(5)) blocks on sequences of unknown length.
+    tokens = keras.Input(shape=(None,), dtype="int64")
+    x = keras.layers.Embedding(50, 4)(tokens)
+    for _ in range(3):
+        x = keras.layers.Conv1D(4, 5, activation="relu")(x)
+        x = keras.layers.MaxPooling1D(5)(x)
+    assert x.shape == (None, None, 4)
+    outputs = keras.layers.Dense(2)(keras.layers.GlobalMaxPooling1D()(x))
+    model = keras.Model(tokens, outputs)
+    assert model.output_shape == (None, 2)
+    for length in (400, 800):
+        assert model.predict(np.ones((2, length), "int64"), verbose=0).shape == (2, 2)
+
+    # A genuinely too-short fixed size is still the layer's error.
+    with pytest.raises(ValueError, match="dimensions in the output is <= 0"):
+        keras.layers.Conv1D(3, 5)(keras.Input(shape=(4, 5)))
+
+
+def test_an_explicit_training_argument_is_part_of_the_graph(tmp_path):
+    """`base(x, training=False)` keeps the base in inference mode inside fit (BatchNormalization's moving
+    statistics do not move, as the transfer-learning guide relies on) and `Dropout(...)(x, training=True)` stays
+    active in predict (Monte-Carlo dropout); the mode survives get_config and a .keras round trip."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 4)).astype("float32")
+    y = rng.normal(size=(32, 1)).astype("float32")
+    base_inputs = keras.Input((4,))
+    base = keras.Model(base_inputs, keras.layers.BatchNormalization()(keras.layers.Dense(4)(base_inputs)))
+    inputs = keras.Input((4,))
+    features = base(inputs, training=False)
+    outputs = keras.layers.Dense(1)(keras.layers.Dropout(0.5)(features, training=True))
+    model = keras.Model(inputs, outputs)
+    batch_norm = base.layers[-1]
+    model.compile("sgd", "mse")
+    kernel = base.layers[1].kernel.numpy().copy()
+    model.fit(x, y, epochs=2, verbose=0)
+    np.testing.assert_array_equal(batch_norm.moving_mean.numpy(), np.zeros(4))
+    np.testing.assert_array_equal(batch_norm.moving_variance.numpy(), np.ones(4))
+    assert not np.array_equal(base.layers[1].kernel.numpy(), kernel)  # the base still trains
+    first, second = model.predict(x, verbose=0), model.predict(x, verbose=0)
+    assert not np.allclose(first, second)  # dropout active at predict time
+
+    nodes = {layer["name"]: layer["inbound_nodes"] for layer in model.get_config()["layers"]}
+    assert nodes[base.name][0][0][3] == {"training": False}
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    loaded_bn = loaded.get_layer(base.name).layers[-1]
+    loaded.fit(x, y, epochs=1, verbose=0)
+    np.testing.assert_array_equal(loaded_bn.moving_mean.numpy(), np.zeros(4))
+    assert not np.allclose(loaded.predict(x, verbose=0), loaded.predict(x, verbose=0))

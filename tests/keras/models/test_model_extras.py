@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import featherflow as tf
 from featherflow import keras
 
 
@@ -39,3 +40,90 @@ def test_sam_config_round_trip_and_yaml():
     assert (again.rho, again.num_batch_splits) == (0.2, 3) and len(again.model.layers) == 1
     with pytest.raises(RuntimeError, match="model_from_json"):
         keras.models.model_from_yaml("{}")
+
+
+class _ActivationStats(keras.layers.Layer):
+    def call(self, inputs):
+        self.add_metric(inputs, name="mean_activation")
+        self.add_metric(keras.backend.std(inputs), name="std_activation", aggregation="mean")
+        return inputs
+
+
+def test_add_metric_logs_a_running_mean_reset_each_epoch():
+    """Layer.add_metric (tf.keras 2): a Mean per name, created on the first call (symbolic construction included,
+    which counts nothing), in model.metrics after the compiled ones, updated by fit and evaluate, reset per epoch."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).astype("float32")
+    y = rng.normal(size=(40, 1)).astype("float32")
+    inputs = keras.Input((3,))
+    hidden = keras.layers.Dense(4, name="hidden")(inputs)
+    stats = _ActivationStats()
+    outputs = keras.layers.Dense(1)(stats(hidden))
+    model = keras.Model(inputs, outputs)
+    assert [m.name for m in stats.metrics] == ["mean_activation", "std_activation"]
+    assert all(float(m.result()) == 0.0 for m in stats.metrics)  # the symbolic call counted nothing
+    model.compile("sgd", "mse", metrics=["mae"])
+    results = model.evaluate(x, y, batch_size=10, return_dict=True, verbose=0)
+    assert list(results) == ["loss", "mae", "mean_activation", "std_activation"]
+    activations = keras.Model(inputs, hidden).predict(x, verbose=0)
+    np.testing.assert_allclose(results["mean_activation"], activations.mean(), rtol=1e-5)
+    batch_stds = [activations[i:i + 10].std() for i in range(0, 40, 10)]
+    np.testing.assert_allclose(results["std_activation"], np.mean(batch_stds), rtol=1e-5)
+    history = model.fit(x, y, batch_size=40, epochs=2, shuffle=False, verbose=0)
+    # one batch per epoch: each epoch's value is that batch's alone (the metric was reset in between)
+    assert history.history["mean_activation"][0] != history.history["mean_activation"][1]
+    np.testing.assert_allclose(history.history["mean_activation"][0], activations.mean(), rtol=1e-5)
+
+
+def test_add_metric_arguments():
+    layer = keras.layers.Layer()
+    with pytest.raises(ValueError, match="provide a name"):
+        layer.add_metric(np.ones(3))
+    with pytest.raises(TypeError, match="Expected `aggregation`"):
+        layer.add_metric(np.ones(3), name="m", reduction="sum")
+    with pytest.raises(ValueError, match="inside the `call"):
+        layer.add_metric(keras.Input((2,)), name="m")
+
+
+class _Penalty(keras.layers.Layer):
+    def call(self, inputs):
+        self.add_loss(0.5 * tf.reduce_sum(inputs))
+        return inputs
+
+
+class _Outer(keras.layers.Layer):
+    def __init__(self):
+        super().__init__()
+        self.penalty = _Penalty()
+
+    def call(self, inputs):
+        return self.penalty(self.penalty(inputs))  # a shared inner layer: both calls' losses count
+
+
+class _SelfPenalizing(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense = keras.layers.Dense(2)
+
+    def call(self, inputs):
+        out = self.dense(inputs)
+        self.add_loss(tf.reduce_sum(out * 0.0) + 1.0)
+        return out
+
+
+def test_add_loss_losses_are_those_of_the_last_outermost_call():
+    """As in tf.keras, each outermost call (of a layer or a model) starts with no losses: a layer called inside
+    another adds to that call's losses, and a model's own add_loss does not pile up across eager calls."""
+    x = np.ones((2, 3), "float32")
+    penalty = _Penalty()
+    penalty(x)
+    penalty(2 * x)
+    assert [float(v) for v in penalty.losses] == [6.0]
+    outer = _Outer()
+    outer(x)
+    outer(x)
+    assert [float(v) for v in outer.losses] == [3.0, 3.0]
+    model = _SelfPenalizing()
+    for _ in range(3):
+        model(x)
+    assert [float(v) for v in model.losses] == [1.0]

@@ -191,3 +191,33 @@ def test_nested_sequential_takes_the_inner_input_shape():
     x = np.ones((2, 3))
     w = outer.get_weights()
     np.testing.assert_allclose(outer.predict(x, verbose=0), (x @ w[0] + w[1]) @ w[2] + w[3], rtol=1e-5)
+
+
+def test_weights_of_an_unbuilt_sequential_model_are_an_error():
+    """As in tf.keras: a Sequential model without an input shape has no weights yet, and asking for them says so
+    (a subclassed Model that does not define `build` lists what it has instead)."""
+    model = keras.Sequential([keras.layers.Dense(2), keras.layers.Dense(3)], name="lazy")
+    for attribute in ["weights", "trainable_weights", "non_trainable_weights", "variables"]:
+        with pytest.raises(ValueError, match="Weights for model 'lazy' have not yet been created"):
+            getattr(model, attribute)
+    with pytest.raises(ValueError, match="have not yet been created"):
+        model.get_weights()
+    model.build((None, 4))
+    assert [tuple(w.shape) for w in model.weights] == [(4, 2), (2,), (2, 3), (3,)]
+
+    class Plain(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(2)
+
+        def call(self, inputs):
+            return self.dense(inputs)
+
+    assert Plain().weights == []
+
+    class WithBuild(Plain):
+        def build(self, input_shape):
+            super().build(input_shape)
+
+    with pytest.raises(ValueError, match="have not yet been created"):
+        _ = WithBuild().trainable_weights

@@ -103,8 +103,39 @@ def test_integer_save_freq_counts_batches_across_epochs(tmp_path):
     pattern = str(tmp_path / "{epoch:02d}-{batch:02d}.weights.npz")
     model.fit(X, Y, epochs=2, batch_size=6, verbose=0,  # 4 batches per epoch
               callbacks=[keras.callbacks.ModelCheckpoint(pattern, save_weights_only=True, save_freq=3)])
-    # 3 and 6 batches seen: epoch 1 batch 3, epoch 2 batch 2
-    assert sorted(os.listdir(tmp_path)) == ["01-03.weights.npz", "02-02.weights.npz"]
+    # 3 and 6 batches seen: epoch 1 batch 3, epoch 2 batch 2 (and the `checkpoint` state file naming the last)
+    assert sorted(os.listdir(tmp_path)) == ["01-03.weights.npz", "02-02.weights.npz", "checkpoint"]
+
+
+def test_checkpoint_format_weights_are_found_by_latest_checkpoint(tmp_path):
+    """As in tf.keras, weights saved to a path that is not HDF5 (TensorFlow's checkpoint format there) update the
+    directory's `checkpoint` state file: tf.train.latest_checkpoint finds the newest, which load_weights reads."""
+    import featherflow as tf
+
+    keras.utils.set_random_seed(0)
+    model = _model()
+    directory = tmp_path / "training"
+    assert tf.train.latest_checkpoint(str(directory)) is None
+    pattern = str(directory / "cp-{epoch:04d}.ckpt")
+    model.fit(X, Y, epochs=3, batch_size=8, verbose=0,
+              callbacks=[keras.callbacks.ModelCheckpoint(pattern, save_weights_only=True)])
+    latest = tf.train.latest_checkpoint(str(directory))
+    assert latest == str(directory / "cp-0003.ckpt")
+    other = _model()
+    other.load_weights(latest)
+    for a, b in zip(model.get_weights(), other.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # The state file holds the path relative to its directory (TensorFlow's layout), so the folder can move.
+    assert 'model_checkpoint_path: "cp-0003.ckpt"' in (directory / "checkpoint").read_text()
+    moved = tmp_path / "moved"
+    os.rename(directory, moved)
+    assert tf.train.latest_checkpoint(str(moved)) == str(moved / "cp-0003.ckpt")
+
+    # An explicit save_weights becomes the latest; HDF5 weights leave the state file alone, as in tf.keras.
+    model.save_weights(str(moved / "manual"))
+    assert tf.train.latest_checkpoint(str(moved)) == str(moved / "manual")
+    model.save_weights(str(moved / "w.weights.h5"))
+    assert tf.train.latest_checkpoint(str(moved)) == str(moved / "manual")
 
 
 def test_checkpoint_argument_handling(tmp_path):
