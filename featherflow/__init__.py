@@ -94,6 +94,7 @@ _LAZY = {
     "featherflow.core.ragged": ("RaggedTensor",),
     "featherflow.data": ("data=",),
     "featherflow.io": ("io=",),
+    "featherflow.lookup": ("lookup=",),
     "featherflow.io.tensor_proto": ("make_tensor_proto", "make_ndarray"),
     "featherflow.summary": ("summary=",),
     "featherflow.train": ("train=",),
