@@ -93,6 +93,8 @@ _LAZY = {
     "featherflow.ragged": ("ragged=",),
     "featherflow.core.ragged": ("RaggedTensor",),
     "featherflow.data": ("data=",),
+    "featherflow.io": ("io=",),
+    "featherflow.io.tensor_proto": ("make_tensor_proto", "make_ndarray"),
     "featherflow.summary": ("summary=",),
     "featherflow.train": ("train=",),
     "featherflow.tuner": ("tuner=",),

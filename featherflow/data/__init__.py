@@ -15,4 +15,4 @@ from featherflow.data.dataset import INFINITE as INFINITE_CARDINALITY  # noqa: F
 from featherflow.data.dataset import UNKNOWN as UNKNOWN_CARDINALITY  # noqa: F401
 from featherflow.data.iterators import Iterator, IteratorSpec, NumpyIterator  # noqa: F401
 from featherflow.data.options import Options, ThreadingOptions  # noqa: F401
-from featherflow.data.readers import FixedLengthRecordDataset, TextLineDataset  # noqa: F401
+from featherflow.data.readers import FixedLengthRecordDataset, TextLineDataset, TFRecordDataset  # noqa: F401

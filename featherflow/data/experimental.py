@@ -26,6 +26,11 @@ from featherflow.data.options import (  # noqa: F401 - re-exported
     OptimizationOptions,
     ThreadingOptions,
 )
+from featherflow.data.tfrecord import (  # noqa: F401,E402 - re-exported
+    TFRecordWriter,
+    make_batched_features_dataset,
+    parse_example_dataset,
+)
 
 INFINITE_CARDINALITY = INFINITE
 UNKNOWN_CARDINALITY = UNKNOWN

@@ -22,6 +22,7 @@ import numpy as np
 from featherflow.core.tensor import Tensor
 from featherflow.core.tensor_spec import STRING, TensorSpec
 from featherflow.data.dataset import UNKNOWN, Dataset, _check_count
+from featherflow.io.tfrecord import read_records
 
 
 def _filenames(filenames) -> list:
@@ -146,3 +147,41 @@ class FixedLengthRecordDataset(_FileDataset):
                              f"of the record length ({self._record} bytes).")
         for start in range(self._header, self._header + body, self._record):
             yield _string(data[start:start + self._record])
+
+
+class TFRecordDataset(_FileDataset):
+    """The records of one or more TFRecord files (``tf.io.TFRecordWriter``'s or TensorFlow's), as strings.
+
+    Each record's length and data checksums (masked CRC-32C) are verified; a damaged file raises
+    TensorFlow's ``DataLossError`` (``corrupted record at 12``) once the records before the damage are read.
+    Parse the records with ``tf.io.parse_single_example`` in a ``map``.
+
+    Args:
+        filenames: a file name, a list of them, or a dataset of them.
+        compression_type: ``None``/``""``, ``"GZIP"`` or ``"ZLIB"`` (a whole-file stream, as TensorFlow's).
+        buffer_size: bytes of the read buffer (``None``: Python's default).
+        num_parallel_reads: files read at once, their records interleaved (TensorFlow's order).
+
+    >>> import os, tempfile, featherflow as tf
+    >>> path = os.path.join(tempfile.mkdtemp(), "data.tfrecord")
+    >>> with tf.io.TFRecordWriter(path) as writer:
+    ...     for word in (b"a", b"b"):
+    ...         writer.write(word)
+    >>> list(TFRecordDataset(path).as_numpy_iterator())
+    [b'a', b'b']
+    """
+
+    def __init__(self, filenames, compression_type=None, buffer_size=None, num_parallel_reads=None, name=None):
+        super().__init__(filenames, compression_type, num_parallel_reads)
+        if isinstance(compression_type, Tensor):
+            compression_type = compression_type.numpy().item()
+        if isinstance(compression_type, bytes):
+            compression_type = compression_type.decode()
+        if compression_type not in (None, "", "GZIP", "ZLIB"):
+            raise ValueError(f"Unsupported compression_type: {compression_type!r}. Expected '', 'GZIP' or 'ZLIB'.")
+        self._compression = compression_type
+        self._buffer_size = None if buffer_size is None else _check_count(buffer_size, "buffer_size")
+
+    def _read_file(self, path: str):
+        for record in read_records(path, self._compression, self._buffer_size):
+            yield _string(record)

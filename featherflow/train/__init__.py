@@ -13,6 +13,17 @@ file in ``checkpoint_management``, the checkpoint readers and views in ``readers
 'ckpt-1'
 """
 
+from featherflow.io.example_proto import (
+    BytesList,
+    Example,
+    Feature,
+    FeatureList,
+    FeatureLists,
+    Features,
+    FloatList,
+    Int64List,
+    SequenceExample,
+)
 from featherflow.train import experimental
 from featherflow.train.checkpoint import Checkpoint, CheckpointOptions
 from featherflow.train.checkpoint_management import (
@@ -25,7 +36,8 @@ from featherflow.train.coordinator import Coordinator
 from featherflow.train.moving_averages import ExponentialMovingAverage
 from featherflow.train.readers import CheckpointView, TrackableView, list_variables, load_checkpoint, load_variable
 
-__all__ = ["Checkpoint", "CheckpointManager", "CheckpointOptions", "CheckpointView", "Coordinator",
+__all__ = ["BytesList", "Example", "Feature", "FeatureList", "FeatureLists", "Features", "FloatList", "Int64List",
+           "SequenceExample", "Checkpoint", "CheckpointManager", "CheckpointOptions", "CheckpointView", "Coordinator",
            "ExponentialMovingAverage",
            "TrackableView", "checkpoints_iterator", "experimental", "get_checkpoint_state", "latest_checkpoint",
            "list_variables", "load_checkpoint", "load_variable"]

@@ -16,7 +16,9 @@ import types
 from pathlib import Path
 
 TF_NAMESPACES = ["", "math", "nn", "random", "linalg", "bitwise", "sparse", "signal", "strings", "image", "data",
-                 "data.experimental", "summary", "train", "debugging", "config", "autodiff", "dtypes"]
+                 "data.experimental", "summary", "train", "debugging", "config", "autodiff", "dtypes", "io", "io.gfile",
+                 "lookup", "lookup.experimental", "saved_model", "types", "types.experimental", "experimental",
+                 "autograph", "quantization"]
 KERAS_NAMESPACES = ["layers", "losses", "metrics", "optimizers", "optimizers.schedules", "callbacks", "activations",
                     "initializers", "regularizers", "constraints", "utils", "models", "datasets", "backend",
                     "preprocessing", "preprocessing.image", "preprocessing.sequence", "preprocessing.text",

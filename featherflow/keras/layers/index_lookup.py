@@ -5,8 +5,8 @@ lookup, and the category encodings (``one_hot``, ``multi_hot``, ``count``, ``tf_
 Semantics follow tf.keras 2's ``IndexLookup``: index 0 is the mask token (``output_mode="int"`` with a
 ``mask_token``), then ``num_oov_indices`` OOV indices, then the vocabulary sorted by frequency (ties: the
 larger token first). With several OOV indices an unknown string goes to ``Fingerprint64(s) % n`` and an
-unknown integer to ``value % n``. The vocabulary is saved with the model (``save_own_variables``: the
-tokens as UTF-8 bytes in a numeric array, so archives stay free of pickles).
+unknown integer to ``value % n``. The vocabulary is saved where Keras saves it (see ``lookup_saving``): an
+asset of ``.keras`` files, the config of ``.h5`` files.
 
 >>> from featherflow import keras
 >>> layer = keras.layers.StringLookup()
@@ -28,6 +28,7 @@ from featherflow.backend.arrays import floatx
 from featherflow.core import Tensor
 from featherflow.core.ragged import RaggedTensor
 from featherflow.core.string_tensor import to_string_array
+from featherflow.keras.layers import lookup_saving
 from featherflow.keras.layers.base import Layer
 from featherflow.strings.hashing import fingerprint64
 
@@ -154,23 +155,6 @@ def categorical_output_shape(shape, output_mode, depth):
     if output_mode == ONE_HOT and shape[-1] != 1:
         return tuple(shape) + (depth,)
     return tuple(shape[:-1]) + (depth,)
-
-
-def _encode_vocabulary(tokens: list, is_string: bool) -> dict:
-    if is_string:
-        data = b"".join(tokens)
-        return {"vocabulary_bytes": np.frombuffer(data, dtype=np.uint8).copy(),
-                "vocabulary_lengths": np.array([len(t) for t in tokens], dtype=np.int64)}
-    return {"vocabulary": np.array(tokens, dtype=np.int64)}
-
-
-def _decode_vocabulary(store: dict, is_string: bool) -> list:
-    if is_string:
-        data = bytes(np.asarray(store["vocabulary_bytes"], dtype=np.uint8))
-        ends = np.cumsum(np.asarray(store["vocabulary_lengths"], dtype=np.int64))
-        starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
-        return [data[s:e] for s, e in zip(starts.tolist(), ends.tolist())]
-    return [int(t) for t in np.asarray(store["vocabulary"]).tolist()]
 
 
 class IndexLookup(TextInputLayer):
@@ -503,30 +487,51 @@ class IndexLookup(TextInputLayer):
         depth = self.max_tokens if self.pad_to_max_tokens else self._frozen_vocab_size
         return categorical_output_shape(tuple(input_shape), self.output_mode, depth)
 
-    # -- saving -------------------------------------------------------------------------------------------
+    # -- saving (see lookup_saving) ---------------------------------------------------------------------
     def save_own_variables(self, store) -> None:
-        """The vocabulary (a numeric encoding of the tokens) and the idf weights, for ``model.save``."""
-        if self._has_input_vocabulary and self.output_mode != TF_IDF:
-            return  # the config holds it
-        store.update(_encode_vocabulary(self._tokens, self._is_string))
+        """The ``tf_idf`` weights (as Keras); a vocabulary the text asset cannot hold exactly, as numbers."""
         if self.output_mode == TF_IDF and self.idf_weights is not None:
             store["idf_weights"] = np.asarray(self.idf_weights)
+        store.update(lookup_saving.exact_vocabulary_arrays(self))
 
     def load_own_variables(self, store) -> None:
-        if "vocabulary_bytes" in store or "vocabulary" in store:
-            tokens = _decode_vocabulary(store, self._is_string)
+        tokens = lookup_saving.tokens_from_arrays(self, store)  # featherflow's numeric copy (older files too)
+        if tokens is not None:
             self._set_tokens(tokens)
         if "idf_weights" in store:
             self.idf_weights = np.asarray(store["idf_weights"]).astype(self.dtype)
 
+    def save_assets(self, dir_path) -> None:
+        """Write the adapted vocabulary to ``dir_path/vocabulary.txt`` (Keras's asset; nothing for a vocabulary
+        given to the layer, which its config holds)."""
+        for name, data in self._asset_files().items():
+            with open(os.path.join(dir_path, name), "wb") as handle:
+                handle.write(data)
+
+    def load_assets(self, dir_path) -> None:
+        """Read the vocabulary ``save_assets`` wrote (or Keras did) in ``dir_path``."""
+        path = os.path.join(dir_path, lookup_saving.VOCABULARY_FILE)
+        if os.path.exists(path):
+            with open(path, "rb") as handle:
+                self._load_asset_files({lookup_saving.VOCABULARY_FILE: handle.read()})
+
+    def _asset_files(self) -> dict:
+        return lookup_saving.asset_files(self)
+
+    def _load_asset_files(self, files: dict) -> None:
+        lookup_saving.load_asset_files(self, files)
+
+    def _legacy_state_weights(self) -> list:
+        return [lookup_saving.IdfWeights(self)] if self.output_mode == TF_IDF else []
+
     def get_config(self):
         config = super().get_config()
+        vocabulary, idf_weights = lookup_saving.config_vocabulary(self)
         config.update(
             invert=self.invert, max_tokens=self.max_tokens, num_oov_indices=self.num_oov_indices,
             oov_token=_plain(self.oov_token), mask_token=_plain(self.mask_token), output_mode=self.output_mode,
             sparse=self.sparse, pad_to_max_tokens=self.pad_to_max_tokens, vocabulary_dtype=self.vocabulary_dtype,
-            idf_weights=_listify(self.input_idf_weights), vocabulary=_listify(self.input_vocabulary),
-            vocabulary_size=self._frozen_vocab_size,
+            idf_weights=idf_weights, vocabulary=vocabulary, vocabulary_size=self._frozen_vocab_size,
         )
         return config
 

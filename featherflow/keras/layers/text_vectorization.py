@@ -205,6 +205,32 @@ class TextVectorization(TextInputLayer):
             shape = input_shape + (None,)
         return self._lookup_layer.compute_output_shape(shape)
 
+    # -- saving: the lookup layer's state, at this layer's path and at its own (``_lookup_layer``), as in Keras --
+    _saved_private_children = ("_lookup_layer",)
+
+    def save_own_variables(self, store) -> None:
+        self._lookup_layer.save_own_variables(store)
+
+    def load_own_variables(self, store) -> None:
+        self._lookup_layer.load_own_variables(store)
+
+    def save_assets(self, dir_path) -> None:
+        """Write the adapted vocabulary to ``dir_path/vocabulary.txt`` (Keras's asset)."""
+        self._lookup_layer.save_assets(dir_path)
+
+    def load_assets(self, dir_path) -> None:
+        """Read the vocabulary ``save_assets`` wrote (or Keras did) in ``dir_path``."""
+        self._lookup_layer.load_assets(dir_path)
+
+    def _asset_files(self) -> dict:
+        return self._lookup_layer._asset_files()
+
+    def _load_asset_files(self, files: dict) -> None:
+        self._lookup_layer._load_asset_files(files)
+
+    def _legacy_state_weights(self) -> list:
+        return self._lookup_layer._legacy_state_weights()
+
     def get_config(self):
         config = super().get_config()
         config["dtype"] = "string"
@@ -221,6 +247,8 @@ class TextVectorization(TextInputLayer):
     @classmethod
     def from_config(cls, config):
         config = dict(config)
+        if config.get("dtype") is not None and not is_string_dtype(config["dtype"]):
+            del config["dtype"]  # Keras 3 writes its base layer's float32 policy, which the layer does not use
         from featherflow.keras.saving.serialization_lib import deserialize_keras_object
 
         for key, allowed in (("standardize", (LOWER_AND_STRIP_PUNCTUATION, LOWER, STRIP_PUNCTUATION, None)),

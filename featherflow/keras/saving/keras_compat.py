@@ -117,6 +117,10 @@ HARMLESS_KEYS = {
     "rng_type": _anything,  # tf.keras 2.x augmentation layers: which random generator, not what they compute
     "groups": lambda value, config: value in (None, 1),  # grouped convolution off
     "data_format": lambda value, config: value in (None, "channels_last"),  # layers featherflow has channels-last only
+    # Keras 3.14+ lookup layers: how unknown integers pick an OOV bucket (strings always hash with FarmHash64)
+    "oov_method": lambda value, config: value in (None, "floormod") or "vocabulary_dtype" not in config
+    or config["vocabulary_dtype"] == "string",
+    "salt": _is_none,
 }
 # Keys Keras writes for a class that ignores them (tf.keras 2.x's separable and depthwise convolutions
 # inherit `kernel_*` and `groups` from Conv), and the values a file may carry for them.

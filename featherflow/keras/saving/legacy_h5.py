@@ -37,9 +37,12 @@ def _weight_name(variable) -> str:
     return name if ":" in name else f"{name}:0"
 
 
-def legacy_weights(layer) -> list:
-    """A layer's variables in the order legacy files list them: trainable, then non-trainable."""
-    return list(layer.trainable_weights) + list(layer.non_trainable_weights)
+def legacy_weights(layer, optional: bool = True) -> list:
+    """A layer's variables in the order legacy files list them: trainable, then non-trainable, then the state
+    tf.keras 2.x keeps as variables where featherflow does not (a tf_idf lookup's idf weights; ``optional``: files
+    written by Keras 3 do not list it)."""
+    extra = layer._legacy_state_weights() if optional and hasattr(layer, "_legacy_state_weights") else []
+    return list(layer.trainable_weights) + list(layer.non_trainable_weights) + list(extra)
 
 
 def _write_layer_group(group, layers) -> None:
@@ -75,9 +78,11 @@ def _file_attrs(handle) -> None:
 
 def model_h5_config(model) -> dict:
     """The ``model_config`` attribute of a legacy file: tf.keras 2.x's graph form, keys Keras 3 also reads."""
+    from featherflow.keras.layers.lookup_saving import vocabulary_in_config
     from featherflow.keras.saving import graph_config, keras_export
 
-    with graph_config.writing_style("tf_keras", portable=True):
+    # an adapted vocabulary goes in the config: the one place in a legacy file both Kerases read it
+    with graph_config.writing_style("tf_keras", portable=True), vocabulary_in_config():
         config = serialization_lib.serialize_keras_object(model)
     return keras_export.for_file(config, "h5")
 
@@ -238,8 +243,10 @@ def is_legacy_weights_file(filepath) -> bool:
 
 
 def _assign_layers(model, saved_layers, by_name: bool, skip_mismatch: bool) -> None:
-    layers = [layer for layer in _layers_of(model) if legacy_weights(layer)]
     saved = [(name, values) for name, values in saved_layers if values]
+    # tf.keras 2.x lists a tf_idf lookup's idf weights, Keras 3 does not: the file's layer count tells which
+    optional = len([layer for layer in _layers_of(model) if legacy_weights(layer, False)]) != len(saved)
+    layers = [layer for layer in _layers_of(model) if legacy_weights(layer, optional)]
     plan = []
     if by_name:
         index = {name: values for name, values in saved}
@@ -250,7 +257,7 @@ def _assign_layers(model, saved_layers, by_name: bool, skip_mismatch: bool) -> N
                              f"layers, found {len(saved)} saved layers.")
         pairs = [(layer, values) for layer, (_, values) in zip(layers, saved)]
     for layer, values in pairs:
-        weights = legacy_weights(layer)
+        weights = legacy_weights(layer, optional or by_name)
         problem = None
         if len(weights) != len(values):
             problem = (f"Layer '{layer.name}' expected {len(weights)} weights, but the saved weights have "

@@ -1,10 +1,11 @@
 """Whole-model files: the ``.keras`` zip archive (and its unzipped directory form).
 
 An archive holds ``metadata.json`` (versions, date, weights file and its SHA-256), ``config.json``
-(``serialize_keras_object(model)`` with the ``compile_config``: optimizer, loss, metrics) and the
+(``serialize_keras_object(model)`` with the ``compile_config``: optimizer, loss, metrics), the
 weights: ``model.weights.h5`` in Keras's layout when ``h5py`` is installed, else ``model.weights.npz``
-(loading reads both). Files are written atomically; loading vets the whole config and every archive
-member before anything is built (see ``serialization_lib`` and ``archive``).
+(loading reads both), and the layers' assets (``assets/<layer path>/vocabulary.txt``, as in Keras). Files
+are written atomically; loading vets the whole config and every archive member before anything is built (see
+``serialization_lib`` and ``archive``).
 
 >>> import os, tempfile
 >>> from featherflow import keras
@@ -39,6 +40,7 @@ CONFIG_FILE = "config.json"
 METADATA_FILE = "metadata.json"
 H5_WEIGHTS_FILE = "model.weights.h5"
 NPZ_WEIGHTS_FILE = "model.weights.npz"
+ASSETS_DIR = "assets"  # layers' files (vocabularies) at assets/<layer path>/<file>, as Keras keeps them
 KERAS_API_VERSION = "2.12.0"
 
 
@@ -150,13 +152,14 @@ def archive_members(model, include_optimizer: bool = True, weights_format: str |
     }
     if extra_metadata:
         metadata.update(extra_metadata)
+    assets = {f"{ASSETS_DIR}/{path}": data for path, data in weights_io.collect_assets(model).items()}
     try:
         config_text = json.dumps(config, allow_nan=True)
     except TypeError as e:
         raise TypeError(f"The model's config is not JSON-serializable: {e}. Make every custom `get_config()` return "
                         "plain data (numbers, strings, lists, dicts) or Keras objects.") from e
     return {METADATA_FILE: json.dumps(metadata).encode("utf-8"), CONFIG_FILE: config_text.encode("utf-8"),
-            weights_name: weights_data}
+            weights_name: weights_data, **assets}
 
 
 def _confirm_overwrite(filepath) -> bool:
@@ -272,9 +275,9 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
     if custom_objects is not None and not isinstance(custom_objects, dict):
         raise TypeError(f"`custom_objects` must be a dict. Received: custom_objects={custom_objects!r}")
     if hasattr(filepath, "read") and hasattr(filepath, "seek"):  # an open binary file / BytesIO of a .keras
-        config, weights, metadata = read_archive(filepath, with_metadata=True)
+        config, weights, metadata, assets = read_archive(filepath, with_metadata=True, with_assets=True)
         return model_from_parts(config, weights, custom_objects, compile, safe_mode, source="the file object",
-                                file_source=file_source_of(metadata))
+                                file_source=file_source_of(metadata), assets=assets)
     filepath = os.fspath(filepath)
     from featherflow.keras.saving import foreign_files
 
@@ -283,9 +286,9 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         from featherflow.keras.saving import legacy_h5
 
         return legacy_h5.load_model_from_h5(filepath, custom_objects, compile, safe_mode)
-    config, weights, metadata = read_archive(filepath, with_metadata=True)
+    config, weights, metadata, assets = read_archive(filepath, with_metadata=True, with_assets=True)
     return model_from_parts(config, weights, custom_objects, compile, safe_mode, source=filepath,
-                            file_source=file_source_of(metadata))
+                            file_source=file_source_of(metadata), assets=assets)
 
 
 def file_source_of(metadata):
@@ -299,9 +302,9 @@ def file_source_of(metadata):
                       backend=backend if isinstance(backend, str) else None)
 
 
-def read_archive(filepath, with_metadata: bool = False) -> tuple:
+def read_archive(filepath, with_metadata: bool = False, with_assets: bool = False) -> tuple:
     """``(config, weights)`` of a ``.keras`` file or model directory, every member validated
-    (``(config, weights, metadata)`` with ``with_metadata``)."""
+    (then ``metadata`` with ``with_metadata``, then the layers' assets ``{path: bytes}`` with ``with_assets``)."""
     try:
         opened = archive_lib.SafeArchive(filepath, label="file object") if hasattr(filepath, "read") else \
             open_archive(filepath)
@@ -309,11 +312,14 @@ def read_archive(filepath, with_metadata: bool = False) -> tuple:
             metadata = _read_json(archive, METADATA_FILE, required=False)
             config = _read_json(archive, CONFIG_FILE)
             weights = read_weights(archive, metadata)
+            prefix = ASSETS_DIR + "/"
+            assets = {name[len(prefix):]: archive.read(name) for name in archive.names()
+                      if with_assets and name.startswith(prefix)}
     except (SavingError, ImportError, FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except Exception as e:  # anything else a malformed file provokes is still "invalid archive"
         raise InvalidArchiveError(f"Could not read {filepath}: {type(e).__name__}: {e}") from e
-    return (config, weights, metadata) if with_metadata else (config, weights)
+    return (config, weights) + ((metadata,) if with_metadata else ()) + ((assets,) if with_assets else ())
 
 
 def _is_hdf5(path) -> bool:
@@ -356,8 +362,8 @@ def weight_budget(max_bytes: int, source: str = "the file"):
 
 def model_from_parts(config: dict, weights: dict, custom_objects=None, compile=True, safe_mode=True,
                      source: str = "the file", budget: bool = True, stored_bytes: int | None = None,
-                     file_source=None):
-    """Vet ``config``, build the model, compile it (optionally) and load ``weights`` into it.
+                     file_source=None, assets: dict | None = None):
+    """Vet ``config``, build the model, compile it (optionally) and load ``assets`` and ``weights`` into it.
 
     With ``budget``, weight creation is capped by the bytes the file stores (``stored_bytes``, default
     the size of ``weights``; see ``weight_budget``).
@@ -375,10 +381,11 @@ def model_from_parts(config: dict, weights: dict, custom_objects=None, compile=T
         if compile and compile_config is not None:
             compile_config = keras_compat.normalize(compile_config, custom_objects)
         return _build_model(config, compile_config, weights, custom_objects, compile, safe, source, budget,
-                            stored_bytes)
+                            stored_bytes, assets)
 
 
-def _build_model(config, compile_config, weights, custom_objects, compile, safe, source, budget, stored_bytes):
+def _build_model(config, compile_config, weights, custom_objects, compile, safe, source, budget, stored_bytes,
+                 assets=None):
     serialization_lib.check_config(config, custom_objects, safe)
     if compile and compile_config is not None:
         serialization_lib.check_config(compile_config, custom_objects, safe)
@@ -393,6 +400,8 @@ def _build_model(config, compile_config, weights, custom_objects, compile, safe,
             raise InvalidArchiveError(f"{source} does not hold a model or layer (found {type(model).__name__}).")
         if compile and compile_config is not None:
             compile_from_config(model, compile_config, custom_objects, safe)
+        # assets first: a vocabulary kept exactly beside the variables (see lookup_saving) then wins
+        weights_io.assign_assets(model, assets or {})
         notes = weights_io.assign_weights(model, weights, load_optimizer=compile) if assign else []
     except (SavingError, ImportError):
         raise

@@ -74,6 +74,11 @@ def _children(obj) -> list:
 
     if getattr(obj, "_is_graph_network", False) or _is_sequential(obj):
         add_container("layers", list(obj.layers))
+    for attr in getattr(type(obj), "_saved_private_children", ()):  # private sub-layers Keras saves by name
+        value = vars(obj).get(attr)
+        if _is_layer(value) and id(value) not in seen:
+            seen.add(id(value))
+            out.append((_escape(attr), value))
     for attr in sorted(vars(obj)):
         if attr.startswith("_") or attr in ("optimizer", "inputs", "outputs"):
             continue
@@ -150,6 +155,38 @@ def collect_weights(model, include_optimizer: bool = True) -> dict:
         for i, value in enumerate(values):
             out[f"optimizer/vars/{i}"] = np.asarray(value)
     return out
+
+
+def collect_assets(model) -> dict:
+    """``{"<layer path>/<file name>": bytes}``: the files layers keep beside their variables (a lookup layer's
+    ``vocabulary.txt``), which ``.keras`` archives hold under ``assets/`` as Keras's do."""
+    out: dict = {}
+
+    def visit(obj, path):
+        files = obj._asset_files() if hasattr(obj, "_asset_files") else {}
+        for name, data in files.items():
+            out[f"{path}/{name}" if path else name] = bytes(data)
+
+    walk(model, visit)
+    return out
+
+
+def assign_assets(model, assets: dict) -> None:
+    """Give every layer that reads assets the files ``collect_assets`` (or Keras) stored at its path."""
+    if not assets:
+        return
+    assets = _with_keras3_names(model, assets)
+
+    def visit(obj, path):
+        if not hasattr(obj, "_load_asset_files"):
+            return
+        prefix = f"{path}/" if path else ""
+        files = {key[len(prefix):]: data for key, data in assets.items()
+                 if key.startswith(prefix) and "/" not in key[len(prefix):]}
+        if files:
+            obj._load_asset_files(files)
+
+    walk(model, visit)
 
 
 _INDEX = re.compile(r"^\d+$")
