@@ -6,6 +6,9 @@ import numpy as np
 
 from featherflow.core.tensor import Tensor, convert_to_tensor
 
+# the ops TensorFlow defines on string tensors too (``t == "cat"``, ``tf.where(c, "a", "b")``, ``t + "!"``)
+_STRING_OPS = frozenset({"equal", "not_equal", "where", "add"})
+
 
 def as_tensor(x, op: str, arg: str = "x", dtype=None) -> Tensor:
     """``x`` as a Tensor; errors name the op and the argument."""
@@ -20,7 +23,7 @@ def as_tensor(x, op: str, arg: str = "x", dtype=None) -> Tensor:
         t = convert_to_tensor(x, dtype=dtype)
     except (TypeError, ValueError) as exc:
         raise type(exc)(f"{op}: invalid argument `{arg}`. {exc}") from None
-    if t.value.dtype.kind == "O":
+    if t.value.dtype.kind == "O" and op not in _STRING_OPS:
         raise TypeError(f"{op}: invalid argument `{arg}`. This op computes on numbers; strings are not supported "
                         f"here (featherflow.strings has the string ops). Received: {x!r:.80}")
     return t
@@ -68,9 +71,18 @@ def _adopt(value, dtype, op, arg) -> Tensor:
                 f"{op}: argument `{arg}` holds floats but the other operand is a {dtype.name} tensor. "
                 f"Cast the tensor to a float dtype first."
             )
-        if value.dtype.kind in "USO":
+        if value.dtype.kind in "USO" and dtype.kind != "O":
             raise TypeError(f"{op}: argument `{arg}` must be numeric, received dtype {value.dtype}.")
-        return Tensor(value.astype(dtype, copy=False))
+        if dtype.kind == "O":  # a string tensor's partner: NumPy str/bytes arrays become a string tensor
+            value = value.tolist()
+        else:
+            return Tensor(value.astype(dtype, copy=False))
+    if dtype.kind == "O" and not isinstance(value, Tensor):
+        t = as_tensor(value, op, arg)
+        if t.value.dtype.kind != "O":
+            raise TypeError(f"{op}: invalid argument `{arg}`: the other operand is a string tensor, so this one must "
+                            f"be a string too. Received: {value!r:.80}")
+        return t
     return as_tensor(value, op, arg, dtype=dtype) if not isinstance(value, Tensor) else value
 
 

@@ -125,8 +125,24 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
     return _callable(default, "switch_case: default")() if default is not None else items[-1][1]()
 
 
+def _composite_types() -> tuple:
+    """The loop-variable kinds kept as they are: TensorArray, SparseTensor, RaggedTensor, IndexedSlices."""
+    from featherflow.core.ragged import RaggedTensor
+    from featherflow.ops.eager_api import IndexedSlices
+    from featherflow.ops.sparse import SparseTensor
+    from featherflow.ops.tensor_array import TensorArray
+
+    return TensorArray, SparseTensor, RaggedTensor, IndexedSlices
+
+
 def _as_loop_var(value):
-    return value if isinstance(value, Tensor) else convert_to_tensor(value)
+    if isinstance(value, Tensor) or isinstance(value, _composite_types()):
+        return value
+    return convert_to_tensor(value)
+
+
+def _kind_name(value) -> str:
+    return value.dtype.name if isinstance(value, Tensor) else type(value).__name__
 
 
 def _check_loop_vars(before, after):
@@ -135,9 +151,17 @@ def _check_loop_vars(before, after):
     except ValueError as exc:
         raise ValueError(f"while_loop: body must return the structure of loop_vars. {exc}") from None
     for b, a in zip(nest.flatten(before), nest.flatten(after)):
-        if a.value.dtype != b.value.dtype:
-            raise TypeError(f"while_loop: a loop variable changed dtype from {b.dtype.name} to {a.dtype.name} in the "
-                            f"body. Cast it inside the body to keep it {b.dtype.name}.")
+        if isinstance(b, Tensor) != isinstance(a, Tensor) or (not isinstance(b, Tensor) and type(a) is not type(b)):
+            raise TypeError(f"while_loop: a loop variable changed from {_kind_name(b)} to {_kind_name(a)} in the "
+                            f"body. Return the same kind of value for each loop variable.")
+        if np.dtype(a.dtype) != np.dtype(b.dtype):
+            raise TypeError(f"while_loop: a loop variable changed dtype from {np.dtype(b.dtype).name} to "
+                            f"{np.dtype(a.dtype).name} in the body. Cast it inside the body to keep it "
+                            f"{np.dtype(b.dtype).name}.")
+
+
+def _stop(value):
+    return stop_gradient(value) if isinstance(value, Tensor) else value
 
 
 def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations=10, back_prop=True,
@@ -179,7 +203,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         state = result
         iterations += 1
     if not back_prop:
-        state = nest.map_structure(stop_gradient, state)
+        state = nest.map_structure(_stop, state)
     return state
 
 

@@ -516,8 +516,27 @@ def sqrtm(input, name=None) -> Tensor:  # noqa: A002 - TensorFlow's name
     return record_op("sqrtm", (a,), root.astype(av.dtype))
 
 
+def _sylvester_through_ops(root: Tensor, g: Tensor) -> Tensor:
+    """``G`` with ``X^T G + G X^T = g``, through differentiable ops: row-major ``vec(G) = K^-1 vec(g)`` with
+    ``K = X^T (x) I + I (x) X`` (an ``n^2 x n^2`` solve, paid only when an outer tape differentiates it)."""
+    from featherflow.ops.einsum import einsum
+    from featherflow.ops.linalg_solve import solve
+    from featherflow.ops.shape import reshape
+
+    n = root.value.shape[-1]
+    batch = tuple(root.value.shape[:-2])
+    eye = Tensor(np.eye(n, dtype=root.value.dtype))
+    kron = einsum("...ki,jl->...ijkl", root, eye) + einsum("ik,...jl->...ijkl", eye, root)
+    vec = solve(reshape(kron, batch + (n * n, n * n)), reshape(g, batch + (n * n, 1)))
+    return reshape(vec, g.value.shape)
+
+
 @register_gradient("sqrtm")
 def _sqrtm_rule(op, g):
+    from featherflow.core.tape import is_recording
+
+    if is_recording():  # an outer tape differentiates this gradient: the rule must be made of ops
+        return (_sylvester_through_ops(op.output, g),)
     root = op.output.value
     xp = array_module(root)
     # X^T G + G X^T = g with X = W L W^-1: in the basis of X^T's eigenvectors the equation is diagonal

@@ -440,7 +440,8 @@ def cast(x, dtype, name=None) -> Tensor:
     src_dtype = x.value.dtype
     out = x.value.astype(target)
     if target.kind in "fc" and src_dtype.kind in "fc":
-        return record("cast", (x,), out, lambda g, needs: (g.astype(src_dtype),))
+        to_real = src_dtype.kind == "f" and target.kind == "c"  # the gradient of a real input is the real part
+        return record("cast", (x,), out, lambda g, needs: ((g.real if to_real else g).astype(src_dtype),))
     return Tensor(out)
 
 
@@ -557,7 +558,12 @@ def _log1p_rule(op, g):
 
 @register_gradient("abs")
 def _abs_rule(op, g):
-    return (g * sign(op.inputs[0]),)
+    x = op.inputs[0]
+    if x.value.dtype.kind == "c":  # d|z| = g z / |z| (0 at 0), TensorFlow's convention for complex inputs
+        magnitude = op.output
+        at_zero = Tensor((magnitude.value == 0).astype(magnitude.value.dtype))
+        return (cast(g, x.value.dtype) * x / cast(magnitude + at_zero, x.value.dtype),)
+    return (g * sign(x),)
 
 
 @register_gradient("maximum")
@@ -606,7 +612,12 @@ def _identity_rule(op, g):
 
 @register_gradient("cast")
 def _cast_rule(op, g):
-    return (cast(g, op.inputs[0].value.dtype),)
+    source = op.inputs[0].value.dtype
+    if source.kind == "f" and g.value.dtype.kind == "c":
+        from featherflow.ops.complex import real
+
+        g = real(g)
+    return (cast(g, source),)
 
 
 def saturate_cast(value, dtype, name=None) -> Tensor:

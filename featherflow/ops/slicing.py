@@ -161,14 +161,17 @@ def reverse_sequence(input, seq_lengths, seq_axis=None, batch_axis=None, name=No
     index = xp.asarray(index.reshape(shape))
     index = xp.broadcast_to(index, xv.shape)
     out = xp.take_along_axis(xv, index, axis=seq_axis)
-    return record("reverse_sequence", (x,), out,
-                  lambda g, needs: (xp.take_along_axis(g, index, axis=seq_axis),))
+
+    def backward(g, needs):
+        return (xp.take_along_axis(g, index, axis=seq_axis),)
+
+    backward.attrs = (lengths, seq_axis, batch_axis)  # what the second-order rule reads as op.captured["attrs"]
+    return record("reverse_sequence", (x,), out, backward)
 
 
 @register_gradient("reverse_sequence")
 def _reverse_sequence_rule(op, g):
-    c = op.captured
-    return (reverse_sequence(g, c["lengths"], c["seq_axis"], c["batch_axis"]),)
+    return (reverse_sequence(g, *op.captured["attrs"]),)  # the reversal is its own inverse
 
 
 def dynamic_partition(data, partitions, num_partitions, name=None) -> list:

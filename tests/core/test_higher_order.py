@@ -1,6 +1,8 @@
 """Higher-order gradients: nested tapes, persistent tapes differentiating their gradients, jacobians through
 nested tapes, forward mode. Checked against closed forms and finite differences of gradients (float64)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from gradcheck import check_gradient, check_second_order, check_variable_gradients, random_array
@@ -250,6 +252,12 @@ OPS = {
                 + ff.math.atan2(a, a * a + 1) + ff.math.cumprod(a, axis=1) ** 2
                 + ff.math.cumulative_logsumexp(a, axis=1) ** 2 + ff.math.segment_max(a * a, [0, 0, 1])[:1] * a
                 + ff.tensor_scatter_nd_update(a * a, [[0], [2]], a[:2] * 2) ** 2, [random_array((3, 4))]),
+    "complex_abs_and_cast": (lambda a, b: ff.abs(ff.complex(a, b)) ** 2 + ff.abs(ff.complex(a * b, a)) * a
+                             + ff.abs(ff.signal.fft(ff.cast(a, "complex128"))) * b, [random_array((3, 4)),
+                                                                                      random_array((3, 4), seed=5)]),
+    "reverse_sequence": (lambda a: ff.reverse_sequence(a * a, [2, 4, 1], seq_axis=1, batch_axis=0) * a
+                         + ff.reverse_sequence(ff.sin(a), [3, 0, 1, 2], seq_axis=0, batch_axis=1) ** 2,
+                         [random_array((3, 4))]),
 }
 
 
@@ -262,3 +270,15 @@ def test_second_order_matches_finite_differences_of_gradients(name):
 def test_first_gradient_helper_is_itself_checked():
     # check_second_order's finite differences run the inner gradient on the first-order path
     check_gradient(lambda a: ff.reduce_sum(a * a * a), [random_array((3,))])
+
+
+def test_gradient_of_a_real_to_complex_cast_is_the_real_part_without_a_warning():
+    x = ff.constant([1.0, 2.0, 4.0], "float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy's ComplexWarning came from casting the complex gradient back
+        with ff.GradientTape() as tape:
+            tape.watch(x)
+            y = ff.reduce_sum(ff.abs(ff.signal.fft(ff.cast(x, "complex128"))) ** 2)  # = n * sum(x^2) (Parseval)
+        grad = tape.gradient(y, x)
+    assert grad.dtype == ff.float64
+    np.testing.assert_allclose(grad.numpy(), 2 * 3 * x.numpy(), rtol=1e-12)

@@ -77,6 +77,33 @@ def test_comparisons_and_logical_operators():
         _ = a & a
 
 
+def test_bitwise_operators_on_integer_tensors():
+    # TensorFlow: & | ^ ~ are logical on bool tensors and bitwise on integer tensors (values from TF 2.21)
+    a = ff.constant([7, -7, 0, 5])
+    assert (a & ff.constant([2, 2, 3, -3])).numpy().tolist() == [2, 0, 0, 5]
+    assert (a | 3).numpy().tolist() == [7, -5, 3, 7]
+    assert (3 ^ a).numpy().tolist() == [4, -6, 3, 6]
+    assert (~a).numpy().tolist() == [-8, 6, -1, -6]
+    assert (ff.constant([200], "uint8") & 15).numpy().tolist() == [8]
+    assert (True & ff.constant([True, False])).numpy().tolist() == [True, False]
+
+
+def test_string_tensors_compare_and_select_with_python_strings():
+    labels = ff.constant(["cat", "dog", "cat"])
+    assert (labels == "cat").numpy().tolist() == [True, False, True]
+    assert (labels != b"dog").numpy().tolist() == [True, False, True]
+    assert ff.equal(labels, np.array(["cat", "cat", "dog"])).numpy().tolist() == [True, False, False]
+    assert ff.where(labels == "cat", labels, "other").numpy().tolist() == [b"cat", b"other", b"cat"]
+    assert ff.where([True, False], "p", "q").numpy().tolist() == [b"p", b"q"]
+    assert (labels + "!").numpy().tolist() == [b"cat!", b"dog!", b"cat!"]
+    with pytest.raises(TypeError, match="strings are not supported"):
+        ff.multiply(labels, "x")
+    with pytest.raises(TypeError, match="equal: invalid argument `y`: the other operand is a string tensor"):
+        ff.equal(labels, 1)
+    with pytest.raises(TypeError, match="add: invalid argument `y`: the other operand is a string tensor"):
+        ff.add("abc", 1.0)
+
+
 def test_comparison_ops_functional_and_where():
     x, y = np.array([1.0, 5.0, 3.0]), np.array([2.0, 5.0, 1.0])
     for name, ref in [("equal", np.equal), ("not_equal", np.not_equal), ("less", np.less),

@@ -61,6 +61,25 @@ def test_while_loop_structures_limits_and_gradient():
     assert tape.gradient(y, stopped) is None
 
 
+def test_while_loop_carries_tensor_arrays_and_composite_tensors():
+    # the usual eager pattern: a TensorArray as a loop variable, written each step (TensorFlow: [0, 1, 4, 9])
+    i, squares = ff.while_loop(lambda i, ta: i < 4, lambda i, ta: (i + 1, ta.write(i, ff.cast(i, "float32") ** 2)),
+                               (0, ff.TensorArray(ff.float32, size=4)))
+    assert int(i) == 4 and squares.stack().numpy().tolist() == [0.0, 1.0, 4.0, 9.0]
+
+    def powers(x):  # x + x^2 + x^3 written into a TensorArray inside the loop
+        body = lambda k, ta: (k + 1, ta.write(k, x ** ff.cast(k + 1, x.dtype)))  # noqa: E731
+        _, ta = ff.while_loop(lambda k, ta: k < 3, body, (0, ff.TensorArray(ff.float64, size=3)))
+        return ff.reduce_sum(ta.stack())
+
+    check_gradient(powers, [random_array((), low=0.5, high=1.5)])
+    sparse = ff.sparse.SparseTensor([[0]], [1.0], [3])
+    doubled = ff.while_loop(lambda k, s: k < 2, lambda k, s: (k + 1, ff.sparse.add(s, s)), (0, sparse))[1]
+    assert ff.sparse.to_dense(doubled).numpy().tolist() == [4.0, 0.0, 0.0]
+    with pytest.raises(TypeError, match="changed from TensorArray to float32"):
+        ff.while_loop(lambda k, ta: k < 1, lambda k, ta: (k + 1, ff.constant(1.0)), (0, ff.TensorArray(ff.float32, 1)))
+
+
 def test_map_fn_scan_folds():
     x = random_array((4, 3), seed=1)
     np.testing.assert_allclose(ff.map_fn(lambda t: ff.reduce_sum(t * t), x, fn_output_signature=ff.float64).numpy(),

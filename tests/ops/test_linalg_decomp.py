@@ -106,6 +106,8 @@ def test_matrix_functions():
     root = LA.sqrtm(spd).numpy()
     np.testing.assert_allclose(root @ root, spd, rtol=1e-10)
     check_gradient(LA.sqrtm, [spd])
+    # second order: the gradient's Sylvester solve is itself differentiated (it was a constant before)
+    check_second_order(lambda x: LA.sqrtm(_spd_fn(x)), [random_array((2, 3, 3), seed=15)])
     log = LA.logm(ff.constant(LA.expm(a * 0.3).numpy().astype("complex128"))).numpy()
     np.testing.assert_allclose(log.real, a * 0.3, rtol=1e-8, atol=1e-10)
     e = LA.eigvals([[0.0, -1.0], [1.0, 0.0]]).numpy()
