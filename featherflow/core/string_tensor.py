@@ -51,7 +51,8 @@ def _leaves_are_strings(value) -> bool:
 
 def to_string_array(value):
     """``value`` as an object array of ``bytes`` when it holds strings only (str, bytes, nested lists of
-    them, NumPy ``U``/``S`` arrays, object arrays of str/bytes); otherwise ``None``."""
+    them, NumPy ``U``/``S`` arrays, object arrays of str/bytes); otherwise ``None``. An object array of
+    ``bytes`` comes back as it is."""
     if isinstance(value, (str, bytes)):
         out = np.empty((), dtype=object)
         out[()] = _as_bytes(value)
@@ -62,11 +63,18 @@ def to_string_array(value):
         value = np.array(value, dtype=object)
     if not isinstance(value, np.ndarray) or value.dtype.kind not in "OUS":
         return None
-    flat = value.reshape(-1)
-    out = np.empty(flat.shape, dtype=object)
-    for i, item in enumerate(flat.tolist() if value.dtype.kind != "O" else flat):
-        encoded = _as_bytes(item)
-        if encoded is None:
+    items = value.reshape(-1).tolist()
+    kinds = set(map(type, items))  # one C pass decides the conversion for the whole array
+    if kinds <= {bytes} and value.dtype == object:
+        return value  # already a string array (strings are immutable: no copy needed)
+    if kinds <= {bytes}:
+        encoded = items
+    elif kinds <= {bytes, str}:
+        encoded = [item if type(item) is bytes else item.encode("utf-8") for item in items]
+    else:
+        encoded = [_as_bytes(item) for item in items]
+        if any(item is None for item in encoded):
             return None
-        out[i] = encoded
+    out = np.empty(len(encoded), dtype=object)
+    out[:] = encoded
     return out.reshape(value.shape)

@@ -94,14 +94,19 @@ class Hashing(TextInputLayer):
             bins -= 1
             mask_value = self.mask_value.encode() if isinstance(self.mask_value, str) else self.mask_value
             mask = values == mask_value
+        # each distinct value is hashed once; the bins reach every element by one gather
         if values.dtype.kind in "iub":
-            keys = [str(int(v)).encode() for v in values.reshape(-1).tolist()]
+            distinct, inverse = np.unique(values.reshape(-1), return_inverse=True)
+            hashed = np.fromiter((self._hash(str(int(v)).encode()) % bins for v in distinct.tolist()),
+                                 dtype=np.int64, count=len(distinct))
+            out = hashed[inverse].reshape(values.shape)
         else:
             strings = to_string_array(values)
             if strings is None:
                 raise TypeError(f'Layer "{self.name}" hashes strings or integers. Received dtype {values.dtype}')
             keys = strings.reshape(-1).tolist()
-        out = np.fromiter((self._hash(k) % bins for k in keys), dtype=np.int64, count=len(keys)).reshape(values.shape)
+            table = {key: self._hash(key) % bins for key in dict.fromkeys(keys)}
+            out = np.fromiter(map(table.__getitem__, keys), dtype=np.int64, count=len(keys)).reshape(values.shape)
         if mask is not None:
             out = np.where(mask, 0, out + 1)
         return out
@@ -185,22 +190,20 @@ class HashedCrossing(Layer):
         if any(a.shape != shape for a in arrays[1:]):
             raise ValueError(f"All `HashedCrossing` inputs should have equal shape. Received: "
                              f"shapes={[a.shape for a in arrays]}")
-        features = []
-        for a in arrays:
-            if a.dtype.kind in "iu":
-                features.append([int(v) & _MASK64 for v in a.reshape(-1).tolist()])
-            elif a.dtype.kind == "O":
-                features.append([fingerprint64(v) for v in a.reshape(-1).tolist()])
-            else:
-                raise ValueError(f"All `HashedCrossing` inputs should have an integer or string dtype. Received: "
-                                 f"dtypes={[x.dtype for x in arrays]}")
-        out = np.empty(len(features[0]), dtype=np.int64)
-        for row in range(len(out)):
-            hashed = _CROSS_HASH_KEY
-            for column in features:
-                hashed = _hash.fingerprint_cat64(hashed, column[row])
-            out[row] = hashed % self.num_bins
+        if any(a.dtype.kind not in "iuO" for a in arrays):
+            raise ValueError(f"All `HashedCrossing` inputs should have an integer or string dtype. Received: "
+                             f"dtypes={[x.dtype for x in arrays]}")
+        # each distinct combination of the features is hashed once; the bins reach every row by one lookup
+        rows = list(zip(*(a.reshape(-1).tolist() for a in arrays)))
+        table = {row: self._cross(row, arrays) for row in dict.fromkeys(rows)}
+        out = np.fromiter(map(table.__getitem__, rows), dtype=np.int64, count=len(rows))
         return encode_categorical(out.reshape(shape), self.output_mode, self.num_bins, self.dtype)
+
+    def _cross(self, row, arrays) -> int:
+        hashed = _CROSS_HASH_KEY
+        for value, a in zip(row, arrays):
+            hashed = _hash.fingerprint_cat64(hashed, int(value) & _MASK64 if a.dtype.kind in "iu" else fingerprint64(value))
+        return hashed % self.num_bins
 
     def compute_output_shape(self, input_shape):
         self._check_inputs(input_shape)

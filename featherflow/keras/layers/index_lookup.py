@@ -20,6 +20,7 @@ array([2, 1, 0])
 from __future__ import annotations
 
 import collections
+import itertools
 import os
 
 import numpy as np
@@ -264,6 +265,7 @@ class IndexLookup(TextInputLayer):
         self._tokens = list(tokens)
         start = self._token_start_index()
         self._index = {t: start + i for i, t in enumerate(self._tokens)}
+        self._arrays = None  # the vectorized lookup's tables, rebuilt on first use
         self._record_vocabulary_size()
 
     def _record_vocabulary_size(self) -> None:
@@ -347,6 +349,10 @@ class IndexLookup(TextInputLayer):
         self._reset_counts()
 
     def _flat_keys(self, data) -> list:
+        return self._flat_values(data).tolist()
+
+    def _flat_values(self, data) -> np.ndarray:
+        """The tokens of ``data`` as a flat array: ``bytes`` objects, or int64 (floats cast as tf.keras does)."""
         if isinstance(data, RaggedTensor):
             data = data.flat_values.value
         arr = np.asarray(data)
@@ -354,12 +360,10 @@ class IndexLookup(TextInputLayer):
             strings = to_string_array(arr) if arr.dtype.kind in "US" or arr.dtype == object else None
             if strings is None:
                 raise TypeError(f'Layer "{self.name}" expects string inputs. Received dtype {arr.dtype}')
-            return strings.reshape(-1).tolist()
-        if arr.dtype.kind == "f":
-            arr = arr.astype(np.int64)  # tf.keras casts to the vocabulary's integer dtype
-        elif arr.dtype.kind not in "iub":
+            return strings.reshape(-1)
+        if arr.dtype.kind not in "iubf":
             raise TypeError(f'Layer "{self.name}" expects integer inputs. Received dtype {arr.dtype}')
-        return arr.reshape(-1).tolist()
+        return arr.reshape(-1).astype(np.int64)
 
     def update_state(self, data) -> None:
         """Count the tokens of one batch (rows are documents for ``tf_idf``)."""
@@ -412,38 +416,82 @@ class IndexLookup(TextInputLayer):
         self.finalize_state()
 
     # -- lookup -------------------------------------------------------------------------------------------
-    def _lookup_flat(self, keys: list) -> np.ndarray:
-        index = self._index
+    def _lookup_tables(self) -> dict:
+        """The vocabulary as arrays (built once per vocabulary): tokens in index order, and for integers a dense
+        ``value - low -> index`` table (a compact range of values) or the sorted tokens with their indices, which
+        ``searchsorted`` looks up."""
+        if getattr(self, "_arrays", None) is None:
+            start = self._token_start_index()
+            tokens = np.empty(len(self._tokens), dtype=object) if self._is_string else np.array(
+                self._tokens, dtype=np.int64).reshape(-1)
+            if self._is_string:
+                tokens[:] = self._tokens
+            self._arrays = {"tokens": tokens}
+            if not self._is_string and tokens.size:
+                low, span = int(tokens.min()), int(tokens.max()) - int(tokens.min()) + 1
+                if span <= max(1 << 16, 8 * tokens.size):  # a dense table: one gather per lookup
+                    dense = np.full(span, -1, dtype=np.int64)
+                    dense[tokens - low] = np.arange(start, start + tokens.size)
+                    self._arrays.update(dense=dense, low=low)
+                else:
+                    order = np.argsort(tokens, kind="stable")
+                    self._arrays.update(sorted=tokens[order], sorted_ids=order.astype(np.int64) + start)
+        return self._arrays
+
+    def _lookup_flat(self, values: np.ndarray) -> np.ndarray:
+        """Indices of a flat token array: one dict lookup a string (C-level ``map``), ``searchsorted`` for
+        integers; unknown tokens hashed once per distinct token."""
+        n = len(values)
         default = -1 if self.num_oov_indices != 1 else self._oov_start_index()
-        out = np.fromiter((index.get(k, default) for k in keys), dtype=np.int64, count=len(keys))
+        if self._is_string:
+            keys = values.tolist()
+            out = np.fromiter(map(self._index.get, keys, itertools.repeat(default, n)), dtype=np.int64, count=n)
+        else:
+            out = self._integer_indices(values, default)
         if self.mask_token is not None:
-            mask_key = self._key(self.mask_token)
-            masked = np.fromiter((k == mask_key for k in keys), dtype=bool, count=len(keys))
-            out[masked] = 0 if self.output_mode == INT else _INT64_MAX
+            out[values == self._key(self.mask_token)] = 0 if self.output_mode == INT else _INT64_MAX
         if self.num_oov_indices == 0 and np.any(out == -1):
-            missing = [self._public(k) for k, o in zip(keys, out) if o == -1]
+            missing = [self._public(k) for k in values[out == -1].tolist()]
             raise ValueError(f"When `num_oov_indices=0` all inputs should be in vocabulary, found OOV values "
                              f"{missing[:10]}, consider setting `num_oov_indices=1`.")
         if self.num_oov_indices > 1:
-            unknown = np.nonzero(out == -1)[0]
-            n = self.num_oov_indices
-            for i in unknown.tolist():
-                key = keys[i]
-                bucket = fingerprint64(key) % n if self._is_string else int(key) % n
-                out[i] = bucket + self._oov_start_index()
+            unknown = np.flatnonzero(out == -1)
+            buckets = self.num_oov_indices
+            if self._is_string:
+                unknown_keys = values[unknown].tolist()
+                table = {key: fingerprint64(key) % buckets for key in dict.fromkeys(unknown_keys)}
+                hashed = np.fromiter(map(table.__getitem__, unknown_keys), dtype=np.int64, count=len(unknown_keys))
+            else:
+                hashed = np.mod(values[unknown], buckets)  # Python's (floor) modulo, as tf.math.floormod
+            out[unknown] = hashed + self._oov_start_index()
+        return out
+
+    def _integer_indices(self, values: np.ndarray, default: int) -> np.ndarray:
+        tables = self._lookup_tables()
+        if "dense" in tables:
+            dense, offsets = tables["dense"], values - tables["low"]
+            inside = (offsets >= 0) & (offsets < dense.size)
+            out = np.full(values.shape, -1, dtype=np.int64)
+            out[inside] = dense[offsets[inside]]
+        elif "sorted" in tables:
+            known = tables["sorted"]
+            position = np.minimum(np.searchsorted(known, values), known.size - 1)
+            out = np.where(known[position] == values, tables["sorted_ids"][position], -1)
+        else:
+            out = np.full(values.shape, -1, dtype=np.int64)
+        out[out == -1] = default
         return out
 
     def _invert_flat(self, ids: np.ndarray) -> np.ndarray:
-        out = np.empty(ids.shape, dtype=object if self._is_string else np.int64)
         start = self._token_start_index()
+        tokens = self._lookup_tables()["tokens"]
         oov = None if self.oov_token is None else self._key(self.oov_token)
-        for i, value in enumerate(ids.tolist()):
-            if self.mask_token is not None and value == 0:
-                out[i] = self._key(self.mask_token)
-            elif start <= value < start + len(self._tokens):
-                out[i] = self._tokens[value - start]
-            else:
-                out[i] = oov
+        out = np.empty(ids.shape, dtype=object if self._is_string else np.int64)
+        out[...] = oov
+        inside = (ids >= start) & (ids < start + len(tokens))
+        out[inside] = tokens[ids[inside] - start]
+        if self.mask_token is not None:
+            out[ids == 0] = self._key(self.mask_token)
         return out
 
     def _lookup_array(self, arr: np.ndarray) -> np.ndarray:
@@ -453,7 +501,7 @@ class IndexLookup(TextInputLayer):
                 raise TypeError(f'Layer "{self.name}" with invert=True expects integer indices. Received dtype '
                                 f"{flat.dtype}")
             return self._invert_flat(flat).reshape(arr.shape)
-        return self._lookup_flat(self._flat_keys(flat)).reshape(arr.shape)
+        return self._lookup_flat(self._flat_values(flat)).reshape(arr.shape)
 
     def _ensure_known_vocab_size(self) -> None:
         if self.output_mode == INT or self.pad_to_max_tokens:

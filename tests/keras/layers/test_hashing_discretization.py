@@ -61,3 +61,43 @@ def test_discretization_adapt_and_save(tmp_path):
         layers.Discretization(num_bins=2, bin_boundaries=[1.0])
     with pytest.raises(ValueError, match="Cannot adapt"):
         layers.Discretization(bin_boundaries=[1.0]).adapt([1.0, 2.0])
+
+
+@pytest.mark.parametrize("kwargs", [dict(num_bins=7), dict(num_bins=7, mask_value="b"), dict(num_bins=5, salt=[3, 9])])
+def test_hashing_matches_the_value_by_value_definition(kwargs):
+    from featherflow.strings._hash import fingerprint64, siphash24
+
+    def reference(value, bins):
+        key = value if isinstance(value, bytes) else str(int(value)).encode()
+        if "salt" in kwargs:
+            return siphash24(tuple(kwargs["salt"]), key) % bins
+        return fingerprint64(key) % bins
+
+    strings = np.array([["a", "b", "", "émile"], ["b", "a\x00", "q", "a"]], dtype=object)
+    numbers = np.array([[1, -22, 333, 0], [2**40, -1, 1, 7]], dtype=np.int64)
+    for values in (strings, numbers, numbers.astype("int32")[:, :2], np.array([[True, False]])):
+        layer = layers.Hashing(**kwargs)
+        bins = kwargs["num_bins"]
+        flat = [v.encode() if isinstance(v, str) else v for v in values.reshape(-1).tolist()]
+        if kwargs.get("mask_value") is not None:
+            expected = [0 if v == b"b" else 1 + reference(v, bins - 1) for v in flat]
+        else:
+            expected = [reference(v, bins) for v in flat]
+        np.testing.assert_array_equal(layer(values).numpy().reshape(-1), expected)
+
+
+def test_hashing_hashes_each_distinct_value_once(monkeypatch):
+    from featherflow.keras.layers import hashing
+    from featherflow.strings._hash import fingerprint64
+
+    seen = []
+    monkeypatch.setattr(hashing, "fingerprint64", lambda key: seen.append(key) or fingerprint64(key))
+    out = layers.Hashing(num_bins=10)(np.array([["x", "y", "x"]] * 400, dtype=object)).numpy()
+    assert sorted(seen) == [b"x", b"y"]
+    assert out[0].tolist() == [fingerprint64(b"x") % 10, fingerprint64(b"y") % 10, fingerprint64(b"x") % 10]
+    crossing = layers.HashedCrossing(num_bins=10)
+    features = (np.array(["x", "y", "x"] * 300, dtype=object), np.array([1, 2, 1] * 300))
+    reference = layers.HashedCrossing(num_bins=10)((features[0][:3], features[1][:3])).numpy()
+    seen.clear()
+    np.testing.assert_array_equal(crossing(features).numpy(), np.tile(reference, 300))
+    assert sorted(seen) == [b"x", b"y"]  # the two distinct (string, int) rows

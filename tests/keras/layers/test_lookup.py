@@ -83,3 +83,84 @@ def test_errors():
         layers.StringLookup(max_tokens=2, vocabulary=["a", "b"])
     with pytest.raises(ValueError, match="static vocabulary"):
         layers.StringLookup(vocabulary=["a"]).adapt(["a"])
+
+
+# -- the vectorized lookups (dict lookups through map, a dense table or searchsorted for integers, unknown
+# tokens hashed once per distinct token) against a token-by-token reference written here --------------------
+def _reference_lookup(layer, tokens):
+    """Index of each token the way tf.keras's IndexLookup defines it, one token at a time."""
+    from featherflow.strings._hash import fingerprint64
+
+    vocabulary = layer.get_vocabulary()
+    start = layer._token_start_index()
+    index = {token: i for i, token in enumerate(vocabulary) if i >= start}
+    out = []
+    for token in tokens:
+        key = token.decode() if isinstance(token, bytes) else token
+        if layer.mask_token is not None and key == layer.mask_token:
+            out.append(0)
+        elif key in index:
+            out.append(index[key])
+        elif layer.num_oov_indices == 1:
+            out.append(layer._oov_start_index())
+        else:
+            raw = token if isinstance(token, bytes) else None
+            bucket = fingerprint64(raw) if raw is not None else int(token) % layer.num_oov_indices
+            out.append(layer._oov_start_index() + (bucket % layer.num_oov_indices if raw is not None else bucket))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(mask_token=""), dict(num_oov_indices=3, mask_token="[M]"),
+                                    dict(num_oov_indices=2)])
+def test_string_lookup_matches_the_token_by_token_definition(kwargs):
+    rng = np.random.default_rng(1)
+    words = ["", "a", "b\x00", "émile", "[M]", "zz", "q", "日本"] + [f"w{i}" for i in range(40)]
+    layer = layers.StringLookup(vocabulary=words[1:4] + words[8:30], **kwargs)
+    tokens = np.array(rng.choice(np.array(words, dtype=object), (50, 30)), dtype=object)
+    encoded = np.array([[t.encode() for t in row] for row in tokens], dtype=object)
+    expected = _reference_lookup(layer, encoded.reshape(-1).tolist()).reshape(encoded.shape)
+    np.testing.assert_array_equal(layer(encoded).numpy(), expected)
+    as_str = tokens.astype(str)  # NumPy str input (NumPy itself drops the trailing NUL of "b\x00")
+    expected = _reference_lookup(layer, [t.encode() for t in as_str.reshape(-1).tolist()]).reshape(encoded.shape)
+    np.testing.assert_array_equal(layer(as_str).numpy(), expected)
+
+
+@pytest.mark.parametrize("vocabulary", [[3, 10, -4, 7], [1, 10**12, -(10**12), 5]])  # dense table / searchsorted
+@pytest.mark.parametrize("kwargs", [dict(), dict(mask_token=0), dict(num_oov_indices=4), dict(num_oov_indices=0)])
+def test_integer_lookup_matches_the_token_by_token_definition(vocabulary, kwargs):
+    layer = layers.IntegerLookup(vocabulary=vocabulary, **kwargs)
+    values = np.array([[3, 10, -4, 7], [1, 10**12, -(10**12), 5]], dtype=np.int64)
+    values = np.concatenate([values, np.array([[0, -7, 11, 2**40 + 3]], dtype=np.int64)])
+    if kwargs.get("num_oov_indices") == 0:
+        known = np.array([vocabulary] * 2, dtype=np.int64)
+        np.testing.assert_array_equal(layer(known).numpy(), _reference_lookup(layer, known.reshape(-1).tolist())
+                                      .reshape(known.shape))
+        with pytest.raises(ValueError, match="found OOV values"):
+            layer(values)
+        return
+    np.testing.assert_array_equal(layer(values).numpy(),
+                                  _reference_lookup(layer, values.reshape(-1).tolist()).reshape(values.shape))
+    # floats are cast as tf.keras casts them; multi_hot drops the mask and counts the rest
+    np.testing.assert_array_equal(layer(values.astype("float64")[:1]).numpy(), layer(values[:1]).numpy())
+
+
+def test_inverse_lookup_matches_the_token_by_token_definition():
+    layer = layers.StringLookup(vocabulary=["a", "b", "c"], invert=True, mask_token="[M]", num_oov_indices=2)
+    ids = np.array([[0, 1, 2, 3, 4, 5, 6, -1, 99]])
+    vocabulary = layer.get_vocabulary()
+    expected = [[(vocabulary[i] if 0 <= i < len(vocabulary) else "[UNK]").encode() for i in row] for row in ids]
+    assert layer(ids).numpy().tolist() == expected
+    ints = layers.IntegerLookup(vocabulary=[7, 9], invert=True)
+    assert ints(np.array([0, 1, 2, 3])).numpy().tolist() == [-1, 7, 9, -1]
+
+
+def test_unknown_tokens_are_hashed_once_each(monkeypatch):
+    from featherflow.keras.layers import index_lookup
+    from featherflow.strings._hash import fingerprint64
+
+    hashed = []
+    monkeypatch.setattr(index_lookup, "fingerprint64", lambda key: hashed.append(key) or fingerprint64(key))
+    layer = layers.StringLookup(vocabulary=["a"], num_oov_indices=3)
+    out = layer(np.array([["x", "y", "x", "a"]] * 500, dtype=object)).numpy()
+    assert sorted(hashed) == [b"x", b"y"]  # two distinct unknown tokens, 1,500 unknown occurrences
+    assert out[0].tolist() == [fingerprint64(b"x") % 3, fingerprint64(b"y") % 3, fingerprint64(b"x") % 3, 3]
