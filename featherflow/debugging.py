@@ -1,5 +1,10 @@
 """``featherflow.debugging``: TensorFlow's ``tf.debugging`` namespace (re-exports only)."""
 
+from featherflow.ops.debug_flags import (  # noqa: F401,E402
+    disable_traceback_filtering,
+    enable_traceback_filtering,
+    is_traceback_filtering_enabled,
+)
 from featherflow.ops.debugging import (  # noqa: F401
     Assert,
     assert_all_finite,
