@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.core.string_tensor import to_string_array
-from featherflow.core.tensor import Tensor, TensorShape
+from featherflow.core.tensor import Tensor, TensorShape, convert_to_tensor
 
 
 def _as_array(values):
@@ -296,8 +296,9 @@ def constant(pylist, dtype=None, ragged_rank=None, inner_shape=None, name=None, 
         if level == depth - 1:
             flat = [x for row in items for x in row]
             values = to_string_array(flat) if flat and isinstance(flat[0], (str, bytes)) else None
-            if values is None:
-                values = np.asarray(flat, dtype=dtype) if flat else np.zeros((0,), dtype=dtype or np.float32)
+            if values is None:  # TensorFlow's dtype rules for Python data: int32, float32, bool
+                values = convert_to_tensor(flat, dtype=dtype).value if flat else \
+                    np.zeros((0,), dtype=dtype or np.float32)
             return RaggedTensor.from_row_lengths(values, [len(row) for row in items])
         inner = build([x for row in items for x in row], level + 1)
         return RaggedTensor.from_row_lengths(inner, [len(row) for row in items])

@@ -76,6 +76,64 @@ class TensorShape(tuple):
         other = tuple(other)
         return len(other) == len(self) and all(a is None or b is None or a == b for a, b in zip(self, other))
 
+    def __getitem__(self, key):
+        item = tuple.__getitem__(self, key)
+        return TensorShape(item) if isinstance(key, slice) else item  # a slice is a shape, as in TensorFlow
+
+    def merge_with(self, other) -> TensorShape:
+        """The shape that is both ``self`` and ``other`` (known sizes fill unknown ones); ``ValueError`` when
+        they are not compatible."""
+        other = TensorShape(other)
+        if not self.is_compatible_with(other):
+            raise ValueError(f"Shapes {self} and {other} are not compatible")
+        return TensorShape(a if a is not None else b for a, b in zip(self, other))
+
+    def most_specific_compatible_shape(self, other) -> TensorShape:
+        """The most specific shape compatible with both (sizes that differ become ``None``)."""
+        other = TensorShape(other)
+        if len(other) != len(self):
+            raise ValueError(f"Shapes {self} and {other} have different ranks: their common shape has an unknown "
+                             f"rank, which featherflow does not represent.")
+        return TensorShape(a if a == b else None for a, b in zip(self, other))
+
+    def is_subtype_of(self, other) -> bool:
+        """True when every size of ``other`` is ``None`` or equal to this shape's."""
+        other = tuple(other)
+        return len(other) == len(self) and all(b is None or a == b for a, b in zip(self, other))
+
+    def with_rank(self, rank: int) -> TensorShape:
+        """This shape, after checking that it has ``rank`` dimensions."""
+        if len(self) != rank:
+            raise ValueError(f"Shape {self} must have rank {rank}")
+        return self
+
+    def with_rank_at_least(self, rank: int) -> TensorShape:
+        if len(self) < rank:
+            raise ValueError(f"Shape {self} must have rank at least {rank}")
+        return self
+
+    def with_rank_at_most(self, rank: int) -> TensorShape:
+        if len(self) > rank:
+            raise ValueError(f"Shape {self} must have rank at most {rank}")
+        return self
+
+    def assert_has_rank(self, rank: int) -> None:
+        if len(self) != rank:
+            raise ValueError(f"Shape {self} must have rank {rank}")
+
+    def assert_same_rank(self, other) -> None:
+        other = TensorShape(other)
+        if len(other) != len(self):
+            raise ValueError(f"Shapes {self} and {other} must have the same rank")
+
+    def assert_is_compatible_with(self, other) -> None:
+        if not self.is_compatible_with(other):
+            raise ValueError(f"Shapes {self} and {other} are incompatible")
+
+    def assert_is_fully_defined(self) -> None:
+        if not self.is_fully_defined():
+            raise ValueError(f"Shape {self} is not fully defined")
+
 
 _new_shape = tuple.__new__
 

@@ -18,7 +18,9 @@ from featherflow.backend.arrays import array_module
 from featherflow.core.runtime import state as _runtime
 from featherflow.core.tensor import Tensor, _fmt_shape, convert_to_tensor
 
-_CREATOR_ARGUMENTS = ("initial_value", "trainable", "name", "dtype", "constraint", "shape")
+_CREATOR_ARGUMENTS = ("initial_value", "trainable", "name", "dtype", "constraint", "shape", "synchronization",
+                      "aggregation")
+_ON_READ = 3  # tf.VariableSynchronization.ON_READ.value
 _TF_CREATOR_DEFAULTS = {"validate_shape": True, "caching_device": None, "variable_def": None, "import_scope": None,
                         "synchronization": None, "aggregation": None, "experimental_enable_variable_lifting": True}
 
@@ -31,7 +33,7 @@ class _VariableType(type):
         creators = _runtime.variable_creators
         if not creators:
             return super().__call__(*args, **kwargs)
-        fields = {**_TF_CREATOR_DEFAULTS, "trainable": True, "name": None, "dtype": None, "constraint": None,
+        fields = {**_TF_CREATOR_DEFAULTS, "trainable": None, "name": None, "dtype": None, "constraint": None,
                   "shape": None, **dict(zip(_CREATOR_ARGUMENTS, args)), **kwargs}
 
         def base(**given):
@@ -51,16 +53,19 @@ class Variable(Tensor, metaclass=_VariableType):
 
     Args:
         initial_value: data, a tensor, or a zero-argument callable returning either.
-        trainable: whether tapes watch it automatically and optimizers train it.
+        trainable: whether tapes watch it automatically and optimizers train it (default True, False for
+            ``synchronization=ON_READ`` as in TensorFlow).
         name: the variable's name (``"Variable"`` when omitted).
         dtype: dtype to convert the initial value to.
         constraint: optional callable applied to the value after each optimizer update.
         shape: accepted for TensorFlow compatibility; must match the initial value.
+        synchronization, aggregation: ``tf.VariableSynchronization`` / ``tf.VariableAggregation`` values, kept
+            for the ``synchronization`` / ``aggregation`` properties (one process: nothing to synchronize).
     """
 
     __slots__ = ("name", "constraint", "_path")
 
-    def __init__(self, initial_value=None, trainable=True, name=None, dtype=None, constraint=None,
+    def __init__(self, initial_value=None, trainable=None, name=None, dtype=None, constraint=None,
                  shape=None, **kwargs):
         if initial_value is None:
             raise ValueError("A Variable needs an initial value. Received: initial_value=None")
@@ -86,6 +91,11 @@ class Variable(Tensor, metaclass=_VariableType):
         if scope:  # tf.name_scope prefixes the names of the variables created inside it
             self.name = f"{scope}/{self.name}"
         self._path = self.name
+        for key in ("synchronization", "aggregation"):  # enum members, stored by value (core cannot import them)
+            if kwargs.get(key) is not None:
+                self.__dict__["_" + key] = getattr(kwargs[key], "value", kwargs[key])
+        if trainable is None:
+            trainable = self.__dict__.get("_synchronization") != _ON_READ
         self._trainable = bool(trainable)
         self.constraint = constraint
 
@@ -157,5 +167,6 @@ class Variable(Tensor, metaclass=_VariableType):
     def __deepcopy__(self, memo):
         out = Variable(self.value.copy(), trainable=self._trainable, name=self.name,
                        constraint=self.constraint)
+        out.__dict__.update({k: v for k, v in self.__dict__.items() if k in ("_synchronization", "_aggregation")})
         memo[id(self)] = out
         return out

@@ -215,15 +215,18 @@ class Dataset:
         return GeneratorDataset(generator, output_types, output_shapes, args, output_signature)
 
     @staticmethod
-    def range(*args, dtype="int64", name=None) -> Dataset:
-        """``range(stop)``, ``range(start, stop[, step])`` as int64 scalars (like Python's ``range``).
+    def range(*args, output_type=None, name=None, dtype=None) -> Dataset:
+        """``range(stop)``, ``range(start, stop[, step])`` as scalars of ``output_type`` (int64 by default), like
+        Python's ``range``; ``dtype`` is accepted as another name for ``output_type``.
 
         >>> list(Dataset.range(2, 10, 3).as_numpy_iterator())
         [np.int64(2), np.int64(5), np.int64(8)]
+        >>> Dataset.range(3, output_type="int32").element_spec
+        TensorSpec(shape=(), dtype=tf.int32, name=None)
         """
         from featherflow.data.sources import RangeDataset
 
-        return RangeDataset(*args, dtype=dtype)
+        return RangeDataset(*args, dtype=output_type or dtype or "int64")
 
     @staticmethod
     def zip(*datasets, name=None) -> Dataset:

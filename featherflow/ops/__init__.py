@@ -1,7 +1,7 @@
 """Ops: primitive computations, each with its backward rule beside its forward code."""
 
 from featherflow._lazy import lazy_attributes as _lazy_attributes
-from featherflow.ops import _higher_order_helpers, _operators, kernel_gradients, nn_gradients
+from featherflow.ops import _higher_order_helpers, _operators, kernel_gradients, nn_gradients, variable_methods
 from featherflow.ops.activations import (
     elu,
     gelu,
@@ -172,6 +172,7 @@ __getattr__, __dir__ = _lazy_attributes(__name__, globals(), _LAZY)
 
 _operators.install()
 _higher_order_helpers.install()
+variable_methods.install()
 
 __all__ = [name for name, value in dict(globals()).items()
            if not name.startswith("_") and not isinstance(value, type(_operators))]

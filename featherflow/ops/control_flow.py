@@ -207,8 +207,14 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
     return state
 
 
+def _rows(t) -> int | None:
+    if not isinstance(t, Tensor):  # a RaggedTensor (or another composite): its rows
+        return len(t)
+    return t.value.shape[0] if t.value.ndim else None
+
+
 def _first_dimension(flat, op):
-    sizes = {t.value.shape[0] if t.value.ndim else None for t in flat}
+    sizes = {_rows(t) for t in flat}
     if None in sizes:
         raise ValueError(f"{op}: elements must have rank >= 1 (they are unstacked along axis 0).")
     if len(sizes) != 1:
@@ -225,8 +231,29 @@ def _empty_like_signature(structure, flat, signature):
     for leaf in nest.flatten(signature):
         shape = getattr(leaf, "shape", None) or ()
         dtype = np.dtype(getattr(leaf, "dtype", leaf))
-        outs.append(Tensor(np.zeros((0,) + tuple(d or 0 for d in shape), dtype=dtype)))
+        if _is_ragged_spec(leaf):
+            outs.append(_ragged_rows([], dtype))
+        else:
+            outs.append(Tensor(np.zeros((0,) + tuple(d or 0 for d in shape), dtype=dtype)))
     return nest.pack_sequence_as(signature, outs)
+
+
+def _is_ragged_spec(leaf) -> bool:
+    from featherflow.ops.type_spec import RaggedTensorSpec
+
+    return isinstance(leaf, RaggedTensorSpec)
+
+
+def _ragged_rows(rows, dtype):
+    """The rows ``fn`` returned for a ``RaggedTensorSpec`` output, as one RaggedTensor (no gradient: featherflow's
+    RaggedTensor holds data)."""
+    from featherflow.core.ragged import RaggedTensor
+
+    for row in rows:
+        if not isinstance(row, Tensor) or row.value.ndim == 0:
+            raise ValueError(f"map_fn: a RaggedTensorSpec output needs fn to return a tensor of rank >= 1 per "
+                             f"element. Received: {row!r:.80}")
+    return RaggedTensor.from_rows([row.value for row in rows], dtype=dtype)
 
 
 def _map(fn, elems, signature, check_dtypes, back_prop, op):
@@ -240,8 +267,11 @@ def _map(fn, elems, signature, check_dtypes, back_prop, op):
         return _empty_like_signature(structure, flat, signature)
     target = signature if signature is not None else structure
     expected = [np.dtype(getattr(s, "dtype", s)) for s in nest.flatten(signature)] if signature is not None \
-        else [t.value.dtype for t in flat]
-    columns = [unstack(t) for t in flat]
+        else [np.dtype(t.dtype) for t in flat]
+    # which outputs are ragged: a RaggedTensorSpec in the signature or, by default, a RaggedTensor in elems
+    ragged = [_is_ragged_spec(s) for s in nest.flatten(signature)] if signature is not None \
+        else [not isinstance(t, Tensor) for t in flat]
+    columns = [unstack(t) if isinstance(t, Tensor) else list(t) for t in flat]
     outputs = []
     for i in range(count):
         result = nest.map_structure(_as_loop_var, fn(nest.pack_sequence_as(structure, [c[i] for c in columns])))
@@ -253,15 +283,22 @@ def _map(fn, elems, signature, check_dtypes, back_prop, op):
                     raise ValueError(f"{op}: fn's output must have the structure of fn_output_signature (by default "
                                      f"that of elems). {exc}") from None
             for out, want in zip(nest.flatten(result), expected):
-                if out.value.dtype != want:
+                if np.dtype(out.dtype) != want:
                     raise InvalidArgumentError(None, None, f"{op}: the output dtype is {want.name} but fn returned "
                                                f"{out.dtype.name}. Pass fn_output_signature=featherflow."
                                                f"{out.dtype.name}.")
         outputs.append(result)
     width = len(nest.flatten(outputs[0]))
-    stacked = [stack([nest.flatten(o)[j] for o in outputs], axis=0) for j in range(width)]
+    if not check_dtypes or len(ragged) != width:  # vectorized_map: the structure fn gives
+        ragged = [not isinstance(leaf, Tensor) for leaf in nest.flatten(outputs[0])]
+    try:
+        stacked = [_ragged_rows([nest.flatten(o)[j] for o in outputs], nest.flatten(outputs[0])[j].dtype)
+                   if ragged[j] else stack([nest.flatten(o)[j] for o in outputs], axis=0) for j in range(width)]
+    except ValueError as exc:
+        raise ValueError(f"{op}: fn returned tensors of different shapes for different elements; pass "
+                         f"fn_output_signature=tf.RaggedTensorSpec(...) for rows of different lengths. {exc}") from None
     result = nest.pack_sequence_as(outputs[0], stacked)
-    return result if back_prop else nest.map_structure(stop_gradient, result)
+    return result if back_prop else nest.map_structure(_stop, result)
 
 
 def map_fn(fn, elems, dtype=None, parallel_iterations=None, back_prop=True, swap_memory=False, infer_shape=True,

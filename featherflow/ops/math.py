@@ -75,8 +75,8 @@ def divide(x, y, name=None) -> Tensor:
         out = xv / yv
     except ValueError:
         raise broadcast_error("divide", x, y) from None
-    if xv.dtype.kind in "iub":
-        return Tensor(out)
+    if xv.dtype.kind in "iub":  # TensorFlow: 8- and 16-bit integers divide to float32, wider ones to float64
+        return Tensor(out.astype("float32") if xv.dtype.itemsize <= 2 else out)
     return record("divide", (x, y), out, lambda g, needs: (
         (g / yv.conj() if g.dtype.kind == "c" else g / yv) if needs[0] else None,
         (-g * (out / yv).conj() if g.dtype.kind == "c" else -g * out / yv) if needs[1] else None))

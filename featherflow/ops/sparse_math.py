@@ -273,24 +273,64 @@ def segment_sqrt_n(data, indices, segment_ids, num_segments=None, name=None, spa
     return _sparse_segment(data, indices, segment_ids, num_segments, "sqrt_n", "segment_sqrt_n")
 
 
+def _bincount_inputs(values, weights, axis):
+    """``(ids, rows, weights, dtype)``: the counted values (int64), their output row (``axis=-1``) and weights."""
+    sparse = isinstance(values, SparseTensor)
+    source = values.values.value if sparse else as_tensor(values, "bincount", "values").value
+    if source.dtype.kind not in "iu":
+        raise TypeError(f"bincount: `values` must be integers. Received: dtype={source.dtype.name}")
+    if weights is None:
+        w = None
+    elif isinstance(weights, SparseTensor):
+        w = weights.values.value
+    else:
+        w = as_tensor(weights, "bincount", "weights").value
+    rows = None
+    if axis == -1:
+        if sparse:
+            if values.indices.value.shape[1] != 2:
+                raise InvalidArgumentError(None, None, "bincount: axis=-1 needs a rank-2 SparseTensor.")
+            rows = (values.indices.value[:, 0], int(values.dense_shape.value[0]))
+        else:
+            if source.ndim != 2:
+                raise InvalidArgumentError(None, None, f"bincount: axis=-1 needs rank-2 values. Received: "
+                                           f"values.shape={source.shape}")
+            rows = (np.repeat(np.arange(source.shape[0]), source.shape[1]), source.shape[0])
+    elif axis not in (0, None):
+        raise ValueError(f"bincount: `axis` must be 0, -1 or None. Received: axis={axis}")
+    ids = source.reshape(-1).astype(np.int64)
+    if w is not None and w.size != ids.size:
+        raise InvalidArgumentError(None, None, f"bincount: `weights` must have the shape of `values`. Received: "
+                                   f"{w.size} weights for {ids.size} values")
+    return ids, rows, None if w is None else w.reshape(-1), (source.dtype if w is None else w.dtype)
+
+
 def bincount(values, weights=None, axis=0, minlength=None, maxlength=None, binary_output=False, name=None):
-    """Counts of each value as a SparseTensor (``axis=-1``: one row of counts per row of a 2-D input).
+    """Counts of each value as a SparseTensor (``axis=-1``: one row of counts per row of a 2-D input or of a
+    rank-2 SparseTensor, whose stored values are counted, explicit zeros included).
+
+    The counts have the values' dtype (the weights' with ``weights``); ``binary_output`` gives 1 for every
+    value present; values at or past ``maxlength`` are dropped, as in TensorFlow.
 
     >>> import featherflow as ff
     >>> bincount(ff.constant([[1, 1, 3], [2, 2, 0]]), axis=-1).values.numpy()
     array([2, 1, 1, 2], dtype=int32)
     """
-    from featherflow.ops.counting import bincount as dense_bincount
     from featherflow.ops.sparse import from_dense
 
-    source = values.values if isinstance(values, SparseTensor) else values
-    weight = weights.values if isinstance(weights, SparseTensor) else weights
-    if isinstance(values, SparseTensor) and axis == -1:
-        dense_rows = to_dense(values).value
-        counts = np.stack([np.bincount(row[row > 0], minlength=minlength or 0) for row in dense_rows])
-        return from_dense(Tensor(counts.astype(np.int32)))
-    return from_dense(dense_bincount(source, weights=weight, minlength=minlength, maxlength=maxlength,
-                                     axis=None if axis in (0, None) else -1, binary_output=binary_output))
+    ids, rows, w, dtype = _bincount_inputs(values, weights, axis)
+    if ids.size and ids.min() < 0:
+        raise InvalidArgumentError(None, None, f"bincount: values must be non-negative. Received: {int(ids.min())}")
+    length = max(int(ids.max()) + 1 if ids.size else 0, int(minlength or 0))
+    if maxlength is not None:
+        length = min(length, int(maxlength))
+    keep = ids < length
+    counts = np.zeros((length,) if rows is None else (rows[1], length), dtype=dtype)
+    where = ids[keep] if rows is None else (rows[0][keep], ids[keep])
+    np.add.at(counts, where, 1 if w is None else w[keep])
+    if binary_output:
+        counts = (counts != 0).astype(dtype)
+    return from_dense(Tensor(counts))
 
 
 def to_indicator(sp_input, vocab_size, name=None) -> Tensor:

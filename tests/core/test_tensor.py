@@ -126,6 +126,26 @@ def test_where_gradient_with_broadcasting():
     check_gradient(lambda a, b: ff.where(cond[0], a, b), [random_array((2, 4)), random_array((), seed=1)])
 
 
+def test_tensor_shape_merges_checks_ranks_and_slices_to_a_shape():
+    # messages and values from TensorFlow 2.21
+    s = ff.TensorShape([None, 3])
+    assert s.merge_with([2, None]) == (2, 3) and s.most_specific_compatible_shape([4, 5]) == (None, None)
+    assert s.with_rank(2) is s and s.with_rank_at_least(1) is s and s.with_rank_at_most(3) is s
+    assert s.is_subtype_of([None, 3]) and ff.TensorShape([2, 3]).is_subtype_of(s) and not s.is_subtype_of([2, 3])
+    assert s[1:].as_list() == [3] and isinstance(s[1:], ff.TensorShape) and s[0] is None and s[-1] == 3
+    s.assert_is_compatible_with([1, 3])
+    s.assert_has_rank(2)
+    for call, message in [(lambda: s.merge_with([2, 4]), r"Shapes \(None, 3\) and \(2, 4\) are not compatible"),
+                          (lambda: s.with_rank(3), r"Shape \(None, 3\) must have rank 3"),
+                          (lambda: s.with_rank_at_least(3), "must have rank at least 3"),
+                          (lambda: s.with_rank_at_most(1), "must have rank at most 1"),
+                          (lambda: s.assert_is_compatible_with([1, 4]), r"and \[1, 4\] are incompatible"),
+                          (lambda: s.assert_is_fully_defined(), "is not fully defined"),
+                          (lambda: s.assert_same_rank([1]), "must have the same rank")]:
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
 def test_getitem_len_iter_and_scalars():
     t = ff.constant([[1, 2], [3, 4]])
     assert t[1, 0].numpy() == 3 and t[1, 0].shape == ()

@@ -69,6 +69,7 @@ def test_range_and_cardinality():
     assert values(D.range(5, 1, -2)) == [5, 3] and len(D.range(5, 1, -2)) == 2
     assert D.range(3).element_spec == tf.TensorSpec([], tf.int64)
     assert values(D.range(3, dtype=tf.int32)) == [0, 1, 2] and D.range(3, dtype="int32").element_spec.dtype == np.int32
+    assert D.range(3, output_type=tf.float32).element_spec.dtype == np.float32  # TensorFlow's keyword
     assert values(D.counter(start=2, step=3).take(3)) == [2, 5, 8]
     assert int(D.counter().cardinality()) == tf.data.INFINITE_CARDINALITY == -1
     with pytest.raises(ValueError, match="step must be a non-zero"):

@@ -80,6 +80,21 @@ def test_while_loop_carries_tensor_arrays_and_composite_tensors():
         ff.while_loop(lambda k, ta: k < 1, lambda k, ta: (k + 1, ff.constant(1.0)), (0, ff.TensorArray(ff.float32, 1)))
 
 
+def test_map_fn_over_and_into_ragged_tensors():
+    # TensorFlow 2.21's results
+    rows = ff.ragged.constant([[1, 2], [3], [4, 5, 6]])
+    assert ff.map_fn(lambda r: ff.reduce_sum(r), rows, fn_output_signature=ff.int32).numpy().tolist() == [3, 3, 15]
+    assert ff.map_fn(lambda r: r * 2, rows).to_list() == [[2, 4], [6], [8, 10, 12]]
+    spec = ff.RaggedTensorSpec(shape=[None], dtype=ff.int32)
+    assert ff.map_fn(lambda n: ff.range(n), ff.constant([1, 2, 0]), fn_output_signature=spec).to_list() == \
+        [[0], [0, 1], []]
+    ranges, counts = ff.map_fn(lambda n: (ff.range(n), n), ff.constant([1, 2]), fn_output_signature=(spec, ff.int32))
+    assert ranges.to_list() == [[0], [0, 1]] and counts.numpy().tolist() == [1, 2]
+    assert ff.map_fn(lambda n: ff.range(n), ff.zeros([0], "int32"), fn_output_signature=spec).to_list() == []
+    with pytest.raises(ValueError, match="RaggedTensorSpec"):
+        ff.map_fn(lambda n: ff.range(n), ff.constant([1, 2]))
+
+
 def test_map_fn_scan_folds():
     x = random_array((4, 3), seed=1)
     np.testing.assert_allclose(ff.map_fn(lambda t: ff.reduce_sum(t * t), x, fn_output_signature=ff.float64).numpy(),

@@ -106,6 +106,13 @@ def test_divide_of_integers_gives_float64_like_tensorflow():
     out = ff.divide(ff.constant([1, 2]), ff.constant([2, 4]))
     assert out.dtype == ff.float64
     np.testing.assert_array_equal(out.numpy(), [0.5, 0.5])
+    # TensorFlow's truediv table: 8- and 16-bit integers give float32 (an image's uint8 pixels / 255)
+    for dtype in ("uint8", "int8", "int16", "uint16"):
+        small = ff.constant([200, 3], dtype) / ff.constant([100, 5], dtype) if dtype != "int8" else \
+            ff.constant([100, 3], dtype) / 50
+        assert small.dtype == ff.float32, dtype
+    assert (ff.constant([255], "uint8") / 255).numpy().tolist() == [1.0]
+    assert (ff.constant([7], "int64") / 2).dtype == ff.float64
 
 
 def test_divide_no_nan_zero_denominator_value_and_gradient():

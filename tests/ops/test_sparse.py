@@ -131,3 +131,20 @@ def test_cross_hashed_matches_tensorflow_buckets():
         [3509787333349122856, 443223928722139976, 1833014433321465772]
     assert ff.sparse.cross_hashed([st, ints], num_buckets=1000, hash_key=12345).values.numpy().tolist() == \
         [880, 232, 656]
+
+
+def test_bincount_of_sparse_tensors_counts_stored_values_per_row():
+    # values from TensorFlow 2.21 (a SparseTensor with axis=-1 crashed here; explicit zeros were skipped)
+    ids = S.SparseTensor([[0, 0], [0, 1], [1, 0], [1, 2]], ff.constant([0, 2, 0, 5], "int64"), [2, 3])
+    counts = S.bincount(ids, axis=-1)
+    assert counts.values.dtype == ff.int64
+    assert _dense(counts).tolist() == [[1, 0, 1, 0, 0, 0], [1, 0, 0, 0, 0, 1]]
+    assert _dense(S.bincount(ids, axis=-1, minlength=7)).tolist() == [[1, 0, 1, 0, 0, 0, 0], [1, 0, 0, 0, 0, 1, 0]]
+    assert _dense(S.bincount(ids, axis=0)).tolist() == [2, 0, 1, 0, 0, 1]
+    weights = S.SparseTensor([[0, 0], [0, 1], [1, 0], [1, 2]], [1.0, 2.0, 3.0, 4.0], [2, 3])
+    weighted = S.bincount(ids, weights=weights, axis=-1)
+    assert weighted.values.dtype == ff.float32
+    assert _dense(weighted).tolist() == [[1.0, 0.0, 2.0, 0.0, 0.0, 0.0], [3.0, 0.0, 0.0, 0.0, 0.0, 4.0]]
+    assert _dense(S.bincount(ff.constant([[1, 2, 2], [0, 0, 3]], "int64"))).tolist() == [2, 1, 2, 1]
+    assert _dense(S.bincount(ff.constant([1, 2, 2, 7]), maxlength=3)).tolist() == [0, 1, 2]
+    assert _dense(S.bincount(ff.constant([1, 2, 2]), binary_output=True)).tolist() == [0, 1, 1]

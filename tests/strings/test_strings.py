@@ -67,6 +67,9 @@ def test_ragged_tensor_basics():
     assert rt[1:].to_list() == [[], [4]]
     np.testing.assert_array_equal(rt.to_tensor().numpy(), [[1, 2, 3], [0, 0, 0], [4, 0, 0]])
     np.testing.assert_array_equal(rt.to_tensor(default_value=-1, shape=[None, 2]).numpy(), [[1, 2], [-1, -1], [4, -1]])
+    # TensorFlow's dtypes for Python data (NumPy's int64/float64 before)
+    assert rt.dtype == tf.int32 and tf.ragged.constant([[1.5], []]).dtype == tf.float32
+    assert tf.ragged.constant([[], []]).dtype == tf.float32 and tf.ragged.constant([[1]], dtype="int64").dtype == tf.int64
     nested = tf.ragged.constant([[[1], [2, 3]], [[4]]])
     assert nested.ragged_rank == 2 and nested.flat_values.numpy().tolist() == [1, 2, 3, 4]
     assert tf.RaggedTensor.from_value_rowids([1, 2, 3], [0, 0, 2]).to_list() == [[1, 2], [], [3]]
