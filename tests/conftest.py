@@ -1,3 +1,4 @@
+import builtins
 import os
 
 import numpy as np
@@ -19,12 +20,14 @@ collect_ignore_glob = ["*/make_*.py"]
 @pytest.fixture(autouse=True)
 def _reset_state():
     """Each test starts from the same seed and float32 default, and leaves the optional compiled ops kernels
-    in their default mode (tests switch them on and off to compare both paths)."""
+    in their default mode (tests switch them on and off to compare both paths) and ``print`` as it found it."""
     ff.random.set_seed(1234)
     ff.set_floatx("float32")
+    builtin_print = builtins.print
     yield
     ff.set_floatx("float32")
     _kernels.use_kernels(None)
+    builtins.print = builtin_print  # Ray's driver swaps in its own print (tqdm_ray.safe_print) when workers log
 
 
 @pytest.fixture

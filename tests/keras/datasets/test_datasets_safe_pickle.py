@@ -105,3 +105,19 @@ def test_npz_object_arrays_safe(tmp_path):
         archive.writestr("x.npy", buffer.getvalue())
     with pytest.raises(pickle.UnpicklingError, match="Refusing to load"):
         load_npz(tmp_path / "evil.npz")
+
+
+def test_module_examples_do_not_depend_on_what_print_is(monkeypatch):
+    """Ray's driver replaces ``builtins.print`` with its own (``tqdm_ray.safe_print``) once workers log; the
+    module's examples must still hold whatever ran before them in the process."""
+    import builtins
+    import doctest
+
+    from featherflow.keras.datasets import _safe_pickle
+
+    def replacement(*args, **kwargs):  # defined here, as Ray's is in its own module
+        return None
+
+    monkeypatch.setattr(builtins, "print", replacement)
+    result = doctest.testmod(_safe_pickle, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 3 and result.failed == 0
