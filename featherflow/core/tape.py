@@ -23,13 +23,14 @@ gradients keep the raw-array rules.
 from __future__ import annotations
 
 import enum
+import warnings
 
 import numpy as np
 
 from featherflow.backend.arrays import array_module
 from featherflow.core import higher_order
 from featherflow.core.runtime import state as _state
-from featherflow.core.tensor import Tensor, convert_to_tensor
+from featherflow.core.tensor import Tensor, _dtype_name, convert_to_tensor
 from featherflow.core.variable import Variable
 
 _new_object = object.__new__
@@ -219,11 +220,10 @@ class GradientTape:
                     f"GradientTape.watch expects tensors or variables. Received: {type(t).__name__} "
                     f"{t!r:.60}. Convert it first with featherflow.constant."
                 )
-            if t.dtype.kind not in "fc":
-                raise ValueError(
-                    f"GradientTape.watch: the dtype of a watched tensor must be floating, received "
-                    f"{t.dtype.name}. Cast it with featherflow.cast(x, 'float32') first."
-                )
+            if t.dtype.kind not in "fc":  # TensorFlow warns and leaves it unwatched: its gradient is None
+                warnings.warn(f"The dtype of the watched tensor must be floating (e.g. tf.float32), got "
+                              f"tf.{_dtype_name(t.dtype)}", stacklevel=2)
+                continue
             self._watched.add(id(t))
             self._keep_alive.append(t)
             if isinstance(t, Variable):
@@ -282,11 +282,6 @@ class GradientTape:
                 raise ValueError(
                     f"GradientTape.gradient: sources must be tensors or variables. Received: "
                     f"{type(s).__name__}."
-                )
-            if s.dtype.kind not in "fc":
-                raise TypeError(
-                    f"GradientTape.gradient: gradients can only be taken w.r.t. floating-point tensors; "
-                    f"a source has dtype {s.dtype.name}. Cast it to float32 before the computation."
                 )
         outer = higher_order.recording_tapes(self)
         flat_targets = _flatten(target, [])

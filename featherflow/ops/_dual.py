@@ -263,3 +263,24 @@ def record_op(name: str, inputs, value, attrs=None, multi: bool = False):
     out = record(name, inputs, value, backward)
     holder.append(out)
     return out
+
+
+def locally_constant(array, source, dtype):
+    """``array`` (a mask or slope read off ``source``'s values) as a tensor recorded as a function of ``source``
+    with a zero derivative. A rule that multiplies by it (ReLU's ``g * (x > 0)``) then stays connected to
+    ``source``, so the Hessian of a piecewise-linear function is zeros, as in TensorFlow, rather than None."""
+    from featherflow.core.tensor import Tensor
+
+    value = array_module(array).asarray(array, dtype=dtype)
+    if not isinstance(source, Tensor):
+        return Tensor(value)
+    return record("locally_constant", (source,), value, lambda g, needs: (_zeros_like(source),))
+
+
+def _zeros_like(t):
+    return array_module(t.value).zeros(t.value.shape, dtype=t.value.dtype)
+
+
+@register_gradient("locally_constant")
+def _locally_constant_rule(op, g):
+    return (locally_constant(_zeros_like(op.inputs[0]), op.inputs[0], op.inputs[0].value.dtype),)

@@ -17,6 +17,7 @@ from featherflow.core.gradients import register_gradient
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, as_tensor
+from featherflow.ops._dual import locally_constant
 from featherflow.ops.array_kernels import sigmoid as _sigmoid_array
 from featherflow.ops.elementwise import _TWO_OVER_SQRT_PI, _erf_array
 
@@ -197,19 +198,15 @@ swish = silu
 
 # -- differentiable rules (higher-order gradients; core/gradients.py) ----------------------------------------------
 
-def _constant(array, like):
-    return Tensor(array_module(array).asarray(array, dtype=like.value.dtype))
-
-
 @register_gradient("relu6")
 def _relu6_rule(op, g):
     xv = op.inputs[0].value
-    return (g * _constant((xv > 0) & (xv < 6), g),)
+    return (g * locally_constant((xv > 0) & (xv < 6), op.inputs[0], g.value.dtype),)
 
 
 @register_gradient("leaky_relu")
 def _leaky_relu_rule(op, g):
-    return (g * _constant(op.captured["slope"], g),)
+    return (g * locally_constant(op.captured["slope"], op.inputs[0], g.value.dtype),)
 
 
 @register_gradient("elu")
@@ -248,7 +245,7 @@ def _gelu_rule(op, g):
 @register_gradient("hard_sigmoid")
 def _hard_sigmoid_rule(op, g):
     xv = op.inputs[0].value
-    return (g * _constant(0.2 * ((xv > -2.5) & (xv < 2.5)), g),)
+    return (g * locally_constant(0.2 * ((xv > -2.5) & (xv < 2.5)), op.inputs[0], g.value.dtype),)
 
 
 @register_gradient("softplus")

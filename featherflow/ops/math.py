@@ -12,6 +12,7 @@ from featherflow.core.gradients import register_gradient
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, as_tensor, binary_operands, broadcast_error
+from featherflow.ops._dual import locally_constant
 
 
 def _add_backward(g, needs):
@@ -563,7 +564,7 @@ def _abs_rule(op, g):
         magnitude = op.output
         at_zero = Tensor((magnitude.value == 0).astype(magnitude.value.dtype))
         return (cast(g, x.value.dtype) * x / cast(magnitude + at_zero, x.value.dtype),)
-    return (g * sign(x),)
+    return (g * locally_constant(array_module(x.value).sign(x.value), x, g.value.dtype),)
 
 
 @register_gradient("maximum")

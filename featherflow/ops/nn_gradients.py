@@ -12,6 +12,7 @@ from __future__ import annotations
 from featherflow.backend.arrays import array_module
 from featherflow.core.gradients import register_gradient
 from featherflow.core.tensor import Tensor
+from featherflow.ops._dual import locally_constant
 from featherflow.ops.nn import log_softmax, sigmoid, softmax
 
 
@@ -21,7 +22,7 @@ def _constant(array, like):
 
 @register_gradient("relu")
 def _relu_rule(op, g):
-    return (g * _constant(op.output.value > 0, g),)
+    return (g * locally_constant(op.output.value > 0, op.inputs[0], g.value.dtype),)
 
 
 @register_gradient("sigmoid")
@@ -108,7 +109,7 @@ def _dense_rule(op, g):
     out2 = reshape(op.output, (-1, units))
     dz = reshape(g, (-1, units))
     if activation == "relu":
-        dz = dz * _constant(out2.value > 0, dz)
+        dz = dz * locally_constant(out2.value > 0, x, dz.value.dtype)
     elif activation == "sigmoid":
         dz = dz * out2 * (1 - out2)
     elif activation == "tanh":

@@ -282,3 +282,34 @@ def test_gradient_of_a_real_to_complex_cast_is_the_real_part_without_a_warning()
         grad = tape.gradient(y, x)
     assert grad.dtype == ff.float64
     np.testing.assert_allclose(grad.numpy(), 2 * 3 * x.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("activation", [ff.nn.relu, ff.nn.relu6, ff.nn.leaky_relu, ff.abs, ff.keras.activations.hard_sigmoid])
+def test_hessian_of_a_piecewise_linear_network_is_zeros_not_none(activation):
+    # TensorFlow: the activation's gradient op reads its input, so the Hessian is connected (zeros)
+    w1, w2 = random_array((3, 4), seed=30), random_array((4, 1), seed=31)
+    x = ff.constant([[0.3, -0.2, 0.5]], "float64")
+    with ff.GradientTape() as outer:
+        outer.watch(x)
+        with ff.GradientTape() as inner:
+            inner.watch(x)
+            y = ff.reduce_sum(ff.matmul(activation(ff.matmul(x, w1) * 4.0), w2))
+        grad = inner.gradient(y, x)
+    hessian = outer.jacobian(grad, x)
+    assert hessian is not None and hessian.shape == (1, 3, 1, 3)
+    np.testing.assert_array_equal(hessian.numpy(), np.zeros((1, 3, 1, 3)))
+
+
+def test_hessian_through_a_keras_relu_dense_layer_is_zeros():
+    layer = keras.layers.Dense(3, activation="relu", dtype="float64")
+    x = ff.constant(random_array((2, 4), seed=32))
+    with ff.GradientTape() as outer:
+        outer.watch(x)
+        with ff.GradientTape() as inner:
+            inner.watch(x)
+            y = ff.reduce_sum(layer(x))
+        grad = inner.gradient(y, x)
+        penalty = ff.reduce_sum(grad * grad)
+    hessian = outer.gradient(penalty, x)
+    assert hessian is not None
+    np.testing.assert_array_equal(hessian.numpy(), np.zeros((2, 4)))
