@@ -57,6 +57,14 @@ def lineage_train(values, state, start, stop, seed):
     return [np.array([w]), np.append(seeds, float(seed))], {"loss": w, "lr_seen": values["lr"]}
 
 
+def conditional_train(values, state, start, stop, seed):
+    """``w`` shrinks by ``rate_a`` per step when ``kind`` is "a", by ``rate_b`` when it is "b": each kind reads its
+    own conditional rate (a KeyError when it is missing)."""
+    rate = values["rate_a"] if values["kind"] == "a" else values["rate_b"]
+    w = (1.0 if state is None else float(state[0][0])) * (1.0 - rate) ** (stop - start)
+    return [np.array([w])], {"loss": w}
+
+
 def crash_once_train(values, state, start, stop, seed, folder=None, crash_start=None):
     """``lineage_train`` that raises on the first attempt of each segment starting at ``crash_start``."""
     if start == crash_start:

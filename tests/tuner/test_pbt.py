@@ -109,15 +109,52 @@ def test_asynchronous_single_worker_is_deterministic_and_completes(tmp_path):
     for trial in pbt.trials.values():
         if trial.info["parent"] is not None:
             assert trial.info["start"] == pbt.trials[trial.info["parent"]].info["stop"]
-    # A member that copies a member which has already finished takes over its final checkpoint as it is.
-    takeovers = [t for t in pbt.trials.values() if t.info["start"] == t.info["stop"]]
-    assert takeovers, "with seed 0 a lagging member copies a finished one"
-    for trial in takeovers:
-        parent = pbt.trials[trial.info["parent"]]
-        assert trial.info["donor"] == parent.info["member"] and trial.score == parent.score
-        for mine, theirs in zip(pbt.checkpoints.load(trial.index)["state"], pbt.checkpoints.load(parent.index)["state"]):
-            np.testing.assert_array_equal(mine, theirs)
-        assert pbt.schedule(trial.info["member"])[:-1] == pbt.schedule(parent.info["member"])
+    # No zero-length segments ("steps 8-8"): a member never copies one that has finished training (with seed 0
+    # a lagging member used to), finished members are not ranked either, as in Ray Tune.
+    assert all(t.info["start"] < t.info["stop"] for t in pbt.trials.values())
+    for trial in pbt.trials.values():
+        if trial.info["donor"] is not None:
+            assert pbt.trials[trial.info["parent"]].info["stop"] < 8
+    for member, schedule in pbt.schedules.items():
+        assert [(e["start"], e["stop"]) for e in schedule] == [(0, 2), (2, 4), (4, 6), (6, 8)], member
+
+
+def conditional_space():
+    hp = HyperParameters()
+    hp.Choice("kind", ["a", "b"])
+    with hp.conditional_scope("kind", ["a"]):
+        hp.Float("rate_a", 0.01, 0.3)
+    with hp.conditional_scope("kind", ["b"]):
+        hp.Float("rate_b", 0.01, 0.3)
+    return hp
+
+
+@pytest.mark.parametrize("synchronous", [True, False])
+def test_explore_switching_a_parent_gives_the_new_children_values(tmp_path, synchronous):
+    from pbt_tasks import conditional_train
+
+    space = conditional_space()
+    pbt = PopulationBasedTraining(hyperparameters=space, train_function=conditional_train, population_size=4,
+                                  objective="loss", perturbation_interval=2, synchronous=synchronous, seed=5,
+                                  mutable=["kind", "rate_a", "rate_b"], directory=str(tmp_path), verbose=0)
+    pbt.search(steps=8)
+    assert all(t.status == "COMPLETED" for t in pbt.trials.values()), [t.message for t in pbt.trials.values()]
+    switched = 0
+    for trial in pbt.trials.values():
+        kind = trial.values["kind"]
+        assert sorted(trial.values) == ["kind", f"rate_{kind}"]  # exactly the active parameters
+        changes = trial.info["changes"]
+        if "kind" in changes and changes["kind"]["from"] != kind:  # a Choice of two always flips
+            switched += 1
+            old = changes["kind"]["from"]
+            assert changes[f"rate_{old}"] == {"from": pbt.trials[trial.info["parent"]].values[f"rate_{old}"],
+                                              "to": None, "how": "deactivated"}
+            # the new child is drawn from the oracle's stream 4 of this trial
+            child = space.hyperparameter(f"rate_{kind}")
+            expected = child.cast(child.random_sample(np.random.default_rng([5, trial.index, 4])))
+            assert changes[f"rate_{kind}"] == {"from": None, "to": expected, "how": "activated"}
+            assert trial.values[f"rate_{kind}"] == expected
+    assert switched >= 2
 
 
 def test_memory_checkpoints_write_no_files_and_cannot_resume(tmp_path):

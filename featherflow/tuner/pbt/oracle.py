@@ -10,8 +10,12 @@ score is compared with the population's (exploit, ``exploit.py``) and the next s
   waits until generation ``g`` has finished, and its decisions use the scores of generation ``g`` only. The run
   is then a pure function of the seed: 1 or 20 workers give the same schedules.
 - **asynchronous** (the paper's default): a member goes on as soon as its own segment has finished, comparing
-  its score with the latest score of every other member. No member waits, but with several workers the
-  decisions depend on which segments happen to have finished. With one worker it is deterministic too.
+  its score with the latest score of every other member still training (as in Ray Tune, members that have
+  finished are neither ranked nor copied). No member waits, but with several workers the decisions depend on
+  which segments happen to have finished. With one worker it is deterministic too.
+
+When explore switches a conditional parent (``kind`` ``"a"`` -> ``"b"``), the parameters that become active get
+a value drawn from the space and those that become inactive are dropped; both are recorded in ``changes``.
 
 Every decision is written into the trial record (``trial.info``, ``Segment.to_info()``) when the segment is
 created (``parent``, ``donor``, the explored ``changes``), so a killed run resumes from the records alone.
@@ -135,11 +139,28 @@ class PBTOracle(Oracle):
             values, changes = explore(dict(source.values), self.hyperparameters, self.mutable,
                                       self.rng(index, stream=3), self.resample_probability,
                                       self.perturbation_factors)
+            values = self._conditions_applied(values, changes, self.rng(index, stream=4))
         start = Segment.of(source).stop
         segment = Segment(member, generation, start, self._segment_end(start), parent=source.index,
                           donor=None if donor is None else int(donor),
                           donor_trial=None if donor is None else source.index, changes=changes)
         return Proposal(index, values, segment.to_info())
+
+    def _conditions_applied(self, values: dict, changes: dict, rng) -> dict:
+        """``values`` with the parameters an explored parent switched on (drawn from ``rng``, recorded in
+        ``changes`` as ``"activated"``) and without the ones it switched off (``"deactivated"``)."""
+        active = self.fill(values, lambda hp: hp.random_sample(rng))
+        for name in active:
+            if name not in values:
+                changes[name] = {"from": None, "to": active[name], "how": "activated"}
+        for name in values:
+            if name not in active:  # "from": the copied value, also when explore had perturbed it
+                changes[name] = {"from": changes.get(name, {"from": values[name]})["from"], "to": None,
+                                 "how": "deactivated"}
+        return active
+
+    def _finished(self, trial: Trial) -> bool:
+        return trial.has_score() and Segment.of(trial).stop >= int(self.total)
 
     # -- proposals ----------------------------------------------------------------------------------------------
     def propose(self, trials: dict[int, Trial]) -> Proposal | str:
@@ -173,20 +194,23 @@ class PBTOracle(Oracle):
             if last.status not in TrialStatus.FINISHED:
                 running = True
                 continue
-            segment = Segment.of(last)
-            done = last.has_score() and segment.stop >= int(self.total)
-            if not done:
+            if not self._finished(last):
+                segment = Segment.of(last)
                 ready.append((segment.stop if last.has_score() else segment.start, member))
-        if not ready:
-            return WAIT if running else DONE
-        _, member = min(ready)
-        # Compared with every member's latest finished segment (a member still in its first segment is left out).
+        # Compared with every member's latest finished segment (a member still in its first segment is left out)
+        # except the members that have finished training, as in Ray Tune's PBT: copying one would leave nothing
+        # to train (a zero-length segment), and a final score is no measure for a member still training.
         latest = {}
         for other, segments in members.items():
             finished = [t for t in segments if t.status in TrialStatus.FINISHED]
             if finished:
                 latest[other] = finished[-1]
-        return self._next(index, member, len(members[member]), latest)
+        for _, member in sorted(ready):
+            peers = {m: t for m, t in latest.items() if m == member or not self._finished(t)}
+            if any(t.has_score() for t in peers.values()):
+                return self._next(index, member, len(members[member]), peers)
+        # Left: members whose last segment failed, with no member still training to copy from (they end there).
+        return WAIT if running else DONE
 
     # -- state --------------------------------------------------------------------------------------------------
     def get_state(self) -> dict:
