@@ -344,8 +344,12 @@ def eigvalsh(tensor, name=None) -> Tensor:
 
 
 def eig(tensor, name=None) -> tuple:
-    """Eigen-decomposition of general square matrices: complex ``(e, v)`` with ``A v_i = e_i v_i``
-    (complex64 for float32 input, complex128 for float64). No gradient.
+    """Eigen-decomposition of general square matrices: complex ``(e, v)`` with ``A v_i = e_i v_i``, unit-norm
+    eigenvectors (complex64 for float32 input, complex128 for float64).
+
+    Differentiable by TensorFlow's rule (distinct eigenvalues, a diagonalizable matrix):
+    ``A_bar = V^-H (diag(e_bar) + F o (V^H v_bar - V^H V diag(Re(V^H v_bar)))) V^H`` with
+    ``F_ij = conj(1 / (e_j - e_i))`` off the diagonal (real inputs get its real part).
 
     >>> e, v = eig([[2.0, 0.0], [0.0, 3.0]])
     >>> e.numpy()
@@ -356,11 +360,37 @@ def eig(tensor, name=None) -> tuple:
     xp = array_module(av)
     e, v = xp.linalg.eig(av)
     dtype = np.complex64 if av.dtype in (np.float32, np.complex64) else np.complex128
-    return Tensor(e.astype(dtype)), Tensor(v.astype(dtype))
+    return tuple(record_op("eig", (a,), [e.astype(dtype), v.astype(dtype)], multi=True))
+
+
+@register_gradient("eig")
+def _eig_rule(op, g):
+    from featherflow.ops.complex import conj, real
+    from featherflow.ops.creation import zeros_like
+    from featherflow.ops.linalg import diag_part
+    from featherflow.ops.linalg_solve import solve
+    from featherflow.ops.math import cast
+    from featherflow.ops.shape import expand_dims
+
+    e, v = op.outputs
+    ge = g[0] if g[0] is not None else zeros_like(e)
+    gv = g[1] if g[1] is not None else zeros_like(v)
+    k = e.value.shape[-1]
+    eye = Tensor(np.eye(k, dtype=e.value.dtype))
+    off = Tensor((~np.eye(k, dtype=bool)).astype(e.value.dtype))
+    diff = expand_dims(e, -2) - expand_dims(e, -1) + eye  # e_j - e_i, 1 on the diagonal (masked below)
+    f = conj(off / diff)
+    vt = conj(_t(v))
+    vgv = _mm(vt, gv)
+    diag_real = cast(real(diag_part(vgv)), vgv.value.dtype)
+    mid = expand_dims(ge, -1) * eye + f * (vgv - _mm(_mm(vt, v), expand_dims(diag_real, -2) * eye))
+    grad = solve(vt, _mm(mid, vt))
+    source = op.inputs[0].value.dtype
+    return (cast(real(grad), source) if source.kind == "f" else grad,)
 
 
 def eigvals(tensor, name=None) -> Tensor:
-    """The (complex) eigenvalues of general square matrices.
+    """The (complex) eigenvalues of general square matrices (differentiable like ``eig``).
 
     >>> eigvals([[0.0, -1.0], [1.0, 0.0]]).numpy()
     array([0.+1.j, 0.-1.j], dtype=complex64)

@@ -114,6 +114,25 @@ def test_matrix_functions():
     assert sorted(e.imag.tolist()) == [-1.0, 1.0]
 
 
+def test_eig_gradients_match_finite_differences():
+    # eig had no gradient (None); eigenvector phases are arbitrary, so differentiate phase-invariant functions
+    a = random_array((3, 3), seed=16)
+    weights = random_array((3, 3), seed=17)
+
+    def spectrum(x):
+        e, v = LA.eig(x)
+        return [ff.math.real(e) * ff.math.real(e) + ff.math.imag(e), ff.abs(v) ** 2 * weights]
+
+    check_gradient(spectrum, [a])
+    check_gradient(lambda x: ff.abs(LA.eigvals(x)), [random_array((2, 3, 3), seed=18)])
+    check_second_order(lambda x: ff.math.real(LA.eigvals(x)) ** 2, [a])
+    z = ff.complex(ff.constant(a), ff.constant(weights))
+    with ff.GradientTape() as tape:
+        tape.watch(z)
+        total = ff.reduce_sum(ff.math.real(LA.eigvals(z)))
+    np.testing.assert_allclose(tape.gradient(total, z).numpy(), np.eye(3), atol=1e-12)  # d trace / dA = I
+
+
 def test_structured_matrices():
     x = random_array((3, 4), seed=14)
     np.testing.assert_array_equal(LA.band_part(x, 1, 0).numpy(), np.tril(np.triu(x, -1)))
