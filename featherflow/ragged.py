@@ -6,5 +6,14 @@ array([2, 1])
 """
 
 from featherflow.core.ragged import RaggedTensor, constant
+from featherflow.ops.ragged_ops import (
+    boolean_mask,
+    map_flat_values,
+    range,
+    row_splits_to_segment_ids,
+    segment_ids_to_row_splits,
+    stack,
+)
 
-__all__ = ["RaggedTensor", "constant"]
+__all__ = ["RaggedTensor", "boolean_mask", "constant", "map_flat_values", "range", "row_splits_to_segment_ids",
+           "segment_ids_to_row_splits", "stack"]

@@ -7,6 +7,7 @@ from featherflow.ops import (
     kernel_gradients,
     math_gradients,
     nn_gradients,
+    ragged_ops,
     variable_methods,
 )
 from featherflow.ops.activations import (
@@ -180,6 +181,7 @@ __getattr__, __dir__ = _lazy_attributes(__name__, globals(), _LAZY)
 _operators.install()
 _higher_order_helpers.install()
 variable_methods.install()
+ragged_ops.install()
 
 __all__ = [name for name, value in dict(globals()).items()
            if not name.startswith("_") and not isinstance(value, type(_operators))]
