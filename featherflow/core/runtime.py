@@ -17,7 +17,9 @@ Per thread (``state``):
 * ``name_scope``: the ``tf.name_scope`` in force (``""`` at top level), which prefixes new variables' names;
 * ``device``: the ``DeviceSpec`` of the ``tf.device`` scope in force (``None`` outside one);
 * ``variable_creators``: the creators of the ``tf.variable_creator_scope`` s entered, innermost last, through
-  which ``tf.Variable(...)`` goes.
+  which ``tf.Variable(...)`` goes;
+* ``stand_ins``: true while ``tf.data`` runs a function on stand-in elements to find its output spec (the
+  user code of ``tf.py_function`` / ``numpy_function`` is then not run: TensorFlow's tracing does not run it).
 
 Process-wide (``loss_event_count``): a counter of ``add_loss`` calls, which a compiled training step reads
 to skip looking for added losses when there were none. It is a change signal, not call state, so every
@@ -59,6 +61,7 @@ class RuntimeState(threading.local):
         self.name_scope: str = ""
         self.device = None
         self.variable_creators: list = []
+        self.stand_ins: bool = False
 
 
 state = RuntimeState()

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from featherflow.backend import random as backend_random
+from featherflow.core.runtime import state as _runtime
 from featherflow.core.tensor import Tensor
 from featherflow.core.tensor_spec import STRING, TensorSpec
 from featherflow.data import structure as nest
@@ -52,14 +53,18 @@ def infer_function_spec(dataset: Dataset, fn, describe=_spec_of_output):
     if not all(isinstance(s, TensorSpec) and s.shape is not None for s in leaves):
         return None
     specs = []
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for size, value in ((2, 0), (3, 1)):
-            element = nest.pack_as(spec, [nest.stand_in_for_spec(s, size, value) for s in leaves])
-            try:
-                specs.append(describe(call_with_element(fn, element)))
-            except Exception:  # noqa: BLE001 - fn may need real data; the caller falls back to a real element
-                return None
+    previous, _runtime.stand_ins = _runtime.stand_ins, True  # py_function's user code is not run on stand-ins
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for size, value in ((2, 0), (3, 1)):
+                element = nest.pack_as(spec, [nest.stand_in_for_spec(s, size, value) for s in leaves])
+                try:
+                    specs.append(describe(call_with_element(fn, element)))
+                except Exception:  # noqa: BLE001 - fn may need real data; the caller falls back to a real element
+                    return None
+    finally:
+        _runtime.stand_ins = previous
     if not nest.same_structure(specs[0], specs[1]):
         return None
     return nest.relax_specs(specs[0], specs[1])

@@ -1,7 +1,14 @@
 """Ops: primitive computations, each with its backward rule beside its forward code."""
 
 from featherflow._lazy import lazy_attributes as _lazy_attributes
-from featherflow.ops import _higher_order_helpers, _operators, kernel_gradients, nn_gradients, variable_methods
+from featherflow.ops import (
+    _higher_order_helpers,
+    _operators,
+    kernel_gradients,
+    math_gradients,
+    nn_gradients,
+    variable_methods,
+)
 from featherflow.ops.activations import (
     elu,
     gelu,

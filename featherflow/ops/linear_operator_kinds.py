@@ -21,6 +21,21 @@ from featherflow.ops._convert import as_tensor
 from featherflow.ops.linear_operator import LinearOperator, _ops
 
 
+def _product_of_determinants(self, name="det"):
+    """The determinant of a product or block-diagonal of square operators: the product of theirs."""
+    result = self._operators[0].determinant()
+    for op in self._operators[1:]:
+        result = result * op.determinant()
+    return result
+
+
+def _sum_of_log_abs_determinants(self, name="log_abs_det"):
+    result = self._operators[0].log_abs_determinant()
+    for op in self._operators[1:]:
+        result = result + op.log_abs_determinant()
+    return result
+
+
 def _math():
     from featherflow.ops import math as m
     from featherflow.ops import reduce as r
@@ -233,17 +248,8 @@ class LinearOperatorComposition(LinearOperator):
             rhs = op.solve(rhs, adjoint=adjoint)
         return rhs
 
-    def determinant(self, name="det"):
-        result = self._operators[0].determinant()
-        for op in self._operators[1:]:
-            result = result * op.determinant()
-        return result
-
-    def log_abs_determinant(self, name="log_abs_det"):
-        result = self._operators[0].log_abs_determinant()
-        for op in self._operators[1:]:
-            result = result + op.log_abs_determinant()
-        return result
+    determinant = _product_of_determinants
+    log_abs_determinant = _sum_of_log_abs_determinants
 
 
 class LinearOperatorAdjoint(LinearOperator):
@@ -385,17 +391,8 @@ class LinearOperatorBlockDiag(LinearOperator):
         sizes = [op.domain_dimension for op in self._operators]
         return self._split_apply(rhs, lambda op, part: op.solve(part, adjoint=adjoint), sizes)
 
-    def determinant(self, name="det"):
-        result = self._operators[0].determinant()
-        for op in self._operators[1:]:
-            result = result * op.determinant()
-        return result
-
-    def log_abs_determinant(self, name="log_abs_det"):
-        result = self._operators[0].log_abs_determinant()
-        for op in self._operators[1:]:
-            result = result + op.log_abs_determinant()
-        return result
+    determinant = _product_of_determinants
+    log_abs_determinant = _sum_of_log_abs_determinants
 
 
 class LinearOperatorBlockLowerTriangular(LinearOperator):

@@ -19,7 +19,18 @@ import numpy as np
 
 from featherflow.core import nest
 from featherflow.core.errors import InvalidArgumentError
+from featherflow.core.runtime import state as _runtime
 from featherflow.core.tensor import Tensor, convert_to_tensor
+
+
+class StandInValuesError(RuntimeError):
+    """Raised by ``py_function`` / ``numpy_function`` while ``tf.data`` runs a function on stand-in elements:
+    the user's Python code is not called with made-up values (the dataset looks at a real element instead)."""
+
+
+def _refuse_stand_ins(op: str) -> None:
+    if _runtime.stand_ins:
+        raise StandInValuesError(f"{op} is not run on tf.data's stand-in elements.")
 
 
 def _dtype_of(spec):
@@ -67,6 +78,7 @@ def py_function(func=None, inp=None, Tout=None, name=None):  # noqa: N803 - Tens
         return lambda f: (lambda *args: py_function(f, list(args), Tout, name))
     if not callable(func):
         raise TypeError(f"py_function: func must be callable. Received: {func!r}")
+    _refuse_stand_ins("py_function")
     inputs = [v if isinstance(v, Tensor) else convert_to_tensor(v) for v in nest.flatten(inp or [])]
     return _finish(func(*inputs), Tout, "py_function")
 
@@ -82,6 +94,7 @@ def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):  #
         return lambda f: (lambda *args: numpy_function(f, list(args), Tout, stateful, name))
     if not callable(func):
         raise TypeError(f"numpy_function: func must be callable. Received: {func!r}")
+    _refuse_stand_ins("numpy_function")
     arrays = [v.numpy() if isinstance(v, Tensor) else np.asarray(v) for v in nest.flatten(inp or [])]
     result = func(*arrays)
     if isinstance(result, Tensor):

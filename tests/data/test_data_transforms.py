@@ -33,6 +33,24 @@ def test_map_element_spec_marks_value_dependent_and_unknown_sizes():
     assert spec == tf.TensorSpec([None, 784], tf.float32)
 
 
+def test_py_function_user_code_never_sees_stand_in_elements():
+    # finding the element spec ran load() on made-up values (b'' and b'1'); TensorFlow's tracing does not run it
+    seen = []
+
+    def load(path):
+        seen.append(path.numpy())
+        return tf.constant([1.0, 2.0])
+
+    ds = tf.data.Dataset.from_tensor_slices(["a.png", "b.png"]).map(lambda p: tf.py_function(load, [p], tf.float32))
+    assert ds.element_spec.shape == (2,) and seen == [b"a.png"]  # the spec comes from a real element
+    seen.clear()
+    assert len(values(ds)) == 2 and seen == [b"a.png", b"b.png"]
+    numbers = tf.data.Dataset.range(3).map(lambda x: tf.numpy_function(lambda a: seen.append(int(a)) or a * 2, [x],
+                                                                       tf.int64))
+    seen.clear()
+    assert numbers.element_spec.dtype == np.int64 and seen == [0]
+
+
 def test_filter_keeps_true_elements_and_refuses_non_boolean_predicates():
     assert values(D.range(10).filter(lambda x: x % 3 == 0)) == [0, 3, 6, 9]
     with pytest.raises(ValueError, match=r"`predicate` must return a `tf.bool` scalar tensor, but its return type is "
