@@ -64,16 +64,19 @@ class DatasetHandler(DataHandler):
         input_dtypes: the dtypes the model casts float inputs to.
         check_values: refuse NaN/inf in the batches.
         fresh_each_call: start a new pass on every ``epoch_batches`` call (validation, ``evaluate``).
+        source: the argument the dataset was passed as, named by the errors about its batches (``"x"``,
+            ``"validation_data"``).
     """
 
     def __init__(self, dataset, y=None, sample_weight=None, steps_per_epoch=None, initial_epoch=0, epochs=1,
-                 class_weight=None, input_dtypes=None, check_values=False, fresh_each_call=False):
+                 class_weight=None, input_dtypes=None, check_values=False, fresh_each_call=False, source="x"):
         if y is not None:
             raise ValueError("`y` argument is not supported when using dataset as input.")
         if sample_weight is not None:
             raise ValueError("`sample_weight` argument is not supported when using dataset as input.")
         super().__init__(dataset, steps_per_epoch=steps_per_epoch, initial_epoch=initial_epoch, epochs=epochs,
-                         class_weight=class_weight, input_dtypes=input_dtypes, check_values=check_values)
+                         class_weight=class_weight, input_dtypes=input_dtypes, check_values=check_values,
+                         source=source)
         steps_per_epoch = self.steps_per_epoch
         cardinality = dataset._cardinality()
         if steps_per_epoch is None and cardinality == INFINITE:

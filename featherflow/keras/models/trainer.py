@@ -228,14 +228,15 @@ class TrainerMixin:
             from featherflow.keras.utils.experimental import InputContext
 
             x = x(InputContext())
+        source = "validation_data" if validation else "x"  # what a bad batch's error message names
         if is_dataset(x):
             return DatasetHandler(x, y, sample_weight, steps_per_epoch=steps, initial_epoch=initial_epoch,
                                   epochs=epochs, class_weight=class_weight, input_dtypes=self._input_dtypes_for(x),
-                                  check_values=check_values, fresh_each_call=validation)
+                                  check_values=check_values, fresh_each_call=validation, source=source)
         return DataHandler(x, y, sample_weight, batch_size=batch_size, steps_per_epoch=steps,
                            initial_epoch=initial_epoch, epochs=epochs, shuffle=shuffle, class_weight=class_weight,
                            input_dtypes=self._input_dtypes_for(x), check_values=check_values, is_predict=is_predict,
-                           strict_batch_size=strict_batch_size, names=names)
+                           strict_batch_size=strict_batch_size, names=names, source=source)
 
     # -- fit --------------------------------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,

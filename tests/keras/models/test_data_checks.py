@@ -43,7 +43,7 @@ def test_non_finite_sample_weight_from_a_generator_is_refused(data):
         for start in range(0, 20, 10):
             yield x[start:start + 10], y[start:start + 10], weights[start:start + 10]
 
-    with pytest.raises(ValueError, match="`sample_weight` contains 1 NaN"):
+    with pytest.raises(ValueError, match=r"`x` \(the sample_weight of its batches\) contains 1 NaN.*\(7,\) of a batch"):
         classifier().fit(batches(), epochs=1, verbose=0)
 
 
@@ -108,6 +108,44 @@ def test_nan_in_validation_data_names_validation_data(data, position):
     (x_val, y_val)[position][2] = np.nan
     with pytest.raises(ValueError, match=rf"The data in `validation_data\[{position}\]` contains \d+ NaN"):
         classifier().fit(x, y, validation_data=(x_val, y_val), epochs=1, verbose=0)
+
+
+def _batch_sources(x, y):
+    """The same batches of 10 as a tf.data dataset, a generator and a keras.utils.Sequence."""
+    class Batches(keras.utils.Sequence):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return x[10 * i:10 * i + 10], y[10 * i:10 * i + 10]
+
+    return {"dataset": tf.data.Dataset.from_tensor_slices((x, y)).batch(10),
+            "generator": ((x[i:i + 10], y[i:i + 10]) for i in (0, 10)), "sequence": Batches()}
+
+
+@pytest.mark.parametrize("kind", ["dataset", "generator", "sequence"])
+@pytest.mark.parametrize("position", [0, 1])
+def test_nan_in_batches_of_validation_data_names_validation_data(data, kind, position):
+    x, y = data
+    x_val, y_val = x.copy(), y.astype("float32")
+    (x_val, y_val)[position][12, 0 if position == 0 else ...] = np.nan
+    part = ("x", "y")[position]
+    index = r"\(2, 0\)" if position == 0 else r"\(2,\)"
+    with pytest.raises(ValueError, match=rf"The data in `validation_data` \(the {part} of its batches\) contains 1 "
+                                         rf"NaN .*at index {index} of a batch"):
+        classifier().fit(x, y, validation_data=_batch_sources(x_val, y_val)[kind], epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("kind", ["dataset", "generator"])
+def test_nan_in_batches_of_x_names_x(data, kind):
+    x, y = data
+    x_bad = x.copy()
+    x_bad[15, 2] = np.inf
+    with pytest.raises(ValueError, match=r"The data in `x` \(the x of its batches\) contains 1 NaN or infinite value"
+                                         r"\(s\) \(the first, infinite, at index \(5, 2\) of a batch\)"):
+        classifier().fit(_batch_sources(x_bad, y)[kind], epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"`x` \(the x of its batches\)"):
+        classifier().evaluate(_batch_sources(x_bad, y)[kind], verbose=0)
 
 
 @pytest.mark.parametrize("epochs", [2.5, 2.0, "3", True])
