@@ -6,23 +6,23 @@ OpenBLAS that NumPy loaded (``scipy-openblas`` wheels prefix and suffix the name
 Accelerate, CuPy) every function here is a harmless no-op.
 
 Policy: use the machine's cores, as TensorFlow and PyTorch do, on every machine (2-core ones included), where
-the size of a product pays for a second thread. While ``fit``/``evaluate``/``predict`` run, a product of fewer
-than ``threshold`` multiply-adds runs on one thread and a larger one on the full count; featherflow's own
-batch-split copies (``ops.conv_utils.split_batch``) use the same count. The full count is
+the size of a product pays for a second thread. Every op with a large product (dense, matmul, convolutions,
+recurrent and attention kernels) calls ``use_threads_for(multiply_adds)`` first, in ``fit`` and in eager code or
+custom training loops alike: a product of fewer than ``threshold`` multiply-adds runs on one thread, a larger one
+on the full count; featherflow's own batch-split copies (``ops.conv_utils.split_batch``) use the same count.
+The full count is
 
-1. ``tf.config.threading.set_intra_op_parallelism_threads(n)`` when set (it also sets OpenBLAS's count at
-   once, so eager code and custom training loops outside ``fit`` follow it; ``0`` restores the count
-   OpenBLAS started with);
-2. else the count OpenBLAS runs with: the number of cores, unless ``OPENBLAS_NUM_THREADS`` /
-   ``OMP_NUM_THREADS`` pinned it when NumPy loaded (or a library such as threadpoolctl changed it since),
-   lowered while other processes keep cores busy: one thread less per busy core, measured from
-   ``/proc/stat`` at most every ``LOAD_WINDOW_S`` (a first estimate from the load average). A pinned count
-   (1., the environment variables, op determinism) never adapts; ``FEATHERFLOW_BLAS_ADAPTIVE=0`` turns the
-   adaptation off.
+1. ``tf.config.threading.set_intra_op_parallelism_threads(n)`` when set (OpenBLAS's count is set at once;
+   ``0`` restores the default policy);
+2. else the count OpenBLAS started with: the number of cores, unless ``OPENBLAS_NUM_THREADS`` /
+   ``OMP_NUM_THREADS`` pinned it when NumPy loaded; lowered while other processes keep cores busy: one thread
+   less per busy core, measured from ``/proc/stat`` at most every ``LOAD_WINDOW_S`` (a first estimate from the
+   load average). A pinned count (1., the environment variables, op determinism) never adapts;
+   ``FEATHERFLOW_BLAS_ADAPTIVE=0`` turns the adaptation off.
 
-Outside ``fit``/``evaluate``/``predict`` featherflow changes nothing but the pin: OpenBLAS applies its own size
-rule (``m*n*k / 262,144`` threads, at most its count: one thread below 524,288 multiply-adds), which agrees with
-the measurement below.
+``managed()`` (fit/evaluate/predict) flushes denormals, reuses per-step memory and puts OpenBLAS's count back as
+it found it. OpenBLAS's own size rule (``m*n*k / 262,144`` threads, one below 524,288 multiply-adds) agrees with
+the measurement below, so NumPy code outside featherflow behaves alike.
 
 Determinism: OpenBLAS's results depend on its thread count (a 32x784x128 float32 product differs by ~6e-5
 between one and two threads), so with ``tf.config.experimental.enable_op_determinism()`` the full count is
@@ -58,8 +58,7 @@ steps) took 0.3-0.6 s with one thread and 1.4-10 s with two at load 1.7-5.7. Wit
 0.55-0.60 s at load 5.1-5.9, the one-thread figure.
 
 >>> from featherflow.backend import blas
->>> with blas.managed():  # inside fit/evaluate/predict
-...     blas.use_threads_for(32 * 128 * 10)   # a small product runs on one thread
+>>> blas.use_threads_for(32 * 128 * 10)   # a small product runs on one thread
 >>> isinstance(blas.get_num_threads(), int)
 True
 """
@@ -86,11 +85,11 @@ _state = {"loaded": False, "fenv": None, "set": None, "get": None, "active": 0, 
           "threshold": int(os.environ.get("FEATHERFLOW_BLAS_THRESHOLD", DEFAULT_THRESHOLD)), "user": None,
           "initial": None, "deterministic": False, "env_pin": False, "adaptive": False, "next_check": 0.0,
           "sample": None, "free_cores": None, "free": 1,
-          "load_adaptive": os.environ.get("FEATHERFLOW_BLAS_ADAPTIVE", "1") != "0"}
+          "load_adaptive": os.environ.get("FEATHERFLOW_BLAS_ADAPTIVE", "1") != "0", "on": True}
 _PIN_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 LOAD_WINDOW_S = 0.5  # the free cores are re-measured at most this often during fit/evaluate/predict
-# Read-only for hot paths: THREADS["active"] is non-zero inside ``managed()``, the only time ``use_threads_for``
-# does anything, so a kernel run per layer call can skip that call outside fit/evaluate/predict.
+# Read-only for hot paths: THREADS["on"] is false once it is known that the count cannot be set (no OpenBLAS),
+# so a kernel run per layer call can skip ``use_threads_for``; THREADS["active"] is non-zero inside ``managed()``.
 THREADS = _state
 
 
@@ -128,7 +127,10 @@ def _load() -> None:
             _state["set"], _state["get"] = setter, getter
             _state["initial"] = int(getter())  # OpenBLAS's count at load: the cores, or the environment's pin
             _state["env_pin"] = any(os.environ.get(v, "").strip() for v in _PIN_VARIABLES)
+            _state["current"] = _state["initial"]
+            _configure()
             return
+    _state["on"] = False
 
 
 def available() -> bool:
@@ -155,53 +157,62 @@ def initial_threads() -> int:
     return _state["initial"] if available() else 1
 
 
+def _configure() -> None:
+    """The full count and whether it adapts to the load, from the settings (see the module docstring)."""
+    _state["full"] = full = full_threads()
+    _state["adaptive"] = full > 1 and _state["load_adaptive"] and not (
+        _state["user"] or _state["deterministic"] or _state["env_pin"])
+    if _state["adaptive"]:
+        if _state["free_cores"] is None:
+            # a first estimate from the load average (it counts this process too, when running), replaced by
+            # a measurement of /proc/stat within LOAD_WINDOW_S
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+            _state["free_cores"] = (os.cpu_count() or 1) - max(0.0, load - 1.0)
+            _state["sample"], _state["next_check"] = _cpu_sample(), time.monotonic() + LOAD_WINDOW_S
+        _state["free"] = _threads_for_free(_state["free_cores"])
+
+
 def set_user_threads(n: int | None) -> None:
     """Pin the thread count (``tf.config.threading.set_intra_op_parallelism_threads``): OpenBLAS's count is set
-    now, and it is the full count of fit/evaluate/predict. ``None``/0 restores the count OpenBLAS started with."""
+    now and every product uses it (none below the size threshold). ``None``/0 restores the default policy."""
     _state["user"] = int(n) if n else None
-    if not available():
-        return
-    count = _state["user"] or _state["initial"]
-    if _state["active"]:
-        _state["full"] = count  # inside fit (a callback): products from now on use the new count
-    else:
-        set_num_threads(count)
+    if available():
+        _configure()
+        set_num_threads(_state["full"])
 
 
 def set_load_adaptive(enabled: bool) -> None:
     """Whether the full count follows the cores other processes leave free (default True;
     ``FEATHERFLOW_BLAS_ADAPTIVE=0`` turns it off): off, large products always use the full count."""
     _state["load_adaptive"] = bool(enabled)
+    if available():
+        _configure()
 
 
 def set_deterministic(enabled: bool) -> None:
-    """``enable_op_determinism``: the full count no longer follows run-time changes of OpenBLAS's count."""
+    """``enable_op_determinism``: a product's thread count depends on its size only (no load adaptation)."""
     _state["deterministic"] = bool(enabled)
+    if available():
+        _configure()
 
 
 def set_threshold(macs: int) -> None:
-    """Multiply-adds from which a product uses all threads during fit/evaluate/predict."""
+    """Multiply-adds from which a product uses more than one thread."""
     _state["threshold"] = int(macs)
 
 
-def full_threads(started: int | None = None) -> int:
-    """The thread count for large products and split copies during fit/evaluate/predict (see the policy):
-    the intra-op setting, else (with op determinism) the count OpenBLAS started with, else its count now."""
-    if _state["user"]:
-        return _state["user"]
-    if _state["deterministic"]:
-        return initial_threads()
-    return started if started is not None else get_num_threads()
+def full_threads() -> int:
+    """The thread count for large products and split copies: the intra-op setting, else the count OpenBLAS
+    started with (the cores, or the environment variables' pin)."""
+    return _state["user"] or initial_threads()
 
 
 def parallel_workers(default: int) -> int:
-    """How many threads featherflow's own parallel copies may use: at most ``default``, and at most the full
-    count (inside fit/evaluate/predict) or the pinned count (outside: the intra-op setting or the environment)."""
-    if _state["active"]:
-        return max(1, min(default, _state["free"] if _state["adaptive"] else _state["full"]))
-    if _state["user"]:
-        return max(1, min(default, _state["user"]))
-    return max(1, min(default, initial_threads())) if available() else default
+    """How many threads featherflow's own parallel copies may use: at most ``default`` and at most the count a
+    large product would use now."""
+    if not available():
+        return default
+    return max(1, min(default, _state["free"] if _state["adaptive"] else _state["full"]))
 
 
 def _cpu_sample():
@@ -243,9 +254,14 @@ def _refresh_load(now: float) -> None:
 
 
 def use_threads_for(macs: int) -> None:
-    """Inside ``managed()``: pick the thread count for a product of ``macs`` multiply-adds."""
-    if not _state["active"]:
+    """Pick OpenBLAS's thread count for a product of ``macs`` multiply-adds (every op with a large product calls
+    this before it; a no-op without OpenBLAS)."""
+    if not _state["on"]:
         return
+    if _state["full"] is None:  # first call: find OpenBLAS
+        if not available():
+            _state["on"] = False
+            return
     if macs < _state["threshold"]:
         want = 1
     elif _state["adaptive"]:
@@ -304,7 +320,8 @@ def flush_denormals(enabled: bool) -> bool | None:
 
 
 class managed:
-    """Context of fit/evaluate/predict: products pick their thread count; the user's count is restored after."""
+    """Context of fit/evaluate/predict: denormals flushed, per-step memory reused, and OpenBLAS's count as it was
+    before restored after (products pick their thread count everywhere, see ``use_threads_for``)."""
 
     __slots__ = ("_saved", "_entered", "_flush", "_retained")
 
@@ -317,19 +334,7 @@ class managed:
             self._entered = True
             if not _state["active"]:
                 self._saved = get_num_threads()
-                _state["full"] = full = full_threads(self._saved)
                 _state["current"] = self._saved
-                # the full count adapts to the cores other processes leave free unless a count was pinned
-                _state["adaptive"] = full > 1 and _state["load_adaptive"] and not (
-                    _state["user"] or _state["deterministic"] or _state["env_pin"])
-                if _state["adaptive"]:
-                    if _state["free_cores"] is None:
-                        # a first estimate from the load average (it counts this process too, when running),
-                        # replaced by a measurement of /proc/stat within LOAD_WINDOW_S
-                        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-                        _state["free_cores"] = (os.cpu_count() or 1) - max(0.0, load - 1.0)
-                        _state["sample"], _state["next_check"] = _cpu_sample(), time.monotonic() + LOAD_WINDOW_S
-                    _state["free"] = _threads_for_free(_state["free_cores"])
             _state["active"] += 1
         return self
 

@@ -19,14 +19,20 @@ pytestmark = pytest.mark.skipif(not blas.available(), reason="NumPy is not on Op
 
 
 @pytest.fixture
-def two_threads(monkeypatch):
-    # the size policy alone: the load adaptation is tested on its own below (the machine may be busy)
-    monkeypatch.setitem(blas._state, "load_adaptive", False)
-    saved = blas.get_num_threads()
+def two_threads():
+    """The default policy on two threads (tests/conftest.py pins the suite to one): the size rule alone, the
+    load adaptation is tested on its own below (the machine may be busy)."""
+    if blas.initial_threads() < 2:
+        pytest.skip("OpenBLAS started with one thread here")
+    saved_user, saved_deterministic = blas._state["user"], blas._state["deterministic"]
+    blas.set_load_adaptive(False)
+    blas.set_deterministic(False)
+    blas.set_user_threads(None)
     blas.set_num_threads(2)
     yield
-    blas.set_user_threads(None)
-    blas.set_num_threads(saved)
+    blas.set_deterministic(saved_deterministic)
+    blas.set_load_adaptive(True)
+    blas.set_user_threads(saved_user)
 
 
 def test_small_products_use_one_thread_inside_managed_and_the_count_is_restored(two_threads):
@@ -43,8 +49,16 @@ def test_small_products_use_one_thread_inside_managed_and_the_count_is_restored(
     assert blas.get_num_threads() == 2
 
 
-def test_outside_managed_nothing_changes(two_threads):
+def test_outside_managed_products_pick_their_count_too(two_threads):
+    # eager code and custom training loops (tf.function steps) follow the same size rule as fit
     blas.use_threads_for(10)
+    assert blas.get_num_threads() == 1
+    blas.use_threads_for(blas.DEFAULT_THRESHOLD)
+    assert blas.get_num_threads() == 2
+    rng = np.random.default_rng(0)
+    ff.matmul(rng.random((32, 16), dtype=np.float32), rng.random((16, 8), dtype=np.float32))
+    assert blas.get_num_threads() == 1  # tf.matmul picks the count of its size
+    ff.matmul(rng.random((64, 256), dtype=np.float32), rng.random((256, 256), dtype=np.float32))
     assert blas.get_num_threads() == 2
 
 
@@ -135,13 +149,12 @@ def _seeded_fit(observed: list):
     return model.get_weights()
 
 
-def test_seeded_fits_are_bit_identical_with_op_determinism(two_threads, monkeypatch):
-    monkeypatch.setitem(blas._state, "deterministic", False)
+def test_seeded_fits_are_bit_identical_with_op_determinism(two_threads):
     ff.config.experimental.enable_op_determinism()
     assert blas._state["deterministic"]
     first_threads, second_threads = [], []
     first = _seeded_fit(first_threads)
-    blas.set_num_threads(1)  # a run-time change of OpenBLAS's count does not reach a deterministic fit
+    blas.set_num_threads(1)  # a change of OpenBLAS's count between runs (threadpoolctl, say) changes nothing
     second = _seeded_fit(second_threads)
     for a, b in zip(first, second):
         np.testing.assert_array_equal(a, b)
@@ -168,16 +181,14 @@ def test_split_batch_gives_the_same_rows_with_any_worker_count(two_threads):
     np.testing.assert_array_equal(out[:, 0], np.arange(8))
 
 
-def test_fit_predict_restore_the_thread_count_and_match_a_numpy_forward(two_threads):
+def test_fit_predict_match_a_numpy_forward(two_threads):
     rng = np.random.default_rng(0)
     x = rng.random((64, 8), dtype=np.float32)
     y = rng.integers(0, 3, 64)
     model = keras.Sequential([keras.Input(shape=(8,)), keras.layers.Dense(3, activation="softmax")])
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     model.fit(x, y, epochs=1, verbose=0)
-    assert blas.get_num_threads() == 2
     out = model.predict(x, verbose=0)
-    assert blas.get_num_threads() == 2
     kernel, bias = model.get_weights()
     z = x.astype(np.float64) @ kernel + bias
     ref = np.exp(z - z.max(axis=1, keepdims=True))
@@ -215,13 +226,12 @@ def test_free_cores_counts_other_processes_only(monkeypatch):
     assert blas.free_cores(before, before) is None and blas.free_cores(None, after) is None
 
 
-def test_the_count_drops_to_one_thread_while_other_processes_take_the_cores(monkeypatch):
+def test_the_count_drops_to_one_thread_while_other_processes_take_the_cores(two_threads, monkeypatch):
     cores = os.cpu_count() or 1
-    if blas.initial_threads() < 2 or cores < 2:
-        pytest.skip("one core or one BLAS thread: nothing to adapt")
-    monkeypatch.setitem(blas._state, "load_adaptive", True)
-    monkeypatch.setitem(blas._state, "deterministic", False)
+    if cores < 2:
+        pytest.skip("one core: nothing to adapt")
     monkeypatch.setitem(blas._state, "env_pin", False)
+    blas.set_load_adaptive(True)
     busy = [subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 20\nwhile time.time() < end: pass"])
             for _ in range(cores)]
     try:
@@ -238,9 +248,6 @@ def test_the_count_drops_to_one_thread_while_other_processes_take_the_cores(monk
             process.wait()
     # pinned counts do not adapt: the intra-op setting wins over the load
     ff.config.threading.set_intra_op_parallelism_threads(2)
-    try:
-        with blas.managed():
-            blas.use_threads_for(10**9)
-            assert blas.get_num_threads() == 2
-    finally:
-        ff.config.threading.set_intra_op_parallelism_threads(0)
+    with blas.managed():
+        blas.use_threads_for(10**9)
+        assert blas.get_num_threads() == 2
