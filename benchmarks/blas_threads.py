@@ -43,12 +43,15 @@ SHAPES = [
 ]
 
 
-def best_time(fn, repeats: int) -> float:
-    """Median of ``repeats`` timed calls after a warm-up (median, not min: the machine is shared)."""
+def best_time(fn, repeats: int, between=None) -> float:
+    """Median of ``repeats`` timed calls after a warm-up (median, not min: the machine is shared); ``between()``
+    runs untimed before each call (other work between products, as in a training step)."""
     for _ in range(max(3, repeats // 10)):
         fn()
     times = []
     for _ in range(repeats):
+        if between is not None:
+            between()
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
@@ -62,6 +65,12 @@ def measure(repeats: int, threads: list) -> list:
 
     rng = np.random.default_rng(0)
     started = blas.get_num_threads()
+    other = rng.random(20_000, dtype=np.float32)
+
+    def step_work():  # ~50 us of single-threaded NumPy between two products (activations, optimizer, ...)
+        np.tanh(other, out=other)
+        np.tanh(other, out=other)
+
     rows = []
     for label, m, k, n in SHAPES:
         a = rng.random((m, k), dtype=np.float32)
@@ -70,17 +79,23 @@ def measure(repeats: int, threads: list) -> list:
         macs = m * k * n
         reps = max(5, min(repeats, int(repeats * 2e6 / macs) + 5))
         load = os.getloadavg()[0]
-        timings = {}
-        for t in threads:  # alternate twice so a load change hits every count alike
-            timings[t] = []
-        for _ in range(2):
+        timings = {t: [] for t in threads}
+        stepped = {t: [] for t in threads}
+        for _ in range(2):  # alternate twice so a load change hits every count alike
             for t in threads:
                 blas.set_num_threads(t)
-                timings[t].append(best_time(lambda a=a, b=b, out=out: np.matmul(a, b, out=out), reps))
+
+                def product(a=a, b=b, out=out):
+                    np.matmul(a, b, out=out)
+
+                timings[t].append(best_time(product, reps))
+                stepped[t].append(best_time(product, reps, step_work))
         blas.set_num_threads(started)
-        rows.append((label, macs, {t: min(v) for t, v in timings.items()}, load))
+        rows.append((label, macs, {t: min(v) for t, v in timings.items()},
+                     {t: min(v) for t, v in stepped.items()}, load))
         print(f"  {label}: {macs / 1e6:.1f}M MACs " + ", ".join(
-            f"{t} thr {min(v) * 1e6:.0f} us" for t, v in timings.items()) + f" (load {load:.2f})", flush=True)
+            f"{t} thr {min(v) * 1e6:.0f} us" for t, v in timings.items()) + "; between other work " + ", ".join(
+            f"{t} thr {min(v) * 1e6:.0f} us" for t, v in stepped.items()) + f" (load {load:.2f})", flush=True)
     return rows
 
 
@@ -98,13 +113,17 @@ def main(argv=None) -> None:
     threads = sorted({1, 2, cores})
     rows = measure(args.repeats, threads)
     headers = ["product", "M MACs"] + [f"{t} thread{'s' if t > 1 else ''} us" for t in threads] + \
-        [f"1t / {t}t" for t in threads[1:]] + ["load avg"]
+        [f"1t / {t}t" for t in threads[1:]] + [f"in a step: 1t / {t}t" for t in threads[1:]] + ["load avg"]
     table = h.format_table(headers, [
         [label, f"{macs / 1e6:.2f}"] + [f"{tm[t] * 1e6:.0f}" for t in threads] +
-        [f"{tm[1] / tm[t]:.2f}" for t in threads[1:]] + [f"{load:.2f}"] for label, macs, tm, load in rows])
+        [f"{tm[1] / tm[t]:.2f}" for t in threads[1:]] + [f"{st[1] / st[t]:.2f}" for t in threads[1:]] +
+        [f"{load:.2f}"] for label, macs, tm, st, load in rows])
     print(table)
     notes = ("float32 `np.matmul(a, b, out=c)`, median of repeated calls, the better of two alternating passes "
-             "per thread count; `1t / 2t` above 1 means the second thread pays.")
+             "per thread count; `1t / 2t` above 1 means the second thread pays. `in a step`: the same product "
+             "timed with ~50 us of single-threaded NumPy work before each call, as between a training step's "
+             "products (BLAS's helper threads go idle and must be woken). Load average: 1-minute, when the row "
+             "started (other processes on the machine).")
     if not args.no_results:
         h.write_section("blas_threads", "BLAS threads per product size", notes + "\n\n" + table,
                         h.command_line(), h.machine_info())
