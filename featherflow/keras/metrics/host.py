@@ -35,7 +35,7 @@ def _compiler():
             from featherflow import compiler as module
         except ImportError:  # the compiler is not part of this build: every step runs eagerly
             module = False
-        if module is not False and not hasattr(module, "is_tracing"):
+        if module is not False and not (hasattr(module, "tracing") and hasattr(module, "host_call")):
             module = False
         _state["compiler"] = module
     return module or None
@@ -50,7 +50,7 @@ def tracing() -> bool:
     if _state["depth"]:
         return False
     compiler = _compiler()
-    return compiler is not None and compiler.is_tracing()
+    return compiler is not None and compiler.tracing()
 
 
 def on_host(fn, *args):
