@@ -149,7 +149,10 @@ def _seeded_fit(observed: list):
     return model.get_weights()
 
 
-def test_seeded_fits_are_bit_identical_with_op_determinism(two_threads):
+def test_seeded_fits_are_bit_identical_with_op_determinism(two_threads, monkeypatch):
+    from featherflow.backend import devices
+
+    monkeypatch.setitem(devices._state, "determinism", False)  # restored after the test
     ff.config.experimental.enable_op_determinism()
     assert blas._state["deterministic"]
     first_threads, second_threads = [], []
