@@ -112,6 +112,7 @@ _LAZY = {
                                        "zeros_initializer=Zeros", "random_normal_initializer=RandomNormal",
                                        "random_uniform_initializer=RandomUniform"),
     "featherflow.audio": ("audio=",),
+    "featherflow.autograph": ("autograph=",),
     "featherflow.bitwise": ("bitwise=",),
     "featherflow.debugging": ("debugging=",),
     "featherflow.linalg": ("linalg=",),
