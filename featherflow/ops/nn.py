@@ -160,7 +160,20 @@ def softmax_cross_entropy_with_logits(labels, logits, axis=-1, name=None) -> Ten
 
 
 def check_sparse_labels(labels_array, num_classes: int, op: str):
-    """Raise a clear error when integer class labels fall outside ``[0, num_classes)``."""
+    """Raise a clear error when integer class labels fall outside ``[0, num_classes)``.
+
+    Inside a ``tf.function`` trace the check reads the labels on the host, at every call (a host call of
+    ``featherflow.compiler``), so a compiled step still refuses out-of-range labels.
+    """
+    if getattr(labels_array, "_ff_traced", False):
+        from featherflow import compiler
+
+        compiler.host_call(_check_sparse_labels, labels_array, num_classes, op)
+        return
+    _check_sparse_labels(labels_array, num_classes, op)
+
+
+def _check_sparse_labels(labels_array, num_classes: int, op: str):
     if labels_array.size == 0:
         return
     lo, hi = labels_array.min(), labels_array.max()

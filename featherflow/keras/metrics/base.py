@@ -1,8 +1,11 @@
 """``Metric``, ``Mean``, ``Sum`` and ``MeanMetricWrapper``: running statistics over batches.
 
 Metrics are updated on every training batch, so they compute with raw NumPy arrays (never tape
-ops) and keep their totals as Python floats (float64): results are exact across batches of
-unequal size and a step costs microseconds.
+ops): a step costs microseconds. Their state lives in non-trainable variables updated in place, as in
+tf.keras (``metric.variables``, ``metric.total``, ``metric.count``; ``reset_state()`` writes zeros), kept in
+float64 so running sums stay exact across batches of unequal size. Inside a compiled step
+(``tf.function``, ``Model.fit``) the built-in metrics' ``update_state`` and ``result`` run as host calls,
+again on every call (``host.py``).
 
 Sample weights follow Keras's ``Reduce`` metric: a weight array that broadcasts against the values
 (scalar, or same rank with 1-or-equal axes) multiplies them; otherwise the values are first
@@ -25,6 +28,7 @@ from featherflow.backend.arrays import floatx, to_numpy
 from featherflow.core.tape import pause_all_tapes
 from featherflow.core.tensor import Tensor
 from featherflow.keras.layers.base import Layer
+from featherflow.keras.metrics.host import on_host, tracing
 
 
 def to_array(x, dtype=None) -> np.ndarray:
@@ -63,8 +67,8 @@ class Metric(Layer):
     overridden. ``metric(...)`` is ``update_state(...)`` then ``result()``. A subclass's ``update_state``
     runs with gradient recording paused (metrics are not differentiated).
 
-    featherflow's built-in metrics keep their running sums as Python floats instead (exact across
-    batches, microseconds a step), so their ``variables`` is empty.
+    featherflow's built-in metrics keep their state in float64 variables (exact running sums) updated with
+    NumPy in place; inside a compiled step their ``update_state`` and ``result`` run as host calls.
 
     Args:
         name: the metric's name (the key it gets in ``History``; default: the snake-cased class name).
@@ -93,6 +97,9 @@ class Metric(Layer):
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         update = cls.__dict__.get("update_state")
+        if cls.__module__.startswith("featherflow."):
+            _run_on_host(cls)
+            return
         if update is not None and not cls.__module__.startswith("featherflow.") and \
                 not getattr(update, "_pauses_tapes", False):
             @functools.wraps(update)
@@ -140,6 +147,45 @@ class Metric(Layer):
         return f"<featherflow.keras.metrics.{type(self).__name__} name={self.name!r}>"
 
 
+def _run_on_host(cls) -> None:
+    """A built-in metric's NumPy ``update_state`` / ``result`` as host calls while a step is traced."""
+    for name in ("update_state", "result"):
+        method = cls.__dict__.get(name)
+        if method is None or getattr(method, "_on_host", False):
+            continue
+        if name == "update_state":
+            def wrapped(self, *args, _method=method, **kw):
+                if tracing():
+                    return on_host(lambda a, k: _method(self, *a, **k), args, kw)
+                return _method(self, *args, **kw)
+        else:
+            def wrapped(self, _method=method):
+                if tracing():
+                    return on_host(lambda: _host_result(_method(self)))
+                return _method(self)
+        functools.update_wrapper(wrapped, method)
+        wrapped._on_host = True
+        setattr(cls, name, wrapped)
+
+
+def _host_result(value):
+    """A result as arrays (what a host call returns)."""
+    if isinstance(value, dict):
+        return {k: _host_result(v) for k, v in value.items()}
+    return value.value if isinstance(value, Tensor) else value
+
+
+def state_variable(metric, name: str, shape=()):
+    """A float64 state variable of a built-in metric (zeros; exact running sums)."""
+    return Layer.add_weight(metric, name=name, shape=tuple(shape), dtype="float64", initializer="zeros",
+                            trainable=False)
+
+
+def add_into(variable, delta) -> None:
+    """``variable += delta`` in place, on the host."""
+    variable.value += delta
+
+
 def weigh(values: np.ndarray, sample_weight, reduce_extra):
     """``(weighted values, weights broadcast to them or None)`` with Keras's broadcast rule."""
     if sample_weight is None:
@@ -166,17 +212,14 @@ class Sum(Metric):
 
     def __init__(self, name="sum", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.total = 0.0
+        self.total = state_variable(self, "total")
 
     def update_state(self, values, sample_weight=None):
         values, _ = weigh(to_array(values, np.float64), sample_weight, np.sum)
-        self.total += float(values.sum())
+        add_into(self.total, values.sum())
 
     def result(self):
-        return _result(self.total)
-
-    def reset_state(self):
-        self.total = 0.0
+        return _result(self.total.value)
 
 
 class Mean(Metric):
@@ -184,24 +227,25 @@ class Mean(Metric):
 
     >>> m = Mean(); m.update_state([1.0, 3.0], sample_weight=[1.0, 0.0]); float(m.result())
     1.0
+    >>> [v.name for v in m.variables], float(m.count.numpy())
+    (['mean/total', 'mean/count'], 1.0)
+    >>> m.reset_state(); float(m.total.numpy())
+    0.0
     """
 
     def __init__(self, name="mean", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.total = 0.0
-        self.count = 0.0
+        self.total = state_variable(self, "total")
+        self.count = state_variable(self, "count")
 
     def update_state(self, values, sample_weight=None):
         values, sw = weigh(to_array(values, np.float64), sample_weight, np.mean)
-        self.total += float(values.sum())
-        self.count += float(values.size if sw is None else sw.sum())
+        add_into(self.total, values.sum())
+        add_into(self.count, values.size if sw is None else sw.sum())
 
     def result(self):
-        return _result(self.total / self.count if self.count else 0.0)
-
-    def reset_state(self):
-        self.total = 0.0
-        self.count = 0.0
+        count = self.count.value
+        return _result(self.total.value / count if count else 0.0)
 
 
 class MeanMetricWrapper(Mean):

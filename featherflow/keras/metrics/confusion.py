@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.backend.arrays import epsilon
-from featherflow.keras.metrics.base import Metric, _result, to_array
+from featherflow.keras.metrics.base import Metric, _result, add_into, state_variable, to_array
 
 NEG_INF = -1e10
 
@@ -86,14 +86,7 @@ class _ThresholdMetric(Metric):
         self._order = np.argsort(values, kind="stable")
         self._sorted = np.asarray(values, np.float64)[self._order]
         self._single = thresholds is None or np.ndim(thresholds) == 0
-        self.reset_state()
-
-    def reset_state(self):
-        n = len(self.thresholds)
-        self.true_positives = np.zeros(n)
-        self.false_positives = np.zeros(n)
-        self.true_negatives = np.zeros(n)
-        self.false_negatives = np.zeros(n)
+        make_counts(self, (len(values),))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         t, p, w = _prepare(y_true, y_pred, sample_weight)
@@ -104,10 +97,7 @@ class _ThresholdMetric(Metric):
             w = None if w is None else w[..., self.class_id]
         tp, fp, tn, fn = confusion_counts(t, p, w, self._sorted)
         inverse = np.argsort(self._order)
-        self.true_positives += tp[inverse]
-        self.false_positives += fp[inverse]
-        self.true_negatives += tn[inverse]
-        self.false_negatives += fn[inverse]
+        add_counts(self, tp[inverse], fp[inverse], tn[inverse], fn[inverse])
 
     def _out(self, values):
         return _result(values[0] if self._single else values)
@@ -118,6 +108,26 @@ class _ThresholdMetric(Metric):
         if type(self) in (Precision, Recall):
             config.update(top_k=self.top_k, class_id=self.class_id)
         return config
+
+
+def make_counts(metric, shape) -> None:
+    """The metric's ``true_positives``, ``false_positives``, ``true_negatives``, ``false_negatives`` variables."""
+    for name in _COUNTS:
+        setattr(metric, name, state_variable(metric, name, shape))
+
+
+def add_counts(metric, tp, fp, tn, fn) -> None:
+    """Add a batch's counts to the metric's count variables (in place)."""
+    for name, delta in zip(_COUNTS, (tp, fp, tn, fn)):
+        add_into(getattr(metric, name), delta)
+
+
+def counts(metric):
+    """``(tp, fp, tn, fn)``: the arrays of the metric's count variables."""
+    return tuple(getattr(metric, name).value for name in _COUNTS)
+
+
+_COUNTS = ("true_positives", "false_positives", "true_negatives", "false_negatives")
 
 
 def _div(a, b):
@@ -132,7 +142,7 @@ class _Count(_ThresholdMetric):
         super().__init__(thresholds=thresholds, name=name, dtype=dtype)
 
     def result(self):
-        return self._out(getattr(self, self._which))
+        return self._out(getattr(self, self._which).value)
 
 
 class TruePositives(_Count):
@@ -167,7 +177,8 @@ class Precision(_ThresholdMetric):
         super().__init__(thresholds=thresholds, top_k=top_k, class_id=class_id, name=name, dtype=dtype)
 
     def result(self):
-        return self._out(_div(self.true_positives, self.true_positives + self.false_positives))
+        tp, fp, _, _ = counts(self)
+        return self._out(_div(tp, tp + fp))
 
 
 class Recall(_ThresholdMetric):
@@ -177,7 +188,8 @@ class Recall(_ThresholdMetric):
         super().__init__(thresholds=thresholds, top_k=top_k, class_id=class_id, name=name, dtype=dtype)
 
     def result(self):
-        return self._out(_div(self.true_positives, self.true_positives + self.false_negatives))
+        tp, _, _, fn = counts(self)
+        return self._out(_div(tp, tp + fn))
 
 
 class AUC(Metric):
@@ -221,15 +233,10 @@ class AUC(Metric):
         self.num_labels = num_labels
         self.label_weights = None if label_weights is None else np.asarray(label_weights, np.float64)
         self._from_logits = bool(from_logits)
-        self.reset_state()
-
-    def reset_state(self):
-        shape = (self.num_thresholds,) if not self.multi_label else (self.num_thresholds, self.num_labels or 0)
-        self.true_positives = np.zeros(shape)
-        self.false_positives = np.zeros(shape)
-        self.true_negatives = np.zeros(shape)
-        self.false_negatives = np.zeros(shape)
         self._labels_known = not self.multi_label or bool(self.num_labels)
+        if self._labels_known:  # else built by the first update, which knows the number of labels
+            make_counts(self, (self.num_thresholds,) if not self.multi_label else (self.num_thresholds,
+                                                                                   self.num_labels))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         p = to_array(y_pred, np.float64)
@@ -242,25 +249,19 @@ class AUC(Metric):
                                  f"y_pred.shape={p.shape}")
             if not self._labels_known:
                 self.num_labels = p.shape[-1]
-                self.reset_state()
-            for j in range(p.shape[-1]):
-                tp, fp, tn, fn = confusion_counts(t[:, j], p[:, j], None if w is None else w[:, j], self._sorted)
-                self.true_positives[:, j] += tp
-                self.false_positives[:, j] += fp
-                self.true_negatives[:, j] += tn
-                self.false_negatives[:, j] += fn
+                make_counts(self, (self.num_thresholds, self.num_labels))
+                self._labels_known = True
+            columns = [confusion_counts(t[:, j], p[:, j], None if w is None else w[:, j], self._sorted)
+                       for j in range(p.shape[-1])]
+            add_counts(self, *(np.stack([c[i] for c in columns], axis=1) for i in range(4)))
             return
         if self.label_weights is not None:
             lw = np.broadcast_to(self.label_weights, p.shape)
             w = lw if w is None else w * lw
-        tp, fp, tn, fn = confusion_counts(t, p, w, self._sorted)
-        self.true_positives += tp
-        self.false_positives += fp
-        self.true_negatives += tn
-        self.false_negatives += fn
+        add_counts(self, *confusion_counts(t, p, w, self._sorted))
 
     def _pr_interpolated(self):
-        tp, fp, fn = self.true_positives, self.false_positives, self.false_negatives
+        tp, fp, _, fn = counts(self)
         dtp = tp[:-1] - tp[1:]
         p = tp + fp
         dp = p[:-1] - p[1:]
@@ -273,7 +274,9 @@ class AUC(Metric):
         return _div(slope * (dtp + intercept * log_ratio), np.maximum(tp[1:] + fn[1:], 0))
 
     def result(self):
-        tp, fp, tn, fn = self.true_positives, self.false_positives, self.true_negatives, self.false_negatives
+        if not self._labels_known:
+            return _result(0.0)
+        tp, fp, tn, fn = counts(self)
         if self.curve == "PR" and self.summation_method == "interpolation":
             terms = self._pr_interpolated()
         else:
@@ -332,10 +335,7 @@ class FBetaScore(Metric):
         self.beta = float(beta)
         self.threshold = threshold
         self.axis = None if average == "micro" else 0
-        self._counts = None
-
-    def reset_state(self):
-        self._counts = None
+        self._counts = None  # the state variables, made by the first update (it knows the number of classes)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         t = to_array(y_true, np.float64)
@@ -353,13 +353,17 @@ class FBetaScore(Metric):
         def wsum(x):
             return (x if w is None else x * w).sum(axis=self.axis)
 
-        counts = np.stack([wsum(pred * t), wsum(pred * (1 - t)), wsum((1 - pred) * t), wsum(t)])
-        self._counts = counts if self._counts is None else self._counts + counts
+        batch = (wsum(pred * t), wsum(pred * (1 - t)), wsum((1 - pred) * t), wsum(t))
+        if self._counts is None:
+            self._counts = [state_variable(self, name, np.shape(value)) for name, value in zip(
+                ("true_positives", "false_positives", "false_negatives", "intermediate_weights"), batch)]
+        for variable, value in zip(self._counts, batch):
+            add_into(variable, value)
 
     def result(self):
         if self._counts is None:
             return _result(0.0)
-        tp, fp, fn, support = self._counts
+        tp, fp, fn, support = (v.value for v in self._counts)
         precision = _div(tp, tp + fp)
         recall = _div(tp, tp + fn)
         b2 = self.beta ** 2

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from featherflow.keras.metrics.base import Metric, _result, to_array
+from featherflow.keras.metrics.base import Metric, _result, state_variable, to_array
 
 
 class IoU(Metric):
@@ -41,10 +41,7 @@ class IoU(Metric):
         self.sparse_y_true = sparse_y_true
         self.sparse_y_pred = sparse_y_pred
         self.axis = axis
-        self.reset_state()
-
-    def reset_state(self):
-        self.total_cm = np.zeros((self.num_classes, self.num_classes))
+        self.total_cm = state_variable(self, "total_confusion_matrix", (self.num_classes, self.num_classes))
 
     def _labels(self, values, sparse):
         arr = to_array(values, np.float64)
@@ -68,10 +65,10 @@ class IoU(Metric):
             if ids.size and (ids.min() < 0 or ids.max() >= self.num_classes):
                 raise ValueError(f"`{name}` must be class ids in [0, {self.num_classes}). Received values from "
                                  f"{ids.min()} to {ids.max()}.")
-        np.add.at(self.total_cm, (t, p), w)
+        np.add.at(self.total_cm.value, (t, p), w)  # in place
 
     def result(self):
-        cm = self.total_cm
+        cm = self.total_cm.value
         true_positives = np.diag(cm)
         denominator = cm.sum(axis=0) + cm.sum(axis=1) - true_positives
         ids = self.target_class_ids

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.keras.metrics.base import Metric, _result
-from featherflow.keras.metrics.confusion import _div, _prepare, confusion_counts
+from featherflow.keras.metrics.confusion import _div, _prepare, add_counts, confusion_counts, counts, make_counts
 
 
 class _AtOperatingPoint(Metric):
@@ -39,28 +39,17 @@ class _AtOperatingPoint(Metric):
         else:
             self.thresholds = [0.0] + [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)] + [1.0]
         self._sorted = np.asarray(self.thresholds, np.float64)
-        self.reset_state()
-
-    def reset_state(self):
-        n = len(self.thresholds)
-        self.true_positives = np.zeros(n)
-        self.false_positives = np.zeros(n)
-        self.true_negatives = np.zeros(n)
-        self.false_negatives = np.zeros(n)
+        make_counts(self, (len(self.thresholds),))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         t, p, w = _prepare(y_true, y_pred, sample_weight)
         if self.class_id is not None:
             t, p = t[..., self.class_id], p[..., self.class_id]
             w = None if w is None else w[..., self.class_id]
-        tp, fp, tn, fn = confusion_counts(t, p, w, self._sorted)
-        self.true_positives += tp
-        self.false_positives += fp
-        self.true_negatives += tn
-        self.false_negatives += fn
+        add_counts(self, *confusion_counts(t, p, w, self._sorted))
 
     def _rates(self):
-        tp, fp, tn, fn = self.true_positives, self.false_positives, self.true_negatives, self.false_negatives
+        tp, fp, tn, fn = counts(self)
         return {"sensitivity": _div(tp, tp + fn), "specificity": _div(tn, tn + fp), "precision": _div(tp, tp + fp)}
 
     def result(self):

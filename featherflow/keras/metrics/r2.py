@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from featherflow.keras.metrics.base import Mean, Metric, _result, match_ranks, to_array, weigh
+from featherflow.keras.metrics.base import Mean, Metric, _result, add_into, match_ranks, state_variable, to_array, weigh
 
 
 class R2Score(Metric):
@@ -38,11 +38,8 @@ class R2Score(Metric):
                              f"num_regressors={num_regressors}")
         self.class_aggregation = class_aggregation
         self.num_regressors = num_regressors
-        self.reset_state()
-
-    def reset_state(self):
-        self._sums = None  # (sum, squared sum, residual sum of squares, weight), each per output
-        self.num_samples = 0
+        self._sums = None  # (sum, squared sum, residual sum of squares, weight) per output: made by the first update
+        self.num_samples = state_variable(self, "num_samples")
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         t, p = to_array(y_true, np.float64), to_array(y_pred, np.float64)
@@ -58,15 +55,17 @@ class R2Score(Metric):
             w = w[:, None]
         w = np.broadcast_to(w, t.shape)
         sums = np.stack([(t * w).sum(0), (t * t * w).sum(0), ((t - p) ** 2 * w).sum(0), w.sum(0)])
-        if self._sums is not None and self._sums.shape != sums.shape:
+        if self._sums is None:
+            self._sums = state_variable(self, "sums", sums.shape)
+        elif self._sums.shape != sums.shape:
             raise ValueError(f"R2Score saw {self._sums.shape[1]} outputs before, now {sums.shape[1]}.")
-        self._sums = sums if self._sums is None else self._sums + sums
-        self.num_samples += t.size
+        add_into(self._sums, sums)
+        add_into(self.num_samples, t.size)
 
     def result(self):
-        if self._sums is None:
+        if self._sums is None or not self.num_samples.value:  # nothing seen (since the last reset)
             return _result(0.0)
-        total_sum, squared_sum, residual, weight = self._sums
+        total_sum, squared_sum, residual, weight = self._sums.value
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = total_sum / weight
             total = squared_sum - total_sum * mean
@@ -78,7 +77,7 @@ class R2Score(Metric):
             score = (total * raw).sum() / total.sum()
         else:
             score = raw
-        p, n = self.num_regressors, self.num_samples
+        p, n = self.num_regressors, int(self.num_samples.value)
         if p:
             if p > n - 1:
                 warnings.warn("More independent predictors than datapoints in adjusted R2 score. Falling back to "
@@ -126,30 +125,33 @@ class MeanTensor(Metric):
     def __init__(self, name="mean_tensor", dtype=None, shape=None):
         super().__init__(name=name, dtype=dtype)
         self._shape = None if shape is None else tuple(shape)
-        self.reset_state()
+        self.total = self.count = None
+        if self._shape is not None:
+            self._build(self._shape)
 
-    def reset_state(self):
-        self.total = None if self._shape is None else np.zeros(self._shape)
-        self.count = None if self._shape is None else np.zeros(self._shape)
+    def _build(self, shape) -> None:
+        self._shape = tuple(shape)
+        self.total = state_variable(self, "total", shape)
+        self.count = state_variable(self, "count", shape)
 
     def update_state(self, values, sample_weight=None):
         values = to_array(values, np.float64)
         if self.total is None:
-            self._shape = values.shape
-            self.reset_state()
+            self._build(values.shape)
         elif values.shape != self._shape:
             raise ValueError(f"MeanTensor input values must always have the same shape. Expected shape (set during "
                              f"the first call): {self._shape}. Got: {values.shape}.")
         weighted, weights = weigh(values, sample_weight, np.mean)
-        self.total = self.total + weighted
-        self.count = self.count + (np.ones_like(values) if weights is None else weights)
+        add_into(self.total, weighted)
+        add_into(self.count, np.ones_like(values) if weights is None else weights)
 
     def result(self):
         if self.total is None:
             raise ValueError("MeanTensor does not have any value yet. Please call the MeanTensor instance or use "
                              "`.update_state(value)` before retrieving the result.")
         with np.errstate(divide="ignore", invalid="ignore"):
-            return _result(np.where(self.count > 0, self.total / np.where(self.count > 0, self.count, 1), 0.0))
+            total, count = self.total.value, self.count.value
+            return _result(np.where(count > 0, total / np.where(count > 0, count, 1), 0.0))
 
     def get_config(self):
         config = {"shape": None if self._shape is None else list(self._shape)}

@@ -125,7 +125,8 @@ class RootMeanSquaredError(Mean):
         super().update_state(np.square(p - t), sample_weight)
 
     def result(self):
-        return _result(np.sqrt(self.total / self.count) if self.count else 0.0)
+        count = self.count.value
+        return _result(np.sqrt(self.total.value / count) if count else 0.0)
 
 
 class BinaryCrossentropy(MeanMetricWrapper):

@@ -27,40 +27,64 @@ import numpy as np
 
 from featherflow.core import Tensor
 from featherflow.keras.layers.base import flatten
+from featherflow.keras.metrics.base import Mean
+from featherflow.keras.metrics.host import on_host
 
 
-class LossTracker:
-    """A running, sample-weighted mean of a scalar (the ``loss`` shown in logs and the progress bar).
+class LossTracker(Mean):
+    """A running, sample-weighted mean of a scalar (the ``loss`` shown in logs and the progress bar): a ``Mean``
+    (``total`` and ``count`` variables, as tf.keras's loss tracker) with a scalar update costing no array work.
 
-    Keeps Python floats, so updating it costs no array work: ``result = total / count``.
+    >>> tracker = LossTracker("loss"); tracker.update_state(2.0, 3); tracker.update_state(4.0, 1)
+    >>> tracker.result_float(), float(tracker.count.numpy())
+    (2.5, 4.0)
     """
 
     def __init__(self, name: str):
-        self.name = name
-        self.total = 0.0
-        self.count = 0.0
+        super().__init__(name=name)
 
     def update_state(self, value, sample_weight=1.0) -> None:
         if isinstance(value, Tensor):
             value = value.value
         weight = float(sample_weight.value if isinstance(sample_weight, Tensor) else sample_weight)
-        self.total += float(value) * weight
-        self.count += weight
-
-    def result(self) -> Tensor:
-        return Tensor(np.asarray(self.total / self.count if self.count else 0.0, dtype=np.float32))
+        self.total.value += float(value) * weight
+        self.count.value += weight
 
     def result_float(self) -> float:
-        return self.total / self.count if self.count else 0.0
-
-    def reset_state(self) -> None:
-        self.total = 0.0
-        self.count = 0.0
-
-    reset_states = reset_state
+        count = float(self.count.value)
+        return float(self.total.value) / count if count else 0.0
 
     def __repr__(self) -> str:
         return f"<LossTracker name={self.name!r}>"
+
+
+def _track_single(tracker, value, weight, reg, batch) -> None:
+    """The loss tracker's update for one output: ``value`` (times its ``weight``) plus the regularization
+    ``reg``, a mean over ``batch`` samples (floats in float64 as Keras's Mean sums)."""
+    value_float = float(value)
+    if weight is not None:
+        value_float *= weight
+    if reg is not None:
+        value_float += float(reg)
+    tracker.total.value += value_float * batch
+    tracker.count.value += batch
+
+
+def _track_outputs(total_tracker, trackers, weights, values, reg, batch) -> None:
+    """The trackers' update for several outputs: ``values[i]`` (or ``None``) per output, with its batch size."""
+    total = 0.0
+    for tracker, weight, value in zip(trackers, weights, values):
+        if value is None:
+            continue
+        value_float, rows = float(value[0]), value[1]
+        if tracker is not None:
+            tracker.update_state(value_float, rows)
+        if weight is not None:
+            value_float *= weight
+        total += value_float
+    if reg is not None:
+        total += float(reg)
+    total_tracker.update_state(total, batch)
 
 
 def _to_list_by_outputs(struct, output_names, what: str):
@@ -175,10 +199,9 @@ class LossesContainer:
             loss_obj, weight = single
             y_true, _, sample_weight = match_dtype_and_rank(y_true, y_pred, sample_weight)
             value = loss_obj(y_true, y_pred, sample_weight=sample_weight)
-            value_float = float(value.value)
+            raw, reg = value, None
             if weight is not None:
                 value = value * weight
-                value_float *= weight
             if regularization_losses:
                 reg = regularization_losses[0]
                 for r in regularization_losses[1:]:
@@ -188,12 +211,9 @@ class LossesContainer:
 
                     reg = cast(reg, value.dtype)
                 value = value + reg
-                value_float += float(reg.value)
             shape = y_true.shape
             batch = int(shape[0]) if len(shape) else 1
-            tracker = self._loss_metric
-            tracker.total += value_float * batch
-            tracker.count += batch
+            on_host(_track_single, self._loss_metric, raw.value, weight, None if reg is None else reg.value, batch)
             return value
         y_preds = flatten(y_pred) if not isinstance(y_pred, Tensor) else [y_pred]
         if not self._built:
@@ -203,7 +223,7 @@ class LossesContainer:
         weights = map_targets(sample_weight, self._output_names) if isinstance(sample_weight, (dict, list, tuple)) \
             else [sample_weight] * len(y_preds)
         total = None
-        total_for_tracker = 0.0
+        tracked = [None] * len(self._losses)  # (loss value, batch size) per output, for the trackers
         batch = None
         for i, (loss_obj, y_t, y_p) in enumerate(zip(self._losses, y_trues, y_preds)):
             if loss_obj is None or y_t is None:
@@ -211,16 +231,12 @@ class LossesContainer:
             y_t, _, sample_weight_i = match_dtype_and_rank(y_t, y_p, weights[i])
             value = loss_obj(y_t, y_p, sample_weight=sample_weight_i)
             batch = _batch_size(y_t, y_p)
-            value_float = float(value.value)
-            tracker = self._per_output_metrics[i]
-            if tracker is not None:
-                tracker.update_state(value_float, batch)
+            tracked[i] = (value.value, batch)
             w = self._loss_weights[i]
             if w is not None:
                 value = value * w
-                value_float *= w
             total = value if total is None else total + value
-            total_for_tracker += value_float
+        reg = None
         if regularization_losses:
             reg = None
             for r in regularization_losses:
@@ -230,12 +246,12 @@ class LossesContainer:
 
                 reg = cast(reg, total.dtype)
             total = reg if total is None else total + reg
-            total_for_tracker += float(reg.value)
             if batch is None:
                 batch = _batch_size(None, y_preds[0]) if y_preds else 1
         if total is None:
             return None
-        self._loss_metric.update_state(total_for_tracker, batch)
+        on_host(_track_outputs, self._loss_metric, self._per_output_metrics, self._loss_weights, tracked,
+                None if reg is None else reg.value, batch)
         return total
 
     def reset_state(self) -> None:

@@ -38,6 +38,7 @@ from featherflow.core import GradientTape, Tensor
 from featherflow.core.runtime import loss_event_count
 from featherflow.core.runtime import state as _runtime
 from featherflow.keras.layers.base import map_structure
+from featherflow.keras.metrics.host import tracing
 from featherflow.keras.models.data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from featherflow.keras.models.inference import inference_program
 from featherflow.keras.models.training_program import training_program
@@ -267,7 +268,7 @@ def _fast_train_step(model):
             loss = compiled_loss(y, y_pred, sample_weight, extra)
         if loss is None:
             validate_target_and_loss(model, y, loss)
-        if views is not None:
+        if views is not None and not tracing():  # (a trace records the general update: gradients, apply)
             missing = tape._gradients_into(loss, variables, views)
             if missing and not warned[0]:
                 warned[0] = True

@@ -22,7 +22,7 @@ import numpy as np
 
 from featherflow.backend import blas
 from featherflow.keras.callbacks.base import CallbackList
-from featherflow.keras.models import steps
+from featherflow.keras.models import compiled_steps, steps
 from featherflow.keras.models.compile_utils import LossesContainer, LossTracker, MetricsContainer
 from featherflow.keras.models.data_adapter import (
     DataHandler,
@@ -96,6 +96,7 @@ class TrainerMixin:
         self._initial_epoch = None
         self._initial_step = None
         self._run_eagerly = None
+        self._jit_compile = None
         self._steps_per_execution = 1
 
     # -- compile ----------------------------------------------------------------------------------
@@ -110,8 +111,12 @@ class TrainerMixin:
                 ``Metric`` objects); for several outputs a list of lists or a dict by output name.
             loss_weights: weights of the outputs' losses in the total (list or dict).
             weighted_metrics: metrics computed with ``sample_weight``/``class_weight``.
-            run_eagerly, steps_per_execution, jit_compile: accepted for compatibility (featherflow always
-                runs eagerly, one step at a time).
+            run_eagerly: ``True`` runs the steps as plain Python (debuggable); by default (``None``/``False``)
+                ``fit``/``evaluate``/``predict`` run each batch's step through ``tf.function``
+                (``compiled_steps.py``), as tf.keras does.
+            steps_per_execution: accepted (the steps run one batch per call; callbacks see every batch).
+            jit_compile: ``True``, ``False`` or ``"auto"``/``None`` (the default); ``True`` is passed on to
+                ``tf.function(jit_compile=True)``.
         """
         from featherflow.keras import optimizers
 
@@ -136,6 +141,7 @@ class TrainerMixin:
         self.compiled_loss = LossesContainer(loss, loss_weights, output_names=None)
         self.compiled_metrics = MetricsContainer(metrics, weighted_metrics, output_names=None, loss=loss)
         self._run_eagerly = run_eagerly
+        self._jit_compile = compiled_steps.check_jit_compile(jit_compile)
         self._steps_per_execution = steps_per_execution or 1
         self._is_compiled = True
         self._reset_compiled_plans()
@@ -148,11 +154,28 @@ class TrainerMixin:
 
     @property
     def run_eagerly(self) -> bool:
-        return True
+        """Whether the steps run eagerly (tf.keras's rule: ``compile(run_eagerly=...)`` or this attribute when set,
+        else ``tf.config.functions_run_eagerly()``)."""
+        if self._run_eagerly is not None:
+            return bool(self._run_eagerly)
+        from featherflow.core.function import functions_run_eagerly
+
+        return functions_run_eagerly()
 
     @run_eagerly.setter
     def run_eagerly(self, value) -> None:
         self._run_eagerly = value
+        self._reset_compiled_plans()
+
+    @property
+    def jit_compile(self):
+        """``compile(jit_compile=...)``'s value (``None``: the default, ``"auto"``)."""
+        return self._jit_compile
+
+    @jit_compile.setter
+    def jit_compile(self, value) -> None:
+        self._jit_compile = compiled_steps.check_jit_compile(value)
+        self._reset_compiled_plans()
 
     @property
     def distribute_strategy(self):
@@ -492,10 +515,13 @@ class TrainerMixin:
     def _run_train_step(self, x, y, sample_weight) -> None:
         fn = self._train_fn
         if fn is None:
-            fn = self._train_fn = steps.make_train_step(self)
+            fn = steps.make_train_step(self)
             if fn is None:  # the first batch: Keras's train_step builds the compiled loss and metrics
                 self._last_step_logs = steps.keras_step(self, "train_step")(x, y, sample_weight)
                 return
+            # an overridden train_step: its first batch runs eagerly (it builds the metrics, optimizer slots)
+            fn = self._train_fn = compiled_steps.compile_step(
+                self, fn, "train_step", eager_first=not steps.uses_default_steps(self, "train_step"))
         logs = fn(x, y, sample_weight)
         if logs is not None or self._last_step_logs is not None:  # no attribute write per step on the fast path
             self._last_step_logs = logs
@@ -503,10 +529,12 @@ class TrainerMixin:
     def _run_test_step(self, x, y, sample_weight) -> None:
         fn = self._test_fn
         if fn is None:
-            fn = self._test_fn = steps.make_test_step(self)
+            fn = steps.make_test_step(self)
             if fn is None:
                 self._last_step_logs = steps.keras_step(self, "test_step")(x, y, sample_weight)
                 return
+            fn = self._test_fn = compiled_steps.compile_step(
+                self, fn, "test_step", eager_first=not steps.uses_default_steps(self, "test_step"))
         logs = fn(x, y, sample_weight)
         if logs is not None or self._last_step_logs is not None:
             self._last_step_logs = logs
@@ -514,9 +542,11 @@ class TrainerMixin:
     def _run_predict_step(self, x):
         fn = self._predict_fn
         if fn is None:
-            fn = self._predict_fn = steps.make_predict_step(self)
+            fn = steps.make_predict_step(self)
             if fn is None:  # not built yet: Keras's predict_step builds it
                 return self.predict_step((steps.tensorize(x),))
+            fn = self._predict_fn = compiled_steps.compile_step(
+                self, fn, "predict_step", eager_first=not steps.uses_default_steps(self, "predict_step"))
         return fn(x)
 
     # -- single batches ---------------------------------------------------------------------------------------
