@@ -11,7 +11,7 @@ import functools
 import pathlib
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "featherflow"
-RANK = {"backend": 0, "core": 1, "ops": 2, "image": 2, "data": 2, "summary": 2, "train": 2, "strings": 2, "io": 2, "lookup": 2,
+RANK = {"backend": 0, "compiler": 0.5, "core": 1, "ops": 2, "image": 2, "data": 2, "summary": 2, "train": 2, "strings": 2, "io": 2, "lookup": 2,
         "keras": 3,
         "distribute": 4, "tuner": 5, "evolution": 5, "cli": 6}
 

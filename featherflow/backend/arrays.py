@@ -95,4 +95,6 @@ def to_numpy(array) -> np.ndarray:
     """Return ``array`` as a NumPy array (copies CuPy arrays to the host)."""
     if type(array).__module__.startswith("cupy"):
         return array.get()
+    if getattr(array, "_ff_traced", False):  # a value being traced by tf.function: leaving the program
+        return array.__array__()
     return np.asarray(array)

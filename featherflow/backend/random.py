@@ -12,6 +12,57 @@ from __future__ import annotations
 
 import numpy as np
 
+_DRAW_HOOK: list = [None]  # set by featherflow.compiler while a function is traced: draws become host calls
+
+# Generator methods that draw (a traced function records each as a host call, so a replay draws fresh values)
+_DRAWS = ("beta", "binomial", "bytes", "chisquare", "choice", "dirichlet", "exponential", "f", "gamma", "geometric",
+          "gumbel", "hypergeometric", "integers", "laplace", "logistic", "lognormal", "logseries", "multinomial",
+          "multivariate_hypergeometric", "multivariate_normal", "negative_binomial", "noncentral_chisquare",
+          "noncentral_f", "normal", "pareto", "permutation", "permuted", "poisson", "power", "random", "rayleigh",
+          "shuffle", "standard_cauchy", "standard_exponential", "standard_gamma", "standard_normal", "standard_t",
+          "triangular", "uniform", "vonmises", "wald", "weibull", "zipf")
+
+
+def _drawing(name):
+    import numpy.random  # noqa: F401 - already imported by the caller (a generator exists)
+
+    base = getattr(np.random.Generator, name)
+
+    def draw(self, *args, **kwargs):
+        hook = _DRAW_HOOK[0]
+        if hook is None:
+            return base(self, *args, **kwargs)
+        return hook(base, self, args, kwargs)
+
+    draw.__name__ = name
+    return draw
+
+
+_CLASS: list = []
+
+
+def generator_class() -> type:
+    """featherflow's ``numpy.random.Generator`` subclass, whose draws a traced ``tf.function`` records (so each
+    call of the compiled program draws anew); the same bits as ``np.random.default_rng(seed)``. Made on first
+    use: ``numpy.random`` costs ~40 ms to import.
+
+    >>> generator_class()(np.random.PCG64(1)).random() == np.random.default_rng(1).random()
+    True
+    """
+    if not _CLASS:
+        def __reduce__(self):
+            return (generator_class(), (self.bit_generator,))
+
+        namespace = {name: _drawing(name) for name in _DRAWS}
+        namespace.update(__reduce__=__reduce__, __module__=__name__, __doc__=generator_class.__doc__)
+        _CLASS.append(type("Generator", (np.random.Generator,), namespace))
+    return _CLASS[0]
+
+
+def _default_rng(seed):
+    return generator_class()(np.random.PCG64(seed))
+
+
 # The generator is created on first use: `numpy.random` costs ~40 ms to import and
 # `import featherflow` must stay fast.
 _state: dict = {"seed": None, "generator": None, "counter": 0}
@@ -26,7 +77,7 @@ def set_seed(seed: int | None) -> None:
         if seed < 0:
             raise ValueError(f"Expected a non-negative seed. Received: seed={seed}")
     _state["seed"] = seed
-    _state["generator"] = np.random.default_rng(seed)
+    _state["generator"] = _default_rng(seed)
     _state["counter"] = 0
 
 
@@ -39,7 +90,7 @@ def generator() -> np.random.Generator:
     """The global NumPy ``Generator``; every unseeded random draw goes through it."""
     gen = _state["generator"]
     if gen is None:
-        gen = _state["generator"] = np.random.default_rng(_state["seed"])
+        gen = _state["generator"] = _default_rng(_state["seed"])
     return gen
 
 
@@ -50,8 +101,8 @@ def make_generator(seed: int | None = None) -> np.random.Generator:
     ``set_seed(s)`` the sequence of generators made this way is reproducible.
     """
     if seed is not None:
-        return np.random.default_rng(int(seed))
-    return np.random.default_rng(int(generator().integers(0, 2**63 - 1)))
+        return _default_rng(int(seed))
+    return _default_rng(int(generator().integers(0, 2**63 - 1)))
 
 
 DEFAULT_GLOBAL_SEED = 87654321  # TensorFlow's graph seed when only an op seed is given

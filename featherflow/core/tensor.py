@@ -261,6 +261,8 @@ class Tensor:
         return _Ref(self)
 
     def __repr__(self) -> str:
+        if getattr(self.value, "_ff_traced", False):  # inside a tf.function trace: the symbolic form, as TF
+            return f'<tf.Tensor "t{self.value._slot}" shape={_fmt_shape(self.shape)} dtype={_dtype_name(self.dtype)}>'
         value = np.asarray(self.numpy())
         arr = repr(value.item()) if value.ndim == 0 else repr(value)
         return f"<tf.Tensor: shape={_fmt_shape(self.shape)}, dtype={_dtype_name(self.dtype)}, numpy={arr}>"
@@ -270,6 +272,8 @@ class Tensor:
         return self.numpy().__format__(format_spec)
 
     def __str__(self) -> str:
+        if getattr(self.value, "_ff_traced", False):
+            return f'Tensor("t{self.value._slot}", shape={_fmt_shape(self.shape)}, dtype={_dtype_name(self.dtype)})'
         return f"tf.Tensor({self.numpy()}, shape={_fmt_shape(self.shape)}, dtype={_dtype_name(self.dtype)})"
 
     def __copy__(self):

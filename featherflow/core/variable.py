@@ -12,14 +12,18 @@ array([2., 3.], dtype=float32)
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
-from featherflow.backend.arrays import array_module
+from featherflow import compiler as _compiler
+from featherflow.backend.arrays import array_module, to_numpy
 from featherflow.core.runtime import state as _runtime
 from featherflow.core.tensor import Tensor, _fmt_shape, convert_to_tensor
 
 _CREATOR_ARGUMENTS = ("initial_value", "trainable", "name", "dtype", "constraint", "shape", "synchronization",
                       "aggregation")
+_LIVE = weakref.WeakSet()  # every Variable: a traced tf.function binds them all to its program
 _ON_READ = 3  # tf.VariableSynchronization.ON_READ.value
 _TF_CREATOR_DEFAULTS = {"validate_shape": True, "caching_device": None, "variable_def": None, "import_scope": None,
                         "synchronization": None, "aggregation": None, "experimental_enable_variable_lifting": True}
@@ -69,8 +73,18 @@ class Variable(Tensor, metaclass=_VariableType):
                  shape=None, **kwargs):
         if initial_value is None:
             raise ValueError("A Variable needs an initial value. Received: initial_value=None")
+        tracer = _compiler.current()
+        if tracer is not None:  # created while a tf.function traces: initialized once, on real values
+            with _compiler.init_scope():
+                self.__init__(initial_value, trainable, name, dtype, constraint, shape, **kwargs)
+            tracer.variable_created(self)
+            return
         if callable(initial_value) and not isinstance(initial_value, Tensor):
             initial_value = initial_value()
+        if isinstance(initial_value, Tensor) and _compiler.is_traced(initial_value.value):
+            initial_value = _compiler.concrete(initial_value.value)
+        elif _compiler.is_traced(initial_value):
+            initial_value = _compiler.concrete(initial_value)
         if dtype is not None and not isinstance(initial_value, Tensor):
             # Python data goes straight to the requested dtype (0.1 -> float64 without a float32 detour).
             value = convert_to_tensor(initial_value, dtype=dtype).value
@@ -98,6 +112,7 @@ class Variable(Tensor, metaclass=_VariableType):
             trainable = self.__dict__.get("_synchronization") != _ON_READ
         self._trainable = bool(trainable)
         self.constraint = constraint
+        _LIVE.add(self)
 
     @property
     def trainable(self) -> bool:
@@ -148,15 +163,17 @@ class Variable(Tensor, metaclass=_VariableType):
     def __array__(self, dtype=None, copy=None):
         # A snapshot, as in TensorFlow: writing into np.asarray(variable) must not change the variable.
         # np.asarray(variable, copy=False) asks for the live buffer explicitly and gets it.
-        arr = self.value if isinstance(self.value, np.ndarray) else self.value.get()
+        arr = self.value if isinstance(self.value, np.ndarray) else to_numpy(self.value)
         if dtype is not None and arr.dtype != dtype:
             return arr.astype(dtype)
         return arr if copy is False else arr.copy()
 
     def numpy(self) -> np.ndarray:
-        return np.array(self.value, copy=True) if isinstance(self.value, np.ndarray) else self.value.get()
+        return np.array(self.value, copy=True) if isinstance(self.value, np.ndarray) else to_numpy(self.value)
 
     def __repr__(self) -> str:
+        if _compiler.is_traced(self.value):
+            return f"<tf.Variable '{self.name}:0' shape={_fmt_shape(self.shape)} dtype={self.dtype.name}>"
         value = self.numpy()
         shown = repr(value.item()) if value.ndim == 0 else repr(value)
         return (f"<tf.Variable '{self.name}:0' shape={_fmt_shape(self.shape)} dtype={self.dtype.name}, "

@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import os
 
+from featherflow import compiler as _compiler
+
 # input elements from which the default mode loads the kernels: the small CNN's first pool input
 # (2.8M) saves ~8 ms a step, so the import is repaid within a few hundred steps
 MIN_SIZE = 1 << 20
@@ -75,7 +77,13 @@ def get(name: str, size: int | None = None):
         if enabled is None and size is not None and size < MIN_SIZE:
             return None
         kernels = _compiled()
-    return kernels.get(name) if kernels else None
+    kernel = kernels.get(name) if kernels else None
+    return _traced(kernel) if kernel is not None and _compiler.tracing() else kernel
+
+
+def _traced(kernel):
+    """Inside a ``tf.function`` trace: the kernel as a host call (Numba takes real arrays; replays call it again)."""
+    return lambda *args, **kwargs: _compiler.host_call(kernel, *args, **kwargs)
 
 
 def get_for_work(name: str, work: int | None = None, min_work: int = MIN_WORK):
@@ -84,7 +92,8 @@ def get_for_work(name: str, work: int | None = None, min_work: int = MIN_WORK):
     enabled = _state["enabled"]
     if enabled is False or (enabled is None and work is not None and work < min_work):
         return None
-    return _compiled() and _state["kernels"].get(name)
+    kernel = _compiled() and _state["kernels"].get(name)
+    return _traced(kernel) if kernel and _compiler.tracing() else kernel
 
 
 def _compiled():

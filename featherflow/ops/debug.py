@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 
+from featherflow import compiler as _compiler
 from featherflow.backend.arrays import to_numpy
 from featherflow.core.tensor import Tensor
 
@@ -57,6 +58,25 @@ def print(*inputs, output_stream=None, sep=" ", end="\n", summarize=3, name=None
         sep, end: as for Python's ``print``.
         summarize: items shown at each end of every axis of a long tensor (-1: everything).
     """
+    if _compiler.tracing():  # in a tf.function: print at every call of the compiled program, as TensorFlow
+        values = [_raw(v) for v in inputs]
+        _compiler.host_call(_print_now, values, output_stream, sep, end, summarize)
+        return
+    _print_now(inputs, output_stream, sep, end, summarize)
+
+
+def _raw(value):
+    """``value`` with tensors replaced by their arrays (what a host call hands over at every replay)."""
+    if isinstance(value, Tensor):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_raw(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _raw(v) for k, v in value.items()}
+    return value
+
+
+def _print_now(inputs, output_stream, sep, end, summarize) -> None:
     text = sep.join(_format(v, summarize) for v in inputs) + end
     stream = sys.stderr if output_stream is None else output_stream
     if isinstance(stream, str):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow import compiler as _compiler
 from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
@@ -25,6 +26,9 @@ from featherflow.ops._convert import as_float_tensor, as_tensor
 def check_indices(ids, size: int, op: str) -> None:
     """Raise a clear ``ValueError`` (TensorFlow's ``indices[i] = v is not in [0, size)``) for out-of-range ids."""
     if ids.size == 0:
+        return
+    if _compiler.is_traced(ids):  # in a tf.function: checked at every call of the compiled program
+        _compiler.host_call(check_indices, ids, size, op)
         return
     lo, hi = ids.min(), ids.max()
     if lo < 0 or hi >= size:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow import compiler as _compiler
 from featherflow.core import nest
 from featherflow.core.errors import InvalidArgumentError
 from featherflow.core.runtime import state as _runtime
@@ -95,6 +96,19 @@ def numpy_function(func=None, inp=None, Tout=None, stateful=True, name=None):  #
     if not callable(func):
         raise TypeError(f"numpy_function: func must be callable. Received: {func!r}")
     _refuse_stand_ins("numpy_function")
+    if _compiler.tracing():  # in a tf.function: func runs at every call of the compiled program
+        values = [v.value if isinstance(v, Tensor) else v for v in nest.flatten(inp or [])]
+        single = not isinstance(Tout, (list, tuple))
+
+        def run(*arrays):
+            out = numpy_function(func, [np.array(a) for a in arrays], Tout, stateful, name)
+            return None if out is None else [t.value for t in ([out] if single else out)]
+
+        result = _compiler.host_call(run, *values)
+        if result is None:
+            return None
+        tensors = [Tensor(r) for r in result]
+        return tensors[0] if single else tensors
     arrays = [v.numpy() if isinstance(v, Tensor) else np.asarray(v) for v in nest.flatten(inp or [])]
     result = func(*arrays)
     if isinstance(result, Tensor):

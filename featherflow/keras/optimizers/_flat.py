@@ -13,6 +13,7 @@ is one run per stretch of adjacent variables.
 
 from __future__ import annotations
 
+from featherflow import compiler as _compiler
 from featherflow.backend.arrays import array_module
 from featherflow.core.variable import Variable
 
@@ -81,8 +82,9 @@ class FlatGroup:
     def resync(self) -> None:
         """Re-home any variable whose array was rebound since build (copying its value in)."""
         for v, view in zip(self.variables, self.param_views):
-            if v.value is not view:
-                view[...] = v.value
+            if _compiler.concrete(v.value) is not view:
+                with _compiler.init_scope():
+                    view[...] = v.value
                 v.value = view
 
     def runs_for(self, indices) -> list:

@@ -36,6 +36,7 @@ import warnings
 
 import numpy as np
 
+from featherflow import compiler as _compiler
 from featherflow.backend.arrays import floatx, to_numpy
 from featherflow.core.tape import GradientTape
 from featherflow.core.tensor import Tensor
@@ -240,8 +241,13 @@ class Optimizer(TrackableOptimizer):
         """Create the slots for ``var_list`` and re-home the variables into flat buffers.
 
         Calling it again with variables it has not seen (a layer added later) rebuilds cleanly:
-        existing slot values are kept, new variables get fresh slots.
+        existing slot values are kept, new variables get fresh slots. Inside a ``tf.function`` trace the
+        buffers are built once, on real values (``init_scope``).
         """
+        with _compiler.init_scope():
+            self._build(var_list)
+
+    def _build(self, var_list) -> None:
         var_list = list(var_list)
         for v in var_list:
             if not isinstance(v, Variable):
@@ -414,12 +420,18 @@ class Optimizer(TrackableOptimizer):
     def _apply_plan(self, plan) -> None:
         for group, _, _ in plan:
             group.resync()
-        lr = self._compute_current_learning_rate()
-        step = int(self._iterations.value) + 1
+        if _compiler.tracing():
+            # in a tf.function: the learning rate and step scalars are computed at every call (a host call),
+            # as the Python floats eager code uses, so the update's arithmetic is the same
+            lr, step, scalars = self._traced_scalars(_compiler.host_call(self._scalars_now))
+        else:
+            lr = self._compute_current_learning_rate()
+            step = int(self._iterations.value) + 1
+            scalars = self._step_scalars(lr, step)
         self._clip_gradients_flat(plan)
         if self.weight_decay:
             self._apply_weight_decay_flat(plan, lr)
-        self._update_groups(plan, self._step_scalars(lr, step))
+        self._update_groups(plan, scalars)
         if self.use_ema:
             self._update_ema(plan, step)
         self._iterations.value += 1
@@ -428,6 +440,18 @@ class Optimizer(TrackableOptimizer):
                 if runs is None or i in idx:
                     v = group.variables[i]
                     v.assign(v.constraint(v))
+
+    def _scalars_now(self) -> tuple:
+        """``(lr, step, *step scalars)`` for the coming update, as Python numbers."""
+        lr = self._compute_current_learning_rate()
+        step = int(self._iterations.value) + 1
+        scalars = self._step_scalars(lr, step)
+        self._scratch["scalars_tuple"] = isinstance(scalars, tuple)
+        return (lr, step) + (tuple(scalars) if isinstance(scalars, tuple) else (scalars,))
+
+    def _traced_scalars(self, values) -> tuple:
+        lr, step, *rest = values
+        return lr, step, (tuple(rest) if self._scratch.get("scalars_tuple") else rest[0])
 
     def _clip_gradients_flat(self, plan) -> None:
         if self.clipnorm:
@@ -498,14 +522,17 @@ class Optimizer(TrackableOptimizer):
 
     def _update_groups(self, plan, scalars) -> None:
         """Run ``_update_flat`` over each group's buffers (or the runs of the variables being updated)."""
+        state = _compiler.state  # inside a tf.function trace: the buffers as traced state (updates recorded)
         for group, runs, _ in plan:
+            params, grads = state(group.params, "params"), state(group.grads, "grads")
+            slots = {k: state(s, k) for k, s in group.slots.items()}
+            work = [state(w, "work") for w in group.work]
             if runs is None:
-                self._update_flat(group.params, group.grads, group.slots, group.work, scalars)
+                self._update_flat(params, grads, slots, work, scalars)
             else:
                 for a, b in runs:
-                    self._update_flat(group.params[a:b], group.grads[a:b],
-                                      {k: s[a:b] for k, s in group.slots.items()}, [w[a:b] for w in group.work],
-                                      scalars)
+                    self._update_flat(params[a:b], grads[a:b], {k: s[a:b] for k, s in slots.items()},
+                                      [w[a:b] for w in work], scalars)
 
     def _update_flat(self, params, grads, slots, work, scalars) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement _update_flat.")

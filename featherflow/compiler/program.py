@@ -1,0 +1,253 @@
+"""``Program``: the recorded steps of a trace, compiled into one Python function that replays them.
+
+Compiling keeps only the steps that matter (those with a side effect - a write into an array, a host call -
+and those whose results are used), plans the buffers (every elementwise ufunc and ``matmul`` result gets a
+preallocated array of its own, reused at every call through ``out=``) and writes the whole program as Python
+source: one line per NumPy call, no tape, no Tensor objects, no per-op dispatch. The same source is what
+``pretty_printed_code()`` shows: graph mode you can read.
+
+>>> import numpy as np
+>>> from featherflow.compiler import Tracer
+>>> tracer = Tracer()
+>>> with tracer:
+...     x = tracer.input(np.ones(3))
+...     unused = x * 10.0
+...     y = np.exp(x) + 1.0
+>>> program = Program(tracer, [y], ["x"])
+>>> print(program.source.strip())  # doctest: +NORMALIZE_WHITESPACE
+def program(x):
+    t2 = exp(x, out=b2)  # <doctest ...>
+    t3 = add(t2, 1.0, out=b3)  # <doctest ...>
+    return (t3.copy(),)
+>>> program(np.zeros(3))[0]
+array([2., 2., 2.])
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+
+import numpy as np
+
+from featherflow.compiler.tracer import Slot, Step, Tracer, original
+
+_IDENT = re.compile(r"[^0-9a-zA-Z_]")
+
+
+def _slots_in(value, out: set) -> set:
+    kind = type(value)
+    if kind is Slot:
+        out.add(value.index)
+    elif kind is tuple or kind is list:
+        for v in value:
+            _slots_in(v, out)
+    elif kind is dict:
+        for v in value.values():
+            _slots_in(v, out)
+    elif kind is slice:
+        _slots_in((value.start, value.stop, value.step), out)
+    return out
+
+
+def _out_slots(step: Step) -> tuple:
+    outs = step.outs
+    if outs is None:
+        return ()
+    return outs if isinstance(outs, tuple) else (outs,)
+
+
+def live_steps(steps: list, outputs: set) -> list:
+    """The steps a program needs: side effects, and what they and the outputs read (dead steps dropped)."""
+    live = set(outputs)
+    kept = []
+    for step in reversed(steps):
+        if step.effect or any(o in live for o in _out_slots(step)):
+            kept.append(step)
+            _slots_in(step.args, live)
+            _slots_in(step.kwargs, live)
+    kept.reverse()
+    return kept
+
+
+class Program:
+    """A compiled trace: ``program(*inputs)`` returns the list of output values.
+
+    Args:
+        tracer: the closed ``Tracer`` whose steps to compile.
+        outputs: the outputs: traced arrays (``TracedArray``) or constants returned as they are.
+        input_names: names of the parameters, one per ``tracer.inputs`` slot.
+        plan_buffers: give ufunc results preallocated buffers (``out=``); ``False`` allocates as NumPy does.
+    """
+
+    def __init__(self, tracer: Tracer, outputs: list, input_names=None, plan_buffers: bool = True) -> None:
+        templates = [tracer._template(o) for o in outputs]
+        steps, templates = _localize(tracer, templates)
+        self.steps = live_steps(steps, _slots_in(templates, set()))
+        self.recorded_steps = len(tracer.steps)
+        self.namespace: dict = {"__builtins__": {}}
+        self._const_names: dict = {}
+        self._names: dict = {}
+        used_names = set()
+        names = list(input_names) if input_names is not None else [f"arg{i}" for i in range(len(tracer.inputs))]
+        params = []
+        for slot, name in zip(tracer.inputs, names):
+            name = self._unique(_identifier(name), used_names)
+            self._names[slot] = name
+            params.append(name)
+        for slot, array, name, _ in tracer.states.values():
+            name = self._unique(_identifier(name), used_names)
+            self._names[slot] = name
+            self.namespace[name] = array
+        self._used = used_names
+        lines = [f"def program({', '.join(params)}):"]
+        real = tracer.real_values
+        for step in self.steps:
+            lines.append("    " + self._line(step, real, plan_buffers) + f"  # {step.where}")
+        returned = ", ".join(self._expr(t, copy=True) for t in templates)
+        lines.append(f"    return ({returned}{',' if len(templates) == 1 else ''})")
+        self.source = "\n".join(lines) + "\n"
+        exec(compile(self.source, "<featherflow program>", "exec"), self.namespace)  # noqa: S102 - our own code
+        self._fn = self.namespace["program"]
+        self.input_names = params
+        used = set()
+        _slots_in(templates, used)
+        for step in self.steps:
+            _slots_in(step.args, used)
+            _slots_in(step.kwargs, used)
+            used.update(_out_slots(step))
+        self.used_slots = used
+        self.output_specs = [(tuple(np.shape(real[t.index])), np.result_type(real[t.index]))
+                             if type(t) is Slot else t for t in templates]
+        self._state_names = [self._names[slot] for slot, *_ in tracer.states.values() if slot in used]
+
+    def captured_names(self) -> list:
+        """The names of the state arrays (variables, optimizer buffers) the program reads or writes."""
+        return list(self._state_names)
+
+    def __call__(self, *inputs) -> tuple:
+        return self._fn(*inputs)
+
+    # -- code generation -----------------------------------------------------------------------
+    @staticmethod
+    def _unique(name: str, used: set) -> str:
+        base, n = name, 1
+        while name in used or keyword.iskeyword(name) or re.fullmatch(r"t\d+|_b\d+", name):
+            n += 1
+            name = f"{base}_{n}"
+        used.add(name)
+        return name
+
+    def _slot_name(self, index: int) -> str:
+        return self._names.get(index) or f"t{index}"
+
+    def _const(self, value, hint: str) -> str:
+        key = id(value)
+        name = self._const_names.get(key)
+        if name is None:
+            name = self._unique(_identifier(hint), self._used)
+            self.namespace[name] = value
+            self._const_names[key] = name
+        return name
+
+    def _expr(self, value, copy: bool = False) -> str:
+        kind = type(value)
+        if kind is _Raw:
+            return value.text
+        if kind is Slot:
+            name = self._slot_name(value.index)
+            return f"{name}.copy()" if copy else name
+        if value is None or kind is bool or kind is int or kind is str or value is Ellipsis:
+            return repr(value)
+        if kind is float:
+            return repr(value) if math.isfinite(value) else self._const(value, "inf" if value > 0 else "ninf")
+        if kind is tuple:
+            inner = ", ".join(self._expr(v) for v in value)
+            return f"({inner}{',' if len(value) == 1 else ''})"
+        if kind is list:
+            return "[" + ", ".join(self._expr(v) for v in value) + "]"
+        if kind is dict and all(type(k) is str for k in value):
+            return "{" + ", ".join(f"{k!r}: {self._expr(v)}" for k, v in value.items()) + "}"
+        if kind is slice:
+            return f"slice({self._expr(value.start)}, {self._expr(value.stop)}, {self._expr(value.step)})"
+        if isinstance(value, np.dtype):
+            return self._const(value, value.name)
+        if isinstance(value, type):
+            return self._const(value, value.__name__)
+        if isinstance(value, np.ndarray):
+            return self._const(value, "c")
+        if isinstance(value, np.generic):
+            return self._const(value, f"{type(value).__name__}_const")
+        return self._const(value, getattr(value, "__name__", type(value).__name__.lower()))
+
+    def _call_args(self, args, kwargs) -> str:
+        parts = [self._expr(a) for a in args]
+        parts += [f"{k}={self._expr(v)}" for k, v in kwargs.items()]
+        return ", ".join(parts)
+
+    def _line(self, step: Step, real: list, plan_buffers: bool) -> str:
+        outs = step.outs
+        if outs is None:
+            lhs = ""
+        elif isinstance(outs, tuple):
+            lhs = ", ".join(f"t{o}" for o in outs) + ("," if len(outs) == 1 else "") + " = "
+        else:
+            lhs = f"t{outs} = "
+        kwargs = step.kwargs
+        if step.kind == "call":
+            fn = step.fn
+            name = self._const(fn, getattr(fn, "__name__", "fn"))
+            if step.attr is not None:
+                name = f"{name}.{step.attr}"
+            elif (plan_buffers and isinstance(fn, np.ufunc) and fn.nout == 1 and "out" not in kwargs
+                  and not step.dynamic and type(outs) is int and type(real[outs]) is np.ndarray):
+                buffer = self._const(original("empty_like")(real[outs]), f"_b{outs}")
+                kwargs = {**kwargs, "out": _Raw(buffer)}
+            return f"{lhs}{name}({self._call_args(step.args, kwargs)})"
+        if step.kind == "host":
+            name = self._const(step.fn, f"host_{step.attr or getattr(step.fn, '__name__', 'call')}")
+            return f"{lhs}{name}({self._call_args(step.args, kwargs)})"
+        if step.kind == "method":
+            target, rest = step.args[0], step.args[1:]
+            if step.attr == "__getitem__":
+                return f"{lhs}{self._expr(target)}[{self._expr(rest[0])}]"
+            return f"{lhs}{self._expr(target)}.{step.attr}({self._call_args(rest, kwargs)})"
+        target, key, value = step.args  # setitem
+        return f"{self._expr(target)}[{self._expr(key)}] = {self._expr(value)}"
+
+
+def _localize(tracer: Tracer, templates: list):
+    """Give every plain array written during the trace that is not (part of) bound state its trace-time
+    contents back before its first write, at each call: a buffer the function created (``np.zeros`` then
+    ``np.add.at``) must not carry one call's sums into the next. The array is restored in place, so every view
+    of it sees the new values. Returns the steps and output templates."""
+    states = [array for _, array, _, _ in tracer.states.values()]
+    starts: dict = {}
+    for first, array, before in tracer.written.values():
+        if any(np.may_share_memory(array, s) for s in states):
+            continue
+        init = Step("call", original("copyto"), None, (array, before), {}, True,
+                    "restore a buffer created while tracing (fresh contents each call)")
+        starts.setdefault(first, []).append(init)
+    if not starts:
+        return tracer.steps, templates
+    steps = []
+    for index, step in enumerate(tracer.steps):
+        steps.extend(starts.get(index, ()))
+        steps.append(step)
+    return steps, templates
+
+
+class _Raw:
+    """Already-generated source text inside a template."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _identifier(text: str) -> str:
+    name = _IDENT.sub("_", str(text)).strip("_") or "v"
+    return "_" + name if name[0].isdigit() else name

@@ -1,0 +1,86 @@
+"""The compiler under tf.function: tracing NumPy calls, dead steps, fresh buffers, host calls."""
+
+import numpy as np
+import pytest
+
+from featherflow.compiler import OperatorNotAllowedInGraphError, Program, TraceError, Tracer, host_call, state
+
+
+def _compile(fn, *inputs):
+    tracer = Tracer()
+    with tracer:
+        traced = [tracer.input(x) for x in inputs]
+        out = fn(*traced)
+    return Program(tracer, [out], [f"x{i}" for i in range(len(inputs))]), tracer.real(out)
+
+
+def test_replay_recomputes_with_new_inputs_and_drops_dead_steps():
+    def fn(x):
+        _ = np.exp(x) * 100.0  # dead
+        return (np.tanh(x) + x.sum(axis=0)).mean()
+
+    program, first = _compile(fn, np.ones((3, 2)))
+    assert first == fn(np.ones((3, 2)))
+    x = np.arange(6.0).reshape(3, 2)
+    assert program(x)[0] == fn(x)
+    assert "exp" not in program.source and "tanh" in program.source
+
+
+def test_buffer_created_during_trace_starts_fresh_every_call():
+    def fn(x):
+        buf = np.zeros(3)
+        np.add.at(buf, [0, 0, 2], x)
+        return x * 0.0 + buf  # read by identity: the restored buffer
+
+    program, first = _compile(fn, np.array([1.0, 2.0, 3.0]))
+    assert "copyto" in program.source
+    assert first.tolist() == [3.0, 0.0, 3.0]
+    assert program(np.array([1.0, 1.0, 1.0]))[0].tolist() == [2.0, 0.0, 1.0]
+    assert program(np.array([1.0, 1.0, 1.0]))[0].tolist() == [2.0, 0.0, 1.0]
+
+
+def test_state_is_updated_in_place_across_calls():
+    total = np.zeros(2)
+    tracer = Tracer()
+    with tracer:
+        x = tracer.input(np.ones(2))
+        acc = state(total, "total")
+        acc += x * 2.0
+    program = Program(tracer, [], ["x"])
+    assert total.tolist() == [2.0, 2.0]
+    program(np.array([1.0, 3.0]))
+    assert total.tolist() == [4.0, 8.0] and "total" in program.source
+
+
+def test_outputs_are_copies_not_planned_buffers():
+    program, _ = _compile(lambda x: x * 2.0, np.ones(2))
+    a = program(np.array([1.0, 2.0]))[0]
+    program(np.array([5.0, 6.0]))
+    assert a.tolist() == [2.0, 4.0]
+
+
+def test_host_call_runs_at_every_replay():
+    seen = []
+
+    def log(v):
+        seen.append(float(v.sum()))
+        return v + 1.0
+
+    program, _ = _compile(lambda x: host_call(log, x) * 2.0, np.ones(2))
+    assert program(np.array([1.0, 2.0]))[0].tolist() == [4.0, 6.0]
+    assert seen == [2.0, 3.0]
+
+
+def test_escapes_and_control_flow_raise():
+    with pytest.raises(TraceError, match=r"float\(\)"):
+        _compile(lambda x: x * float(x.sum()), np.ones(2))
+    with pytest.raises(OperatorNotAllowedInGraphError, match="tf.while_loop"):
+        _compile(lambda x: x if x.sum() > 0 else -x, np.ones(2))
+
+
+def test_eager_mode_notes_the_escape_and_keeps_real_values():
+    tracer = Tracer(on_escape="eager")
+    with tracer:
+        x = tracer.input(np.array([1.0, 2.0]))
+        y = x * float(x.sum())
+    assert tracer.real(y).tolist() == [3.0, 6.0] and "float()" in tracer.invalid
