@@ -86,7 +86,7 @@ class Program:
         steps, templates = _localize(tracer, templates)
         self.steps = live_steps(steps, _slots_in(templates, set()))
         self.recorded_steps = len(tracer.steps)
-        self.namespace: dict = {"__builtins__": {}}
+        self.namespace: dict = {"__builtins__": {"slice": slice}}  # slices in getitem steps
         self._const_names: dict = {}
         self._names: dict = {}
         used_names = set()
