@@ -1,7 +1,10 @@
 """Compiled (``tf.function``) and eager steps give the same ``fit`` / ``evaluate`` / ``predict`` results across
 the layer catalogue: every model is trained twice from the same seed, once with ``compile(run_eagerly=True)``,
 and the histories, evaluations, predictions and weights are compared (float32 tolerance: a compiled program may
-fuse elementwise chains), with one bit-identical check for a Dense chain, whose kernels are the same."""
+fuse elementwise chains), with one bit-identical check for a Dense chain, whose kernels are the same. Every
+train, test and predict step must compile (no fallback to eager); the batches differ from step to step (a value
+frozen into the program at trace time would show) and Dropout draws a fresh mask at every step (the eager run
+does, so a frozen mask would differ)."""
 
 import numpy as np
 import pytest
@@ -50,6 +53,25 @@ def _recurrent(layer):
         return model, rng.normal(size=(N, 6, 3)).astype("float32"), rng.integers(0, 2, size=(N, 1)), {}
 
     return build
+
+
+def masked_embedding_lstm():
+    model = keras.Sequential([keras.Input(shape=(7,), dtype="int32"), L.Embedding(20, 5, mask_zero=True),
+                              L.LSTM(4), L.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    rng = _rng()
+    ids = rng.integers(1, 20, size=(N, 7)).astype("int32")
+    ids[np.arange(N) % 3 == 0, 4:] = 0  # padded sequences: the mask changes from batch to batch
+    return model, ids, rng.integers(0, 2, size=(N, 1)), {}
+
+
+def padded_pooling():
+    model = keras.Sequential([keras.Input(shape=(7, 7, 2)), L.Conv2D(3, 3, strides=2, padding="same"),
+                              L.MaxPooling2D(3, strides=1, padding="same"), L.AveragePooling2D(2, padding="same"),
+                              L.Flatten(), L.Dense(2)])
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    rng = _rng()
+    return model, rng.normal(size=(N, 7, 7, 2)).astype("float32"), rng.integers(0, 2, size=N), {}
 
 
 def embedding_pooling():
@@ -147,6 +169,7 @@ CATALOGUE = {
     "simple_rnn": _recurrent(lambda: L.SimpleRNN(4)),
     "bidirectional": _recurrent(lambda: L.Bidirectional(L.LSTM(3))),
     "embedding_pooling": embedding_pooling, "attention_layernorm": attention_layernorm,
+    "masked_embedding_lstm": masked_embedding_lstm, "padded_pooling": padded_pooling,
     "multi_input_multi_output": multi_input_multi_output, "regularized": regularized,
     "sample_and_class_weights": sample_and_class_weights, "custom_train_step": custom_train_step,
     "several_losses": several_losses,
@@ -173,6 +196,9 @@ def test_compiled_and_eager_steps_agree(name):
     _, h_eager, e_eager, p_eager, w_eager = run(CATALOGUE[name], True)
     model, h, e, p, w = run(CATALOGUE[name], False)
     assert model._train_fn.function is not None  # the steps went through tf.function
+    for step in (model._train_fn, model._test_fn, model._predict_fn):
+        assert step.fallback_reason is None, f"{step.name} fell back to eager: {step.fallback_reason}"
+        assert step.compiled  # later calls replayed the traced program
     assert sorted(h) == sorted(h_eager) and sorted(e) == sorted(e_eager)
     for key in h:
         _close(h[key], h_eager[key])
