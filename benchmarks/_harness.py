@@ -31,6 +31,11 @@ RESULTS = os.path.join(HERE, "results.md")
 FRAMEWORKS = ("featherflow", "tf.keras", "keras-jax", "torch", "torch-1t")
 # torch-1t: PyTorch eager limited to one thread (torch.set_num_threads(1)), a second PyTorch figure that
 # shows how much of the comparison is thread scheduling on a small, shared machine
+# featherflow's variants, run when asked (--no-fast, or by name with --only):
+# featherflow-nofast: without the `fast` extra's Numba kernels (FEATHERFLOW_NUMBA=0), NumPy paths only;
+# featherflow-eager: a script's featherflow runner with tf.function run eagerly (scripts that time tf.function)
+VARIANTS = ("featherflow-nofast", "featherflow-eager")
+OURS = ("featherflow",) + VARIANTS
 BENCH_PYTHON = os.path.join(ROOT, ".venv-bench", "bin", "python")
 
 
@@ -45,6 +50,8 @@ def framework_env(framework: str) -> dict:
     elif framework == "keras-jax":
         env["KERAS_BACKEND"] = "jax"
         env["JAX_PLATFORMS"] = "cpu"
+    elif framework == "featherflow-nofast":
+        env["FEATHERFLOW_NUMBA"] = "0"
     return env
 
 
@@ -134,7 +141,15 @@ def child_main(runners: dict, framework: str, options: dict) -> None:
             import torch
 
             torch.set_num_threads(1)
-        result = runners["torch" if framework == "torch-1t" else framework](options)
+        if framework in runners:
+            runner = runners[framework]
+        elif framework == "torch-1t":
+            runner = runners["torch"]
+        elif framework == "featherflow-nofast":
+            runner = runners["featherflow"]  # the same code; FEATHERFLOW_NUMBA=0 is set in its environment
+        else:
+            raise ImportError(f"this script has no {framework} runner")
+        result = runner(options)
     except ImportError as exc:
         result = {"missing": f"{type(exc).__name__}: {exc}"}
     print("RESULT " + json.dumps(result), flush=True)
@@ -160,15 +175,53 @@ def run_child(script: str, python: str, framework: str, options: dict, timeout: 
 def parse_args(description: str, extra=None, argv=None):
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (one fresh process each)")
-    parser.add_argument("--only", nargs="*", choices=FRAMEWORKS, help="frameworks to run (default: all)")
+    parser.add_argument("--only", nargs="*", choices=FRAMEWORKS + VARIANTS, help="frameworks to run (default: all)")
+    parser.add_argument("--no-fast", action="store_true",
+                        help="also run featherflow without the fast extra's Numba kernels (FEATHERFLOW_NUMBA=0)")
     parser.add_argument("--python", default=None, help="interpreter for every framework (default: .venv-bench)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per child")
     parser.add_argument("--no-results", action="store_true", help="do not update benchmarks/results.md")
-    parser.add_argument("--child", choices=FRAMEWORKS, help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=FRAMEWORKS + VARIANTS, help=argparse.SUPPRESS)
     parser.add_argument("--options", default="{}", help=argparse.SUPPRESS)
     if extra is not None:
         extra(parser)
     return parser.parse_args(argv)
+
+
+def frameworks_of(args, default=FRAMEWORKS) -> list:
+    """The frameworks a run times: ``--only``'s, else ``default``; ``--no-fast`` adds featherflow-nofast."""
+    frameworks = list(args.only or default)
+    if getattr(args, "no_fast", False) and "featherflow-nofast" not in frameworks:
+        at = frameworks.index("featherflow") + 1 if "featherflow" in frameworks else 0
+        frameworks.insert(at, "featherflow-nofast")
+    return frameworks
+
+
+def ratios_table(medians: dict, targets: dict | None = None) -> str:
+    """featherflow's figures (and its variants') over each peer's, one row per variant: ``{fw: seconds}``
+    (lower is better); ``targets`` ``{peer: max ratio}`` marks each ratio met or not."""
+    ours = [fw for fw in OURS if medians.get(fw)]
+    peers = [fw for fw in medians if fw not in OURS and medians.get(fw)]
+    if not ours or not peers:
+        return ""
+    rows = []
+    for fw in ours:
+        row = [fw]
+        for peer in peers:
+            value = medians[fw] / medians[peer]
+            cell = f"{value:.2f}x"
+            if targets and peer in targets:
+                cell += f" ({'met' if value <= targets[peer] else 'NOT met'}: <= {targets[peer]}x)"
+            row.append(cell)
+        rows.append(row)
+    return format_table(["ours / peer"] + peers, rows)
+
+
+def load_line() -> str:
+    """The load averages now (1, 5, 15 minutes), to print beside every figure on a shared machine."""
+    if not hasattr(os, "getloadavg"):
+        return "load average unknown"
+    return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 def interleave(script: str, frameworks, rounds: int, options: dict, python=None, timeout=1800.0,
@@ -187,6 +240,7 @@ def interleave(script: str, frameworks, rounds: int, options: dict, python=None,
                 missing[fw] = out["missing"]
                 log(f"  {fw}: not measured - {out['missing']}")
                 continue
+            out.setdefault("load", os.getloadavg()[0] if hasattr(os, "getloadavg") else None)
             results[fw].append(out)
             log(f"  round {r + 1}/{rounds} {fw}: " + ", ".join(
                 f"{k}={_short(v)}" for k, v in out.items() if not isinstance(v, (list, dict))))
@@ -248,7 +302,7 @@ def machine_info(python=None) -> dict:
 
 
 def machine_line(info: dict) -> str:
-    load = f", load average {info['load']:.1f} at start" if info.get("load") is not None else ""
+    load = f", 1-min load average {info['load']:.1f} when written" if info.get("load") is not None else ""
     return (f"{info['cpu']}, {info['cores']} cores{load}; Python {info['python']}, NumPy {info['numpy']} "
             f"({info['blas']})")
 

@@ -12,7 +12,9 @@ GFLOP/s counts the multiply-adds (x2) of the forward pass, the weight gradients 
 this machine's float32 matmul peak, measured in the same run (NumPy 1024x1024 GEMM, best of all cores
 and one core).
 
-Run: ``python benchmarks/cnn_epoch.py [--rounds 3] [--epochs 1] [--only featherflow torch]``
+``--no-fast`` adds featherflow without the ``fast`` extra's Numba kernels (``FEATHERFLOW_NUMBA=0``).
+
+Run: ``python benchmarks/cnn_epoch.py [--rounds 3] [--epochs 1] [--no-fast] [--only featherflow torch]``
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import _harness as h
 SAMPLES = 12_000
 BATCH = 128
 WARMUP_STEPS = 10
+TARGETS = {"torch": 1.0, "tf.keras": 1.0}  # issue 22: featherflow's epoch / the peer's
 
 
 def train_flops_per_sample() -> float:
@@ -131,7 +134,7 @@ def main(argv=None) -> None:
     if args.child:
         h.child_main(RUNNERS, args.child, json.loads(args.options))
         return
-    frameworks = args.only or list(h.FRAMEWORKS)
+    frameworks = h.frameworks_of(args)
     print(f"small CNN: {SAMPLES:,} samples, batch {BATCH}, {args.epochs} epoch(s) x {args.rounds} round(s)")
     peak_before = matmul_peak_gflops(args.python)
     res, missing = h.interleave(os.path.abspath(__file__), frameworks, args.rounds, {"epochs": args.epochs},
@@ -153,6 +156,10 @@ def main(argv=None) -> None:
     notes = (f"Small CNN, {SAMPLES:,} samples, batch {BATCH}, Adam; {args.epochs} timed epoch(s) in each of "
              f"{args.rounds} round(s); {flops / 1e9:.1f} GFLOP per epoch (forward + backward); the machine's "
              f"float32 matmul peak (NumPy 1024^3 GEMM on all cores or one, best of the runs before and after) {peak:.1f} GFLOP/s.")
+    ratios = h.ratios_table({fw: h.median_of(res.get(fw, []), "epoch_s") for fw in frameworks}, TARGETS)
+    loads = ", ".join(f"{fw} {h.median_of(res[fw], 'load'):.2f}" for fw in frameworks if res.get(fw))
+    notes += f"\n\nEpoch time, featherflow over each peer (issue 22's targets):\n\n{ratios}\n\nLoad average " \
+             f"(1 min, median over rounds) when each framework finished: {loads}."
     print(notes)
     if not args.no_results:
         h.write_section("cnn_epoch", "Small CNN: epoch time and GFLOP/s", notes + "\n\n" + table, h.command_line(),

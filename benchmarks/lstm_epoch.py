@@ -5,14 +5,18 @@ PyTorch eager.
   binary cross-entropy (IMDB's shapes; seeded random ids and labels). An epoch here is ``--text-samples``
   sequences (default 3,200 = 100 steps; IMDB's 25,000 would take minutes per framework on 2 cores): the
   per-step cost is what is compared.
-- ``mnist``: LSTM(128) - Dense(10, softmax) over MNIST rows (28 steps of 28 features), batch 128, sparse
-  cross-entropy, 12,000 samples (the bundled MNIST sample tiled).
+- ``mnist64``: LSTM(64) - Dense(10, softmax) over MNIST rows (28 steps of 28 features), batch 64, sparse
+  cross-entropy, 12,000 samples (the bundled MNIST sample tiled): issue 22's LSTM(64) workload;
+- ``mnist``: the same with LSTM(128), batch 128.
+
+``--no-fast`` adds featherflow without the ``fast`` extra's Numba kernels (``FEATHERFLOW_NUMBA=0``). Issue 22's
+target: featherflow <= 1.0x PyTorch on both MNIST workloads.
 
 Adam (1e-3, epsilon 1e-7) and an accuracy metric everywhere; one warm-up ``fit`` of a few steps, then timed
 epochs (PyTorch: the same loop by hand, ``nn.LSTM(batch_first=True)`` + the last output). One fresh
 interpreter per framework, workload and round; rounds interleaved; medians (``_harness.py``).
 
-Run: ``python benchmarks/lstm_epoch.py [--rounds 3] [--workload text mnist] [--only featherflow torch]``
+Run: ``python benchmarks/lstm_epoch.py [--rounds 3] [--workload mnist64 mnist text] [--no-fast] [--only ...]``
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ import _harness as h
 
 WORKLOADS = {
     "text": dict(batch=32, steps=200, vocab=20_000, embed=128, units=64, classes=1),
+    "mnist64": dict(batch=64, steps=28, features=28, units=64, classes=10, samples=12_000),
     "mnist": dict(batch=128, steps=28, features=28, units=128, classes=10, samples=12_000),
 }
+TARGETS = {"torch": 1.0}  # issue 22: featherflow's epoch / PyTorch's
 WARMUP_STEPS = 5
 
 
@@ -45,7 +51,7 @@ def load_data(workload: str, samples: int):
 
 
 def _samples(options) -> int:
-    return options["text_samples"] if options["workload"] == "text" else WORKLOADS["mnist"]["samples"]
+    return options["text_samples"] if options["workload"] == "text" else WORKLOADS[options["workload"]]["samples"]
 
 
 def _keras(keras, set_seed, options):
@@ -133,14 +139,14 @@ RUNNERS = {**h.keras_runners(_keras), "torch": run_torch}
 def main(argv=None) -> None:
     def extra(parser):
         parser.add_argument("--epochs", type=int, default=1)
-        parser.add_argument("--workload", nargs="*", choices=sorted(WORKLOADS), default=["text", "mnist"])
+        parser.add_argument("--workload", nargs="*", choices=sorted(WORKLOADS), default=["mnist64", "mnist"])
         parser.add_argument("--text-samples", type=int, default=3200)
 
     args = h.parse_args(__doc__.splitlines()[0], extra, argv)
     if args.child:
         h.child_main(RUNNERS, args.child, json.loads(args.options))
         return
-    frameworks = args.only or list(h.FRAMEWORKS)
+    frameworks = h.frameworks_of(args)
     sections = []
     for workload in args.workload:
         options = {"workload": workload, "epochs": args.epochs, "text_samples": args.text_samples}
@@ -148,7 +154,8 @@ def main(argv=None) -> None:
         samples = _samples(options)
         title = (f"text: Embedding(20000,128)-LSTM(64)-Dense(1), sequences of 200, batch 32, {samples:,} sequences"
                  if workload == "text" else
-                 f"mnist rows: LSTM(128)-Dense(10), 28 steps x 28, batch 128, {samples:,} samples")
+                 f"mnist rows: LSTM({spec['units']})-Dense(10), 28 steps x 28, batch {spec['batch']}, "
+                 f"{samples:,} samples")
         print(title)
         res, missing = h.interleave(os.path.abspath(__file__), frameworks, args.rounds, options, args.python,
                                     args.timeout)
@@ -156,14 +163,18 @@ def main(argv=None) -> None:
         rows = []
         for fw in frameworks:
             if not res.get(fw):
-                rows.append([fw, f"not measured: {missing.get(fw, '')[:90]}", "", "", ""])
+                rows.append([fw, f"not measured: {missing.get(fw, '')[:90]}", "", "", "", ""])
                 continue
             epoch, cpu = h.median_of(res[fw], "epoch_s"), h.median_of(res[fw], "epoch_cpu_s")
             steps = -(-samples // spec["batch"])
-            rows.append([fw, f"{epoch:.2f}", f"{cpu:.2f}", f"{epoch / steps * 1e3:.1f}", h.ratio(ff, epoch)])
-        table = h.format_table(["framework", "s/epoch", "cpu s/epoch", "ms/step", "ff/peer"], rows)
+            rows.append([fw, f"{epoch:.2f}", f"{cpu:.2f}", f"{epoch / steps * 1e3:.1f}", h.ratio(ff, epoch),
+                         f"{h.median_of(res[fw], 'load'):.2f}"])
+        table = h.format_table(["framework", "s/epoch", "cpu s/epoch", "ms/step", "ff/peer", "load avg"], rows)
+        ratios = h.ratios_table({fw: h.median_of(res.get(fw, []), "epoch_s") for fw in frameworks},
+                                None if workload == "text" else TARGETS)
         print(table)
-        sections.append(f"**{title}**\n\n{table}")
+        print(ratios)
+        sections.append(f"**{title}**\n\n{table}\n\n{ratios}")
     if not args.no_results:
         notes = f"Adam, accuracy metric; {args.epochs} timed epoch(s) in each of {args.rounds} round(s)."
         h.write_section("lstm_epoch", "LSTM models: epoch time", notes + "\n\n" + "\n\n".join(sections),

@@ -22,14 +22,16 @@ import _harness as h
 # (script, arguments, arguments with --quick); peer benchmarks first
 PEER_SCRIPTS = [
     ("import_size", [], ["--rounds", "3"]),
-    ("seed_mlp", [], ["--rounds", "1", "--epochs", "1"]),
-    ("cnn_epoch", [], ["--rounds", "1"]),
+    ("seed_mlp", ["--no-fast"], ["--rounds", "1", "--epochs", "1"]),
+    ("dcgan_step", ["--no-fast"], ["--quick"]),
+    ("cnn_epoch", ["--no-fast"], ["--rounds", "1"]),
     ("augment_epoch", [], ["--rounds", "1"]),
-    ("lstm_epoch", [], ["--rounds", "1"]),
+    ("lstm_epoch", ["--no-fast"], ["--rounds", "1"]),
     ("transformer_epoch", [], ["--rounds", "1", "--samples", "640"]),
     ("seed_accuracy", [], ["--seeds", "2"]),
 ]
 OWN_SCRIPTS = [
+    ("blas_threads", [], ["--repeats", "50"]),
     ("optimizer_step", [], ["--repeats", "10"]),
     ("op_overhead", [], ["--runs", "300"]),
     ("cnn_quick", [], ["--repeats", "3"]),

@@ -16,7 +16,10 @@ interleave the frameworks; medians are reported (see ``_harness.py``).
 - predict 10k: ``model.predict(x[:10000], verbose=0)`` (Keras's default batch of 32; PyTorch the same batches
   under ``no_grad``), samples per second.
 
-Run: ``python benchmarks/seed_mlp.py [--rounds 3] [--epochs 2] [--only featherflow torch]``
+``--no-fast`` adds featherflow without the ``fast`` extra's Numba kernels (``FEATHERFLOW_NUMBA=0``) as
+``featherflow-nofast``.
+
+Run: ``python benchmarks/seed_mlp.py [--rounds 3] [--epochs 2] [--no-fast] [--only featherflow torch]``
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ SAMPLES = 60_000
 BATCH = 32
 WARMUP_STEPS = 300
 PREDICT_SAMPLES = 10_000
+TARGETS = {"keras-jax": 0.6, "torch": 0.35, "tf.keras": 0.15}  # issue 22: featherflow's epoch / the peer's
 
 
 def load_data(samples=SAMPLES):
@@ -191,7 +195,7 @@ def main(argv=None) -> None:
 
         h.child_main(RUNNERS, args.child, json.loads(args.options))
         return
-    frameworks = args.only or list(h.FRAMEWORKS)
+    frameworks = h.frameworks_of(args)
     script = os.path.abspath(__file__)
     print(f"seed MLP: {SAMPLES:,} samples, batch {BATCH}, {args.epochs} epoch(s) x {args.rounds} round(s)")
     res, missing = h.interleave(script, frameworks, args.rounds, {"epochs": args.epochs}, args.python, args.timeout)
@@ -229,6 +233,10 @@ def main(argv=None) -> None:
                   f"parameter at {h.median_of(ff, 'bandwidth_gbs'):.0f} GB/s, {h.median_of(ff, 'floor_adam_s'):.3f}"
                   f" s) = {floor:.3f} s; featherflow's epoch is {ff_epoch / floor:.2f}x that (CPU time "
                   f"{h.median_of(ff, 'epoch_cpu_s') / floor:.2f}x).")
+    ratios = h.ratios_table({fw: h.median_of(res.get(fw, []), "epoch_s") for fw in frameworks}, TARGETS)
+    loads = ", ".join(f"{fw} {h.median_of(res[fw], 'load'):.2f}" for fw in frameworks if res.get(fw))
+    notes += f"\n\nEpoch time, featherflow over each peer (issue 22's targets):\n\n{ratios}\n\nLoad average " \
+             f"(1 min, median over rounds) when each framework finished: {loads}."
     print(notes)
     if ff_epoch:
         print(f"featherflow: {ff_epoch / (SAMPLES / BATCH) * 1e6:.0f} us per training step (Adam included)")

@@ -2,10 +2,11 @@
 
 ``threading``: how many threads featherflow's large array operations use.
 
-``threading.set_intra_op_parallelism_threads(n)`` sets the thread count that large matrix products (and
-featherflow's parallel copies) use during ``fit``/``evaluate``/``predict``; ``0`` restores the default
-policy (one thread on machines with at most 2 cores, else OpenBLAS's count; products under 16M
-multiply-adds always run on one thread). See ``featherflow/backend/blas.py`` for the measurements.
+``threading.set_intra_op_parallelism_threads(n)`` pins the thread count of matrix products (and of
+featherflow's parallel copies), in ``fit``/``evaluate``/``predict`` and outside; ``0`` restores the default
+policy: every core (OpenBLAS's count, which ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS`` pin when set) for
+products from 0.5M multiply-adds, one thread below. ``experimental.enable_op_determinism()`` makes seeded runs
+bit-identical. See ``featherflow/backend/blas.py`` for the policy and the measurements.
 
 >>> import featherflow as tf
 >>> tf.config.threading.set_intra_op_parallelism_threads(2)
@@ -68,6 +69,18 @@ def _device_details(device) -> dict:
     return {"device_name": props["name"].decode(), "compute_capability": (props["major"], props["minor"])}
 
 
+def _enable_op_determinism() -> None:
+    """``tf.config.experimental.enable_op_determinism``: seeded runs give bit-identical results.
+
+    featherflow's ops are deterministic for a given BLAS thread count (no atomics, no order-dependent parallel
+    reductions; split copies write disjoint rows), and the thread count of a product is decided by its size
+    alone; this also pins the full count to OpenBLAS's starting count (or the intra-op setting) so that no
+    run-time change of OpenBLAS's count changes results between runs.
+    """
+    _devices.set_option("determinism", True)
+    _blas.set_deterministic(True)
+
+
 experimental = _types.SimpleNamespace(  # tf.config.experimental
     list_physical_devices=list_physical_devices, list_logical_devices=list_logical_devices,
     get_visible_devices=get_visible_devices, set_visible_devices=set_visible_devices,
@@ -77,7 +90,7 @@ experimental = _types.SimpleNamespace(  # tf.config.experimental
     set_memory_growth=_devices.set_memory_growth, get_memory_growth=_devices.get_memory_growth,
     get_memory_info=_devices.get_memory_info, reset_memory_stats=_devices.reset_memory_stats,
     get_memory_usage=lambda device: _devices.get_memory_info(device)["current"],
-    enable_op_determinism=lambda: _devices.set_option("determinism", True),
+    enable_op_determinism=_enable_op_determinism,
     enable_tensor_float_32_execution=_setter("tf32"), tensor_float_32_execution_enabled=_getter("tf32"),
     get_device_policy=_getter("policy"), set_device_policy=_setter("policy", lambda p: p or "silent"),
     get_synchronous_execution=_getter("synchronous"), set_synchronous_execution=_setter("synchronous"),
@@ -97,7 +110,8 @@ class threading:  # noqa: N801 - TensorFlow's name: tf.config.threading
 
     @staticmethod
     def set_intra_op_parallelism_threads(num_threads: int) -> None:
-        """Threads for large products during fit/evaluate/predict (0: featherflow's default policy)."""
+        """Pin the thread count of matrix products and featherflow's parallel copies, everywhere (0: the default
+        policy, every core where the product's size pays)."""
         if isinstance(num_threads, bool) or not isinstance(num_threads, int) or num_threads < 0:
             raise ValueError(f"set_intra_op_parallelism_threads expects a non-negative int. Received: "
                              f"num_threads={num_threads!r}")

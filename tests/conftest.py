@@ -16,6 +16,11 @@ os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_TESTS, os.environ.get(
 # here: a conftest.py in another test directory clashes with tests/keras/layers/conftest.py under --doctest-modules)
 collect_ignore_glob = ["*/make_*.py"]
 
+# The suite runs its products on one BLAS thread (the intra-op pin): results then never depend on the thread
+# count that featherflow/backend/blas.py adapts to the machine's load, so bit-for-bit comparisons between two
+# runs hold on a busy machine. tests/backend/test_blas.py lifts the pin to test the policy itself.
+ff.config.threading.set_intra_op_parallelism_threads(1)
+
 
 @pytest.fixture(autouse=True)
 def _reset_state():

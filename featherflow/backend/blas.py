@@ -1,29 +1,64 @@
-"""The compute context of fit/evaluate/predict: BLAS threads set at run time, denormals flushed to zero.
+"""The compute context of fit/evaluate/predict: BLAS threads chosen per product size, denormals flushed to zero.
 
-NumPy's OpenBLAS reads ``OPENBLAS_NUM_THREADS`` only when it loads; later changes go through its
-``openblas_set_num_threads`` entry point, which this module finds with ``ctypes`` in the OpenBLAS that
-NumPy loaded (``scipy-openblas`` wheels prefix and suffix the names). Without OpenBLAS (MKL, Accelerate,
-CuPy) every function here is a harmless no-op.
+NumPy's OpenBLAS reads ``OPENBLAS_NUM_THREADS`` (or ``OMP_NUM_THREADS``) only when it loads; later changes
+go through its ``openblas_set_num_threads`` entry point, which this module finds with ``ctypes`` in the
+OpenBLAS that NumPy loaded (``scipy-openblas`` wheels prefix and suffix the names). Without OpenBLAS (MKL,
+Accelerate, CuPy) every function here is a harmless no-op.
 
-Why featherflow cares: on a machine with few cores a small product (a batch of 32 through a 784x128
-layer: 3.2M multiply-adds) is done before a second thread has started working, and when other processes
-keep the cores busy a multithreaded OpenBLAS waits for descheduled helper threads. Measured on the 2-core
-benchmark machine under load (``benchmarks/seed_mlp.py``): one training step of the seed MLP took 2.3 ms
-of CPU with one BLAS thread and 17-20 ms with two. Large products (convolutions as one GEMM) still gain
-from every core.
+Policy: use the machine's cores, as TensorFlow and PyTorch do, on every machine (2-core ones included), where
+the size of a product pays for a second thread. Every op with a large product (dense, matmul, convolutions,
+recurrent and attention kernels) calls ``use_threads_for(multiply_adds)`` first, in ``fit`` and in eager code or
+custom training loops alike: a product of fewer than ``threshold`` multiply-adds runs on one thread, a larger one
+on the full count; featherflow's own batch-split copies (``ops.conv_utils.split_batch``) use the same count.
+The full count is
 
-Policy (deterministic, so seeded runs stay bit-identical: OpenBLAS's results depend on its thread count):
-while ``fit``/``evaluate``/``predict`` run, a product of fewer than ``threshold`` multiply-adds uses one
-thread and a larger one the full count. The full count is
-``featherflow.config.threading.set_intra_op_parallelism_threads(n)`` when set; else 1 on a machine with at
-most 2 cores (measured there under the usual shared load: the small CNN's steps took 4x longer with two
-threads, 2.4 s vs 9.6 s for 10 steps, and the best case of a second thread on an idle machine is under 2x),
-else what OpenBLAS started with. featherflow's own batch-split copies (``ops.conv_utils.split_batch``) follow the
-same count. Outside fit/evaluate/predict featherflow leaves the user's setting alone.
+1. ``tf.config.threading.set_intra_op_parallelism_threads(n)`` when set (OpenBLAS's count is set at once;
+   ``0`` restores the default policy);
+2. else the count OpenBLAS started with: the number of cores, unless ``OPENBLAS_NUM_THREADS`` /
+   ``OMP_NUM_THREADS`` pinned it when NumPy loaded; lowered while other processes keep cores busy: one thread
+   less per busy core, measured from ``/proc/stat`` at most every ``LOAD_WINDOW_S`` (a first estimate from the
+   load average). A pinned count (1., the environment variables, op determinism) never adapts;
+   ``FEATHERFLOW_BLAS_ADAPTIVE=0`` turns the adaptation off.
+
+``managed()`` (fit/evaluate/predict) flushes denormals, reuses per-step memory and puts OpenBLAS's count back as
+it found it. OpenBLAS's own size rule (``m*n*k / 262,144`` threads, one below 524,288 multiply-adds) agrees with
+the measurement below, so NumPy code outside featherflow behaves alike.
+
+Determinism: OpenBLAS's results depend on its thread count (a 32x784x128 float32 product differs by ~6e-5
+between one and two threads), so with ``tf.config.experimental.enable_op_determinism()`` the full count is
+pinned to what OpenBLAS started with (or the intra-op setting) and a product's count depends on its size only:
+two seeded runs are bit-identical. Split copies write disjoint rows, so they never change results.
+
+Measured on the 2-core benchmark machine (Intel Xeon, OpenBLAS 0.3.31, float32 ``np.matmul``, median of
+repeated calls, ``python benchmarks/blas_threads.py``; load average 0.97-1.06):
+
+=====================================  ========  ==========  ===========  =========
+product (m x k x n)                    M MACs    1 thread    2 threads    1t / 2t
+=====================================  ========  ==========  ===========  =========
+Dense 32x128x10                        0.04      3 us        3 us         1.00
+Dense 64x64x64                         0.26      8 us        8 us         1.00 (*)
+Dense 32x100x128                       0.41      11.7 us     11.7 us      1.00 (*)
+Dense 32x128x128                       0.52      15 us       11-13 us     1.21-1.37
+Dense 32x256x128                       1.05      29-35 us    18 us        1.64-1.89
+Dense 32x784x128 (seed MLP)            3.21      81-83 us    51-73 us     1.13-1.59
+weight gradient 784x32x128             3.21      85 us       44 us        1.93
+LSTM(128) gates 64x128x512             4.19      102 us      58-64 us     1.61-1.75
+Dense 128x784x256                      25.7      561 us      310 us       1.81
+conv 3x3x32->64, 128 images 13x13      399       11.9 ms     6.5 ms       1.84
+Dense 1024x1024x1024                   1074      23.8 ms     12.0 ms      1.99
+=====================================  ========  ==========  ===========  =========
+
+(*) OpenBLAS runs these on one thread whatever its count. A second thread pays from about 0.5M
+multiply-adds, hence ``DEFAULT_THRESHOLD = 524_288``.
+
+Why the load matters: with other processes on both cores (load average 2.1-4.1, products between other
+single-threaded work, as in a training step) two threads cost 1469 -> 9043 us for a 67M product and
+35.6 -> 55.8 ms for 1074M (the helper thread waits to be scheduled); one epoch-third of the seed MLP (625
+steps) took 0.3-0.6 s with one thread and 1.4-10 s with two at load 1.7-5.7. With the adaptation it took
+0.55-0.60 s at load 5.1-5.9, the one-thread figure.
 
 >>> from featherflow.backend import blas
->>> with blas.managed():  # inside fit/evaluate/predict
-...     blas.use_threads_for(32 * 784 * 128)   # a small product runs on one thread
+>>> blas.use_threads_for(32 * 128 * 10)   # a small product runs on one thread
 >>> isinstance(blas.get_num_threads(), int)
 True
 """
@@ -31,11 +66,12 @@ True
 from __future__ import annotations
 
 import os
+import time
 
 from featherflow.backend import allocator
 
-# multiply-adds below which one thread wins on a 2-core machine (see the module docstring)
-DEFAULT_THRESHOLD = 16_000_000
+# multiply-adds from which a second thread pays on the 2-core benchmark machine (see the module docstring)
+DEFAULT_THRESHOLD = 524_288
 
 _SET_NAMES = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
               "openblas_set_num_threads")
@@ -46,9 +82,14 @@ _GET_NAMES = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threa
 _FTZ_DAZ = 0x8040
 
 _state = {"loaded": False, "fenv": None, "set": None, "get": None, "active": 0, "current": None, "full": None,
-          "threshold": int(os.environ.get("FEATHERFLOW_BLAS_THRESHOLD", DEFAULT_THRESHOLD)), "user": None}
-# Read-only for hot paths: THREADS["active"] is non-zero inside ``managed()``, the only time ``use_threads_for``
-# does anything, so a kernel run per layer call can skip that call outside fit/evaluate/predict.
+          "threshold": int(os.environ.get("FEATHERFLOW_BLAS_THRESHOLD", DEFAULT_THRESHOLD)), "user": None,
+          "initial": None, "deterministic": False, "env_pin": False, "adaptive": False, "next_check": 0.0,
+          "sample": None, "free_cores": None, "free": 1,
+          "load_adaptive": os.environ.get("FEATHERFLOW_BLAS_ADAPTIVE", "1") != "0", "on": True}
+_PIN_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
+LOAD_WINDOW_S = 0.5  # the free cores are re-measured at most this often during fit/evaluate/predict
+# Read-only for hot paths: THREADS["on"] is false once it is known that the count cannot be set (no OpenBLAS),
+# so a kernel run per layer call can skip ``use_threads_for``; THREADS["active"] is non-zero inside ``managed()``.
 THREADS = _state
 
 
@@ -84,7 +125,12 @@ def _load() -> None:
             setter.argtypes, setter.restype = [ctypes.c_int], None
             getter.argtypes, getter.restype = [], ctypes.c_int
             _state["set"], _state["get"] = setter, getter
+            _state["initial"] = int(getter())  # OpenBLAS's count at load: the cores, or the environment's pin
+            _state["env_pin"] = any(os.environ.get(v, "").strip() for v in _PIN_VARIABLES)
+            _state["current"] = _state["initial"]
+            _configure()
             return
+    _state["on"] = False
 
 
 def available() -> bool:
@@ -106,35 +152,125 @@ def set_num_threads(n: int) -> None:
         _state["current"] = int(n)
 
 
+def initial_threads() -> int:
+    """OpenBLAS's thread count when NumPy loaded it (the cores, or ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``)."""
+    return _state["initial"] if available() else 1
+
+
+def _configure() -> None:
+    """The full count and whether it adapts to the load, from the settings (see the module docstring)."""
+    _state["full"] = full = full_threads()
+    _state["adaptive"] = full > 1 and _state["load_adaptive"] and not (
+        _state["user"] or _state["deterministic"] or _state["env_pin"])
+    if _state["adaptive"]:
+        if _state["free_cores"] is None:
+            # a first estimate from the load average (it counts this process too, when running), replaced by
+            # a measurement of /proc/stat within LOAD_WINDOW_S
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+            _state["free_cores"] = (os.cpu_count() or 1) - max(0.0, load - 1.0)
+            _state["sample"], _state["next_check"] = _cpu_sample(), time.monotonic() + LOAD_WINDOW_S
+        _state["free"] = _threads_for_free(_state["free_cores"])
+
+
 def set_user_threads(n: int | None) -> None:
-    """The full thread count featherflow uses for large products (``None``/0: OpenBLAS's own count)."""
+    """Pin the thread count (``tf.config.threading.set_intra_op_parallelism_threads``): OpenBLAS's count is set
+    now and every product uses it (none below the size threshold). ``None``/0 restores the default policy."""
     _state["user"] = int(n) if n else None
+    if available():
+        _configure()
+        set_num_threads(_state["full"])
+
+
+def set_load_adaptive(enabled: bool) -> None:
+    """Whether the full count follows the cores other processes leave free (default True;
+    ``FEATHERFLOW_BLAS_ADAPTIVE=0`` turns it off): off, large products always use the full count."""
+    _state["load_adaptive"] = bool(enabled)
+    if available():
+        _configure()
+
+
+def set_deterministic(enabled: bool) -> None:
+    """``enable_op_determinism``: a product's thread count depends on its size only (no load adaptation)."""
+    _state["deterministic"] = bool(enabled)
+    if available():
+        _configure()
 
 
 def set_threshold(macs: int) -> None:
-    """Multiply-adds from which a product uses all threads during fit/evaluate/predict."""
+    """Multiply-adds from which a product uses more than one thread."""
     _state["threshold"] = int(macs)
 
 
-def full_threads(started: int | None = None) -> int:
-    """The thread count for large products and split copies during fit/evaluate/predict (see the policy)."""
-    if _state["user"]:
-        return _state["user"]
-    if (os.cpu_count() or 1) <= 2:
-        return 1
-    return started if started is not None else get_num_threads()
+def full_threads() -> int:
+    """The thread count for large products and split copies: the intra-op setting, else the count OpenBLAS
+    started with (the cores, or the environment variables' pin)."""
+    return _state["user"] or initial_threads()
 
 
 def parallel_workers(default: int) -> int:
-    """How many threads featherflow's own parallel copies may use: ``default`` outside fit/evaluate/predict."""
-    return min(default, _state["full"]) if _state["active"] else default
+    """How many threads featherflow's own parallel copies may use: at most ``default`` and at most the count a
+    large product would use now."""
+    if not available():
+        return default
+    return max(1, min(default, _state["free"] if _state["adaptive"] else _state["full"]))
+
+
+def _cpu_sample():
+    """``(all CPUs' jiffies, idle jiffies, this process's CPU seconds)`` from ``/proc/stat``; None elsewhere."""
+    try:
+        with open("/proc/stat", "rb") as stat:
+            fields = stat.readline().split()[1:9]  # user nice system idle iowait irq softirq steal
+    except OSError:
+        return None
+    values = [int(v) for v in fields]
+    return sum(values), values[3] + values[4], time.process_time()
+
+
+def free_cores(previous, current) -> float | None:
+    """Cores not used by other processes between two ``_cpu_sample()`` readings (this process's own use, its
+    BLAS threads' included, counts as free: it is the work being scheduled)."""
+    if previous is None or current is None or current[0] <= previous[0]:
+        return None
+    cores = os.cpu_count() or 1
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    wall = (current[0] - previous[0]) / ticks / cores  # seconds per core in the window
+    busy = (current[0] - previous[0] - (current[1] - previous[1])) / ticks
+    others = max(0.0, busy - (current[2] - previous[2])) / wall
+    return max(0.0, cores - others)
+
+
+def _threads_for_free(free: float) -> int:
+    """All of the full count while the cores are free; one thread less per core other processes keep busy."""
+    return max(1, min(_state["full"], int(free + 0.5)))
+
+
+def _refresh_load(now: float) -> None:
+    sample = _cpu_sample()
+    free = free_cores(_state["sample"], sample)
+    _state["sample"], _state["next_check"] = sample, now + LOAD_WINDOW_S
+    if free is not None:
+        _state["free_cores"] = free
+        _state["free"] = _threads_for_free(free)
 
 
 def use_threads_for(macs: int) -> None:
-    """Inside ``managed()``: pick the thread count for a product of ``macs`` multiply-adds."""
-    if not _state["active"]:
+    """Pick OpenBLAS's thread count for a product of ``macs`` multiply-adds (every op with a large product calls
+    this before it; a no-op without OpenBLAS)."""
+    if not _state["on"]:
         return
-    want = 1 if macs < _state["threshold"] else _state["full"]
+    if _state["full"] is None:  # first call: find OpenBLAS
+        if not available():
+            _state["on"] = False
+            return
+    if macs < _state["threshold"]:
+        want = 1
+    elif _state["adaptive"]:
+        now = time.monotonic()
+        if now >= _state["next_check"]:
+            _refresh_load(now)
+        want = _state["free"]
+    else:
+        want = _state["full"]
     if want != _state["current"]:
         _state["set"](want)
         _state["current"] = want
@@ -184,7 +320,8 @@ def flush_denormals(enabled: bool) -> bool | None:
 
 
 class managed:
-    """Context of fit/evaluate/predict: products pick their thread count; the user's count is restored after."""
+    """Context of fit/evaluate/predict: denormals flushed, per-step memory reused, and OpenBLAS's count as it was
+    before restored after (products pick their thread count everywhere, see ``use_threads_for``)."""
 
     __slots__ = ("_saved", "_entered", "_flush", "_retained")
 
@@ -197,7 +334,6 @@ class managed:
             self._entered = True
             if not _state["active"]:
                 self._saved = get_num_threads()
-                _state["full"] = full_threads(self._saved)
                 _state["current"] = self._saved
             _state["active"] += 1
         return self

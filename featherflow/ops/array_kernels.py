@@ -142,7 +142,7 @@ def dense_forward(x, kernel, bias=None, activation=None):
             NumPy adds faster to a small product, with the same sums).
         activation: one of ``FUSED_ACTIVATIONS`` (checked by the caller).
     """
-    if THREADS["active"] and x.ndim == 2:
+    if THREADS["on"] and x.ndim == 2:
         use_threads_for(x.shape[0] * kernel.shape[0] * kernel.shape[1])
     z = x @ kernel
     if bias is not None:
@@ -165,7 +165,7 @@ def dense_backward(g, x, kernel, out, activation, need_input=True, need_kernel=T
     ``dz = g * activation'(out)``; ``grad_x = dz @ kernel^T``, ``grad_kernel = x^T @ dz``, ``grad_bias = sum(dz, 0)``.
     """
     dz = activation_grad(g, out, activation)
-    if THREADS["active"]:
+    if THREADS["on"]:
         use_threads_for(x.shape[0] * kernel.shape[0] * kernel.shape[1])
     grad_x = dz @ kernel.T if need_input else None
     if kernel_out is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow.backend.blas import THREADS, use_threads_for
 from featherflow.core.gradients import register_gradient
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
@@ -47,6 +48,9 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
         )
     am = _swap(av) if transpose_a else av
     bm = _swap(bv) if transpose_b else bv
+    macs = am.shape[-2] * am.shape[-1] * bm.shape[-1]  # of one product of the stack
+    if THREADS["on"]:
+        use_threads_for(macs)
     try:
         out = am @ bm
     except ValueError:
@@ -62,6 +66,8 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     def backward(g, needs):
         ga = gb = None
         conjugate = g.dtype.kind == "c"  # complex gradients use the adjoint (TensorFlow's convention)
+        if THREADS["on"]:
+            use_threads_for(macs)
         if needs[0]:
             ga = g @ (_swap(bm).conj() if conjugate else _swap(bm))  # d(am)
             if transpose_a:
