@@ -80,6 +80,10 @@ _CONVERSION = ("asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "
 # modules whose calls to NumPy's creation functions are never traced (NumPy's own Python code, and the
 # backend's, which makes real arrays only: random generators' seeding, for instance)
 _UNTRACED_CALLERS = ("numpy", "featherflow.backend")
+# where a tensor's value is converted on the user's behalf (float(t), bool(t), t.numpy()): the escape is
+# reported at the caller
+_CONVERSION_FILES = (os.path.join("core", "tensor.py"), os.path.join("core", "variable.py"),
+                     os.path.join("backend", "arrays.py"))
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _NUMPY = os.path.dirname(np.__file__)
 _FEATHERFLOW = os.path.dirname(_HERE)
@@ -100,7 +104,8 @@ def _where() -> str:
     inner = outer = None
     while frame is not None:
         path = frame.f_code.co_filename
-        if not path.startswith(_HERE) and not path.startswith(_NUMPY) and "<__array_function__" not in path:
+        if not path.startswith(_HERE) and not path.startswith(_NUMPY) and "<__array_function__" not in path \
+                and not path.endswith(_CONVERSION_FILES):
             if inner is None:
                 inner = frame
             if not path.startswith(_FEATHERFLOW):
@@ -186,12 +191,14 @@ class Tracer:
     Args:
         on_escape: ``"error"`` raises ``TraceError`` (``OperatorNotAllowedInGraphError`` for ``bool``) where a
             traced value leaves the program; ``"eager"`` notes the first escape in ``invalid`` and goes on with
-            the real value, so the call still completes with eager results.
+            the real value, so the call still completes with eager results; ``"auto"``: ``"eager"`` for an
+            escape inside featherflow's own code (an op that is not traceable yet), ``"error"`` for the
+            user's code.
     """
 
     def __init__(self, on_escape: str = "error") -> None:
-        if on_escape not in ("error", "eager"):
-            raise ValueError(f"on_escape must be 'error' or 'eager'. Received: on_escape={on_escape!r}")
+        if on_escape not in ("error", "eager", "auto"):
+            raise ValueError(f"on_escape must be 'error', 'eager' or 'auto'. Received: on_escape={on_escape!r}")
         self.on_escape = on_escape
         self.steps: list = []
         self.inputs: list = []  # slots of the program's parameters, in order
@@ -452,7 +459,7 @@ class Tracer:
         if self.closed:
             self._check_open()
         where = _where()
-        if self.on_escape == "eager":
+        if self.on_escape == "eager" or (self.on_escape == "auto" and where.startswith("featherflow")):
             if self.invalid is None:
                 self.invalid = f"{what} at {where}"
             return real

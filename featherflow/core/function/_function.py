@@ -101,11 +101,11 @@ class Function:
     """A Python function compiled by tracing (``tf.function``'s result). See ``function``."""
 
     def __init__(self, python_function, name=None, input_signature=None, autograph=True, jit_compile=None,
-                 reduce_retracing=False, _on_untraceable="error"):
+                 reduce_retracing=False, _on_untraceable="auto"):
         if not callable(python_function):
             raise TypeError(f"function: expected a callable to wrap. Received: {python_function!r}")
-        if _on_untraceable not in ("error", "eager"):
-            raise ValueError(f"_on_untraceable must be 'error' or 'eager'. Received: {_on_untraceable!r}")
+        if _on_untraceable not in ("error", "eager", "auto"):
+            raise ValueError(f"_on_untraceable must be 'error', 'eager' or 'auto'. Received: {_on_untraceable!r}")
         self._python_function = python_function
         self._name = name or getattr(python_function, "__name__", "function")
         self._input_signature = None if input_signature is None else tuple(
@@ -262,7 +262,7 @@ class Function:
 
     def _trace(self, key, args, kwargs, dry: bool = False):
         self._count_trace(key)
-        tracer = compiler.Tracer(on_escape="eager" if self._on_untraceable == "eager" else "error")
+        tracer = compiler.Tracer(on_escape=self._on_untraceable)
         wrapped = []
         first_trace = not self._traces and not self._created_variables
 
