@@ -151,8 +151,11 @@ def embedding(ids, table, op: str = "embedding") -> Tensor:
     check_indices(iv, tv.shape[0], op)
     out = array_module(tv).take(tv, iv, axis=0)
 
-    # the scatter-add depends on the ids' values (sorting, counting repeats): one host call in a tf.function
-    return record(op, (table,), out, lambda g, needs: (on_host(_table_gradient, iv, g, tv.shape[0]),))
+    def backward(g, needs):
+        # the scatter-add depends on the ids' values (sorting, counting repeats): one host call in a tf.function
+        return (on_host(_table_gradient, iv, g, tv.shape[0]),)
+
+    return record(op, (table,), out, backward)
 
 
 def _table_gradient(ids, g, num_rows: int):

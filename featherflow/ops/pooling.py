@@ -55,18 +55,29 @@ def pool2d(x, kind: str, pool_size, strides, padding, op: str) -> Tensor:
     padded = bool(pt or pb or pl or pr)
     if not padded and (kh, kw) == tuple(strides):
         geometry = (kh, kw, ho, wo)
+        index = None
         if kind == "avg":
             out = on_host(_avg_pool_tiled, xv, geometry)
-            return record(op, (x,), out, lambda g, needs: (on_host(_avg_pool_tiled_grad, g, xv.shape, geometry),))
-        if (kh, kw) == (2, 2) and compiled_kernel("max_pool_2x2", xv, xv.size) is not None:
+        elif (kh, kw) == (2, 2) and compiled_kernel("max_pool_2x2", xv, xv.size) is not None:
             out, index = on_host(_max_pool_2x2_compiled, xv, ho, wo, is_recording())
-            return record(op, (x,), out,
-                          lambda g, needs: (on_host(_max_pool_2x2_compiled_grad, g, index, xv.shape, xv.dtype, ho, wo),))
-        out = on_host(_max_pool_tiled, xv, geometry)
-        return record(op, (x,), out, lambda g, needs: (on_host(_max_pool_tiled_grad, g, xv, out, geometry),))
+        else:
+            out = on_host(_max_pool_tiled, xv, geometry)
+
+        def tiled_backward(g, needs):
+            if kind == "avg":
+                return (on_host(_avg_pool_tiled_grad, g, xv.shape, geometry),)
+            if index is not None:
+                return (on_host(_max_pool_2x2_compiled_grad, g, index, xv.shape, xv.dtype, ho, wo),)
+            return (on_host(_max_pool_tiled_grad, g, xv, out, geometry),)
+
+        return record(op, (x,), out, tiled_backward)
     geometry = (kind, kh, kw, tuple(strides), ho, wo, ((pt, pb), (pl, pr)))
     out, xpad = on_host(_pool_windows, xv, geometry)
-    return record(op, (x,), out, lambda g, needs: (on_host(_pool_windows_grad, g, xpad, out, xv.shape, geometry),))
+
+    def backward(g, needs):
+        return (on_host(_pool_windows_grad, g, xpad, out, xv.shape, geometry),)
+
+    return record(op, (x,), out, backward)
 
 
 def _slices(kh, kw, strides, ho, wo):
