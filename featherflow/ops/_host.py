@@ -20,10 +20,7 @@ for); the ``None`` entries are the same at every call with the same non-array ar
 
 from __future__ import annotations
 
-try:
-    from featherflow import compiler as _compiler
-except ImportError:  # a featherflow without the compiler: tf.function does not trace, nothing to record
-    _compiler = None
+from featherflow import compiler as _compiler
 
 
 def is_traced(value) -> bool:
@@ -33,12 +30,12 @@ def is_traced(value) -> bool:
     >>> is_traced(np.zeros(1))
     False
     """
-    return _compiler is not None and _compiler.is_traced(value)
+    return _compiler.is_traced(value)
 
 
 def on_host(fn, *args, **kwargs):
     """``fn(*args, **kwargs)``; inside a ``tf.function`` trace, recorded as a host call (see the module)."""
-    if _compiler is None or _compiler.current() is None:
+    if _compiler.current() is None:
         return fn(*args, **kwargs)
     layout: list = []
 
