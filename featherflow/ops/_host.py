@@ -57,3 +57,19 @@ def on_host(fn, *args, **kwargs):
         return result
     arrays = iter(result if isinstance(result, tuple) else (result,))
     return tuple(None if none else next(arrays) for none in layout[0])
+
+
+def untraceable(value, what: str):
+    """Inside a ``tf.function`` trace, mark the trace as not compilable when ``value`` is traced (``what``: the
+    op, for the compiler's one warning); the op then runs on the real arrays and the function falls back to
+    eager. For ops whose array work is not yet split into ``on_host`` forward and backward functions: a partly
+    recorded trace of their in-place work on plain buffers would replay stale values.
+
+    >>> import numpy as np
+    >>> untraceable(np.zeros(1), "an op")
+    array([0.])
+    """
+    tracer = _compiler.current()
+    if tracer is None or not _compiler.is_traced(value):
+        return value
+    return tracer.escape(value, f"{what} (its kernel is not traceable yet)")
