@@ -29,7 +29,7 @@ between one and two threads), so with ``tf.config.experimental.enable_op_determi
 pinned to what OpenBLAS started with (or the intra-op setting) and a product's count depends on its size only:
 two seeded runs are bit-identical. Split copies write disjoint rows, so they never change results.
 
-Measured on the 2-core benchmark machine (Intel Xeon, OpenBLAS 0.3.31, float32 ``np.matmul``, median of
+Measured on the 2-core benchmark machine (AMD EPYC, OpenBLAS 0.3.31, float32 ``np.matmul``, median of
 repeated calls, ``python benchmarks/blas_threads.py``; load average 0.97-1.06):
 
 =====================================  ========  ==========  ===========  =========
@@ -55,7 +55,10 @@ Why the load matters: with other processes on both cores (load average 2.1-4.1, 
 single-threaded work, as in a training step) two threads cost 1469 -> 9043 us for a 67M product and
 35.6 -> 55.8 ms for 1074M (the helper thread waits to be scheduled); one epoch-third of the seed MLP (625
 steps) took 0.3-0.6 s with one thread and 1.4-10 s with two at load 1.7-5.7. With the adaptation it took
-0.55-0.60 s at load 5.1-5.9, the one-thread figure.
+0.55-0.60 s at load 5.1-5.9, the one-thread figure. The DCGAN step of ``benchmarks/dcgan_step.py`` (a custom
+loop, outside ``fit``) took 1684 ms with OpenBLAS's own two threads and 394 ms with this policy at load ~7. At
+load 4.1 alone (``benchmarks/results.md``), products up to 67M multiply-adds still gained 1.2-1.9x from a
+second thread and larger ones lost (0.37-0.78x): the measure is the cores left free, not the size alone.
 
 >>> from featherflow.backend import blas
 >>> blas.use_threads_for(32 * 128 * 10)   # a small product runs on one thread
