@@ -24,6 +24,7 @@ class _Local(threading.local):
     def __init__(self) -> None:
         self.tracer = None
         self.suspended = 0
+        self.views = None  # while tf.function traces in this thread: id(variable) -> its traced value
 
 
 _local = _Local()

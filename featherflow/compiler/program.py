@@ -86,10 +86,10 @@ class Program:
         steps, templates = _localize(tracer, templates)
         self.steps = live_steps(steps, _slots_in(templates, set()))
         self.recorded_steps = len(tracer.steps)
-        self.namespace: dict = {"__builtins__": {"slice": slice}}  # slices in getitem steps
+        self.namespace: dict = {"__builtins__": {}, "slice": slice, "Ellipsis": Ellipsis}  # names the source uses
         self._const_names: dict = {}
         self._names: dict = {}
-        used_names = set()
+        used_names = {"slice", "Ellipsis", "program"}
         names = list(input_names) if input_names is not None else [f"arg{i}" for i in range(len(tracer.inputs))]
         params = []
         for slot, name in zip(tracer.inputs, names):

@@ -18,6 +18,7 @@ import numpy as np
 
 from featherflow import compiler as _compiler
 from featherflow.backend.arrays import array_module, to_numpy
+from featherflow.compiler._state import _local as _compiler_local
 from featherflow.core.runtime import state as _runtime
 from featherflow.core.tensor import Tensor, _fmt_shape, convert_to_tensor
 
@@ -187,3 +188,92 @@ class Variable(Tensor, metaclass=_VariableType):
         out.__dict__.update({k: v for k, v in self.__dict__.items() if k in ("_synchronization", "_aggregation")})
         memo[id(self)] = out
         return out
+
+
+# -- what a tf.function trace shows its own thread ----------------------------------------------------------
+# While a function is traced, the variables it may read must hold traced values *for the tracing thread
+# only*: another thread (a tuner trial, a second model training beside it) keeps reading and updating the real
+# arrays. During a trace each live variable's class is switched to a layout-compatible subclass (no new
+# slots) whose ``value`` property looks the variable up in the tracing thread's views and otherwise reads the
+# real array in Tensor's ``value`` slot; the classes are switched back when the trace ends, so eager code pays
+# nothing when no thread traces.
+_VALUE_SLOT = Tensor.__dict__["value"]
+_slot_get = _VALUE_SLOT.__get__
+_slot_set = _VALUE_SLOT.__set__
+_TRACED_CLASSES: dict = {}
+
+
+def _view_get(self):
+    views = _compiler_local.views
+    if views is not None:
+        traced = views.get(id(self))
+        if traced is not None:
+            return traced
+    return _slot_get(self)
+
+
+def _view_set(self, value) -> None:
+    views = _compiler_local.views
+    if views is not None and id(self) in views:
+        if _compiler.is_traced(value):  # ``v.value += ...`` in the trace: still the traced value
+            views[id(self)] = value
+            return
+        del views[id(self)]  # a real array bound in the trace (an optimizer re-homing it): seen by all threads
+    _slot_set(self, value)
+
+
+def _traced_class(cls: type) -> type:
+    sub = _TRACED_CLASSES.get(cls)
+    if sub is None:
+        sub = type(cls)(cls.__name__, (cls,), {"__slots__": (), "__module__": cls.__module__,
+                                                "__qualname__": cls.__qualname__,
+                                                "value": property(_view_get, _view_set),
+                                                "__reduce_ex__": _reduce_as(cls)})
+        sub._ff_traced_view_of = cls
+        _TRACED_CLASSES[cls] = sub
+    return sub
+
+
+def _reduce_as(cls: type):
+    def reduce_ex(self, protocol):
+        reduced = cls.__reduce_ex__(self, protocol)  # pickled/copied during a trace: as the real class
+        if isinstance(reduced, tuple) and len(reduced) > 1 and reduced[1] and reduced[1][0] is type(self):
+            reduced = (reduced[0], (cls,) + tuple(reduced[1][1:])) + tuple(reduced[2:])
+        return reduced
+    return reduce_ex
+
+
+class trace_views:
+    """Context manager used by ``tf.function`` while it traces: ``bind(variable, traced)`` makes
+    ``variable.value`` read ``traced`` in this thread, until the context exits (other threads read the real
+    array throughout).
+
+    >>> v = Variable([1.0])
+    >>> with trace_views() as views:
+    ...     views.bind(v, "traced")  # (a TracedArray in a real trace)
+    ...     seen = v.value
+    >>> seen, type(v) is Variable, v.value.tolist()
+    ('traced', True, [1.0])
+    """
+
+    __slots__ = ("_previous", "_switched")
+
+    def __enter__(self):
+        self._previous = _compiler_local.views
+        self._switched = []
+        _compiler_local.views = {}
+        return self
+
+    def bind(self, variable: Variable, traced) -> None:
+        cls = type(variable)
+        if getattr(cls, "_ff_traced_view_of", None) is None:
+            variable.__class__ = _traced_class(cls)
+            self._switched.append((variable, cls))
+        _compiler_local.views[id(variable)] = traced
+
+    def __exit__(self, *exc) -> bool:
+        _compiler_local.views = self._previous
+        for variable, cls in self._switched:
+            variable.__class__ = cls
+        self._switched = []
+        return False

@@ -84,3 +84,15 @@ def test_eager_mode_notes_the_escape_and_keeps_real_values():
         x = tracer.input(np.array([1.0, 2.0]))
         y = x * float(x.sum())
     assert tracer.real(y).tolist() == [3.0, 6.0] and "float()" in tracer.invalid
+
+
+def test_slices_and_ellipsis_in_keys_compile():
+    # a key with slice objects and Ellipsis is written into the source as slice(...) / Ellipsis: both must be
+    # names the program knows (a sparse cross-entropy step failed with NameError: 'slice')
+    def fn(x, n):
+        return np.take(x[..., 1:], n, axis=0)[slice(None, 2)]
+
+    program, first = _compile(fn, np.arange(12.0).reshape(4, 3), np.array([2, 0, 1]))
+    x = np.arange(12.0, 24.0).reshape(4, 3)
+    np.testing.assert_array_equal(program(x, np.array([3, 1, 1]))[0], fn(x, np.array([3, 1, 1])))
+    assert "Ellipsis" in program.source or "..." in program.source

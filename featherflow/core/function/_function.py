@@ -36,7 +36,7 @@ from featherflow.core.tensor import Tensor
 from featherflow.core.tensor_spec import TensorSpec
 
 _settings = {"run_functions_eagerly": False}
-_TRACE_LOCK = threading.RLock()  # variables are rebound while a trace runs: one trace at a time
+_TRACE_LOCK = threading.RLock()  # one trace at a time (a trace switches the live variables' classes)
 _logger = logging.getLogger("featherflow")
 _WARNING_THRESHOLD = 5  # TensorFlow's frequent-tracing warning: 5 traces ...
 _WARNING_MAX_CALLS = 10  # ... within at most 10 calls, at most twice per function
@@ -266,6 +266,8 @@ class Function:
         wrapped = []
         first_trace = not self._traces and not self._created_variables
 
+        views = _variable.trace_views()
+
         def variable_created(v):
             if not first_trace:
                 raise ValueError(
@@ -273,23 +275,25 @@ class Function:
                     "tf.Variable is only created once or created outside tf.function. See "
                     "https://www.tensorflow.org/guide/function#creating_tfvariables for more information.")
             self._created_variables = True
-            traced = tracer.state(v.value, v.name)
-            wrapped.append((v, v.value, traced))
-            v.value = traced
+            real = v.value
+            traced = tracer.state(real, v.name)
+            wrapped.append((v, real, traced))
+            views.bind(v, traced)
 
         tracer.variable_created = variable_created
         flat = flatten([args, kwargs], [])
         positions = [i for i, leaf in enumerate(flat) if is_input(leaf)]
         names = self._input_names(args, kwargs, len(flat))
         snapshot = None
-        with tracer:
+        # the variables hold traced values for this thread only (trace_views): other threads keep theirs
+        with tracer, views:
             try:
                 for v in list(_variable._LIVE):
                     real = v.value
                     if isinstance(real, np.ndarray):
                         traced = tracer.state(real, v.name)
                         wrapped.append((v, real, traced))
-                        v.value = traced
+                        views.bind(v, traced)
                 if dry:
                     snapshot = ([(real, real.copy()) for _, real, _ in wrapped],
                                 _backend_random.generator().bit_generator.state)
@@ -299,9 +303,6 @@ class Function:
                 targs, tkwargs = pack([list(args), kwargs], iter(traced_flat))
                 result = self._python_function(*targs, **tkwargs)
             finally:
-                for v, real, traced in wrapped:
-                    if v.value is traced:
-                        v.value = real
                 if snapshot is not None:
                     for real, saved in snapshot[0]:
                         real[...] = saved
