@@ -136,6 +136,11 @@ class Metric(Layer):
         """Deprecated alias of ``reset_state``."""
         self.reset_state()
 
+    def _record_update(self, args, kw) -> bool:
+        """In a traced step, record ``update_state(*args, **kw)`` as NumPy steps and return True; False (the
+        default) runs it as a host call (``featherflow/keras/metrics/host.py``)."""
+        return False
+
     def get_config(self) -> dict:
         return {"name": self.name, "dtype": np.dtype(self._dtype).name}
 
@@ -156,6 +161,8 @@ def _run_on_host(cls) -> None:
         if name == "update_state":
             def wrapped(self, *args, _method=method, **kw):
                 if tracing():
+                    if self._record_update(args, kw):  # recorded as NumPy steps on the state variables
+                        return None
                     return on_host(lambda a, k: _method(self, *a, **k), args, kw)
                 return _method(self, *args, **kw)
         else:
@@ -166,6 +173,10 @@ def _run_on_host(cls) -> None:
         functools.update_wrapper(wrapped, method)
         wrapped._on_host = True
         setattr(cls, name, wrapped)
+
+
+_ACCURACY_MODULE = "featherflow.keras.metrics.accuracy"
+_TRACEABLE = ("_accuracy", "_binary_accuracy", "_categorical_accuracy", "_sparse_categorical_accuracy")
 
 
 def _host_result(value):
@@ -293,6 +304,27 @@ class MeanMetricWrapper(Mean):
                 valid = to_array(mask).astype(np.float64)
                 sample_weight = valid if sample_weight is None else weigh(valid, sample_weight, np.mean)[0]
         super().update_state(values, sample_weight)
+
+    def _record_update(self, args, kw) -> bool:
+        # in a traced step: the accuracy family's NumPy functions on the traced arrays, the running sums added in
+        # place on the state variables (the same NumPy calls as update_state, no host call); else a host call
+        fn = self._numpy_fn
+        if fn is None or getattr(fn, "__module__", None) != _ACCURACY_MODULE or fn.__name__ not in _TRACEABLE:
+            return False
+        names = ("y_true", "y_pred", "sample_weight")
+        bound = dict(zip(names, args))
+        if len(args) > 3 or any(k not in names or k in bound for k in kw):
+            return False
+        bound.update(kw)
+        if bound.get("sample_weight") is not None or not all(isinstance(bound.get(k), Tensor) for k in names[:2]):
+            return False
+        yt, yp = match_ranks(bound["y_true"].value, bound["y_pred"].value)
+        values = fn(yt, yp, **self._fn_kwargs)
+        if values.dtype != np.float64:
+            values = values.astype(np.float64)
+        add_into(self.total, values.sum())
+        add_into(self.count, values.size)
+        return True
 
     def get_config(self) -> dict:
         config = super().get_config()

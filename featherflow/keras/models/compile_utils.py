@@ -28,7 +28,7 @@ import numpy as np
 from featherflow.core import Tensor
 from featherflow.keras.layers.base import flatten
 from featherflow.keras.metrics.base import Mean
-from featherflow.keras.metrics.host import on_host
+from featherflow.keras.metrics.host import on_host, tracing
 
 
 class LossTracker(Mean):
@@ -67,6 +67,13 @@ def _track_single(tracker, value, weight, reg, batch) -> None:
     if reg is not None:
         value_float += float(reg)
     tracker.total.value += value_float * batch
+    tracker.count.value += batch
+
+
+def _track_traced(tracker, value, batch: int) -> None:
+    """``_track_single`` without weight or regularization, as NumPy calls a trace records: the float32 loss
+    widened to float64 and scaled by the batch size (what ``float(value) * batch`` computes), added in place."""
+    tracker.total.value += value.astype(np.float64) * float(batch)
     tracker.count.value += batch
 
 
@@ -213,7 +220,10 @@ class LossesContainer:
                 value = value + reg
             shape = y_true.shape
             batch = int(shape[0]) if len(shape) else 1
-            on_host(_track_single, self._loss_metric, raw.value, weight, None if reg is None else reg.value, batch)
+            if weight is None and reg is None and tracing():  # in a traced step: recorded in place, no host call
+                _track_traced(self._loss_metric, raw.value, batch)
+            else:
+                on_host(_track_single, self._loss_metric, raw.value, weight, None if reg is None else reg.value, batch)
             return value
         y_preds = flatten(y_pred) if not isinstance(y_pred, Tensor) else [y_pred]
         if not self._built:

@@ -1,6 +1,8 @@
 """Metric and loss-tracker state lives in variables updated in place (tf.keras's ``metric.variables``), so a
 compiled step that replays the same program updates them on every call."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -52,3 +54,37 @@ def test_fit_keeps_loss_tracker_and_metric_results_in_variables():
     assert history.history["accuracy"][0] == pytest.approx(float(accuracy.result()))
     model.reset_metrics()
     assert float(tracker.count.numpy()) == 0.0 and float(accuracy.total.numpy()) == 0.0
+
+
+def _fit_with_accuracies(run_eagerly):
+    from featherflow.keras.models import compiled_steps
+
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", run_eagerly=run_eagerly,
+                  metrics=["accuracy", keras.metrics.SparseCategoricalAccuracy(name="sca"),
+                           keras.metrics.SparseTopKCategoricalAccuracy(k=2)])
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(40, 4)).astype("float32"), rng.integers(0, 3, size=40)
+    compiled_steps.USE_ARRAY_PROGRAMS[0] = False
+    try:
+        history = model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    finally:
+        compiled_steps.USE_ARRAY_PROGRAMS[0] = True
+    return model, history.history
+
+
+def test_compiled_fit_records_the_accuracy_and_loss_tracker_updates_with_eager_values():
+    compiled, logs = _fit_with_accuracies(False)
+    eager, eager_logs = _fit_with_accuracies(True)
+    assert logs == eager_logs
+    for a, b in zip(compiled.metrics, eager.metrics):
+        for va, vb in zip(a.variables, b.variables):
+            np.testing.assert_array_equal(va.numpy(), vb.numpy())
+    fn = compiled._train_fn.function
+    source = next(iter(fn._traces.values())).program.source
+    # the loss tracker and both accuracies are in-place adds on their variables; top-k stays a host call
+    for name in ("loss_total", "loss_count", "accuracy_total", "accuracy_count", "sca_total", "sca_count"):
+        assert re.search(rf"add\({name}\w*, .*, out=\({name}\w*,\)\)", source), name
+    assert source.count("host_host") == 1
