@@ -89,6 +89,15 @@ class _Trace:
         return pack(self.structure, iter(leaves))
 
 
+def _output(tracer, leaf):
+    """An output leaf with a buffer the trace wrote (``compiler.buffers``) turned into its traced value."""
+    if isinstance(leaf, Tensor) and type(leaf.value) is compiler.TracedBuffer:
+        return Tensor(tracer.output(leaf.value))
+    if type(leaf) is compiler.TracedBuffer:
+        return tracer.output(leaf)
+    return leaf
+
+
 def _to_value(leaf):
     if isinstance(leaf, TensorSpec):
         if leaf.shape is None:
@@ -302,6 +311,8 @@ class Function:
                     traced_flat[i] = Tensor(tracer.input(_to_value(flat[i])))
                 targs, tkwargs = pack([list(args), kwargs], iter(traced_flat))
                 result = self._python_function(*targs, **tkwargs)
+                result = pack(result, iter([_output(tracer, leaf) for leaf in flatten(result, [])]))
+                tracer.finish()
             finally:
                 if snapshot is not None:
                     for real, saved in snapshot[0]:
