@@ -14,6 +14,7 @@ import numpy as np
 from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record_multi
 from featherflow.ops._convert import as_tensor
+from featherflow.ops._host import on_host
 from featherflow.ops._rnn_common import (
     _activate,
     _batch_major,
@@ -63,9 +64,26 @@ def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=No
     h0 = list(initial_state)[0] if initial_state is not None and len(initial_state) else None
     x, k, rk, b, (h0,), mask_array, units = _prepare(
         "gru", inputs, kernel, recurrent_kernel, bias, lambda u: (2, 3 * u), [h0], mask, 3)
-    xp = array_module(x.value)
-    dtype = x.value.dtype
-    batch, steps, features = x.value.shape
+    config = (go_backwards, return_sequences, zero_output_for_mask, activation, recurrent_activation)
+    arrays = (x.value, k.value, rk.value, None if b is None else b.value, None if h0 is None else h0.value, mask_array)
+    outputs, h_last, *saved = on_host(_gru_forward, arrays, config)
+    names, tensors = _op_inputs(x, k, rk, (("bias", b), ("h0", h0)))
+
+    def backward(grads, needs):
+        return on_host(_gru_backward, tuple(grads), tuple(needs), tuple(names), arrays, tuple(saved), config)
+
+    return tuple(record_multi("gru", tensors, [outputs, h_last], backward))
+
+
+def _gru_forward(arrays, config):
+    """The array work of ``gru`` (a run of ``on_host``): ``(outputs, h, h_seq, zr_seq, hh_seq, rh_seq, h_init,
+    x2)``, the last ones saved for the backward rule."""
+    xv, kv, rkv, bv, h0v, mask_array = arrays
+    go_backwards, return_sequences, zero_output_for_mask, activation, recurrent_activation = config
+    units = rkv.shape[0]
+    xp = array_module(xv)
+    dtype = xv.dtype
+    batch, steps, features = xv.shape
     u = units
     scale = np.concatenate([np.full(2 * u, _prescale(recurrent_activation)), np.full(u, _prescale(activation))])
     scale = xp.asarray(scale, dtype=dtype)
@@ -74,16 +92,16 @@ def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=No
     h_scale = _prescale(activation)
     rec_scale = scale.copy()
     rec_scale[2 * u:] = 1
-    x_steps = _steps_view(x.value, go_backwards)
+    x_steps = _steps_view(xv, go_backwards)
     mask_b = None if mask_array is None else _steps_view(mask_array, go_backwards)[:, :, None]
-    x2, proj = _project(xp, x_steps, k.value * scale, None if b is None else b.value[0] * scale)
-    u_scaled = rk.value * rec_scale
-    rec_bias = None if b is None else b.value[1] * rec_scale
+    x2, proj = _project(xp, x_steps, kv * scale, None if bv is None else bv[0] * scale)
+    u_scaled = rkv * rec_scale
+    rec_bias = None if bv is None else bv[1] * rec_scale
     h_seq = xp.empty((steps, batch, u), dtype=dtype)
     zr_seq = xp.empty((steps, batch, 2 * u), dtype=dtype)
     hh_seq = xp.empty((steps, batch, u), dtype=dtype)
     rh_seq = xp.empty((steps, batch, u), dtype=dtype)
-    h_prev = xp.zeros((batch, u), dtype=dtype) if h0 is None else h0.value
+    h_prev = xp.zeros((batch, u), dtype=dtype) if h0v is None else h0v
     h_init = h_prev
     inner = xp.empty((batch, 3 * u), dtype=dtype)
     with np.errstate(over="ignore"):  # exp(-z) of a sigmoid may overflow: 1 / inf = 0
@@ -110,53 +128,61 @@ def gru(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=No
             h_prev = h
     out_steps = h_seq if mask_b is None else _masked_outputs(xp, h_seq, mask_b, zero_output_for_mask)
     outputs = _batch_major(xp, out_steps) if return_sequences else out_steps[-1]
-    names, tensors = _op_inputs(x, k, rk, (("bias", b), ("h0", h0)))
+    return outputs, h_seq[-1], h_seq, zr_seq, hh_seq, rh_seq, h_init, x2
 
-    def backward(grads, needs):
-        g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_b is not None, go_backwards,
-                                                   (batch, u), dtype)
-        add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (batch, u), dtype)
-        z_g, r_g = zr_seq[..., :u], zr_seq[..., u:]
-        h_before = _previous(xp, h_init, h_seq)
-        # Step-independent factors for all timesteps at once:
-        # d(pre hh) = dh * p_hh;  d(pre z) = dh * p_z;  d(pre r) = d(pre hh) * p_r.
-        p_hh = (1 - z_g) * _derivative(activation, hh_seq)
-        p_z = (h_before - hh_seq) * _derivative(recurrent_activation, z_g)
-        p_r = rh_seq * _derivative(recurrent_activation, r_g)
-        d_inner = xp.empty((steps, batch, 3 * u), dtype=dtype)  # gradient of h_{t-1} @ U + b_rec
-        d_xh = xp.empty((steps, batch, u), dtype=dtype)  # gradient of the input projection's h block
-        rk_t = xp.ascontiguousarray(rk.value.T)
-        for s in range(steps - 1, -1, -1):
-            add_output_grad(s, dh)
-            dxh = d_xh[s]
-            di = d_inner[s]
-            xp.multiply(dh, p_hh[s], out=dxh)
-            xp.multiply(dh, p_z[s], out=di[:, :u])
-            xp.multiply(dxh, p_r[s], out=di[:, u:2 * u])
-            xp.multiply(dxh, r_g[s], out=di[:, 2 * u:])
-            if mask_b is not None:
-                m = mask_b[s]
-                dxh *= m
-                di *= m
-                dh = xp.where(m, dh * z_g[s] + di @ rk_t, dh)
-            else:
-                dh = dh * z_g[s] + di @ rk_t
-        di2 = d_inner.reshape(steps * batch, 3 * u)
-        dx_proj = xp.concatenate([d_inner[..., :2 * u], d_xh], axis=-1).reshape(steps * batch, 3 * u)
-        values = {}
-        if needs[0]:
-            dx = (dx_proj @ k.value.T).reshape(steps, batch, features)
-            values["inputs"] = _from_steps(dx, go_backwards)
-        if needs[1]:
-            values["kernel"] = x2.T @ dx_proj
-        if needs[2]:
-            values["recurrent_kernel"] = h_before.reshape(steps * batch, u).T @ di2
-        if "bias" in names and needs[names.index("bias")]:
-            values["bias"] = xp.stack([dx_proj.sum(axis=0), di2.sum(axis=0)])
-        values["h0"] = dh
-        return _collect(needs, names, values)
 
-    return tuple(record_multi("gru", tensors, [outputs, h_seq[-1]], backward))
+def _gru_backward(grads, needs, names, arrays, saved, config):
+    """The gradients of ``gru`` (a run of ``on_host``) from the forward's saved arrays."""
+    xv, kv, rkv, bv, h0v, mask_array = arrays
+    go_backwards, return_sequences, zero_output_for_mask, activation, recurrent_activation = config
+    xp = array_module(xv)
+    dtype = xv.dtype
+    batch, steps, features = xv.shape
+    u = rkv.shape[0]
+    mask_b = None if mask_array is None else _steps_view(mask_array, go_backwards)[:, :, None]
+    h_seq, zr_seq, hh_seq, rh_seq, h_init, x2 = saved
+    g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_b is not None, go_backwards,
+                                               (batch, u), dtype)
+    add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (batch, u), dtype)
+    z_g, r_g = zr_seq[..., :u], zr_seq[..., u:]
+    h_before = _previous(xp, h_init, h_seq)
+    # Step-independent factors for all timesteps at once:
+    # d(pre hh) = dh * p_hh;  d(pre z) = dh * p_z;  d(pre r) = d(pre hh) * p_r.
+    p_hh = (1 - z_g) * _derivative(activation, hh_seq)
+    p_z = (h_before - hh_seq) * _derivative(recurrent_activation, z_g)
+    p_r = rh_seq * _derivative(recurrent_activation, r_g)
+    d_inner = xp.empty((steps, batch, 3 * u), dtype=dtype)  # gradient of h_{t-1} @ U + b_rec
+    d_xh = xp.empty((steps, batch, u), dtype=dtype)  # gradient of the input projection's h block
+    rk_t = xp.ascontiguousarray(rkv.T)
+    for s in range(steps - 1, -1, -1):
+        add_output_grad(s, dh)
+        dxh = d_xh[s]
+        di = d_inner[s]
+        xp.multiply(dh, p_hh[s], out=dxh)
+        xp.multiply(dh, p_z[s], out=di[:, :u])
+        xp.multiply(dxh, p_r[s], out=di[:, u:2 * u])
+        xp.multiply(dxh, r_g[s], out=di[:, 2 * u:])
+        if mask_b is not None:
+            m = mask_b[s]
+            dxh *= m
+            di *= m
+            dh = xp.where(m, dh * z_g[s] + di @ rk_t, dh)
+        else:
+            dh = dh * z_g[s] + di @ rk_t
+    di2 = d_inner.reshape(steps * batch, 3 * u)
+    dx_proj = xp.concatenate([d_inner[..., :2 * u], d_xh], axis=-1).reshape(steps * batch, 3 * u)
+    values = {}
+    if needs[0]:
+        dx = (dx_proj @ kv.T).reshape(steps, batch, features)
+        values["inputs"] = _from_steps(dx, go_backwards)
+    if needs[1]:
+        values["kernel"] = x2.T @ dx_proj
+    if needs[2]:
+        values["recurrent_kernel"] = h_before.reshape(steps * batch, u).T @ di2
+    if "bias" in names and needs[names.index("bias")]:
+        values["bias"] = xp.stack([dx_proj.sum(axis=0), di2.sum(axis=0)])
+    values["h0"] = dh
+    return _collect(needs, names, values)
 
 
 # -- SimpleRNN ------------------------------------------------------------------------------------
@@ -181,20 +207,37 @@ def simple_rnn(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, 
     h0 = list(initial_state)[0] if initial_state is not None and len(initial_state) else None
     x, k, rk, b, (h0,), mask_array, units = _prepare(
         "simple_rnn", inputs, kernel, recurrent_kernel, bias, lambda u: (u,), [h0], mask, 1)
-    xp = array_module(x.value)
-    dtype = x.value.dtype
-    batch, steps, features = x.value.shape
+    config = (go_backwards, return_sequences, zero_output_for_mask, activation)
+    arrays = (x.value, k.value, rk.value, None if b is None else b.value, None if h0 is None else h0.value, mask_array)
+    outputs, h_last, *saved = on_host(_simple_rnn_forward, arrays, config)
+    names, tensors = _op_inputs(x, k, rk, (("bias", b), ("h0", h0)))
+
+    def backward(grads, needs):
+        return on_host(_simple_rnn_backward, tuple(grads), tuple(needs), tuple(names), arrays, tuple(saved), config)
+
+    return tuple(record_multi("simple_rnn", tensors, [outputs, h_last], backward))
+
+
+def _simple_rnn_forward(arrays, config):
+    """The array work of ``simple_rnn`` (a run of ``on_host``): ``(outputs, h, h_seq, h_init, x2)``, the
+    last ones saved for the backward rule."""
+    xv, kv, rkv, bv, h0v, mask_array = arrays
+    go_backwards, return_sequences, zero_output_for_mask, activation = config
+    units = rkv.shape[0]
+    xp = array_module(xv)
+    dtype = xv.dtype
+    batch, steps, features = xv.shape
     u = units
-    x_steps = _steps_view(x.value, go_backwards)
+    x_steps = _steps_view(xv, go_backwards)
     mask_b = None if mask_array is None else _steps_view(mask_array, go_backwards)[:, :, None]
-    x2, h_seq = _project(xp, x_steps, k.value, None if b is None else b.value)
-    h_prev = xp.zeros((batch, u), dtype=dtype) if h0 is None else h0.value
+    x2, h_seq = _project(xp, x_steps, kv, None if bv is None else bv)
+    h_prev = xp.zeros((batch, u), dtype=dtype) if h0v is None else h0v
     h_init = h_prev
     recurrent = xp.empty((batch, u), dtype=dtype)
     with np.errstate(over="ignore"):  # exp(-z) of a sigmoid may overflow: 1 / inf = 0
         for s in range(steps):
             h = h_seq[s]
-            xp.dot(h_prev, rk.value, out=recurrent)
+            xp.dot(h_prev, rkv, out=recurrent)
             h += recurrent
             _activate(activation, h, prescaled=False)
             if mask_b is not None:
@@ -202,41 +245,49 @@ def simple_rnn(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, 
             h_prev = h
     out_steps = h_seq if mask_b is None else _masked_outputs(xp, h_seq, mask_b, zero_output_for_mask)
     outputs = _batch_major(xp, out_steps) if return_sequences else out_steps[-1]
-    names, tensors = _op_inputs(x, k, rk, (("bias", b), ("h0", h0)))
+    return outputs, h_seq[-1], h_seq, h_init, x2
 
-    def backward(grads, needs):
-        g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_b is not None, go_backwards,
-                                                   (batch, u), dtype)
-        add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (batch, u), dtype)
-        deriv = _derivative(activation, h_seq)
-        if deriv.ndim == 0:
-            deriv = xp.broadcast_to(deriv, h_seq.shape)
-        da_all = xp.empty_like(h_seq)
-        rk_t = xp.ascontiguousarray(rk.value.T)
-        for s in range(steps - 1, -1, -1):
-            add_output_grad(s, dh)
-            da = da_all[s]
-            xp.multiply(dh, deriv[s], out=da)
-            if mask_b is not None:
-                m = mask_b[s]
-                da *= m
-                dh = xp.where(m, da @ rk_t, dh)
-            else:
-                dh = da @ rk_t
-        da2 = da_all.reshape(steps * batch, u)
-        values = {}
-        if needs[0]:
-            values["inputs"] = _from_steps((da2 @ k.value.T).reshape(steps, batch, features), go_backwards)
-        if needs[1]:
-            values["kernel"] = x2.T @ da2
-        if needs[2]:
-            values["recurrent_kernel"] = _previous(xp, h_init, h_seq).reshape(steps * batch, u).T @ da2
-        if "bias" in names and needs[names.index("bias")]:
-            values["bias"] = da2.sum(axis=0)
-        values["h0"] = dh
-        return _collect(needs, names, values)
 
-    return tuple(record_multi("simple_rnn", tensors, [outputs, h_seq[-1]], backward))
+def _simple_rnn_backward(grads, needs, names, arrays, saved, config):
+    """The gradients of ``simple_rnn`` (a run of ``on_host``) from the forward's saved arrays."""
+    xv, kv, rkv, bv, h0v, mask_array = arrays
+    go_backwards, return_sequences, zero_output_for_mask, activation = config
+    xp = array_module(xv)
+    dtype = xv.dtype
+    batch, steps, features = xv.shape
+    u = rkv.shape[0]
+    mask_b = None if mask_array is None else _steps_view(mask_array, go_backwards)[:, :, None]
+    h_seq, h_init, x2 = saved
+    g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_b is not None, go_backwards,
+                                               (batch, u), dtype)
+    add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (batch, u), dtype)
+    deriv = _derivative(activation, h_seq)
+    if deriv.ndim == 0:
+        deriv = xp.broadcast_to(deriv, h_seq.shape)
+    da_all = xp.empty_like(h_seq)
+    rk_t = xp.ascontiguousarray(rkv.T)
+    for s in range(steps - 1, -1, -1):
+        add_output_grad(s, dh)
+        da = da_all[s]
+        xp.multiply(dh, deriv[s], out=da)
+        if mask_b is not None:
+            m = mask_b[s]
+            da *= m
+            dh = xp.where(m, da @ rk_t, dh)
+        else:
+            dh = da @ rk_t
+    da2 = da_all.reshape(steps * batch, u)
+    values = {}
+    if needs[0]:
+        values["inputs"] = _from_steps((da2 @ kv.T).reshape(steps, batch, features), go_backwards)
+    if needs[1]:
+        values["kernel"] = x2.T @ da2
+    if needs[2]:
+        values["recurrent_kernel"] = _previous(xp, h_init, h_seq).reshape(steps * batch, u).T @ da2
+    if "bias" in names and needs[names.index("bias")]:
+        values["bias"] = da2.sum(axis=0)
+    values["h0"] = dh
+    return _collect(needs, names, values)
 
 
 # -- helpers for per-step recurrent loops -------------------------------------------------------------

@@ -19,6 +19,7 @@ from featherflow.backend.arrays import array_module
 from featherflow.backend.blas import use_threads_for
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_tensor
+from featherflow.ops._host import is_traced
 
 # -- activations on raw arrays ------------------------------------------------------------------
 # Every fused activation's derivative is a function of its OUTPUT, so the backward rule needs
@@ -120,8 +121,10 @@ def _prepare(op, inputs, kernel, recurrent_kernel, bias, bias_shape, states, mas
             raise ValueError(f"{op}: `mask` must have shape (batch, timesteps) = {(batch, steps)}. Received: "
                              f"mask.shape={mask_array.shape}")
         mask_array = array_module(x.value).asarray(mask_array, dtype=bool)
-        if mask_array.all():
-            mask_array = None  # nothing masked: take the faster unmasked path
+        if not is_traced(mask_array) and mask_array.all():
+            # nothing masked: take the faster unmasked path (a tf.function's trace keeps the masked path, whose
+            # results are the same: the mask's values change from call to call)
+            mask_array = None
     return x, k, rk, b, state_tensors, mask_array, units
 
 

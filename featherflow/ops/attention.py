@@ -40,6 +40,7 @@ from featherflow.backend.blas import use_threads_for
 from featherflow.core.tape import record, record_multi
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor
+from featherflow.ops._host import on_host
 from featherflow.ops._workspace import workspace
 
 _MASK_ADDER = -1e9  # Keras's large negative for masked logits (float16: half its minimum)
@@ -66,17 +67,9 @@ def _mask_bias(mask, scores_shape, dtype, xp):
     """The additive mask ``(1 - mask) * -1e9`` shaped to broadcast against ``[B, N, T, S]``, or None."""
     if mask is None:
         return None
-    m = mask.value if isinstance(mask, Tensor) else mask
-    m = xp.asarray(m)
+    m = xp.asarray(mask)
     if m.dtype != bool:
         m = m > 0.5 if m.dtype.kind == "f" else m != 0
-    try:
-        xp.broadcast_shapes(m.shape, scores_shape)
-    except ValueError:
-        raise ValueError(
-            f"dot_product_attention: the mask of shape {m.shape} does not broadcast against the attention "
-            f"scores [batch, heads, queries, keys] = {scores_shape}. Pass a mask of shape (B, T, S) expanded "
-            "to (B, 1, T, S), or (1, 1, T, S).") from None
     bias = xp.zeros(m.shape, dtype=dtype)
     bias[~m] = _mask_adder(dtype)
     return bias.reshape((1,) * (4 - bias.ndim) + bias.shape)  # 4-D, so blocks of batch rows slice it
@@ -125,21 +118,53 @@ def dot_product_attention(query, key, value, mask=None, scale=None, dropout_mask
                         f"{q.dtype.name}, {k.dtype.name}, {v.dtype.name}")
     qv, kv, vv = q.value, k.value, v.value
     _check_shapes(qv, kv, vv)
+    mask = mask.value if isinstance(mask, Tensor) else mask
+    dropout_mask = dropout_mask.value if isinstance(dropout_mask, Tensor) else dropout_mask
+    if dropout_mask is not None and np.ndim(dropout_mask) > 4:
+        raise ValueError(f"dot_product_attention: dropout_mask must broadcast against {_scores_shape(qv, kv)}. "
+                         f"Received shape {np.shape(dropout_mask)}")
+    if mask is not None:
+        try:
+            np.broadcast_shapes(np.shape(mask), _scores_shape(qv, kv))
+        except ValueError:
+            raise ValueError(
+                f"dot_product_attention: the mask of shape {np.shape(mask)} does not broadcast against the "
+                f"attention scores [batch, heads, queries, keys] = {_scores_shape(qv, kv)}. Pass a mask of shape "
+                "(B, T, S) expanded to (B, 1, T, S), or (1, 1, T, S).") from None
+    scale = qv.dtype.type(1.0 / math.sqrt(qv.shape[3]) if scale is None else scale)
+    # the array work runs as one host call each way in a tf.function (pooled buffers written in place)
+    out, probs, weights = on_host(_forward, qv, kv, vv, mask, dropout_mask, scale)
+
+    def backward(grads, needs):
+        g_out, g_probs = grads if return_scores else (grads, None)
+        return on_host(_backward, g_out, g_probs, qv, kv, vv, probs, weights, dropout_mask, scale, tuple(needs))
+
+    if return_scores:
+        output, scores = record_multi("dot_product_attention", (q, k, v), [out, probs], backward)
+        return output, scores
+    return record("dot_product_attention", (q, k, v), out, backward)
+
+
+def _scores_shape(qv, kv) -> tuple:
+    return (qv.shape[0], qv.shape[2], qv.shape[1], kv.shape[1])
+
+
+def _dropout(dropout_mask, dtype, xp):
+    if dropout_mask is None:
+        return None
+    drop = xp.asarray(dropout_mask, dtype=dtype)
+    return drop.reshape((1,) * (4 - drop.ndim) + drop.shape)
+
+
+def _forward(qv, kv, vv, mask, dropout_mask, scale):
+    """``(output, probabilities, dropped probabilities)`` (the last is the second without dropout)."""
     xp = array_module(qv)
     dtype = qv.dtype
     batch, queries, heads, channels = qv.shape
     keys, value_channels = kv.shape[1], vv.shape[3]
-    scale = dtype.type(1.0 / math.sqrt(channels) if scale is None else scale)
     scores_shape = (batch, heads, queries, keys)
     bias = _mask_bias(mask, scores_shape, dtype, xp)
-    drop = None
-    if dropout_mask is not None:
-        drop = xp.asarray(dropout_mask.value if isinstance(dropout_mask, Tensor) else dropout_mask, dtype=dtype)
-        if drop.ndim > 4:
-            raise ValueError(f"dot_product_attention: dropout_mask must broadcast against {scores_shape}. Received "
-                             f"shape {drop.shape}")
-        drop = drop.reshape((1,) * (4 - drop.ndim) + drop.shape)
-
+    drop = _dropout(dropout_mask, dtype, xp)
     use_threads_for(batch * heads * queries * keys * max(channels, value_channels))
     q_scaled = qv * scale  # Keras scales the queries before the product
     q_heads = q_scaled.transpose(0, 2, 1, 3)  # [B, N, T, H] views: no copies
@@ -166,48 +191,55 @@ def dot_product_attention(query, key, value, mask=None, scale=None, dropout_mask
             w = weights[b0:b1]
             xp.multiply(p, drop if drop.shape[0] == 1 else drop[b0:b1], out=w)
         xp.matmul(w, v_heads[b0:b1], out=out_heads[b0:b1])
+    return out, probs, weights
 
-    def backward(grads, needs):
-        g_out, g_probs = grads if return_scores else (grads, None)
-        use_threads_for(batch * heads * queries * keys * max(channels, value_channels))
-        g_heads = None if g_out is None else g_out.transpose(0, 2, 1, 3)  # [B, N, T, Hv]
-        g_v = g_q = g_k = None
-        if needs[2] and g_heads is not None:
-            g_v = xp.empty_like(vv)
-        if needs[0]:
-            g_q = xp.empty_like(qv)
-        if needs[1]:
-            g_k = xp.empty_like(kv)
-        scratch = workspace("attention_grad", (rows,) + scores_shape[1:], dtype, xp)
-        for b0 in range(0, batch, rows):
-            b1 = min(batch, b0 + rows)
-            p, w = probs[b0:b1], weights[b0:b1]
-            if g_v is not None:
-                xp.matmul(w.swapaxes(-1, -2), g_heads[b0:b1], out=g_v.transpose(0, 2, 1, 3)[b0:b1])
-            if g_q is None and g_k is None:
-                continue
-            d = scratch[:b1 - b0]  # d loss / d probabilities, then / d scores
-            if g_heads is not None:
-                xp.matmul(g_heads[b0:b1], v_heads[b0:b1].swapaxes(-1, -2), out=d)
-                if drop is not None:
-                    d *= drop if drop.shape[0] == 1 else drop[b0:b1]
-                if g_probs is not None:
-                    d += g_probs[b0:b1]
-            else:
-                d[...] = g_probs[b0:b1]
-            # softmax backward in place: dS = P * (dP - sum(dP * P))
-            row = xp.einsum("...s,...s->...", d, p)
-            d -= row[..., None]
-            d *= p
-            if g_q is not None:
-                xp.matmul(d, k_heads[b0:b1], out=g_q.transpose(0, 2, 1, 3)[b0:b1])
-            if g_k is not None:
-                xp.matmul(d.swapaxes(-1, -2), q_heads[b0:b1], out=g_k.transpose(0, 2, 1, 3)[b0:b1])
+
+def _backward(g_out, g_probs, qv, kv, vv, probs, weights, dropout_mask, scale, needs):
+    """``(g_query, g_key, g_value)`` (None where not needed) from the forward's saved probabilities."""
+    xp = array_module(qv)
+    dtype = qv.dtype
+    batch, queries, heads, channels = qv.shape
+    keys, value_channels = kv.shape[1], vv.shape[3]
+    scores_shape = (batch, heads, queries, keys)
+    drop = _dropout(dropout_mask, dtype, xp)
+    rows = _block_rows(batch, heads * queries * keys)
+    q_heads = (qv * scale).transpose(0, 2, 1, 3)
+    k_heads = kv.transpose(0, 2, 1, 3)
+    v_heads = vv.transpose(0, 2, 1, 3)
+    use_threads_for(batch * heads * queries * keys * max(channels, value_channels))
+    g_heads = None if g_out is None else g_out.transpose(0, 2, 1, 3)  # [B, N, T, Hv]
+    g_v = g_q = g_k = None
+    if needs[2] and g_heads is not None:
+        g_v = xp.empty_like(vv)
+    if needs[0]:
+        g_q = xp.empty_like(qv)
+    if needs[1]:
+        g_k = xp.empty_like(kv)
+    scratch = workspace("attention_grad", (rows,) + scores_shape[1:], dtype, xp)
+    for b0 in range(0, batch, rows):
+        b1 = min(batch, b0 + rows)
+        p, w = probs[b0:b1], weights[b0:b1]
+        if g_v is not None:
+            xp.matmul(w.swapaxes(-1, -2), g_heads[b0:b1], out=g_v.transpose(0, 2, 1, 3)[b0:b1])
+        if g_q is None and g_k is None:
+            continue
+        d = scratch[:b1 - b0]  # d loss / d probabilities, then / d scores
+        if g_heads is not None:
+            xp.matmul(g_heads[b0:b1], v_heads[b0:b1].swapaxes(-1, -2), out=d)
+            if drop is not None:
+                d *= drop if drop.shape[0] == 1 else drop[b0:b1]
+            if g_probs is not None:
+                d += g_probs[b0:b1]
+        else:
+            d[...] = g_probs[b0:b1]
+        # softmax backward in place: dS = P * (dP - sum(dP * P))
+        row = xp.einsum("...s,...s->...", d, p)
+        d -= row[..., None]
+        d *= p
         if g_q is not None:
-            g_q *= scale
-        return g_q, g_k, g_v
-
-    if return_scores:
-        output, scores = record_multi("dot_product_attention", (q, k, v), [out, probs], backward)
-        return output, scores
-    return record("dot_product_attention", (q, k, v), out, backward)
+            xp.matmul(d, k_heads[b0:b1], out=g_q.transpose(0, 2, 1, 3)[b0:b1])
+        if g_k is not None:
+            xp.matmul(d.swapaxes(-1, -2), q_heads[b0:b1], out=g_k.transpose(0, 2, 1, 3)[b0:b1])
+    if g_q is not None:
+        g_q *= scale
+    return g_q, g_k, g_v

@@ -32,6 +32,7 @@ from featherflow.backend.blas import get_num_threads, use_threads_for
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, binary_operands
+from featherflow.ops._host import on_host
 from featherflow.ops._workspace import workspace
 from featherflow.ops.array_kernels import FUSED_ACTIVATIONS, apply_activation, relu_inplace
 from featherflow.ops.conv_utils import (
@@ -102,29 +103,44 @@ def conv2d_fused(x, kernel, bias=None, activation=None, strides=1, padding="VALI
                          f"filters.shape={wv.shape}")
     (ho, pt, pb), (wo, pl, pr) = output_geometry((h, w), (kh, kw), strides, dilations, padding, op)
     pads = ((pt, pb), (pl, pr))
-    xp = array_module(xv)
-    k = kh * kw * c
-    wmat = wv.reshape(k, filters)
-    pointwise = kh == kw == 1 and strides == (1, 1) and not (pt or pb or pl or pr)
     inputs = (x, kernel)
     if bias is not None:
         bias = as_float_tensor(bias, op, "bias")
         inputs = (x, kernel, bias)
+    geometry = (ho, wo, pads, strides, dilations, activation)
+    out, z, cols2d = on_host(_forward, xv, wv, None if bias is None else bias.value, geometry)
+
+    def backward(g, needs):
+        return on_host(_backward, g, z, cols2d, wv, xv.shape, geometry, tuple(needs))
+
+    return record(op, inputs, out, backward)
+
+
+def _forward(xv, wv, bv, geometry):
+    """The convolution's array work: ``(out, z, cols2d)``, ``z`` the ``(rows, filters)`` result and
+    ``cols2d`` the patch matrix the backward rule reuses (a run of ``on_host``)."""
+    ho, wo, pads, strides, dilations, activation = geometry
+    (pt, pb), (pl, pr) = pads
+    n, h, w, c = xv.shape
+    kh, kw, _, filters = wv.shape
+    xp = array_module(xv)
+    k = kh * kw * c
+    wmat = wv.reshape(k, filters)
+    pointwise = kh == kw == 1 and strides == (1, 1) and not (pt or pb or pl or pr)
     # with im2col, the bias rides along as a ones column of the patch matrix and a bias row of the
     # kernel matrix: one GEMM adds it, and the weight-gradient GEMM yields its gradient too
-    augmented = bias is not None and not pointwise
-    macs = n * ho * wo * k * filters
-    use_threads_for(macs)
+    augmented = bv is not None and not pointwise
+    use_threads_for(n * ho * wo * k * filters)
     step = None  # rows per chunk of a GEMM fused with its ReLU (None: one GEMM)
     if pointwise:
         cols2d = xv.reshape(-1, c)
         z = cols2d @ wmat
-        if bias is not None:
-            z += bias.value
+        if bv is not None:
+            z += bv
     else:
         cols2d = im2col(pad_spatial(xv, pads, "conv_pad"), kh, kw, strides, dilations, ho, wo, "conv_cols",
                          ones_column=augmented)
-        wfull = xp.concatenate([wmat, bias.value[None, :]]) if augmented else wmat
+        wfull = xp.concatenate([wmat, bv[None, :]]) if augmented else wmat
         # the output comes from the pool too: the op's result is reused once the step has dropped it
         z = workspace("conv_out", (n * ho * wo, filters), xp.result_type(cols2d, wfull), xp)
         step = _row_chunk(z.shape[0], filters, z.itemsize, xp) if activation == "relu" else None
@@ -134,38 +150,48 @@ def conv2d_fused(x, kernel, bias=None, activation=None, strides=1, padding="VALI
             xp.matmul(cols2d, wfull, out=z)
     if not step:
         z = apply_activation(z, activation)
+    return z.reshape(n, ho, wo, filters), z, cols2d
+
+
+def _backward(g, z, cols2d, wv, x_shape, geometry, needs):
+    """The gradients ``(gx, gw[, gb])`` (``None`` where not needed) from the forward's saved arrays."""
+    ho, wo, pads, strides, dilations, activation = geometry
+    (pt, pb), (pl, pr) = pads
+    n, h, w, c = x_shape
+    kh, kw, _, filters = wv.shape
+    xp = array_module(z)
+    k = kh * kw * c
+    wmat = wv.reshape(k, filters)
+    pointwise = kh == kw == 1 and strides == (1, 1) and not (pt or pb or pl or pr)
+    augmented = len(needs) == 3 and not pointwise
     out = z.reshape(n, ho, wo, filters)
-
-    def backward(g, needs):
-        gx = gw = gb = None
-        use_threads_for(macs)
-        step = None if pointwise or activation != "relu" else _row_chunk(z.shape[0], filters, z.itemsize, xp)
-        if step and (needs[1] or (augmented and needs[2])):
-            gw, gb, gx = _relu_backward_chunked(g, z, cols2d, wv, step, needs, augmented, k, xp)
-            if needs[0]:
-                full = scatter_blocks(gx, kh, kw, (n, h + pt + pb, w + pl + pr, c), strides, dilations, ho, wo,
-                                       "conv_dx")
-                gx = crop(full, pads, h, w)
-            return (gx, gw, gb) if len(needs) == 3 else (gx, gw)
-        dz = activation_grad(g, out, activation, "conv_dz").reshape(-1, filters)
-        if needs[1] or (augmented and needs[2]):
-            # (dz^T @ cols)^T is markedly faster than cols^T @ dz for tall cols
-            full_gw = (dz.T @ cols2d).T
-            gw = full_gw[:k].reshape(wv.shape) if needs[1] else None
-            gb = full_gw[k] if augmented and needs[2] else None
-        if len(needs) == 3 and needs[2] and not augmented:
-            gb = dz.sum(axis=0)
+    gx = gw = gb = None
+    use_threads_for(n * ho * wo * k * filters)
+    step = None if pointwise or activation != "relu" else _row_chunk(z.shape[0], filters, z.itemsize, xp)
+    if step and (needs[1] or (augmented and needs[2])):
+        gw, gb, gx = _relu_backward_chunked(g, z, cols2d, wv, step, needs, augmented, k, xp)
         if needs[0]:
-            if pointwise:
-                gx = (dz @ wmat.T).reshape(xv.shape)
-            else:
-                # kernel position (i, j) maps dz back through wv[i, j]^T: blocks (kh, kw, filters, c)
-                full = col2im(dz, wv.transpose(0, 1, 3, 2), (n, h + pt + pb, w + pl + pr, c), strides,
-                               dilations, ho, wo, "conv_dx")
-                gx = crop(full, pads, h, w)
+            full = scatter_blocks(gx, kh, kw, (n, h + pt + pb, w + pl + pr, c), strides, dilations, ho, wo,
+                                  "conv_dx")
+            gx = crop(full, pads, h, w)
         return (gx, gw, gb) if len(needs) == 3 else (gx, gw)
-
-    return record(op, inputs, out, backward)
+    dz = activation_grad(g, out, activation, "conv_dz").reshape(-1, filters)
+    if needs[1] or (augmented and needs[2]):
+        # (dz^T @ cols)^T is markedly faster than cols^T @ dz for tall cols
+        full_gw = (dz.T @ cols2d).T
+        gw = full_gw[:k].reshape(wv.shape) if needs[1] else None
+        gb = full_gw[k] if augmented and needs[2] else None
+    if len(needs) == 3 and needs[2] and not augmented:
+        gb = dz.sum(axis=0)
+    if needs[0]:
+        if pointwise:
+            gx = (dz @ wmat.T).reshape(x_shape)
+        else:
+            # kernel position (i, j) maps dz back through wv[i, j]^T: blocks (kh, kw, filters, c)
+            full = col2im(dz, wv.transpose(0, 1, 3, 2), (n, h + pt + pb, w + pl + pr, c), strides,
+                          dilations, ho, wo, "conv_dx")
+            gx = crop(full, pads, h, w)
+    return (gx, gw, gb) if len(needs) == 3 else (gx, gw)
 
 
 def _relu_backward_chunked(g, z, cols2d, wv, step, needs, augmented, k, xp):

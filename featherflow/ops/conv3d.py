@@ -27,6 +27,7 @@ from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, binary_operands
+from featherflow.ops._host import untraceable
 from featherflow.ops.array_kernels import apply_activation
 from featherflow.ops.conv_utils import activation_grad, padding_amounts, parse_padding, tuple_arg
 from featherflow.ops.shape import transpose
@@ -97,7 +98,7 @@ def conv3d_fused(x, kernel, bias=None, activation=None, strides=(1, 1, 1), paddi
         strides, dilations: three ints; padding: ``"SAME"``, ``"VALID"`` or three (before, after) pairs.
     """
     x, kernel = binary_operands(x, kernel, op)
-    xv, wv = x.value, kernel.value
+    xv, wv = (untraceable(t.value, "conv3d_fused") for t in (x, kernel))  # (eager in a tf.function for now)
     if xv.dtype.kind != "f":
         raise TypeError(f"{op}: input must be a floating-point tensor, received {xv.dtype.name}.")
     if xv.ndim != 5 or wv.ndim != 5:
@@ -150,7 +151,7 @@ def conv3d_transpose_fused(x, kernel, bias=None, activation=None, out_size=None,
     ``pad_before`` being the forward convolution's padding for an input of ``out_size``.
     """
     x, kernel = binary_operands(x, kernel, op)
-    xv, wv = x.value, kernel.value
+    xv, wv = (untraceable(t.value, "conv3d_transpose_fused") for t in (x, kernel))  # (eager in a tf.function for now)
     if xv.ndim != 5 or wv.ndim != 5:
         raise ValueError(f"{op}: expected a 5-D input and a 5-D kernel (kd, kh, kw, out_channels, in_channels). "
                          f"Received: input.shape={xv.shape}, filters.shape={wv.shape}")

@@ -21,6 +21,7 @@ from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, binary_operands
+from featherflow.ops._host import untraceable
 from featherflow.ops.array_kernels import apply_activation
 from featherflow.ops.conv_utils import (
     activation_grad,
@@ -76,7 +77,7 @@ def conv2d_transpose_fused(x, kernel, bias=None, activation=None, out_hw=None, s
     where ``pad_before`` is the forward convolution's padding for an input of size ``out_hw``.
     """
     x, kernel = binary_operands(x, kernel, op)
-    xv, wv = x.value, kernel.value
+    xv, wv = (untraceable(t.value, "conv2d_transpose_fused") for t in (x, kernel))  # (eager in a tf.function for now)
     if xv.ndim != 4 or wv.ndim != 4:
         raise ValueError(f"{op}: expected a 4-D input and a 4-D kernel (kh, kw, out_channels, in_channels). "
                          f"Received: input.shape={xv.shape}, filters.shape={wv.shape}")
@@ -130,7 +131,7 @@ def depthwise_conv2d_fused(x, kernel, bias=None, activation=None, strides=(1, 1)
     """Depthwise convolution, one op: channel ``c`` is convolved with ``kernel[:, :, c, m]`` for each
     multiplier ``m``; output channel ``c * multiplier + m``. Kernel ``(kh, kw, in_channels, multiplier)``."""
     x, kernel = binary_operands(x, kernel, op)
-    xv, wv = x.value, kernel.value
+    xv, wv = (untraceable(t.value, "depthwise_conv2d_fused") for t in (x, kernel))  # (eager in a tf.function for now)
     if xv.ndim != 4 or wv.ndim != 4:
         raise ValueError(f"{op}: expected a 4-D input and a 4-D kernel (kh, kw, in_channels, multiplier). "
                          f"Received: input.shape={xv.shape}, filter.shape={wv.shape}")

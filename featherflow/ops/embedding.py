@@ -21,6 +21,7 @@ from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops import _kernels
 from featherflow.ops._convert import as_float_tensor, as_tensor
+from featherflow.ops._host import on_host
 
 
 def check_indices(ids, size: int, op: str) -> None:
@@ -148,11 +149,16 @@ def embedding(ids, table, op: str = "embedding") -> Tensor:
     if tv.ndim != 2:
         raise ValueError(f"{op}: embeddings must be 2-D (input_dim, output_dim). Received shape {tv.shape}")
     check_indices(iv, tv.shape[0], op)
-    xp = array_module(tv)
-    out = xp.take(tv, iv, axis=0)
+    out = array_module(tv).take(tv, iv, axis=0)
 
     def backward(g, needs):
-        ids_flat, rows = _flat_pairs(xp, iv, g)
-        return (row_sums(ids_flat, rows, tv.shape[0]),)
+        # the scatter-add depends on the ids' values (sorting, counting repeats): one host call in a tf.function
+        return (on_host(_table_gradient, iv, g, tv.shape[0]),)
 
     return record(op, (table,), out, backward)
+
+
+def _table_gradient(ids, g, num_rows: int):
+    """The dense gradient of the table: every output row's gradient added into the row it came from."""
+    ids_flat, rows = _flat_pairs(array_module(g), ids, g)
+    return row_sums(ids_flat, rows, num_rows)

@@ -3,7 +3,7 @@
 
 The kernels (``conv.conv2d_fused``: ``tf.nn.conv2d``/``conv1d`` and Keras's ``Conv1D``/``Conv2D``;
 ``conv_variants.depthwise_conv2d_fused`` and ``conv2d_transpose_fused``: the depthwise and transposed
-convolutions and their layers; ``pooling.pool2d`` and its tiled and compiled paths: ``tf.nn.max_pool*``/
+convolutions and their layers; ``pooling.pool2d`` (its general, tiled and compiled paths): ``tf.nn.max_pool*``/
 ``avg_pool*`` (1-D and 2-D) and the Keras pooling layers; ``normalization._normalize``: ``BatchNormalization``
 and ``LayerNormalization``; ``embedding.embedding``: ``Embedding``) keep their fast raw-array backward passes
 for first-order gradients. When their gradient must be differentiated again, the rule here recomputes the op
@@ -70,16 +70,17 @@ def _conv2d_rule(op, g):
     from featherflow.ops.shape import reshape
 
     c = op.captured
-    kh, kw, ho, wo = c["kh"], c["kw"], c["ho"], c["wo"]
-    slices = _windows(kh, kw, c["strides"], c["dilations"], ho, wo)
+    ho, wo, pads, strides, dilations, activation = c["geometry"]
+    kh, kw = c["wv"].shape[:2]
+    slices = _windows(kh, kw, strides, dilations, ho, wo)
 
     def reference(x, kernel, bias=None):
         n, channels, filters = x.value.shape[0], x.value.shape[3], kernel.value.shape[3]
-        cols = reshape(_patches(x, c["pads"], slices), (-1, kh * kw * channels))
+        cols = reshape(_patches(x, pads, slices), (-1, kh * kw * channels))
         z = matmul(cols, reshape(kernel, (kh * kw * channels, filters)))
         if bias is not None:
             z = z + bias
-        return _activate(reshape(z, (n, ho, wo, filters)), c["activation"])
+        return _activate(reshape(z, (n, ho, wo, filters)), activation)
 
     return _vjp(reference, op, g)
 
@@ -159,25 +160,22 @@ def _pool_reference(kind, pads, slices, count=None):
 
 @register_gradient("featherflow.ops.pooling:pool2d.<locals>.backward")
 def _pool2d_rule(op, g):
+    from featherflow.ops.pooling import _window_count_array
+
     c = op.captured
-    h, w, pt, pl, padded = c["h"], c["w"], c["pt"], c["pl"], c["padded_shape"]
-    pads = ((pt, padded[1] - h - pt), (pl, padded[2] - w - pl))
-    return _vjp(_pool_reference(c["kind"], pads, c["slices"], c.get("count")), op, g)
+    kind, kh, kw, strides, ho, wo, pads = c["geometry"]
+    xv = c["xv"]
+    count = None if kind == "max" else _window_count_array(xv.shape[1], xv.shape[2], ho, wo, c["geometry"],
+                                                           xv.dtype)
+    return _vjp(_pool_reference(kind, pads, _windows(kh, kw, strides, (1, 1), ho, wo), count), op, g)
 
 
-def _tiled_rule(kind, kh=None, kw=None):
-    def rule(op, g):
-        c = op.captured
-        sizes = (kh or c["kh"], kw or c["kw"])
-        slices = _windows(sizes[0], sizes[1], sizes, (1, 1), c["ho"], c["wo"])
-        return _vjp(_pool_reference(kind, ((0, 0), (0, 0)), slices), op, g)
-
-    return rule
-
-
-register_gradient("featherflow.ops.pooling:_pool_tiled.<locals>.backward")(_tiled_rule("avg"))
-register_gradient("featherflow.ops.pooling:_max_pool_tiled.<locals>.backward")(_tiled_rule("max"))
-register_gradient("featherflow.ops.pooling:_max_pool_2x2_compiled.<locals>.backward")(_tiled_rule("max", 2, 2))
+@register_gradient("featherflow.ops.pooling:pool2d.<locals>.tiled_backward")
+def _tiled_pool_rule(op, g):
+    c = op.captured
+    kh, kw, ho, wo = c["geometry"]
+    slices = _windows(kh, kw, (kh, kw), (1, 1), ho, wo)
+    return _vjp(_pool_reference(c["kind"], ((0, 0), (0, 0)), slices), op, g)
 
 
 @register_gradient("featherflow.ops.normalization:_normalize.<locals>.backward")

@@ -45,6 +45,7 @@ from featherflow.backend.blas import use_threads_for
 from featherflow.core.tape import record_multi
 from featherflow.ops import _kernels
 from featherflow.ops._gru_rnn import gru, simple_rnn, stack_time, unstack_time  # noqa: F401 - re-exported
+from featherflow.ops._host import on_host
 from featherflow.ops._rnn_common import (  # noqa: F401 - _FUSED is re-exported for the recurrent layers
     _FUSED,
     _activate,
@@ -129,20 +130,48 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     h0, c0 = (list(initial_state) + [None, None])[:2] if initial_state is not None else (None, None)
     x, k, rk, b, (h0, c0), mask_array, units = _prepare(
         "lstm", inputs, kernel, recurrent_kernel, bias, lambda u: (4 * u,), [h0, c0], mask, 4)
-    xp = array_module(x.value)
-    dtype = x.value.dtype
-    batch, steps, features = x.value.shape
-    u = units
+    config = (go_backwards, return_sequences, zero_output_for_mask, activation, recurrent_activation)
+    arrays = (x.value, k.value, rk.value, None if b is None else b.value, None if h0 is None else h0.value,
+              None if c0 is None else c0.value, mask_array)
+    outputs, h_last, c_last, *saved = on_host(_lstm_forward, arrays, config)
+    names, tensors = _op_inputs(x, k, rk, (("bias", b), ("h0", h0), ("c0", c0)))
+
+    def backward(grads, needs):
+        return on_host(_lstm_backward, tuple(grads), tuple(needs), tuple(names), arrays, tuple(saved), config)
+
+    # the pooled sequence buffers are free again once no tape holds the backward rule (every output is a copy)
+    return tuple(record_multi("lstm", tensors, [outputs, h_last, c_last], backward))
+
+
+def _lstm_setup(arrays, config):
+    """What the forward and backward array work share: shapes, the gate permutation, time-major views."""
+    xv, kv, rkv, bv, h0v, c0v, mask_array = arrays
+    go_backwards, return_sequences, zero_output_for_mask, activation, recurrent_activation = config
+    xp = array_module(xv)
+    dtype = xv.dtype
+    batch, steps, features = xv.shape
+    u = rkv.shape[0]
     # forward rows [i, f, o, c]; Keras's columns are [i, f, c, o]
     perm = np.concatenate([np.arange(0, 2 * u), np.arange(3 * u, 4 * u), np.arange(2 * u, 3 * u)])
-    scale = np.concatenate([np.full(3 * u, _prescale(recurrent_activation)), np.full(u, _prescale(activation))])
-    scale = xp.asarray(scale, dtype=dtype)
-    x_steps = _steps_view(x.value, go_backwards)  # (steps, batch, features), a view
+    x_steps = _steps_view(xv, go_backwards)  # (steps, batch, features), a view
     mask_b = None if mask_array is None else _steps_view(mask_array, go_backwards)[:, None, :]
-    gates = workspace("lstm_gates", (steps, 4 * u, batch), dtype, xp)  # pooled memory (ops._workspace: no page faults)
     stacked = _stack_inputs(features, u)
     fast = activation == "tanh" and recurrent_activation == "sigmoid"
     compiled = fast and xp is np and dtype == np.float32  # the kernels' case (_kernels: float32 on NumPy)
+    hr = features + (bv is not None)  # (stacked) the first row of h in xh; with zero initial states step 0 uses [:hr]
+    return xp, dtype, batch, steps, features, u, perm, x_steps, mask_b, stacked, fast, compiled, hr
+
+
+def _lstm_forward(arrays, config):
+    """The LSTM's forward array work (a run of ``on_host``): ``(outputs, h, c, gates, c_seq, tanh(c)_seq,
+    h_seq, h_init, c_init, xh)`` (``xh`` None unless stacked), the last seven saved for the backward rule."""
+    xv, kv, rkv, bv, h0v, c0v, mask_array = arrays
+    go_backwards, return_sequences, zero_output_for_mask, activation, recurrent_activation = config
+    xp, dtype, batch, steps, features, u, perm, x_steps, mask_b, stacked, fast, compiled, hr = \
+        _lstm_setup(arrays, config)
+    scale = np.concatenate([np.full(3 * u, _prescale(recurrent_activation)), np.full(u, _prescale(activation))])
+    scale = xp.asarray(scale, dtype=dtype)
+    gates = workspace("lstm_gates", (steps, 4 * u, batch), dtype, xp)  # pooled memory (ops._workspace: no page faults)
     step_kernel = _kernels.get_for_work("lstm_forward_step", steps * batch * u) if compiled else None
     no_rows = xp.empty((0, 0), dtype=dtype)
     if stacked:
@@ -150,14 +179,13 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         # gates[s] = [kernel; bias; recurrent_kernel]^T (scaled) @ xh[:, s], where xh (rows, steps + 1,
         # batch) stacks x_s^T, a row of ones and h_{s-1}. The loop writes h_s into xh[:, s + 1], so the
         # backward pass gets all three weight gradients from one GEMM over xh (no copies, no bias pass).
-        hr = features + (b is not None)  # the first row of h; with zero initial states step 0 uses rows [:hr]
         n_in = hr + u
         xh = workspace("lstm_xh", (n_in, steps + 1, batch), dtype, xp)
         xh[:features, :steps] = x_steps.transpose(2, 0, 1)
-        xh[hr:, 0] = 0 if h0 is None else h0.value.T
-        if b is not None:
+        xh[hr:, 0] = 0 if h0v is None else h0v.T
+        if bv is not None:
             xh[features] = 1
-        weights = [k.value[:, perm]] + ([] if b is None else [b.value[perm][None]]) + [rk.value[:, perm]]
+        weights = [kv[:, perm]] + ([] if bv is None else [bv[perm][None]]) + [rkv[:, perm]]
         w_all_t = xp.ascontiguousarray((xp.concatenate(weights) * scale).T)  # (4u, n_in)
         h_seq = xh[hr:, 1:].transpose(1, 0, 2)  # (steps, u, batch), a view
         h_prev = xh[hr:, 0]
@@ -165,30 +193,30 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     else:
         # The input projection of every step as one batched matmul written in the per-step layout:
         # gates[s] = (kernel * scale).T @ x_s.T (no transposed copy of x or of the projection).
-        w_scaled_t = xp.ascontiguousarray((k.value[:, perm] * scale).T)  # (4u, features)
+        w_scaled_t = xp.ascontiguousarray((kv[:, perm] * scale).T)  # (4u, features)
         use_threads_for(steps * batch * features * 4 * u)
         xp.matmul(w_scaled_t, x_steps.transpose(0, 2, 1), out=gates)
-        if b is not None and step_kernel is None:  # the kernel adds the bias in its pass over each step
-            gates += (b.value[perm] * scale)[:, None]
-        u_scaled_t = xp.ascontiguousarray((rk.value[:, perm] * scale).T)  # (4u, u)
+        if bv is not None and step_kernel is None:  # the kernel adds the bias in its pass over each step
+            gates += (bv[perm] * scale)[:, None]
+        u_scaled_t = xp.ascontiguousarray((rkv[:, perm] * scale).T)  # (4u, u)
         h_seq = workspace("lstm_h", (steps, u, batch), dtype, xp)
-        h_prev = xp.zeros((u, batch), dtype=dtype) if h0 is None else xp.ascontiguousarray(h0.value.T)
+        h_prev = xp.zeros((u, batch), dtype=dtype) if h0v is None else xp.ascontiguousarray(h0v.T)
         recurrent = xp.empty((4 * u, batch), dtype=dtype)
         use_threads_for(4 * u * u * batch)
     h_init = h_prev
     c_seq = workspace("lstm_c", (steps, u, batch), dtype, xp)
     tc_seq = workspace("lstm_tanh_c", (steps, u, batch), dtype, xp)
-    c_prev = xp.zeros((u, batch), dtype=dtype) if c0 is None else xp.ascontiguousarray(c0.value.T)
+    c_prev = xp.zeros((u, batch), dtype=dtype) if c0v is None else xp.ascontiguousarray(c0v.T)
     c_init = c_prev
     tmp = xp.empty((u, batch), dtype=dtype)
     one = dtype.type(1)
     step_bias = no_rows  # the kernel's bias block: (4u, batch), each row the (scaled) bias
-    if step_kernel is not None and b is not None and not stacked:
-        step_bias = xp.repeat((b.value[perm] * scale)[:, None], batch, axis=1)
+    if step_kernel is not None and bv is not None and not stacked:
+        step_bias = xp.repeat((bv[perm] * scale)[:, None], batch, axis=1)
     with np.errstate(over="ignore"):  # exp(-z) of a sigmoid may overflow: 1 / inf = 0
         for s in range(steps):
             z = gates[s]
-            if stacked and s == 0 and h0 is None and hr:
+            if stacked and s == 0 and h0v is None and hr:
                 xp.dot(w_all_t[:, :hr], xh[:hr, 0], out=z)  # h_{-1} = 0: skip its 4u x u block
             elif stacked:
                 xp.dot(w_all_t, xh[:, s], out=z)
@@ -227,115 +255,32 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     out_steps = h_seq if mask_b is None else _masked_outputs(xp, h_seq, mask_b, zero_output_for_mask)
     # (steps, u, batch) -> (batch, steps, u)
     outputs = out_steps.transpose(2, 0, 1).copy() if return_sequences else out_steps[-1].T.copy()
-    names, tensors = _op_inputs(x, k, rk, (("bias", b), ("h0", h0), ("c0", c0)))
+    return (outputs, h_seq[-1].T.copy(), c_seq[-1].T.copy(), gates, c_seq, tc_seq, h_seq, h_init, c_init,
+            xh if stacked else None)
 
-    def backward(grads, needs):
-        g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_b is not None, go_backwards,
-                                                   (u, batch), dtype, transposed=True)
-        dc = xp.zeros((u, batch), dtype=dtype)
-        if grads[2] is not None:
-            dc += grads[2].T
-        add_output_grad = None
-        if g_seq is not None or mask_b is not None:
-            add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (u, batch), dtype)
-        i_g, f_g, o_g, c_g = (gates[:, j * u:(j + 1) * u] for j in range(4))
-        need_h0 = "h0" in names and needs[names.index("h0")]  # else the last recurrent product is skipped
-        u_back = xp.ascontiguousarray(rk.value)  # rows [i, f, c, o] are Keras's columns: dh = U @ dz
-        back_kernel = None if mask_b is not None or not compiled else _kernels.get_for_work("lstm_backward_step",
-                                                                                     steps * batch * u)
-        if back_kernel is not None:
-            # one compiled pass per step computes the factors below on the fly (same operations, same order)
-            # and writes dz transposed into the (steps * batch, 4u) matrix of the weight GEMMs
-            dz_t = workspace("lstm_dz_t", (steps, batch, 4 * u), dtype, xp)
-            dz, dh_next = xp.empty((4 * u, batch), dtype=dtype), xp.empty_like(dh)
-            use_threads_for(4 * u * u * batch)
-            for s in range(steps - 1, -1, -1):
-                if add_output_grad is not None:
-                    add_output_grad(s, dh)
-                back_kernel(gates[s], c_seq[s - 1] if s else c_init, tc_seq[s], dh, dc, dz, dz_t[s])
-                if s or need_h0:
-                    xp.dot(u_back, dz, out=dh_next)
-                dh, dh_next = dh_next, dh
-            return _weight_gradients(dz_t.reshape(steps * batch, 4 * u), dh, dc, needs)
-        # Step-independent factors for all timesteps at once, rows [i, f, c, o, cell] (see the docstring):
-        # dz_{i,f,c} = factor * dc;  dz_o = factor * dh;  dc += dh * cell_factor (row block "cell").
-        factors = workspace("lstm_factors", (steps, 5 * u, batch), dtype, xp)
-        fi, ff_, fc, fo, fcell = (factors[:, j * u:(j + 1) * u] for j in range(5))
-        if fast:
-            # sigmoid' = y (1 - y), tanh' = 1 - y^2, written in place (no full-size temporaries)
-            one = dtype.type(1)
-            if_part = factors[:, :2 * u]
-            xp.subtract(one, gates[:, :2 * u], out=if_part)
-            if_part *= gates[:, :2 * u]
-            fi *= c_g
-            ff_[1:] *= c_seq[:-1]
-            ff_[0] *= c_init
-            xp.subtract(one, o_g, out=fo)
-            fo *= o_g
-            fo *= tc_seq
-            xp.multiply(c_g, c_g, out=fc)
-            xp.subtract(one, fc, out=fc)
-            fc *= i_g
-            xp.multiply(tc_seq, tc_seq, out=fcell)
-            xp.subtract(one, fcell, out=fcell)
-            fcell *= o_g
-        else:
-            xp.multiply(c_g, _derivative(recurrent_activation, i_g), out=fi)
-            xp.multiply(_previous(xp, c_init, c_seq), _derivative(recurrent_activation, f_g), out=ff_)
-            xp.multiply(i_g, _derivative(activation, c_g), out=fc)
-            xp.multiply(tc_seq, _derivative(recurrent_activation, o_g), out=fo)
-            xp.multiply(o_g, _derivative(activation, tc_seq), out=fcell)
-        # dz of every step, stored as (4u, steps, batch): one (4u, steps * batch) matrix for the weight
-        # GEMMs below without a transposed copy; each step is computed in a contiguous scratch block
-        # (5 rows of (u, batch): [i, f, c, o, cell]) and copied in while it is in cache.
-        dz_big = workspace("lstm_dz", (4 * u, steps, batch), dtype, xp)
-        dz = xp.empty((5 * u, batch), dtype=dtype)
-        ub = u * batch
-        fac_rows = factors.reshape(steps, 5, ub)  # per step: 5 rows of one (u, batch) block
-        dz_rows = dz.reshape(5, ub)
-        dz_ifc, dz_ox, dz_cell, dz_gates = dz_rows[:3], dz_rows[3:], dz[4 * u:], dz[:4 * u]
-        use_threads_for(4 * u * u * batch)
-        if mask_b is None:
-            dh_next = xp.empty_like(dh)
-            dh_row, dc_row, dh_next_row = dh.reshape(1, ub), dc.reshape(1, ub), dh_next.reshape(1, ub)
-            for s in range(steps - 1, -1, -1):
-                if add_output_grad is not None:
-                    add_output_grad(s, dh)
-                xp.multiply(fac_rows[s, 3:], dh_row, out=dz_ox)  # dz_o and dh * cell_factor
-                dc += dz_cell
-                xp.multiply(fac_rows[s, :3], dc_row, out=dz_ifc)
-                dc *= f_g[s]
-                if s or need_h0:
-                    xp.dot(u_back, dz_gates, out=dh_next)
-                dz_big[:, s] = dz_gates
-                dh, dh_next, dh_row, dh_next_row = dh_next, dh, dh_next_row, dh_row
-        else:
-            for s in range(steps - 1, -1, -1):
-                add_output_grad(s, dh)
-                dc_carried = dc.copy()  # masked columns pass dc through untouched
-                xp.multiply(fac_rows[s, 3:], dh.reshape(1, ub), out=dz_ox)
-                dc += dz_cell
-                xp.multiply(fac_rows[s, :3], dc.reshape(1, ub), out=dz_ifc)
-                m = mask_b[s]
-                dz *= m
-                dc = xp.where(m, dc * f_g[s], dc_carried)
-                dh = xp.where(m, u_back @ dz_gates, dh)
-                dz_big[:, s] = dz_gates
-        return _weight_gradients(dz_big.reshape(4 * u, steps * batch).T, dh, dc, needs)
+
+def _lstm_backward(grads, needs, names, arrays, saved, config):
+    """The LSTM's gradients (a run of ``on_host``) from the forward's saved arrays."""
+    xv, kv, rkv, bv, h0v, c0v, mask_array = arrays
+    go_backwards, return_sequences, zero_output_for_mask, activation, recurrent_activation = config
+    xp, dtype, batch, steps, features, u, perm, x_steps, mask_b, stacked, fast, compiled, hr = \
+        _lstm_setup(arrays, config)
+    gates, c_seq, tc_seq, h_seq, h_init, c_init, xh = saved
+    n_in = hr + u
 
     def _weight_gradients(dz_t, dh, dc, needs):
         # dz_t: (steps * batch, 4u), rows (step, batch), columns Keras's [i, f, c, o] (C- or F-ordered)
         values = {}
         use_threads_for(steps * batch * 4 * u * min(u, features))
         if needs[0]:
-            dx = (dz_t @ k.value.T).reshape(steps, batch, features)
+            dx = (dz_t @ kv.T).reshape(steps, batch, features)
             values["inputs"] = _from_steps(dx, go_backwards)
         if stacked and (needs[1] or needs[2] or ("bias" in names and needs[names.index("bias")])):
             # rows [x; 1; h_prev] of every (step, batch) column: all weight gradients in one GEMM
             w_grads = xh[:, :steps].reshape(n_in, steps * batch) @ dz_t  # (n_in, 4u)
             values["kernel"] = w_grads[:features]
             values["recurrent_kernel"] = w_grads[hr:]
-            if b is not None:
+            if bv is not None:
                 values["bias"] = w_grads[features]
         elif not stacked:
             if needs[1]:
@@ -351,5 +296,95 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
         values["h0"], values["c0"] = dh.T, dc.T
         return _collect(needs, names, values)
 
-    # the pooled sequence buffers are free again once no tape holds the backward rule (every output is a copy)
-    return tuple(record_multi("lstm", tensors, [outputs, h_seq[-1].T.copy(), c_seq[-1].T.copy()], backward))
+    g_seq, g_last, dh = _common_backward_setup(xp, grads, return_sequences, mask_b is not None, go_backwards,
+                                               (u, batch), dtype, transposed=True)
+    dc = xp.zeros((u, batch), dtype=dtype)
+    if grads[2] is not None:
+        dc += grads[2].T
+    add_output_grad = None
+    if g_seq is not None or mask_b is not None:
+        add_output_grad = _output_grad_fn(xp, mask_b, zero_output_for_mask, g_seq, g_last, (u, batch), dtype)
+    i_g, f_g, o_g, c_g = (gates[:, j * u:(j + 1) * u] for j in range(4))
+    need_h0 = "h0" in names and needs[names.index("h0")]  # else the last recurrent product is skipped
+    u_back = xp.ascontiguousarray(rkv)  # rows [i, f, c, o] are Keras's columns: dh = U @ dz
+    back_kernel = None if mask_b is not None or not compiled else _kernels.get_for_work("lstm_backward_step",
+                                                                                 steps * batch * u)
+    if back_kernel is not None:
+        # one compiled pass per step computes the factors below on the fly (same operations, same order)
+        # and writes dz transposed into the (steps * batch, 4u) matrix of the weight GEMMs
+        dz_t = workspace("lstm_dz_t", (steps, batch, 4 * u), dtype, xp)
+        dz, dh_next = xp.empty((4 * u, batch), dtype=dtype), xp.empty_like(dh)
+        use_threads_for(4 * u * u * batch)
+        for s in range(steps - 1, -1, -1):
+            if add_output_grad is not None:
+                add_output_grad(s, dh)
+            back_kernel(gates[s], c_seq[s - 1] if s else c_init, tc_seq[s], dh, dc, dz, dz_t[s])
+            if s or need_h0:
+                xp.dot(u_back, dz, out=dh_next)
+            dh, dh_next = dh_next, dh
+        return _weight_gradients(dz_t.reshape(steps * batch, 4 * u), dh, dc, needs)
+    # Step-independent factors for all timesteps at once, rows [i, f, c, o, cell] (see the docstring):
+    # dz_{i,f,c} = factor * dc;  dz_o = factor * dh;  dc += dh * cell_factor (row block "cell").
+    factors = workspace("lstm_factors", (steps, 5 * u, batch), dtype, xp)
+    fi, ff_, fc, fo, fcell = (factors[:, j * u:(j + 1) * u] for j in range(5))
+    if fast:
+        # sigmoid' = y (1 - y), tanh' = 1 - y^2, written in place (no full-size temporaries)
+        one = dtype.type(1)
+        if_part = factors[:, :2 * u]
+        xp.subtract(one, gates[:, :2 * u], out=if_part)
+        if_part *= gates[:, :2 * u]
+        fi *= c_g
+        ff_[1:] *= c_seq[:-1]
+        ff_[0] *= c_init
+        xp.subtract(one, o_g, out=fo)
+        fo *= o_g
+        fo *= tc_seq
+        xp.multiply(c_g, c_g, out=fc)
+        xp.subtract(one, fc, out=fc)
+        fc *= i_g
+        xp.multiply(tc_seq, tc_seq, out=fcell)
+        xp.subtract(one, fcell, out=fcell)
+        fcell *= o_g
+    else:
+        xp.multiply(c_g, _derivative(recurrent_activation, i_g), out=fi)
+        xp.multiply(_previous(xp, c_init, c_seq), _derivative(recurrent_activation, f_g), out=ff_)
+        xp.multiply(i_g, _derivative(activation, c_g), out=fc)
+        xp.multiply(tc_seq, _derivative(recurrent_activation, o_g), out=fo)
+        xp.multiply(o_g, _derivative(activation, tc_seq), out=fcell)
+    # dz of every step, stored as (4u, steps, batch): one (4u, steps * batch) matrix for the weight
+    # GEMMs below without a transposed copy; each step is computed in a contiguous scratch block
+    # (5 rows of (u, batch): [i, f, c, o, cell]) and copied in while it is in cache.
+    dz_big = workspace("lstm_dz", (4 * u, steps, batch), dtype, xp)
+    dz = xp.empty((5 * u, batch), dtype=dtype)
+    ub = u * batch
+    fac_rows = factors.reshape(steps, 5, ub)  # per step: 5 rows of one (u, batch) block
+    dz_rows = dz.reshape(5, ub)
+    dz_ifc, dz_ox, dz_cell, dz_gates = dz_rows[:3], dz_rows[3:], dz[4 * u:], dz[:4 * u]
+    use_threads_for(4 * u * u * batch)
+    if mask_b is None:
+        dh_next = xp.empty_like(dh)
+        dh_row, dc_row, dh_next_row = dh.reshape(1, ub), dc.reshape(1, ub), dh_next.reshape(1, ub)
+        for s in range(steps - 1, -1, -1):
+            if add_output_grad is not None:
+                add_output_grad(s, dh)
+            xp.multiply(fac_rows[s, 3:], dh_row, out=dz_ox)  # dz_o and dh * cell_factor
+            dc += dz_cell
+            xp.multiply(fac_rows[s, :3], dc_row, out=dz_ifc)
+            dc *= f_g[s]
+            if s or need_h0:
+                xp.dot(u_back, dz_gates, out=dh_next)
+            dz_big[:, s] = dz_gates
+            dh, dh_next, dh_row, dh_next_row = dh_next, dh, dh_next_row, dh_row
+    else:
+        for s in range(steps - 1, -1, -1):
+            add_output_grad(s, dh)
+            dc_carried = dc.copy()  # masked columns pass dc through untouched
+            xp.multiply(fac_rows[s, 3:], dh.reshape(1, ub), out=dz_ox)
+            dc += dz_cell
+            xp.multiply(fac_rows[s, :3], dc.reshape(1, ub), out=dz_ifc)
+            m = mask_b[s]
+            dz *= m
+            dc = xp.where(m, dc * f_g[s], dc_carried)
+            dh = xp.where(m, u_back @ dz_gates, dh)
+            dz_big[:, s] = dz_gates
+    return _weight_gradients(dz_big.reshape(4 * u, steps * batch).T, dh, dc, needs)

@@ -303,7 +303,8 @@ class RandomContrast(BaseImageAugmentationLayer):
                              f"Received: factor={factor}")
 
     def _augment(self, images, rng):
-        contrast = rng.uniform(1.0 - self.lower, 1.0 + self.upper)
+        # a 0-d array (the same draw as a Python float): in a tf.function the draw is a host call giving an array
+        contrast = rng.uniform(1.0 - self.lower, 1.0 + self.upper, size=())
         return ops.clip_by_value(adjust_contrast(images, contrast), 0.0, 255.0)
 
     def get_config(self):

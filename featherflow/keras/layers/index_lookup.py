@@ -31,6 +31,7 @@ from featherflow.core.ragged import RaggedTensor
 from featherflow.core.string_tensor import to_string_array
 from featherflow.keras.layers import lookup_saving
 from featherflow.keras.layers.base import Layer
+from featherflow.ops._host import is_traced, on_host
 from featherflow.strings.hashing import fingerprint64
 
 INT, ONE_HOT, MULTI_HOT, COUNT, TF_IDF = "int", "one_hot", "multi_hot", "count", "tf_idf"
@@ -67,11 +68,27 @@ def as_input_array(value):
 
 class TextInputLayer(Layer):
     """A layer whose inputs may be strings: lists of strings are one input, not a list of inputs, and
-    inputs keep their dtype (no cast to the layer's dtype)."""
+    inputs keep their dtype (no cast to the layer's dtype).
+
+    Inside a ``tf.function`` trace (a compiled ``fit`` / ``predict`` step) the layer runs as one host call on
+    the real batch, now and at every replay: string processing and vocabulary lookups depend on the values,
+    which a traced program cannot follow. Its output is not differentiable, as in TensorFlow."""
 
     def __call__(self, *args, **kwargs):
         if args and isinstance(args[0], (list, tuple)) and to_string_array(args[0]) is not None:
             args = (to_string_array(args[0]),) + args[1:]
+        value = args[0].value if args and isinstance(args[0], Tensor) else args[0] if args else None
+        if is_traced(value) and not getattr(self, "ragged", False):  # (a ragged output stays untraceable)
+            call = super().__call__
+
+            def run(array):
+                out = call(Tensor(array), *args[1:], **kwargs)
+                if not isinstance(out, Tensor):
+                    raise TypeError(f'Layer "{self.name}" returned a {type(out).__name__} inside a tf.function; '
+                                    f"only dense outputs can be compiled. Run the model eagerly "
+                                    f"(compile(run_eagerly=True)) or make the output dense (ragged=False).")
+                return out.value
+            return Tensor(on_host(run, value))
         return super().__call__(*args, **kwargs)
 
     def _convert_input(self, x):

@@ -32,6 +32,7 @@ from featherflow.backend.arrays import epsilon
 from featherflow.core.tensor import Tensor
 from featherflow.keras.losses._utils import Reduction, as_pred, get_logits, prepare
 from featherflow.keras.losses.base import _MEAN_REDUCTIONS, LossFunctionWrapper
+from featherflow.ops._host import is_traced, on_host
 from featherflow.ops.nn import check_sparse_labels, sparse_xent_mean
 
 
@@ -147,12 +148,16 @@ def _sparse_labels(y_true, fn):
     arr = y_true.value if isinstance(y_true, Tensor) else np.asarray(y_true)
     if arr.dtype.kind in "USO":
         raise TypeError(f"{fn}: labels must be integer class indices. Received dtype {arr.dtype}.")
-    if arr.dtype.kind == "f":
-        bad = arr != np.round(arr)
-        if bad.any():
-            raise ValueError(f"{fn}: `y_true` must hold integer class indices. Received non-integer values such as "
-                             f"{arr[bad].ravel()[:3].tolist()}. For one-hot or soft labels use categorical_crossentropy.")
+    if arr.dtype.kind == "f":  # in a tf.function, checked on the host at every call of the compiled program
+        on_host(_check_integral, arr, fn) if is_traced(arr) else _check_integral(arr, fn)
     return np.asarray(arr).astype(np.int64, copy=False)
+
+
+def _check_integral(arr, fn) -> None:
+    bad = arr != np.round(arr)
+    if bad.any():
+        raise ValueError(f"{fn}: `y_true` must hold integer class indices. Received non-integer values such as "
+                         f"{arr[bad].ravel()[:3].tolist()}. For one-hot or soft labels use categorical_crossentropy.")
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1, ignore_class=None):

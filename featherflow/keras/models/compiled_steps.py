@@ -8,6 +8,12 @@ when:
 
 * the model asks for it: ``compile(run_eagerly=True)``, ``model.run_eagerly = True``, or
   ``tf.config.run_functions_eagerly(True)``;
+* the step has an array program for this batch (``step.array_step``, returning ``NotImplemented`` when it
+  declines): a Dense chain's training step (``training_program.py``) and batched inference
+  (``inference.py``) run as array kernels on the real batch, without the tape. Measured on the seed MLP
+  (interleaved in one process, 2-core machine): a 20,000-sample fit epoch 0.75 s with the training program
+  vs 0.98 s through the compiled step (0.92 s eager tape step), a 10,000-sample predict 85 ms vs 93 ms; so
+  they stay the default for the models they cover (``USE_ARRAY_PROGRAMS[0] = False`` switches them off);
 * the step could not be traced: a value escaped to Python (``np.asarray``, ``float()``, ``.item()``, ``if``
   on a tensor). The trace runs the step for real, so that batch's results are the eager ones; the later
   batches run eagerly, after ONE warning naming the step and the reason: never a silently wrong result.
@@ -30,6 +36,8 @@ from __future__ import annotations
 
 from featherflow.core.function import function as tf_function
 from featherflow.core.function import functions_run_eagerly
+
+USE_ARRAY_PROGRAMS = [True]  # tests switch the array programs off to compile the steps of the models they cover
 
 
 class _Step:
@@ -82,9 +90,10 @@ class StepFunction:
         runs_eagerly: the model asked for eager steps (decided when the step was made).
         fallback_reason: why tracing failed (the steps then run eagerly), else ``None``.
         function: the ``tf.function`` (``None`` when running eagerly).
+        array_step: the step's array program (tried first on each batch), or ``None``.
     """
 
-    __slots__ = ("fn", "name", "model", "runs_eagerly", "fallback_reason", "function", "eager_calls")
+    __slots__ = ("fn", "name", "model", "runs_eagerly", "fallback_reason", "function", "eager_calls", "array_step")
 
     def __init__(self, model, fn, name: str, eager_first: bool = False):
         self.fn = fn
@@ -95,6 +104,7 @@ class StepFunction:
         self.function = None if self.runs_eagerly else _compiled_function(
             fn, name, model, True if model._jit_compile is True else None)
         self.eager_calls = 1 if eager_first else 0  # calls left to run eagerly (a custom step's first batch)
+        self.array_step = getattr(fn, "array_step", None) if USE_ARRAY_PROGRAMS[0] else None
 
     @property
     def compiled(self) -> bool:
@@ -110,6 +120,11 @@ class StepFunction:
             if self.eager_calls:
                 self.eager_calls -= 1
             return self.fn(*args)
+        array_step = self.array_step
+        if array_step is not None:
+            out = array_step(*args)
+            if out is not NotImplemented:
+                return out
         out = function(*args)
         reason = getattr(function, "eager_fallback_reason", None)
         if reason is not None:  # the trace found the step untraceable (the compiler warned once): eager from now on

@@ -281,6 +281,8 @@ def _fast_train_step(model):
             update_metrics(y, y_pred, sample_weight)
         return None
 
+    if run_program is not None:
+        step.array_step = lambda x, y, sample_weight: None if run_program(x, y, sample_weight) else NotImplemented
     return step
 
 
@@ -315,15 +317,25 @@ def _fast_predict_step(model):
         if program is not None:
             fns, accepts, dtype = program.array_fns, plan.accepts_single, plan.input_dtypes[0]
 
-    def step(x):
-        clear_stale()
-        if program is not None and type(x) is np.ndarray and x.ndim and x.shape[0] and accepts(x):
+    def array_step(x):
+        if type(x) is np.ndarray and x.ndim and x.shape[0] and accepts(x):
+            clear_stale()
             a = x if x.dtype == dtype else x.astype(dtype)
             for fn in fns:  # the plan as array kernels (featherflow/keras/models/inference.py)
                 a = fn(a)
             return a
+        return NotImplemented
+
+    def step(x):
+        if program is not None:
+            out = array_step(x)
+            if out is not NotImplemented:
+                return out
+        clear_stale()
         return forward(x, False)
 
+    if program is not None:
+        step.array_step = array_step
     return step
 
 

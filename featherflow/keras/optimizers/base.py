@@ -428,12 +428,17 @@ class Optimizer(TrackableOptimizer):
             lr = self._compute_current_learning_rate()
             step = int(self._iterations.value) + 1
             scalars = self._step_scalars(lr, step)
-        self._clip_gradients_flat(plan)
+        # clipping (the norm is read into Python), weight decay and the moving averages work in place on the plain
+        # flat buffers: in a tf.function they run as host calls, at every call of the compiled program (traced
+        # NumPy calls on those buffers would not be recorded, and the program would skip them)
+        host = _compiler.host_call
+        if self.clipnorm or self.global_clipnorm or self.clipvalue:
+            host(self._clip_gradients_flat, plan)
         if self.weight_decay:
-            self._apply_weight_decay_flat(plan, lr)
+            host(self._apply_weight_decay_flat, plan, lr)
         self._update_groups(plan, scalars)
         if self.use_ema:
-            self._update_ema(plan, step)
+            host(self._update_ema, plan, step)
         self._iterations.value += 1
         for group, runs, idx in plan:
             for i in group.constrained:

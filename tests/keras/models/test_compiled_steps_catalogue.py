@@ -1,12 +1,17 @@
 """Compiled (``tf.function``) and eager steps give the same ``fit`` / ``evaluate`` / ``predict`` results across
 the layer catalogue: every model is trained twice from the same seed, once with ``compile(run_eagerly=True)``,
 and the histories, evaluations, predictions and weights are compared (float32 tolerance: a compiled program may
-fuse elementwise chains), with one bit-identical check for a Dense chain, whose kernels are the same."""
+fuse elementwise chains), with one bit-identical check for a Dense chain, whose kernels are the same. Every
+train, test and predict step must compile (no fallback to eager); the batches differ from step to step (a value
+frozen into the program at trace time would show) and Dropout draws a fresh mask at every step (the eager run
+does, so a frozen mask would differ)."""
 
 import numpy as np
 import pytest
 
 from featherflow import keras
+from featherflow.keras.models import compiled_steps
+from featherflow.keras.models import training_program as tp
 
 L = keras.layers
 N = 24
@@ -50,6 +55,25 @@ def _recurrent(layer):
         return model, rng.normal(size=(N, 6, 3)).astype("float32"), rng.integers(0, 2, size=(N, 1)), {}
 
     return build
+
+
+def masked_embedding_lstm():
+    model = keras.Sequential([keras.Input(shape=(7,), dtype="int32"), L.Embedding(20, 5, mask_zero=True),
+                              L.LSTM(4), L.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    rng = _rng()
+    ids = rng.integers(1, 20, size=(N, 7)).astype("int32")
+    ids[np.arange(N) % 3 == 0, 4:] = 0  # padded sequences: the mask changes from batch to batch
+    return model, ids, rng.integers(0, 2, size=(N, 1)), {}
+
+
+def padded_pooling():
+    model = keras.Sequential([keras.Input(shape=(7, 7, 2)), L.Conv2D(3, 3, strides=2, padding="same"),
+                              L.MaxPooling2D(3, strides=1, padding="same"), L.AveragePooling2D(2, padding="same"),
+                              L.Flatten(), L.Dense(2)])
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    rng = _rng()
+    return model, rng.normal(size=(N, 7, 7, 2)).astype("float32"), rng.integers(0, 2, size=N), {}
 
 
 def embedding_pooling():
@@ -96,6 +120,14 @@ def regularized():
                   metrics=["categorical_crossentropy"])
     rng = _rng()
     return model, rng.normal(size=(N, 4)).astype("float32"), np.eye(2, dtype="float32")[rng.integers(0, 2, N)], {}
+
+
+def clipped_decayed_averaged():
+    model, x, y, _ = dense_chain()
+    model.compile(optimizer=keras.optimizers.AdamW(weight_decay=0.05, global_clipnorm=0.5, use_ema=True,
+                                                   ema_overwrite_frequency=2),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, x, y, {}
 
 
 def sample_and_class_weights():
@@ -147,8 +179,10 @@ CATALOGUE = {
     "simple_rnn": _recurrent(lambda: L.SimpleRNN(4)),
     "bidirectional": _recurrent(lambda: L.Bidirectional(L.LSTM(3))),
     "embedding_pooling": embedding_pooling, "attention_layernorm": attention_layernorm,
+    "masked_embedding_lstm": masked_embedding_lstm, "padded_pooling": padded_pooling,
     "multi_input_multi_output": multi_input_multi_output, "regularized": regularized,
-    "sample_and_class_weights": sample_and_class_weights, "custom_train_step": custom_train_step,
+    "sample_and_class_weights": sample_and_class_weights, "clipped_decayed_averaged": clipped_decayed_averaged,
+    "custom_train_step": custom_train_step,
     "several_losses": several_losses,
 }
 
@@ -168,11 +202,22 @@ def _close(a, b):
     np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=2e-5, atol=1e-6)
 
 
+@pytest.fixture
+def no_array_programs():
+    """The Dense chains' array programs off: their steps go through tf.function too."""
+    compiled_steps.USE_ARRAY_PROGRAMS[0] = False
+    yield
+    compiled_steps.USE_ARRAY_PROGRAMS[0] = True
+
+
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_compiled_and_eager_steps_agree(name):
+def test_compiled_and_eager_steps_agree(name, no_array_programs):
     _, h_eager, e_eager, p_eager, w_eager = run(CATALOGUE[name], True)
     model, h, e, p, w = run(CATALOGUE[name], False)
     assert model._train_fn.function is not None  # the steps went through tf.function
+    for step in (model._train_fn, model._test_fn, model._predict_fn):
+        assert step.fallback_reason is None, f"{step.name} fell back to eager: {step.fallback_reason}"
+        assert step.compiled  # later calls replayed the traced program
     assert sorted(h) == sorted(h_eager) and sorted(e) == sorted(e_eager)
     for key in h:
         _close(h[key], h_eager[key])
@@ -185,9 +230,33 @@ def test_compiled_and_eager_steps_agree(name):
         _close(got, want)
 
 
-def test_dense_chain_compiled_is_bit_identical_to_eager():
+def test_dense_chain_compiled_is_bit_identical_to_eager(no_array_programs):
     _, h_eager, e_eager, p_eager, w_eager = run(dense_chain, True)
     _, h, e, p, w = run(dense_chain, False)
+    assert h == h_eager and e == e_eager
+    np.testing.assert_array_equal(p, p_eager)
+    for got, want in zip(w, w_eager):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_the_array_programs_stay_the_default_for_the_chains_they_cover(monkeypatch):
+    """A Dense chain under a sparse cross-entropy trains with the training program and predicts with the inference
+    program (faster than the compiled step on the seed MLP, see compiled_steps.py); both give the eager numbers."""
+    calls = [0]
+    original = tp.TrainingProgram.run
+
+    def counted(self, x, y, sample_weight):
+        done = original(self, x, y, sample_weight)
+        calls[0] += bool(done)
+        return done
+
+    monkeypatch.setattr(tp.TrainingProgram, "run", counted)
+    _, h_eager, e_eager, p_eager, w_eager = run(dense_chain, True)
+    calls[0] = 0
+    model, h, e, p, w = run(dense_chain, False)
+    assert calls[0] == 2 * 3 - 1  # every batch of the two epochs but the first (Keras's train_step builds)
+    assert model._train_fn.array_step is not None and not model._train_fn.compiled  # never needed a trace
+    assert model._predict_fn.array_step is not None and not model._predict_fn.compiled
     assert h == h_eager and e == e_eager
     np.testing.assert_array_equal(p, p_eager)
     for got, want in zip(w, w_eager):

@@ -53,7 +53,9 @@ def train(enabled, data, build=seed_model, optimizer="adam", loss="sparse_catego
     model = build(**model_kwargs)
     if prepare is not None:
         prepare(model)
-    model.compile(optimizer=keras.optimizers.get(optimizer), loss=loss, metrics=["accuracy"])
+    # the reference is the eager tape step: a compiled step (tf.function) reads Python attributes such as the
+    # dropout rate when it is traced, as TensorFlow does, not at every batch
+    model.compile(optimizer=keras.optimizers.get(optimizer), loss=loss, metrics=["accuracy"], run_eagerly=not enabled)
     x, y = data
     history = model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0, **(fit_kwargs or {}))
     return history.history, model.get_weights()
