@@ -241,6 +241,7 @@ class Tracer:
         self.invalid = None  # the first escape, in "eager" mode
         self.closed = False
         self.finished = False
+        self.snapshots = None  # a list: keep (array, its contents) of every array bound as state, to restore
         self._previous = None
 
     # -- activation ---------------------------------------------------------------------------
@@ -277,6 +278,8 @@ class Tracer:
             return entry[3]
         traced = self._new(array)
         self.states[id(array)] = (traced._slot, array, name, traced)
+        if self.snapshots is not None:
+            self.snapshots.append((array, array.copy()))
         return traced
 
     def real(self, value):
