@@ -53,6 +53,19 @@ def kernels_line() -> str:
             "optimizer kernels for large inputs)")
 
 
+def threads_policy() -> str:
+    """How many threads featherflow's matrix products use here (``featherflow/backend/blas.py``)."""
+    from featherflow.backend import blas
+
+    if not blas.available():
+        return "the BLAS decides (not OpenBLAS: featherflow cannot set its count)"
+    full = blas.full_threads()
+    if full == 1:
+        return "products on 1 thread"
+    return (f"products from {blas._state['threshold']:,} multiply-adds on up to {full} threads"
+            + (", fewer while other processes keep cores busy" if blas._state["adaptive"] else ""))
+
+
 def info_lines() -> list:
     """The lines ``featherflow info`` prints.
 
@@ -69,7 +82,7 @@ def info_lines() -> list:
         f"featherflow {__version__}",
         f"python {platform.python_version()} ({platform.machine()}, {os.cpu_count()} CPUs)",
         f"numpy {np.__version__}, BLAS: {blas_info()}",
-        f"threads: {threads or 'BLAS default (no OMP/OPENBLAS/MKL_NUM_THREADS set)'}",
+        f"threads: {threads or 'BLAS default (no OMP/OPENBLAS/MKL_NUM_THREADS set)'}; {threads_policy()}",
         f"backend: {backend.get_backend()}, floatx: {backend.floatx()}",
     ]
     lines.append(kernels_line())

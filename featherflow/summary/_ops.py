@@ -19,6 +19,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import time
@@ -27,11 +28,27 @@ import zlib
 
 import numpy as np
 
+from featherflow import compiler
 from featherflow.core import Tensor
 from featherflow.summary import _writer
 from featherflow.summary._writer import full_tag, import_tensorboard, resolve_step, should_record_summaries
 
 DEFAULT_BUCKET_COUNT = 30
+
+
+def _at_run_time(op):
+    """Inside a ``tf.function`` trace, ``op`` becomes a host call: the summary is written at every call of the
+    compiled function (as TensorFlow's summary ops run in its graph), with the writer, ``record_if`` condition
+    and step of that moment, not once at trace time. Outside a trace ``op`` runs as it is."""
+    @functools.wraps(op)
+    def run(*args, **kwargs):
+        if compiler.current() is None:
+            return op(*args, **kwargs)
+        args = [a.value if isinstance(a, Tensor) else a for a in args]  # a traced tensor's value is read at replay
+        kwargs = {k: v.value if isinstance(v, Tensor) else v for k, v in kwargs.items()}
+        return Tensor(compiler.host_call(lambda *a, **k: np.asarray(op(*a, **k)), *args, **kwargs))
+
+    return run
 
 
 def _array(data) -> np.ndarray:
@@ -51,6 +68,7 @@ def _write_value(tag, tensor_proto, metadata, step) -> bool:
     return _write_summary(summary, step)
 
 
+@_at_run_time
 def scalar(name, data, step=None, description=None) -> bool:
     """Write a scalar (shown in TensorBoard's Scalars dashboard), stored as float32."""
     if not should_record_summaries():
@@ -90,6 +108,7 @@ def histogram_buckets(data, buckets: int = DEFAULT_BUCKET_COUNT) -> np.ndarray:
     return np.stack([edges[:-1], edges[1:], counts], axis=1)
 
 
+@_at_run_time
 def histogram(name, data, step=None, buckets=None, description=None) -> bool:
     """Write the distribution of ``data``'s values (Histograms and Distributions dashboards)."""
     if not should_record_summaries():
@@ -127,6 +146,7 @@ def _to_uint8(images: np.ndarray) -> np.ndarray:
     return np.clip(images, 0, 255).astype(np.uint8)
 
 
+@_at_run_time
 def image(name, data, step=None, max_outputs=3, description=None) -> bool:
     """Write up to ``max_outputs`` images of ``data`` ``(k, height, width, channels)`` (channels 1, 2, 3 or 4;
     floats in ``[0, 1]`` or uint8)."""
@@ -146,6 +166,7 @@ def image(name, data, step=None, max_outputs=3, description=None) -> bool:
     return _write_value(full_tag(name), tensor, metadata.create_summary_metadata(None, description), step)
 
 
+@_at_run_time
 def text(name, data, step=None, description=None) -> bool:
     """Write a string or an array of strings (the Text dashboard renders Markdown)."""
     if not should_record_summaries():
@@ -174,6 +195,7 @@ def encode_wav(samples: np.ndarray, sample_rate: int) -> bytes:
     return buffer.getvalue()
 
 
+@_at_run_time
 def audio(name, data, sample_rate, step=None, max_outputs=3, encoding=None, description=None) -> bool:
     """Write up to ``max_outputs`` clips of ``data`` ``(k, frames, channels)`` (floats in ``[-1, 1]``) as WAV."""
     if not should_record_summaries():
@@ -194,6 +216,7 @@ def audio(name, data, sample_rate, step=None, max_outputs=3, encoding=None, desc
     return _write_value(full_tag(name), tensor, meta, step)
 
 
+@_at_run_time
 def write(tag, tensor, step=None, metadata=None, name=None) -> bool:
     """Write ``tensor`` under ``tag`` with optional ``SummaryMetadata`` (a protocol buffer or its bytes)."""
     if not should_record_summaries():
@@ -210,6 +233,7 @@ def write(tag, tensor, step=None, metadata=None, name=None) -> bool:
     return _write_value(tag, tensor_util.make_tensor_proto(values), metadata, step)
 
 
+@_at_run_time
 def write_raw_pb(tensor, step=None, name=None) -> bool:
     """Append serialized ``Summary`` protocol buffers (bytes, or an array of them) as they are."""
     if not should_record_summaries():

@@ -219,3 +219,26 @@ def test_missing_tensorboard_names_the_extra(monkeypatch, tmp_path):
         tf.summary.create_file_writer(str(tmp_path))
     with pytest.raises(ImportError, match=r'featherflow\[tensorboard\]'):
         tf.keras.callbacks.TensorBoard(str(tmp_path))
+
+
+def test_summaries_inside_a_tf_function_are_written_at_every_call(tmp_path):
+    # TensorFlow's summary ops run in the graph: one event per call, with the step and record_if of that call
+    writer = tf.summary.create_file_writer(str(tmp_path))
+    step = tf.Variable(0, dtype=tf.int64)
+
+    @tf.function
+    def log(x):
+        tf.summary.scalar("mean", tf.reduce_mean(x), step=step)
+        tf.summary.histogram("values", x, step=step, buckets=2)
+        return x * 2.0
+
+    with writer.as_default():
+        for i in range(3):
+            step.assign(i)
+            with tf.summary.record_if(i != 1):
+                log(tf.constant([float(i), float(i) + 2.0]))
+    writer.flush()
+    assert log.experimental_get_tracing_count() == 1
+    scalars = [(s, float(a)) for s, t, _, a in read_events(tmp_path) if t == "mean"]
+    assert scalars == [(0, 1.0), (2, 3.0)]
+    assert [s for s, t, _, _ in read_events(tmp_path) if t == "values"] == [0, 2]
