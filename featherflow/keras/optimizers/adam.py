@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from featherflow import compiler as _compiler
 from featherflow.keras.optimizers import _kernels
 from featherflow.keras.optimizers.base import Optimizer, check_number
 
@@ -65,13 +66,17 @@ class Adam(Optimizer):
 
     def _update_flat(self, params, grads, slots, work, alpha):
         m, v, w = slots["m"], slots["v"], work[0]
-        if not self.amsgrad and type(params) is np.ndarray and params.dtype in _KERNEL_DTYPES:
-            # one compiled pass when Numba is installed (large buffers): the same arithmetic
+        traced = _compiler.is_traced(params)
+        if not self.amsgrad and (type(params) is np.ndarray or traced) and params.dtype in _KERNEL_DTYPES:
+            # one compiled pass when Numba is installed (large buffers): the same arithmetic; in a tf.function the
+            # kernel runs as a host call on the flat buffers at every call (alpha is that call's step scalar)
             kernel = _kernels.get("adam", params.size)
             if kernel is not None:
-                scalar = params.dtype.type
-                kernel(params, grads, m, v, scalar(1.0 - self.beta_1), scalar(1.0 - self.beta_2),
-                       scalar(self.epsilon), scalar(alpha))
+                args = (kernel, params, grads, m, v, 1.0 - self.beta_1, 1.0 - self.beta_2, self.epsilon, alpha)
+                if traced:
+                    _compiler.host_call(_run_kernel, *args)
+                else:
+                    _run_kernel(*args)
                 return
         np.subtract(grads, m, out=w)
         w *= 1.0 - self.beta_1
@@ -92,3 +97,9 @@ class Adam(Optimizer):
         config = super().get_config()
         config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon, amsgrad=self.amsgrad)
         return config
+
+
+def _run_kernel(kernel, params, grads, m, v, one_minus_beta_1, one_minus_beta_2, epsilon, alpha) -> None:
+    """The compiled Adam update on real flat buffers, its scalars in the buffers' dtype."""
+    scalar = params.dtype.type
+    kernel(params, grads, m, v, scalar(one_minus_beta_1), scalar(one_minus_beta_2), scalar(epsilon), scalar(alpha))

@@ -116,3 +116,39 @@ def test_default_mode_uses_the_kernel_for_large_buffers_only():
         assert _kernels.get("adam", 10) is not None
     finally:
         _kernels.use_kernels(None)
+
+
+def _train_traced(compiled, steps=5):
+    """Adam(0.01) on three variables through a tf.function step (or eagerly), the kernel on for any size."""
+    rng = np.random.default_rng(5)
+    _kernels.use_kernels(True)
+    try:
+        variables = [ff.Variable(rng.standard_normal(n).astype("float32")) for n in (7, 130, 1)]
+        opt = keras.optimizers.Adam(learning_rate=0.01)
+        opt.build(variables)
+
+        def step(g0, g1, g2):
+            opt.apply_gradients(zip([g0, g1, g2], variables))
+
+        fn = ff.function(step) if compiled else step
+        for _ in range(steps):
+            fn(*[ff.constant(rng.standard_normal(n).astype("float32")) for n in (7, 130, 1)])
+        return [v.numpy() for v in variables], fn
+    finally:
+        _kernels.use_kernels(None)
+
+
+@pytest.mark.skipif(not _kernels.available(), reason="numba not installed (pip install 'featherflow[fast]')")
+def test_a_traced_adam_step_runs_the_kernel_at_every_call_with_eager_results(monkeypatch):
+    calls = []
+    kernel = _kernels.get("adam")
+    monkeypatch.setitem(_kernels._state, "kernels", {"adam": lambda *a: (calls.append(1), kernel(*a))})
+    compiled, fn = _train_traced(True)
+    assert fn.experimental_get_tracing_count() == 1
+    assert len(calls) == 5  # the trace's call and four replays: a host call in the program
+    assert "_run_kernel" in fn.get_concrete_function(*[ff.constant(np.zeros(n, "float32"))
+                                                       for n in (7, 130, 1)]).pretty_printed_code()
+    monkeypatch.undo()
+    eager, _ = _train_traced(False)
+    for a, b in zip(compiled, eager):
+        np.testing.assert_array_equal(a, b)
