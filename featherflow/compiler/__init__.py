@@ -24,6 +24,7 @@ array([12., 15.])
 from __future__ import annotations
 
 from featherflow.compiler._state import TraceError, current, init_scope, tracing
+from featherflow.compiler.buffers import TracedBuffer
 from featherflow.compiler.errors import OperatorNotAllowedInGraphError
 from featherflow.compiler.program import Program
 from featherflow.compiler.traced import TracedArray, concrete, is_traced
@@ -68,6 +69,7 @@ __all__ = [
     "Program",
     "TraceError",
     "TracedArray",
+    "TracedBuffer",
     "Tracer",
     "concrete",
     "current",

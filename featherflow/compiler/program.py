@@ -82,7 +82,9 @@ class Program:
     """
 
     def __init__(self, tracer: Tracer, outputs: list, input_names=None, plan_buffers: bool = True) -> None:
-        templates = [tracer._template(o) for o in outputs]
+        if not tracer.finished:
+            tracer.finish()
+        templates = [tracer._template(tracer.output(o)) for o in outputs]
         steps, templates = _localize(tracer, templates)
         self.steps = live_steps(steps, _slots_in(templates, set()))
         self.recorded_steps = len(tracer.steps)
@@ -225,8 +227,8 @@ def _localize(tracer: Tracer, templates: list):
     states = [array for _, array, _, _ in tracer.states.values()]
     starts: dict = {}
     for first, array, before in tracer.written.values():
-        if any(np.may_share_memory(array, s) for s in states):
-            continue
+        if before is None or any(np.may_share_memory(array, s) for s in states):
+            continue  # (an np.empty buffer has no starting contents to give back)
         init = Step("call", original("copyto"), None, (array, before), {}, True,
                     "restore a buffer created while tracing (fresh contents each call)")
         starts.setdefault(first, []).append(init)

@@ -7,10 +7,12 @@ and writes in place (a variable's value, an optimizer buffer) to a slot of its o
 only on state (``m *= beta_1``) is recorded too.
 
 While a trace is active, NumPy's conversion functions (``np.asarray``, ``np.array``...) are wrapped for the
-tracing thread, so that converting a traced value records a step instead of reading the value out. A plain
-array created during the trace and then written with traced values (a buffer filled with ``np.add.at``) is
-given its trace-time starting contents again at every replay (``Program``), so it never accumulates across
-calls; arrays that share memory with bound state are written in place.
+tracing thread, so that converting a traced value records a step instead of reading the value out, and its
+creation functions (``np.zeros``, ``np.empty``...) hand out ``TracedBuffer`` s (``buffers.py``): once a recorded
+step writes into one, its every later use is recorded too. Such a buffer is given its trace-time starting
+contents again at every replay (``Program``; none for ``np.empty``), so it never accumulates across calls;
+arrays that share memory with bound state are written in place, and a recorded write into any other plain
+array is reported as an escape (``finish``).
 
 >>> import numpy as np
 >>> tracer = Tracer()
@@ -32,7 +34,9 @@ import numpy as np
 
 from featherflow.backend import random as _backend_random
 from featherflow.compiler import _state
+from featherflow.compiler import buffers as _buffers
 from featherflow.compiler._state import TraceError, _local
+from featherflow.compiler.buffers import TracedBuffer, root_of
 from featherflow.compiler.errors import OperatorNotAllowedInGraphError
 from featherflow.compiler.traced import TracedArray, TracedScalar
 
@@ -134,6 +138,11 @@ _originals: dict = {}
 def _conversion(original):
     def convert(a, *args, **kwargs):
         tracer = _local.tracer
+        if type(a) is TracedBuffer and tracer is not None and not _local.suspended and not tracer.closed:
+            if tracer.is_written(a):
+                return tracer.function(original, (a,) + args, kwargs, forced=True)
+            result = original(a.view(np.ndarray), *args, **kwargs)
+            return _buffers.adopt(result, tracer)  # a view stays a view of the buffer; a copy is a new buffer
         if tracer is None or _local.suspended or not _contains_traced(a) or \
                 sys._getframe(1).f_globals.get("__name__", "").startswith(_UNTRACED_CALLERS):
             return original(a, *args, **kwargs)
@@ -149,6 +158,24 @@ def _conversion(original):
     return convert
 
 
+def _creation(original):
+    def create(*args, **kwargs):
+        tracer = _local.tracer
+        if tracer is None or _local.suspended or tracer.closed or (args and _contains_traced(args[0])) or \
+                sys._getframe(1).f_globals.get("__name__", "").startswith(_UNTRACED_CALLERS):
+            return original(*args, **kwargs)
+        result = original(*_buffers.plain(args), **kwargs)
+        if type(result) is not np.ndarray:
+            return result
+        tracer.new_buffer(result, fresh=original.__name__.startswith("empty"))
+        return result.view(TracedBuffer)
+
+    create.__name__ = original.__name__
+    create.__doc__ = original.__doc__
+    create.__wrapped__ = original
+    return create
+
+
 def _install() -> None:
     with _patch_lock:
         _state.ACTIVE[0] += 1
@@ -157,6 +184,9 @@ def _install() -> None:
         for name in _CONVERSION:
             _originals[name] = getattr(np, name)
             setattr(np, name, _conversion(_originals[name]))
+        for name in _buffers._CREATION:
+            _originals[name] = getattr(np, name)
+            setattr(np, name, _creation(_originals[name]))
         _backend_random._DRAW_HOOK[0] = _draw
 
 
@@ -204,9 +234,14 @@ class Tracer:
         self.inputs: list = []  # slots of the program's parameters, in order
         self.states: dict = {}  # id(array) -> (slot, array, name): arrays bound as state
         self.real_values: list = []  # slot -> real value at trace time
-        self.written: dict = {}  # id(plain array) -> (index of the first step writing it, array, contents before)
+        self.written: dict = {}  # id(root array) -> (index of its first recorded write, root, contents before)
+        self.buffers: dict = {}  # id(root) -> [root, fresh]: arrays the trace created (TracedBuffer's memory)
+        self.untracked: list = []  # (array, where): recorded writes into plain arrays nobody can watch
+        self.captures: dict = {}  # id(written TracedBuffer) -> (buffer, its TracedArray)
         self.invalid = None  # the first escape, in "eager" mode
         self.closed = False
+        self.finished = False
+        self.snapshots = None  # a list: keep (array, its contents) of every array bound as state, to restore
         self._previous = None
 
     # -- activation ---------------------------------------------------------------------------
@@ -243,6 +278,8 @@ class Tracer:
             return entry[3]
         traced = self._new(array)
         self.states[id(array)] = (traced._slot, array, name, traced)
+        if self.snapshots is not None:
+            self.snapshots.append((array, array.copy()))
         return traced
 
     def real(self, value):
@@ -251,6 +288,8 @@ class Tracer:
         kind = type(value)
         if kind is TracedArray or kind is TracedScalar:
             return value._real
+        if kind is TracedBuffer:
+            return value.view(np.ndarray)
         if kind is tuple or kind is list:
             return kind(self.real(v) for v in value)
         if kind is dict:
@@ -268,6 +307,8 @@ class Tracer:
                 raise TraceError(f"A value traced by another tf.function was used here ({_where()}): tensors "
                                  f"created inside a tf.function cannot be kept and used outside it.")
             return Slot(value._slot)
+        if kind is TracedBuffer:  # the program reads the buffer's memory through a plain view
+            return value.view(np.ndarray)
         if kind is tuple or kind is list:
             return kind(self._template(v) for v in value)
         if kind is dict:
@@ -352,12 +393,74 @@ class Tracer:
             self._mark_dynamic(step)
 
     def _note_writes(self, targets) -> None:
-        """Plain (captured) arrays about to be written by the next step: remember their contents before the
-        first write, so the program can give a buffer created during the trace fresh contents at every call
-        (``Program`` decides which ones)."""
+        """Arrays about to be written by the next (recorded) step. A buffer the trace created (TracedBuffer)
+        becomes *written*: its later uses are recorded. The contents before the first write are kept so the
+        program gives the array the same starting contents at every call (``Program``); a plain array the
+        trace did not create cannot be watched: noted, reported by ``finish`` unless it is bound state."""
         for target in targets:
-            if type(target) is np.ndarray and id(target) not in self.written and id(target) not in self.states:
-                self.written[id(target)] = (len(self.steps), target, target.copy())
+            if type(target) is not np.ndarray and type(target) is not TracedBuffer:
+                continue
+            root = root_of(target)
+            key = id(root)
+            if key in self.written or key in self.states:
+                continue
+            buffer = self.buffers.get(key)
+            before = None if buffer is not None and buffer[1] else root.copy()  # np.empty: no contents to keep
+            self.written[key] = (len(self.steps), root, before)
+            if buffer is None:
+                self.untracked.append((root, _where()))
+
+    # -- buffers the trace created ----------------------------------------------------------------
+    def new_buffer(self, array, fresh: bool = False) -> None:
+        root = root_of(array)
+        if id(root) not in self.buffers:
+            self.buffers[id(root)] = [root, fresh]
+
+    def buffer_plain_write(self, target) -> None:
+        """An unrecorded write into a buffer not written by the program yet: its contents must be kept."""
+        if type(target) is TracedBuffer or type(target) is np.ndarray:
+            buffer = self.buffers.get(id(root_of(target)))
+            if buffer is not None:
+                buffer[1] = False
+
+    def note_buffer_write(self, buffer) -> None:
+        self._note_writes((buffer,))
+
+    def is_written(self, array) -> bool:
+        return id(root_of(array)) in self.written
+
+    def capture(self, buffer) -> TracedArray:
+        """A written buffer as a traced value (the program reads the buffer itself, by reference)."""
+        entry = self.captures.get(id(buffer))
+        if entry is not None and entry[0] is buffer:
+            return entry[1]
+        traced = self.function(original("asarray"), (buffer.view(np.ndarray),), {})
+        self.captures[id(buffer)] = (buffer, traced)
+        return traced
+
+    def output(self, value):
+        """A function's output: a written buffer becomes its traced value (never a frozen constant), any other
+        buffer a plain array."""
+        if type(value) is TracedBuffer:
+            if self.is_written(value):
+                if self.closed:
+                    raise TraceError("A buffer written while tracing must be turned into an output before the "
+                                     "trace ends (Tracer.output inside the tracer's context).")
+                return self.capture(value)
+            return value.view(np.ndarray)
+        return value
+
+    def finish(self) -> None:
+        """After the traced function returned: a recorded write into a plain array the trace neither created
+        nor bound as state is an escape (plain NumPy reading that array later would be frozen)."""
+        self.finished = True
+        states = [array for _, array, _, _ in self.states.values()]
+        for array, where in self.untracked:
+            if any(np.may_share_memory(array, s) for s in states):
+                continue
+            self.escape(None, "a traced value written into a NumPy array created outside the traced function "
+                              "(plain NumPy reading it later could not be replayed)", value=None, where=where)
+            return
 
     @staticmethod
     def _run(fn, args, kwargs):
@@ -437,7 +540,8 @@ class Tracer:
     def host(self, fn, args, kwargs, static: bool = False, name: str | None = None):
         """Run ``fn`` on real values now and record it to run again at every replay (see ``host_call``)."""
         self._check_open()
-        self._note_writes([a for a in list(args) + list(kwargs.values()) if type(a) is np.ndarray])
+        self._note_writes([a for a in list(args) + list(kwargs.values())
+                           if type(a) is np.ndarray or type(a) is TracedBuffer])
         _local.suspended += 1
         try:
             result = fn(*self.real(args), **self.real(kwargs))
@@ -451,14 +555,14 @@ class Tracer:
         self._finish_step(step, (args, kwargs))
         return traced
 
-    def escape(self, value, what: str, control_flow: bool = False, **extra):
+    def escape(self, traced, what: str, control_flow: bool = False, **extra):
         """A value leaves the program (``what`` happened to it): an error, or, in "eager" mode, a note."""
-        real = extra["value"] if "value" in extra else value._real
+        real = extra["value"] if "value" in extra else traced._real
         if _local.suspended:
             return real
-        if self.closed:
+        if self.closed and "where" not in extra:
             self._check_open()
-        where = _where()
+        where = extra.get("where") or _where()
         if self.on_escape == "eager" or (self.on_escape == "auto" and where.startswith("featherflow")):
             if self.invalid is None:
                 self.invalid = f"{what} at {where}"

@@ -96,3 +96,56 @@ def test_slices_and_ellipsis_in_keys_compile():
     x = np.arange(12.0, 24.0).reshape(4, 3)
     np.testing.assert_array_equal(program(x, np.array([3, 1, 1]))[0], fn(x, np.array([3, 1, 1])))
     assert "Ellipsis" in program.source or "..." in program.source
+
+
+def test_plain_numpy_on_a_written_buffer_is_recorded_not_frozen():
+    # np.add.at writes traced values into a buffer the function made; the plain NumPy after it (buf * 1.0, a
+    # copy, a row copied into another buffer, np.asarray of it) used to be computed once at trace time and
+    # replayed as a constant
+    def fn(x):
+        buf = np.zeros(3)
+        np.add.at(buf, [0, 0, 2], x)
+        rows = np.empty((2, 3))
+        rows[0] = buf
+        rows[1] = np.asarray(buf).copy() * 2.0
+        return buf * 1.0 + rows.sum(axis=0)
+
+    program, first = _compile(fn, np.array([1.0, 2.0, 3.0]))
+    assert first.tolist() == fn(np.array([1.0, 2.0, 3.0])).tolist() == [12.0, 0.0, 12.0]
+    for x in (np.array([5.0, 1.0, 2.0]), np.array([0.5, 0.0, -1.0])):
+        np.testing.assert_array_equal(program(x)[0], fn(x))
+
+
+def test_reading_a_written_buffer_into_python_is_an_escape():
+    def fn(x):
+        buf = np.zeros(2)
+        np.add(buf, x, out=buf)
+        return x * float(buf[0])
+
+    with pytest.raises(TraceError, match="float"):
+        _compile(fn, np.ones(2))
+
+
+def test_a_write_into_an_array_made_outside_the_trace_is_reported():
+    outside = np.zeros(2)  # plain NumPy could read it later: the trace cannot watch it
+
+    def fn(x):
+        np.multiply(x, 2.0, out=outside)
+        return x + 1.0
+
+    with pytest.raises(TraceError, match="created outside the traced function"):
+        _compile(fn, np.ones(2))
+
+
+def test_empty_buffers_are_not_restored_zeros_buffers_are():
+    def fn(x):
+        a = np.empty(2)
+        np.multiply(x, 2.0, out=a)
+        b = np.zeros(2)
+        np.add.at(b, [1, 1], x)
+        return a + b
+
+    program, first = _compile(fn, np.ones(2))
+    assert program.source.count("copyto(") == 1  # only the zeros buffer gets its starting contents back
+    assert program(np.array([1.0, 3.0]))[0].tolist() == [2.0, 10.0]
+    assert program(np.array([1.0, 3.0]))[0].tolist() == [2.0, 10.0]

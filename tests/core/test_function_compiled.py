@@ -330,3 +330,46 @@ def test_gan_style_step_two_models_two_optimizers():
     assert losses == eager_losses
     for a, b in zip(weights, eager_weights):
         np.testing.assert_array_equal(a, b)
+
+
+def test_get_concrete_function_updates_no_state():
+    # TensorFlow traces symbolically; featherflow traces by running once (on zeros for a TensorSpec): the
+    # variables, the optimizer's slots and step count, metric totals and the random generator are put back
+    tf.keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.Dropout(0.5),
+                              keras.layers.Dense(1)])
+    optimizer = keras.optimizers.Adam(0.1)
+    metric = keras.metrics.Mean()
+    optimizer.build(model.trainable_variables)
+    traced = []
+
+    @tf.function
+    def step(x, y):
+        traced.append(1)  # a Python side effect: happens at tracing, as in TensorFlow
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(model(x, training=True) - y)) + 1.0
+        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        metric.update_state(loss)
+        return loss
+
+    def state():
+        return ([v.numpy() for v in model.variables + optimizer.variables + metric.variables],
+                np.asarray(tf.random.uniform((4,))))
+
+    x = np.ones((4, 3), "float32")
+    y = np.zeros((4, 1), "float32")
+    tf.keras.utils.set_random_seed(2)
+    before = state()
+    tf.keras.utils.set_random_seed(2)
+    for args in ((tf.TensorSpec([None, 3]), tf.TensorSpec([None, 1])), (tf.constant(x), tf.constant(y))):
+        concrete = step.get_concrete_function(*args)
+        assert "apply" in concrete.pretty_printed_code() or "params" in concrete.pretty_printed_code()
+    assert len(traced) == 2
+    after = state()
+    for got, want in zip(after[0], before[0]):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(after[1], before[1])
+    assert int(optimizer.iterations) == 0 and float(metric.result()) == 0.0
+    loss = step(tf.constant(x), tf.constant(y))  # the first real call updates everything once
+    assert int(optimizer.iterations) == 1 and float(metric.result()) == float(loss)
+    assert len(traced) == 2  # (the call found the trace made by get_concrete_function)

@@ -150,6 +150,7 @@ def test_numpy_conversions_in_another_thread_are_unchanged_during_a_trace():
         seen["tensor"] = np.asarray(tf.constant([5.0, 6.0]))
         seen["variable"] = np.asarray(variable)
         seen["contiguous"] = np.ascontiguousarray(plain.T)
+        seen["zeros"] = np.zeros(2)  # NumPy's creation functions: plain arrays outside the tracing thread
     finally:
         done.set()
     tracer.join()
@@ -160,4 +161,5 @@ def test_numpy_conversions_in_another_thread_are_unchanged_during_a_trace():
     assert type(seen["tensor"]) is np.ndarray and seen["tensor"].tolist() == [5.0, 6.0]
     assert type(seen["variable"]) is np.ndarray and seen["variable"].tolist() == [1.0, 2.0]
     assert seen["contiguous"].flags.c_contiguous and np.array_equal(seen["contiguous"], plain.T)
+    assert type(seen["zeros"]) is np.ndarray
     assert f(tf.ones((2,))).numpy().tolist() == [2.0, 2.0]

@@ -89,6 +89,15 @@ class _Trace:
         return pack(self.structure, iter(leaves))
 
 
+def _output(tracer, leaf):
+    """An output leaf with a buffer the trace wrote (``compiler.buffers``) turned into its traced value."""
+    if isinstance(leaf, Tensor) and type(leaf.value) is compiler.TracedBuffer:
+        return Tensor(tracer.output(leaf.value))
+    if type(leaf) is compiler.TracedBuffer:
+        return tracer.output(leaf)
+    return leaf
+
+
 def _to_value(leaf):
     if isinstance(leaf, TensorSpec):
         if leaf.shape is None:
@@ -284,7 +293,10 @@ class Function:
         flat = flatten([args, kwargs], [])
         positions = [i for i, leaf in enumerate(flat) if is_input(leaf)]
         names = self._input_names(args, kwargs, len(flat))
-        snapshot = None
+        rng_state = None
+        if dry:  # every array bound as state (variables, optimizer slots, metrics) is put back afterwards
+            tracer.snapshots = []
+            rng_state = _backend_random.generator().bit_generator.state
         # the variables hold traced values for this thread only (trace_views): other threads keep theirs
         with tracer, views:
             try:
@@ -294,19 +306,18 @@ class Function:
                         traced = tracer.state(real, v.name)
                         wrapped.append((v, real, traced))
                         views.bind(v, traced)
-                if dry:
-                    snapshot = ([(real, real.copy()) for _, real, _ in wrapped],
-                                _backend_random.generator().bit_generator.state)
                 traced_flat = list(flat)
                 for i in positions:
                     traced_flat[i] = Tensor(tracer.input(_to_value(flat[i])))
                 targs, tkwargs = pack([list(args), kwargs], iter(traced_flat))
                 result = self._python_function(*targs, **tkwargs)
+                result = pack(result, iter([_output(tracer, leaf) for leaf in flatten(result, [])]))
+                tracer.finish()
             finally:
-                if snapshot is not None:
-                    for real, saved in snapshot[0]:
-                        real[...] = saved
-                    _backend_random.generator().bit_generator.state = snapshot[1]
+                if dry:
+                    for array, saved in reversed(tracer.snapshots):  # the earliest contents win
+                        array[...] = saved
+                    _backend_random.generator().bit_generator.state = rng_state
         out_flat = flatten(result, [])
         outputs, traced_outputs = [], []
         for leaf in out_flat:
@@ -346,8 +357,11 @@ class Function:
         """The ``ConcreteFunction`` for these arguments (tensors, or ``TensorSpec`` s; none with an
         ``input_signature``), tracing it if needed.
 
-        featherflow traces by running: a ``TensorSpec`` argument is traced on zeros (``None`` sizes as 1), and
-        the variables and random state are restored afterwards.
+        TensorFlow traces symbolically; featherflow traces by running the function once on real values: a
+        ``TensorSpec`` argument is traced on zeros (``None`` sizes as 1). Every array the trace binds as state
+        (variables, optimizer slots and step counters, metric totals) and the random generator are put back
+        afterwards, so nothing is updated; Python side effects of the function (appending to a list,
+        printing) happen, as they do when TensorFlow traces.
         """
         if not args and not kwargs and self._signature_structure is not None:
             args = tuple(self._signature_structure)
@@ -357,9 +371,8 @@ class Function:
         key = key_of(args, kwargs)
         trace = self._traces.get(key)
         if trace is None:
-            has_specs = any(isinstance(leaf, TensorSpec) for leaf in flatten([args, kwargs], []))
             with _TRACE_LOCK:
-                self._trace(key, args, kwargs, dry=has_specs)
+                self._trace(key, args, kwargs, dry=True)
             trace = self._traces.get(key)
             if trace is None:
                 raise compiler.TraceError(f"{self._python_function!r} could not be compiled: {self._eager_reason}")
