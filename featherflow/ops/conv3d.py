@@ -27,7 +27,7 @@ from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, binary_operands
-from featherflow.ops._host import untraceable
+from featherflow.ops._host import on_host
 from featherflow.ops.array_kernels import apply_activation
 from featherflow.ops.conv_utils import activation_grad, padding_amounts, parse_padding, tuple_arg
 from featherflow.ops.shape import transpose
@@ -98,7 +98,7 @@ def conv3d_fused(x, kernel, bias=None, activation=None, strides=(1, 1, 1), paddi
         strides, dilations: three ints; padding: ``"SAME"``, ``"VALID"`` or three (before, after) pairs.
     """
     x, kernel = binary_operands(x, kernel, op)
-    xv, wv = (untraceable(t.value, "conv3d_fused") for t in (x, kernel))  # (eager in a tf.function for now)
+    xv, wv = x.value, kernel.value
     if xv.dtype.kind != "f":
         raise TypeError(f"{op}: input must be a floating-point tensor, received {xv.dtype.name}.")
     if xv.ndim != 5 or wv.ndim != 5:
@@ -107,8 +107,7 @@ def conv3d_fused(x, kernel, bias=None, activation=None, strides=(1, 1, 1), paddi
                          f"filters.shape={wv.shape}")
     if activation not in _ACTIVATIONS:
         raise ValueError(f"{op}: activation must be one of {_ACTIVATIONS}. Received: activation={activation!r}")
-    n, c = xv.shape[0], xv.shape[-1]
-    ksize, filters = wv.shape[:3], wv.shape[4]
+    c, ksize = xv.shape[-1], wv.shape[:3]
     if wv.shape[3] != c:
         raise ValueError(f"{op}: input depth ({c}) must equal the kernel's input channels ({wv.shape[3]}). "
                          f"Received: input.shape={xv.shape}, filters.shape={wv.shape}")
@@ -116,29 +115,15 @@ def conv3d_fused(x, kernel, bias=None, activation=None, strides=(1, 1, 1), paddi
     dims = _geometry(spatial, ksize, strides, dilations, padding, op)
     out = tuple(d[0] for d in dims)
     pads = tuple((d[1], d[2]) for d in dims)
-    xpad = _pad(xv, pads)
-    k = int(np.prod(ksize)) * c
-    cols = _windows(xpad, ksize, strides, dilations, out).reshape(-1, k)  # the one copy
-    wmat = wv.reshape(k, filters)
-    z = cols @ wmat
     inputs = (x, kernel)
     if bias is not None:
         bias = as_float_tensor(bias, op, "bias")
-        z += bias.value
         inputs = (x, kernel, bias)
-    result = apply_activation(z, activation).reshape((n,) + out + (filters,))
+    layout = (out, pads, tuple(ksize), strides, dilations, activation)
+    result, cols = on_host(_conv3d_forward, xv, wv, None if bias is None else bias.value, layout)
 
     def backward(g, needs):
-        dz = activation_grad(g, result, activation).reshape(-1, filters)
-        gx = gw = None
-        if needs[1]:
-            gw = (dz.T @ cols).T.reshape(wv.shape)
-        if needs[0]:
-            blocks = (dz @ wmat.T).reshape((n,) + out + tuple(ksize) + (c,))
-            gx = _crop(_scatter(blocks, xpad.shape, ksize, strides, dilations, out), pads, spatial)
-        if len(needs) == 3:
-            return gx, gw, dz.sum(axis=0) if needs[2] else None
-        return gx, gw
+        return on_host(_conv3d_backward, g, result, cols, wv, xv.shape, layout, tuple(needs))
 
     return record(op, inputs, result, backward)
 
@@ -151,12 +136,11 @@ def conv3d_transpose_fused(x, kernel, bias=None, activation=None, out_size=None,
     ``pad_before`` being the forward convolution's padding for an input of ``out_size``.
     """
     x, kernel = binary_operands(x, kernel, op)
-    xv, wv = (untraceable(t.value, "conv3d_transpose_fused") for t in (x, kernel))  # (eager in a tf.function for now)
+    xv, wv = x.value, kernel.value
     if xv.ndim != 5 or wv.ndim != 5:
         raise ValueError(f"{op}: expected a 5-D input and a 5-D kernel (kd, kh, kw, out_channels, in_channels). "
                          f"Received: input.shape={xv.shape}, filters.shape={wv.shape}")
-    n, c = xv.shape[0], xv.shape[-1]
-    ksize, filters = wv.shape[:3], wv.shape[3]
+    c, ksize = xv.shape[-1], wv.shape[:3]
     if wv.shape[4] != c:
         raise ValueError(f"{op}: input depth ({c}) must equal the kernel's last axis ({wv.shape[4]}). "
                          f"Received: input.shape={xv.shape}, filters.shape={wv.shape}")
@@ -170,29 +154,79 @@ def conv3d_transpose_fused(x, kernel, bias=None, activation=None, out_size=None,
     full = tuple(max((i - 1) * s + (kk - 1) * d + 1, p[1] + o)
                  for i, s, kk, d, p, o in zip(spatial, strides, ksize, dilations, dims, out_size))
     pads = tuple((p[1], f - p[1] - o) for p, f, o in zip(dims, full, out_size))
-    k = int(np.prod(ksize)) * filters
-    wmat = wv.transpose(4, 0, 1, 2, 3).reshape(c, k)  # (in, kd*kh*kw*out)
-    x2 = xv.reshape(-1, c)
-    blocks = (x2 @ wmat).reshape((n,) + tuple(spatial) + tuple(ksize) + (filters,))
-    z = np.ascontiguousarray(_crop(_scatter(blocks, (n,) + full + (filters,), ksize, strides, dilations, spatial),
-                                   pads, out_size))
     inputs = (x, kernel)
     if bias is not None:
         bias = as_float_tensor(bias, op, "bias")
-        z += bias.value
         inputs = (x, kernel, bias)
-    result = apply_activation(z, activation)
+    layout = (out_size, full, pads, tuple(ksize), strides, dilations, activation)
+    result = on_host(_conv3d_transpose_forward, xv, wv, None if bias is None else bias.value, layout)
 
     def backward(g, needs):
-        dz = activation_grad(g, result, activation)
-        dcols = _windows(_pad(dz, pads), ksize, strides, dilations, spatial).reshape(-1, k)
-        gx = (dcols @ wmat.T).reshape(xv.shape) if needs[0] else None
-        gw = (x2.T @ dcols).reshape((c,) + tuple(ksize) + (filters,)).transpose(1, 2, 3, 4, 0) if needs[1] else None
-        if len(needs) == 3:
-            return gx, gw, dz.reshape(-1, filters).sum(axis=0) if needs[2] else None
-        return gx, gw
+        return on_host(_conv3d_transpose_backward, g, result, xv, wv, layout, tuple(needs))
 
     return record(op, inputs, result, backward)
+
+
+def _conv3d_forward(xv, wv, bv, layout):
+    """The array work of ``conv3d_fused`` (a run of ``on_host``): ``(result, cols)``, ``cols`` the patch matrix
+    the backward reuses."""
+    out, pads, ksize, strides, dilations, activation = layout
+    n, c, filters = xv.shape[0], xv.shape[-1], wv.shape[4]
+    k = int(np.prod(ksize)) * c
+    cols = _windows(_pad(xv, pads), ksize, strides, dilations, out).reshape(-1, k)  # the one copy
+    z = cols @ wv.reshape(k, filters)
+    if bv is not None:
+        z += bv
+    return apply_activation(z, activation).reshape((n,) + out + (filters,)), cols
+
+
+def _conv3d_backward(g, result, cols, wv, x_shape, layout, needs):
+    """The gradients ``(gx, gw[, gb])`` of ``conv3d_fused`` (``None`` where not needed; a run of ``on_host``)."""
+    out, pads, ksize, strides, dilations, activation = layout
+    n, c, filters = x_shape[0], x_shape[-1], wv.shape[4]
+    spatial = tuple(x_shape[1:4])
+    dz = activation_grad(g, result, activation).reshape(-1, filters)
+    gx = gw = None
+    if needs[1]:
+        gw = (dz.T @ cols).T.reshape(wv.shape)
+    if needs[0]:
+        blocks = (dz @ wv.reshape(-1, filters).T).reshape((n,) + out + ksize + (c,))
+        padded = (n,) + tuple(s + b + a for s, (b, a) in zip(spatial, pads)) + (c,)
+        gx = _crop(_scatter(blocks, padded, ksize, strides, dilations, out), pads, spatial)
+    if len(needs) == 3:
+        return gx, gw, dz.sum(axis=0) if needs[2] else None
+    return gx, gw
+
+
+def _conv3d_transpose_forward(xv, wv, bv, layout):
+    """The array work of ``conv3d_transpose_fused`` (a run of ``on_host``): its output."""
+    out_size, full, pads, ksize, strides, dilations, activation = layout
+    n, c, filters = xv.shape[0], xv.shape[-1], wv.shape[3]
+    spatial = tuple(xv.shape[1:4])
+    wmat = wv.transpose(4, 0, 1, 2, 3).reshape(c, -1)  # (in, kd*kh*kw*out)
+    blocks = (xv.reshape(-1, c) @ wmat).reshape((n,) + spatial + ksize + (filters,))
+    z = np.ascontiguousarray(_crop(_scatter(blocks, (n,) + full + (filters,), ksize, strides, dilations, spatial),
+                                   pads, out_size))
+    if bv is not None:
+        z += bv
+    return apply_activation(z, activation)
+
+
+def _conv3d_transpose_backward(g, result, xv, wv, layout, needs):
+    """The gradients ``(gx, gw[, gb])`` of ``conv3d_transpose_fused`` (a run of ``on_host``)."""
+    out_size, full, pads, ksize, strides, dilations, activation = layout
+    c, filters = xv.shape[-1], wv.shape[3]
+    k = int(np.prod(ksize)) * filters
+    dz = activation_grad(g, result, activation)
+    dcols = _windows(_pad(dz, pads), ksize, strides, dilations, tuple(xv.shape[1:4])).reshape(-1, k)
+    gx = gw = None
+    if needs[0]:
+        gx = (dcols @ wv.transpose(4, 0, 1, 2, 3).reshape(c, k).T).reshape(xv.shape)
+    if needs[1]:
+        gw = (xv.reshape(-1, c).T @ dcols).reshape((c,) + ksize + (filters,)).transpose(1, 2, 3, 4, 0)
+    if len(needs) == 3:
+        return gx, gw, dz.reshape(-1, filters).sum(axis=0) if needs[2] else None
+    return gx, gw
 
 
 def _transpose_in(x, channels_first):

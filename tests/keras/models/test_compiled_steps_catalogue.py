@@ -118,6 +118,15 @@ def depthwise_separable():
     return model, rng.normal(size=(N, 7, 7, 3)).astype("float32"), rng.integers(0, 3, size=N), {}
 
 
+def conv3d_volumes():
+    model = keras.Sequential([keras.Input(shape=(4, 4, 4, 2)), L.Conv3D(3, 2, padding="same", activation="relu"),
+                              L.Conv3DTranspose(2, 2, strides=2, activation="tanh"), L.Conv3D(2, 3, strides=2),
+                              L.GlobalAveragePooling3D(), L.Dense(1)])
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    rng = _rng()
+    return model, rng.normal(size=(N, 4, 4, 4, 2)).astype("float32"), rng.normal(size=(N, 1)).astype("float32"), {}
+
+
 def multi_input_multi_output():
     a, b = keras.Input(shape=(3,), name="a"), keras.Input(shape=(2,), name="b")
     joined = L.Concatenate()([L.Dense(4, activation="relu")(a), b])
@@ -202,6 +211,7 @@ CATALOGUE = {
     "embedding_pooling": embedding_pooling, "attention_layernorm": attention_layernorm,
     "masked_embedding_lstm": masked_embedding_lstm, "padded_pooling": padded_pooling,
     "conv2d_transpose_generator": conv2d_transpose_generator, "depthwise_separable": depthwise_separable,
+    "conv3d_volumes": conv3d_volumes,
     "multi_input_multi_output": multi_input_multi_output, "regularized": regularized,
     "sample_and_class_weights": sample_and_class_weights, "clipped_decayed_averaged": clipped_decayed_averaged,
     "custom_train_step": custom_train_step,
@@ -253,7 +263,7 @@ def test_compiled_and_eager_steps_agree(name, no_array_programs):
 
 
 @pytest.mark.parametrize("name", ["dense_chain", "conv2d_pool_batchnorm", "lstm", "attention_layernorm",
-                                  "conv2d_transpose_generator", "depthwise_separable"])
+                                  "conv2d_transpose_generator", "depthwise_separable", "conv3d_volumes"])
 def test_compiled_is_bit_identical_to_eager(name, no_array_programs):
     """The ops whose kernels run as host calls in a compiled step (convolutions, pooling, the LSTM, attention)
     run the same kernels as eager: histories, evaluations, predictions and weights are bit-identical."""
