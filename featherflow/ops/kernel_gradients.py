@@ -98,14 +98,16 @@ def _depthwise_rule(op, g):
     from featherflow.ops.shape import expand_dims, reshape
 
     c = op.captured
-    slices, ho, wo, mult = c["slices"], c["ho"], c["wo"], c["mult"]
+    ho, wo, pads, strides, dilations, activation = c["layout"]
+    kh, kw, _, mult = c["wv"].shape
+    slices = _windows(kh, kw, strides, dilations, ho, wo)
 
     def reference(x, kernel, bias=None):
         n, channels = x.value.shape[0], x.value.shape[3]
         taps = reshape(kernel, (len(slices), channels, mult))
-        z = reduce_sum(expand_dims(_patches(x, c["pads"], slices), -1) * taps, axis=3)
+        z = reduce_sum(expand_dims(_patches(x, pads, slices), -1) * taps, axis=3)
         z = reshape(z, (n, ho, wo, channels * mult))
-        return _activate(z if bias is None else z + bias, c["activation"])
+        return _activate(z if bias is None else z + bias, activation)
 
     return _vjp(reference, op, g)
 
@@ -120,20 +122,22 @@ def _conv2d_transpose_rule(op, g):
     from featherflow.ops.shape import reshape
 
     c = op.captured
-    kh, kw, h, w = c["kh"], c["kw"], c["h"], c["w"]
-    ho, wo = c["out"].shape[1:3]
-    slices = _windows(kh, kw, c["strides"], c["dilations"], h, w)
+    ho, wo, pt, pl, full_h, full_w, strides, dilations, activation = c["layout"]
+    kh, kw = c["wv"].shape[:2]
+    h, w = c["xv"].shape[1:3]
+    pads = ((pt, full_h - pt - ho), (pl, full_w - pl - wo))
+    slices = _windows(kh, kw, strides, dilations, h, w)
 
     def reference(x, kernel, bias=None):
         n, filters = x.value.shape[0], kernel.value.shape[2]
         dy = zeros((n, ho, wo, filters), dtype=x.value.dtype)
         with GradientTape() as tape:
             tape.watch(dy)
-            cols = reshape(_patches(dy, c["pads"], slices), (-1, kh * kw * filters))
+            cols = reshape(_patches(dy, pads, slices), (-1, kh * kw * filters))
             # the raw backward's `dcols @ wmat.T`: kernel (kh, kw, out, in) as a (kh*kw*out, in) matrix
             forward = reshape(matmul(cols, reshape(kernel, (kh * kw * filters, -1))), (n, h, w, -1))
         z = tape.gradient(forward, dy, output_gradients=x)
-        return _activate(z if bias is None else z + bias, c["activation"])
+        return _activate(z if bias is None else z + bias, activation)
 
     return _vjp(reference, op, g)
 
