@@ -268,7 +268,8 @@ def ratio(a, b) -> str:
 
 def format_table(headers, rows) -> str:
     """A Markdown table (also readable as plain text)."""
-    cells = [[str(c) for c in row] for row in rows]
+    # a short row (a framework that was not measured) is padded with empty cells
+    cells = [[str(c) for c in row] + [""] * (len(headers) - len(row)) for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
     line = "| " + " | ".join(h.ljust(w) for h, w in zip(headers, widths)) + " |"
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"

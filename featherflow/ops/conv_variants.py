@@ -21,7 +21,7 @@ from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, binary_operands
-from featherflow.ops._host import untraceable
+from featherflow.ops._host import on_host
 from featherflow.ops.array_kernels import apply_activation
 from featherflow.ops.conv_utils import (
     activation_grad,
@@ -77,7 +77,7 @@ def conv2d_transpose_fused(x, kernel, bias=None, activation=None, out_hw=None, s
     where ``pad_before`` is the forward convolution's padding for an input of size ``out_hw``.
     """
     x, kernel = binary_operands(x, kernel, op)
-    xv, wv = (untraceable(t.value, "conv2d_transpose_fused") for t in (x, kernel))  # (eager in a tf.function for now)
+    xv, wv = x.value, kernel.value
     if xv.ndim != 4 or wv.ndim != 4:
         raise ValueError(f"{op}: expected a 4-D input and a 4-D kernel (kh, kw, out_channels, in_channels). "
                          f"Received: input.shape={xv.shape}, filters.shape={wv.shape}")
@@ -93,37 +93,56 @@ def conv2d_transpose_fused(x, kernel, bias=None, activation=None, out_hw=None, s
         raise ValueError(f"{op}: output_shape {(ho, wo)} does not map back to the input's spatial shape {(h, w)} "
                          f"with strides {strides} and padding {padding!r} (the forward conv2d would give "
                          f"{(fh, fw)}).")
-    xp = array_module(xv)
     # the scatter target must cover every x[i]*k[k] position and the whole (padded) output
     full_h = max((h - 1) * strides[0] + (kh - 1) * dilations[0] + 1, pt + ho)
     full_w = max((w - 1) * strides[1] + (kw - 1) * dilations[1] + 1, pl + wo)
-    wmat = wv.transpose(3, 0, 1, 2).reshape(c, kh * kw * filters)  # (in, kh*kw*out)
-    x2 = xv.reshape(-1, c)
-    # kernel position (i, j) sends x through wv[i, j]^T: blocks (kh, kw, in, out)
-    full = col2im(x2, wv.transpose(0, 1, 3, 2), (n, full_h, full_w, filters), strides, dilations, h, w,
-                   "convt_out")
-    z = xp.array(full[:, pt:pt + ho, pl:pl + wo, :])  # own memory: the pooled buffer is reused
     inputs = (x, kernel)
     if bias is not None:
         bias = as_float_tensor(bias, op, "bias")
-        z += bias.value
         inputs = (x, kernel, bias)
-    out = apply_activation(z, activation)
-    pads = ((pt, full_h - pt - ho), (pl, full_w - pl - wo))
+    layout = (ho, wo, pt, pl, full_h, full_w, strides, dilations, activation)
+    out = on_host(_transpose_forward, xv, wv, None if bias is None else bias.value, layout)
 
     def backward(g, needs):
-        dz = activation_grad(g, out, activation)
-        dpad = pad_spatial(dz, pads, "convt_pad")
-        dcols = im2col(dpad, kh, kw, strides, dilations, h, w, "convt_cols").reshape(-1, kh * kw * filters)
-        gx = (dcols @ wmat.T).reshape(xv.shape) if needs[0] else None
-        gw = None
-        if needs[1]:
-            gw = (x2.T @ dcols).reshape(c, kh, kw, filters).transpose(1, 2, 3, 0)
-        if len(needs) == 3:
-            return gx, gw, dz.reshape(-1, filters).sum(axis=0) if needs[2] else None
-        return gx, gw
+        return on_host(_transpose_backward, g, out, xv, wv, layout, tuple(needs))
 
     return record(op, inputs, out, backward)
+
+
+def _transpose_forward(xv, wv, bv, layout):
+    """The array work of ``conv2d_transpose_fused`` (a run of ``on_host``): its output."""
+    ho, wo, pt, pl, full_h, full_w, strides, dilations, activation = layout
+    n, h, w, c = xv.shape
+    kh, kw, filters, _ = wv.shape
+    xp = array_module(xv)
+    # kernel position (i, j) sends x through wv[i, j]^T: blocks (kh, kw, in, out)
+    full = col2im(xv.reshape(-1, c), wv.transpose(0, 1, 3, 2), (n, full_h, full_w, filters), strides, dilations,
+                  h, w, "convt_out")
+    z = xp.array(full[:, pt:pt + ho, pl:pl + wo, :])  # own memory: the pooled buffer is reused
+    if bv is not None:
+        z += bv
+    return apply_activation(z, activation)
+
+
+def _transpose_backward(g, out, xv, wv, layout, needs):
+    """The gradients ``(gx, gw[, gb])`` of ``conv2d_transpose_fused`` (``None`` where not needed), from the
+    forward's input, kernel and output (a run of ``on_host``)."""
+    ho, wo, pt, pl, full_h, full_w, strides, dilations, activation = layout
+    n, h, w, c = xv.shape
+    kh, kw, filters, _ = wv.shape
+    pads = ((pt, full_h - pt - ho), (pl, full_w - pl - wo))
+    dz = activation_grad(g, out, activation)
+    dpad = pad_spatial(dz, pads, "convt_pad")
+    dcols = im2col(dpad, kh, kw, strides, dilations, h, w, "convt_cols").reshape(-1, kh * kw * filters)
+    gx = gw = None
+    if needs[0]:
+        wmat = wv.transpose(3, 0, 1, 2).reshape(c, kh * kw * filters)  # (in, kh*kw*out)
+        gx = (dcols @ wmat.T).reshape(xv.shape)
+    if needs[1]:
+        gw = (xv.reshape(-1, c).T @ dcols).reshape(c, kh, kw, filters).transpose(1, 2, 3, 0)
+    if len(needs) == 3:
+        return gx, gw, dz.reshape(-1, filters).sum(axis=0) if needs[2] else None
+    return gx, gw
 
 
 def depthwise_conv2d_fused(x, kernel, bias=None, activation=None, strides=(1, 1), padding="VALID",
@@ -131,7 +150,7 @@ def depthwise_conv2d_fused(x, kernel, bias=None, activation=None, strides=(1, 1)
     """Depthwise convolution, one op: channel ``c`` is convolved with ``kernel[:, :, c, m]`` for each
     multiplier ``m``; output channel ``c * multiplier + m``. Kernel ``(kh, kw, in_channels, multiplier)``."""
     x, kernel = binary_operands(x, kernel, op)
-    xv, wv = (untraceable(t.value, "depthwise_conv2d_fused") for t in (x, kernel))  # (eager in a tf.function for now)
+    xv, wv = x.value, kernel.value
     if xv.ndim != 4 or wv.ndim != 4:
         raise ValueError(f"{op}: expected a 4-D input and a 4-D kernel (kh, kw, in_channels, multiplier). "
                          f"Received: input.shape={xv.shape}, filter.shape={wv.shape}")
@@ -141,46 +160,67 @@ def depthwise_conv2d_fused(x, kernel, bias=None, activation=None, strides=(1, 1)
         raise ValueError(f"{op}: input depth ({c}) must equal the kernel's third axis ({kc}). "
                          f"Received: input.shape={xv.shape}, filter.shape={wv.shape}")
     (ho, pt, pb), (wo, pl, pr) = output_geometry((h, w), (kh, kw), strides, dilations, padding, op)
-    pads = ((pt, pb), (pl, pr))
-    xp = array_module(xv)
-    xpad = pad_spatial(xv, pads, "dw_pad")
-    if xpad is not xv:
-        xpad = xpad.copy()  # kept for the backward pass: not a pooled buffer
-    z = xp.zeros((n, ho, wo, c, mult), dtype=xv.dtype)
-    slices = [(window(i, dilations[0], strides[0], ho), window(j, dilations[1], strides[1], wo))
-              for i in range(kh) for j in range(kw)]
-    for index, (rows, cols) in enumerate(slices):
-        z += xpad[:, rows, cols, :, None] * wv[index // kw, index % kw]
-    z = z.reshape(n, ho, wo, c * mult)
     inputs = (x, kernel)
     if bias is not None:
         bias = as_float_tensor(bias, op, "bias")
-        z += bias.value
         inputs = (x, kernel, bias)
-    out = apply_activation(z, activation)
+    layout = (ho, wo, ((pt, pb), (pl, pr)), strides, dilations, activation)
+    out = on_host(_depthwise_forward, xv, wv, None if bias is None else bias.value, layout)
 
     def backward(g, needs):
-        dz = activation_grad(g, out, activation)
-        dz5 = dz.reshape(n, ho, wo, c, mult)
-        gx = gw = None
-        if needs[0]:
-            full = xp.zeros(xpad.shape, dtype=xv.dtype)
-        if needs[1]:
-            gw = xp.empty(wv.shape, dtype=wv.dtype)
-        for index, (rows, cols) in enumerate(slices):
-            i, j = divmod(index, kw)
-            if needs[0]:
-                full[:, rows, cols, :] += (dz5 * wv[i, j]).sum(axis=-1)
-            if needs[1]:
-                patch = xpad[:, rows, cols, :].reshape(-1, c)
-                gw[i, j] = (dz5.reshape(-1, c, mult) * patch[:, :, None]).sum(axis=0)
-        if needs[0]:
-            gx = crop(full, pads, h, w)
-        if len(needs) == 3:
-            return gx, gw, dz.reshape(-1, c * mult).sum(axis=0) if needs[2] else None
-        return gx, gw
+        return on_host(_depthwise_backward, g, out, xv, wv, layout, tuple(needs))
 
     return record(op, inputs, out, backward)
+
+
+def _depthwise_windows(kh, kw, ho, wo, strides, dilations):
+    return [(window(i, dilations[0], strides[0], ho), window(j, dilations[1], strides[1], wo))
+            for i in range(kh) for j in range(kw)]
+
+
+def _depthwise_forward(xv, wv, bv, layout):
+    """The array work of ``depthwise_conv2d_fused`` (a run of ``on_host``): its output."""
+    ho, wo, pads, strides, dilations, activation = layout
+    n, h, w, c = xv.shape
+    kh, kw, _, mult = wv.shape
+    xp = array_module(xv)
+    xpad = pad_spatial(xv, pads, "dw_pad")
+    z = xp.zeros((n, ho, wo, c, mult), dtype=xv.dtype)
+    for index, (rows, cols) in enumerate(_depthwise_windows(kh, kw, ho, wo, strides, dilations)):
+        z += xpad[:, rows, cols, :, None] * wv[index // kw, index % kw]
+    z = z.reshape(n, ho, wo, c * mult)
+    if bv is not None:
+        z += bv
+    return apply_activation(z, activation)
+
+
+def _depthwise_backward(g, out, xv, wv, layout, needs):
+    """The gradients ``(gx, gw[, gb])`` of ``depthwise_conv2d_fused`` (``None`` where not needed), from the
+    forward's input, kernel and output (a run of ``on_host``; the padded input is rebuilt here)."""
+    ho, wo, pads, strides, dilations, activation = layout
+    n, h, w, c = xv.shape
+    kh, kw, _, mult = wv.shape
+    xp = array_module(xv)
+    xpad = pad_spatial(xv, pads, "dw_pad")
+    dz = activation_grad(g, out, activation)
+    dz5 = dz.reshape(n, ho, wo, c, mult)
+    gx = gw = None
+    if needs[0]:
+        full = xp.zeros(xpad.shape, dtype=xv.dtype)
+    if needs[1]:
+        gw = xp.empty(wv.shape, dtype=wv.dtype)
+    for index, (rows, cols) in enumerate(_depthwise_windows(kh, kw, ho, wo, strides, dilations)):
+        i, j = divmod(index, kw)
+        if needs[0]:
+            full[:, rows, cols, :] += (dz5 * wv[i, j]).sum(axis=-1)
+        if needs[1]:
+            patch = xpad[:, rows, cols, :].reshape(-1, c)
+            gw[i, j] = (dz5.reshape(-1, c, mult) * patch[:, :, None]).sum(axis=0)
+    if needs[0]:
+        gx = crop(full, pads, h, w)
+    if len(needs) == 3:
+        return gx, gw, dz.reshape(-1, c * mult).sum(axis=0) if needs[2] else None
+    return gx, gw
 
 
 def depthwise_conv2d(input, filter, strides, padding, data_format=None, dilations=None, name=None) -> Tensor:  # noqa: A002
