@@ -11,9 +11,11 @@ when:
 * the step has an array program for this batch (``step.array_step``, returning ``NotImplemented`` when it
   declines): a Dense chain's training step (``training_program.py``) and batched inference
   (``inference.py``) run as array kernels on the real batch, without the tape. Measured on the seed MLP
-  (interleaved in one process, 2-core machine): a 20,000-sample fit epoch 0.75 s with the training program
-  vs 0.98 s through the compiled step (0.92 s eager tape step), a 10,000-sample predict 85 ms vs 93 ms; so
-  they stay the default for the models they cover (``USE_ARRAY_PROGRAMS[0] = False`` switches them off);
+  (interleaved in one process, 2-core machine under load, 5 rounds, medians): a 20,000-sample fit epoch
+  0.44 s with the training program vs 0.38 s through the compiled step (0.49 s eager tape step; fastest
+  rounds 0.32 / 0.33 / 0.41 s) since the compiled step runs Adam's Numba kernel and records the metric
+  updates; within the noise, so they stay the default for the models they cover until a quieter
+  measurement settles it (``USE_ARRAY_PROGRAMS[0] = False`` switches them off);
 * the step could not be traced: a value escaped to Python (``np.asarray``, ``float()``, ``.item()``, ``if``
   on a tensor). The trace runs the step for real, so that batch's results are the eager ones; the later
   batches run eagerly, after ONE warning naming the step and the reason: never a silently wrong result.
