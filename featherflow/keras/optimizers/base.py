@@ -43,14 +43,8 @@ from featherflow.core.tensor import Tensor
 from featherflow.core.variable import Variable
 from featherflow.keras.optimizers import schedules as _schedules
 from featherflow.keras.optimizers._flat import FlatGroup
+from featherflow.keras.optimizers._state import CallableList, OptimizerState  # noqa: F401 (CallableList re-exported)
 from featherflow.keras.optimizers._tracking import TrackableOptimizer
-
-
-class CallableList(list):
-    """A list that can also be called (``optimizer.variables`` and ``optimizer.variables()``)."""
-
-    def __call__(self):
-        return self
 
 
 def check_number(value, name: str, low=None, high=None, low_open=False, high_open=False, optimizer="Optimizer"):
@@ -74,7 +68,7 @@ def check_number(value, name: str, low=None, high=None, low_open=False, high_ope
     return number
 
 
-class Optimizer(TrackableOptimizer):
+class Optimizer(OptimizerState, TrackableOptimizer):
     """Base optimizer (Keras 2.12 ``tf.keras.optimizers.Optimizer``).
 
     Args:
@@ -541,76 +535,6 @@ class Optimizer(TrackableOptimizer):
 
     def _update_flat(self, params, grads, slots, work, scalars) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement _update_flat.")
-
-    # -- state ----------------------------------------------------------------------------------
-    @property
-    def variables(self) -> CallableList:
-        """``[iterations, slot variables...]`` (callable too, as in Keras 2.12)."""
-        return CallableList(self._variables)
-
-    def get_state(self) -> list:
-        """The optimizer's state as NumPy arrays (copies), in ``variables`` order."""
-        return [np.array(to_numpy(v.value), copy=True) for v in self._variables]
-
-    def set_state(self, state) -> None:
-        """Restore ``get_state()`` output. Before ``build``, the state is kept and applied when the
-        optimizer is built with the same variables."""
-        state = [np.asarray(to_numpy(s.value) if isinstance(s, Tensor) else s) for s in state]
-        if not self._built and len(state) > 1:
-            self._pending_state = state
-            self._iterations.value[...] = int(state[0])
-            return
-        if len(state) != len(self._variables):
-            raise ValueError(f"Optimizer '{self.name}' has {len(self._variables)} state arrays but {len(state)} were "
-                             f"given. The optimizer must be built with the same variables as the one whose state was "
-                             f"saved.")
-        for v, s in zip(self._variables, state):
-            if tuple(s.shape) != tuple(v.value.shape):
-                raise ValueError(f"Optimizer state for '{v.name}' has shape {tuple(v.value.shape)}; received "
-                                 f"an array of shape {tuple(s.shape)}.")
-        for v, s in zip(self._variables, state):
-            v.value[...] = s
-
-    def get_weights(self) -> list:
-        """Alias of ``get_state`` (the legacy Keras name)."""
-        return self.get_state()
-
-    def set_weights(self, weights) -> None:
-        """Alias of ``set_state`` (the legacy Keras name)."""
-        self.set_state(weights)
-
-    def save_own_variables(self, store) -> None:
-        """Write the state into a dict-like ``store`` under keys ``"0"``, ``"1"``, ... (Keras v3 saving)."""
-        for i, arr in enumerate(self.get_state()):
-            store[str(i)] = arr
-
-    def load_own_variables(self, store) -> None:
-        """Read the state written by ``save_own_variables``."""
-        self.set_state([store[str(i)] for i in range(len(store.keys()))])
-
-    # -- copying and pickling ---------------------------------------------------------------------
-    _BUFFER_FIELDS = ("_groups", "_index", "_variables", "_slot_lookup", "_scratch")
-
-    def __getstate__(self):
-        """Flat buffers and views do not survive pickling/deepcopy as views: ship the variables and
-        the state arrays instead and rebuild the buffers on the other side."""
-        state = {k: v for k, v in self.__dict__.items() if k not in self._BUFFER_FIELDS}
-        state["_built"] = False
-        if self._built:
-            state["_rebuild"] = ([v for g in self._groups for v in g.variables], self.get_state())
-        return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        rebuild = state.pop("_rebuild", None)
-        self.__dict__.update(state)
-        self._groups, self._index, self._slot_lookup, self._scratch = [], {}, {}, {}
-        self._variables = [self._iterations]
-        self._built = False
-        if rebuild is not None:
-            variables, arrays = rebuild
-            self.build(variables)
-            self.set_state(arrays)
 
     # -- config -----------------------------------------------------------------------------------
     def _serialize_hyperparameter(self, value):
