@@ -16,13 +16,13 @@ array([[5.]], dtype=float32)
 from __future__ import annotations
 
 import time
-import warnings
 
 import numpy as np
 
 from featherflow.backend import blas
 from featherflow.keras.callbacks.base import CallbackList
 from featherflow.keras.models import compiled_steps, steps
+from featherflow.keras.models.batch_methods import BatchMethodsMixin, flatten_metrics_in_order
 from featherflow.keras.models.compile_utils import LossesContainer, LossTracker, MetricsContainer
 from featherflow.keras.models.data_adapter import (
     DataHandler,
@@ -59,16 +59,7 @@ def _to_python(value):
     return value
 
 
-def flatten_metrics_in_order(logs: dict, metrics_names: list):
-    """Keras's ``evaluate`` return value: the logs in ``metrics_names`` order, a scalar when only one."""
-    results = [logs[name] for name in metrics_names if name in logs]
-    results += [logs[key] for key in sorted(logs) if key not in metrics_names]
-    if len(results) == 1:
-        return results[0]
-    return results
-
-
-class TrainerMixin:
+class TrainerMixin(BatchMethodsMixin):
     """The training API of ``keras.Model``: ``compile``, the loops, and Keras's step methods (``steps.py``)."""
 
     # Keras's overridable steps: the functions of featherflow/keras/models/steps.py as methods
@@ -549,78 +540,11 @@ class TrainerMixin:
                 self, fn, "predict_step", eager_first=not steps.uses_default_steps(self, "predict_step"))
         return fn(x)
 
-    # -- single batches ---------------------------------------------------------------------------------------
-    def _single_batch(self, x, y=None, sample_weight=None, class_weight=None, check_values=True):
-        handler = self._make_handler(x, y, sample_weight, batch_size=_num_rows(x), class_weight=class_weight,
-                                     check_values=check_values)
-        return next(iter(handler.epoch_batches(0)))
-
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
-                       return_dict=False):
-        """One gradient update on exactly this batch; returns its loss (and metrics)."""
-        self._assert_compile_was_called()
-        if reset_metrics:
-            self.reset_metrics()
-        bx, by, bsw = self._single_batch(x, y, sample_weight, class_weight)
-        self._run_train_step(bx, by, bsw)
-        self._counters["train"] += 1
-        logs = self._get_logs()
-        return logs if return_dict else flatten_metrics_in_order(logs, self.metrics_names)
-
-    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
-        """The loss (and metrics) of the model on exactly this batch."""
-        self._assert_compile_was_called()
-        if reset_metrics:
-            self.reset_metrics()
-        bx, by, bsw = self._single_batch(x, y, sample_weight)
-        self._run_test_step(bx, by, bsw)
-        logs = self._get_logs()
-        return logs if return_dict else flatten_metrics_in_order(logs, self.metrics_names)
-
-    def predict_on_batch(self, x):
-        """The model's outputs (NumPy) for exactly this batch."""
-        if type(x) is np.ndarray and x.ndim and x.shape[0]:
-            small = self._small_predict
-            if small is None or small[0] is not self._plan:
-                small = self._small_predict = self._small_predict_entry()
-            if small is not None and small[0].accepts_single(x):
-                return small[1](x)
-        bx, _, _ = self._single_batch(x, check_values=False)
-        return to_numpy_structure(self._run_predict_step(bx))
-
-    # -- legacy names --------------------------------------------------------------------------------------------
-    def fit_generator(self, generator, *args, **kwargs):
-        """Deprecated: ``fit`` accepts generators."""
-        warnings.warn("`Model.fit_generator` is deprecated and will be removed in a future version. Please use "
-                      "`Model.fit`, which supports generators.", DeprecationWarning, stacklevel=2)
-        return self.fit(generator, *args, **kwargs)
-
-    def evaluate_generator(self, generator, *args, **kwargs):
-        """Deprecated: ``evaluate`` accepts generators."""
-        warnings.warn("`Model.evaluate_generator` is deprecated and will be removed in a future version. Please use "
-                      "`Model.evaluate`, which supports generators.", DeprecationWarning, stacklevel=2)
-        return self.evaluate(generator, *args, **kwargs)
-
-    def predict_generator(self, generator, *args, **kwargs):
-        """Deprecated: ``predict`` accepts generators."""
-        warnings.warn("`Model.predict_generator` is deprecated and will be removed in a future version. Please use "
-                      "`Model.predict`, which supports generators.", DeprecationWarning, stacklevel=2)
-        return self.predict(generator, *args, **kwargs)
-
 
 def _should_eval(epoch: int, validation_freq) -> bool:
     if isinstance(validation_freq, int):
         return (epoch + 1) % validation_freq == 0
     return (epoch + 1) in validation_freq
-
-
-def _num_rows(x) -> int:
-    from featherflow.keras.layers.base import flatten
-
-    for leaf in flatten(_convert_structure(x, "x")):
-        if leaf is not None and getattr(leaf, "ndim", 0):
-            return max(int(leaf.shape[0]), 1)
-    return 1
 
 
 def _concat_outputs(outputs: list):
