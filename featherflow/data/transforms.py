@@ -31,6 +31,7 @@ from featherflow.data.dataset import (
     call_with_element,
 )
 from featherflow.data.sources import _Iterations, _rng_for
+from featherflow.data.traced import TracedFunction
 
 
 def _check_function(fn, name: str) -> None:
@@ -82,6 +83,7 @@ class MapDataset(UnaryDataset):
                                  "Received: num_parallel_calls=0")
         self._input = input_dataset
         self._fn = map_func
+        self._traced = TracedFunction(map_func)  # compiled per element signature (see featherflow.data.traced)
         self._parallel = num_parallel_calls
         self._deterministic = deterministic
 
@@ -90,7 +92,7 @@ class MapDataset(UnaryDataset):
         return spec if spec is not None else Dataset._spec(self)  # the first real output's spec
 
     def _apply(self, element):
-        return nest.normalize_output(call_with_element(self._fn, element), "the output of `map_func`")
+        return self._traced(element)
 
     def _elements(self):
         from featherflow.data.parallel import Autotuner, inline_iterator, parallel_map, worker_count
