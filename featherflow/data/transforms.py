@@ -159,9 +159,17 @@ def _object_array(items: list) -> np.ndarray:
     return out
 
 
-def _previous_pick(slots: np.ndarray) -> np.ndarray:
-    """For each step, the index of the previous step that picked the same slot (-1 for none)."""
-    order = np.argsort(slots, kind="stable")
+def _slot_order(slots: np.ndarray, buffer_size: int) -> np.ndarray:
+    """The steps sorted by slot, steps of one slot in step order (a stable sort; on 16-bit keys when the
+    buffer allows it, where NumPy's stable sort is a radix sort, several times faster)."""
+    if buffer_size <= np.iinfo(np.int16).max + 1:
+        return np.argsort(slots.astype(np.int16), kind="stable")
+    return np.argsort(slots, kind="stable")
+
+
+def _previous_pick(slots: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """For each step, the index of the previous step that picked the same slot (-1 for none); ``order`` is
+    ``_slot_order(slots)``."""
     repeated = slots[order[1:]] == slots[order[:-1]]
     previous = np.full(len(slots), -1, dtype=np.int64)
     previous[order[1:][repeated]] = order[:-1][repeated]
@@ -185,10 +193,10 @@ def shuffle_blocks(take, buffer_size: int, rng: np.random.Generator, block: int)
             if steps == 0:
                 break
             slots = (rng.random(steps) * buffer_size).astype(np.int64)
-            previous = _previous_pick(slots)
+            order = _slot_order(slots, buffer_size)
+            previous = _previous_pick(slots, order)
             yield np.where(previous >= 0, refills[np.maximum(previous, 0)], buffer[slots])
             last = np.ones(steps, dtype=bool)  # each slot keeps the refill of its last pick in the block
-            order = np.argsort(slots, kind="stable")
             last[:-1] = slots[order[1:]] != slots[order[:-1]]
             buffer[slots[order[last]]] = refills[order[last]]
             if steps < block:
