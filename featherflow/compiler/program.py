@@ -31,6 +31,7 @@ import re
 
 import numpy as np
 
+from featherflow.compiler import fusion
 from featherflow.compiler.tracer import Slot, Step, Tracer, original
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]")
@@ -90,6 +91,7 @@ class Program:
         self.recorded_steps = len(tracer.steps)
         self.namespace: dict = {"__builtins__": {}, "slice": slice, "Ellipsis": Ellipsis}  # names the source uses
         self._const_names: dict = {}
+        self._buffer_names: dict = {}
         self._names: dict = {}
         used_names = {"slice", "Ellipsis", "program"}
         names = list(input_names) if input_names is not None else [f"arg{i}" for i in range(len(tracer.inputs))]
@@ -105,13 +107,20 @@ class Program:
         self._used = used_names
         lines = [f"def program({', '.join(params)}):"]
         real = tracer.real_values
+        step_lines = {}
         for step in self.steps:
-            lines.append("    " + self._line(step, real, plan_buffers) + f"  # {step.where}")
+            step_lines[id(step)] = "    " + self._line(step, real, plan_buffers) + f"  # {step.where}"
+            lines.append(step_lines[id(step)])
         returned = ", ".join(self._expr(t, copy=True) for t in templates)
         lines.append(f"    return ({returned}{',' if len(templates) == 1 else ''})")
         self.source = "\n".join(lines) + "\n"
         exec(compile(self.source, "<featherflow program>", "exec"), self.namespace)  # noqa: S102 - our own code
-        self._fn = self.namespace["program"]
+        self._fn = self._numpy_fn = self.namespace["program"]
+        self.groups: list = []
+        self.fused_source = None
+        self._fused = False
+        if plan_buffers and fusion.available():
+            self._plan_fusion(tracer, templates, step_lines, lines[0], lines[-1])
         self.input_names = params
         used = set()
         _slots_in(templates, used)
@@ -130,6 +139,87 @@ class Program:
 
     def __call__(self, *inputs) -> tuple:
         return self._fn(*inputs)
+
+    # -- elementwise fusion (fusion.py) ----------------------------------------------------------------
+    def _plan_fusion(self, tracer, templates, step_lines, header, footer) -> None:
+        real = tracer.real_values
+        temporaries, last_read = set(), {}
+        for position, step in enumerate(self.steps):
+            temporaries.update(_out_slots(step))
+            for slot in _slots_in((step.args, step.kwargs), set()):
+                last_read[slot] = position
+        for slot in _slots_in(templates, set()):
+            last_read[slot] = len(self.steps)
+        states = {slot for slot, *_ in tracer.states.values()}
+        items = fusion.plan_groups(self.steps, lambda slot, end: last_read.get(slot, -1) > end, real, temporaries,
+                                   states, self._expr)
+        lines = [header]
+        for item in items:
+            if type(item) is not fusion.Group:
+                lines.append(step_lines[id(item)])
+                continue
+            item.name = self._unique(f"fused_{len(self.groups) + 1}", self._used)
+            self.groups.append(item)
+            args = [self._expr(operand.value) for operand in item.operands]
+            for slot, in_place in item.outputs:
+                if in_place:
+                    args.append(f"t{slot}")
+                else:
+                    buffer = self._buffer(slot, real)
+                    args.append(f"t{slot} := {buffer}")
+            lines.append(f"    {item.name}({', '.join(args)})  # {item.summary}")
+        if not self.groups:
+            return
+        lines.append(footer)
+        self.fused_source = "\n".join(lines) + "\n"
+        if fusion.fusion_mode() == "on":
+            self.fuse()
+        else:
+            self._calls = 0
+            self._fn = self._count_calls
+
+    def _count_calls(self, *inputs) -> tuple:
+        self._calls += 1
+        if self._calls >= fusion.AUTO_AFTER_CALLS:
+            self.fuse()
+        return self._numpy_fn(*inputs)
+
+    def fuse(self) -> bool:
+        """Compile the fused kernels now and run the fused program from the next call (``False`` when there is
+        nothing to fuse, or a kernel did not compile: the NumPy program goes on, with a warning)."""
+        if self.fused_source is None:
+            return False
+        if self._fused:
+            return True
+        try:
+            for group in self.groups:
+                self.namespace[group.name] = fusion.compile_kernel(group)
+            namespace = dict(self.namespace)
+            exec(compile(self.fused_source, "<featherflow fused program>", "exec"), namespace)  # noqa: S102
+        except Exception as error:  # noqa: BLE001 - reported: the NumPy program keeps running
+            import warnings
+
+            warnings.warn(f"featherflow could not compile a fused kernel ({type(error).__name__}: {error}); the "
+                          f"program keeps its NumPy steps.", RuntimeWarning, stacklevel=2)
+            self.fused_source = None
+            self._fn = self._numpy_fn
+            return False
+        self._fn = namespace["program"]
+        self._fused = True
+        return True
+
+    @property
+    def fused(self) -> bool:
+        """Whether calls run the fused program."""
+        return self._fused
+
+    def printed_source(self) -> str:
+        """The program that runs (the fused one, with its kernels, when fusion applies): ``pretty_printed_code``."""
+        if self.fused_source is None:
+            return self.source
+        kernels = "\n\n".join(f"# {group.name}: {group.summary}\n" + fusion.kernel_module_source(group).split(
+            "\n\n\n", 1)[1].replace("def kernel(", f"def {group.name}(") for group in self.groups)
+        return self.fused_source + "\n\n" + kernels
 
     # -- code generation -----------------------------------------------------------------------
     @staticmethod
@@ -151,6 +241,14 @@ class Program:
             name = self._unique(_identifier(hint), self._used)
             self.namespace[name] = value
             self._const_names[key] = name
+        return name
+
+    def _buffer(self, slot: int, real: list) -> str:
+        """The name of slot ``slot``'s preallocated result buffer (made once, shared by the NumPy and fused
+        programs)."""
+        name = self._buffer_names.get(slot)
+        if name is None:
+            name = self._buffer_names[slot] = self._const(original("empty_like")(real[slot]), f"_b{slot}")
         return name
 
     def _expr(self, value, copy: bool = False) -> str:
@@ -204,7 +302,7 @@ class Program:
                 name = f"{name}.{step.attr}"
             elif (plan_buffers and isinstance(fn, np.ufunc) and fn.nout == 1 and "out" not in kwargs
                   and not step.dynamic and type(outs) is int and type(real[outs]) is np.ndarray):
-                buffer = self._const(original("empty_like")(real[outs]), f"_b{outs}")
+                buffer = self._buffer(outs, real)
                 kwargs = {**kwargs, "out": _Raw(buffer)}
             return f"{lhs}{name}({self._call_args(step.args, kwargs)})"
         if step.kind == "host":

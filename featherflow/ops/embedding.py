@@ -13,6 +13,8 @@ array([[[2., 3.],
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from featherflow import compiler as _compiler
@@ -151,9 +153,18 @@ def embedding(ids, table, op: str = "embedding") -> Tensor:
     check_indices(iv, tv.shape[0], op)
     out = array_module(tv).take(tv, iv, axis=0)
 
-    def backward(g, needs):
-        # the scatter-add depends on the ids' values (sorting, counting repeats): one host call in a tf.function
-        return (on_host(_table_gradient, iv, g, tv.shape[0]),)
+    # (the rules see `iv` and `tv`: the higher-order rule reads both from the closure, ops/kernel_gradients.py)
+    if _compiler.is_traced(iv):
+        def backward(g, needs):
+            # the scatter-add depends on the ids' values (sorting, counting repeats): one host call in a
+            # tf.function, with this call's ids as an argument
+            return (on_host(_table_gradient, iv, g, tv.shape[0]),)
+    else:
+        def backward(g, needs):
+            # constant ids (a plain array such as a position range): bound into the host call, not passed to
+            # it; a tf.function's host call must assume it writes its plain-array arguments, and a write into
+            # an array created outside the trace cannot be replayed (the step would fall back to eager)
+            return (on_host(functools.partial(_table_gradient, iv), g, tv.shape[0]),)
 
     return record(op, (table,), out, backward)
 

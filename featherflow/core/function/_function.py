@@ -430,7 +430,7 @@ class ConcreteFunction:
 
     def pretty_printed_code(self) -> str:
         """The compiled program as Python source: one line per NumPy call, commented with where it was made."""
-        return self._trace.program.source.rstrip("\n")
+        return self._trace.program.printed_source().rstrip("\n")
 
     @property
     def graph(self):
