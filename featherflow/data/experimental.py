@@ -109,7 +109,12 @@ def at(dataset: Dataset, index):
 
 
 def enable_debug_mode() -> None:
-    """Nothing to do: featherflow's pipelines always run eagerly, element by element, in Python."""
+    """Run ``Dataset.map`` functions eagerly, element by element, instead of as compiled programs (for
+    debugging: breakpoints and ``print`` in a map function then see every element). Irreversible, as in
+    TensorFlow."""
+    from featherflow.data.traced import enable_debug_mode as enable
+
+    enable()
 
 
 def get_structure(dataset_or_iterator):

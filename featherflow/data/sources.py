@@ -33,12 +33,16 @@ class IndexSource:
         self.structure = structure
         self.arrays = arrays
         self.chunks = chunks
+        # the common element, a plain tuple of arrays (x, y), is rebuilt without the generic packing
+        self._flat_tuple = type(structure) is tuple and all(type(s) is np.ndarray for s in structure)
 
     def derive(self, chunks) -> IndexSource:
         return IndexSource(self.structure, self.arrays, chunks)
 
     def gather(self, index: np.ndarray):
         """The rows ``index`` of every array, as one batched element."""
+        if self._flat_tuple:
+            return tuple([a[index] for a in self.arrays])
         return nest.pack_as(self.structure, [a[index] for a in self.arrays])
 
     def rows(self):

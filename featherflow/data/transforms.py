@@ -31,6 +31,7 @@ from featherflow.data.dataset import (
     call_with_element,
 )
 from featherflow.data.sources import _Iterations, _rng_for
+from featherflow.data.traced import TracedFunction
 
 
 def _check_function(fn, name: str) -> None:
@@ -82,6 +83,7 @@ class MapDataset(UnaryDataset):
                                  "Received: num_parallel_calls=0")
         self._input = input_dataset
         self._fn = map_func
+        self._traced = TracedFunction(map_func)  # compiled per element signature (see featherflow.data.traced)
         self._parallel = num_parallel_calls
         self._deterministic = deterministic
 
@@ -90,7 +92,7 @@ class MapDataset(UnaryDataset):
         return spec if spec is not None else Dataset._spec(self)  # the first real output's spec
 
     def _apply(self, element):
-        return nest.normalize_output(call_with_element(self._fn, element), "the output of `map_func`")
+        return self._traced(element)
 
     def _elements(self):
         from featherflow.data.parallel import Autotuner, inline_iterator, parallel_map, worker_count
@@ -157,9 +159,17 @@ def _object_array(items: list) -> np.ndarray:
     return out
 
 
-def _previous_pick(slots: np.ndarray) -> np.ndarray:
-    """For each step, the index of the previous step that picked the same slot (-1 for none)."""
-    order = np.argsort(slots, kind="stable")
+def _slot_order(slots: np.ndarray, buffer_size: int) -> np.ndarray:
+    """The steps sorted by slot, steps of one slot in step order (a stable sort; on 16-bit keys when the
+    buffer allows it, where NumPy's stable sort is a radix sort, several times faster)."""
+    if buffer_size <= np.iinfo(np.int16).max + 1:
+        return np.argsort(slots.astype(np.int16), kind="stable")
+    return np.argsort(slots, kind="stable")
+
+
+def _previous_pick(slots: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """For each step, the index of the previous step that picked the same slot (-1 for none); ``order`` is
+    ``_slot_order(slots)``."""
     repeated = slots[order[1:]] == slots[order[:-1]]
     previous = np.full(len(slots), -1, dtype=np.int64)
     previous[order[1:][repeated]] = order[:-1][repeated]
@@ -183,10 +193,10 @@ def shuffle_blocks(take, buffer_size: int, rng: np.random.Generator, block: int)
             if steps == 0:
                 break
             slots = (rng.random(steps) * buffer_size).astype(np.int64)
-            previous = _previous_pick(slots)
+            order = _slot_order(slots, buffer_size)
+            previous = _previous_pick(slots, order)
             yield np.where(previous >= 0, refills[np.maximum(previous, 0)], buffer[slots])
             last = np.ones(steps, dtype=bool)  # each slot keeps the refill of its last pick in the block
-            order = np.argsort(slots, kind="stable")
             last[:-1] = slots[order[1:]] != slots[order[:-1]]
             buffer[slots[order[last]]] = refills[order[last]]
             if steps < block:

@@ -1,7 +1,9 @@
 """Optional compiled kernels for ops (Numba): 2x2 max pooling; the im2col, col2im and ReLU-mask passes of
 the convolution; the fused LSTM's per-timestep work; the embedding gradient; the optimizers' updates
 (``featherflow.keras.optimizers._kernels`` asks for those here); the projective image transform behind
-the augmentation layers (``_numba_image``: one pass per output pixel instead of ~40 NumPy passes).
+the augmentation layers (``_numba_image``: one pass per output pixel instead of ~40 NumPy passes); the row softmax
+of dot-product attention and its backward (``_numba_attention``); layer normalization over the last axis
+(``_numba_norm``).
 
 Max pooling is bound by NumPy's per-call overhead and memory passes: the small CNN's two
 ``MaxPooling2D()`` layers (inputs ``(128, 26, 26, 32)`` and ``(128, 11, 11, 64)``) cost 11-14 ms of a
@@ -109,11 +111,22 @@ def _compiled():
 
 def _build() -> dict:
     # import numba (ImportError without it); the kernels compile, or load from the cache, at their first call
-    from featherflow.ops import _numba_conv, _numba_embedding, _numba_image, _numba_lstm, _numba_optim, _numba_pool
+    from featherflow.ops import (
+        _numba_attention,
+        _numba_conv,
+        _numba_embedding,
+        _numba_image,
+        _numba_lstm,
+        _numba_norm,
+        _numba_optim,
+        _numba_pool,
+    )
 
     return {"max_pool_2x2": _numba_pool.max_pool_2x2, "max_pool_2x2_argmax": _numba_pool.max_pool_2x2_argmax,
             "max_pool_2x2_grad": _numba_pool.max_pool_2x2_grad, "relu_grad": _numba_conv.relu_grad,
             "scatter_blocks": _numba_conv.scatter_blocks, "im2col_rows": _numba_conv.im2col_rows,
             "lstm_forward_step": _numba_lstm.lstm_forward_step, "lstm_backward_step": _numba_lstm.lstm_backward_step,
             "embedding_row_sums": _numba_embedding.embedding_row_sums, "adam": _numba_optim.adam,
-            "projective_sample": _numba_image.projective_sample}
+            "projective_sample": _numba_image.projective_sample, "softmax_rows": _numba_attention.softmax_rows,
+            "softmax_grad_rows": _numba_attention.softmax_grad_rows, "layer_norm_rows": _numba_norm.layer_norm_rows,
+            "layer_norm_grad_rows": _numba_norm.layer_norm_grad_rows}

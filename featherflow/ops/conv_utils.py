@@ -25,7 +25,7 @@ from featherflow.ops import _kernels
 from featherflow.ops._workspace import workspace
 from featherflow.ops.array_kernels import activation_grad as fused_activation_grad
 
-_THREADS: dict = {"executor": None, "workers": None}
+_THREADS: dict = {"executor": None, "workers": None, "size": 0}
 PARALLEL_MIN_WORK = 1 << 19  # elements; below this a thread hand-off costs more than it saves
 
 
@@ -39,24 +39,36 @@ def _worker_count() -> int:
     return _THREADS["workers"]
 
 
-def split_batch(fn, n: int, work: int, xp=np) -> None:
+def split_parts(n: int, work: int, xp=np) -> int:
+    """How many slices ``split_batch`` cuts ``n`` batch rows of ``work`` elements into now (1: no threads):
+    the cores a large product would use (``backend.blas.parallel_workers``), at most ``n``; 1 for small work,
+    a single core, or a non-NumPy array module."""
+    workers = parallel_workers(_worker_count())
+    if workers < 2 or n < 2 or work < PARALLEL_MIN_WORK or xp is not np:
+        return 1
+    return min(workers, n)
+
+
+def split_batch(fn, n: int, work: int, xp=np, parts: int | None = None) -> None:
     """Run ``fn(start, stop)`` over batch slices in parallel threads (NumPy releases the GIL in copies
     and ufunc loops, so memory-bound work spreads over the cores BLAS uses for the GEMMs).
 
     Each slice must write only its own rows, so the result does not depend on the split. Small work,
-    a single core, or a non-NumPy array module runs ``fn(0, n)`` directly.
+    a single core, or a non-NumPy array module runs ``fn(0, n)`` directly. ``parts``: the count
+    ``split_parts(n, work, xp)`` gave the caller (which may set BLAS's threads by it), else asked now.
     """
-    workers = parallel_workers(_worker_count())
-    if workers < 2 or n < 2 or work < PARALLEL_MIN_WORK or xp is not np:
+    parts = split_parts(n, work, xp) if parts is None else min(parts, n)
+    if parts < 2:
         fn(0, n)
         return
-    if _THREADS["executor"] is None or _THREADS.get("pid") != os.getpid():
+    if _THREADS["executor"] is None or _THREADS.get("pid") != os.getpid() or _THREADS["size"] < parts - 1:
         # (re)created in a forked child too: the parent's worker threads do not exist there
         from concurrent.futures import ThreadPoolExecutor
 
-        _THREADS["executor"] = ThreadPoolExecutor(max_workers=workers - 1, thread_name_prefix="featherflow-batch")
+        _THREADS["executor"] = ThreadPoolExecutor(max_workers=max(parts, _worker_count()) - 1,
+                                                  thread_name_prefix="featherflow-batch")
+        _THREADS["size"] = max(parts, _worker_count()) - 1
         _THREADS["pid"] = os.getpid()
-    parts = min(workers, n)
     bounds = [n * i // parts for i in range(parts + 1)]
     futures = [_THREADS["executor"].submit(fn, bounds[i], bounds[i + 1]) for i in range(1, parts)]
     fn(bounds[0], bounds[1])

@@ -66,17 +66,33 @@ def test_abandoned_prefetch_iterator_stops_its_thread():
     assert _wait_until(lambda: len(_threads("featherflow-prefetch")) == before)
 
 
-def test_parallel_map_runs_concurrently_and_keeps_the_order():
-    def slow_square(x):
-        time.sleep(0.05)
-        return x * x
+def _sleeping(seconds: float, running=None):
+    """A map function whose work sleeps in ``tf.numpy_function`` (runs for every element, as TensorFlow runs
+    it; a plain ``time.sleep`` in a map function runs only while the function is traced). ``running`` records
+    how many calls are in their sleep at once."""
+    lock = threading.Lock()
+    now = [0]
 
-    start = time.perf_counter()
-    out = values(D.range(16).map(slow_square, num_parallel_calls=8))
-    elapsed = time.perf_counter() - start
+    def work(x):
+        with lock:
+            now[0] += 1
+            if running is not None:
+                running.append(now[0])
+        time.sleep(seconds)  # releases the GIL, as file reads and image decoding do
+        with lock:
+            now[0] -= 1
+        return x
+
+    return lambda x: tf.numpy_function(work, [x], tf.int64)
+
+
+def test_parallel_map_runs_concurrently_and_keeps_the_order():
+    running = []
+    sleep = _sleeping(0.02, running)
+    out = values(D.range(16).map(lambda x: sleep(x) * x, num_parallel_calls=8))
     assert out == [i * i for i in range(16)]
-    assert elapsed < 16 * 0.05 / 2  # serially 0.8 s: eight threads sleep at once
-    unordered = values(D.range(16).map(slow_square, num_parallel_calls=4, deterministic=False))
+    assert max(running) > 1  # several threads were in their sleep at the same time
+    unordered = values(D.range(16).map(lambda x: sleep(x) * x, num_parallel_calls=4, deterministic=False))
     assert sorted(unordered) == [i * i for i in range(16)]
     assert values(D.range(5).map(lambda x: x + 1, num_parallel_calls=tf.data.AUTOTUNE)) == [1, 2, 3, 4, 5]
     with pytest.raises(ValueError, match="`num_parallel_calls` must be a positive integer"):
@@ -101,9 +117,7 @@ def test_unordered_map_from_options():
 
 
 def test_autotune_moves_slow_gil_free_work_to_threads_and_keeps_the_order():
-    def slow(x):
-        time.sleep(0.01)  # releases the GIL, as file reads and image decoding do
-        return x
+    slow = _sleeping(0.01)
 
     def consume(dataset, thread_prefix):
         before = len(_threads(thread_prefix))

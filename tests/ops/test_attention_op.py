@@ -93,3 +93,133 @@ def test_blocked_rows_give_the_same_values_and_gradients(block_elements, monkeyp
     np.testing.assert_allclose(probs.numpy(), reference[1], rtol=1e-12, atol=1e-14)
     check_gradient(lambda a, b, c: dot_product_attention(a, b, c, mask=mask, dropout_mask=drop, return_scores=True),
                    [q, k, v])
+
+
+def _float32_case(seed=13, b=6, t=48, s=40, n=2, h=8):
+    """6 x 2 x 48 x 40 = 23,040 scores (the kernels are asked for with ``use_kernels``)."""
+    rng = np.random.default_rng(seed)
+    q, k, v = (rng.standard_normal(shape) * 2 for shape in [(b, t, n, h), (b, s, n, h), (b, s, n, h)])
+    mask = rng.random((b, 1, t, s)) > 0.2
+    return q, k, v, mask
+
+
+@pytest.mark.parametrize("kernels", [True, False])
+def test_float32_values_and_gradients_match_float64(kernels):
+    """The float32 path (with Numba: the compiled softmax and its backward, ``_numba_attention``; without: NumPy)
+    against the float64 op: float32 rounding apart, the same probabilities, outputs and gradients, and masked
+    scores exactly zero."""
+    from featherflow.ops import _kernels
+
+    q, k, v, mask = _float32_case()
+    rng = np.random.default_rng(2)
+    g_out = rng.standard_normal(q.shape[:3] + (v.shape[3],))
+    results = {}
+    _kernels.use_kernels(kernels)
+    try:
+        for dtype in ("float64", "float32"):
+            variables = [ff.Variable(x.astype(dtype)) for x in (q, k, v)]
+            with ff.GradientTape() as tape:
+                out, probs = dot_product_attention(*variables, mask=mask, return_scores=True)
+                loss = ff.reduce_sum(out * g_out.astype(dtype)) + ff.reduce_sum(probs * probs)
+            results[dtype] = [out.numpy(), probs.numpy()] + [g.numpy() for g in tape.gradient(loss, variables)]
+    finally:
+        _kernels.use_kernels(None)
+    for got, want in zip(results["float32"], results["float64"]):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-5 * np.abs(want).max())
+    probs32 = results["float32"][1]
+    assert np.all(probs32[~np.broadcast_to(mask, probs32.shape)] == 0)
+    np.testing.assert_allclose(probs32.sum(-1), 1, rtol=1e-6)
+
+
+def test_softmax_kernel_extremes_match_numpy():
+    """``softmax_rows`` on logits NumPy's float32 exp handles at its edges: huge spreads (underflow to 0), -1e9
+    masks, equal rows, one dominant logit."""
+    from featherflow.ops import _kernels
+
+    kernel = _kernels.get_for_work("softmax_rows", None)
+    if kernel is None:
+        pytest.skip("Numba is not installed: the NumPy path is the only one")
+    rng = np.random.default_rng(8)
+    s = (rng.standard_normal((64, 50)) * np.exp(rng.uniform(-5, 5, (64, 1)))).astype("float32")
+    s[1] = 0.0
+    s[2, ::3] = -1e9
+    s[3] = -1e9
+    s[4, 7] = 80.0
+    s[5] = np.linspace(-200, 0, 50)
+    want = np.exp(s.astype("float64") - s.max(-1, keepdims=True))
+    want /= want.sum(-1, keepdims=True)
+    got = s.copy()
+    kernel(got, np.empty(50, np.int32))
+    # float32 rounding of the shifted logits x costs ~|x| * 6e-8 relative error in exp(x) on any path
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-30)
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+    # below float32's normal range (2**-126, x < -88) the exponential is 0, as float32 underflow gives
+    assert np.all(got[2, ::3] == 0) and np.all(got[5, s[5] < -88.1] == 0) and np.all(got[5, s[5] > -87] > 0)
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_rows_split_over_threads_give_identical_results(parts, monkeypatch):
+    """Batch rows split over threads (``split_parts``) run the same per-row work: bit-identical outputs and
+    gradients (with OpenBLAS on one thread either way: its sums depend on its thread count)."""
+    from featherflow.backend import blas
+    from featherflow.ops import attention
+
+    monkeypatch.setattr(attention, "use_threads_for", lambda macs: blas.use_threads_for(0))
+
+    from featherflow.ops import _kernels
+
+    q, k, v, mask = [x.astype("float32") if x.dtype != bool else x for x in _float32_case(seed=17, b=24)]
+    drop = ((np.random.default_rng(5).random((24, 2, 48, 40)) > 0.1) / 0.9).astype("float32")
+    assert q.shape[0] * 2 * 48 * 40 >= attention._KERNEL_MIN_WORK or _kernels.get_for_work("softmax_rows") is None
+
+    def run():
+        variables = [ff.Variable(x) for x in (q, k, v)]
+        with ff.GradientTape() as tape:
+            out = dot_product_attention(*variables, mask=mask, dropout_mask=drop)
+            loss = ff.reduce_sum(out * out)
+        return [out.numpy()] + [g.numpy() for g in tape.gradient(loss, variables)]
+
+    monkeypatch.setattr(attention, "split_parts", lambda n, work, xp: 1)
+    want = run()
+    monkeypatch.setattr(attention, "split_parts", lambda n, work, xp: parts)
+    for got, expected in zip(run(), want):
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("scores", [False, True])
+@pytest.mark.parametrize("with_mask_and_dropout", [False, True])
+def test_packed_self_attention_equals_the_op_on_its_slices(scores, with_mask_and_dropout):
+    """``packed_self_attention`` (MultiHeadAttention's fused projections, one gradient for the packed tensor)
+    gives ``dot_product_attention``'s values on the three slices, and finite differences agree."""
+    from featherflow.ops.attention import packed_self_attention
+
+    heads, key_dim, value_dim = 2, 3, 4
+    x = random_array((2, 5, heads * (2 * key_dim + value_dim)), seed=21)
+    rng = np.random.default_rng(6)
+    mask = (rng.random((2, 1, 5, 5)) > 0.3) if with_mask_and_dropout else None
+    drop = ((rng.random((2, 2, 5, 5)) > 0.25) / 0.75) if with_mask_and_dropout else None
+
+    def packed(a):
+        return packed_self_attention(a, heads, key_dim, value_dim, mask=mask, dropout_mask=drop, scale=0.6,
+                                     return_scores=scores)
+
+    def sliced(a):
+        q = ff.reshape(a[..., :6], (2, 5, heads, key_dim))
+        k = ff.reshape(a[..., 6:12], (2, 5, heads, key_dim))
+        v = ff.reshape(a[..., 12:], (2, 5, heads, value_dim))
+        return dot_product_attention(q, k, v, mask=mask, dropout_mask=drop, scale=0.6, return_scores=scores)
+
+    results = []
+    for fn in (packed, sliced):
+        variable = ff.Variable(x)
+        with ff.GradientTape() as tape:
+            out = fn(variable)
+            outs = list(out) if scores else [out]
+            loss = sum(ff.reduce_sum(o * np.cos(np.arange(o.size)).reshape(o.shape)) for o in outs)
+        results.append([o.numpy() for o in outs] + [tape.gradient(loss, variable).numpy()])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    check_gradient(packed, [x])
+    with pytest.raises(ValueError, match="num_heads"):
+        packed_self_attention(x[..., :-1], heads, key_dim, value_dim)

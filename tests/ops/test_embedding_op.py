@@ -82,3 +82,34 @@ def test_embedding_gradient_from_a_transposed_upstream_gradient():
         out = embedding(ids, table)
     grad = tape.gradient(out, table, output_gradients=ff.constant(g))
     np.testing.assert_allclose(grad.numpy(), ref, rtol=1e-5, atol=1e-5)
+
+
+def test_constant_ids_compile_in_a_tf_function():
+    """keras.io's position embedding looks up a plain array (``np.arange(maxlen)``) created outside the function:
+    its gradient's host call must not be taken for a write into that array (which made every step of the
+    Transformer classifier fall back to eager); compiled gradients equal the eager ones at every call."""
+    from featherflow.core.function import Function
+
+    rng = np.random.default_rng(5)
+    positions = np.arange(6)
+    tokens = ff.Variable(rng.standard_normal((40, 3)).astype("float32"))
+    table = ff.Variable(rng.standard_normal((6, 3)).astype("float32"))
+
+    def step(ids, weights):
+        with ff.GradientTape() as tape:
+            out = embedding(ids, tokens) + embedding(positions, table)
+            loss = ff.reduce_sum(out * weights)
+        return tape.gradient(loss, [tokens, table])
+
+    compiled = Function(step, _on_untraceable="eager")
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        ids = ff.constant(rng.integers(0, 40, (4, 6)).astype("int32"))
+        weights = ff.constant(rng.standard_normal((4, 6, 3)).astype("float32"))
+        got = compiled(ids, weights)
+        want = step(ids, weights)
+        assert compiled.eager_fallback_reason is None
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g.numpy(), w.numpy())
+    assert compiled.experimental_get_tracing_count() == 1
+    np.testing.assert_array_equal(positions, np.arange(6))  # the constant ids are left as they were
