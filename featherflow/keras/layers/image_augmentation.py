@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow import compiler as _compiler
 from featherflow import ops
 from featherflow.backend import random as _random
 from featherflow.image.color import adjust_contrast
@@ -379,8 +380,11 @@ class RandomCrop(BaseImageAugmentationLayer):
         if dh < 0 or dw < 0:
             return self._resize(images)
         draws = rng.integers(0, np.iinfo(np.int32).max, 2)
-        top, left = int(draws[0] % (dh + 1)), int(draws[1] % (dw + 1))
-        return images[:, top:top + self.height, left:left + self.width, :]
+        # the window's corner stays an array (in a tf.function, a value drawn at every call): the window is an
+        # index array per axis, not a Python slice
+        rows = (draws[0] % (dh + 1)) + np.arange(self.height)
+        cols = (draws[1] % (dw + 1)) + np.arange(self.width)
+        return images[:, rows[:, None], cols[None, :], :]
 
     def _resize(self, images):
         return ops.cast(smart_resize(images, (self.height, self.width)), images.dtype)
@@ -418,6 +422,13 @@ class _RandomSize(BaseImageAugmentationLayer):
         self._method = get_interpolation(interpolation)
 
     def _augment(self, images, rng):
+        tracer = _compiler.current()
+        if tracer is not None:
+            # the output's size is drawn at every call; a compiled program has one fixed shape per trace (TensorFlow
+            # gives the output a dynamic shape, featherflow's compiler has none): the step runs eagerly, as it says
+            tracer.escape(None, f'layer "{self.name}" ({type(self).__name__}) resizes its images to a random '
+                                f"{self._axis} drawn at every call, an output shape that a compiled program (one "
+                                f"fixed shape per trace) cannot have", value=None)
         scale = np.float32(rng.uniform(1.0 + self.lower, 1.0 + self.upper))
         h, w = images.shape[1], images.shape[2]
         size = (int(scale * np.float32(h)), w) if self._axis == "height" else (h, int(scale * np.float32(w)))
