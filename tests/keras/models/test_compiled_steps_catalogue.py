@@ -3,8 +3,8 @@ the layer catalogue: every model is trained twice from the same seed, once with 
 and the histories, evaluations, predictions and weights are compared (float32 tolerance: a compiled program may
 fuse elementwise chains), with one bit-identical check for a Dense chain, whose kernels are the same. Every
 train, test and predict step must compile (no fallback to eager); the batches differ from step to step (a value
-frozen into the program at trace time would show) and Dropout draws a fresh mask at every step (the eager run
-does, so a frozen mask would differ)."""
+frozen into the program at trace time would show) and Dropout and the augmentation layers draw anew at every step
+(the eager run does, so a frozen mask or transform would differ)."""
 
 import numpy as np
 import pytest
@@ -35,6 +35,18 @@ def conv2d_pool_batchnorm():
     rng = _rng()
     y = np.eye(3, dtype="float32")[rng.integers(0, 3, size=N)]
     return model, rng.normal(size=(N, 8, 8, 2)).astype("float32"), y, {}
+
+
+def augmented_cnn():
+    """Random augmentation in the model (each step draws anew, in the compiled program too), Adafactor."""
+    model = keras.Sequential([keras.Input(shape=(10, 10, 2)), L.RandomFlip(seed=1), L.RandomRotation(0.1, seed=2),
+                              L.RandomZoom(0.1), L.RandomTranslation(0.1, 0.1, seed=3), L.RandomCrop(8, 8),
+                              L.RandomContrast(0.2, seed=4), L.RandomBrightness(0.1),
+                              L.Conv2D(3, 3, activation="relu"), L.MaxPooling2D(), L.Flatten(),
+                              L.Dense(3, activation="softmax")])
+    model.compile(optimizer="adafactor", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = _rng()
+    return model, rng.uniform(0, 255, size=(N, 10, 10, 2)).astype("float32"), rng.integers(0, 3, size=N), {}
 
 
 def conv1d_pool():
@@ -203,6 +215,7 @@ def several_losses():
 
 CATALOGUE = {
     "dense_chain": dense_chain, "conv2d_pool_batchnorm": conv2d_pool_batchnorm, "conv1d_pool": conv1d_pool,
+    "augmented_cnn": augmented_cnn,
     "lstm": _recurrent(lambda: L.LSTM(4)), "gru": _recurrent(lambda: L.GRU(4)),
     "simple_rnn": _recurrent(lambda: L.SimpleRNN(4)),
     "bidirectional": _recurrent(lambda: L.Bidirectional(L.LSTM(3))),
@@ -252,7 +265,7 @@ def test_compiled_and_eager_steps_agree(name):
         _close(got, want)
 
 
-@pytest.mark.parametrize("name", ["dense_chain", "conv2d_pool_batchnorm", "lstm", "attention_layernorm",
+@pytest.mark.parametrize("name", ["dense_chain", "conv2d_pool_batchnorm", "augmented_cnn", "lstm", "attention_layernorm",
                                   "conv2d_transpose_generator", "depthwise_separable", "conv3d_volumes"])
 def test_compiled_is_bit_identical_to_eager(name):
     """The ops whose kernels run as host calls in a compiled step (convolutions, pooling, the LSTM, attention)
