@@ -55,7 +55,7 @@ import numpy as np
 # "auto" fuses a program after this many calls, or once its calls took this many seconds (a slow step pays for
 # compiling its kernels sooner); see the module docstring
 AUTO_AFTER_CALLS = 200
-AUTO_AFTER_SECONDS = 1.0
+AUTO_AFTER_SECONDS = 2.0
 _MAX_RANK = 6
 # a chain of two steps is fused from this many elements (below it, one Numba call with its argument checks
 # costs about what two small NumPy calls do); longer chains always are
