@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 
 from featherflow import keras
-from featherflow.keras.models import compiled_steps
 
 L = keras.layers
 N, BATCH = 16, 8
@@ -239,14 +238,6 @@ LOSSES = {
     "Poisson": (lambda: keras.losses.Poisson(), "positive"),
     "mse (by name)": (lambda: "mse", "regression"),
 }
-
-
-@pytest.fixture(autouse=True)
-def no_array_programs():
-    """The Dense chains' array programs off: every step goes through tf.function."""
-    compiled_steps.USE_ARRAY_PROGRAMS[0] = False
-    yield
-    compiled_steps.USE_ARRAY_PROGRAMS[0] = True
 
 
 def _fit(case, run_eagerly, optimizer=lambda: "adam", loss=(lambda: "mse", "regression")):

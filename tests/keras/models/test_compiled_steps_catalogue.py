@@ -10,8 +10,6 @@ import numpy as np
 import pytest
 
 from featherflow import keras
-from featherflow.keras.models import compiled_steps
-from featherflow.keras.models import training_program as tp
 
 L = keras.layers
 N = 24
@@ -247,16 +245,8 @@ def _close(a, b):
     np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=2e-5, atol=1e-6)
 
 
-@pytest.fixture
-def no_array_programs():
-    """The Dense chains' array programs off: their steps go through tf.function too."""
-    compiled_steps.USE_ARRAY_PROGRAMS[0] = False
-    yield
-    compiled_steps.USE_ARRAY_PROGRAMS[0] = True
-
-
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_compiled_and_eager_steps_agree(name, no_array_programs):
+def test_compiled_and_eager_steps_agree(name):
     _, h_eager, e_eager, p_eager, w_eager = run(CATALOGUE[name], True)
     model, h, e, p, w = run(CATALOGUE[name], False)
     assert model._train_fn.function is not None  # the steps went through tf.function
@@ -277,36 +267,12 @@ def test_compiled_and_eager_steps_agree(name, no_array_programs):
 
 @pytest.mark.parametrize("name", ["dense_chain", "conv2d_pool_batchnorm", "augmented_cnn", "lstm", "attention_layernorm",
                                   "conv2d_transpose_generator", "depthwise_separable", "conv3d_volumes"])
-def test_compiled_is_bit_identical_to_eager(name, no_array_programs):
+def test_compiled_is_bit_identical_to_eager(name):
     """The ops whose kernels run as host calls in a compiled step (convolutions, pooling, the LSTM, attention)
     run the same kernels as eager: histories, evaluations, predictions and weights are bit-identical."""
     _, h_eager, e_eager, p_eager, w_eager = run(CATALOGUE[name], True)
     model, h, e, p, w = run(CATALOGUE[name], False)
     assert all(step.compiled for step in (model._train_fn, model._test_fn, model._predict_fn))
-    assert h == h_eager and e == e_eager
-    np.testing.assert_array_equal(p, p_eager)
-    for got, want in zip(w, w_eager):
-        np.testing.assert_array_equal(got, want)
-
-
-def test_the_array_programs_stay_the_default_for_the_chains_they_cover(monkeypatch):
-    """A Dense chain under a sparse cross-entropy trains with the training program and predicts with the inference
-    program (faster than the compiled step on the seed MLP, see compiled_steps.py); both give the eager numbers."""
-    calls = [0]
-    original = tp.TrainingProgram.run
-
-    def counted(self, x, y, sample_weight):
-        done = original(self, x, y, sample_weight)
-        calls[0] += bool(done)
-        return done
-
-    monkeypatch.setattr(tp.TrainingProgram, "run", counted)
-    _, h_eager, e_eager, p_eager, w_eager = run(dense_chain, True)
-    calls[0] = 0
-    model, h, e, p, w = run(dense_chain, False)
-    assert calls[0] == 2 * 3 - 1  # every batch of the two epochs but the first (Keras's train_step builds)
-    assert model._train_fn.array_step is not None and not model._train_fn.compiled  # never needed a trace
-    assert model._predict_fn.array_step is not None and not model._predict_fn.compiled
     assert h == h_eager and e == e_eager
     np.testing.assert_array_equal(p, p_eager)
     for got, want in zip(w, w_eager):
