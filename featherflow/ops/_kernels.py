@@ -2,7 +2,8 @@
 the convolution; the fused LSTM's per-timestep work; the embedding gradient; the optimizers' updates
 (``featherflow.keras.optimizers._kernels`` asks for those here); the projective image transform behind
 the augmentation layers (``_numba_image``: one pass per output pixel instead of ~40 NumPy passes); the row softmax
-of dot-product attention and its backward (``_numba_attention``).
+of dot-product attention and its backward (``_numba_attention``); layer normalization over the last axis
+(``_numba_norm``).
 
 Max pooling is bound by NumPy's per-call overhead and memory passes: the small CNN's two
 ``MaxPooling2D()`` layers (inputs ``(128, 26, 26, 32)`` and ``(128, 11, 11, 64)``) cost 11-14 ms of a
@@ -116,6 +117,7 @@ def _build() -> dict:
         _numba_embedding,
         _numba_image,
         _numba_lstm,
+        _numba_norm,
         _numba_optim,
         _numba_pool,
     )
@@ -126,4 +128,5 @@ def _build() -> dict:
             "lstm_forward_step": _numba_lstm.lstm_forward_step, "lstm_backward_step": _numba_lstm.lstm_backward_step,
             "embedding_row_sums": _numba_embedding.embedding_row_sums, "adam": _numba_optim.adam,
             "projective_sample": _numba_image.projective_sample, "softmax_rows": _numba_attention.softmax_rows,
-            "softmax_grad_rows": _numba_attention.softmax_grad_rows}
+            "softmax_grad_rows": _numba_attention.softmax_grad_rows, "layer_norm_rows": _numba_norm.layer_norm_rows,
+            "layer_norm_grad_rows": _numba_norm.layer_norm_grad_rows}

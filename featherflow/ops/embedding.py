@@ -44,6 +44,9 @@ def check_indices(ids, size: int, op: str) -> None:
         )
 
 
+# elements of gradient rows from which the compiled loop runs (the default _kernels.MIN_WORK, 262,144, left the
+# text classifier's 6,400 x 32 rows a step on the NumPy path: 1.7-2.1 ms instead of 0.1 ms)
+_KERNEL_MIN_WORK = 65_536
 # below this many ids numpy.add.at's per-row cost is smaller than row_sums's fixed cost (measured)
 _SMALL = 64
 # a round of row_sums with fewer rows than this costs more than add.at on them: the rest goes to add.at
@@ -62,7 +65,7 @@ def row_sums(ids, rows, num_rows: int):
     rank assigns, later ranks add, in order. Ranks with few rows (heavily repeated ids) are left to
     ``add.at`` in their original order. Measured: 3.5 ms for 6,400 random ids of 20,000, 3.7 ms for 6,400
     ids of 50, 1.9 ms for 6,400 ids of 2,000 (add.at: 11.6, 10.3, 9.3). With Numba installed, from
-    ``_kernels.MIN_WORK`` elements of float32/float64 rows, one compiled loop in the order of ``k``
+    ``_KERNEL_MIN_WORK`` elements of float32/float64 rows, one compiled loop in the order of ``k``
     does it instead (add.at's sums exactly; 0.7 ms for the 6,400 random ids).
 
     Args:
@@ -79,7 +82,7 @@ def row_sums(ids, rows, num_rows: int):
     out = xp.zeros((num_rows,) + rows.shape[1:], dtype=rows.dtype)
     if n and xp is np and rows.ndim == 2 and rows.dtype in (np.float32, np.float64):
         # with Numba: one loop in the order of k, add.at's sums bit for bit (featherflow.ops._numba_embedding)
-        kernel = _kernels.get_for_work("embedding_row_sums", rows.size)
+        kernel = _kernels.get_for_work("embedding_row_sums", rows.size, _KERNEL_MIN_WORK)
         if kernel is not None:
             kernel(ids, rows, out)
             return out

@@ -4,8 +4,8 @@
 The kernels (``conv.conv2d_fused``: ``tf.nn.conv2d``/``conv1d`` and Keras's ``Conv1D``/``Conv2D``;
 ``conv_variants.depthwise_conv2d_fused`` and ``conv2d_transpose_fused``: the depthwise and transposed
 convolutions and their layers; ``pooling.pool2d`` (its general, tiled and compiled paths): ``tf.nn.max_pool*``/
-``avg_pool*`` (1-D and 2-D) and the Keras pooling layers; ``normalization._normalize``: ``BatchNormalization``
-and ``LayerNormalization``; ``embedding.embedding``: ``Embedding``) keep their fast raw-array backward passes
+``avg_pool*`` (1-D and 2-D) and the Keras pooling layers; ``normalization._normalize`` and its compiled
+``_layer_norm_rows``: ``BatchNormalization`` and ``LayerNormalization``; ``embedding.embedding``: ``Embedding``) keep their fast raw-array backward passes
 for first-order gradients. When their gradient must be differentiated again, the rule here recomputes the op
 from differentiable ops (padding, strided slices, one matrix product for a convolution; the window's first
 maximum or its mean for pooling, exactly the first-order routing; means and variances for a normalization)
@@ -182,13 +182,14 @@ def _tiled_pool_rule(op, g):
     return _vjp(_pool_reference(c["kind"], ((0, 0), (0, 0)), slices), op, g)
 
 
+@register_gradient("featherflow.ops.normalization:_layer_norm_rows.<locals>.backward")
 @register_gradient("featherflow.ops.normalization:_normalize.<locals>.backward")
 def _normalize_rule(op, g):
     from featherflow.ops.math import rsqrt
     from featherflow.ops.reduce import reduce_mean
 
     c = op.captured
-    axes, epsilon = c["axes"], c["attrs"]["epsilon"]
+    axes, epsilon = c["attrs"].get("axes", c.get("axes")), c["attrs"]["epsilon"]
     has_gamma, has_beta = c.get("gamma") is not None, c.get("beta") is not None
 
     def reference(x, *params):

@@ -16,10 +16,18 @@ array([[-1.,  1.]], dtype=float32)
 
 from __future__ import annotations
 
+import numpy as np
+
 from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
+from featherflow.ops import _kernels
 from featherflow.ops._convert import as_float_tensor
+from featherflow.ops._host import on_host
+
+# elements from which layer normalization over the last axis runs as compiled row kernels (``_numba_norm``);
+# the text classifier's layers normalize 204,800 a step
+_KERNEL_MIN_WORK = 65_536
 
 
 def _param(value, x_dtype, op, name):
@@ -46,6 +54,10 @@ def _normalize(x, gamma, beta, axes, epsilon, op):
     count = 1
     for a in axes:
         count *= xv.shape[a]
+    if op == "layer_normalization" and axes == tuple(range(ndim - len(axes), ndim)) and xp is np \
+            and xv.dtype in (np.float32, np.float64) and xv.size \
+            and _kernels.get_for_work("layer_norm_rows", xv.size, _KERNEL_MIN_WORK) is not None:
+        return _layer_norm_rows(x, gamma, beta, axes, count, epsilon, op)
     mean = xv.mean(axis=axes, keepdims=True)
     centered = xv - mean
     var = xp.mean(centered * centered, axis=axes, keepdims=True)
@@ -77,6 +89,65 @@ def _normalize(x, gamma, beta, axes, epsilon, op):
 
     backward.attrs = {"epsilon": epsilon}  # for the differentiable rule (ops/kernel_gradients.py)
     return record(op, tuple(inputs), out, backward), mean, var
+
+
+def _layer_norm_rows(x, gamma, beta, axes, count, epsilon, op):
+    """Layer normalization over the trailing axes (``count`` values per row) through the compiled row kernels
+    (``_numba_norm``; one host call each way in a ``tf.function``). Same formula and backward rule as
+    ``_normalize``'s NumPy path; returns ``(output, None, None)`` (no statistics: only ``layer_norm`` asks)."""
+    xv = x.value
+    rows = xv.size // count
+    shape = xv.shape
+    g_shape = None if gamma is None else gamma.value.shape
+    b_shape = None if beta is None else beta.value.shape
+    gv = None if gamma is None else gamma.value.reshape(count)
+    bv = None if beta is None else beta.value.reshape(count)
+    out, xhat, inv = on_host(_layer_norm_forward, xv.reshape(rows, count), gv, bv, epsilon)
+    out = out.reshape(shape)
+    inputs = [x] + [t for t in (gamma, beta) if t is not None]
+
+    def backward(g, needs):
+        needs = tuple(bool(n) for n in needs)
+        gx, g_gamma, g_beta = on_host(_layer_norm_backward, g.reshape(rows, count), xhat, inv, gv, needs[0],
+                                      gamma is not None and needs[1],
+                                      beta is not None and needs[len(needs) - 1])
+        grads = [None if gx is None else gx.reshape(shape)]
+        if gamma is not None:
+            grads.append(None if g_gamma is None else g_gamma.reshape(g_shape))
+        if beta is not None:
+            grads.append(None if g_beta is None else g_beta.reshape(b_shape))
+        return tuple(grads)
+
+    # for the differentiable rule (ops/kernel_gradients.py; it reads `gamma` and `beta` from the closure)
+    backward.attrs = {"epsilon": epsilon, "axes": axes}
+    return record(op, tuple(inputs), out, backward), None, None
+
+
+def _layer_norm_forward(x2, gamma, beta, epsilon):
+    """``(out, xhat, inv)`` of 2-D rows ``x2`` (``gamma``/``beta``: 1-D or None) with the compiled kernel."""
+    dtype = x2.dtype
+    count = x2.shape[1]
+    gamma = np.ones(count, dtype) if gamma is None else gamma
+    beta = np.zeros(count, dtype) if beta is None else beta
+    out = np.empty_like(x2)
+    xhat = np.empty_like(x2)
+    inv = np.empty(x2.shape[0], dtype)
+    _kernels.get_for_work("layer_norm_rows")(x2, gamma, beta, float(epsilon), out, xhat, inv)
+    return out, xhat, inv
+
+
+def _layer_norm_backward(g2, xhat, inv, gamma, want_x, want_gamma, want_beta):
+    """``(g_x, g_gamma, g_beta)`` (None where not wanted) from the forward's ``xhat`` and ``inv``."""
+    dtype = xhat.dtype
+    count = xhat.shape[1]
+    g2 = np.ascontiguousarray(g2, dtype=dtype)
+    gamma = np.ones(count, dtype) if gamma is None else gamma
+    gx = np.empty_like(xhat)
+    g_gamma = np.empty(count, np.float64)
+    g_beta = np.empty(count, np.float64)
+    _kernels.get_for_work("layer_norm_grad_rows")(g2, xhat, inv, gamma, gx, g_gamma, g_beta)
+    return (gx if want_x else None, g_gamma.astype(dtype) if want_gamma else None,
+            g_beta.astype(dtype) if want_beta else None)
 
 
 def _reduce_to(grad, shape):

@@ -185,3 +185,41 @@ def test_rows_split_over_threads_give_identical_results(parts, monkeypatch):
     monkeypatch.setattr(attention, "split_parts", lambda n, work, xp: parts)
     for got, expected in zip(run(), want):
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("scores", [False, True])
+@pytest.mark.parametrize("with_mask_and_dropout", [False, True])
+def test_packed_self_attention_equals_the_op_on_its_slices(scores, with_mask_and_dropout):
+    """``packed_self_attention`` (MultiHeadAttention's fused projections, one gradient for the packed tensor)
+    gives ``dot_product_attention``'s values on the three slices, and finite differences agree."""
+    from featherflow.ops.attention import packed_self_attention
+
+    heads, key_dim, value_dim = 2, 3, 4
+    x = random_array((2, 5, heads * (2 * key_dim + value_dim)), seed=21)
+    rng = np.random.default_rng(6)
+    mask = (rng.random((2, 1, 5, 5)) > 0.3) if with_mask_and_dropout else None
+    drop = ((rng.random((2, 2, 5, 5)) > 0.25) / 0.75) if with_mask_and_dropout else None
+
+    def packed(a):
+        return packed_self_attention(a, heads, key_dim, value_dim, mask=mask, dropout_mask=drop, scale=0.6,
+                                     return_scores=scores)
+
+    def sliced(a):
+        q = ff.reshape(a[..., :6], (2, 5, heads, key_dim))
+        k = ff.reshape(a[..., 6:12], (2, 5, heads, key_dim))
+        v = ff.reshape(a[..., 12:], (2, 5, heads, value_dim))
+        return dot_product_attention(q, k, v, mask=mask, dropout_mask=drop, scale=0.6, return_scores=scores)
+
+    results = []
+    for fn in (packed, sliced):
+        variable = ff.Variable(x)
+        with ff.GradientTape() as tape:
+            out = fn(variable)
+            outs = list(out) if scores else [out]
+            loss = sum(ff.reduce_sum(o * np.cos(np.arange(o.size)).reshape(o.shape)) for o in outs)
+        results.append([o.numpy() for o in outs] + [tape.gradient(loss, variable).numpy()])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    check_gradient(packed, [x])
+    with pytest.raises(ValueError, match="num_heads"):
+        packed_self_attention(x[..., :-1], heads, key_dim, value_dim)

@@ -28,7 +28,7 @@ from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.core import _serialize
 from featherflow.keras.layers.einsum_dense import EinsumDense
 from featherflow.keras.layers.regularization import Dropout
-from featherflow.ops.attention import dot_product_attention
+from featherflow.ops.attention import dot_product_attention, packed_self_attention
 
 _CHR_IDX = "abcdefghijklmnopqrstuvwxyz"
 
@@ -252,6 +252,10 @@ class MultiHeadAttention(Layer):
         mask = self._compute_attention_mask(query, value, key=key, attention_mask=attention_mask,
                                             use_causal_mask=use_causal_mask)
         if query is value and key is value and self._fusable_projections():
+            if self._packed_attention_applies(query, mask):
+                output, scores = self._packed_attention(query, mask, training, return_attention_scores)
+                output = self._output_dense(output)
+                return (output, scores) if return_attention_scores else output
             q, k, v = self._fused_projections(query)
         else:
             q = self._query_dense(query)
@@ -270,19 +274,46 @@ class MultiHeadAttention(Layer):
         return all(d._plan is not None and d._plan[0] == 1 and d.activity_regularizer is None and d.built
                    and type(d) is EinsumDense and d._fused_activation is None for d in dense)
 
-    def _fused_projections(self, x):
-        """``query_dense(x), key_dense(x), value_dense(x)`` as one dense op (the same values: each output
-        column is the same dot product), split back into the three ``(..., heads, dim)`` tensors."""
+    def _fused_product(self, x):
+        """``(projected, widths)``: ``query_dense(x), key_dense(x), value_dense(x)`` side by side along the last
+        axis as one dense op (the same values: each output column is the same dot product)."""
         dense = (self._query_dense, self._key_dense, self._value_dense)
         widths = [int(np.prod(d._plan[1])) for d in dense]
         kernel = ops.concat([ops.reshape(d.kernel, (d.kernel.shape[0], w)) for d, w in zip(dense, widths)], axis=1)
         bias = None
         if self._use_bias:
             bias = ops.concat([ops.reshape(d.bias, (w,)) for d, w in zip(dense, widths)], axis=0)
-        projected = ops.dense(x, kernel, bias)
+        return ops.dense(x, kernel, bias), widths
+
+    def _fused_projections(self, x):
+        """``query_dense(x), key_dense(x), value_dense(x)`` as one dense op, split back into the three
+        ``(..., heads, dim)`` tensors."""
+        dense = (self._query_dense, self._key_dense, self._value_dense)
+        projected, widths = self._fused_product(x)
         lead = tuple(x.shape[:-1])
         parts = ops.split(projected, widths, axis=-1)
         return [ops.reshape(part, lead + d._plan[1]) for part, d in zip(parts, dense)]
+
+    def _packed_attention_applies(self, query, mask) -> bool:
+        """The default layer's self-attention over ``(batch, positions, features)``: the fused projection goes
+        to ``packed_self_attention`` whole (one gradient for it, no split and concatenation)."""
+        return (type(self)._compute_attention is MultiHeadAttention._compute_attention
+                and self._attention_axes_normalized == (1,) and query.ndim == 3
+                and self._query_dense._plan[1] == (self._num_heads, self._key_dim)
+                and self._key_dense._plan[1] == (self._num_heads, self._key_dim)
+                and self._value_dense._plan[1][0] == self._num_heads and len(self._value_dense._plan[1]) == 2
+                and not (self._softmax_robust_masking and mask is not None))
+
+    def _packed_attention(self, x, attention_mask, training, return_scores):
+        """``_compute_attention`` of the fused projections of ``x``, through ``packed_self_attention``."""
+        projected, _ = self._fused_product(x)
+        batch, positions = x.shape[0], x.shape[1]
+        mask = None if attention_mask is None else self._expand_mask(attention_mask, 4)
+        drop = self._dropout_mask((batch, self._num_heads, positions, positions), projected.dtype, training)
+        result = packed_self_attention(projected, self._num_heads, self._key_dim, self._value_dense._plan[1][1],
+                                       mask=mask, scale=1.0 / np.sqrt(self._key_dim), dropout_mask=drop,
+                                       return_scores=return_scores)
+        return result if return_scores else (result, None)
 
     def _compute_attention(self, query, key, value, attention_mask=None, training=None,
                            return_attention_scores=True):

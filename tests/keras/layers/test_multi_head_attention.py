@@ -172,7 +172,7 @@ def test_self_attention_runs_its_projections_as_one_product():
     layer = layers.MultiHeadAttention(num_heads=2, key_dim=3, value_dim=2, dtype="float64")
     layer(x, x)
     layer.set_weights([rng.normal(size=w.shape) for w in layer.get_weights()])
-    assert layer._fusable_projections()
+    assert layer._fusable_projections() and layer._packed_attention_applies(x, None)
     results = []
     for value in (x, ff.constant(x.numpy())):  # the same tensor: fused; an equal copy: three products
         with ff.GradientTape() as tape:
