@@ -31,7 +31,7 @@ import re
 
 import numpy as np
 
-from featherflow.compiler import fusion
+from featherflow.compiler import fusion, rewrite
 from featherflow.compiler.tracer import Slot, Step, Tracer, original
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]")
@@ -88,6 +88,14 @@ class Program:
         templates = [tracer._template(tracer.output(o)) for o in outputs]
         steps, templates = _localize(tracer, templates)
         self.steps = live_steps(steps, _slots_in(templates, set()))
+        constants = {}
+        if plan_buffers:
+            self.steps, constants = rewrite.optimize(self.steps, templates, tracer.real_values)
+            self.steps = live_steps(self.steps, _slots_in(templates, set()))  # what only folded steps read
+            referenced = _slots_in(templates, set())
+            for step in self.steps:
+                _slots_in((step.args, step.kwargs), referenced)
+            constants = {slot: value for slot, value in constants.items() if slot in referenced}
         self.recorded_steps = len(tracer.steps)
         self.namespace: dict = {"__builtins__": {}, "slice": slice, "Ellipsis": Ellipsis}  # names the source uses
         self._const_names: dict = {}
@@ -105,6 +113,8 @@ class Program:
             self._names[slot] = name
             self.namespace[name] = array
         self._used = used_names
+        for slot, value in constants.items():
+            self._names[slot] = self._const(value, "const")
         lines = [f"def program({', '.join(params)}):"]
         real = tracer.real_values
         step_lines = {}

@@ -242,6 +242,7 @@ class Tracer:
         self.closed = False
         self.finished = False
         self.snapshots = None  # a list: keep (array, its contents) of every array bound as state, to restore
+        self.memo: dict = {}  # per-trace notes of ops (a check already recorded for these very values)
         self._previous = None
 
     # -- activation ---------------------------------------------------------------------------

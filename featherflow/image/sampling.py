@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.backend.arrays import array_module
+from featherflow.compiler import is_traced
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_tensor
@@ -57,7 +58,13 @@ def weighted_gather(images, index, weight, out_shape, fill=None, fill_value=0.0,
     flat = xv.reshape(n * h * w) if c == 1 else xv.reshape(n * h * w, c)
     out = None
     for ix, wt in zip(index, weight):
-        term = xp.take(flat, ix, axis=0).astype(work_dtype, copy=False)
+        if is_traced(ix) and not is_traced(flat):
+            # in a tf.function, positions drawn at every call on constant images: numpy.take dispatches on its
+            # data only (a traced index would be read out), take_along_axis on both
+            term = xp.take_along_axis(flat, ix if c == 1 else ix[:, None], axis=0)
+        else:
+            term = xp.take(flat, ix, axis=0)
+        term = term.astype(work_dtype, copy=False)
         term *= wt if c == 1 else wt[:, None]
         out = term if out is None else xp.add(out, term, out=out)
     if fill is not None and fill_value != 0:

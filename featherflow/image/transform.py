@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow import compiler as _compiler
 from featherflow.core.tape import is_watched
 from featherflow.core.tensor import Tensor
 from featherflow.image.sampling import sample
@@ -47,8 +48,13 @@ def check_fill_mode_and_interpolation(fill_mode, interpolation) -> None:
 
 def _as_array(value, dtype="float32"):
     if isinstance(value, Tensor):
-        value = value.numpy()
+        value = value.value  # not .numpy(): inside a tf.function the value stays traced
     return np.asarray(value, dtype=dtype)
+
+
+def _transform_values(images, transforms, output_shape, interpolation, fill_mode, fill_value):
+    """``projective_transform`` on real arrays, its output's array (the body of the host call below)."""
+    return projective_transform(images, transforms, output_shape, interpolation, fill_mode, fill_value).value
 
 
 def projective_transform(images, transforms, output_shape=None, interpolation="bilinear", fill_mode="constant",
@@ -91,6 +97,12 @@ def projective_transform(images, transforms, output_shape=None, interpolation="b
         out_h, out_w = int(dims[0]), int(dims[1])
     fill_mode, interpolation = fill_mode.lower(), interpolation.lower()
     xv = images.value
+    traced = _compiler.is_traced(xv) or _compiler.is_traced(matrix)
+    if traced and not is_watched(images):
+        # in a tf.function, with no gradient to take (augmentation of the model's inputs): the eager computation as
+        # one host call, run again at every call of the program - the same kernel (or NumPy path), the same bits
+        return Tensor(_compiler.host_call(_transform_values, xv, matrix, (out_h, out_w), interpolation, fill_mode,
+                                          float(fill_value)))
     kernel = _kernels.get("projective_sample", xv.size) if type(xv) is np.ndarray and xv.dtype.kind == "f" \
         and not is_watched(images) else None
     if kernel is not None:  # one compiled pass; nothing to keep for a backward pass that cannot happen
@@ -112,8 +124,9 @@ def projective_transform(images, transforms, output_shape=None, interpolation="b
     rows = (t[3] * xs + t[4] * ys + t[5]) / safe
     shape = (max(n, matrix.shape[0]), out_h, out_w)
     rows, cols, invalid = (np.broadcast_to(a, shape) for a in (rows, cols, invalid))
+    # traced: whether any projection vanishes is known at run time only; an all-False mask changes no weight
     return sample(images, rows, cols, interpolation, fill_mode, float(fill_value),
-                  invalid if invalid.any() else None, op=name or "projective_transform")
+                  invalid if traced or invalid.any() else None, op=name or "projective_transform")
 
 
 def rotation_matrix(angles, image_height, image_width) -> np.ndarray:

@@ -1,9 +1,8 @@
 """Raw-array kernels: the arithmetic of the fused computations, written once.
 
 Every path that computes one of these - an op and its backward rule (``ops/nn.py``, the convolutions), a
-layer (``Dense``, ``Dropout``, the recurrent cells' dropout), the array programs of ``keras/models``
-(``inference.py``, ``training_program.py``), the population forward of ``evolution/forward.py`` and any
-compiled step - calls the function here, so they agree bit for bit by construction: the same NumPy
+layer (``Dense``, ``Dropout``, the recurrent cells' dropout), the population forward of
+``evolution/forward.py`` and any compiled step - calls the function here, so they agree bit for bit by construction: the same NumPy
 operations in the same order. Functions take and return arrays (NumPy, or CuPy through ``xp``), never
 ``Tensor``s, and record nothing: a caller that differentiates records one op whose backward rule is the
 matching ``*_backward`` / ``*_grad`` kernel.
@@ -173,10 +172,25 @@ def dense_backward(g, x, kernel, out, activation, need_input=True, need_kernel=T
     else:
         grad_kernel = x.T @ dz if need_kernel else None
     if bias_out is not None:
-        grad_bias = _sum_reduce(dz, axis=0, out=bias_out)
+        grad_bias = _column_sums(dz, bias_out)
     else:
-        grad_bias = dz.sum(axis=0) if need_bias else None
+        grad_bias = _column_sums(dz) if need_bias else None
     return grad_x, grad_kernel, grad_bias
+
+
+# rows from which a bias gradient is a product with a vector of ones (BLAS's gemv) rather than NumPy's column sum
+_GEMV_ROWS = 256
+
+
+def _column_sums(dz, out=None):
+    """``dz.sum(axis=0)`` (into ``out`` when given). For a tall float matrix, ``ones @ dz``: BLAS's gemv reads the
+    rows once in blocks (measured 0.08 vs 0.21 ms for 6,400 x 192 float32, 0.015 vs 0.13 ms for 6,400 x 32) and
+    its blocked sums are closer to the exact ones than NumPy's row-by-row accumulation down a column."""
+    if dz.ndim == 2 and dz.shape[0] >= _GEMV_ROWS and dz.dtype in (np.float32, np.float64):
+        xp = array_module(dz)
+        ones = xp.ones(dz.shape[0], dtype=dz.dtype)
+        return _matmul(ones, dz, out=out) if out is not None else ones @ dz
+    return _sum_reduce(dz, axis=0, out=out) if out is not None else dz.sum(axis=0)
 
 
 # -- softmax and cross-entropy -------------------------------------------------------------------------------------

@@ -105,15 +105,18 @@ def _softmax_rows_inplace(s, xp, kernel=None) -> None:
     s *= total
 
 
-def _softmax_grad_inplace(d, p, xp, kernel=None) -> None:
-    """``d = p * (d - sum(d * p))`` over the last axis, in place: the softmax's backward from the output
-    gradient ``d`` and the probabilities ``p`` (``kernel``: ``_numba_attention.softmax_grad_rows``)."""
+def _softmax_grad_inplace(d, p, xp, kernel=None, scale=1.0) -> None:
+    """``d = scale * p * (d - sum(d * p))`` over the last axis, in place: the softmax's backward from the output
+    gradient ``d`` and the probabilities ``p``, times ``scale`` (``kernel``:
+    ``_numba_attention.softmax_grad_rows``)."""
     if kernel is not None and d.flags.c_contiguous and p.flags.c_contiguous:
-        kernel(d.reshape(-1, d.shape[-1]), p.reshape(-1, p.shape[-1]))
+        kernel(d.reshape(-1, d.shape[-1]), p.reshape(-1, p.shape[-1]), scale)
         return
     row = xp.einsum("...s,...s->...", d, p)
     d -= row[..., None]
     d *= p
+    if scale != 1:
+        d *= scale
 
 
 # scores from which the softmax kernels are used (their import is paid once per process, and only by
@@ -260,8 +263,9 @@ def _forward(qv, kv, vv, mask, dropout_mask, scale):
     bias = _mask_bias(mask, scores_shape, dtype, xp)
     drop = _dropout(dropout_mask, dtype, xp)
     parts = _threads(batch, heads * queries * keys, max(channels, value_channels), xp)
-    q_scaled = qv * scale  # Keras scales the queries before the product
-    q_heads = q_scaled.transpose(0, 2, 1, 3)  # [B, N, T, H] views: no copies
+    # Keras scales the queries before the product; the scaled copy is made in the heads' layout [B, N, T, H]
+    # (contiguous rows for the products), the keys and values are strided views (no copies)
+    q_heads = xp.multiply(qv.transpose(0, 2, 1, 3), scale, out=xp.empty((batch, heads, queries, channels), dtype))
     k_heads = kv.transpose(0, 2, 1, 3)  # [B, N, S, H]
     v_heads = vv.transpose(0, 2, 1, 3)  # [B, N, S, Hv]
     # The [B, N, T, S] buffers come from the ops' pool: fresh ones would page-fault on every step
@@ -315,7 +319,7 @@ def _backward(g_out, g_probs, qv, kv, vv, probs, weights, dropout_mask, scale, n
     keys, value_channels = kv.shape[1], vv.shape[3]
     drop = _dropout(dropout_mask, dtype, xp)
     rows = _block_rows(batch, heads * queries * keys)
-    q_heads = (qv * scale).transpose(0, 2, 1, 3)
+    q_heads = qv.transpose(0, 2, 1, 3)  # unscaled: the scale is folded into the scores' gradient below
     k_heads = kv.transpose(0, 2, 1, 3)
     v_heads = vv.transpose(0, 2, 1, 3)
     parts = _threads(batch, heads * queries * keys, max(channels, value_channels), xp)
@@ -355,13 +359,13 @@ def _backward(g_out, g_probs, qv, kv, vv, probs, weights, dropout_mask, scale, n
                     d += g_probs[b0:b1]
             else:
                 d[...] = g_probs[b0:b1]
-            _softmax_grad_inplace(d, p, xp, kernel)  # dS = P * (dP - sum(dP * P))
+            # d(scores) = P * (dP - sum(dP * P)), times the queries' scale: the scores are (scale * Q) K^T, so
+            # g_Q = scale * dS K and g_K = dS^T (scale * Q) = (scale * dS)^T Q
+            _softmax_grad_inplace(d, p, xp, kernel, scale)
             if g_q is not None:
                 xp.matmul(d, k_heads[b0:b1], out=g_q.transpose(0, 2, 1, 3)[b0:b1])
             if g_k is not None:
                 xp.matmul(d.swapaxes(-1, -2), q_heads[b0:b1], out=g_k.transpose(0, 2, 1, 3)[b0:b1])
 
     split_batch(run, batch, probs.size, xp, parts)
-    if g_q is not None:
-        g_q *= scale
     return g_q, g_k, g_v

@@ -168,7 +168,14 @@ def check_sparse_labels(labels_array, num_classes: int, op: str):
     if getattr(labels_array, "_ff_traced", False):
         from featherflow import compiler
 
+        tracer = compiler.current()
+        real = compiler.concrete(labels_array)
+        key = ("sparse_labels", id(real), num_classes)
+        if tracer is not None and tracer.memo.get(key) is real:
+            return  # the same labels were checked earlier in this step (the loss, then its op): once per call
         compiler.host_call(_check_sparse_labels, labels_array, num_classes, op)
+        if tracer is not None:
+            tracer.memo[key] = real
         return
     _check_sparse_labels(labels_array, num_classes, op)
 

@@ -24,6 +24,7 @@ from featherflow.core.tensor import Tensor
 from featherflow.ops import _kernels
 from featherflow.ops._convert import as_float_tensor
 from featherflow.ops._host import on_host
+from featherflow.ops.conv_utils import split_batch, split_parts
 
 # elements from which layer normalization over the last axis runs as compiled row kernels (``_numba_norm``);
 # the text classifier's layers normalize 204,800 a step
@@ -132,7 +133,11 @@ def _layer_norm_forward(x2, gamma, beta, epsilon):
     out = np.empty_like(x2)
     xhat = np.empty_like(x2)
     inv = np.empty(x2.shape[0], dtype)
-    _kernels.get_for_work("layer_norm_rows")(x2, gamma, beta, float(epsilon), out, xhat, inv)
+    kernel = _kernels.get_for_work("layer_norm_rows")
+    epsilon = float(epsilon)
+    # rows are independent: slices in threads (the kernel releases the GIL) give the same values
+    split_batch(lambda lo, hi: kernel(x2[lo:hi], gamma, beta, epsilon, out[lo:hi], xhat[lo:hi], inv[lo:hi]),
+                x2.shape[0], x2.size)
     return out, xhat, inv
 
 
@@ -143,11 +148,23 @@ def _layer_norm_backward(g2, xhat, inv, gamma, want_x, want_gamma, want_beta):
     g2 = np.ascontiguousarray(g2, dtype=dtype)
     gamma = np.ones(count, dtype) if gamma is None else gamma
     gx = np.empty_like(xhat)
-    g_gamma = np.empty(count, np.float64)
-    g_beta = np.empty(count, np.float64)
-    _kernels.get_for_work("layer_norm_grad_rows")(g2, xhat, inv, gamma, gx, g_gamma, g_beta)
-    return (gx if want_x else None, g_gamma.astype(dtype) if want_gamma else None,
-            g_beta.astype(dtype) if want_beta else None)
+    rows = xhat.shape[0]
+    parts = split_parts(rows, xhat.size)
+    # rows in threads, each with its own gamma/beta sums (added in the order of the slices: the same values
+    # for the same split)
+    g_gamma = np.empty((parts, count), np.float64)
+    g_beta = np.empty((parts, count), np.float64)
+    kernel = _kernels.get_for_work("layer_norm_grad_rows")
+
+    starts = [rows * i // parts for i in range(parts)]  # split_batch's slices
+
+    def run(lo, hi):
+        part = starts.index(lo)
+        kernel(g2[lo:hi], xhat[lo:hi], inv[lo:hi], gamma, gx[lo:hi], g_gamma[part], g_beta[part])
+
+    split_batch(run, rows, xhat.size, np, parts)
+    return (gx if want_x else None, g_gamma.sum(axis=0).astype(dtype) if want_gamma else None,
+            g_beta.sum(axis=0).astype(dtype) if want_beta else None)
 
 
 def _reduce_to(grad, shape):

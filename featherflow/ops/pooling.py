@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.backend.arrays import array_module
+from featherflow.compiler import concrete
 from featherflow.core.tape import is_recording, record
 from featherflow.core.tensor import Tensor
 from featherflow.ops import _kernels
@@ -58,7 +59,8 @@ def pool2d(x, kind: str, pool_size, strides, padding, op: str) -> Tensor:
         index = None
         if kind == "avg":
             out = on_host(_avg_pool_tiled, xv, geometry)
-        elif (kh, kw) == (2, 2) and compiled_kernel("max_pool_2x2", xv, xv.size) is not None:
+        # (the real array decides: in a tf.function trace xv is traced, and the kernel runs inside the host call)
+        elif (kh, kw) == (2, 2) and compiled_kernel("max_pool_2x2", concrete(xv), xv.size) is not None:
             out, index = on_host(_max_pool_2x2_compiled, xv, ho, wo, is_recording())
         else:
             out = on_host(_max_pool_tiled, xv, geometry)

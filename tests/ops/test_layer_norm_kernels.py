@@ -98,3 +98,25 @@ def test_compiled_function_equals_eager(kernels):
         for g, w in zip(got, want):
             np.testing.assert_array_equal(g.numpy(), w.numpy())
     assert compiled.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize("parts", [2, 3])
+def test_rows_split_over_threads(parts, kernels, monkeypatch):
+    """Rows in threads (each with its own gamma/beta sums): the values of one thread, to float rounding of the
+    parameter gradients' partial sums."""
+    from featherflow.ops import normalization
+
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((7, 5, 6)).astype("float32")
+    gamma = rng.uniform(0.5, 1.5, (6,)).astype("float32")
+    beta = rng.standard_normal((6,)).astype("float32")
+    want = _layer_norm(x, gamma, beta, (2,), 1e-3, True)
+    monkeypatch.setattr(normalization, "split_parts", lambda n, work, xp=np: min(parts, n))
+    from featherflow.ops import conv_utils
+
+    monkeypatch.setattr(conv_utils, "split_parts", lambda n, work, xp=np: min(parts, n))
+    got = _layer_norm(x, gamma, beta, (2,), 1e-3, True)
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    for g, w in zip(got[2:], want[2:]):
+        np.testing.assert_allclose(g, w, rtol=1e-6)

@@ -196,3 +196,34 @@ def test_environment_switch_and_lazy_import():
     env.pop("FEATHERFLOW_NUMBA")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert result.stdout.split() == ["False", "False"], result.stderr  # small input: Numba not imported
+
+
+def test_a_traced_max_pool_runs_the_kernel(monkeypatch):
+    """Inside a tf.function the kernel is chosen on the real array (the traced input is not an ndarray), so a
+    compiled step pools with the same kernels as eager code, at every replay, with the eager kernels' bits."""
+    _kernels.use_kernels(True)
+    calls = {"max_pool_2x2_argmax": 0, "max_pool_2x2_grad": 0}
+    kernels = _kernels._compiled()  # loaded now: the dict the kernels are looked up in
+    for name in calls:  # count the real kernels' calls (each still runs)
+        def counted(*args, _name=name, _kernel=kernels[name]):
+            calls[_name] += 1
+            return _kernel(*args)
+        monkeypatch.setitem(kernels, name, counted)
+    g = _tricky_gradient((3, 4, 4, 5), "float32", seed=22)
+
+    @ff.function
+    def pool_and_grad(xt, gt):
+        with ff.GradientTape() as tape:
+            tape.watch(xt)
+            y = ff.nn.max_pool2d(xt, 2, 2, "VALID")
+        return y, tape.gradient(y, xt, output_gradients=gt)
+
+    pool_and_grad(ff.constant(_tricky_input((3, 8, 8, 5), "float32", seed=21)), ff.constant(g))
+    x = _tricky_input((3, 8, 8, 5), "float32", seed=23)
+    y, gx = pool_and_grad(ff.constant(x), ff.constant(g))
+    assert pool_and_grad.experimental_get_tracing_count() == 1 and pool_and_grad.eager_fallback_reason is None
+    assert calls == {"max_pool_2x2_argmax": 2, "max_pool_2x2_grad": 2}  # the trace and the replay
+    y_eager, gx_eager = _pool_and_grad(x, g, compiled=True)
+    np.testing.assert_array_equal(bits(y.numpy()), bits(y_eager))
+    np.testing.assert_array_equal(bits(gx.numpy()), bits(gx_eager))
+    _kernels.use_kernels(None)

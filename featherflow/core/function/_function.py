@@ -35,6 +35,8 @@ from featherflow.core.runtime import state as _runtime
 from featherflow.core.tensor import Tensor
 from featherflow.core.tensor_spec import TensorSpec
 
+_compiler_local = compiler._state._local
+
 _settings = {"run_functions_eagerly": False}
 _TRACE_LOCK = threading.RLock()  # one trace at a time (a trace switches the live variables' classes)
 _logger = logging.getLogger("featherflow")
@@ -67,10 +69,29 @@ def executing_eagerly() -> bool:
     return not compiler.tracing()
 
 
+def _array_key(args):
+    """The cache key of positional arguments that are all NumPy arrays or ``None`` (else ``None``)."""
+    key = []
+    for a in args:
+        if type(a) is np.ndarray:
+            key.append((a.shape, a.dtype))
+        elif a is None:
+            key.append(None)
+        else:
+            return None
+    return tuple(key)
+
+
 class _Trace:
     """One compiled specialization (concrete shapes and dtypes) of a traced function."""
 
     __slots__ = ("program", "bindings", "positions", "structure", "outputs", "specs")
+
+    def run_arrays(self, args):
+        """``run`` for positional arguments that are NumPy arrays or ``None`` (each one leaf)."""
+        values = iter(self.program(*[args[i] for i in self.positions]))
+        leaves = [Tensor(next(values)) if kind else value for kind, value in self.outputs]
+        return pack(self.structure, iter(leaves))
 
     def valid(self) -> bool:
         for variable, array in self.bindings:
@@ -125,6 +146,7 @@ class Function:
         self._reduce_retracing = bool(reduce_retracing)
         self._on_untraceable = _on_untraceable
         self._traces: dict = {}
+        self._fast: dict = {}  # _array_key(args) -> trace, for calls with NumPy arrays and None only
         self._logical: set = set()
         self._relaxed_seen: set = set()
         self._tracing_count = 0
@@ -181,19 +203,41 @@ class Function:
 
     # -- calling -----------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if _settings["run_functions_eagerly"] or self._eager_reason is not None or compiler.current() is not None \
-                or compiler._state.suspended() or _runtime.tapes:
-            # (a tape recording outside: the function runs eagerly so that tape can differentiate through it)
+        if _settings["run_functions_eagerly"] or self._eager_reason is not None or _compiler_local.tracer is not None \
+                or _compiler_local.suspended or _runtime.tapes:
+            # (inside a trace or init_scope: plain Python; a tape recording outside: the function runs eagerly so
+            # that tape can differentiate through it)
             return self._python_function(*args, **kwargs)
+        if not kwargs and self._input_signature is None:
+            # the hot path (a training step on NumPy batches): arrays and None only, keyed by shapes and dtypes
+            fast_key = _array_key(args)
+            if fast_key is not None:
+                trace = self._fast.get(fast_key)
+                if trace is not None and trace.valid():
+                    self._calls_since_trace += 1
+                    return trace.run_arrays(args)
         if self._input_signature is not None:
             args, kwargs = self._bind_signature(args, kwargs)
         key = key_of(args, kwargs)
         trace = self._traces.get(key)
         self._calls_since_trace += 1
-        if trace is not None and trace.valid():
-            return trace.run(args, kwargs)
-        with _TRACE_LOCK:
-            return self._trace(key, args, kwargs)
+        if trace is None or not trace.valid():
+            with _TRACE_LOCK:
+                result = self._trace(key, args, kwargs)
+            trace = self._traces.get(key)
+            if trace is not None and not kwargs and self._input_signature is None:
+                fast_key = _array_key(args)
+                if fast_key is not None:
+                    self._fast[fast_key] = trace
+            return result
+        return trace.run(args, kwargs)
+
+    def array_trace(self, *args):
+        """The compiled trace a call with these positional NumPy arrays (or ``None`` s) replays, or ``None`` when
+        the function has not been traced for them (or runs eagerly). Its ``program(*arrays)`` returns the
+        output arrays, flattened; ``valid()`` must be true before each use (a variable's array replaced)."""
+        key = _array_key(args)
+        return None if key is None or self._eager_reason is not None else self._fast.get(key)
 
     def _bind_signature(self, args, kwargs):
         if kwargs:

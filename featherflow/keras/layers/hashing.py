@@ -33,6 +33,7 @@ from featherflow.keras.layers.index_lookup import (
     encode_categorical,
     validate_string_arg,
 )
+from featherflow.ops._host import on_host
 from featherflow.strings import _hash
 from featherflow.strings.hashing import fingerprint64
 
@@ -182,7 +183,15 @@ class HashedCrossing(Layer):
 
     def call(self, inputs):
         self._check_inputs(inputs)
-        arrays = [np.asarray(x.value if isinstance(x, Tensor) else x) for x in inputs]
+        # the hashes are computed in Python from the values: inside a tf.function, one host call on the real
+        # features, run again at every call of the compiled program (the output is not differentiable)
+        return Tensor(on_host(self._crossed, *[x.value if isinstance(x, Tensor) else x for x in inputs]))
+
+    def _crossed(self, *features) -> np.ndarray:
+        arrays = []
+        for x in features:
+            strings = to_string_array(x) if isinstance(x, np.ndarray) and x.dtype.kind in "OUS" else None
+            arrays.append(np.asarray(x) if strings is None else strings)  # str objects as bytes, as given eagerly
         shape = arrays[0].shape
         if len(shape) > 2 or (len(shape) == 2 and shape[-1] != 1):
             raise ValueError(f"All `HashedCrossing` inputs should have shape `[]`, `[batch_size]` or "
@@ -197,7 +206,7 @@ class HashedCrossing(Layer):
         rows = list(zip(*(a.reshape(-1).tolist() for a in arrays)))
         table = {row: self._cross(row, arrays) for row in dict.fromkeys(rows)}
         out = np.fromiter(map(table.__getitem__, rows), dtype=np.int64, count=len(rows))
-        return encode_categorical(out.reshape(shape), self.output_mode, self.num_bins, self.dtype)
+        return encode_categorical(out.reshape(shape), self.output_mode, self.num_bins, self.dtype).value
 
     def _cross(self, row, arrays) -> int:
         hashed = _CROSS_HASH_KEY

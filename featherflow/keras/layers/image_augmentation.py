@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow import compiler as _compiler
 from featherflow import ops
 from featherflow.backend import random as _random
 from featherflow.image.color import adjust_contrast
@@ -379,8 +380,11 @@ class RandomCrop(BaseImageAugmentationLayer):
         if dh < 0 or dw < 0:
             return self._resize(images)
         draws = rng.integers(0, np.iinfo(np.int32).max, 2)
-        top, left = int(draws[0] % (dh + 1)), int(draws[1] % (dw + 1))
-        return images[:, top:top + self.height, left:left + self.width, :]
+        # the window's corner stays an array (in a tf.function, a value drawn at every call): the window is an
+        # index array per axis, not a Python slice
+        rows = (draws[0] % (dh + 1)) + np.arange(self.height)
+        cols = (draws[1] % (dw + 1)) + np.arange(self.width)
+        return images[:, rows[:, None], cols[None, :], :]
 
     def _resize(self, images):
         return ops.cast(smart_resize(images, (self.height, self.width)), images.dtype)
@@ -401,7 +405,11 @@ class RandomCrop(BaseImageAugmentationLayer):
 
 
 class _RandomSize(BaseImageAugmentationLayer):
-    """RandomHeight / RandomWidth: resize one axis by a random factor (one per batch) while training."""
+    """RandomHeight / RandomWidth: resize one axis by a random factor (one per batch) while training.
+
+    The output's size is drawn at every call. TensorFlow's graph gives it a dynamic shape; featherflow's compiled
+    programs have one fixed shape per trace, so a training step through this layer runs eagerly, after one
+    warning naming the layer and this reason (inference passes images through and compiles)."""
 
     _axis = "height"
 
@@ -418,6 +426,13 @@ class _RandomSize(BaseImageAugmentationLayer):
         self._method = get_interpolation(interpolation)
 
     def _augment(self, images, rng):
+        tracer = _compiler.current()
+        if tracer is not None:
+            # the output's size is drawn at every call; a compiled program has one fixed shape per trace (TensorFlow
+            # gives the output a dynamic shape, featherflow's compiler has none): the step runs eagerly, as it says
+            tracer.escape(None, f'layer "{self.name}" ({type(self).__name__}) resizes its images to a random '
+                                f"{self._axis} drawn at every call, an output shape that a compiled program (one "
+                                f"fixed shape per trace) cannot have", value=None)
         scale = np.float32(rng.uniform(1.0 + self.lower, 1.0 + self.upper))
         h, w = images.shape[1], images.shape[2]
         size = (int(scale * np.float32(h)), w) if self._axis == "height" else (h, int(scale * np.float32(w)))
@@ -438,7 +453,7 @@ class _RandomSize(BaseImageAugmentationLayer):
 class RandomHeight(_RandomSize):
     """Resize the height by a random factor in ``[1 + lower, 1 + upper]`` while training (``factor`` a number
     ``f`` means ``(-f, f)``); ``interpolation`` any ``tf.image.resize`` method. The output height is unknown
-    until called.
+    until called, so a compiled training step through this layer runs eagerly (one warning says so).
 
     >>> import numpy as np
     >>> RandomHeight((1.0, 1.0))(np.zeros((1, 3, 5, 2), "float32")).shape

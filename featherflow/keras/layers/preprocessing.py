@@ -20,6 +20,7 @@ from featherflow.core import Tensor
 from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.reshaping import normalize_data_format
 from featherflow.keras.utils.image_utils import get_interpolation, smart_resize
+from featherflow.ops._host import on_host
 
 
 class Rescaling(Layer):
@@ -326,7 +327,9 @@ class CategoryEncoding(Layer):
         return True
 
     def call(self, inputs, count_weights=None):
-        ids = np.asarray(inputs.numpy())
+        # array arithmetic on the ids (one bincount), never a read into Python: in a tf.function the encoding is
+        # replayed on every batch's ids; the range check runs on the real ids at every call (a host call)
+        ids = inputs.value if isinstance(inputs, Tensor) else np.asarray(inputs)
         if ids.dtype.kind == "f":
             ids = ids.astype("int64")
         if ids.ndim == 0:
@@ -339,20 +342,22 @@ class CategoryEncoding(Layer):
             raise ValueError(f"When output_mode is not `'int'`, maximum supported output rank is 2. Received "
                              f"output_mode {self.output_mode} and input shape {tuple(inputs.shape)}, which would "
                              f"result in output rank {ids.ndim}.")
+        on_host(self._check_range, ids)
+        rows, tokens = ids.shape[0], self.num_tokens
+        cells = (np.arange(rows)[:, None] * tokens + ids).ravel()  # one bin per (row, token)
+        if count_weights is not None:
+            weights = count_weights.value if isinstance(count_weights, Tensor) else np.asarray(count_weights)
+            out = np.bincount(cells, weights=weights.astype(self.dtype).reshape(ids.shape).ravel(), minlength=rows * tokens)
+        else:
+            out = np.bincount(cells, minlength=rows * tokens)
+            if self.output_mode != "count":
+                out = out > 0
+        return Tensor(out.reshape(rows, tokens).astype(self.dtype))
+
+    def _check_range(self, ids) -> None:
         if ids.size and (ids.min() < 0 or ids.max() >= self.num_tokens):
             raise ValueError(f"Input values must be in the range 0 <= values < num_tokens with num_tokens="
                              f"{self.num_tokens}. Received: min={ids.min()}, max={ids.max()}")
-        out = np.zeros((ids.shape[0], self.num_tokens), dtype=self.dtype)
-        rows = np.repeat(np.arange(ids.shape[0]), ids.shape[1])
-        if count_weights is not None:
-            weights = np.asarray(count_weights.numpy() if isinstance(count_weights, Tensor) else count_weights,
-                                 dtype=self.dtype).reshape(ids.shape)
-            np.add.at(out, (rows, ids.ravel()), weights.ravel())
-        elif self.output_mode == "count":
-            np.add.at(out, (rows, ids.ravel()), 1.0)
-        else:
-            out[rows, ids.ravel()] = 1.0
-        return Tensor(out)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)

@@ -122,10 +122,10 @@ def cosine_similarity(y_true, y_pred, axis=-1):
 
 
 def _signed_labels(y_true: Tensor) -> Tensor:
+    """Labels in {0, 1} (all of the batch) mapped to {-1, 1}, others unchanged (tf.keras's smart_cond): decided
+    by an array, not a Python branch, so a compiled step decides again on every batch."""
     v = y_true.value
-    if v.size and np.all((v == 0) | (v == 1)):
-        return Tensor(2.0 * v - 1.0)
-    return y_true
+    return ops.where(np.all((v == 0) | (v == 1)), 2.0 * y_true - 1.0, y_true)
 
 
 def hinge(y_true, y_pred):

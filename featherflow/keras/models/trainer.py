@@ -79,6 +79,7 @@ class TrainerMixin(BatchMethodsMixin):
         self.stop_training = False
         self.history = None
         self._train_fn = None
+        self._train_key = None
         self._test_fn = None
         self._predict_fn = None
         self._small_predict = None
@@ -313,7 +314,10 @@ class TrainerMixin(BatchMethodsMixin):
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=epochs, steps=handler.inferred_steps)
         self.stop_training = False
-        self._train_fn = None  # rebuilt for this call (variables or the optimizer may have changed)
+        key = self._train_fn_key()
+        if key != self._train_key:  # rebuilt when the trained variables or the optimizer changed (kept otherwise,
+            self._train_fn = None  # as tf.keras keeps its train_function: no trace per fit call)
+            self._train_key = key
         callback_list.on_train_begin()
         if self._initial_epoch is not None:  # set by BackupAndRestore when resuming
             initial_epoch, self._initial_epoch = int(self._initial_epoch), None
@@ -494,9 +498,18 @@ class TrainerMixin(BatchMethodsMixin):
         plan = get_plan(self)
         if len(plan.input_slots) != 1:
             return None
-        return plan, steps.make_small_predict_step(plan)
+        return plan, steps.make_small_predict_step(plan, self)
 
     # -- one batch: the step functions of steps.py, built once per fit (or compile) ---------------------------------
+    def _train_fn_key(self) -> tuple:
+        """What a train step function is built for: the optimizer, the trained variables, the step method and
+        whether steps run eagerly."""
+        from featherflow.core.function import functions_run_eagerly
+
+        weights = tuple(id(v) for v in self.trainable_weights) if self.built else None
+        return (id(self.optimizer), weights, type(self).train_step,
+                bool(self._run_eagerly), functions_run_eagerly())
+
     def _reset_compiled_plans(self) -> None:
         self._train_fn = None
         self._test_fn = None

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow import compiler as _compiler
 from featherflow.core.variable import Variable
 from featherflow.keras.optimizers import schedules as _schedules
 from featherflow.keras.optimizers.base import Optimizer
@@ -80,7 +81,15 @@ class Adafactor(Optimizer):
         return lr, step
 
     def _update_groups(self, plan, scalars) -> None:
-        lr, step = scalars
+        # per variable, with Python scalars (the RMS of the weights and of the update): in a tf.function, one host
+        # call that runs at every call of the program, on the step's learning rate and step number; the flat
+        # buffers it reads and writes are bound to the program (the gradients are written there before it runs)
+        for group, _, _ in plan:
+            _compiler.state(group.params, "params")
+            _compiler.state(group.grads, "grads")
+        _compiler.host_call(self._update_now, plan, *scalars)
+
+    def _update_now(self, plan, lr, step) -> None:
         lr = float(lr)
         if self.relative_step and not isinstance(self._learning_rate, _schedules.LearningRateSchedule):
             lr = min(lr, step ** -0.5)

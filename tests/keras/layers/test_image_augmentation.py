@@ -223,3 +223,45 @@ def test_augmentation_inside_a_trained_model():
     restored = keras.Sequential.from_config(model.get_config())
     assert [type(lyr).__name__ for lyr in restored.layers][:3] == ["RandomRotation", "RandomZoom",
                                                                     "RandomTranslation"]
+
+
+@pytest.mark.parametrize("make", [lambda: layers.RandomFlip(seed=7), lambda: layers.RandomRotation(0.2, seed=7),
+                                  lambda: layers.RandomZoom(0.3, fill_mode="constant", seed=7),
+                                  lambda: layers.RandomTranslation(0.3, 0.3, interpolation="nearest", seed=7),
+                                  lambda: layers.RandomContrast(0.5, seed=7), lambda: layers.RandomBrightness(0.4, seed=7),
+                                  lambda: layers.RandomCrop(3, 3, seed=8)])
+def test_compiled_calls_draw_anew_and_match_eager(make):
+    """In a tf.function the layer compiles (no fallback, one trace) and every call of the program draws fresh
+    factors: the same images as the eager layer with the same seed, call after call."""
+    x = np.random.default_rng(6).uniform(0, 255, size=(4, 8, 8, 2)).astype("float32")
+    eager_layer, compiled_layer = make(), make()
+    step = ff.function(lambda images: compiled_layer(images, training=True))
+    eager = [eager_layer(x, training=True).numpy() for _ in range(4)]
+    compiled = [step(x).numpy() for _ in range(4)]
+    assert step.eager_fallback_reason is None and step.experimental_get_tracing_count() == 1
+    assert len({out.tobytes() for out in compiled}) == 4  # fresh draws at every call
+    for got, want in zip(compiled, eager):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-4)
+
+
+def test_compiled_transform_of_a_watched_input_matches_eager_gradients():
+    """A transform whose input a tape watches compiles as traced NumPy (not the host call the unwatched inputs
+    take): values and input gradients agree with eager, with a fresh rotation at every call."""
+    x = ff.constant(np.random.default_rng(8).uniform(size=(3, 7, 7, 2)).astype("float32"))
+    weights = np.random.default_rng(9).normal(size=(3, 7, 7, 2)).astype("float32")
+
+    def loss_and_grad(layer):
+        with ff.GradientTape() as tape:
+            tape.watch(x)
+            loss = ff.reduce_sum(layer(x, training=True) * weights)
+        return loss, tape.gradient(loss, x)
+
+    eager_layer, compiled_layer = layers.RandomRotation(0.3, seed=2), layers.RandomRotation(0.3, seed=2)
+    step = ff.function(lambda: loss_and_grad(compiled_layer))
+    results = []
+    for _ in range(3):
+        (loss, grad), (want_loss, want_grad) = step(), loss_and_grad(eager_layer)
+        np.testing.assert_allclose(float(loss), float(want_loss), rtol=1e-5)
+        np.testing.assert_allclose(grad.numpy(), want_grad.numpy(), rtol=1e-5, atol=1e-6)
+        results.append(grad.numpy().tobytes())
+    assert step.eager_fallback_reason is None and len(set(results)) == 3
