@@ -234,8 +234,11 @@ def plan_groups(steps, reads_after, real, temporaries, states, text_of) -> list:
     items, run, run_shape = [], [], None
 
     def close(end):
+        group = None
         if len(run) >= 3 or (len(run) == 2 and int(np.prod(run_shape)) >= MIN_PAIR_SIZE):
-            items.append(_group(run, run_shape, end, reads_after, real, text_of))
+            group = _group(run, run_shape, end, reads_after, real, text_of)
+        if group is not None and group.outputs:
+            items.append(group)
         else:
             items.extend(run)
 
