@@ -7,9 +7,10 @@ min, 10th percentile and median of the rounds' means):
 - ``numpy floor``: the bare NumPy calls the model needs (reshape, x @ W1, + b1, ReLU, @ W2, + b2, softmax),
   written as cheaply as NumPy allows with the same results;
 - ``matmul 1x784 @ 784x128``: the first layer's product alone (the arithmetic that cannot go);
-- ``inference program``: the model's array callables (featherflow/keras/models/inference.py), no Keras API;
+- ``compiled forward``: the model's traced forward program (``steps.CompiledForward``, what ``predict`` on a
+  small batch replays), no Keras API;
 - ``tensor plan``: the same layers through their ``call`` on Tensors (ops with checks and tape hooks: the path
-  of ``predict`` before the inference program, and of ``model(x)`` under a ``GradientTape``);
+  of ``model(x)`` under a ``GradientTape``, and of a shape's first call);
 - ``predict(x)``: ``model.predict(x, verbose=0)``, input checks included;
 - ``model(x)``: the direct call (returns a Tensor).
 
@@ -43,11 +44,11 @@ def build_model():
 
 def candidates(model, one) -> dict:
     from featherflow.keras.models.functional import get_plan
-    from featherflow.keras.models.inference import inference_program
+    from featherflow.keras.models.steps import CompiledForward
     from featherflow.ops.array_kernels import softmax
 
     plan = get_plan(model)
-    program = inference_program(plan)
+    compiled = CompiledForward(plan, model)
     w1, b1, w2, b2 = (w.value for w in model.weights)
     b1_row, b2_row, zero = b1.reshape(1, -1), b2.reshape(1, -1), np.zeros((), np.float32)
     flat = one.reshape(1, -1)
@@ -61,21 +62,18 @@ def candidates(model, one) -> dict:
         return softmax(o)
 
     def run_program():
-        a = one
-        for fn in program.array_fns:
-            a = fn(a)
-        return a
+        return compiled(one)
 
     def tensor_plan():
         return plan.run([ff.Tensor(one)], False).value
 
     reference = model.predict(one, verbose=0)
-    for fn in (floor, run_program, tensor_plan):
+    for fn in (floor, run_program, run_program, run_program, tensor_plan):  # (a shape's second call traces)
         assert np.array_equal(fn(), reference), fn.__name__  # every candidate computes the same numbers
     return {
         "numpy floor": floor,
         "matmul 1x784 @ 784x128": lambda: flat @ w1,
-        "inference program": run_program,
+        "compiled forward": run_program,
         "tensor plan": tensor_plan,
         "predict(x)": lambda: model.predict(one, verbose=0),
         "model(x)": lambda: model(one),

@@ -170,27 +170,37 @@ class TracedFunction:
     def __call__(self, element):
         if self.eager_reason is not None or _debug["enabled"] or _runtime.tapes or compiler.tracing():
             return self._eager(element)  # (a tape recording outside differentiates through the eager ops)
-        if type(element) is tuple and all(type(leaf) is np.ndarray for leaf in element):
-            signature = tuple([(leaf.shape, leaf.dtype) for leaf in element])
-            leaves = list(element)
-        else:
+        signature = None
+        if type(element) is tuple:  # the common element, (x, y): its signature without the generic walk
+            signature = []
+            for leaf in element:
+                if type(leaf) is not np.ndarray:
+                    signature = None
+                    break
+                signature.append((leaf.shape, leaf.dtype))
+            if signature is not None:
+                signature = tuple(signature)
+                leaves = element
+        if signature is None:
             signature = _signature(element)
             if signature is None:  # datasets (the elements of `window`) or other values: not compiled
                 return self._eager(element)
             leaves = nest.flatten(element)
+        idle = self._idle
         try:
-            replayer = self._idle.pop()
-        except IndexError:
+            replayer = idle.pop()
+        except IndexError:  # every replayer is in use (parallel map threads): one more
             replayer = _Replayer(self._fn)
         try:
             compiled = replayer.traces.get(signature, False)
-            if compiled is not False and compiled is not None and compiled.valid():
-                return compiled.outputs(leaves)
-            if compiled is None:
+            if compiled:
+                if compiled.valid():
+                    return compiled.outputs(leaves)
+            elif compiled is None:
                 return self._eager(element)
-            output, reason = replayer.trace(element, signature, leaves)
+            output, reason = replayer.trace(element, signature, list(leaves))
             if reason is not None:
                 self.eager_reason = reason
             return output
         finally:
-            self._idle.append(replayer)
+            idle.append(replayer)

@@ -98,8 +98,7 @@ class MapDataset(UnaryDataset):
         from featherflow.data.parallel import Autotuner, inline_iterator, parallel_map, worker_count
 
         if self._parallel is None or self._parallel == 1:
-            apply = self._apply
-            return (apply(element) for element in self._input._elements())
+            return map(self._traced, self._input._elements())
         deterministic = self._deterministic
         if deterministic is None:
             deterministic = self.options().deterministic is not False

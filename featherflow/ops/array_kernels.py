@@ -1,9 +1,8 @@
 """Raw-array kernels: the arithmetic of the fused computations, written once.
 
 Every path that computes one of these - an op and its backward rule (``ops/nn.py``, the convolutions), a
-layer (``Dense``, ``Dropout``, the recurrent cells' dropout), the array programs of ``keras/models``
-(``inference.py``, ``training_program.py``), the population forward of ``evolution/forward.py`` and any
-compiled step - calls the function here, so they agree bit for bit by construction: the same NumPy
+layer (``Dense``, ``Dropout``, the recurrent cells' dropout), the population forward of
+``evolution/forward.py`` and any compiled step - calls the function here, so they agree bit for bit by construction: the same NumPy
 operations in the same order. Functions take and return arrays (NumPy, or CuPy through ``xp``), never
 ``Tensor``s, and record nothing: a caller that differentiates records one op whose backward rule is the
 matching ``*_backward`` / ``*_grad`` kernel.

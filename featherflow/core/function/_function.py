@@ -232,6 +232,13 @@ class Function:
             return result
         return trace.run(args, kwargs)
 
+    def array_trace(self, *args):
+        """The compiled trace a call with these positional NumPy arrays (or ``None`` s) replays, or ``None`` when
+        the function has not been traced for them (or runs eagerly). Its ``program(*arrays)`` returns the
+        output arrays, flattened; ``valid()`` must be true before each use (a variable's array replaced)."""
+        key = _array_key(args)
+        return None if key is None or self._eager_reason is not None else self._fast.get(key)
+
     def _bind_signature(self, args, kwargs):
         if kwargs:
             try:

@@ -405,7 +405,11 @@ class RandomCrop(BaseImageAugmentationLayer):
 
 
 class _RandomSize(BaseImageAugmentationLayer):
-    """RandomHeight / RandomWidth: resize one axis by a random factor (one per batch) while training."""
+    """RandomHeight / RandomWidth: resize one axis by a random factor (one per batch) while training.
+
+    The output's size is drawn at every call. TensorFlow's graph gives it a dynamic shape; featherflow's compiled
+    programs have one fixed shape per trace, so a training step through this layer runs eagerly, after one
+    warning naming the layer and this reason (inference passes images through and compiles)."""
 
     _axis = "height"
 
@@ -449,7 +453,7 @@ class _RandomSize(BaseImageAugmentationLayer):
 class RandomHeight(_RandomSize):
     """Resize the height by a random factor in ``[1 + lower, 1 + upper]`` while training (``factor`` a number
     ``f`` means ``(-f, f)``); ``interpolation`` any ``tf.image.resize`` method. The output height is unknown
-    until called.
+    until called, so a compiled training step through this layer runs eagerly (one warning says so).
 
     >>> import numpy as np
     >>> RandomHeight((1.0, 1.0))(np.zeros((1, 3, 5, 2), "float32")).shape

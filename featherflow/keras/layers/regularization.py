@@ -118,7 +118,7 @@ class Dropout(_NoiseLayer):
 def dropout_mask(layer: Dropout, shape, dtype) -> np.ndarray:
     """The scaled keep mask ``layer`` multiplies its inputs by in training: ``shape`` draws from the layer's
     generator (its own when built with ``seed``, else the global one), ``array_kernels.dropout_mask`` of them.
-    ``Dropout.call`` and the training program (``keras/models/training_program.py``) both draw through here.
+    ``Dropout.call`` draws through here.
 
     >>> import numpy as np
     >>> mask = dropout_mask(Dropout(0.5, seed=1), (2, 4), np.float32)

@@ -302,8 +302,8 @@ sparse_categorical_crossentropy._mean_fast = _sparse_mean_fast
 
 def sparse_categorical_mean_form(loss) -> bool | None:
     """``from_logits`` when ``loss`` (a ``Loss`` object) is a sparse categorical cross-entropy averaged over the
-    batch - class axis -1, no ignored class, the mean reduction - the case a training step can compute as
-    array kernels (``featherflow/keras/models/training_program.py``); ``None`` for any other loss.
+    batch - class axis -1, no ignored class, the mean reduction - the case a step can compute as array kernels;
+    ``None`` for any other loss.
 
     >>> sparse_categorical_mean_form(SparseCategoricalCrossentropy(from_logits=True))
     True

@@ -1,8 +1,7 @@
 """The one place that decides whether a model is a chain of layers with array forms, for its array programs.
 
-The array programs - inference (``inference.py``), the training step (``training_program.py``) and the
-population forward of neuroevolution (``featherflow/evolution/forward.py``) - run a model as raw-array
-kernels (``featherflow/ops/array_kernels.py``) instead of layer calls. They apply only to a model whose
+The population forward of neuroevolution (``featherflow/evolution/forward.py``) runs a model as raw-array
+kernels (``featherflow/ops/array_kernels.py``) instead of layer calls. It applies only to a model whose
 graph is a plain chain (one input, each layer feeding only the next, one output) of directly called layers
 (no masks, dtype casts or activity regularizers: ``GraphPlan`` decides that) of these exact classes (a
 subclass that overrides ``call`` keeps its own ``call``):

@@ -8,14 +8,6 @@ when:
 
 * the model asks for it: ``compile(run_eagerly=True)``, ``model.run_eagerly = True``, or
   ``tf.config.run_functions_eagerly(True)``;
-* the step has an array program for this batch (``step.array_step``, returning ``NotImplemented`` when it
-  declines): a Dense chain's training step (``training_program.py``) and batched inference
-  (``inference.py``) run as array kernels on the real batch, without the tape. Measured on the seed MLP
-  (interleaved in one process, 2-core machine under load, 5 rounds, medians): a 20,000-sample fit epoch
-  0.44 s with the training program vs 0.38 s through the compiled step (0.49 s eager tape step; fastest
-  rounds 0.32 / 0.33 / 0.41 s) since the compiled step runs Adam's Numba kernel and records the metric
-  updates; within the noise, so they stay the default for the models they cover until a quieter
-  measurement settles it (``USE_ARRAY_PROGRAMS[0] = False`` switches them off);
 * the step could not be traced: a value escaped to Python (``np.asarray``, ``float()``, ``.item()``, ``if``
   on a tensor). The trace runs the step for real, so that batch's results are the eager ones; the later
   batches run eagerly, after ONE warning naming the step and the reason: never a silently wrong result.
@@ -24,6 +16,11 @@ when:
 
 Built-in metrics and the loss trackers run their NumPy bookkeeping as host calls inside a traced step
 (``featherflow/keras/metrics/host.py``), so compiled steps report the same logs as eager ones.
+
+Issue 22 retired the hand-written array programs that ran Dense/Flatten/Dropout chains before this path
+(``training_program.py``, ``inference.py``) once the compiled step beat them: seed MLP, 20,000-sample fit
+epochs interleaved in one process, medians of 5: 0.43 s compiled vs 0.52 s training program with Numba,
+0.74 vs 0.90 s without (2-core VM, load ~3.4; ``benchmarks/results.md``).
 
 >>> import numpy as np
 >>> from featherflow import keras
@@ -38,8 +35,6 @@ from __future__ import annotations
 
 from featherflow.core.function import function as tf_function
 from featherflow.core.function import functions_run_eagerly
-
-USE_ARRAY_PROGRAMS = [True]  # tests switch the array programs off to compile the steps of the models they cover
 
 
 class _Step:
@@ -92,10 +87,9 @@ class StepFunction:
         runs_eagerly: the model asked for eager steps (decided when the step was made).
         fallback_reason: why tracing failed (the steps then run eagerly), else ``None``.
         function: the ``tf.function`` (``None`` when running eagerly).
-        array_step: the step's array program (tried first on each batch), or ``None``.
     """
 
-    __slots__ = ("fn", "name", "model", "runs_eagerly", "fallback_reason", "function", "eager_calls", "array_step")
+    __slots__ = ("fn", "name", "model", "runs_eagerly", "fallback_reason", "function", "eager_calls")
 
     def __init__(self, model, fn, name: str, eager_first: bool = False):
         self.fn = fn
@@ -106,7 +100,6 @@ class StepFunction:
         self.function = None if self.runs_eagerly else _compiled_function(
             fn, name, model, True if model._jit_compile is True else None)
         self.eager_calls = 1 if eager_first else 0  # calls left to run eagerly (a custom step's first batch)
-        self.array_step = getattr(fn, "array_step", None) if USE_ARRAY_PROGRAMS[0] else None
 
     @property
     def compiled(self) -> bool:
@@ -122,11 +115,6 @@ class StepFunction:
             if self.eager_calls:
                 self.eager_calls -= 1
             return self.fn(*args)
-        array_step = self.array_step
-        if array_step is not None:
-            out = array_step(*args)
-            if out is not NotImplemented:
-                return out
         out = function(*args)
         reason = getattr(function, "eager_fallback_reason", None)
         if reason is not None:  # the trace found the step untraceable (the compiler warned once): eager from now on

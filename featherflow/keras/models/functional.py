@@ -283,8 +283,8 @@ class GraphPlan:
         return fns
 
     def memo(self, key: str, build):
-        """``build(self)``, computed once per plan and kept with it (what array programs derive from the
-        graph: ``chain.plan_chain``, ``inference.inference_program``)."""
+        """``build(self)``, computed once per plan and kept with it (what is derived from the graph:
+        ``chain.plan_chain``, ``steps.CompiledForward``)."""
         try:
             return self.derived[key]
         except KeyError:

@@ -30,7 +30,6 @@ from featherflow.core import Tensor, pause_all_tapes
 from featherflow.core.runtime import inferring_shapes_scope
 from featherflow.core.runtime import state as _runtime
 from featherflow.keras.layers.base import Layer, _to_snake_case, default_training
-from featherflow.keras.models.inference import inference_program
 from featherflow.keras.models.trainer import TrainerMixin
 
 _MODEL_KWARGS = frozenset({"trainable", "dtype", "dynamic", "name", "autocast", "inputs", "outputs"})
@@ -148,16 +147,19 @@ class Model(TrainerMixin, Layer):
         dtype = plan.input_dtypes[0]
         if training is None:
             training = default_training()
-        if not training and not runtime.tapes and x.shape[0]:
-            # Inference outside any tape: the plan's array program (same numbers, no per-layer Tensors).
-            program = inference_program(plan)
-            if program is not None and program.last_tensor_fn is not None:
-                a = x if type(x) is np.ndarray else x.value
-                if a.dtype != dtype:
-                    a = a.astype(dtype)
-                for fn in program.head_fns:
-                    a = fn(a)
-                return program.last_tensor_fn(a)
+        if not training and not runtime.tapes and x.shape[0] and \
+                (type(x) is np.ndarray or type(x.value) is np.ndarray):
+            # Inference outside any tape: the plan's compiled forward pass (steps.CompiledForward; the same
+            # numbers, no per-layer Tensors), for an input shape seen before
+            forward = plan.derived.get("compiled_forward")
+            if forward is None:
+                from featherflow.keras.models.steps import CompiledForward
+
+                forward = plan.memo("compiled_forward", lambda p: CompiledForward(p, self))
+            a = x if type(x) is np.ndarray else x.value
+            out = forward.call(a if a.dtype == dtype else a.astype(dtype))
+            if out is not None:
+                return out
         if type(x) is np.ndarray:
             x = Tensor(x if x.dtype == dtype else x.astype(dtype))
         elif x.dtype != dtype:

@@ -10,10 +10,9 @@ users may override them. ``make_train_step`` / ``make_test_step`` / ``make_predi
   variables; the forward pass as the model's cached plan; the loss through the compiled container (softmax
   outputs carry their logits, so the cross-entropy runs in its fused form); gradients written straight into
   the optimizer's flat gradient buffer, then one vectorized update (``optimizer.apply_flat()``); metrics
-  updated after the tape closed. A chain of layers with array forms trains and predicts as array kernels
-  (``training_program.py``, ``inference.py``). Both give the numbers of the Keras steps; the first batch after
-  ``compile`` runs Keras's ``train_step`` itself (it builds the compiled loss and metrics), so
-  ``make_train_step`` returns ``None`` until then.
+  updated after the tape closed; ``compiled_steps.py`` runs it through ``tf.function``. It gives the numbers of
+  the Keras steps; the first batch after ``compile`` runs Keras's ``train_step`` itself (it builds the compiled
+  loss and metrics), so ``make_train_step`` returns ``None`` until then.
 
 >>> import numpy as np
 >>> from featherflow import keras
@@ -35,13 +34,12 @@ import numpy as np
 
 from featherflow.backend.arrays import to_numpy
 from featherflow.core import GradientTape, Tensor
+from featherflow.core.function._function import _settings as _function_settings
 from featherflow.core.runtime import loss_event_count
 from featherflow.core.runtime import state as _runtime
 from featherflow.keras.layers.base import map_structure
 from featherflow.keras.metrics.host import tracing
 from featherflow.keras.models.data_adapter import pack_x_y_sample_weight, unpack_x_y_sample_weight
-from featherflow.keras.models.inference import inference_program
-from featherflow.keras.models.training_program import training_program
 
 
 # -- Keras's overridable steps (methods of keras.Model) -----------------------------------------------------------
@@ -251,14 +249,9 @@ def _fast_train_step(model):
     # When every trainable-flagged variable of the model is trained (no frozen layers), the tape's
     # automatic watching gives the same gradients without a watch() call per step.
     auto_watch = {id(v) for v in model.weights if v.trainable} == {id(v) for v in variables}
-    # a Dense chain under a sparse cross-entropy: the same step as array kernels (training_program.py)
-    program = None if regularized else training_program(model, variables, views)
-    run_program = program.run if program is not None else None
 
     def step(x, y, sample_weight):
         clear_stale()
-        if run_program is not None and run_program(x, y, sample_weight):
-            return None
         tape = GradientTape(watch_accessed_variables=auto_watch)
         with tape:
             if not auto_watch:
@@ -281,8 +274,6 @@ def _fast_train_step(model):
             update_metrics(y, y_pred, sample_weight)
         return None
 
-    if run_program is not None:
-        step.array_step = lambda x, y, sample_weight: None if run_program(x, y, sample_weight) else NotImplemented
     return step
 
 
@@ -308,73 +299,127 @@ def _fast_test_step(model):
 def _fast_predict_step(model):
     forward = forward_fn(model)
     clear_stale = _StaleLosses(model._flat_layers()).clear
-    program, accepts, dtype = None, None, None
-    if model._is_graph_network:
-        from featherflow.keras.models.functional import get_plan
-
-        plan = get_plan(model)
-        program = inference_program(plan)
-        if program is not None:
-            fns, accepts, dtype = program.array_fns, plan.accepts_single, plan.input_dtypes[0]
-
-    def array_step(x):
-        if type(x) is np.ndarray and x.ndim and x.shape[0] and accepts(x):
-            clear_stale()
-            a = x if x.dtype == dtype else x.astype(dtype)
-            for fn in fns:  # the plan as array kernels (featherflow/keras/models/inference.py)
-                a = fn(a)
-            return a
-        return NotImplemented
 
     def step(x):
-        if program is not None:
-            out = array_step(x)
-            if out is not NotImplemented:
-                return out
         clear_stale()
         return forward(x, False)
 
-    if program is not None:
-        step.array_step = array_step
     return step
 
 
-def make_small_predict_step(plan):
-    """``fn(x) -> NumPy outputs`` for one NumPy array already checked by ``plan.accepts_single``: the plan and
-    nothing else (``predict`` on a small batch: no data handler, callbacks or progress bar)."""
-    run = plan.run
-    dtype = plan.input_dtypes[0]
-    stale = _StaleLosses(plan.flat_layers)
-    clear_stale = stale.clear
-    runtime = _runtime
-    program = inference_program(plan)
-    if program is not None:
-        fns = program.array_fns
+class CompiledForward:
+    """A graph model's inference forward pass (``training=False``) through ``tf.function``, for one NumPy array
+    that fits the model's only input: ``predict`` on a small batch and ``model(x)`` outside a tape.
 
-        def small_program(x):
-            if loss_event_count() != stale.mark:  # clear_stale()'s test, inlined: this is a one-sample predict
-                clear_stale()
-            a = x if x.dtype == dtype else x.astype(dtype)
-            for fn in fns:  # the plan as array kernels (featherflow/keras/models/inference.py)
-                a = fn(a)
-            return a if type(a) is np.ndarray else to_numpy(a)
+    Each input shape is traced once; later calls with that shape run the traced program directly (no data
+    handler, callbacks, progress bar, Tensors or tape). A softmax output keeps its logits (``_logits``), as
+    the eager ops give them, so a loss computed on ``model(x)`` uses the logits form. A model whose layers
+    cannot be traced runs eagerly (``tf.function``'s fallback: one warning).
+    """
 
-        return small_program
+    def __init__(self, plan, model=None):
+        from featherflow.core.function import Function
 
-    def small(x):
-        clear_stale()
+        self.plan = plan
+        self.model = model
+        self.dtype = plan.input_dtypes[0]
+        self.stale = _StaleLosses(plan.flat_layers)
+        self._function = Function
+        self.adds_losses = False
+        self.layers = [layer for layer in plan.flat_layers if hasattr(layer, "activation")]
+        self._reset()
+
+    def _reset(self) -> None:
+        self.function = self._function(self._forward, name="predict_function", reduce_retracing=True,
+                                       _on_untraceable="eager")
+        self.traces: dict = {}  # input shape -> (trace, whether the output carries logits), single outputs only
+        self.seen: set = set()  # input shapes met once: traced the second time (one-off shapes never are)
+        # the layers' activations the traces were made with: a program bakes them in, and setting
+        # `layer.activation = linear` to read the logits is a common trick
+        self.activations = [layer.activation for layer in self.layers]
+
+    def _entry(self, shape):
+        entry = self.traces.get(shape)
+        if entry is None or not entry[0].valid() or self._eager():
+            return None
+        for layer, activation in zip(self.layers, self.activations):
+            if layer.activation is not activation:
+                self._reset()
+                return None
+        return entry
+
+    def _forward(self, x):
+        runtime = _runtime
         previous = runtime.training
         runtime.training = False
         try:
-            out = run([Tensor(x if x.dtype == dtype else x.astype(dtype))], False)
+            out = self.plan.run([x], False)
         finally:
             runtime.training = previous
+        logits = getattr(out, "_logits", None) if type(out) is Tensor else None
+        return out, logits
+
+    def _eager(self) -> bool:
+        model = self.model
+        return _function_settings["run_functions_eagerly"] or (model is not None and bool(model._run_eagerly))
+
+    def tensors(self, a):
+        """The forward pass of the array ``a`` (of the input dtype) as the plan's output Tensors."""
+        entry = self._entry(a.shape)
+        if entry is not None:
+            values = entry[0].program(a)
+            out = Tensor(values[0])
+            if entry[1]:
+                out._logits = Tensor(values[1])
+            return out
+        if self._eager() or a.shape not in self.seen or self.adds_losses:
+            self.seen.add(a.shape)
+            before = loss_event_count()
+            out = self._forward(Tensor(a))[0]
+            if loss_event_count() != before:  # add_loss in a forward pass (an activity regularizer): Python
+                self.adds_losses = True  # bookkeeping a program would not replay; this model stays eager
+            return out
+        out, logits = self.function(a)
+        trace = self.function.array_trace(a)
+        if trace is not None and type(trace.structure[0]) is Tensor:
+            self.traces[a.shape] = (trace, trace.structure[1] is not None)
+        if logits is not None and type(out) is Tensor:
+            out._logits = logits
+        return out
+
+    def call(self, a):
+        """``model(x)`` (the plan's only input, an array of the input dtype, outside any tape): a Tensor."""
+        return self.tensors(a)
+
+    def __call__(self, x):
+        """``predict`` of one NumPy batch: the outputs as NumPy arrays."""
+        stale = self.stale
+        if loss_event_count() != stale.mark:
+            stale.clear()
+        a = x if x.dtype == self.dtype else x.astype(self.dtype)
+        entry = self.traces.get(a.shape)
+        if entry is not None:  # the hot path (a one-sample predict), _entry's checks inlined
+            trace = entry[0]
+            model = self.model
+            if trace.valid() and not _function_settings["run_functions_eagerly"] and \
+                    (model is None or not model._run_eagerly):
+                for layer, activation in zip(self.layers, self.activations):
+                    if layer.activation is not activation:
+                        break
+                else:
+                    return trace.program(a)[0]
+        out = self.tensors(a)
         if type(out) is Tensor:
             value = out.value
             return value if type(value) is np.ndarray else to_numpy(value)
         return to_numpy_structure(out)
 
-    return small
+
+def make_small_predict_step(plan, model=None):
+    """``fn(x) -> NumPy outputs`` for one NumPy array already checked by ``plan.accepts_single``: the plan's
+    compiled forward pass and nothing else (``predict`` on a small batch: no data handler, callbacks or
+    progress bar; see ``CompiledForward``)."""
+    return CompiledForward(plan, model)
 
 
 def _dedup(variables) -> list:

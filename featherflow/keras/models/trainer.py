@@ -498,7 +498,7 @@ class TrainerMixin(BatchMethodsMixin):
         plan = get_plan(self)
         if len(plan.input_slots) != 1:
             return None
-        return plan, steps.make_small_predict_step(plan)
+        return plan, steps.make_small_predict_step(plan, self)
 
     # -- one batch: the step functions of steps.py, built once per fit (or compile) ---------------------------------
     def _train_fn_key(self) -> tuple:
@@ -508,7 +508,7 @@ class TrainerMixin(BatchMethodsMixin):
 
         weights = tuple(id(v) for v in self.trainable_weights) if self.built else None
         return (id(self.optimizer), weights, type(self).train_step,
-                bool(self._run_eagerly), functions_run_eagerly(), compiled_steps.USE_ARRAY_PROGRAMS[0])
+                bool(self._run_eagerly), functions_run_eagerly())
 
     def _reset_compiled_plans(self) -> None:
         self._train_fn = None

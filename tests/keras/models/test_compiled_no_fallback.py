@@ -4,8 +4,9 @@ eager, and gives ``compile(run_eagerly=True)``'s results.
 Each case is a small model: the layer under test on a fresh input, then ``Flatten`` and ``Dense(2)`` (the layer's
 own weights, if any, train too). It is fitted for two steps from the same seed twice, once eagerly and once
 compiled, on batches that differ from step to step (a value frozen into the program at trace time would show);
-random layers draw at every step in both runs, so a frozen draw would differ too. The compiled train step must
-have replayed its program with no fallback, and the losses and weights must agree to float32 tolerance.
+random layers draw at every step in both runs, so a frozen draw would differ too. The compiled train and predict
+steps must have replayed their programs with no fallback, and the losses, predictions and weights must agree to
+float32 tolerance.
 
 ``RandomHeight`` and ``RandomWidth`` are the documented exceptions: their output size is drawn at every call, a
 shape a compiled program (one fixed shape per trace) cannot have, so the step runs eagerly after one warning
@@ -18,7 +19,6 @@ import numpy as np
 import pytest
 
 from featherflow import keras
-from featherflow.keras.models import compiled_steps
 
 L = keras.layers
 N, BATCH = 16, 8
@@ -240,14 +240,6 @@ LOSSES = {
 }
 
 
-@pytest.fixture(autouse=True)
-def no_array_programs():
-    """The Dense chains' array programs off: every step goes through tf.function."""
-    compiled_steps.USE_ARRAY_PROGRAMS[0] = False
-    yield
-    compiled_steps.USE_ARRAY_PROGRAMS[0] = True
-
-
 def _fit(case, run_eagerly, optimizer=lambda: "adam", loss=(lambda: "mse", "regression")):
     make, shape, dtype, data = case
     keras.utils.set_random_seed(5)
@@ -263,16 +255,18 @@ def _fit(case, run_eagerly, optimizer=lambda: "adam", loss=(lambda: "mse", "regr
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         history = model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=False, verbose=0).history
+        history["predictions"] = model.predict(x, batch_size=BATCH, verbose=0)
     return model, history, model.get_weights(), [str(w.message) for w in caught]
 
 
 def _check_agrees(case, **kwargs):
     _, h_eager, w_eager, _ = _fit(case, True, **kwargs)
     model, h, w, _ = _fit(case, False, **kwargs)
-    step = model._train_fn
-    assert step.fallback_reason is None, f"the train step fell back to eager: {step.fallback_reason}"
-    assert step.compiled and step.function.experimental_get_tracing_count() == 1
+    for step in (model._train_fn, model._predict_fn):
+        assert step.fallback_reason is None, f"{step.name} fell back to eager: {step.fallback_reason}"
+        assert step.compiled and step.function.experimental_get_tracing_count() == 1
     np.testing.assert_allclose(h["loss"], h_eager["loss"], rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(h["predictions"], h_eager["predictions"], rtol=2e-5, atol=1e-5)
     assert len(w) == len(w_eager)
     for got, want in zip(w, w_eager):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)
@@ -330,11 +324,13 @@ def test_random_height_and_width_run_eagerly_with_a_warning_naming_the_layer(nam
     model, h, w, messages = _fit(EAGER_BY_DESIGN[name], False)
     step = model._train_fn
     assert step.fallback_reason is not None and not step.compiled
+    assert model._predict_fn.compiled  # inference passes the images through: it compiles
     layer = next(layer for layer in model.layers if type(layer).__name__ == name)
     axis = "height" if name == "RandomHeight" else "width"
     reason = f'layer "{layer.name}" ({name}) resizes its images to a random {axis} drawn at every call'
     assert reason in step.fallback_reason
     assert sum(reason in m and "runs eagerly" in m for m in messages) == 1, messages
     np.testing.assert_allclose(h["loss"], h_eager["loss"], rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(h["predictions"], h_eager["predictions"], rtol=2e-5, atol=1e-5)
     for got, want in zip(w, w_eager):
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)

@@ -3,15 +3,13 @@ the layer catalogue: every model is trained twice from the same seed, once with 
 and the histories, evaluations, predictions and weights are compared (float32 tolerance: a compiled program may
 fuse elementwise chains), with one bit-identical check for a Dense chain, whose kernels are the same. Every
 train, test and predict step must compile (no fallback to eager); the batches differ from step to step (a value
-frozen into the program at trace time would show) and Dropout draws a fresh mask at every step (the eager run
-does, so a frozen mask would differ)."""
+frozen into the program at trace time would show) and Dropout and the augmentation layers draw anew at every step
+(the eager run does, so a frozen mask or transform would differ)."""
 
 import numpy as np
 import pytest
 
 from featherflow import keras
-from featherflow.keras.models import compiled_steps
-from featherflow.keras.models import training_program as tp
 
 L = keras.layers
 N = 24
@@ -37,6 +35,18 @@ def conv2d_pool_batchnorm():
     rng = _rng()
     y = np.eye(3, dtype="float32")[rng.integers(0, 3, size=N)]
     return model, rng.normal(size=(N, 8, 8, 2)).astype("float32"), y, {}
+
+
+def augmented_cnn():
+    """Random augmentation in the model (each step draws anew, in the compiled program too), Adafactor."""
+    model = keras.Sequential([keras.Input(shape=(10, 10, 2)), L.RandomFlip(seed=1), L.RandomRotation(0.1, seed=2),
+                              L.RandomZoom(0.1), L.RandomTranslation(0.1, 0.1, seed=3), L.RandomCrop(8, 8),
+                              L.RandomContrast(0.2, seed=4), L.RandomBrightness(0.1),
+                              L.Conv2D(3, 3, activation="relu"), L.MaxPooling2D(), L.Flatten(),
+                              L.Dense(3, activation="softmax")])
+    model.compile(optimizer="adafactor", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    rng = _rng()
+    return model, rng.uniform(0, 255, size=(N, 10, 10, 2)).astype("float32"), rng.integers(0, 3, size=N), {}
 
 
 def conv1d_pool():
@@ -205,6 +215,7 @@ def several_losses():
 
 CATALOGUE = {
     "dense_chain": dense_chain, "conv2d_pool_batchnorm": conv2d_pool_batchnorm, "conv1d_pool": conv1d_pool,
+    "augmented_cnn": augmented_cnn,
     "lstm": _recurrent(lambda: L.LSTM(4)), "gru": _recurrent(lambda: L.GRU(4)),
     "simple_rnn": _recurrent(lambda: L.SimpleRNN(4)),
     "bidirectional": _recurrent(lambda: L.Bidirectional(L.LSTM(3))),
@@ -234,16 +245,8 @@ def _close(a, b):
     np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=2e-5, atol=1e-6)
 
 
-@pytest.fixture
-def no_array_programs():
-    """The Dense chains' array programs off: their steps go through tf.function too."""
-    compiled_steps.USE_ARRAY_PROGRAMS[0] = False
-    yield
-    compiled_steps.USE_ARRAY_PROGRAMS[0] = True
-
-
 @pytest.mark.parametrize("name", sorted(CATALOGUE))
-def test_compiled_and_eager_steps_agree(name, no_array_programs):
+def test_compiled_and_eager_steps_agree(name):
     _, h_eager, e_eager, p_eager, w_eager = run(CATALOGUE[name], True)
     model, h, e, p, w = run(CATALOGUE[name], False)
     assert model._train_fn.function is not None  # the steps went through tf.function
@@ -262,38 +265,14 @@ def test_compiled_and_eager_steps_agree(name, no_array_programs):
         _close(got, want)
 
 
-@pytest.mark.parametrize("name", ["dense_chain", "conv2d_pool_batchnorm", "lstm", "attention_layernorm",
+@pytest.mark.parametrize("name", ["dense_chain", "conv2d_pool_batchnorm", "augmented_cnn", "lstm", "attention_layernorm",
                                   "conv2d_transpose_generator", "depthwise_separable", "conv3d_volumes"])
-def test_compiled_is_bit_identical_to_eager(name, no_array_programs):
+def test_compiled_is_bit_identical_to_eager(name):
     """The ops whose kernels run as host calls in a compiled step (convolutions, pooling, the LSTM, attention)
     run the same kernels as eager: histories, evaluations, predictions and weights are bit-identical."""
     _, h_eager, e_eager, p_eager, w_eager = run(CATALOGUE[name], True)
     model, h, e, p, w = run(CATALOGUE[name], False)
     assert all(step.compiled for step in (model._train_fn, model._test_fn, model._predict_fn))
-    assert h == h_eager and e == e_eager
-    np.testing.assert_array_equal(p, p_eager)
-    for got, want in zip(w, w_eager):
-        np.testing.assert_array_equal(got, want)
-
-
-def test_the_array_programs_stay_the_default_for_the_chains_they_cover(monkeypatch):
-    """A Dense chain under a sparse cross-entropy trains with the training program and predicts with the inference
-    program (faster than the compiled step on the seed MLP, see compiled_steps.py); both give the eager numbers."""
-    calls = [0]
-    original = tp.TrainingProgram.run
-
-    def counted(self, x, y, sample_weight):
-        done = original(self, x, y, sample_weight)
-        calls[0] += bool(done)
-        return done
-
-    monkeypatch.setattr(tp.TrainingProgram, "run", counted)
-    _, h_eager, e_eager, p_eager, w_eager = run(dense_chain, True)
-    calls[0] = 0
-    model, h, e, p, w = run(dense_chain, False)
-    assert calls[0] == 2 * 3 - 1  # every batch of the two epochs but the first (Keras's train_step builds)
-    assert model._train_fn.array_step is not None and not model._train_fn.compiled  # never needed a trace
-    assert model._predict_fn.array_step is not None and not model._predict_fn.compiled
     assert h == h_eager and e == e_eager
     np.testing.assert_array_equal(p, p_eager)
     for got, want in zip(w, w_eager):

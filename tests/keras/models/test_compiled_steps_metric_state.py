@@ -57,8 +57,6 @@ def test_fit_keeps_loss_tracker_and_metric_results_in_variables():
 
 
 def _fit_with_accuracies(run_eagerly):
-    from featherflow.keras.models import compiled_steps
-
     keras.utils.set_random_seed(1)
     model = keras.Sequential([keras.Input(shape=(4,)), keras.layers.Dense(8, activation="relu"),
                               keras.layers.Dense(3, activation="softmax")])
@@ -67,11 +65,7 @@ def _fit_with_accuracies(run_eagerly):
                            keras.metrics.SparseTopKCategoricalAccuracy(k=2)])
     rng = np.random.default_rng(2)
     x, y = rng.normal(size=(40, 4)).astype("float32"), rng.integers(0, 3, size=40)
-    compiled_steps.USE_ARRAY_PROGRAMS[0] = False
-    try:
-        history = model.fit(x, y, batch_size=8, epochs=2, verbose=0)
-    finally:
-        compiled_steps.USE_ARRAY_PROGRAMS[0] = True
+    history = model.fit(x, y, batch_size=8, epochs=2, verbose=0)
     return model, history.history
 
 

@@ -1,5 +1,7 @@
-"""The inference program (featherflow/keras/models/inference.py): ``predict`` and ``model(x)`` on raw arrays
-give the very numbers, errors and Tensor attributes of the layer-by-layer Tensor path."""
+"""The compiled forward pass (``steps.CompiledForward``): ``predict`` on a small batch and ``model(x)`` on raw
+arrays replay a traced program, and give the very numbers, errors and Tensor attributes of the layer-by-layer
+Tensor path. Each test calls at least three times: a shape's first call runs eagerly, the second traces, the
+third replays."""
 
 import re
 
@@ -10,7 +12,6 @@ import featherflow as ff
 from featherflow import keras
 from featherflow.backend import blas
 from featherflow.keras.models.functional import get_plan
-from featherflow.keras.models.inference import inference_program
 
 
 def seed_mlp(dtype=None):
@@ -27,7 +28,7 @@ def seed_mlp(dtype=None):
 
 
 def tensor_path(model, x, training=False):
-    """The layer-by-layer Tensor path: a recording tape turns the array program off."""
+    """The layer-by-layer Tensor path: a recording tape turns the compiled forward pass off."""
     with ff.GradientTape():
         return model(x, training=training)
 
@@ -41,12 +42,17 @@ def numpy_mlp(model, x):
     return e / e.sum(axis=1, keepdims=True)
 
 
+def forward_of(model):
+    return get_plan(model).derived.get("compiled_forward")
+
+
 def test_seed_mlp_compiles_to_a_program_without_the_dropout():
     model = seed_mlp()
-    program = inference_program(get_plan(model))
-    assert program is not None
-    assert len(program.array_fns) == 3  # Flatten, Dense, Dense
-    assert program.last_tensor_fn is not None
+    x = np.ones((2, 28, 28), np.float32)
+    for _ in range(3):
+        model(x)
+    (trace, has_logits), = forward_of(model).traces.values()
+    assert has_logits and "random" not in trace.program.source and "matmul" in trace.program.source
 
 
 @pytest.mark.parametrize("rows", [1, 5, 32])
@@ -56,15 +62,17 @@ def test_predict_and_call_equal_the_tensor_path_bit_for_bit(rows):
     reference = tensor_path(model, x)
     expected = reference.numpy()
     np.testing.assert_allclose(expected, numpy_mlp(model, x), rtol=1e-5, atol=1e-6)
-    predicted = model.predict(x, verbose=0)
-    assert predicted.dtype == np.float32 and np.array_equal(predicted, expected)
-    assert np.array_equal(model.predict_on_batch(x), expected)
-    out = model(x)
-    assert isinstance(out, ff.Tensor) and out.dtype == np.float32
-    assert np.array_equal(out.numpy(), expected)
-    # the softmax output keeps its logits, as ops.softmax's does (losses use the fused form)
-    assert out._logits is not None and np.array_equal(out._logits.numpy(), reference._logits.numpy())
-    assert out._keras_mask is None
+    for _ in range(3):
+        predicted = model.predict(x, verbose=0)
+        assert predicted.dtype == np.float32 and np.array_equal(predicted, expected)
+        assert np.array_equal(model.predict_on_batch(x), expected)
+        out = model(x)
+        assert isinstance(out, ff.Tensor) and out.dtype == np.float32
+        assert np.array_equal(out.numpy(), expected)
+        # the softmax output keeps its logits, as ops.softmax's does (losses use the fused form)
+        assert out._logits is not None and np.array_equal(out._logits.numpy(), reference._logits.numpy())
+        assert out._keras_mask is None
+    assert x.shape in forward_of(model).traces
 
 
 def test_bulk_predict_equals_the_tensor_path():
@@ -73,8 +81,9 @@ def test_bulk_predict_equals_the_tensor_path():
     with blas.managed():  # predict's batches run in its BLAS context (OpenBLAS's results depend on the threads)
         expected = np.concatenate([tensor_path(model, x[i:i + 32]).numpy() for i in range(0, 100, 32)])
         first7 = tensor_path(model, x[:7]).numpy()
-    assert np.array_equal(model.predict(x, verbose=0), expected)
-    assert np.array_equal(model.predict(x, batch_size=7, verbose=0)[:7], first7)
+    for _ in range(3):
+        assert np.array_equal(model.predict(x, verbose=0), expected)
+        assert np.array_equal(model.predict(x, batch_size=7, verbose=0)[:7], first7)
 
 
 def test_a_loss_on_the_call_output_uses_the_logits_like_the_tensor_path():
@@ -82,16 +91,18 @@ def test_a_loss_on_the_call_output_uses_the_logits_like_the_tensor_path():
     x = np.random.default_rng(3).random((4, 28, 28), dtype=np.float32)
     y = np.array([1, 2, 3, 4])
     loss = keras.losses.SparseCategoricalCrossentropy()
-    assert float(loss(y, model(x))) == float(loss(y, tensor_path(model, x)))
+    for _ in range(3):
+        assert float(loss(y, model(x))) == float(loss(y, tensor_path(model, x)))
 
 
 def test_other_input_dtypes_are_cast_like_the_tensor_path():
     model = seed_mlp()
     x = np.random.default_rng(4).random((3, 28, 28))  # float64
     expected = tensor_path(model, x.astype(np.float32)).numpy()
-    assert np.array_equal(model.predict(x, verbose=0), expected)
-    assert np.array_equal(model(x).numpy(), expected)
-    assert np.array_equal(model(ff.constant(x)).numpy(), expected)
+    for _ in range(3):
+        assert np.array_equal(model.predict(x, verbose=0), expected)
+        assert np.array_equal(model(x).numpy(), expected)
+        assert np.array_equal(model(ff.constant(x)).numpy(), expected)
     ints = (x * 10).astype("int64")
     assert np.array_equal(model(ints).numpy(), tensor_path(model, ints.astype(np.float32)).numpy())
 
@@ -99,15 +110,17 @@ def test_other_input_dtypes_are_cast_like_the_tensor_path():
 def test_float64_models_run_in_float64():
     model = seed_mlp(dtype="float64")
     x = np.random.default_rng(5).random((2, 28, 28))
-    out = model.predict(x, verbose=0)
-    assert out.dtype == np.float64
-    assert np.array_equal(out, tensor_path(model, x).numpy())
+    for _ in range(3):
+        out = model.predict(x, verbose=0)
+        assert out.dtype == np.float64
+        assert np.array_equal(out, tensor_path(model, x).numpy())
 
 
 def test_new_weights_are_seen_after_the_program_was_built():
     model = seed_mlp()
     x = np.random.default_rng(6).random((1, 28, 28), dtype=np.float32)
-    before = model.predict(x, verbose=0)
+    for _ in range(3):
+        before = model.predict(x, verbose=0)
     weights = model.get_weights()
     model.set_weights([w * 0.5 for w in weights])
     after = model.predict(x, verbose=0)
@@ -122,6 +135,7 @@ def test_new_weights_are_seen_after_the_program_was_built():
 def test_training_true_still_drops_and_tapes_still_record():
     model = seed_mlp()
     x = np.random.default_rng(8).random((2, 28, 28), dtype=np.float32)
+    model(x), model(x)  # compiled for this shape
     keras.utils.set_random_seed(1)
     dropped = model(x, training=True).numpy()
     keras.utils.set_random_seed(1)
@@ -142,8 +156,9 @@ def test_wrong_shapes_raise_the_same_errors():
     with pytest.raises(ValueError, match=r'Input 0 of layer "sequential.*" is incompatible .*expected shape=\(None, '
                                          r'28, 28\), found shape=\(1, 28, 27\)'):
         model.predict(bad, verbose=0)
-    with pytest.raises(ValueError, match="is incompatible"):
-        model(bad)
+    for _ in range(3):
+        with pytest.raises(ValueError, match="is incompatible"):
+            model(bad)
     with pytest.raises(ValueError, match="is incompatible"):
         model.predict(np.zeros((40, 28, 27), np.float32), verbose=0)
 
@@ -160,18 +175,18 @@ def test_zero_rows_behave_as_on_the_tensor_path():
         assert np.array_equal(model(empty).numpy(), expected)
 
 
-def test_unknown_activations_and_rank_3_inputs_use_the_layer_call():
+def test_other_layers_and_rank_3_inputs():
     keras.utils.set_random_seed(0)
     inputs = keras.Input(shape=(5, 4))
-    h = keras.layers.Dense(6, activation="tanh")(inputs)  # rank-3 input: the general array form
+    h = keras.layers.Dense(6, activation="tanh")(inputs)
     h = keras.layers.Dense(3, activation="sigmoid")(h)
-    outputs = keras.layers.Dense(2, activation="elu")(h)  # no array form: layer.call on a Tensor
+    outputs = keras.layers.Dense(2, activation="elu")(h)
     model = keras.Model(inputs, outputs)
-    assert inference_program(get_plan(model)) is not None
     x = np.random.default_rng(9).standard_normal((3, 5, 4)).astype(np.float32)
     expected = tensor_path(model, x).numpy()
-    assert np.array_equal(model.predict(x, verbose=0), expected)
-    assert np.array_equal(model(x).numpy(), expected)
+    for _ in range(3):
+        assert np.array_equal(model.predict(x, verbose=0), expected)
+        assert np.array_equal(model(x).numpy(), expected)
     w = [layer.get_weights() for layer in model.layers[1:]]
     ref = np.tanh(x.astype("float64") @ w[0][0] + w[0][1])
     ref = 1 / (1 + np.exp(-(ref @ w[1][0] + w[1][1])))
@@ -179,54 +194,54 @@ def test_unknown_activations_and_rank_3_inputs_use_the_layer_call():
     np.testing.assert_allclose(expected, np.where(ref > 0, ref, np.expm1(ref)), rtol=1e-5, atol=1e-6)
 
 
-def test_an_activation_changed_after_building_is_followed():
+def test_an_activation_changed_after_tracing_is_followed():
     model = seed_mlp()
     x = np.random.default_rng(10).random((2, 28, 28), dtype=np.float32)
-    model.predict(x, verbose=0)
+    for _ in range(3):
+        model.predict(x, verbose=0)
+        model(x)
     model.layers[-1].activation = keras.activations.linear  # a common trick to read the logits
-    logits = model.predict(x, verbose=0)
-    assert np.array_equal(logits, tensor_path(model, x).numpy())
-    assert np.array_equal(model(x).numpy(), logits)
+    for _ in range(3):
+        logits = model.predict(x, verbose=0)
+        assert np.array_equal(logits, tensor_path(model, x).numpy())
+        assert np.array_equal(model(x).numpy(), logits)
     assert logits.min() < 0  # not probabilities any more
 
 
-def test_layers_without_an_array_form_keep_the_tensor_path():
+def test_custom_layers_masks_and_activity_losses():
     class Twice(keras.layers.Dense):
         def call(self, inputs):
             return super().call(inputs) * 2.0
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input(shape=(3,)), Twice(2)])
-    assert inference_program(get_plan(model)) is None
     x = np.ones((1, 3), np.float32)
     w, b = model.get_weights()
-    np.testing.assert_allclose(model.predict(x, verbose=0), 2 * (x @ w + b), rtol=1e-6)
-
-    channels_first = keras.Sequential([keras.Input(shape=(2, 3)), keras.layers.Flatten(data_format="channels_first"),
-                                       keras.layers.Dense(1)])
-    assert inference_program(get_plan(channels_first)) is None
+    for _ in range(3):
+        np.testing.assert_allclose(model.predict(x, verbose=0), 2 * (x @ w + b), rtol=1e-6)
 
     masked = keras.Sequential([keras.Input(shape=(3, 2)), keras.layers.Masking(), keras.layers.Flatten(),
                                keras.layers.Dense(1)])
-    assert inference_program(get_plan(masked)) is None
+    xm = np.arange(6.0, dtype=np.float32).reshape(1, 3, 2)
+    for _ in range(3):
+        assert np.array_equal(masked.predict(xm, verbose=0), tensor_path(masked, xm).numpy())
 
     regularized = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2, activity_regularizer="l2")])
-    assert inference_program(get_plan(regularized)) is None
-    regularized.predict(x, verbose=0)
-    regularized(x)
+    for _ in range(3):
+        regularized.predict(x, verbose=0)
+        regularized(x)
     assert len(regularized.losses) == 1  # the activity loss of the last call, as before
 
 
-def test_a_dropout_as_last_layer_keeps_the_tensor_call():
+def test_a_dropout_as_last_layer_keeps_the_logits():
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(2, activation="softmax"),
                               keras.layers.Dropout(0.5)])
-    program = inference_program(get_plan(model))
-    assert program is not None and program.last_tensor_fn is None
     x = np.ones((1, 3), np.float32)
-    out = model(x)
-    assert out._logits is not None  # the Dropout passes the softmax's Tensor on unchanged
-    assert np.array_equal(model.predict(x, verbose=0), out.numpy())
+    for _ in range(3):
+        out = model(x)
+        assert out._logits is not None  # the Dropout passes the softmax's Tensor on unchanged
+        assert np.array_equal(model.predict(x, verbose=0), out.numpy())
 
 
 def test_predict_keeps_verbose_and_callbacks():
@@ -257,12 +272,9 @@ def test_special_values_go_through_relu_and_bias_as_in_ops_dense():
                   [-0.0, -0.0, -0.0, -0.0]], np.float32)
     with np.errstate(invalid="ignore"):  # inf * 0 in the products, on both paths
         expected = tensor_path(model, x).numpy()
-        outputs = (model.predict(x, verbose=0), model(x).numpy(), model.predict(x[:1], verbose=0))
-        hidden = inference_program(get_plan(model)).array_fns[0](x)
-        reference = ff.ops.dense(x, model.layers[0].kernel, model.layers[0].bias, "relu").numpy()
-    for got in outputs:
+        outputs = [(model.predict(x, verbose=0), model(x).numpy(), model.predict(x[:1], verbose=0))
+                   for _ in range(3)]
+    for got in [g for triple in outputs for g in triple]:
         rows = len(got)
         assert np.array_equal(got, expected[:rows], equal_nan=True)
         assert np.array_equal(np.signbit(got), np.signbit(expected[:rows]))
-    assert np.array_equal(hidden, reference, equal_nan=True) and np.array_equal(np.signbit(hidden),
-                                                                                 np.signbit(reference))
