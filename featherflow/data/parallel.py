@@ -119,46 +119,63 @@ class Autotuner:
         thread). Each runs in turn for ``probe`` steps and ``PROBE_SECONDS``, timed from one request of the
         consumer to the next (its work on an item plus the wait for the next one); a strategy already 1.5 times
         slower than the best so far stops early. The rest of the iteration uses the first strategy unless a
-        later one's median step is shorter by 10% (threads that only break even are not worth their risk),
-        and the next ``REPROBE_EVERY - 1`` iterations reuse the choice. Items keep their order.
+        later one's median step is shorter by 10% (threads that only break even are not worth their risk) in
+        two rounds of probes: a later way that wins the first round is probed again after the first way once
+        more, so a burst of load on a shared machine during one probe does not choose threads that then cost
+        (on 2 busy cores, a background thread holding the GIL while descheduled stalls the consumer). The
+        next ``REPROBE_EVERY - 1`` iterations reuse the choice. Items keep their order.
         """
         self.iterations += 1
         if self.choice is not None and (self.iterations - 1) % REPROBE_EVERY:
             return strategies[self.choice](iterator, None)
         return self._probe(iterator, strategies, probe)
 
-    def _probe(self, iterator, strategies, probe):
+    @staticmethod
+    def _timed(make, iterator, probe, best, medians):
+        """The items of one probe of ``make``; appends its median step (None when the input ended first)."""
         import statistics
         import time
 
         clock = time.perf_counter
-        medians = []
+        count = [0]
+        steps = []
+        previous = None
+        stopped = [False]  # this probe asked the strategy to stop (else the input ended)
+        start = clock()
+
+        def enough() -> bool:
+            if not stopped[0]:
+                stopped[0] = (count[0] >= probe and clock() - start >= PROBE_SECONDS) or (
+                    best is not None and len(steps) >= 8 and statistics.median(steps) > 1.5 * best)
+            return stopped[0]
+
+        for item in make(iterator, enough):
+            count[0] += 1
+            now = clock()  # one step: the consumer's work on the previous item and the wait for this one
+            if previous is not None and count[0] > 4 and not stopped[0]:  # items drained after a stop
+                steps.append(now - previous)  # come at once: they do not time this way
+            previous = now
+            yield item
+        medians.append((statistics.median(steps) if steps else 0.0) if stopped[0] else None)
+
+    def _probe(self, iterator, strategies, probe):
+        medians: list = []
         for make in strategies:
-            count = [0]
-            steps = []
-            previous = None
-            best = min(medians, default=None)
-            stopped = [False]  # this probe asked the strategy to stop (else the input ended)
-            start = clock()
-
-            def enough(c=count, steps=steps, best=best, stopped=stopped, start=start) -> bool:
-                if not stopped[0]:
-                    stopped[0] = (c[0] >= probe and clock() - start >= PROBE_SECONDS) or (
-                        best is not None and len(steps) >= 8 and statistics.median(steps) > 1.5 * best)
-                return stopped[0]
-
-            for item in make(iterator, enough):
-                count[0] += 1
-                now = clock()  # one step: the consumer's work on the previous item and the wait for this one
-                if previous is not None and count[0] > 4 and not stopped[0]:  # items drained after a stop
-                    steps.append(now - previous)  # come at once: they do not time this way
-                previous = now
-                yield item
-            if not stopped[0]:  # the input ended while probing
+            best = min([m for m in medians if m is not None], default=None)
+            yield from self._timed(make, iterator, probe, best, medians)
+            if medians[-1] is None:  # the input ended while probing
                 return
-            medians.append(statistics.median(steps) if steps else 0.0)
-        self.choice = min(range(len(medians)), key=lambda i: (medians[i] / (1.0 if i == 0 else MARGIN), i))
-        yield from strategies[self.choice](iterator, None)
+        choice = min(range(len(medians)), key=lambda i: (medians[i] / (1.0 if i == 0 else MARGIN), i))
+        if choice != 0:  # confirm: the first way again, then the winner, both timed now
+            again: list = []
+            for make in (strategies[0], strategies[choice]):
+                yield from self._timed(make, iterator, probe, None, again)
+                if again[-1] is None:
+                    return
+            if not again[1] < again[0] * MARGIN:
+                choice = 0
+        self.choice = choice
+        yield from strategies[choice](iterator, None)
 
 
 class PrefetchDataset(UnaryDataset):

@@ -16,6 +16,7 @@ import heapq
 import numpy as np
 
 from featherflow.core.tensor import Tensor
+from featherflow.ops._host import on_host
 
 
 def _array(value, dtype="float32"):
@@ -141,6 +142,14 @@ def draw_bounding_boxes(images, boxes, colors=None, name=None) -> Tensor:
            [1., 0., 0., 1.],
            [1., 1., 1., 1.]], dtype=float32)
     """
+    # a Python loop over the boxes: inside a tf.function, one host call on the real arrays at every call (the
+    # output is not differentiable, as TensorFlow's DrawBoundingBoxes). The arrays travel in one tuple: the
+    # compiler takes a plain ndarray argument of a host call for one it writes, and constant boxes would end the trace
+    return Tensor(on_host(_draw_boxes, tuple(x.value if isinstance(x, Tensor) else x for x in (images, boxes, colors))))
+
+
+def _draw_boxes(arrays):
+    images, boxes, colors = arrays
     canvas = np.array(_array(images, None), copy=True)
     if canvas.ndim != 4 or canvas.dtype.kind != "f":
         raise ValueError(f"draw_bounding_boxes: images must be a 4-D float batch (batch, rows, cols, depth). "
@@ -173,4 +182,4 @@ def draw_bounding_boxes(images, boxes, colors=None, name=None) -> Tensor:
                 canvas[b, rows, left] = color
             if right < w:
                 canvas[b, rows, right] = color
-    return Tensor(canvas)
+    return canvas

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow import ops
+from featherflow.compiler import is_traced
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_tensor
 
@@ -47,10 +48,10 @@ def convert_image_dtype(image, dtype, saturate=False, name=None) -> Tensor:
     if source.kind in "iu" and target.kind in "iu":
         in_max, out_max = int(np.iinfo(source).max), int(np.iinfo(target).max)
         if in_max > out_max:
-            scaled = Tensor(image.numpy() // ((in_max + 1) // (out_max + 1)))
+            scaled = Tensor(image.value // ((in_max + 1) // (out_max + 1)))
             return _saturate_cast(scaled, target) if saturate else ops.cast(scaled, target)
         cast = _saturate_cast(image, target) if saturate else ops.cast(image, target)
-        return Tensor(cast.numpy() * target.type((out_max + 1) // (in_max + 1)))
+        return Tensor(cast.value * target.type((out_max + 1) // (in_max + 1)))
     if source.kind == "f" and target.kind == "f":
         return ops.cast(image, target)
     if source.kind in "iu":
@@ -61,7 +62,7 @@ def convert_image_dtype(image, dtype, saturate=False, name=None) -> Tensor:
 
 def _saturate_cast(x, dtype):
     info = np.iinfo(dtype)
-    value = x.numpy()
+    value = x.value
     if value.dtype.kind == "f":
         value = np.clip(value, info.min, info.max)
     else:
@@ -79,6 +80,12 @@ def _to_float(image, op):
 
 def _back(image, dtype):
     return image if image.dtype == dtype else convert_image_dtype(image, dtype, saturate=True)
+
+
+def _scalar(value):
+    """A scalar argument as a float64 number or 0-d array (a traced one inside a tf.function: not read out)."""
+    value = value.value if isinstance(value, Tensor) else value
+    return value.astype(np.float64).reshape(()) if is_traced(value) else float(np.asarray(value))
 
 
 def _check_rgb(image, op):
@@ -209,15 +216,15 @@ def rgb_to_hsv(images, name=None) -> Tensor:
     r, g, b = _channels(images)
     value = ops.reduce_max(images, axis=-1)
     spread = value - ops.reduce_min(images, axis=-1)
-    positive = spread.numpy() > 0
-    safe_value = ops.where(value.numpy() > 0, value, ops.ones_like(value))
-    saturation = ops.where(value.numpy() > 0, spread / safe_value, ops.zeros_like(value))
+    positive = spread.value > 0
+    safe_value = ops.where(value.value > 0, value, ops.ones_like(value))
+    saturation = ops.where(value.value > 0, spread / safe_value, ops.zeros_like(value))
     norm = 1.0 / (6.0 * ops.where(positive, spread, ops.ones_like(spread)))
-    is_r = (r.numpy() == value.numpy())
-    is_g = (g.numpy() == value.numpy())
+    is_r = r.value == value.value
+    is_g = g.value == value.value
     hue = ops.where(is_r, norm * (g - b), ops.where(is_g, norm * (b - r) + 2.0 / 6.0, norm * (r - g) + 4.0 / 6.0))
     hue = ops.where(positive, hue, ops.zeros_like(hue))
-    hue = ops.where(hue.numpy() < 0, hue + 1.0, hue)
+    hue = ops.where(hue.value < 0, hue + 1.0, hue)
     return ops.stack([hue, saturation, value], axis=-1)
 
 
@@ -260,7 +267,7 @@ def _sextants(rv, gv, bv):
 def _hv_range(images):
     """``(hue in [0, 6), v_min, v_max)`` tensors as TF's AdjustHue kernel computes them."""
     r, g, b = _channels(images)
-    sextant = _sextants(r.numpy(), g.numpy(), b.numpy())
+    sextant = _sextants(r.value, g.value, b.value)
     pick = [np.stack([sextant == s for s in range(6)])]
     channels = (r, g, b)
 
@@ -273,7 +280,7 @@ def _hv_range(images):
 
     v_max, v_mid, v_min = select(0), select(1), select(2)
     spread = v_max - v_min
-    flat = spread.numpy() == 0
+    flat = spread.value == 0
     ratio = (v_mid - v_min) / ops.where(flat, ops.ones_like(spread), spread)
     increasing = (sextant & 1) == 0
     hue = ops.cast(sextant, images.dtype) + ops.where(increasing, ratio, 1.0 - ratio)
@@ -282,7 +289,7 @@ def _hv_range(images):
 
 
 def _hv_range_to_rgb(hue, v_min, v_max):
-    sextant = np.clip(np.floor(hue.numpy()).astype(np.int64), 0, 5)
+    sextant = np.clip(np.floor(hue.value).astype(np.int64), 0, 5)
     ratio = hue - ops.cast(sextant, hue.dtype)
     ratio = ops.where((sextant & 1) == 0, ratio, 1.0 - ratio)
     v_mid = v_min + ratio * (v_max - v_min)
@@ -306,14 +313,12 @@ def adjust_hue(image, delta, name=None) -> Tensor:
     """
     flt, dtype = _to_float(image, "adjust_hue")
     _check_rgb(flt, "adjust_hue")
-    delta = float(delta.numpy() if isinstance(delta, Tensor) else delta)
-    if not -1.0 <= delta <= 1.0:
+    delta = _scalar(delta)
+    if not is_traced(delta) and not -1.0 <= delta <= 1.0:  # (a value drawn inside a tf.function: checked by the caller)
         raise ValueError(f"delta must be in the interval [-1, 1]. Received: delta={delta}")
     hue, v_min, v_max = _hv_range(flt)
-    hue = hue + delta * 6.0
-    shift = np.zeros(hue.shape, dtype=flt.dtype)
-    shift[hue.numpy() < 0] = 6.0
-    shift[hue.numpy() >= 6] = -6.0
+    hue = hue + ops.cast(delta * 6.0, flt.dtype)
+    shift = np.where(hue.value < 0, 6.0, np.where(hue.value >= 6, -6.0, 0.0)).astype(flt.dtype)
     return _back(_hv_range_to_rgb(hue + shift, v_min, v_max), dtype)
 
 
@@ -326,12 +331,12 @@ def adjust_saturation(image, saturation_factor, name=None) -> Tensor:
     """
     flt, dtype = _to_float(image, "adjust_saturation")
     _check_rgb(flt, "adjust_saturation")
-    factor = float(saturation_factor.numpy() if isinstance(saturation_factor, Tensor) else saturation_factor)
+    factor = _scalar(saturation_factor)
     hue, v_min, v_max = _hv_range(flt)
-    positive = v_max.numpy() > 0
+    positive = v_max.value > 0
     safe_max = ops.where(positive, v_max, ops.ones_like(v_max))
     saturation = ops.where(positive, (v_max - v_min) / safe_max, ops.zeros_like(v_max))
-    saturation = ops.clip_by_value(saturation * factor, 0.0, 1.0)
+    saturation = ops.clip_by_value(saturation * ops.cast(factor, flt.dtype), 0.0, 1.0)
     new_min = v_max * (1.0 - saturation)
     return _back(_hv_range_to_rgb(hue, new_min, v_max), dtype)
 

@@ -2,7 +2,8 @@
 ``stateless_random_*`` (a ``[2]`` integer seed gives the same result on every call).
 
 Flips draw one coin per image of a batch; brightness, contrast, saturation, hue and JPEG quality draw one
-factor per call, as TensorFlow does.
+factor per call, as TensorFlow does. Draws stay arrays (never Python numbers), so inside a ``tf.function`` the
+compiled program draws anew at every call.
 
 >>> import numpy as np
 >>> x = np.arange(4.0).reshape(1, 2, 2, 1)
@@ -25,7 +26,10 @@ from featherflow.ops._convert import as_tensor
 
 
 def _generator(seed):
-    return _random.make_generator(seed) if seed is not None else _random.generator()
+    # an op seed: a fresh generator from it at every call (the same draws every call); NumPy's own class, whose
+    # draws a tf.function trace does not record, so a compiled call repeats them too (constants of the program).
+    # No seed: featherflow's global generator, whose draws a compiled program makes anew at every call.
+    return np.random.default_rng(int(seed)) if seed is not None else _random.generator()
 
 
 def _stateless(seed, op) -> np.random.Generator:
@@ -38,8 +42,9 @@ def _stateless(seed, op) -> np.random.Generator:
 def _flip(image, rng, axis_from_end, op):
     image = image_tensor(image, op)
     axis = image.ndim - axis_from_end
+    # the coins stay arrays (inside a tf.function they are drawn at every call): a where, not a Python branch
     if image.ndim == 3:
-        return ops.reverse(image, [axis]) if rng.random() < 0.5 else ops.identity(image)
+        return ops.where(rng.random(size=()) < 0.5, ops.reverse(image, [axis]), image)
     coins = rng.random(image.shape[0]) < 0.5
     return ops.where(coins.reshape(-1, 1, 1, 1), ops.reverse(image, [axis]), image)
 
@@ -81,7 +86,7 @@ def _check_range(lower, upper):
 def random_brightness(image, max_delta, seed=None) -> Tensor:
     """:func:`adjust_brightness` by a delta drawn uniformly from ``[-max_delta, max_delta)``."""
     _check_delta(max_delta)
-    return adjust_brightness(image, _generator(seed).uniform(-max_delta, max_delta))
+    return adjust_brightness(image, _generator(seed).uniform(-max_delta, max_delta, size=()))
 
 
 def stateless_random_brightness(image, max_delta, seed) -> Tensor:
@@ -93,7 +98,7 @@ def stateless_random_brightness(image, max_delta, seed) -> Tensor:
 def random_contrast(image, lower, upper, seed=None) -> Tensor:
     """:func:`adjust_contrast` by a factor drawn uniformly from ``[lower, upper)``."""
     _check_range(lower, upper)
-    return adjust_contrast(image, _generator(seed).uniform(lower, upper))
+    return adjust_contrast(image, _generator(seed).uniform(lower, upper, size=()))
 
 
 def stateless_random_contrast(image, lower, upper, seed) -> Tensor:
@@ -105,7 +110,7 @@ def stateless_random_contrast(image, lower, upper, seed) -> Tensor:
 def random_saturation(image, lower, upper, seed=None) -> Tensor:
     """:func:`adjust_saturation` by a factor drawn uniformly from ``[lower, upper)``."""
     _check_range(lower, upper)
-    return adjust_saturation(image, _generator(seed).uniform(lower, upper))
+    return adjust_saturation(image, _generator(seed).uniform(lower, upper, size=()))
 
 
 def stateless_random_saturation(image, lower, upper, seed) -> Tensor:
@@ -117,7 +122,7 @@ def stateless_random_saturation(image, lower, upper, seed) -> Tensor:
 def random_hue(image, max_delta, seed=None) -> Tensor:
     """:func:`adjust_hue` by a delta drawn uniformly from ``[-max_delta, max_delta)`` (``max_delta <= 0.5``)."""
     _check_delta(max_delta, 0.5)
-    return adjust_hue(image, _generator(seed).uniform(-max_delta, max_delta))
+    return adjust_hue(image, _generator(seed).uniform(-max_delta, max_delta, size=()))
 
 
 def stateless_random_hue(image, max_delta, seed) -> Tensor:
@@ -134,8 +139,14 @@ def _crop(value, size, rng, op):
                          f"size={size}, value.shape={tuple(value.shape)}")
     if any(s > d or s < 0 for s, d in zip(size, value.shape)):
         raise ValueError(f"{op}: Need value.shape >= size, got value.shape={tuple(value.shape)}, size={size}")
-    offsets = [int(rng.integers(0, d - s + 1)) for s, d in zip(size, value.shape)]
-    return value[tuple(slice(o, o + s) for o, s in zip(offsets, size))]
+    # the offsets stay arrays (inside a tf.function they are drawn at every call): the window is one index array
+    # per axis (an open grid), not Python slices
+    grid = []
+    for axis, (s, d) in enumerate(zip(size, value.shape)):
+        shape = [1] * value.ndim
+        shape[axis] = s
+        grid.append((rng.integers(0, d - s + 1, size=()) + np.arange(s)).reshape(shape))
+    return value[tuple(grid)]
 
 
 def random_crop(value, size, seed=None, name=None) -> Tensor:

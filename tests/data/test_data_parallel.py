@@ -125,18 +125,18 @@ def test_autotune_moves_slow_gil_free_work_to_threads_and_keeps_the_order():
         for value in dataset:
             seen.append(int(value))
             time.sleep(0.01)  # the consumer's step: ~10 ms with the work in threads, ~20 ms without
-            if len(seen) == 60:  # past the two probes of 24 steps
+            if len(seen) == 110:  # past the two rounds of two probes of 24 steps
                 used_threads = len(_threads(thread_prefix)) > before
         return seen, used_threads
 
-    prefetched = D.range(70).map(slow).prefetch(tf.data.AUTOTUNE)
+    prefetched = D.range(120).map(slow).prefetch(tf.data.AUTOTUNE)
     seen, used = consume(prefetched, "featherflow-prefetch")
-    assert seen == list(range(70)) and used
+    assert seen == list(range(120)) and used
     before = len(_threads("featherflow-prefetch"))
     again = iter(prefetched.take(5))  # the next pass reuses the choice: a thread from its first element
     assert [int(next(again)) for _ in range(3)] == [0, 1, 2] and len(_threads("featherflow-prefetch")) > before
-    seen, used = consume(D.range(70).map(slow, num_parallel_calls=tf.data.AUTOTUNE), "featherflow-map")
-    assert seen == list(range(70)) and used
+    seen, used = consume(D.range(120).map(slow, num_parallel_calls=tf.data.AUTOTUNE), "featherflow-map")
+    assert seen == list(range(120)) and used
 
 
 def test_autotune_switching_back_to_the_caller_keeps_every_element():
@@ -176,3 +176,28 @@ def test_autotuner_keeps_every_item_when_it_stops_a_slow_probe_early():
     out = list(tuner.iterate(iter(range(100)), [on_request, slow_with_a_buffer]))
     assert out == list(range(100)) and tuner.choice == 0
     assert list(tuner.iterate(iter(range(10)), [on_request, slow_with_a_buffer])) == list(range(10))
+
+
+def test_autotuner_keeps_the_first_way_when_a_later_one_wins_only_one_round():
+    from featherflow.data.parallel import Autotuner
+
+    def paced(seconds_per_round):
+        rounds = iter(seconds_per_round)
+
+        def make(iterator, handback):
+            seconds = next(rounds, seconds_per_round[-1])
+            while handback is None or not handback():
+                item = next(iterator, None)
+                if item is None:
+                    return
+                time.sleep(seconds)
+                yield item
+
+        return make
+
+    lucky = Autotuner()  # the later way looked faster once (a burst of load during the first way's probe)
+    out = list(lucky.iterate(iter(range(200)), [paced([0.003]), paced([0.001, 0.006])]))
+    assert out == list(range(200)) and lucky.choice == 0
+    steady = Autotuner()  # faster in both rounds: chosen
+    out = list(steady.iterate(iter(range(200)), [paced([0.003]), paced([0.001])]))
+    assert out == list(range(200)) and steady.choice == 1
