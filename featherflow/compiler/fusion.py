@@ -27,8 +27,8 @@ specializes on dtypes and layouts) and on disk, as Numba's cache of a generated 
 
 Switches: ``FEATHERFLOW_FUSION=0`` (or ``set_fusion("off")``) keeps the NumPy lines; ``FEATHERFLOW_NUMBA=0``
 (the benchmarks' ``--no-fast``) too, as does a missing Numba. The default ``"auto"`` fuses a program once it
-has run ``AUTO_AFTER_CALLS`` times (a function called a few times never pays Numba's import and compile
-time); ``"on"`` fuses from the first call.
+has run ``AUTO_AFTER_CALLS`` times or spent ``AUTO_AFTER_SECONDS`` running (a function called a few times
+never pays Numba's import and compile time); ``"on"`` fuses from the first call.
 
 >>> import numpy as np
 >>> from featherflow.compiler import Program, Tracer
@@ -52,7 +52,10 @@ import threading
 
 import numpy as np
 
-AUTO_AFTER_CALLS = 200  # see module docstring: compiling or loading kernels must pay for itself
+# "auto" fuses a program after this many calls, or once its calls took this many seconds (a slow step pays for
+# compiling its kernels sooner); see the module docstring
+AUTO_AFTER_CALLS = 200
+AUTO_AFTER_SECONDS = 2.0
 _MAX_RANK = 6
 # a chain of two steps is fused from this many elements (below it, one Numba call with its argument checks
 # costs about what two small NumPy calls do); longer chains always are
@@ -277,7 +280,7 @@ def _group(run, shape, end, reads_after, real, text_of) -> Group:
     loops = [f"i{d}" for d in range(rank)]
     operands, by_key, current = [], {}, {}  # current: slot -> local variable holding its latest value
     body, summary = [], []
-    written = set()
+    written: dict = {}
 
     def operand(value):
         if type(value) is Slot and value.index in current:
@@ -330,9 +333,9 @@ def _group(run, shape, end, reads_after, real, text_of) -> Group:
         body.append(f"{local} = np.{_np_name(out_dtype)}({expr})")
         current[slot] = local
         summary.append(_describe(step, text_of))
-        written.add((slot, in_place))
+        written.setdefault(slot, in_place)  # made in the chain, then updated in place: still its buffer
     outputs = []
-    for slot, in_place in sorted(written, key=lambda item: item[0]):
+    for slot, in_place in sorted(written.items()):
         if in_place or reads_after(slot, end):
             outputs.append((slot, in_place))
     stores = [f"o{k}[{', '.join(loops)}] = {current[slot]}" for k, (slot, _) in enumerate(outputs)]

@@ -28,6 +28,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
+from time import perf_counter as _clock
 
 import numpy as np
 
@@ -185,14 +186,17 @@ class Program:
         if fusion.fusion_mode() == "on":
             self.fuse()
         else:
-            self._calls = 0
+            self._calls, self._spent = 0, 0.0
             self._fn = self._count_calls
 
     def _count_calls(self, *inputs) -> tuple:
+        start = _clock()
+        out = self._numpy_fn(*inputs)
         self._calls += 1
-        if self._calls >= fusion.AUTO_AFTER_CALLS:
+        self._spent += _clock() - start
+        if self._calls >= fusion.AUTO_AFTER_CALLS or self._spent >= fusion.AUTO_AFTER_SECONDS:
             self.fuse()
-        return self._numpy_fn(*inputs)
+        return out
 
     def fuse(self) -> bool:
         """Compile the fused kernels now and run the fused program from the next call (``False`` when there is

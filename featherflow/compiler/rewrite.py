@@ -9,7 +9,7 @@
 * **cheaper equivalents** of NumPy calls that run Python code per call: ``x.sum(axis)`` / ``x.max(axis)`` /
   ``x.min(axis)`` as ``add.reduce`` / ``maximum.reduce`` / ``minimum.reduce`` (what the methods call),
   ``x.mean(axis)`` as ``add.reduce(x, axis) / n`` (NumPy's own arithmetic), ``np.expand_dims(x, axis)`` as
-  ``x[:, None]`` (the same view) - float arrays only, bit for bit the same results;
+  ``x[:, None]`` (the same view), ``np.argmax(x, axis)`` as ``x.argmax(axis)`` - bit for bit the same results;
 * **copy elision**: ``copyto(dst, t)`` where ``t`` is a fresh result read by nothing else (a gradient
   written into the optimizer's flat gradient buffer) makes the step that computed ``t`` write into ``dst``
   directly (``out=dst``), one memory pass less.
@@ -115,6 +115,21 @@ def cheaper(step, real):
             new = Step("call", mean_of, None, (target, count), kwargs, False, step.where)
         else:
             new = Step("call", _REDUCTIONS[step.attr], "reduce", (target,), kwargs, False, step.where)
+        new.outs = step.outs
+        return new
+    if step.kind == "call" and step.fn is np.mean and type(step.outs) is int and len(step.args) == 1 and \
+            type(step.args[0]) is Slot:  # np.mean(x, axis=...): the method's form
+        method = Step("method", None, "mean", step.args, step.kwargs, False, step.where)
+        method.outs = step.outs
+        new = cheaper(method, real)
+        return new if new is not method else step
+    if step.kind == "call" and step.fn in (np.argmax, np.argmin) and type(step.outs) is int and step.args and \
+            type(step.args[0]) is Slot and len(step.args) <= 2 and set(step.kwargs) <= {"axis"} and \
+            not _slots((step.args[1:], step.kwargs), []):
+        kwargs = dict(step.kwargs)
+        if len(step.args) == 2:
+            kwargs["axis"] = step.args[1]
+        new = Step("method", None, step.fn.__name__, (step.args[0],), kwargs, False, step.where)
         new.outs = step.outs
         return new
     if step.kind == "call" and step.fn is np.expand_dims and type(step.outs) is int and not step.dynamic:

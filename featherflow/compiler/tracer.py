@@ -207,7 +207,14 @@ def _draw(method, generator, args, kwargs):
     tracer = _local.tracer
     if tracer is None or _local.suspended:
         return method(generator, *args, **kwargs)
+    if generator is _backend_random._state["generator"]:  # the global one: whichever it is at each replay
+        return tracer.host(_global_draw, (method,) + tuple(args), kwargs, static=True,
+                           name=f"random.{method.__name__}")  # (set_seed makes a new generator)
     return tracer.host(method, (generator,) + tuple(args), kwargs, static=True, name=f"random.{method.__name__}")
+
+
+def _global_draw(method, *args, **kwargs):
+    return method(_backend_random.generator(), *args, **kwargs)
 
 
 def original(name: str):

@@ -157,6 +157,21 @@ def test_in_place_steps_and_their_aliases():
     assert all(len(g.steps) < 3 for g in program.groups)
 
 
+def test_a_value_made_then_updated_in_place_in_the_chain_is_written_once():
+    def fn(x):
+        t = x * 2.0
+        np.add(t, 1.0, out=t)
+        np.maximum(t, 0.0, out=t)
+        return t * 1.0, t.sum()
+
+    program = _compile(fn, np.ones((4, 300)))
+    (group,) = [g for g in program.groups if len(g.steps) >= 3]
+    assert len(group.outputs) <= 2 and len({slot for slot, _ in group.outputs}) == len(group.outputs)
+    x = np.random.default_rng(4).normal(size=(4, 300))
+    for got, expected in zip(program(x), fn(x)):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
 def test_nan_and_dtypes_follow_numpy():
     def fn(x, y):
         m = np.maximum(x, y)
@@ -194,12 +209,18 @@ def test_off_keeps_the_numpy_lines_and_auto_fuses_after_repeated_calls(monkeypat
     assert program.fused_source is None and not program.fused and "add(" in program.printed_source()
     fusion.set_fusion("auto")
     monkeypatch.setattr(fusion, "AUTO_AFTER_CALLS", 3)
+    monkeypatch.setattr(fusion, "AUTO_AFTER_SECONDS", 1e9)
     program = _compile(fn, np.ones(3))
     x = np.arange(3.0)
     for _ in range(2):
         assert program(x)[0].tolist() == fn(x).tolist() and not program.fused
     program(x)
     assert program.fused and program(x)[0].tolist() == fn(x).tolist()
+    monkeypatch.setattr(fusion, "AUTO_AFTER_CALLS", 10 ** 9)
+    monkeypatch.setattr(fusion, "AUTO_AFTER_SECONDS", 0.0)  # a slow program fuses after its first call
+    program = _compile(fn, np.ones(3))
+    program(x)
+    assert program.fused
 
 
 def test_without_numba_nothing_is_fused(monkeypatch):

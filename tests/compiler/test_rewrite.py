@@ -57,12 +57,14 @@ def test_a_value_written_later_is_not_folded():
 def test_reductions_and_expand_dims_are_the_numpy_results():
     def fn(x):
         return (x.sum(axis=0), x.max(axis=1, keepdims=True), x.min(), x.mean(axis=(0, 1)), x.mean(axis=0),
-                np.expand_dims(x, -1), np.expand_dims(x, (0, 2)))
+                np.expand_dims(x, -1), np.expand_dims(x, (0, 2)), np.argmax(x, axis=-1), np.argmin(x, 0),
+                np.mean(x, axis=(0, 1), keepdims=True))
 
     x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
     program = _compile(fn, x)
     body = "\n".join(_body(program))
     assert "add.reduce" in body and "maximum.reduce" in body and "mean_of" in body and "expand_dims" not in body
+    assert ".argmax(axis=-1)" in body and ".argmin(axis=0)" in body and "mean(" not in body.replace("mean_of(", "")
     x = np.random.default_rng(1).normal(size=(5, 4)).astype("float32")
     for got, expected in zip(program(x), fn(x)):
         assert type(got) is type(expected) and np.shape(got) == np.shape(expected)

@@ -160,9 +160,9 @@ def apply_valid_mask(losses: Tensor, sample_weight, mask, reduction: str):
     if m.ndim == losses.ndim + 1 and m.shape[-1] == 1:
         m = m.reshape(m.shape[:-1])
     if reduction in (Reduction.AUTO, Reduction.SUM_OVER_BATCH_SIZE):
-        valid = m.sum()
-        if valid > 0:
-            m = m * (m.size / valid)
+        # the count of valid entries stays an array (a compiled step counts each batch's): an all-masked batch
+        # keeps its zero weights (the maximum only avoids 0 / 0; valid counts are whole numbers)
+        m = m * (m.size / np.maximum(m.sum(), 1))
     if sample_weight is None:
         return m
     return _weight_array(sample_weight, dtype, m.ndim) * m

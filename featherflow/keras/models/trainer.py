@@ -16,6 +16,7 @@ array([[5.]], dtype=float32)
 from __future__ import annotations
 
 import time
+import types
 
 import numpy as np
 
@@ -314,10 +315,9 @@ class TrainerMixin(BatchMethodsMixin):
         callback_list = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                                      verbose=verbose, epochs=epochs, steps=handler.inferred_steps)
         self.stop_training = False
-        key = self._train_fn_key()
-        if key != self._train_key:  # rebuilt when the trained variables or the optimizer changed (kept otherwise,
-            self._train_fn = None  # as tf.keras keeps its train_function: no trace per fit call)
-            self._train_key = key
+        if self._train_fn is not None and self._train_fn_key() != self._train_key:
+            self._train_fn = None  # rebuilt when what it was built for changed (kept otherwise, as tf.keras keeps its
+            # train_function: no trace per fit call)
         callback_list.on_train_begin()
         if self._initial_epoch is not None:  # set by BackupAndRestore when resuming
             initial_epoch, self._initial_epoch = int(self._initial_epoch), None
@@ -507,8 +507,12 @@ class TrainerMixin(BatchMethodsMixin):
         from featherflow.core.function import functions_run_eagerly
 
         weights = tuple(id(v) for v in self.trainable_weights) if self.built else None
-        return (id(self.optimizer), weights, type(self).train_step,
-                bool(self._run_eagerly), functions_run_eagerly())
+        layers = self._flat_layers() if self.built else []
+        # Python numbers and functions a trace bakes in (a Dropout rate, an activation, Adam's beta_1): changed
+        # between fit calls (population-based training does), the step is traced again
+        settings = tuple(_scalar_state(obj) for obj in layers + [self.optimizer])
+        return (id(self.optimizer), weights, type(self).train_step, bool(self._run_eagerly), functions_run_eagerly(),
+                settings)
 
     def _reset_compiled_plans(self) -> None:
         self._train_fn = None
@@ -526,6 +530,7 @@ class TrainerMixin(BatchMethodsMixin):
             # an overridden train_step: its first batch runs eagerly (it builds the metrics, optimizer slots)
             fn = self._train_fn = compiled_steps.compile_step(
                 self, fn, "train_step", eager_first=not steps.uses_default_steps(self, "train_step"))
+            self._train_key = self._train_fn_key()
         logs = fn(x, y, sample_weight)
         if logs is not None or self._last_step_logs is not None:  # no attribute write per step on the fast path
             self._last_step_logs = logs
@@ -552,6 +557,17 @@ class TrainerMixin(BatchMethodsMixin):
             fn = self._predict_fn = compiled_steps.compile_step(
                 self, fn, "predict_step", eager_first=not steps.uses_default_steps(self, "predict_step"))
         return fn(x)
+
+
+def _scalar_state(obj) -> tuple:
+    """``obj``'s attributes that are Python numbers, strings or functions, as a hashable tuple."""
+    state = []
+    for name, value in getattr(obj, "__dict__", {}).items():
+        if value is None or isinstance(value, (bool, int, float, str)):
+            state.append((name, value))
+        elif isinstance(value, types.FunctionType):
+            state.append((name, id(value)))
+    return tuple(state)
 
 
 def _should_eval(epoch: int, validation_freq) -> bool:

@@ -224,6 +224,8 @@ LOSSES = {
     "SparseCategoricalCrossentropy": (lambda: keras.losses.SparseCategoricalCrossentropy(), "sparse"),
     "SparseCategoricalCrossentropy[logits]": (lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                                               "logits_sparse"),
+    "SparseCategoricalCrossentropy[ignore_class]": (
+        lambda: keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=1), "logits_sparse"),
     "CategoricalHinge": (lambda: keras.losses.CategoricalHinge(), "onehot"),
     "Hinge": (lambda: keras.losses.Hinge(), "signs"),
     "SquaredHinge": (lambda: keras.losses.SquaredHinge(), "signs"),
