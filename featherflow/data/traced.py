@@ -15,6 +15,8 @@ Differences from TensorFlow, all in the direction of running more Python rather 
   or branches on one) is not an error: it keeps running eagerly, element by element, from then on;
 * after ``MAX_TRACES`` signatures, elements of new signatures run eagerly (elements whose shapes keep
   changing, such as sentences of different lengths, would otherwise trace again and again);
+* ``num_parallel_calls`` threads each trace their own copy (a program reuses its work buffers), and an element
+  that would be traced while another thread traces a function runs eagerly instead of waiting;
 * ``tf.data.experimental.enable_debug_mode()`` runs every map function eagerly (as in TensorFlow).
 
 The element spec of a mapped dataset is found by running the function on two stand-in elements (see
@@ -50,6 +52,7 @@ from featherflow.core.tensor_spec import TensorSpec
 from featherflow.data import structure as nest
 from featherflow.data.dataset import call_with_element
 
+_TRACES_ACTIVE = compiler._state.ACTIVE  # [number of traces in progress, in any thread]
 _TRACED = object()  # a program output's place among an output's leaves
 MAX_TRACES = 4  # signatures traced per function (below tf.function's 5-traces-in-10-calls warning)
 _debug = {"enabled": False}  # tf.data.experimental.enable_debug_mode()
@@ -197,6 +200,11 @@ class TracedFunction:
                 if compiled.valid():
                     return compiled.outputs(leaves)
             elif compiled is None:
+                return self._eager(element)
+            if _TRACES_ACTIVE[0] > 0:
+                # Another thread is tracing a function (traces run one at a time): that function may be the
+                # one iterating this dataset (a prefetch thread feeding a loop inside a tf.function), so waiting
+                # for its trace to end could wait forever. This element runs eagerly; a later one traces.
                 return self._eager(element)
             output, reason = replayer.trace(element, signature, list(leaves))
             if reason is not None:

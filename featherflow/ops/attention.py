@@ -235,7 +235,7 @@ def _unpack(xv, num_heads: int, key_dim: int, value_dim: int):
 
 def _packed_backward(g_out, g_probs, xv, probs, weights, dropout_mask, scale, layout):
     """The packed tensor's gradient: ``_backward``'s three gradients written into its slices."""
-    grad = np.empty_like(xv) if array_module(xv) is np else array_module(xv).empty_like(xv)
+    grad = array_module(xv).empty_like(xv)
     qv, kv, vv = _unpack(xv, *layout)
     _backward(g_out, g_probs, qv, kv, vv, probs, weights, dropout_mask, scale, (True, True, True),
               outs=_unpack(grad, *layout))

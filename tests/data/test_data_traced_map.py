@@ -154,3 +154,21 @@ def test_debug_mode_runs_map_functions_eagerly(monkeypatch):
     ds = D.range(6).batch(2).map(fn)
     assert _iterate(ds) == [[1, 2], [3, 4], [5, 6]] and len(calls) == 3
     assert _iterate(ds) == [[1, 2], [3, 4], [5, 6]] and len(calls) == 6  # every element, every pass
+
+
+def test_prefetched_map_iterated_inside_a_tf_function_does_not_wait_for_that_trace():
+    import threading
+
+    ds = D.from_tensor_slices(np.arange(12.0, dtype="float32")).batch(4).map(lambda x: x * 2.0).prefetch(2)
+
+    @tf.function
+    def total(x):
+        for batch in ds:  # the prefetch thread maps while this function's trace is in progress
+            x = x + tf.reduce_sum(batch)
+        return x
+
+    out = []
+    worker = threading.Thread(target=lambda: out.append(float(total(tf.constant(0.0)))), daemon=True)
+    worker.start()
+    worker.join(60)
+    assert not worker.is_alive() and out == [132.0]

@@ -20,10 +20,27 @@ import numpy as np
 from featherflow.keras import initializers
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.keras.layers.wrappers import Wrapper
+from featherflow.ops._host import on_host
 
 
 def _l2_normalize(x: np.ndarray) -> np.ndarray:
     return x / np.sqrt(max(float(np.sum(x * x)), 1e-12))
+
+
+def _normalized(kernel: np.ndarray, u: np.ndarray, iterations: int) -> tuple:
+    """``(kernel / sigma, u)`` after ``iterations`` power-iteration steps from ``u`` (the kernel as it is when
+    it is all zeros), in the variables' dtypes."""
+    weights = kernel.astype(np.float64)
+    if not weights.any():
+        return kernel.copy(), u.copy()
+    matrix = weights.reshape(-1, kernel.shape[-1])
+    u64 = u.astype(np.float64)
+    v = u64
+    for _ in range(iterations):
+        v = _l2_normalize(u64 @ matrix.T)
+        u64 = _l2_normalize(v @ matrix)
+    sigma = float((v @ matrix @ u64.T).item())
+    return (matrix / sigma).reshape(kernel.shape).astype(kernel.dtype), u64.astype(u.dtype)
 
 
 class SpectralNormalization(Wrapper):
@@ -64,18 +81,11 @@ class SpectralNormalization(Wrapper):
         return self.layer(inputs)
 
     def _update_weights(self) -> None:
-        weights = self.kernel.numpy().astype(np.float64)
-        if not weights.any():
-            return
-        matrix = weights.reshape(-1, self.kernel_shape[-1])
-        u = self.vector_u.numpy().astype(np.float64)
-        v = u
-        for _ in range(self.power_iterations):
-            v = _l2_normalize(u @ matrix.T)
-            u = _l2_normalize(v @ matrix)
-        sigma = float((v @ matrix @ u.T).item())
-        self.kernel.assign((matrix / sigma).reshape(self.kernel_shape).astype(self.kernel.dtype))
-        self.vector_u.assign(u.astype(self.vector_u.dtype))
+        # one host call in a compiled step (the power iteration works on real arrays; the variables are
+        # written after it, so each replay rescales the kernel as an eager call does)
+        kernel, u = on_host(_normalized, self.kernel.value, self.vector_u.value, self.power_iterations)
+        self.kernel.assign(kernel)
+        self.vector_u.assign(u)
 
     def compute_output_shape(self, input_shape):
         return self.layer.compute_output_shape(input_shape)

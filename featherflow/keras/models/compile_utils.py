@@ -94,6 +94,21 @@ def _track_outputs(total_tracker, trackers, weights, values, reg, batch) -> None
     total_tracker.update_state(total, batch)
 
 
+def _unreduced(value, batch: int):
+    """A loss with ``reduction="none"`` as tf.keras 2's container treats it: the per-sample values' sum is what
+    is differentiated (``tape.gradient`` of a vector), their mean what the loss tracker records, each value
+    weighted by the batch size (``Mean.update_state(values, sample_weight=batch)``).
+
+    Returns ``(loss to differentiate, value tracked, tracker weight)``.
+    """
+    from featherflow.ops import reduce_mean, reduce_sum
+
+    size = 1
+    for d in value.shape:
+        size *= int(d)
+    return reduce_sum(value), reduce_mean(value), batch * size
+
+
 def _to_list_by_outputs(struct, output_names, what: str):
     """A user structure (single, list/tuple, dict by output name) as one entry per output."""
     n = len(output_names)
@@ -206,7 +221,11 @@ class LossesContainer:
             loss_obj, weight = single
             y_true, _, sample_weight = match_dtype_and_rank(y_true, y_pred, sample_weight)
             value = loss_obj(y_true, y_pred, sample_weight=sample_weight)
+            shape = y_true.shape
+            batch = int(shape[0]) if len(shape) else 1
             raw, reg = value, None
+            if len(value.shape):  # reduction="none"
+                value, raw, batch = _unreduced(value, batch)
             if weight is not None:
                 value = value * weight
             if regularization_losses:
@@ -218,8 +237,6 @@ class LossesContainer:
 
                     reg = cast(reg, value.dtype)
                 value = value + reg
-            shape = y_true.shape
-            batch = int(shape[0]) if len(shape) else 1
             if weight is None and reg is None and tracing():  # in a traced step: recorded in place, no host call
                 _track_traced(self._loss_metric, raw.value, batch)
             else:
@@ -242,6 +259,9 @@ class LossesContainer:
             value = loss_obj(y_t, y_p, sample_weight=sample_weight_i)
             batch = _batch_size(y_t, y_p)
             tracked[i] = (value.value, batch)
+            if len(value.shape):  # reduction="none"
+                value, raw, rows = _unreduced(value, batch)
+                tracked[i] = (raw.value, rows)
             w = self._loss_weights[i]
             if w is not None:
                 value = value * w

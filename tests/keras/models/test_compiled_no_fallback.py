@@ -277,9 +277,6 @@ def _check_agrees(case, **kwargs):
 # known fallbacks outside this test's files, each with the fix it needs (strict: the case fails once it compiles,
 # so the mark is removed with the fix)
 KNOWN_FALLBACKS = {
-    "SpectralNormalization": "spectral_normalization.py's _update_weights reads the kernel into Python "
-                             "(kernel.numpy(), `if not weights.any()`, float(sigma)); it needs array arithmetic "
-                             "on the variables (np.where for the all-zero kernel) or one host call for the update",
 }
 
 
