@@ -35,6 +35,22 @@ from featherflow.keras.models.trainer import TrainerMixin
 _MODEL_KWARGS = frozenset({"trainable", "dtype", "dynamic", "name", "autocast", "inputs", "outputs"})
 
 
+
+def _is_builtin(layer) -> bool:
+    """Whether ``layer`` and the layers inside it are featherflow's own classes (no user ``call`` code, no
+    ``Lambda`` wrapping a user function)."""
+    kind = type(layer)
+    if not kind.__module__.startswith("featherflow.") or kind.__name__ == "Lambda":
+        return False
+    return all(_is_builtin(inner) for inner in getattr(layer, "_layers", ()))
+
+
+def _builtin_layers_only(plan) -> bool:
+    """``model(x)`` replays a traced forward pass only for models made of built-in layers: with a user's layer
+    in it, ``model(x)`` stays eager as in tf.keras (its Python runs at every call; ``predict`` traces it, as
+    tf.keras's ``predict_function`` does)."""
+    return all(_is_builtin(layer) for layer in plan.flat_layers)
+
 class Model(TrainerMixin, Layer):
     """A group of layers with training and inference features.
 
@@ -148,7 +164,8 @@ class Model(TrainerMixin, Layer):
         if training is None:
             training = default_training()
         if not training and not runtime.tapes and x.shape[0] and \
-                (type(x) is np.ndarray or type(x.value) is np.ndarray):
+                (type(x) is np.ndarray or type(x.value) is np.ndarray) and \
+                plan.memo("builtin_layers_only", _builtin_layers_only):
             # Inference outside any tape: the plan's compiled forward pass (steps.CompiledForward; the same
             # numbers, no per-layer Tensors), for an input shape seen before
             forward = plan.derived.get("compiled_forward")

@@ -278,3 +278,36 @@ def test_special_values_go_through_relu_and_bias_as_in_ops_dense():
         rows = len(got)
         assert np.array_equal(got, expected[:rows], equal_nan=True)
         assert np.array_equal(np.signbit(got), np.signbit(expected[:rows]))
+
+
+class _Counting(keras.layers.Layer):
+    """A user's layer whose call has a Python side effect (a counter), as course code writes for debugging."""
+
+    calls = 0
+
+    def call(self, x):
+        type(self).calls += 1
+        return x * 2.0
+
+
+@pytest.mark.parametrize("wrap", ["layer", "lambda", "time_distributed"])
+def test_model_call_with_a_users_code_stays_eager(wrap):
+    # tf.keras's model(x) is eager: the user's Python runs at every call (predict traces, as tf.keras does)
+    counted = []
+    inputs = keras.Input((3, 4))
+    if wrap == "layer":
+        _Counting.calls = 0
+        hidden = _Counting()(inputs)
+    elif wrap == "lambda":
+        hidden = keras.layers.Lambda(lambda t: counted.append(1) or t * 2.0)(inputs)
+    else:
+        _Counting.calls = 0
+        hidden = keras.layers.TimeDistributed(_Counting())(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2)(hidden))
+    x = np.ones((2, 3, 4), np.float32)
+    before = _Counting.calls if wrap != "lambda" else len(counted)
+    outs = [model(x).numpy() for _ in range(4)]
+    after = _Counting.calls if wrap != "lambda" else len(counted)
+    assert after - before >= 4
+    for out in outs[1:]:
+        np.testing.assert_array_equal(out, outs[0])
