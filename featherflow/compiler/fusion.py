@@ -121,13 +121,28 @@ def _njit():
 
 
 def fusion_cache_dir() -> str:
-    """Where generated kernel modules (and Numba's cache of them) are kept: ``FEATHERFLOW_FUSION_CACHE`` or a
-    per-user folder in the temporary directory."""
+    """Where generated kernel modules (and Numba's cache of them) are kept: ``FEATHERFLOW_FUSION_CACHE``, else
+    ``featherflow/fused`` in the user's cache folder (``XDG_CACHE_HOME`` or ``~/.cache``), else a per-user
+    folder in the temporary directory. A folder another user owns (or can write to) is never used: the kernels
+    would run code from it."""
     path = os.environ.get("FEATHERFLOW_FUSION_CACHE")
     if path:
         return path
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if os.path.isabs(base):
+        return os.path.join(base, "featherflow", "fused")
     user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
     return os.path.join(tempfile.gettempdir(), f"featherflow-fused-{user}")
+
+
+def _private_folder(folder: str) -> None:
+    """Create ``folder`` (mode 0700) if needed; raise ``OSError`` unless this user owns it and no one else may
+    write to it (POSIX)."""
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    if hasattr(os, "getuid"):
+        info = os.stat(folder)
+        if info.st_uid != os.getuid() or info.st_mode & 0o022:
+            raise OSError(f"the fusion cache folder {folder} is not private to this user")
 
 
 # -- finding the chains ------------------------------------------------------------------------------------------
@@ -416,8 +431,8 @@ def _load(source: str):
     folder = fusion_cache_dir()
     path = os.path.join(folder, f"fused_{digest}.py")
     try:
-        os.makedirs(folder, exist_ok=True)
-        if not os.path.exists(path):
+        _private_folder(folder)
+        if not _holds(path, source):  # missing, or not what this source writes: (re)written atomically
             temporary = f"{path}.{os.getpid()}.tmp"
             with open(temporary, "w", encoding="utf-8") as f:
                 f.write(source)
@@ -432,6 +447,14 @@ def _load(source: str):
         namespace = {"np": np}
         exec(compile(group_source_without_cache(source), "<featherflow fused kernel>", "exec"), namespace)  # noqa: S102
         return _njit()(nogil=True, error_model="numpy")(namespace["kernel"])
+
+
+def _holds(path: str, source: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read() == source
+    except FileNotFoundError:
+        return False
 
 
 def group_source_without_cache(source: str) -> str:

@@ -251,3 +251,44 @@ def test_pretty_printed_code_shows_the_kernel():
     code = step.get_concrete_function(x, b).pretty_printed_code()
     assert "fused_1(" in code and "def fused_1(" in code and "@njit" in code
     np.testing.assert_array_equal(step(x, b).numpy(), np.full((2, 3), 2.0, "float32"))
+
+
+_SOURCE = ("import numpy as np\nfrom numba import njit\n\n\n@njit(cache=True, nogil=True, error_model=\"numpy\")\n"
+           "def kernel(a, out):\n    for i in range(a.shape[0]):\n        out[i] = a[i] * 3.0 + 1.0\n")
+
+
+def _run(kernel):
+    out = np.empty(3)
+    kernel(np.arange(3.0), out)
+    return out.tolist()
+
+
+def test_a_cached_module_that_is_not_the_source_is_rewritten_not_run(tmp_path, monkeypatch):
+    import hashlib
+    import os
+
+    folder = tmp_path / "cache"
+    folder.mkdir(mode=0o700)
+    monkeypatch.setenv("FEATHERFLOW_FUSION_CACHE", str(folder))
+    path = folder / f"fused_{hashlib.sha1(_SOURCE.encode()).hexdigest()[:20]}.py"
+    path.write_text("raise RuntimeError('planted')\n")
+    os.chmod(folder, 0o700)
+    assert _run(fusion._load(_SOURCE)) == [1.0, 4.0, 7.0]
+    assert path.read_text() == _SOURCE
+
+
+def test_a_cache_folder_others_can_write_is_not_used(tmp_path, monkeypatch):
+    import os
+
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    os.chmod(folder, 0o777)
+    monkeypatch.setenv("FEATHERFLOW_FUSION_CACHE", str(folder))
+    assert _run(fusion._load(_SOURCE.replace("3.0", "5.0"))) == [1.0, 6.0, 11.0]  # compiled in memory
+    assert list(folder.iterdir()) == []
+
+
+def test_the_default_cache_is_in_the_users_cache_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("FEATHERFLOW_FUSION_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert fusion.fusion_cache_dir() == str(tmp_path / "featherflow" / "fused")
