@@ -33,23 +33,14 @@ from time import perf_counter as _clock
 import numpy as np
 
 from featherflow.compiler import fusion, rewrite
-from featherflow.compiler.tracer import Slot, Step, Tracer, original
+from featherflow.compiler.steps import Slot, Step, slots
+from featherflow.compiler.tracer import Tracer, original
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]")
 
 
 def _slots_in(value, out: set) -> set:
-    kind = type(value)
-    if kind is Slot:
-        out.add(value.index)
-    elif kind is tuple or kind is list:
-        for v in value:
-            _slots_in(v, out)
-    elif kind is dict:
-        for v in value.values():
-            _slots_in(v, out)
-    elif kind is slice:
-        _slots_in((value.start, value.stop, value.step), out)
+    out.update(slots(value, []))
     return out
 
 

@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow.compiler.steps import Slot, Step
+from featherflow.compiler.steps import slots as _slots
 from featherflow.compiler.traced import _MUTATING_METHODS, _PURE_METHODS
-from featherflow.compiler.tracer import _WRITING_FUNCS, Slot, Step
+from featherflow.compiler.tracer import _WRITING_FUNCS
 
 _SHAPE_ONLY = {np.ones_like, np.zeros_like, np.full_like}  # the first argument's values are not read
 _REDUCTIONS = {"sum": np.add, "max": np.maximum, "min": np.minimum}
@@ -43,21 +45,6 @@ _REDUCTIONS = {"sum": np.add, "max": np.maximum, "min": np.minimum}
 def mean_of(x, count, axis=None, keepdims=False):
     """``x.mean(axis, keepdims)`` for a float array, as NumPy computes it: the sum divided by the count."""
     return np.true_divide(np.add.reduce(x, axis=axis, keepdims=keepdims), count)
-
-
-def _slots(value, out: list) -> list:
-    kind = type(value)
-    if kind is Slot:
-        out.append(value.index)
-    elif kind is tuple or kind is list:
-        for v in value:
-            _slots(v, out)
-    elif kind is dict:
-        for v in value.values():
-            _slots(v, out)
-    elif kind is slice:
-        _slots((value.start, value.stop, value.step), out)
-    return out
 
 
 def _arrays(value, out: list) -> list:

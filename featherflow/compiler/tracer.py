@@ -38,39 +38,8 @@ from featherflow.compiler import buffers as _buffers
 from featherflow.compiler._state import TraceError, _local
 from featherflow.compiler.buffers import TracedBuffer, root_of
 from featherflow.compiler.errors import OperatorNotAllowedInGraphError
+from featherflow.compiler.steps import Slot, Step  # noqa: F401 (re-exported)
 from featherflow.compiler.traced import TracedArray, TracedScalar
-
-
-class Slot:
-    """A reference to the value of program slot ``index`` inside a step's arguments."""
-
-    __slots__ = ("index",)
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-
-    def __repr__(self) -> str:
-        return f"Slot({self.index})"
-
-
-class Step:
-    """One recorded call. ``kind``: ``call`` (``fn(*args, **kwargs)``; ``attr`` names a ufunc method such as
-    ``reduce``), ``method`` (``args[0].<attr>(*args[1:], **kwargs)``), ``setitem`` (``args[0][args[1]] =
-    args[2]``) or ``host`` (a host call). ``outs``: ``None``, a slot index, or a tuple of them (unpacked)."""
-
-    __slots__ = ("kind", "fn", "attr", "args", "kwargs", "outs", "effect", "dynamic", "where")
-
-    def __init__(self, kind, fn, attr, args, kwargs, effect, where):
-        self.kind = kind
-        self.fn = fn
-        self.attr = attr
-        self.args = args
-        self.kwargs = kwargs
-        self.outs = None
-        self.effect = effect
-        self.dynamic = False  # an output's shape may depend on the data: never planned into a fixed buffer
-        self.where = where
-
 
 # array functions whose result is metadata, the same for every value of the given shapes and dtypes
 _STATIC_FUNCS = {np.shape, np.ndim, np.size, np.iscomplexobj, np.isrealobj, np.result_type, np.min_scalar_type,

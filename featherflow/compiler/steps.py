@@ -1,0 +1,56 @@
+"""The records of a trace: ``Slot`` (a traced value inside a step's arguments) and ``Step`` (one recorded
+call), and ``slots`` (the slot indices in an argument structure, which the compiler's passes walk).
+
+>>> slots((Slot(2), [1.0, {"k": Slot(5)}], slice(None, Slot(2))), [])
+[2, 5, 2]
+"""
+
+from __future__ import annotations
+
+
+class Slot:
+    """A reference to the value of program slot ``index`` inside a step's arguments."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"Slot({self.index})"
+
+
+class Step:
+    """One recorded call. ``kind``: ``call`` (``fn(*args, **kwargs)``; ``attr`` names a ufunc method such as
+    ``reduce``), ``method`` (``args[0].<attr>(*args[1:], **kwargs)``), ``setitem`` (``args[0][args[1]] =
+    args[2]``) or ``host`` (a host call). ``outs``: ``None``, a slot index, or a tuple of them (unpacked)."""
+
+    __slots__ = ("kind", "fn", "attr", "args", "kwargs", "outs", "effect", "dynamic", "where")
+
+    def __init__(self, kind, fn, attr, args, kwargs, effect, where):
+        self.kind = kind
+        self.fn = fn
+        self.attr = attr
+        self.args = args
+        self.kwargs = kwargs
+        self.outs = None
+        self.effect = effect
+        self.dynamic = False  # an output's shape may depend on the data: never planned into a fixed buffer
+        self.where = where
+
+
+def slots(value, out: list) -> list:
+    """Append to ``out`` the index of every ``Slot`` in ``value`` (tuples, lists, dict values and slices walked,
+    in order, repeats kept) and return it."""
+    kind = type(value)
+    if kind is Slot:
+        out.append(value.index)
+    elif kind is tuple or kind is list:
+        for v in value:
+            slots(v, out)
+    elif kind is dict:
+        for v in value.values():
+            slots(v, out)
+    elif kind is slice:
+        slots((value.start, value.stop, value.step), out)
+    return out
