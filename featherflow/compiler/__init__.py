@@ -9,7 +9,10 @@ on it). The pieces:
 * ``host_call``: run a Python (or Numba) callable on real arrays now and at every replay: random draws,
   compiled kernels, ``tf.py_function``, ``tf.print``;
 * ``state``: bind an array a program reads and writes in place (optimizer buffers) to the program;
-* ``init_scope``: one-time setup during a trace, on real values, unrecorded.
+* ``init_scope``: one-time setup during a trace, on real values, unrecorded;
+* ``fresh_outputs`` (``handover.py``): a program's calls that hand their result buffers over uncopied;
+* ``finite_outputs`` (``bounds.py``): which outputs of a program are proven finite from its inputs' bounds;
+* ``tracing()`` / ``tracing_anywhere()``: whether this thread / any thread is tracing.
 
 >>> import numpy as np
 >>> tracer = Tracer()
@@ -23,9 +26,11 @@ array([12., 15.])
 
 from __future__ import annotations
 
-from featherflow.compiler._state import TraceError, current, init_scope, tracing
+from featherflow.compiler._state import TraceError, current, init_scope, tracing, tracing_anywhere
+from featherflow.compiler.bounds import dtype_bound, finite_outputs
 from featherflow.compiler.buffers import TracedBuffer
 from featherflow.compiler.errors import OperatorNotAllowedInGraphError
+from featherflow.compiler.handover import fresh_outputs
 from featherflow.compiler.program import Program
 from featherflow.compiler.traced import TracedArray, concrete, is_traced
 from featherflow.compiler.tracer import Tracer
@@ -73,9 +78,13 @@ __all__ = [
     "Tracer",
     "concrete",
     "current",
+    "dtype_bound",
+    "finite_outputs",
+    "fresh_outputs",
     "host_call",
     "init_scope",
     "is_traced",
     "state",
     "tracing",
+    "tracing_anywhere",
 ]

@@ -38,7 +38,9 @@ The element spec of a mapped dataset is found by running the function on two sta
 
 from __future__ import annotations
 
+import collections
 import warnings
+import weakref
 
 import numpy as np
 
@@ -52,7 +54,6 @@ from featherflow.core.tensor_spec import TensorSpec
 from featherflow.data import structure as nest
 from featherflow.data.dataset import call_with_element
 
-_TRACES_ACTIVE = compiler._state.ACTIVE  # [number of traces in progress, in any thread]
 _TRACED = object()  # a program output's place among an output's leaves
 MAX_TRACES = 4  # signatures traced per function (below tf.function's 5-traces-in-10-calls warning)
 _debug = {"enabled": False}  # tf.data.experimental.enable_debug_mode()
@@ -87,10 +88,33 @@ def _fresh(constant):
     return np.array(constant, copy=True) if isinstance(constant, np.ndarray) else constant
 
 
+class ProvenFinite:
+    """The float arrays a map function's programs made and proved finite (``compiler.finite_outputs``: integer
+    inputs through steps that keep values bounded), recognised by identity: ``array in proven``. The most recent
+    ``KEPT`` are remembered, weakly (an array freed and another made at its address is not taken for it)."""
+
+    KEPT = 64
+
+    def __init__(self):
+        self._refs: dict = {}
+        self._order: collections.deque = collections.deque()
+
+    def add(self, array) -> None:
+        key = id(array)
+        self._refs[key] = weakref.ref(array)
+        self._order.append(key)
+        if len(self._order) > self.KEPT:  # (a key added twice loses its entry early: that array is checked)
+            self._refs.pop(self._order.popleft(), None)
+
+    def __contains__(self, array) -> bool:
+        ref = self._refs.get(id(array))
+        return ref is not None and ref() is array
+
+
 class _Compiled:
     """One traced signature: the program, how its outputs form the element, and the trace's validity check."""
 
-    __slots__ = ("program", "valid", "structure", "flat", "constants")
+    __slots__ = ("program", "valid", "structure", "flat", "constants", "finite", "proven")
 
     def outputs(self, leaves: list):
         values = self.program(*leaves)
@@ -99,6 +123,9 @@ class _Compiled:
                 if type(value) is not np.ndarray:  # a NumPy scalar (NumPy's result of scalar arithmetic)
                     values = tuple([nest.normalize_element(v, "the output of `map_func`") for v in values])
                     break
+            if self.finite:
+                for i in self.finite:
+                    self.proven.add(values[i])
             return values if self.flat else values[0]
         it = iter(values)  # program outputs in tf.function's leaf order, constants (fresh copies) between them
         filled = [next(it) if c is _TRACED else _fresh(c) for c in self.constants]
@@ -109,14 +136,17 @@ class _Replayer:
     """The traces of one function for one caller at a time (parallel ``map`` threads each take their own:
     a program reuses its work buffers, so two threads must not replay the same one at once)."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, proven: ProvenFinite):
         self._fn = fn
+        self._proven = proven
         self._structure = None
         self.function = Function(self._call_flat, name=getattr(fn, "__name__", "map_func"), _on_untraceable="eager")
         self.traces: dict = {}  # signature -> _Compiled (None: runs eagerly)
 
     def _call_flat(self, *leaves):
-        return call_with_element(self._fn, nest.pack_as(self._structure, list(leaves)))
+        # (leaves are Tensors while tracing; arrays when tf.function runs the function eagerly)
+        leaves = [leaf if isinstance(leaf, Tensor) else Tensor(leaf) for leaf in leaves]
+        return call_with_element(self._fn, nest.pack_as(self._structure, leaves))
 
     def trace(self, element, signature, leaves: list):
         """The first element of a new signature: run the function while tracing it. Returns (output, why the
@@ -125,11 +155,10 @@ class _Replayer:
             self.traces[signature] = None
             return nest.normalize_output(call_with_element(self._fn, element), "the output of `map_func`"), None
         self._structure = element
-        tensors = [Tensor(leaf) for leaf in leaves]
         count = self.function.experimental_get_tracing_count()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = self.function(*tensors)
+            result = self.function(*leaves)  # arrays: tf.function keeps the trace for array_trace
         for warning in caught:  # the eager fallback's warning is not for tf.data (TensorFlow has no such case)
             if not str(warning.message).startswith("tf.function could not compile"):
                 warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
@@ -137,13 +166,15 @@ class _Replayer:
         reason = self.function.eager_fallback_reason
         if reason is not None:
             return output, reason
-        if self.function.experimental_get_tracing_count() == count:  # called inside a trace: it ran eagerly
-            return output, None
-        concrete = self.function.get_concrete_function(*tensors)
+        trace = self.function.array_trace(*leaves)
+        if self.function.experimental_get_tracing_count() == count or trace is None:
+            return output, None  # called inside a trace (or with tf.function run eagerly): it ran eagerly
         compiled = _Compiled()
-        compiled.program = concrete.graph
-        compiled.valid = concrete._trace.valid  # the variables it reads still hold the arrays it was traced with
-        structure = concrete.structured_outputs  # TensorSpecs where the program's outputs go
+        # the outputs the program computes are handed over without a copy (each call's are the caller's own)
+        compiled.program = compiler.fresh_outputs(trace.program)
+        compiled.valid = trace.valid  # the variables it reads still hold the arrays it was traced with
+        # TensorSpecs where the program's outputs go (the trace exists: this does not trace again)
+        structure = self.function.get_concrete_function(*leaves).structured_outputs
         compiled.structure = structure
         compiled.constants = [_TRACED if isinstance(leaf, TensorSpec) else leaf
                               for leaf in function_flatten(structure, [])]
@@ -154,6 +185,14 @@ class _Replayer:
             compiled.flat = True  # the program's tuple is the element (a returned list becomes a tuple)
         elif all_traced and plain and isinstance(structure, TensorSpec):
             compiled.flat = False
+        compiled.proven = self._proven
+        compiled.finite = ()  # the float outputs proven finite for any input of this signature
+        if compiled.flat is not None:
+            inputs = [compiler.dtype_bound(leaf.dtype) for leaf in leaves]
+            if any(bound is not None for bound in inputs):
+                proofs = compiler.finite_outputs(trace.program, inputs)
+                compiled.finite = tuple(i for i, (proof, spec) in enumerate(zip(proofs, function_flatten(
+                    structure, []))) if proof and isinstance(spec, TensorSpec) and spec.dtype.kind == "f")
         self.traces[signature] = compiled
         return output, None
 
@@ -165,6 +204,7 @@ class TracedFunction:
     def __init__(self, fn):
         self._fn = fn
         self._idle: list = []  # replayers not in use (list.pop / append are atomic)
+        self.proven_finite = ProvenFinite()  # outputs proven finite (fit skips its NaN/inf check for them)
         self.eager_reason = None  # why the function runs eagerly (it could not be compiled)
 
     def _eager(self, element):
@@ -193,7 +233,7 @@ class TracedFunction:
         try:
             replayer = idle.pop()
         except IndexError:  # every replayer is in use (parallel map threads): one more
-            replayer = _Replayer(self._fn)
+            replayer = _Replayer(self._fn, self.proven_finite)
         try:
             compiled = replayer.traces.get(signature, False)
             if compiled:
@@ -201,7 +241,7 @@ class TracedFunction:
                     return compiled.outputs(leaves)
             elif compiled is None:
                 return self._eager(element)
-            if _TRACES_ACTIVE[0] > 0:
+            if compiler.tracing_anywhere():
                 # Another thread is tracing a function (traces run one at a time): that function may be the
                 # one iterating this dataset (a prefetch thread feeding a loop inside a tf.function), so waiting
                 # for its trace to end could wait forever. This element runs eagerly; a later one traces.
