@@ -91,3 +91,26 @@ def scatter_cols(cols, out, stride_h, stride_w, dilation_h, dilation_w, pad_top,
                             continue
                         for k in range(c):
                             out[b, row, col, k] += cols[b, r, s, i, j, k]
+
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def im2col_rows_padded(x, cols, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, lo, hi):  # pragma: no cover
+    """``im2col_rows`` of the zero-padded input without the padded copy: ``cols[b, r, s, i, j] = x[b, r*sh +
+    i*dh - pad_top, s*sw + j*dw - pad_left]`` (channel vectors), zeros where that falls outside ``x``."""
+    _, ho, wo, kh, kw, c = cols.shape
+    h, w = x.shape[1], x.shape[2]
+    zero = cols.dtype.type(0)
+    for b in range(lo, hi):
+        for r in range(ho):
+            for s in range(wo):
+                for i in range(kh):
+                    row = r * stride_h + i * dilation_h - pad_top
+                    for j in range(kw):
+                        col = s * stride_w + j * dilation_w - pad_left
+                        if row < 0 or row >= h or col < 0 or col >= w:
+                            for k in range(c):
+                                cols[b, r, s, i, j, k] = zero
+                        else:
+                            for k in range(c):
+                                cols[b, r, s, i, j, k] = x[b, row, col, k]

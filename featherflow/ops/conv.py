@@ -45,7 +45,6 @@ from featherflow.ops.conv_utils import (
     im2col,
     is_channels_first,
     output_geometry,
-    pad_spatial,
     parse_padding,
     scatter_blocks,
     tuple_arg,
@@ -139,8 +138,7 @@ def _forward(xv, wv, bv, geometry):
         if bv is not None:
             z += bv
     else:
-        cols2d = im2col(pad_spatial(xv, pads, "conv_pad"), kh, kw, strides, dilations, ho, wo, "conv_cols",
-                         ones_column=augmented)
+        cols2d = im2col(xv, kh, kw, strides, dilations, ho, wo, "conv_cols", ones_column=augmented, pads=pads)
         wfull = xp.concatenate([wmat, bv[None, :]]) if augmented else wmat
         # the output comes from the pool too: the op's result is reused once the step has dropped it
         z = workspace("conv_out", (n * ho * wo, filters), xp.result_type(cols2d, wfull), xp)

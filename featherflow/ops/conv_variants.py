@@ -139,8 +139,7 @@ def _transpose_backward(g, out, xv, wv, layout, needs):
     kh, kw, filters, _ = wv.shape
     pads = ((pt, full_h - pt - ho), (pl, full_w - pl - wo))
     dz = activation_grad(g, out, activation)
-    dpad = pad_spatial(dz, pads, "convt_pad")
-    dcols = im2col(dpad, kh, kw, strides, dilations, h, w, "convt_cols").reshape(-1, kh * kw * filters)
+    dcols = im2col(dz, kh, kw, strides, dilations, h, w, "convt_cols", pads=pads).reshape(-1, kh * kw * filters)
     gx = gw = None
     if needs[0]:
         wmat = wv.transpose(3, 0, 1, 2).reshape(c, kh * kw * filters)  # (in, kh*kw*out)

@@ -204,3 +204,27 @@ def test_dcgan_shaped_conv_step_matches_on_one_blas_thread():
         blas.set_num_threads(threads)
     for a, b in zip(numpy_out, compiled_out):
         np.testing.assert_array_equal(bits(b), bits(a))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape,k,strides,dilations,pads,ones", [
+    ((2, 14, 14, 32), (4, 4), (2, 2), (1, 1), ((1, 1), (1, 1)), True), ((1, 9, 8, 3), (3, 3), (1, 1), (2, 1),
+                                                                       ((2, 2), (1, 1)), False),
+    ((2, 7, 9, 5), (3, 2), (3, 2), (1, 1), ((0, 2), (3, 0)), True), ((1, 6, 6, 1), (3, 3), (2, 2), (1, 1),
+                                                                     ((1, 1), (1, 1)), True)])
+def test_im2col_of_the_padded_input_matches(dtype, shape, k, strides, dilations, pads, ones):
+    """im2col with ``pads`` (the compiled kernel reads the unpadded input and writes the zeros) against the NumPy
+    path (pad, then copy) and the patch matrix of the explicitly padded input, bit for bit."""
+    rng = np.random.default_rng(9)
+    x = _specials(rng.standard_normal(shape).astype(dtype), rng)
+    kh, kw = k
+    (pt, pb), (pl, pr) = pads
+    ho = (shape[1] + pt + pb - (kh - 1) * dilations[0] - 1) // strides[0] + 1
+    wo = (shape[2] + pl + pr - (kw - 1) * dilations[1] - 1) // strides[1] + 1
+    numpy_cols, compiled_cols = _both(lambda: [conv_utils.im2col(x, kh, kw, strides, dilations, ho, wo, "t_pcols", ones,
+                                                                 pads=pads)])
+    np.testing.assert_array_equal(bits(compiled_cols[0]), bits(numpy_cols[0]))
+    padded = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)))
+    _kernels.use_kernels(False)
+    expected = np.array(conv_utils.im2col(padded, kh, kw, strides, dilations, ho, wo, "t_ref", ones))
+    np.testing.assert_array_equal(bits(compiled_cols[0]), bits(expected))
