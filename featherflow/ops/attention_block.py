@@ -39,8 +39,9 @@ from featherflow.ops.conv_utils import split_batch, split_parts
 
 
 def projected_self_attention(x, kernel, bias, num_heads: int, key_dim: int, value_dim: int, mask=None, scale=None,
-                             dropout_mask=None, return_scores: bool = False):
-    """``packed_self_attention(x @ kernel + bias, ...)`` as one op (see the module docstring).
+                             dropout_mask=None, return_scores: bool = False, output_kernel=None, output_bias=None):
+    """``packed_self_attention(x @ kernel + bias, ...)`` as one op (see the module docstring), optionally followed
+    by the output projection ``(heads' outputs flattened) @ output_kernel + output_bias``.
 
     Args:
         x: ``[B, T, E]`` inputs.
@@ -48,41 +49,56 @@ def projected_self_attention(x, kernel, bias, num_heads: int, key_dim: int, valu
         bias: ``[N * (2 * key_dim + value_dim)]`` or None.
         num_heads, key_dim, value_dim: the heads' layout in the projection.
         mask, scale, dropout_mask, return_scores: as for ``dot_product_attention``.
+        output_kernel: optional ``[N * value_dim, F]``: the output projection (``MultiHeadAttention``'s
+            ``attention_output`` kernel flattened over its heads and channels).
+        output_bias: optional ``[F]`` (only with ``output_kernel``).
 
     Returns:
-        ``output`` ``[B, T, N, value_dim]``, or ``(output, probabilities)`` with ``return_scores``.
+        ``output`` ``[B, T, N, value_dim]`` (``[B, T, F]`` with ``output_kernel``), or ``(output, probabilities)``
+        with ``return_scores``.
     """
     op = "projected_self_attention"
-    x = as_float_tensor(x, op, "x")
-    w = as_float_tensor(kernel, op, "kernel")
-    inputs = [x, w]
-    if bias is not None:
-        inputs.append(as_float_tensor(bias, op, "bias"))
-    xv, wv = x.value, w.value
-    bv = inputs[2].value if bias is not None else None
+    named = {"x": x, "kernel": kernel, "bias": bias, "output_kernel": output_kernel, "output_bias": output_bias}
+    if output_kernel is None and output_bias is not None:
+        raise ValueError(f"{op}: output_bias needs an output_kernel. Received: output_kernel=None")
+    tensors = {name: as_float_tensor(value, op, name) for name, value in named.items() if value is not None}
+    values = {name: tensor.value for name, tensor in tensors.items()}
+    xv, wv, bv = values["x"], values["kernel"], values.get("bias")
+    wo, bo = values.get("output_kernel"), values.get("output_bias")
     width = num_heads * (2 * key_dim + value_dim)
     if xv.ndim != 3 or wv.shape != (xv.shape[2], width) or (bv is not None and bv.shape != (width,)):
         raise ValueError(
             f"{op}: expected x [B, T, E], kernel [E, num_heads * (2 * key_dim + value_dim)] = [E, {width}] and a "
             f"bias of {width} (or None). Received: x.shape={xv.shape}, kernel.shape={wv.shape}, "
             f"bias.shape={None if bv is None else bv.shape}")
-    if not xv.dtype == wv.dtype == (wv.dtype if bv is None else bv.dtype):
-        raise TypeError(f"{op}: x, kernel and bias must share one dtype. Received: {xv.dtype}, {wv.dtype}, "
-                        f"{None if bv is None else bv.dtype}")
+    if wo is not None and (wo.ndim != 2 or wo.shape[0] != num_heads * value_dim
+                           or (bo is not None and bo.shape != wo.shape[1:])):
+        raise ValueError(
+            f"{op}: expected output_kernel [num_heads * value_dim, F] = [{num_heads * value_dim}, F] and an "
+            f"output_bias of F (or None). Received: output_kernel.shape={wo.shape}, "
+            f"output_bias.shape={None if bo is None else bo.shape}")
+    if len({v.dtype for v in values.values()}) != 1:
+        raise TypeError(f"{op}: x, the kernels and the biases must share one dtype. Received: "
+                        + ", ".join(f"{name}={v.dtype}" for name, v in values.items()))
     layout = (num_heads, key_dim, value_dim)
     shape_probe = np.broadcast_to(np.zeros((), xv.dtype), (xv.shape[0], xv.shape[1], width))  # for the checks
     mask, dropout_mask, scale = _check_options(*_unpack(shape_probe, *layout)[:2], mask, dropout_mask, scale)
-    out, probs, weights, projected = on_host(_forward, xv, wv, bv, mask, dropout_mask, scale, layout)
+    final, probs, weights, projected, attended = on_host(_forward, xv, wv, bv, wo, bo, mask, dropout_mask, scale,
+                                                         layout)
+    names = list(tensors)
 
     def backward(grads, needs):
         g_out, g_probs = grads if return_scores else (grads, None)
-        return on_host(_backward, g_out, g_probs, xv, wv, projected, probs, weights, dropout_mask, scale, layout,
-                       tuple(needs) + (False,) * (3 - len(needs)))[:len(needs)]
+        wanted = dict(zip(names, needs))
+        result = on_host(_backward, g_out, g_probs, xv, wv, wo, projected, attended, probs, weights, dropout_mask,
+                         scale, layout, tuple(wanted.get(name, False) for name in named))
+        return tuple(grad for name, grad in zip(named, result) if name in wanted)
 
+    inputs = tuple(tensors.values())
     if return_scores:
-        output, scores = record_multi(op, tuple(inputs), [out, probs], backward)
+        output, scores = record_multi(op, inputs, [final, probs], backward)
         return output, scores
-    return record(op, tuple(inputs), out, backward)
+    return record(op, inputs, final, backward)
 
 
 def _parts(batch: int, work: int, xp) -> int:
@@ -92,15 +108,16 @@ def _parts(batch: int, work: int, xp) -> int:
     return parts
 
 
-def _forward(xv, wv, bv, mask, dropout_mask, scale, layout):
-    """``(output, probabilities, dropped probabilities, projection)``."""
+def _forward(xv, wv, bv, wo, bo, mask, dropout_mask, scale, layout):
+    """``(output, probabilities, dropped probabilities, projection, attention output)``: the output is the
+    attention's (the last entry, the same array) without an output kernel."""
     xp = array_module(xv)
     batch, positions, features = xv.shape
     width = wv.shape[1]
     xv = xp.ascontiguousarray(xv)
     projected = xp.empty((batch, positions, width), dtype=xv.dtype)
-    out, probs, weights, attend = forward_rows(*_unpack(projected, *layout), mask, dropout_mask, scale)
-
+    attended, probs, weights, attend = forward_rows(*_unpack(projected, *layout), mask, dropout_mask, scale)
+    final = attended if wo is None else xp.empty((batch, positions, wo.shape[1]), dtype=xv.dtype)
     chunks = reduction_chunks(batch)
     bounds = [batch * i // chunks for i in range(chunks + 1)]
 
@@ -112,9 +129,14 @@ def _forward(xv, wv, bv, mask, dropout_mask, scale, layout):
             if bv is not None:
                 rows += bv
             attend(start, stop)
+            if wo is not None:
+                out_rows = final[start:stop].reshape(-1, wo.shape[1])
+                xp.matmul(attended[start:stop].reshape(-1, wo.shape[0]), wo, out=out_rows)
+                if bo is not None:
+                    out_rows += bo
 
     split_batch(run, chunks, probs.size, xp, min(chunks, _parts(batch, probs.size, xp)))
-    return out, probs, weights, projected
+    return final, probs, weights, projected, attended
 
 
 def reduction_chunks(batch: int) -> int:
@@ -125,23 +147,41 @@ def reduction_chunks(batch: int) -> int:
     return max(1, min(batch, full_threads()))
 
 
-def _backward(g_out, g_probs, xv, wv, projected, probs, weights, dropout_mask, scale, layout, needs):
-    """``(g_x, g_kernel, g_bias)``, None where not needed."""
+def _backward(g_final, g_probs, xv, wv, wo, projected, attended, probs, weights, dropout_mask, scale, layout, needs):
+    """``(g_x, g_kernel, g_bias, g_output_kernel, g_output_bias)``, None where not needed."""
     xp = array_module(xv)
     batch, positions, features = xv.shape
     width = wv.shape[1]
     xv = xp.ascontiguousarray(xv)
+    if g_final is not None:
+        g_final = xp.ascontiguousarray(g_final)  # (a broadcast view, say, read row block by row block)
+    g_attended = g_final
+    if wo is not None and g_final is not None:
+        g_attended = xp.empty_like(attended)  # filled chunk by chunk, just before that chunk's attention
     g_projected = xp.empty_like(projected)
-    _, attend = backward_rows(g_out, g_probs, *_unpack(projected, *layout), probs, weights, dropout_mask, scale,
+    _, attend = backward_rows(g_attended, g_probs, *_unpack(projected, *layout), probs, weights, dropout_mask, scale,
                               (True, True, True), outs=_unpack(g_projected, *layout))
     chunks = reduction_chunks(batch)
     bounds = [batch * i // chunks for i in range(chunks + 1)]
+
+    def partials(shape, wanted):
+        return xp.empty((chunks,) + shape, dtype=wv.dtype) if wanted else None
+
     g_x = xp.empty_like(xv) if needs[0] else None
-    g_kernels = xp.empty((chunks,) + wv.shape, dtype=wv.dtype) if needs[1] else None
-    g_biases = xp.empty((chunks, width), dtype=wv.dtype) if needs[2] else None
+    g_kernels, g_biases = partials(wv.shape, needs[1]), partials((width,), needs[2])
+    out_wanted = wo is not None and g_final is not None
+    g_out_kernels = partials(wo.shape if wo is not None else (), out_wanted and needs[3])
+    g_out_biases = partials(wo.shape[1:] if wo is not None else (), out_wanted and needs[4])
 
     def chunk(index):
         start, stop = bounds[index], bounds[index + 1]
+        if out_wanted:
+            g_rows = g_final[start:stop].reshape(-1, wo.shape[1])
+            xp.matmul(g_rows, wo.T, out=g_attended[start:stop].reshape(-1, wo.shape[0]))
+            if g_out_kernels is not None:
+                xp.matmul(attended[start:stop].reshape(-1, wo.shape[0]).T, g_rows, out=g_out_kernels[index])
+            if g_out_biases is not None:
+                _column_sums(g_rows, out=g_out_biases[index])
         attend(start, stop)
         g_rows = g_projected[start:stop].reshape(-1, width)
         if g_x is not None:
@@ -156,6 +196,8 @@ def _backward(g_out, g_probs, xv, wv, projected, probs, weights, dropout_mask, s
             chunk(index)
 
     split_batch(run, chunks, probs.size, xp, min(chunks, _parts(batch, probs.size, xp)))
-    g_kernel = None if g_kernels is None else (g_kernels[0] if chunks == 1 else g_kernels.sum(axis=0))
-    g_bias = None if g_biases is None else (g_biases[0] if chunks == 1 else g_biases.sum(axis=0))
-    return g_x, g_kernel, g_bias
+
+    def total(parts):
+        return None if parts is None else (parts[0] if chunks == 1 else parts.sum(axis=0))
+
+    return g_x, total(g_kernels), total(g_biases), total(g_out_kernels), total(g_out_biases)

@@ -54,6 +54,36 @@ def test_equals_dense_then_packed_attention_and_finite_differences(scores, optio
     check_gradient(fused, arrays)
 
 
+@pytest.mark.parametrize("scores", [False, True])
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_output_projection_equals_a_product_after_the_attention(scores, with_bias):
+    """With ``output_kernel`` (and ``output_bias``) the op's values and gradients are those of the attention
+    followed by ``reshape`` and a product; float64 central differences agree for every input."""
+    x, kernel, bias, mask, drop = _case(seed=7)
+    rng = np.random.default_rng(9)
+    out_kernel = rng.standard_normal((HEADS * VALUE_DIM, 6)) * 0.4
+    out_bias = rng.standard_normal(6) * 0.1
+    kwargs = dict(mask=mask, dropout_mask=drop, scale=0.6, return_scores=scores)
+
+    def fused(a, w, b, wo, bo=None):
+        return projected_self_attention(a, w, b, HEADS, KEY_DIM, VALUE_DIM, output_kernel=wo, output_bias=bo,
+                                        **kwargs)
+
+    def composed(a, w, b, wo, bo=None):
+        result = packed_self_attention(ff.matmul(a, w) + b, HEADS, KEY_DIM, VALUE_DIM, **kwargs)
+        attended = result[0] if scores else result
+        final = ff.matmul(ff.reshape(attended, (3, 5, HEADS * VALUE_DIM)), wo)
+        final = final + bo if bo is not None else final
+        return (final, result[1]) if scores else final
+
+    arrays = [x, kernel, bias, out_kernel] + ([out_bias] if with_bias else [])
+    got_all, want_all = _run(fused, arrays, scores), _run(composed, arrays, scores)
+    assert got_all[0].shape == (3, 5, 6)
+    for got, want in zip(got_all, want_all):
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-13)
+    check_gradient(fused, arrays)
+
+
 @pytest.mark.parametrize("parts", [2, 3])
 def test_threads_and_chunks_do_not_change_results(parts, monkeypatch):
     """Rows split over threads give bit-identical float32 results; the kernel gradient sums a fixed number of
@@ -62,10 +92,12 @@ def test_threads_and_chunks_do_not_change_results(parts, monkeypatch):
 
     monkeypatch.setattr(attention_block, "use_threads_for", lambda macs: blas.use_threads_for(0))
     arrays = list(_case(seed=4, b=6, t=40, e=8, dtype="float32")[:3])
+    arrays += [np.random.default_rng(3).standard_normal((HEADS * VALUE_DIM, 8)).astype("float32"),
+               np.full(8, 0.1, "float32")]
     monkeypatch.setattr(attention_block, "reduction_chunks", lambda batch: 2)
 
-    def fused(a, w, b):
-        return projected_self_attention(a, w, b, HEADS, KEY_DIM, VALUE_DIM)
+    def fused(a, w, b, wo, bo):
+        return projected_self_attention(a, w, b, HEADS, KEY_DIM, VALUE_DIM, output_kernel=wo, output_bias=bo)
 
     monkeypatch.setattr(attention_block, "split_parts", lambda n, work, xp: 1)
     want = _run(fused, arrays, False)
@@ -97,6 +129,10 @@ def test_errors():
         projected_self_attention(x, kernel[:, :-1], None, HEADS, KEY_DIM, VALUE_DIM)
     with pytest.raises(ValueError, match="bias"):
         projected_self_attention(x, kernel, bias[:-1], HEADS, KEY_DIM, VALUE_DIM)
+    with pytest.raises(ValueError, match="output_kernel"):
+        projected_self_attention(x, kernel, None, HEADS, KEY_DIM, VALUE_DIM, output_kernel=np.ones((7, 2)))
+    with pytest.raises(ValueError, match="needs an output_kernel"):
+        projected_self_attention(x, kernel, None, HEADS, KEY_DIM, VALUE_DIM, output_bias=np.ones(2))
     with pytest.raises(TypeError, match="one dtype"):
         projected_self_attention(x.astype("float32"), kernel, None, HEADS, KEY_DIM, VALUE_DIM)
     with pytest.raises(ValueError, match="does not broadcast"):
