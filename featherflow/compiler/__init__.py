@@ -9,7 +9,9 @@ on it). The pieces:
 * ``host_call``: run a Python (or Numba) callable on real arrays now and at every replay: random draws,
   compiled kernels, ``tf.py_function``, ``tf.print``;
 * ``state``: bind an array a program reads and writes in place (optimizer buffers) to the program;
-* ``init_scope``: one-time setup during a trace, on real values, unrecorded.
+* ``init_scope``: one-time setup during a trace, on real values, unrecorded;
+* ``fresh_outputs`` (``handover.py``): a program's calls that hand their result buffers over uncopied;
+* ``tracing()`` / ``tracing_anywhere()``: whether this thread / any thread is tracing.
 
 >>> import numpy as np
 >>> tracer = Tracer()
@@ -23,9 +25,10 @@ array([12., 15.])
 
 from __future__ import annotations
 
-from featherflow.compiler._state import TraceError, current, init_scope, tracing
+from featherflow.compiler._state import TraceError, current, init_scope, tracing, tracing_anywhere
 from featherflow.compiler.buffers import TracedBuffer
 from featherflow.compiler.errors import OperatorNotAllowedInGraphError
+from featherflow.compiler.handover import fresh_outputs
 from featherflow.compiler.program import Program
 from featherflow.compiler.traced import TracedArray, concrete, is_traced
 from featherflow.compiler.tracer import Tracer
@@ -73,9 +76,11 @@ __all__ = [
     "Tracer",
     "concrete",
     "current",
+    "fresh_outputs",
     "host_call",
     "init_scope",
     "is_traced",
     "state",
     "tracing",
+    "tracing_anywhere",
 ]

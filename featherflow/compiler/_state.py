@@ -43,6 +43,16 @@ def tracing() -> bool:
     return ACTIVE[0] > 0 and _local.tracer is not None and not _local.suspended
 
 
+def tracing_anywhere() -> bool:
+    """True while a trace is in progress in any thread (a cheap check: a thread that must not wait for another
+    thread's trace, such as a dataset's producer, runs eagerly instead).
+
+    >>> tracing_anywhere()
+    False
+    """
+    return ACTIVE[0] > 0
+
+
 def suspended() -> bool:
     return _local.suspended > 0
 

@@ -116,6 +116,8 @@ class Program:
         returned = ", ".join(self._expr(t, copy=True) for t in templates)
         lines.append(f"    return ({returned}{',' if len(templates) == 1 else ''})")
         self.source = "\n".join(lines) + "\n"
+        self._templates = templates  # the outputs (handover.py hands planned buffers over without a copy)
+        self._fused_namespace = None
         exec(compile(self.source, "<featherflow program>", "exec"), self.namespace)  # noqa: S102 - our own code
         self._fn = self._numpy_fn = self.namespace["program"]
         self.groups: list = []
@@ -210,6 +212,7 @@ class Program:
             self._fn = self._numpy_fn
             return False
         self._fn = namespace["program"]
+        self._fused_namespace = namespace
         self._fused = True
         return True
 

@@ -387,6 +387,11 @@ class Tracer:
             if buffer is None:
                 self.untracked.append((root, _where()))
 
+    def _outside(self, array) -> bool:
+        """``array`` belongs to none of the trace's buffers, written arrays or bound state."""
+        key = id(root_of(array))
+        return key not in self.buffers and key not in self.written and key not in self.states
+
     # -- buffers the trace created ----------------------------------------------------------------
     def new_buffer(self, array, fresh: bool = False) -> None:
         root = root_of(array)
@@ -517,13 +522,25 @@ class Tracer:
     def host(self, fn, args, kwargs, static: bool = False, name: str | None = None):
         """Run ``fn`` on real values now and record it to run again at every replay (see ``host_call``)."""
         self._check_open()
-        self._note_writes([a for a in list(args) + list(kwargs.values())
-                           if type(a) is np.ndarray or type(a) is TracedBuffer])
+        watched, outside = [], {}
+        for a in list(args) + list(kwargs.values()):
+            if type(a) is TracedBuffer or (type(a) is np.ndarray and not self._outside(a)):
+                watched.append(a)
+            elif type(a) is np.ndarray:
+                root = root_of(a)
+                outside.setdefault(id(root), (root, root.copy()))
+        self._note_writes(watched)
         _local.suspended += 1
         try:
             result = fn(*self.real(args), **self.real(kwargs))
         finally:
             _local.suspended -= 1
+        for key, (root, before) in outside.items():
+            # an array from outside the trace that the call left as it was is an input (a constant filter, a
+            # lookup table), not a write: only a changed one is noted (see ``finish``)
+            if root.tobytes() != before.tobytes():
+                self.written[key] = (len(self.steps), root, before)
+                self.untracked.append((root, _where()))
         step = self._record("host", fn, name, args, kwargs, True)
         traced = self._outputs(step, result, f"host call {getattr(fn, '__name__', fn)}") if result is not None \
             else None

@@ -19,11 +19,12 @@ array([3., 0.], dtype=float32)
 from __future__ import annotations
 
 from featherflow.core import tape as _tape
+from featherflow.core.nest import flatten_into, pack_from
 from featherflow.core.tensor import Tensor
 
 
 def _flatten(structure):
-    return _tape._flatten(structure, [])
+    return flatten_into(structure, [])
 
 
 class ForwardAccumulator:
@@ -71,7 +72,7 @@ class ForwardAccumulator:
             unconnected_gradients.value if isinstance(unconnected_gradients, _tape.UnconnectedGradients)
             else unconnected_gradients)
         results = [self._jvp_one(t, unconnected) for t in _flatten(primals)]
-        return _tape._pack(primals, iter(results))
+        return pack_from(primals, iter(results))
 
     def _jvp_one(self, target, unconnected):
         if not isinstance(target, Tensor) or target.value.dtype.kind not in "fc":

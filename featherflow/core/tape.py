@@ -29,6 +29,8 @@ import numpy as np
 
 from featherflow.backend.arrays import array_module
 from featherflow.core import higher_order
+from featherflow.core.nest import flatten_into as _flatten
+from featherflow.core.nest import pack_from as _pack
 from featherflow.core.runtime import state as _state
 from featherflow.core.tensor import Tensor, _dtype_name, convert_to_tensor
 from featherflow.core.variable import Variable
@@ -129,28 +131,6 @@ def unbroadcast(grad, shape):
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
-
-
-def _flatten(structure, out):
-    if isinstance(structure, dict):
-        for key in sorted(structure, key=str):
-            _flatten(structure[key], out)
-    elif isinstance(structure, (list, tuple)):
-        for item in structure:
-            _flatten(item, out)
-    else:
-        out.append(structure)
-    return out
-
-
-def _pack(structure, flat_iter):
-    if isinstance(structure, dict):
-        packed = {key: _pack(structure[key], flat_iter) for key in sorted(structure, key=str)}
-        return {key: packed[key] for key in structure}
-    if isinstance(structure, (list, tuple)):
-        items = [_pack(item, flat_iter) for item in structure]
-        return type(structure)(items) if isinstance(structure, list) else tuple(items)
-    return next(flat_iter)
 
 
 class GradientTape:

@@ -52,7 +52,6 @@ from featherflow.core.tensor_spec import TensorSpec
 from featherflow.data import structure as nest
 from featherflow.data.dataset import call_with_element
 
-_TRACES_ACTIVE = compiler._state.ACTIVE  # [number of traces in progress, in any thread]
 _TRACED = object()  # a program output's place among an output's leaves
 MAX_TRACES = 4  # signatures traced per function (below tf.function's 5-traces-in-10-calls warning)
 _debug = {"enabled": False}  # tf.data.experimental.enable_debug_mode()
@@ -116,7 +115,9 @@ class _Replayer:
         self.traces: dict = {}  # signature -> _Compiled (None: runs eagerly)
 
     def _call_flat(self, *leaves):
-        return call_with_element(self._fn, nest.pack_as(self._structure, list(leaves)))
+        # (leaves are Tensors while tracing; arrays when tf.function runs the function eagerly)
+        leaves = [leaf if isinstance(leaf, Tensor) else Tensor(leaf) for leaf in leaves]
+        return call_with_element(self._fn, nest.pack_as(self._structure, leaves))
 
     def trace(self, element, signature, leaves: list):
         """The first element of a new signature: run the function while tracing it. Returns (output, why the
@@ -125,11 +126,10 @@ class _Replayer:
             self.traces[signature] = None
             return nest.normalize_output(call_with_element(self._fn, element), "the output of `map_func`"), None
         self._structure = element
-        tensors = [Tensor(leaf) for leaf in leaves]
         count = self.function.experimental_get_tracing_count()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = self.function(*tensors)
+            result = self.function(*leaves)  # arrays: tf.function keeps the trace for array_trace
         for warning in caught:  # the eager fallback's warning is not for tf.data (TensorFlow has no such case)
             if not str(warning.message).startswith("tf.function could not compile"):
                 warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
@@ -137,13 +137,15 @@ class _Replayer:
         reason = self.function.eager_fallback_reason
         if reason is not None:
             return output, reason
-        if self.function.experimental_get_tracing_count() == count:  # called inside a trace: it ran eagerly
-            return output, None
-        concrete = self.function.get_concrete_function(*tensors)
+        trace = self.function.array_trace(*leaves)
+        if self.function.experimental_get_tracing_count() == count or trace is None:
+            return output, None  # called inside a trace (or with tf.function run eagerly): it ran eagerly
         compiled = _Compiled()
-        compiled.program = concrete.graph
-        compiled.valid = concrete._trace.valid  # the variables it reads still hold the arrays it was traced with
-        structure = concrete.structured_outputs  # TensorSpecs where the program's outputs go
+        # the outputs the program computes are handed over without a copy (each call's are the caller's own)
+        compiled.program = compiler.fresh_outputs(trace.program)
+        compiled.valid = trace.valid  # the variables it reads still hold the arrays it was traced with
+        # TensorSpecs where the program's outputs go (the trace exists: this does not trace again)
+        structure = self.function.get_concrete_function(*leaves).structured_outputs
         compiled.structure = structure
         compiled.constants = [_TRACED if isinstance(leaf, TensorSpec) else leaf
                               for leaf in function_flatten(structure, [])]
@@ -201,7 +203,7 @@ class TracedFunction:
                     return compiled.outputs(leaves)
             elif compiled is None:
                 return self._eager(element)
-            if _TRACES_ACTIVE[0] > 0:
+            if compiler.tracing_anywhere():
                 # Another thread is tracing a function (traces run one at a time): that function may be the
                 # one iterating this dataset (a prefetch thread feeding a loop inside a tf.function), so waiting
                 # for its trace to end could wait forever. This element runs eagerly; a later one traces.

@@ -137,6 +137,33 @@ def test_a_write_into_an_array_made_outside_the_trace_is_reported():
         _compile(fn, np.ones(2))
 
 
+def test_a_host_call_that_only_reads_an_outside_array_compiles():
+    table = np.array([10.0, 20.0])  # made outside the trace, only read by the host function
+
+    def fn(x):
+        return host_call(lambda a, t: a * t, x, table) + 1.0
+
+    program, first = _compile(fn, np.ones(2))
+    assert first.tolist() == [11.0, 21.0]
+    assert program(np.array([2.0, 3.0]))[0].tolist() == [21.0, 61.0]
+    table[:] = [1.0, 1.0]  # read by reference at every replay (the compiler's documented capture rule)
+    assert program(np.array([2.0, 3.0]))[0].tolist() == [3.0, 4.0]
+
+
+def test_a_host_call_that_writes_an_outside_array_is_reported():
+    outside = np.zeros(2)
+
+    def write(a, out):
+        np.multiply(a, 2.0, out=out)
+        return a + out
+
+    def fn(x):
+        return host_call(write, x, outside)
+
+    with pytest.raises(TraceError, match="created outside the traced function"):
+        _compile(fn, np.ones(2))
+
+
 def test_empty_buffers_are_not_restored_zeros_buffers_are():
     def fn(x):
         a = np.empty(2)

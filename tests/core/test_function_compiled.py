@@ -373,3 +373,30 @@ def test_get_concrete_function_updates_no_state():
     loss = step(tf.constant(x), tf.constant(y))  # the first real call updates everything once
     assert int(optimizer.iterations) == 1 and float(metric.result()) == float(loss)
     assert len(traced) == 2  # (the call found the trace made by get_concrete_function)
+
+
+def test_ops_reading_numpy_constants_compile_without_fallback():
+    """A NumPy filter given to conv2d and tf.image.ssim's own constant windows were taken for writes into
+    arrays from outside the trace, and the function fell back to eager with a warning."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    kernel = rng.random((3, 3, 1, 2)).astype("float32")
+
+    @tf.function
+    def conv(x):
+        return tf.nn.conv2d(x, kernel, 1, "SAME")
+
+    @tf.function
+    def ssim(a, b):
+        return tf.image.ssim(a, b, 1.0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the eager-fallback warning fails the test
+        for scale in (1.0, 2.0, 3.0):
+            x = tf.constant(rng.random((2, 5, 5, 1)).astype("float32") * scale)
+            np.testing.assert_allclose(conv(x).numpy(), tf.nn.conv2d(x, kernel, 1, "SAME").numpy(), rtol=1e-6)
+            img = tf.constant(rng.random((1, 24, 24, 3)).astype("float32"))
+            np.testing.assert_allclose(ssim(img, img * 0.9).numpy(), tf.image.ssim(img, img * 0.9, 1.0).numpy(),
+                                       rtol=1e-5)
+    assert conv.experimental_get_tracing_count() == 1 and ssim.experimental_get_tracing_count() == 1

@@ -267,3 +267,20 @@ def test_jacobian_of_matrix_output_and_empty_target():
     with ff.GradientTape() as tape:
         empty = ff.reduce_sum(w, axis=1)[:0]
     assert tape.jacobian(empty, w).shape == (0, 2, 2)
+
+
+def test_gradient_keeps_the_structure_of_the_sources():
+    """tape.gradient returns the sources' structure: named tuples keep their type, dicts their key order and
+    mixed key types work (as tf.nest.pack_sequence_as gives in TensorFlow)."""
+    import collections
+
+    Pair = collections.namedtuple("Pair", "w b")
+    w, b, c = ff.Variable([1.0, 2.0]), ff.Variable(3.0), ff.Variable(5.0)
+    sources = {"z": Pair(w, b), 1: [c]}
+    with ff.GradientTape() as tape:
+        loss = ff.reduce_sum(w * w) * b + 2.0 * c
+    grads = tape.gradient(loss, sources)
+    assert list(grads) == ["z", 1] and isinstance(grads["z"], Pair) and isinstance(grads[1], list)
+    np.testing.assert_allclose(grads["z"].w.numpy(), [6.0, 12.0])  # 2 w b
+    np.testing.assert_allclose(grads["z"].b.numpy(), 5.0)  # sum(w^2)
+    np.testing.assert_allclose(grads[1][0].numpy(), 2.0)

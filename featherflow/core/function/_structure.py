@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow.core.nest import flatten_into as flatten  # noqa: F401 (re-exported)
+from featherflow.core.nest import pack_from as pack  # noqa: F401 (re-exported)
 from featherflow.core.tensor import Tensor
 from featherflow.core.tensor_spec import TensorSpec
 from featherflow.core.variable import Variable
@@ -21,32 +23,6 @@ from featherflow.core.variable import Variable
 def is_input(leaf) -> bool:
     """True for the leaves that become program inputs: tensors (not variables), arrays and specs."""
     return (isinstance(leaf, (Tensor, np.ndarray, TensorSpec)) and not isinstance(leaf, Variable))
-
-
-def flatten(structure, out: list) -> list:
-    """The leaves of ``structure`` in a fixed order (dicts by sorted key), appended to ``out``."""
-    if isinstance(structure, dict):
-        for key in sorted(structure, key=repr):
-            flatten(structure[key], out)
-    elif isinstance(structure, (list, tuple)):
-        for item in structure:
-            flatten(item, out)
-    else:
-        out.append(structure)
-    return out
-
-
-def pack(structure, leaves):
-    """``structure`` rebuilt with the next items of the iterator ``leaves`` in place of its leaves."""
-    if isinstance(structure, dict):
-        packed = {key: pack(structure[key], leaves) for key in sorted(structure, key=repr)}
-        return {key: packed[key] for key in structure}
-    if isinstance(structure, (list, tuple)):
-        items = [pack(item, leaves) for item in structure]
-        if isinstance(structure, list):
-            return items
-        return type(structure)(*items) if hasattr(structure, "_fields") else type(structure)(items)
-    return next(leaves)
 
 
 def _leaf_key(leaf):

@@ -124,20 +124,21 @@ class LayerWeights:
         return [w.numpy() for w in self.weights]
 
     def set_weights(self, weights) -> None:
-        """Set the weights from NumPy arrays, in ``weights`` order, checking count and shapes."""
+        """Set the weights from NumPy arrays, in ``self.weights`` order; the count and every shape are checked
+        before anything is assigned, so a bad list changes nothing (layers and models alike)."""
         params = self.weights
         weights = list(weights)
         if len(params) != len(weights):
             raise ValueError(
-                f'Layer "{self.name}" expected {len(params)} weights, but received {len(weights)} input weights. '
-                f"Received: weights shapes={[np.shape(w) for w in weights]}"
+                f'You called `set_weights(weights)` on layer "{self.name}" with a weight list of length '
+                f"{len(weights)}, but the layer was expecting {len(params)} weights. Provided weights: "
+                f"{[np.shape(w) for w in weights]}"
             )
         for p, w in zip(params, weights):
-            w = np.asarray(w)
-            if p.shape != w.shape:
+            if tuple(p.shape) != tuple(np.shape(w)):
                 raise ValueError(
-                    f'Layer "{self.name}" weight shape {p.shape} is not compatible with provided weight shape '
-                    f"{w.shape}. Received: weight {p.name}"
+                    f'Layer "{self.name}" weight shape {tuple(p.shape)} is not compatible with provided weight '
+                    f"shape {tuple(np.shape(w))}. Received: weight {p.name}"
                 )
         for p, w in zip(params, weights):
             p.assign(np.asarray(w, dtype=p.dtype))

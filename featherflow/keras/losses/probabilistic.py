@@ -31,7 +31,7 @@ from featherflow import ops
 from featherflow.backend.arrays import epsilon
 from featherflow.core.tensor import Tensor
 from featherflow.keras.losses._utils import Reduction, as_pred, get_logits, prepare
-from featherflow.keras.losses.base import _MEAN_REDUCTIONS, LossFunctionWrapper
+from featherflow.keras.losses.base import LossFunctionWrapper
 from featherflow.ops._host import is_traced, on_host
 from featherflow.ops.nn import check_sparse_labels, sparse_xent_mean
 
@@ -298,25 +298,6 @@ def _sparse_mean_fast(y_true, y_pred, from_logits=False, axis=-1, ignore_class=N
 
 
 sparse_categorical_crossentropy._mean_fast = _sparse_mean_fast
-
-
-def sparse_categorical_mean_form(loss) -> bool | None:
-    """``from_logits`` when ``loss`` (a ``Loss`` object) is a sparse categorical cross-entropy averaged over the
-    batch - class axis -1, no ignored class, the mean reduction - the case a step can compute as array kernels;
-    ``None`` for any other loss.
-
-    >>> sparse_categorical_mean_form(SparseCategoricalCrossentropy(from_logits=True))
-    True
-    >>> sparse_categorical_mean_form(SparseCategoricalCrossentropy(reduction="sum")) is None
-    True
-    """
-    if getattr(loss, "_mean_fast", None) is not _sparse_mean_fast or loss.reduction not in _MEAN_REDUCTIONS:
-        return None
-    kwargs = loss._fn_kwargs
-    if kwargs.get("ignore_class") is not None or kwargs.get("axis", -1) not in (-1, 1) or \
-            set(kwargs) - {"from_logits", "axis", "ignore_class"}:
-        return None
-    return bool(kwargs.get("from_logits", False))
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):

@@ -318,25 +318,6 @@ class Model(TrainerMixin, Layer):
         """All weights as NumPy arrays, in ``model.weights`` order."""
         return [w.numpy() for w in self.weights]
 
-    def set_weights(self, weights) -> None:
-        """Set all weights from NumPy arrays in ``model.weights`` order (shapes are checked)."""
-        params = self.weights
-        weights = list(weights)
-        if len(params) != len(weights):
-            raise ValueError(
-                f"You called `set_weights(weights)` on layer \"{self.name}\" with a weight list of length "
-                f"{len(weights)}, but the layer was expecting {len(params)} weights. Provided weights: "
-                f"{[np.shape(w) for w in weights]}"
-            )
-        for p, w in zip(params, weights):
-            if tuple(p.shape) != tuple(np.shape(w)):
-                raise ValueError(
-                    f"Layer weight shape {tuple(p.shape)} not compatible with provided weight shape "
-                    f"{tuple(np.shape(w))}. Received: weight {p.name}"
-                )
-        for p, w in zip(params, weights):
-            p.assign(np.asarray(w, dtype=p.dtype))
-
     def count_params(self) -> int:
         """Number of scalars in all the model's weights (the model must be built)."""
         if not self.built:
