@@ -11,6 +11,7 @@ on it). The pieces:
 * ``state``: bind an array a program reads and writes in place (optimizer buffers) to the program;
 * ``init_scope``: one-time setup during a trace, on real values, unrecorded;
 * ``fresh_outputs`` (``handover.py``): a program's calls that hand their result buffers over uncopied;
+* ``finite_outputs`` (``bounds.py``): which outputs of a program are proven finite from its inputs' bounds;
 * ``tracing()`` / ``tracing_anywhere()``: whether this thread / any thread is tracing.
 
 >>> import numpy as np
@@ -26,6 +27,7 @@ array([12., 15.])
 from __future__ import annotations
 
 from featherflow.compiler._state import TraceError, current, init_scope, tracing, tracing_anywhere
+from featherflow.compiler.bounds import dtype_bound, finite_outputs
 from featherflow.compiler.buffers import TracedBuffer
 from featherflow.compiler.errors import OperatorNotAllowedInGraphError
 from featherflow.compiler.handover import fresh_outputs
@@ -76,6 +78,8 @@ __all__ = [
     "Tracer",
     "concrete",
     "current",
+    "dtype_bound",
+    "finite_outputs",
     "fresh_outputs",
     "host_call",
     "init_scope",

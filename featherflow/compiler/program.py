@@ -117,6 +117,8 @@ class Program:
         lines.append(f"    return ({returned}{',' if len(templates) == 1 else ''})")
         self.source = "\n".join(lines) + "\n"
         self._templates = templates  # the outputs (handover.py hands planned buffers over without a copy)
+        self._input_slots = list(tracer.inputs)  # (bounds.py follows values from the inputs)
+        self._constant_slots = constants
         self._fused_namespace = None
         exec(compile(self.source, "<featherflow program>", "exec"), self.namespace)  # noqa: S102 - our own code
         self._fn = self._numpy_fn = self.namespace["program"]

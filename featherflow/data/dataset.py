@@ -123,6 +123,11 @@ class Dataset:
     def _inputs(self) -> list:
         return []
 
+    def _finite_proof(self):
+        """``proven(array) -> bool``: True for an array of this dataset's elements known to hold no NaN or
+        infinity without looking (``fit`` skips its check for it); None when nothing is known."""
+        return None
+
     # -- iteration ---------------------------------------------------------------------------------------
     def __iter__(self):
         from featherflow.data.iterators import DatasetIterator

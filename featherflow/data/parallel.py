@@ -118,7 +118,8 @@ class Autotuner:
         Each strategy is ``make(iterator, handback) -> generator`` (e.g. produce on request, or in a background
         thread). Each runs in turn for ``probe`` steps and ``PROBE_SECONDS``, timed from one request of the
         consumer to the next (its work on an item plus the wait for the next one); a strategy already 1.5 times
-        slower than the best so far stops early. The rest of the iteration uses the first strategy unless a
+        slower than the best so far stops early. When the first way's wait for an item is under a tenth of its
+        step, the others are not probed: they could at best hide that wait, less than the margin below. The rest of the iteration uses the first strategy unless a
         later one's median step is shorter by 10% (threads that only break even are not worth their risk) in
         two rounds of probes: a later way that wins the first round is probed again after the first way once
         more, so a burst of load on a shared machine during one probe does not choose threads that then cost
@@ -131,15 +132,16 @@ class Autotuner:
         return self._probe(iterator, strategies, probe)
 
     @staticmethod
-    def _timed(make, iterator, probe, best, medians):
-        """The items of one probe of ``make``; appends its median step (None when the input ended first)."""
+    def _timed(make, iterator, probe, best, medians, waits=None):
+        """The items of one probe of ``make``; appends its median step to ``medians`` (None when the input ended
+        first) and, given ``waits``, the median wait for an item (from the consumer's request to the item)."""
         import statistics
         import time
 
         clock = time.perf_counter
         count = [0]
-        steps = []
-        previous = None
+        steps, waited = [], []
+        previous = requested = None
         stopped = [False]  # this probe asked the strategy to stop (else the input ended)
         start = clock()
 
@@ -154,16 +156,28 @@ class Autotuner:
             now = clock()  # one step: the consumer's work on the previous item and the wait for this one
             if previous is not None and count[0] > 4 and not stopped[0]:  # items drained after a stop
                 steps.append(now - previous)  # come at once: they do not time this way
+                waited.append(now - requested)
             previous = now
             yield item
+            requested = clock()
         medians.append((statistics.median(steps) if steps else 0.0) if stopped[0] else None)
+        if waits is not None:
+            waits.append(statistics.median(waited) if waited else 0.0)
 
     def _probe(self, iterator, strategies, probe):
         medians: list = []
-        for make in strategies:
+        waits: list = []
+        for index, make in enumerate(strategies):
             best = min([m for m in medians if m is not None], default=None)
-            yield from self._timed(make, iterator, probe, best, medians)
+            yield from self._timed(make, iterator, probe, best, medians, waits if index == 0 else None)
             if medians[-1] is None:  # the input ended while probing
+                return
+            if index == 0 and waits[0] < (1.0 - MARGIN) * medians[0]:
+                # Producing an item takes under a tenth of the consumer's step: another way (threads) could
+                # at best hide that time, never the 10% it must win by, so it is not tried (a thread's probe
+                # costs its hand-offs, and on a busy machine it can win a probe by luck and then cost).
+                self.choice = 0
+                yield from strategies[0](iterator, None)
                 return
         choice = min(range(len(medians)), key=lambda i: (medians[i] / (1.0 if i == 0 else MARGIN), i))
         if choice != 0:  # confirm: the first way again, then the winner, both timed now
@@ -180,6 +194,9 @@ class Autotuner:
 
 class PrefetchDataset(UnaryDataset):
     """``Dataset.prefetch``: the input produced ahead by a background thread."""
+
+    def _finite_proof(self):  # the input's elements, unchanged
+        return self._input._finite_proof()
 
     def __init__(self, input_dataset, buffer_size):
         buffer_size = _check_count(buffer_size, "buffer_size")

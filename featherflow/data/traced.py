@@ -38,7 +38,9 @@ The element spec of a mapped dataset is found by running the function on two sta
 
 from __future__ import annotations
 
+import collections
 import warnings
+import weakref
 
 import numpy as np
 
@@ -86,10 +88,33 @@ def _fresh(constant):
     return np.array(constant, copy=True) if isinstance(constant, np.ndarray) else constant
 
 
+class ProvenFinite:
+    """The float arrays a map function's programs made and proved finite (``compiler.finite_outputs``: integer
+    inputs through steps that keep values bounded), recognised by identity: ``array in proven``. The most recent
+    ``KEPT`` are remembered, weakly (an array freed and another made at its address is not taken for it)."""
+
+    KEPT = 64
+
+    def __init__(self):
+        self._refs: dict = {}
+        self._order: collections.deque = collections.deque()
+
+    def add(self, array) -> None:
+        key = id(array)
+        self._refs[key] = weakref.ref(array)
+        self._order.append(key)
+        if len(self._order) > self.KEPT:  # (a key added twice loses its entry early: that array is checked)
+            self._refs.pop(self._order.popleft(), None)
+
+    def __contains__(self, array) -> bool:
+        ref = self._refs.get(id(array))
+        return ref is not None and ref() is array
+
+
 class _Compiled:
     """One traced signature: the program, how its outputs form the element, and the trace's validity check."""
 
-    __slots__ = ("program", "valid", "structure", "flat", "constants")
+    __slots__ = ("program", "valid", "structure", "flat", "constants", "finite", "proven")
 
     def outputs(self, leaves: list):
         values = self.program(*leaves)
@@ -98,6 +123,9 @@ class _Compiled:
                 if type(value) is not np.ndarray:  # a NumPy scalar (NumPy's result of scalar arithmetic)
                     values = tuple([nest.normalize_element(v, "the output of `map_func`") for v in values])
                     break
+            if self.finite:
+                for i in self.finite:
+                    self.proven.add(values[i])
             return values if self.flat else values[0]
         it = iter(values)  # program outputs in tf.function's leaf order, constants (fresh copies) between them
         filled = [next(it) if c is _TRACED else _fresh(c) for c in self.constants]
@@ -108,8 +136,9 @@ class _Replayer:
     """The traces of one function for one caller at a time (parallel ``map`` threads each take their own:
     a program reuses its work buffers, so two threads must not replay the same one at once)."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, proven: ProvenFinite):
         self._fn = fn
+        self._proven = proven
         self._structure = None
         self.function = Function(self._call_flat, name=getattr(fn, "__name__", "map_func"), _on_untraceable="eager")
         self.traces: dict = {}  # signature -> _Compiled (None: runs eagerly)
@@ -156,6 +185,14 @@ class _Replayer:
             compiled.flat = True  # the program's tuple is the element (a returned list becomes a tuple)
         elif all_traced and plain and isinstance(structure, TensorSpec):
             compiled.flat = False
+        compiled.proven = self._proven
+        compiled.finite = ()  # the float outputs proven finite for any input of this signature
+        if compiled.flat is not None:
+            inputs = [compiler.dtype_bound(leaf.dtype) for leaf in leaves]
+            if any(bound is not None for bound in inputs):
+                proofs = compiler.finite_outputs(trace.program, inputs)
+                compiled.finite = tuple(i for i, (proof, spec) in enumerate(zip(proofs, function_flatten(
+                    structure, []))) if proof and isinstance(spec, TensorSpec) and spec.dtype.kind == "f")
         self.traces[signature] = compiled
         return output, None
 
@@ -167,6 +204,7 @@ class TracedFunction:
     def __init__(self, fn):
         self._fn = fn
         self._idle: list = []  # replayers not in use (list.pop / append are atomic)
+        self.proven_finite = ProvenFinite()  # outputs proven finite (fit skips its NaN/inf check for them)
         self.eager_reason = None  # why the function runs eagerly (it could not be compiled)
 
     def _eager(self, element):
@@ -195,7 +233,7 @@ class TracedFunction:
         try:
             replayer = idle.pop()
         except IndexError:  # every replayer is in use (parallel map threads): one more
-            replayer = _Replayer(self._fn)
+            replayer = _Replayer(self._fn, self.proven_finite)
         try:
             compiled = replayer.traces.get(signature, False)
             if compiled:

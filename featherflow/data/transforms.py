@@ -94,6 +94,9 @@ class MapDataset(UnaryDataset):
     def _apply(self, element):
         return self._traced(element)
 
+    def _finite_proof(self):
+        return self._traced.proven_finite.__contains__
+
     def _elements(self):
         from featherflow.data.parallel import Autotuner, inline_iterator, parallel_map, worker_count
 
@@ -303,6 +306,9 @@ class ShuffleDataset(UnaryDataset):
 class RepeatDataset(UnaryDataset):
     """``Dataset.repeat``: the input ``count`` times (forever for None / -1)."""
 
+    def _finite_proof(self):  # the input's elements, unchanged
+        return self._input._finite_proof()
+
     def __init__(self, input_dataset, count=None):
         self._input = input_dataset
         self._count = -1 if count is None else _check_count(count, "count")
@@ -362,6 +368,9 @@ def _skip_chunks(chunks, count: int):
 class TakeDataset(UnaryDataset):
     """``Dataset.take``: the first ``count`` elements (all for -1)."""
 
+    def _finite_proof(self):  # the input's elements, unchanged
+        return self._input._finite_proof()
+
     def __init__(self, input_dataset, count):
         self._input = input_dataset
         self._count = _check_count(count, "count")
@@ -389,6 +398,9 @@ class TakeDataset(UnaryDataset):
 class SkipDataset(UnaryDataset):
     """``Dataset.skip``: all but the first ``count`` elements (nothing for -1)."""
 
+    def _finite_proof(self):  # the input's elements, unchanged
+        return self._input._finite_proof()
+
     def __init__(self, input_dataset, count):
         self._input = input_dataset
         self._count = _check_count(count, "count")
@@ -415,6 +427,9 @@ class SkipDataset(UnaryDataset):
 
 class ShardDataset(UnaryDataset):
     """``Dataset.shard``: elements ``index, index + num_shards, ...``."""
+
+    def _finite_proof(self):  # the input's elements, unchanged
+        return self._input._finite_proof()
 
     def __init__(self, input_dataset, num_shards, index):
         num_shards = _check_count(num_shards, "num_shards", allow_minus_one=False)
@@ -529,6 +544,9 @@ class ScanDataset(UnaryDataset):
 
 class OptionsDataset(UnaryDataset):
     """``Dataset.with_options``: the input, with ``tf.data.Options`` attached."""
+
+    def _finite_proof(self):  # the input's elements, unchanged
+        return self._input._finite_proof()
 
     def __init__(self, input_dataset, options):
         from featherflow.data.options import Options

@@ -201,3 +201,36 @@ def test_autotuner_keeps_the_first_way_when_a_later_one_wins_only_one_round():
     steady = Autotuner()  # faster in both rounds: chosen
     out = list(steady.iterate(iter(range(200)), [paced([0.003]), paced([0.001])]))
     assert out == list(range(200)) and steady.choice == 1
+
+
+def test_autotuner_does_not_try_threads_for_a_producer_far_cheaper_than_the_consumer():
+    from featherflow.data.parallel import Autotuner
+
+    def ways(producer_seconds, started):
+        def inline(iterator, handback):
+            while handback is None or not handback():
+                item = next(iterator, None)
+                if item is None:
+                    return
+                time.sleep(producer_seconds)
+                yield item
+
+        def other(iterator, handback):
+            started.append(True)
+            yield from inline(iterator, handback)
+
+        return [inline, other]
+
+    def consume(tuner, producer_seconds, started):
+        out = []
+        for item in tuner.iterate(iter(range(120)), ways(producer_seconds, started)):
+            time.sleep(0.003)  # the consumer's step
+            out.append(item)
+        return out
+
+    cheap, started = Autotuner(), []
+    assert consume(cheap, 0.0, started) == list(range(120))
+    assert cheap.choice == 0 and started == []  # could hide < 10% of a step: never probed
+    costly, started = Autotuner(), []
+    assert consume(costly, 0.002, started) == list(range(120))
+    assert started  # a producer that takes ~40% of the step: the other way is probed

@@ -5,6 +5,7 @@ import logging
 import warnings
 
 import numpy as np
+import pytest
 from dataset_helpers import values
 
 import featherflow as tf
@@ -172,3 +173,42 @@ def test_prefetched_map_iterated_inside_a_tf_function_does_not_wait_for_that_tra
     worker.start()
     worker.join(60)
     assert not worker.is_alive() and out == [132.0]
+
+
+def _lecture_model():
+    tf.keras.utils.set_random_seed(0)
+    model = tf.keras.Sequential([tf.keras.Input(shape=(2, 3)), tf.keras.layers.Flatten(),
+                                 tf.keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def test_fit_skips_the_nan_check_only_for_batches_proven_finite():
+    from featherflow.keras.models.dataset_adapter import DatasetHandler
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (10, 2, 3), dtype=np.uint8)
+    y = rng.integers(0, 2, 10)
+    base = D.from_tensor_slices((x, y)).shuffle(10, seed=1).batch(4)
+    normalised = base.map(lambda a, b: (tf.cast(a, tf.float32) / 255.0, b)).prefetch(tf.data.AUTOTUNE)
+    handler = DatasetHandler(normalised, input_dtypes=["float32"], check_values=True)
+    first = [handler._proven_finite(bx) for bx, _, _ in handler.epoch_batches(0)]
+    assert first == [False, True, False]  # batches of 4 and the last of 2: each shape's first ran while traced
+    assert [handler._proven_finite(bx) for bx, _, _ in handler.epoch_batches(0)] == [True] * 3  # replayed
+    assert np.isfinite(_lecture_model().fit(normalised, epochs=2, verbose=0).history["loss"]).all()
+
+    x[3, 1, 2] = 0  # 0 / 0: the program divides by a zero constant, proves nothing and is checked
+    nan = D.from_tensor_slices((x, y)).batch(4).map(lambda a, b: (tf.cast(a, tf.float32) / 0.0, b))
+    with pytest.raises(ValueError, match=r"The data in `x` \(the x of its batches\) contains \d+ NaN or infinite "
+                                         r"value\(s\) \(the first, (NaN|infinite), at index \(0, 0, 0\) of a batch\)"):
+        _lecture_model().fit(nan, epochs=1, verbose=0)
+
+    def poison(a, b):  # a later map writing NaN into the proven batch in place: that batch is checked again
+        a[0, 0, 0] = np.nan
+        return a, b
+
+    later = base.map(lambda a, b: (tf.cast(a, tf.float32) / 255.0, b)).map(
+        lambda a, b: tf.numpy_function(poison, [a, b], [tf.float32, tf.int64]))
+    with pytest.raises(ValueError, match=r"contains 1 NaN or infinite value\(s\) \(the first, NaN, at index "
+                                         r"\(0, 0, 0\) of a batch\)"):
+        _lecture_model().fit(later, epochs=1, verbose=0)

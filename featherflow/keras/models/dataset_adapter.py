@@ -99,6 +99,9 @@ class DatasetHandler(DataHandler):
             input_dtypes = input_dtypes[0]
         self._single_dtype = (np.dtype(input_dtypes) if isinstance(input_dtypes, (str, np.dtype, type))
                               and not class_weight else None)
+        # arrays the dataset knows to be finite (a map's output proven finite from integer inputs, such as
+        # uint8 images normalised): their NaN/inf check is skipped
+        self._proven_finite = dataset._finite_proof() if check_values else None
 
     def _convert_batch(self, batch):
         dtype = self._single_dtype
@@ -107,7 +110,9 @@ class DatasetHandler(DataHandler):
             sw = batch[2] if len(batch) == 3 else None
             if (type(x) is np.ndarray and type(y) is np.ndarray and x.ndim and y.ndim and y.shape[0] == x.shape[0]
                     and (sw is None or type(sw) is np.ndarray and sw.ndim and sw.shape[0] == x.shape[0])):
-                if self._check_values and not (_all_finite(x) and _all_finite(y) and _all_finite(sw)):
+                proven = self._proven_finite
+                if self._check_values and not ((proven is not None and proven(x) or _all_finite(x)) and _all_finite(y)
+                                               and _all_finite(sw)):
                     self._check_finite(x, y, sw)  # names the argument and the first bad value
                 if x.dtype.kind == "f" and x.dtype != dtype:
                     x = x.astype(dtype)
