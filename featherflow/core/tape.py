@@ -320,9 +320,37 @@ class GradientTape:
                 "(or jacobians). Use GradientTape(persistent=True) to call gradient() more than once."
             )
 
+    def _toward_sources(self, sources: set) -> list:
+        """Per node, the ``needs`` restricted to inputs that depend on a source (ids in ``sources``), or
+        ``None`` for a node none of whose inputs does.
+
+        A tape records every op on a watched tensor, but a gradient only has to flow along paths that end at
+        the sources asked for (TensorFlow prunes the same way): with two tapes over one computation (a GAN's
+        generator and discriminator), the discriminator's gradient need not run the generator's backward
+        rules, nor a generator's gradient compute the discriminator's weight gradients.
+        """
+        reach = set(sources)
+        plans = []
+        for out, inputs, _backward, needs, _name in self._nodes:
+            plan = [need and id(t) in reach for t, need in zip(inputs, needs)]
+            if True in plan:
+                plans.append(needs if plan == needs else plan)
+                if out.__class__ is tuple:
+                    reach.update(id(o) for o in out)
+                else:
+                    reach.add(id(out))
+            else:
+                plans.append(None)
+        return plans
+
     def _backpropagate(self, grads: dict, keep: set) -> None:
-        """Walk the nodes backwards from the seeded ``grads`` (id -> array); the ids in ``keep`` stay in it."""
-        for out, inputs, backward, needs, _name in reversed(self._nodes):
+        """Walk the nodes backwards from the seeded ``grads`` (id -> array); the ids in ``keep`` stay in it.
+
+        Only the inputs through which a gradient can reach a source in ``keep`` get one (``_toward_sources``)."""
+        plans = self._toward_sources(keep)
+        for (out, inputs, backward, _needs, _name), needs in zip(reversed(self._nodes), reversed(plans)):
+            if needs is None:
+                continue
             if out.__class__ is tuple:  # a multi-output op (record_multi)
                 g = [grads.get(id(o)) if id(o) in keep else grads.pop(id(o), None) for o in out]
                 if all(gi is None for gi in g):

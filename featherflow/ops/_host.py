@@ -37,6 +37,25 @@ def on_host(fn, *args, **kwargs):
     """``fn(*args, **kwargs)``; inside a ``tf.function`` trace, recorded as a host call (see the module)."""
     if _compiler.current() is None:
         return fn(*args, **kwargs)
+    return _traced_call(fn, args, kwargs, False)
+
+
+def on_host_fixed(fn, *args, **kwargs):
+    """``on_host`` for array work whose output shapes depend only on its arguments' shapes and non-array
+    arguments (a convolution, not a ``unique``): the compiled program may then give the steps that use its
+    outputs fixed result buffers and fuse them, as it does after any NumPy call (a host call's outputs are
+    otherwise taken as data-dependent in shape).
+
+    >>> import numpy as np
+    >>> on_host_fixed(np.add, np.ones(2), np.ones(2))
+    array([2., 2.])
+    """
+    if _compiler.current() is None:
+        return fn(*args, **kwargs)
+    return _traced_call(fn, args, kwargs, True)
+
+
+def _traced_call(fn, args, kwargs, static: bool):
     layout: list = []
 
     def packed(*a, **k):
@@ -52,7 +71,7 @@ def on_host(fn, *args, **kwargs):
         arrays = tuple(r for r in result if r is not None)
         return arrays or None  # all None: nothing to hand back
 
-    result = _compiler.host_call(packed, *args, **kwargs)
+    result = _compiler.current().host(packed, args, kwargs, static=static)
     if not layout:
         return result
     arrays = iter(result if isinstance(result, tuple) else (result,))

@@ -32,7 +32,7 @@ from featherflow.backend.blas import get_num_threads, use_threads_for
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, binary_operands
-from featherflow.ops._host import on_host
+from featherflow.ops._host import on_host_fixed
 from featherflow.ops._workspace import workspace
 from featherflow.ops.array_kernels import FUSED_ACTIVATIONS, apply_activation, relu_inplace
 from featherflow.ops.conv_utils import (
@@ -108,10 +108,10 @@ def conv2d_fused(x, kernel, bias=None, activation=None, strides=1, padding="VALI
         bias = as_float_tensor(bias, op, "bias")
         inputs = (x, kernel, bias)
     geometry = (ho, wo, pads, strides, dilations, activation)
-    out, z, cols2d = on_host(_forward, xv, wv, None if bias is None else bias.value, geometry)
+    out, z, cols2d = on_host_fixed(_forward, xv, wv, None if bias is None else bias.value, geometry)
 
     def backward(g, needs):
-        return on_host(_backward, g, z, cols2d, wv, xv.shape, geometry, tuple(needs))
+        return on_host_fixed(_backward, g, z, cols2d, wv, xv.shape, geometry, tuple(needs))
 
     return record(op, inputs, out, backward)
 

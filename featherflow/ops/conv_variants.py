@@ -21,7 +21,7 @@ from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._convert import as_float_tensor, binary_operands
-from featherflow.ops._host import on_host
+from featherflow.ops._host import on_host_fixed
 from featherflow.ops.array_kernels import apply_activation
 from featherflow.ops.conv_utils import (
     activation_grad,
@@ -101,10 +101,10 @@ def conv2d_transpose_fused(x, kernel, bias=None, activation=None, out_hw=None, s
         bias = as_float_tensor(bias, op, "bias")
         inputs = (x, kernel, bias)
     layout = (ho, wo, pt, pl, full_h, full_w, strides, dilations, activation)
-    out = on_host(_transpose_forward, xv, wv, None if bias is None else bias.value, layout)
+    out = on_host_fixed(_transpose_forward, xv, wv, None if bias is None else bias.value, layout)
 
     def backward(g, needs):
-        return on_host(_transpose_backward, g, out, xv, wv, layout, tuple(needs))
+        return on_host_fixed(_transpose_backward, g, out, xv, wv, layout, tuple(needs))
 
     return record(op, inputs, out, backward)
 
@@ -165,10 +165,10 @@ def depthwise_conv2d_fused(x, kernel, bias=None, activation=None, strides=(1, 1)
         bias = as_float_tensor(bias, op, "bias")
         inputs = (x, kernel, bias)
     layout = (ho, wo, ((pt, pb), (pl, pr)), strides, dilations, activation)
-    out = on_host(_depthwise_forward, xv, wv, None if bias is None else bias.value, layout)
+    out = on_host_fixed(_depthwise_forward, xv, wv, None if bias is None else bias.value, layout)
 
     def backward(g, needs):
-        return on_host(_depthwise_backward, g, out, xv, wv, layout, tuple(needs))
+        return on_host_fixed(_depthwise_backward, g, out, xv, wv, layout, tuple(needs))
 
     return record(op, inputs, out, backward)
 

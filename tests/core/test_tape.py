@@ -269,6 +269,46 @@ def test_jacobian_of_matrix_output_and_empty_target():
     assert tape.jacobian(empty, w).shape == (0, 2, 2)
 
 
+def _probe(inputs, seen):
+    """An op ``sum(inputs)`` whose backward rule notes the ``needs`` it is called with."""
+    from featherflow.core.tape import record
+
+    value = sum(t.value for t in inputs)
+
+    def backward(g, needs):
+        seen.append(list(needs))
+        return tuple(g if need else None for need in needs)
+
+    return record("probe", tuple(inputs), value, backward)
+
+
+def test_gradient_runs_only_rules_on_paths_to_the_sources():
+    # two tapes over one computation, as a GAN's: the discriminator's gradient must not run the generator's
+    # rules, nor the generator's gradient ask for the discriminator's weight gradients (TensorFlow prunes alike)
+    gen_w, disc_w = ff.Variable([1.0, 2.0]), ff.Variable([3.0, 4.0])
+    gen_seen, disc_seen = [], []
+    with ff.GradientTape() as gen_tape, ff.GradientTape() as disc_tape:
+        fake = _probe([gen_w, gen_w], gen_seen) * 2.0
+        logit = _probe([fake, disc_w], disc_seen)
+        loss = ff.reduce_sum(logit * logit)
+    grad_disc = disc_tape.gradient(loss, [disc_w])[0]
+    assert gen_seen == [] and disc_seen == [[False, True]]
+    grad_gen = gen_tape.gradient(loss, [gen_w])[0]
+    assert disc_seen == [[False, True], [True, False]] and gen_seen == [[True, True]]
+    logit_value = 2.0 * (2.0 * np.array([1.0, 2.0])) + np.array([3.0, 4.0])
+    np.testing.assert_allclose(grad_disc.numpy(), 2.0 * logit_value)
+    np.testing.assert_allclose(grad_gen.numpy(), 2.0 * logit_value * 2.0 * 2.0)
+
+
+def test_gradient_with_respect_to_an_intermediate_skips_what_made_it():
+    x = ff.Variable(3.0)
+    seen = []
+    with ff.GradientTape() as tape:
+        h = _probe([x], seen)
+        y = h * h
+    assert float(tape.gradient(y, h)) == 6.0 and seen == []
+
+
 def test_gradient_keeps_the_structure_of_the_sources():
     """tape.gradient returns the sources' structure: named tuples keep their type, dicts their key order and
     mixed key types work (as tf.nest.pack_sequence_as gives in TensorFlow)."""

@@ -342,3 +342,24 @@ def test_blocked_relu_is_bitwise_np_maximum(size):
         expected = np.maximum(z, 0)
         relu_inplace(z, np)
         np.testing.assert_array_equal(z.view(f"u{z.itemsize}"), expected.view(f"u{z.itemsize}"))
+
+
+def test_compiled_steps_after_a_convolution_get_fixed_buffers():
+    # a convolution's output shape follows from its input's: the compiled program plans result buffers for the
+    # elementwise steps that use it (and may fuse them), as after any NumPy call, with the eager values
+    x = random_array((2, 6, 6, 3), dtype="float32", seed=1)
+    w = ff.Variable(random_array((3, 3, 3, 4), dtype="float32", seed=2))
+    wt = ff.Variable(random_array((2, 2, 5, 4), dtype="float32", seed=3))
+
+    def step(x):
+        y = ff.nn.conv2d(x, w, 1, "SAME")
+        y = ff.nn.conv2d_transpose(y * 2.0 + 1.0, wt, (2, 12, 12, 5), 2, "SAME")
+        return ff.maximum(y * 0.5, 0.0)
+
+    compiled = ff.function(step)
+    np.testing.assert_allclose(compiled(x).numpy(), step(x).numpy(), rtol=1e-6, atol=1e-6)
+    program = compiled.get_concrete_function(ff.constant(x)).graph
+    assert not any(s.dynamic for s in program.steps)
+    elementwise = [line for line in program.source.splitlines() if "multiply(" in line or "maximum(" in line]
+    assert len(elementwise) == 3 and all("out=" in line for line in elementwise)
+    np.testing.assert_allclose(compiled(x + 1.0).numpy(), step(x + 1.0).numpy(), rtol=1e-6, atol=1e-6)
