@@ -32,6 +32,29 @@ _LOG2E = np.float32(1.0 / math.log(2.0))
 _C1, _C2, _C3, _C4, _C5, _C6, _C7 = (np.float32(math.log(2.0) ** n / math.factorial(n)) for n in range(1, 8))
 
 
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=True, inline="always")
+def _row_max(row, n):  # pragma: no cover - compiled
+    """``max(row[:n])`` with eight independent running maxima: LLVM does not vectorize a float max reduction
+    here (``maxss`` one element at a time, each waiting for the last: ~1 ms of the 2.56M scores a step); eight
+    chains let the core overlap them (0.44 ms)."""
+    m0 = m1 = m2 = m3 = m4 = m5 = m6 = m7 = row[0]
+    j = 0
+    while j + 8 <= n:
+        m0 = max(m0, row[j])
+        m1 = max(m1, row[j + 1])
+        m2 = max(m2, row[j + 2])
+        m3 = max(m3, row[j + 3])
+        m4 = max(m4, row[j + 4])
+        m5 = max(m5, row[j + 5])
+        m6 = max(m6, row[j + 6])
+        m7 = max(m7, row[j + 7])
+        j += 8
+    while j < n:
+        m0 = max(m0, row[j])
+        j += 1
+    return max(max(max(m0, m1), max(m2, m3)), max(max(m4, m5), max(m6, m7)))
+
+
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
 def softmax_rows(s, exponent_bits):  # pragma: no cover - compiled
     """``s[r] = softmax(s[r])`` in place for each row of the 2-D float32 ``s`` (``exponent_bits``: int32
@@ -41,9 +64,7 @@ def softmax_rows(s, exponent_bits):  # pragma: no cover - compiled
     powers = bits.view(np.float32)  # 2**k from its exponent bits
     for r in range(rows):
         row = s[r]
-        top = row[0]
-        for j in range(1, n):
-            top = max(top, row[j])
+        top = _row_max(row, n)
         for j in range(n):
             t = max((row[j] - top) * _LOG2E, np.float32(-127.0))  # -127: exponent bits 0, i.e. exactly 0
             k = np.floor(t + np.float32(0.5))

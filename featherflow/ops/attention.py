@@ -255,6 +255,18 @@ def _dropout(dropout_mask, dtype, xp):
 
 def _forward(qv, kv, vv, mask, dropout_mask, scale):
     """``(output, probabilities, dropped probabilities)`` (the last is the second without dropout)."""
+    out, probs, weights, run = forward_rows(qv, kv, vv, mask, dropout_mask, scale)
+    batch, queries, heads, channels = qv.shape
+    xp = array_module(qv)
+    parts = _threads(batch, heads * queries * kv.shape[1], max(channels, vv.shape[3]), xp)
+    split_batch(run, batch, probs.size, xp, parts)
+    return out, probs, weights
+
+
+def forward_rows(qv, kv, vv, mask, dropout_mask, scale):
+    """The forward pass by batch rows: ``(output, probabilities, dropped probabilities, run)`` with the three
+    arrays allocated and ``run(start, stop)`` filling rows ``start:stop`` of them from the same rows of ``qv``,
+    ``kv`` and ``vv`` (read only there and then: a caller may still be writing other rows of them)."""
     xp = array_module(qv)
     dtype = qv.dtype
     batch, queries, heads, channels = qv.shape
@@ -262,10 +274,10 @@ def _forward(qv, kv, vv, mask, dropout_mask, scale):
     scores_shape = (batch, heads, queries, keys)
     bias = _mask_bias(mask, scores_shape, dtype, xp)
     drop = _dropout(dropout_mask, dtype, xp)
-    parts = _threads(batch, heads * queries * keys, max(channels, value_channels), xp)
     # Keras scales the queries before the product; the scaled copy is made in the heads' layout [B, N, T, H]
     # (contiguous rows for the products), the keys and values are strided views (no copies)
-    q_heads = xp.multiply(qv.transpose(0, 2, 1, 3), scale, out=xp.empty((batch, heads, queries, channels), dtype))
+    q_heads = xp.empty((batch, heads, queries, channels), dtype)
+    q_view = qv.transpose(0, 2, 1, 3)
     k_heads = kv.transpose(0, 2, 1, 3)  # [B, N, S, H]
     v_heads = vv.transpose(0, 2, 1, 3)  # [B, N, S, Hv]
     # The [B, N, T, S] buffers come from the ops' pool: fresh ones would page-fault on every step
@@ -280,6 +292,7 @@ def _forward(qv, kv, vv, mask, dropout_mask, scale):
     kernel = _row_kernel("softmax_rows", probs, xp)
 
     def run(start, stop):
+        xp.multiply(q_view[start:stop], scale, out=q_heads[start:stop])
         for b0 in range(start, stop, rows):
             b1 = min(stop, b0 + rows)
             p = probs[b0:b1]
@@ -293,8 +306,7 @@ def _forward(qv, kv, vv, mask, dropout_mask, scale):
                 xp.multiply(p, drop if drop.shape[0] == 1 else drop[b0:b1], out=w)
             xp.matmul(w, v_heads[b0:b1], out=out_heads[b0:b1])
 
-    split_batch(run, batch, probs.size, xp, parts)
-    return out, probs, weights
+    return out, probs, weights, run
 
 
 def _threads(batch: int, scores_per_row: int, channels: int, xp) -> int:
@@ -314,15 +326,24 @@ def _backward(g_out, g_probs, qv, kv, vv, probs, weights, dropout_mask, scale, n
     """``(g_query, g_key, g_value)`` (None where not needed) from the forward's saved probabilities; ``outs``:
     three arrays to write them into (views of a packed gradient), else new ones."""
     xp = array_module(qv)
+    batch, queries, heads, channels = qv.shape
+    parts = _threads(batch, heads * queries * kv.shape[1], max(channels, vv.shape[3]), xp)
+    grads, run = backward_rows(g_out, g_probs, qv, kv, vv, probs, weights, dropout_mask, scale, needs, outs)
+    split_batch(run, batch, probs.size, xp, parts)
+    return grads
+
+
+def backward_rows(g_out, g_probs, qv, kv, vv, probs, weights, dropout_mask, scale, needs, outs=None):
+    """The backward pass by batch rows: ``((g_query, g_key, g_value), run)``, the gradients allocated (or
+    ``outs``) and ``run(start, stop)`` writing their rows ``start:stop``."""
+    xp = array_module(qv)
     dtype = qv.dtype
     batch, queries, heads, channels = qv.shape
-    keys, value_channels = kv.shape[1], vv.shape[3]
     drop = _dropout(dropout_mask, dtype, xp)
-    rows = _block_rows(batch, heads * queries * keys)
+    rows = _block_rows(batch, heads * queries * kv.shape[1])
     q_heads = qv.transpose(0, 2, 1, 3)  # unscaled: the scale is folded into the scores' gradient below
     k_heads = kv.transpose(0, 2, 1, 3)
     v_heads = vv.transpose(0, 2, 1, 3)
-    parts = _threads(batch, heads * queries * keys, max(channels, value_channels), xp)
     g_heads = None if g_out is None else g_out.transpose(0, 2, 1, 3)  # [B, N, T, Hv]
     g_v = g_q = g_k = None
     if outs is not None:
@@ -367,5 +388,4 @@ def _backward(g_out, g_probs, qv, kv, vv, probs, weights, dropout_mask, scale, n
             if g_k is not None:
                 xp.matmul(d.swapaxes(-1, -2), q_heads[b0:b1], out=g_k.transpose(0, 2, 1, 3)[b0:b1])
 
-    split_batch(run, batch, probs.size, xp, parts)
-    return g_q, g_k, g_v
+    return (g_q, g_k, g_v), run

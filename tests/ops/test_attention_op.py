@@ -147,6 +147,8 @@ def test_softmax_kernel_extremes_match_numpy():
     s[3] = -1e9
     s[4, 7] = 80.0
     s[5] = np.linspace(-200, 0, 50)
+    s[6, 49] = 30.0  # the maximum in the tail after the eight-wide running maxima (50 = 6 * 8 + 2)
+    s[7, 8] = 30.0  # ... and in the second lane group
     want = np.exp(s.astype("float64") - s.max(-1, keepdims=True))
     want /= want.sum(-1, keepdims=True)
     got = s.copy()
@@ -156,6 +158,11 @@ def test_softmax_kernel_extremes_match_numpy():
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
     # below float32's normal range (2**-126, x < -88) the exponential is 0, as float32 underflow gives
     assert np.all(got[2, ::3] == 0) and np.all(got[5, s[5] < -88.1] == 0) and np.all(got[5, s[5] > -87] > 0)
+    short = np.array([[3.0, -1.0, 7.0, 0.5, 2.0], [-4.0, -3.0, -2.0, -1.0, -90.0]], "float32")  # rows under 8
+    want = np.exp(short.astype("float64") - short.max(-1, keepdims=True))
+    got = short.copy()
+    kernel(got, np.empty(5, np.int32))
+    np.testing.assert_allclose(got, want / want.sum(-1, keepdims=True), rtol=1e-6, atol=1e-12)
 
 
 @pytest.mark.parametrize("parts", [2, 3])

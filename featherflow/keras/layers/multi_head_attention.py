@@ -29,6 +29,7 @@ from featherflow.keras.layers.core import _serialize
 from featherflow.keras.layers.einsum_dense import EinsumDense
 from featherflow.keras.layers.regularization import Dropout
 from featherflow.ops.attention import dot_product_attention, packed_self_attention
+from featherflow.ops.attention_block import projected_self_attention
 
 _CHR_IDX = "abcdefghijklmnopqrstuvwxyz"
 
@@ -253,8 +254,9 @@ class MultiHeadAttention(Layer):
                                             use_causal_mask=use_causal_mask)
         if query is value and key is value and self._fusable_projections():
             if self._packed_attention_applies(query, mask):
-                output, scores = self._packed_attention(query, mask, training, return_attention_scores)
-                output = self._output_dense(output)
+                output, scores, projected = self._packed_attention(query, mask, training, return_attention_scores)
+                if not projected:
+                    output = self._output_dense(output)
                 return (output, scores) if return_attention_scores else output
             q, k, v = self._fused_projections(query)
         else:
@@ -274,16 +276,23 @@ class MultiHeadAttention(Layer):
         return all(d._plan is not None and d._plan[0] == 1 and d.activity_regularizer is None and d.built
                    and type(d) is EinsumDense and d._fused_activation is None for d in dense)
 
-    def _fused_product(self, x):
-        """``(projected, widths)``: ``query_dense(x), key_dense(x), value_dense(x)`` side by side along the last
-        axis as one dense op (the same values: each output column is the same dot product)."""
+    def _fused_kernel(self):
+        """``(kernel, bias)``: the query, key and value kernels (and biases, or None) side by side, as 2-D
+        ``(features, width)`` and 1-D ``(width,)`` tensors."""
         dense = (self._query_dense, self._key_dense, self._value_dense)
         widths = [int(np.prod(d._plan[1])) for d in dense]
         kernel = ops.concat([ops.reshape(d.kernel, (d.kernel.shape[0], w)) for d, w in zip(dense, widths)], axis=1)
         bias = None
         if self._use_bias:
             bias = ops.concat([ops.reshape(d.bias, (w,)) for d, w in zip(dense, widths)], axis=0)
-        return ops.dense(x, kernel, bias), widths
+        return kernel, bias
+
+    def _fused_product(self, x):
+        """``(projected, widths)``: ``query_dense(x), key_dense(x), value_dense(x)`` side by side along the last
+        axis as one dense op (the same values: each output column is the same dot product)."""
+        dense = (self._query_dense, self._key_dense, self._value_dense)
+        kernel, bias = self._fused_kernel()
+        return ops.dense(x, kernel, bias), [int(np.prod(d._plan[1])) for d in dense]
 
     def _fused_projections(self, x):
         """``query_dense(x), key_dense(x), value_dense(x)`` as one dense op, split back into the three
@@ -305,15 +314,39 @@ class MultiHeadAttention(Layer):
                 and not (self._softmax_robust_masking and mask is not None))
 
     def _packed_attention(self, x, attention_mask, training, return_scores):
-        """``_compute_attention`` of the fused projections of ``x``, through ``packed_self_attention``."""
-        projected, _ = self._fused_product(x)
+        """``(output, scores, projected)``: ``_compute_attention`` of the fused projections of ``x`` as one op
+        (``projected_self_attention``: the projection, the attention and, where it is a plain product, the
+        output projection, in threads over the batch rows; ``projected``: whether the output projection is
+        done), else through ``packed_self_attention``."""
         batch, positions = x.shape[0], x.shape[1]
         mask = None if attention_mask is None else self._expand_mask(attention_mask, 4)
+        layout = (self._num_heads, self._key_dim, self._value_dense._plan[1][1])
+        kernel, bias = self._fused_kernel()
+        if isinstance(x, Tensor) and x.value.dtype == kernel.value.dtype:
+            drop = self._dropout_mask((batch, self._num_heads, positions, positions), kernel.dtype, training)
+            out_kernel, out_bias = self._output_product(kernel.value.dtype)
+            result = projected_self_attention(x, kernel, bias, *layout, mask=mask, scale=1.0 / np.sqrt(self._key_dim),
+                                              dropout_mask=drop, return_scores=return_scores,
+                                              output_kernel=out_kernel, output_bias=out_bias)
+            output, scores = result if return_scores else (result, None)
+            return output, scores, out_kernel is not None
+        projected, _ = self._fused_product(x)
         drop = self._dropout_mask((batch, self._num_heads, positions, positions), projected.dtype, training)
-        result = packed_self_attention(projected, self._num_heads, self._key_dim, self._value_dense._plan[1][1],
-                                       mask=mask, scale=1.0 / np.sqrt(self._key_dim), dropout_mask=drop,
-                                       return_scores=return_scores)
-        return result if return_scores else (result, None)
+        result = packed_self_attention(projected, *layout, mask=mask, scale=1.0 / np.sqrt(self._key_dim),
+                                       dropout_mask=drop, return_scores=return_scores)
+        output, scores = result if return_scores else (result, None)
+        return output, scores, False
+
+    def _output_product(self, dtype):
+        """``(kernel, bias)`` of the output projection as a plain ``(heads * value_dim, features)`` product (bias
+        ``(features,)`` or None) when it is one (the default layer's, of ``dtype``), else ``(None, None)``."""
+        d = self._output_dense
+        if not (type(d) is EinsumDense and d.built and d._plan is not None and d._plan[0] == 2
+                and len(d._plan[1]) == 1 and d._fused_activation is None and d.activity_regularizer is None
+                and d.kernel.value.dtype == dtype and (d.bias is None or d.bias.value.dtype == dtype)):
+            return None, None
+        kernel = ops.reshape(d.kernel, (-1, d._plan[1][0]))
+        return kernel, None if d.bias is None else ops.reshape(d.bias, (-1,))
 
     def _compute_attention(self, query, key, value, attention_mask=None, training=None,
                            return_attention_scores=True):

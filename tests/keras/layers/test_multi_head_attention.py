@@ -173,6 +173,7 @@ def test_self_attention_runs_its_projections_as_one_product():
     layer(x, x)
     layer.set_weights([rng.normal(size=w.shape) for w in layer.get_weights()])
     assert layer._fusable_projections() and layer._packed_attention_applies(x, None)
+    assert layer._output_product(np.dtype("float64"))[0] is not None  # the output projection joins the one op
     results = []
     for value in (x, ff.constant(x.numpy())):  # the same tensor: fused; an equal copy: three products
         with ff.GradientTape() as tape:
