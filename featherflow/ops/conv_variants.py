@@ -18,6 +18,7 @@ array([[1., 1., 1., 1.],
 from __future__ import annotations
 
 from featherflow.backend.arrays import array_module
+from featherflow.backend.blas import use_threads_for
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops._conv_col2im import MIN_CHANNELS, col2im_cropped
@@ -116,6 +117,7 @@ def _transpose_forward(xv, wv, bv, layout):
     n, h, w, c = xv.shape
     kh, kw, filters, _ = wv.shape
     xp = array_module(xv)
+    use_threads_for(n * h * w * c * kh * kw * filters)
     if filters >= MIN_CHANNELS:
         # one GEMM of x with the (in, kh*kw*out) kernel matrix, added straight into the cropped output
         w_t = xp.ascontiguousarray(wv.transpose(3, 0, 1, 2)).reshape(c, kh * kw * filters)
@@ -138,6 +140,7 @@ def _transpose_backward(g, out, xv, wv, layout, needs):
     n, h, w, c = xv.shape
     kh, kw, filters, _ = wv.shape
     pads = ((pt, full_h - pt - ho), (pl, full_w - pl - wo))
+    use_threads_for(n * h * w * c * kh * kw * filters)
     dz = activation_grad(g, out, activation)
     dcols = im2col(dz, kh, kw, strides, dilations, h, w, "convt_cols", pads=pads).reshape(-1, kh * kw * filters)
     gx = gw = None
