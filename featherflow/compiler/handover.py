@@ -28,50 +28,56 @@ from featherflow.compiler.tracer import original
 
 
 class _FreshOutputs:
-    __slots__ = ("_program", "_buffers", "_copied", "_numpy", "_fused", "_empty_like")
+    __slots__ = ("_program", "_numpy", "_fused")
 
     def __init__(self, program) -> None:
         self._program = program
-        templates = program._templates
-        # per output: the name of the buffer a planned step writes it into (None: not a planned buffer)
-        self._buffers = [program._buffer_names.get(t.index) if type(t) is Slot else None for t in templates]
-        self._copied = [type(t) is Slot for t in templates]  # constants are returned as they are (as Program does)
-        self._empty_like = original("empty_like")
         self._numpy = self._variant(program.source, program.namespace)
         self._fused = None
 
     def _variant(self, source: str, namespace: dict):
-        """``source`` (a program's text) compiled as ``program_fresh``, returning its outputs uncopied."""
+        """``source`` (a program's text) compiled as ``program_fresh``: an output that is its planned buffer is
+        returned as it is and the buffer's name bound to a new array; other computed outputs are copied."""
         program = self._program
         lines = source.rstrip("\n").split("\n")
-        returned = ", ".join(program._expr(t) for t in program._templates)
-        lines[0] = lines[0].replace("def program(", "def program_fresh(", 1)
-        lines[-1] = f"    return ({returned}{',' if len(program._templates) == 1 else ''})"
-        exec(compile("\n".join(lines) + "\n", "<featherflow program (fresh outputs)>", "exec"), namespace)  # noqa: S102
+        namespace["_fresh_empty_like"] = original("empty_like")
+        handed, tail, returned = [], [], []
+        for template in program._templates:
+            if type(template) is not Slot:
+                returned.append(program._expr(template))  # a constant: returned as it is (as Program does)
+                continue
+            value = program._expr(template)
+            buffer = program._buffer_names.get(template.index)
+            if buffer is None:
+                returned.append(f"{value}.copy()")
+                continue
+            name = program._unique("_handed", program._used)
+            if buffer not in handed:
+                handed.append(buffer)
+            tail += [f"    {name} = {value}",
+                     f"    if {name} is {buffer}:  # the planned buffer: the caller's now, a new one for the next call",
+                     f"        {buffer} = _fresh_empty_like({name})",
+                     "    else:",
+                     f"        {name} = {name}.copy()"]
+            returned.append(name)
+        header = lines[0].replace("def program(", "def program_fresh(", 1)
+        body = lines[1:-1] + tail + [f"    return ({', '.join(returned)}{',' if len(returned) == 1 else ''})"]
+        if handed:
+            body.insert(0, f"    global {', '.join(handed)}")
+        text = "\n".join([header] + body) + "\n"
+        exec(compile(text, "<featherflow program (fresh outputs)>", "exec"), namespace)  # noqa: S102 - our own code
         return namespace.pop("program_fresh")
 
     def __call__(self, *inputs) -> tuple:
         program = self._program
         if program._fused:
-            if self._fused is None:
-                self._fused = self._variant(program.fused_source, program._fused_namespace)
-            values = self._fused(*inputs)
-        elif program.fused_source is not None and program._fn is not program._numpy_fn:
+            fused = self._fused
+            if fused is None:
+                fused = self._fused = self._variant(program.fused_source, program._fused_namespace)
+            return fused(*inputs)
+        if program.fused_source is not None and program._fn is not program._numpy_fn:
             return program(*inputs)  # not fused yet: the program's own calls count towards fusing it (copied)
-        else:
-            values = self._numpy(*inputs)
-        out = list(values)
-        namespace, fused_namespace = program.namespace, program._fused_namespace
-        for i, value in enumerate(out):
-            name = self._buffers[i]
-            if name is not None and value is namespace[name]:  # the planned buffer itself: hand it over
-                replacement = self._empty_like(value)
-                namespace[name] = replacement
-                if fused_namespace is not None:
-                    fused_namespace[name] = replacement
-            elif self._copied[i]:
-                out[i] = value.copy()
-        return tuple(out)
+        return self._numpy(*inputs)
 
 
 def fresh_outputs(program):

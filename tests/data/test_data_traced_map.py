@@ -200,7 +200,8 @@ def test_fit_skips_the_nan_check_only_for_batches_proven_finite():
     x[3, 1, 2] = 0  # 0 / 0: the program divides by a zero constant, proves nothing and is checked
     nan = D.from_tensor_slices((x, y)).batch(4).map(lambda a, b: (tf.cast(a, tf.float32) / 0.0, b))
     with pytest.raises(ValueError, match=r"The data in `x` \(the x of its batches\) contains \d+ NaN or infinite "
-                                         r"value\(s\) \(the first, (NaN|infinite), at index \(0, 0, 0\) of a batch\)"):
+                                         r"value\(s\) \(the first, (NaN|infinite), at index \(0, 0, 0\) of a batch\)"), \
+            np.errstate(divide="ignore", invalid="ignore"):
         _lecture_model().fit(nan, epochs=1, verbose=0)
 
     def poison(a, b):  # a later map writing NaN into the proven batch in place: that batch is checked again
