@@ -13,6 +13,9 @@ wraps around (a wrapped value lies in its dtype's range, inside the bound that o
 result depends on a lower bound or a sign (``sqrt``, ``log``, division by a computed value) are not followed.
 Every value must stay below ``LIMIT`` (within float16's range, so the proof holds for any float dtype). Any
 other step, and any program that writes into an array (an in-place update, a host call), proves nothing.
+An array the program reads by reference (a NumPy array from outside the function) bounds nothing: it may
+change after the proof. The one exception is a 0-d array, which is how ops hold the Python scalars they
+convert (``x / 255.0``); a user's own 0-d array changed in place to infinity after tracing would not be seen.
 
 >>> import numpy as np
 >>> from featherflow.compiler import Program, Tracer
@@ -51,8 +54,12 @@ def dtype_bound(dtype) -> float | None:
     return None
 
 
-def _constant_bound(value) -> float | None:
-    if isinstance(value, (bool, int, float, np.generic, np.ndarray)):
+def _constant_bound(value, arrays: bool = False) -> float | None:
+    """The largest magnitude of a constant. An ndarray met in a step's arguments is read by reference at every
+    call and may change, so it bounds nothing unless it is 0-d (the scalars ops convert, e.g. the ``255.0`` of
+    ``x / 255.0``) or ``arrays`` is set (a folded constant the program owns)."""
+    if isinstance(value, (bool, int, float, np.generic)) or (
+            isinstance(value, np.ndarray) and (arrays or value.ndim == 0)):
         arr = np.asarray(value)
         if arr.dtype.kind in "biuf" and arr.size:
             bound = float(np.max(np.abs(arr.astype(np.float64))))
@@ -60,9 +67,11 @@ def _constant_bound(value) -> float | None:
     return None
 
 
-def _constant_floor(value) -> float | None:
-    """The smallest magnitude of a finite numeric constant (division by it is safe when positive)."""
-    if isinstance(value, (bool, int, float, np.generic, np.ndarray)):
+def _constant_floor(value, arrays: bool = False) -> float | None:
+    """The smallest magnitude of a finite numeric constant (division by it is safe when positive); ndarrays as
+    in ``_constant_bound``."""
+    if isinstance(value, (bool, int, float, np.generic)) or (
+            isinstance(value, np.ndarray) and (arrays or value.ndim == 0)):
         arr = np.asarray(value)
         if arr.dtype.kind in "biuf" and arr.size and np.isfinite(arr).all():
             return float(np.min(np.abs(arr.astype(np.float64))))
@@ -127,13 +136,13 @@ def finite_outputs(program, input_bounds: list) -> list:
     def bound_of(value):
         if type(value) is Slot:
             if value.index in constants:
-                return _constant_bound(constants[value.index])
+                return _constant_bound(constants[value.index], arrays=True)
             return bounds.get(value.index)
         return _constant_bound(value)
 
     def constant_of(value):
         if type(value) is Slot:
-            return _constant_floor(constants[value.index]) if value.index in constants else None
+            return _constant_floor(constants[value.index], arrays=True) if value.index in constants else None
         return _constant_floor(value)
 
     for step in program.steps:
@@ -145,4 +154,4 @@ def finite_outputs(program, input_bounds: list) -> list:
             continue
         bound = _step_bound(step, bound_of, constant_of)
         bounds[step.outs] = bound if bound is not None and bound <= LIMIT else None
-    return [bound_of(t) is not None if type(t) is Slot else _constant_bound(t) is not None for t in templates]
+    return [bound_of(t) is not None for t in templates]

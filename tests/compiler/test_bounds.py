@@ -82,3 +82,18 @@ def test_integer_and_float_outputs_are_proven_separately():
     proofs, _ = _proofs(lambda x, y: (x.astype(np.float32) / 255.0, y, y * 1e300),
                         np.zeros(3, dtype=np.uint8), np.zeros(3, dtype=np.int64), bounds=[255.0, None])
     assert proofs == [True, False, False]
+
+
+def test_a_numpy_array_read_by_reference_proves_nothing():
+    """A plain array in a step is read again at every call (it is not a constant the program owns), so its
+    values at trace time bound nothing: set to infinity afterwards, the output is no longer finite."""
+    scale = np.full(4, 2.0, np.float32)
+    proofs, program = _proofs(lambda x: x.astype(np.float32) * scale, np.zeros(4, np.uint8))
+    assert proofs == [False]
+    scale[:] = np.inf
+    assert not np.isfinite(program(np.ones(4, np.uint8))[0]).all()
+
+
+def test_scalar_constants_still_prove():
+    proofs, _ = _proofs(lambda x: x.astype(np.float32) * np.float32(2.0) - 1.0, np.zeros(4, np.uint8))
+    assert proofs == [True]

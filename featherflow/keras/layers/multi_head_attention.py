@@ -3,7 +3,10 @@
 The query, key and value are projected by ``EinsumDense`` layers into ``num_heads`` heads (kernels
 ``(dim, num_heads, key_dim)``, biases ``(num_heads, key_dim)``; the output projection ``(num_heads,
 value_dim, dim)`` - tf.keras's layouts, so weights transfer), then one fused op computes every head's
-``softmax(q k^T / sqrt(key_dim)) v`` (``ops.attention.dot_product_attention``).
+``softmax(q k^T / sqrt(key_dim)) v`` (``ops.attention.dot_product_attention``). Self-attention with the
+default projections (``layer(x, x)``) runs the three projections, the attention and the output projection as
+ONE op (``ops.attention_block.projected_self_attention``): chunks of batch rows in threads, one fork and join
+each way, the same values as the layers one after the other.
 
 >>> from featherflow import keras
 >>> import numpy as np
