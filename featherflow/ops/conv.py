@@ -31,7 +31,8 @@ from featherflow.backend.arrays import array_module
 from featherflow.backend.blas import get_num_threads, use_threads_for
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
-from featherflow.ops._conv_col2im import MIN_CHANNELS, col2im_cropped
+from featherflow.ops._conv_col2im import applies as applies_cols
+from featherflow.ops._conv_col2im import col2im_cropped
 from featherflow.ops._convert import as_float_tensor, binary_operands
 from featherflow.ops._host import on_host_fixed
 from featherflow.ops._workspace import workspace
@@ -185,7 +186,7 @@ def _backward(g, z, cols2d, wv, x_shape, geometry, needs):
     if needs[0]:
         if pointwise:
             gx = (dz @ wmat.T).reshape(x_shape)
-        elif c >= MIN_CHANNELS:
+        elif applies_cols(c, strides):
             # one GEMM into the patch layout, added straight into the unpadded input gradient
             gx = col2im_cropped(dz, wmat.T, kh, kw, x_shape, pads, strides, dilations, ho, wo, "conv_dx")
         else:

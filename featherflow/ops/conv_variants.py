@@ -21,7 +21,8 @@ from featherflow.backend.arrays import array_module
 from featherflow.backend.blas import use_threads_for
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
-from featherflow.ops._conv_col2im import MIN_CHANNELS, col2im_cropped
+from featherflow.ops._conv_col2im import applies as applies_cols
+from featherflow.ops._conv_col2im import col2im_cropped
 from featherflow.ops._convert import as_float_tensor, binary_operands
 from featherflow.ops._host import on_host_fixed
 from featherflow.ops.array_kernels import apply_activation
@@ -118,7 +119,7 @@ def _transpose_forward(xv, wv, bv, layout):
     kh, kw, filters, _ = wv.shape
     xp = array_module(xv)
     use_threads_for(n * h * w * c * kh * kw * filters)
-    if filters >= MIN_CHANNELS:
+    if applies_cols(filters, strides):
         # one GEMM of x with the (in, kh*kw*out) kernel matrix, added straight into the cropped output
         w_t = xp.ascontiguousarray(wv.transpose(3, 0, 1, 2)).reshape(c, kh * kw * filters)
         z = col2im_cropped(xv.reshape(-1, c), w_t, kh, kw, (n, ho, wo, filters), ((pt, 0), (pl, 0)), strides,

@@ -365,9 +365,10 @@ def test_compiled_steps_after_a_convolution_get_fixed_buffers():
     np.testing.assert_allclose(compiled(x + 1.0).numpy(), step(x + 1.0).numpy(), rtol=1e-6, atol=1e-6)
 
 
-# from 16 input channels (conv2d's input gradient) or output channels (conv2d_transpose) the col2im runs as one
-# GEMM added straight into the unpadded result (ops/_conv_col2im.py): odd sizes, strides 1-3, SAME/VALID/explicit
-# padding, dilation; the Numba kernel and the NumPy loop (FEATHERFLOW_NUMBA=0 / use_kernels(False)) both
+# from 16 input channels (conv2d's input gradient) or output channels (conv2d_transpose) and a stride above 1 the
+# col2im runs as one GEMM added straight into the unpadded result (ops/_conv_col2im.py), with stride 1 as blocks:
+# odd sizes, strides 1-3, SAME/VALID/explicit padding, dilation; the Numba kernel and the NumPy loop
+# (FEATHERFLOW_NUMBA=0 / use_kernels(False)) both
 WIDE_CASES = [
     ((2, 7, 7, 16), (4, 4, 16, 5), (2, 2), "SAME", (1, 1)),
     ((1, 9, 8, 17), (3, 3, 17, 3), (1, 1), "SAME", (1, 1)),
