@@ -65,3 +65,52 @@ def im2col_rows(xpad, cols, stride_h, stride_w, dilation_h, dilation_w, lo, hi):
                         col = j * dilation_w + s * stride_w
                         for k in range(c):
                             cols[b, r, s, i, j, k] = xpad[b, row, col, k]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def scatter_cols(cols, out, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, lo, hi):  # pragma: no cover
+    """``out[b] = 0``, then ``out[b, r*sh + i*dh - pad_top, s*sw + j*dw - pad_left] += cols[b, r, s, i, j]`` over
+    the kernel positions ``(i, j)`` in row-major order, for ``b`` in ``[lo, hi)``, positions outside ``out``
+    (the padding) skipped. ``cols``: ``(n, ho, wo, kh, kw, c)``; ``out``: ``(n, h, w, c)``."""
+    _, ho, wo, kh, kw, c = cols.shape
+    h, w = out.shape[1], out.shape[2]
+    for b in range(lo, hi):
+        for r in range(h):
+            for s in range(w):
+                for k in range(c):
+                    out[b, r, s, k] = 0
+        for i in range(kh):
+            for j in range(kw):
+                for r in range(ho):
+                    row = r * stride_h + i * dilation_h - pad_top
+                    if row < 0 or row >= h:
+                        continue
+                    for s in range(wo):
+                        col = s * stride_w + j * dilation_w - pad_left
+                        if col < 0 or col >= w:
+                            continue
+                        for k in range(c):
+                            out[b, row, col, k] += cols[b, r, s, i, j, k]
+
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def im2col_rows_padded(x, cols, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, lo, hi):  # pragma: no cover
+    """``im2col_rows`` of the zero-padded input without the padded copy: ``cols[b, r, s, i, j] = x[b, r*sh +
+    i*dh - pad_top, s*sw + j*dw - pad_left]`` (channel vectors), zeros where that falls outside ``x``."""
+    _, ho, wo, kh, kw, c = cols.shape
+    h, w = x.shape[1], x.shape[2]
+    zero = cols.dtype.type(0)
+    for b in range(lo, hi):
+        for r in range(ho):
+            for s in range(wo):
+                for i in range(kh):
+                    row = r * stride_h + i * dilation_h - pad_top
+                    for j in range(kw):
+                        col = s * stride_w + j * dilation_w - pad_left
+                        if row < 0 or row >= h or col < 0 or col >= w:
+                            for k in range(c):
+                                cols[b, r, s, i, j, k] = zero
+                        else:
+                            for k in range(c):
+                                cols[b, r, s, i, j, k] = x[b, row, col, k]

@@ -31,6 +31,7 @@ from featherflow.backend.arrays import array_module
 from featherflow.backend.blas import get_num_threads, use_threads_for
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
+from featherflow.ops._conv_col2im import MIN_CHANNELS, col2im_cropped
 from featherflow.ops._convert import as_float_tensor, binary_operands
 from featherflow.ops._host import on_host_fixed
 from featherflow.ops._workspace import workspace
@@ -44,7 +45,6 @@ from featherflow.ops.conv_utils import (
     im2col,
     is_channels_first,
     output_geometry,
-    pad_spatial,
     parse_padding,
     scatter_blocks,
     tuple_arg,
@@ -138,8 +138,7 @@ def _forward(xv, wv, bv, geometry):
         if bv is not None:
             z += bv
     else:
-        cols2d = im2col(pad_spatial(xv, pads, "conv_pad"), kh, kw, strides, dilations, ho, wo, "conv_cols",
-                         ones_column=augmented)
+        cols2d = im2col(xv, kh, kw, strides, dilations, ho, wo, "conv_cols", ones_column=augmented, pads=pads)
         wfull = xp.concatenate([wmat, bv[None, :]]) if augmented else wmat
         # the output comes from the pool too: the op's result is reused once the step has dropped it
         z = workspace("conv_out", (n * ho * wo, filters), xp.result_type(cols2d, wfull), xp)
@@ -186,6 +185,9 @@ def _backward(g, z, cols2d, wv, x_shape, geometry, needs):
     if needs[0]:
         if pointwise:
             gx = (dz @ wmat.T).reshape(x_shape)
+        elif c >= MIN_CHANNELS:
+            # one GEMM into the patch layout, added straight into the unpadded input gradient
+            gx = col2im_cropped(dz, wmat.T, kh, kw, x_shape, pads, strides, dilations, ho, wo, "conv_dx")
         else:
             # kernel position (i, j) maps dz back through wv[i, j]^T: blocks (kh, kw, filters, c)
             full = col2im(dz, wv.transpose(0, 1, 3, 2), (n, h + pt + pb, w + pl + pr, c), strides,

@@ -179,17 +179,31 @@ def window(i, dilation, stride, out_size):
     return slice(start, start + stride * (out_size - 1) + 1, stride)
 
 
-def im2col(xpad, kh, kw, strides, dilations, ho, wo, role, ones_column=False):
+def im2col(xpad, kh, kw, strides, dilations, ho, wo, role, ones_column=False, pads=None):
     """Patch matrix ``(n*ho*wo, kh*kw*c [+ 1])``: row ``(b, i, j)`` holds the window at output ``(i, j)``,
     columns in ``(kh, kw, c)`` order (the kernel's layout); ``ones_column`` appends a column of ones
-    so that a bias row in the kernel matrix is added by the same GEMM.
+    so that a bias row in the kernel matrix is added by the same GEMM. ``pads``: ``xpad`` is the unpadded
+    input and these its ``((top, bottom), (left, right))`` zero padding (the compiled kernel reads the
+    input directly and writes zeros for the padding: no padded copy; otherwise it is padded first).
 
     With a single input channel the matrix is built transposed, ``(kh*kw [+ 1], n*ho*wo)``, and
     returned as its ``.T`` view (BLAS takes either layout): in the row layout every copy would move
     runs of ``kw`` floats (a first layer on grayscale images: ~7x slower to fill), in the transposed
     one runs of ``wo``."""
-    n, _, _, c = xpad.shape
     xp = array_module(xpad)
+    if pads is not None and any(pads[0] + pads[1]):
+        kernel = compiled_kernel("im2col_rows_padded", xpad, xpad.size) if xpad.shape[3] > 1 else None
+        if kernel is not None:  # one compiled pass (optional Numba, the same copies and zeros)
+            n, _, _, c = xpad.shape
+            buf = workspace(role, (n * ho * wo, kh * kw * c + int(ones_column)), xpad.dtype, xp)
+            if ones_column:
+                buf[:, kh * kw * c] = 1
+            cols6 = (buf[:, :kh * kw * c] if ones_column else buf).reshape(n, ho, wo, kh, kw, c)
+            split_batch(lambda start, stop: kernel(xpad, cols6, *strides, *dilations, pads[0][0], pads[1][0], start,
+                                                   stop), n, buf.size, xp)
+            return buf
+        xpad = pad_spatial(xpad, pads, role + "_pad")
+    n, _, _, c = xpad.shape
     k = kh * kw * c
     s_n, s_h, s_w, s_c = xpad.strides
     if c == 1:

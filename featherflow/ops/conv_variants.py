@@ -18,8 +18,10 @@ array([[1., 1., 1., 1.],
 from __future__ import annotations
 
 from featherflow.backend.arrays import array_module
+from featherflow.backend.blas import use_threads_for
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
+from featherflow.ops._conv_col2im import MIN_CHANNELS, col2im_cropped
 from featherflow.ops._convert import as_float_tensor, binary_operands
 from featherflow.ops._host import on_host_fixed
 from featherflow.ops.array_kernels import apply_activation
@@ -115,10 +117,17 @@ def _transpose_forward(xv, wv, bv, layout):
     n, h, w, c = xv.shape
     kh, kw, filters, _ = wv.shape
     xp = array_module(xv)
-    # kernel position (i, j) sends x through wv[i, j]^T: blocks (kh, kw, in, out)
-    full = col2im(xv.reshape(-1, c), wv.transpose(0, 1, 3, 2), (n, full_h, full_w, filters), strides, dilations,
-                  h, w, "convt_out")
-    z = xp.array(full[:, pt:pt + ho, pl:pl + wo, :])  # own memory: the pooled buffer is reused
+    use_threads_for(n * h * w * c * kh * kw * filters)
+    if filters >= MIN_CHANNELS:
+        # one GEMM of x with the (in, kh*kw*out) kernel matrix, added straight into the cropped output
+        w_t = xp.ascontiguousarray(wv.transpose(3, 0, 1, 2)).reshape(c, kh * kw * filters)
+        z = col2im_cropped(xv.reshape(-1, c), w_t, kh, kw, (n, ho, wo, filters), ((pt, 0), (pl, 0)), strides,
+                           dilations, h, w, "convt_out")
+    else:
+        # kernel position (i, j) sends x through wv[i, j]^T: blocks (kh, kw, in, out)
+        full = col2im(xv.reshape(-1, c), wv.transpose(0, 1, 3, 2), (n, full_h, full_w, filters), strides,
+                      dilations, h, w, "convt_out")
+        z = xp.array(full[:, pt:pt + ho, pl:pl + wo, :])  # own memory: the pooled buffer is reused
     if bv is not None:
         z += bv
     return apply_activation(z, activation)
@@ -131,9 +140,9 @@ def _transpose_backward(g, out, xv, wv, layout, needs):
     n, h, w, c = xv.shape
     kh, kw, filters, _ = wv.shape
     pads = ((pt, full_h - pt - ho), (pl, full_w - pl - wo))
+    use_threads_for(n * h * w * c * kh * kw * filters)
     dz = activation_grad(g, out, activation)
-    dpad = pad_spatial(dz, pads, "convt_pad")
-    dcols = im2col(dpad, kh, kw, strides, dilations, h, w, "convt_cols").reshape(-1, kh * kw * filters)
+    dcols = im2col(dz, kh, kw, strides, dilations, h, w, "convt_cols", pads=pads).reshape(-1, kh * kw * filters)
     gx = gw = None
     if needs[0]:
         wmat = wv.transpose(3, 0, 1, 2).reshape(c, kh * kw * filters)  # (in, kh*kw*out)

@@ -149,3 +149,82 @@ def test_unchunked_relu_gradient_matches(dtype, shape):
         expected = g * (out > 0)
     np.testing.assert_array_equal(bits(compiled_dz[0]), bits(numpy_dz[0]))
     np.testing.assert_array_equal(bits(compiled_dz[0]), bits(expected))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("out_shape,k,strides,dilations,pads", [
+    ((2, 14, 14, 32), (4, 4), (2, 2), (1, 1), ((1, 1), (1, 1))), ((1, 9, 8, 16), (3, 3), (1, 1), (2, 1), ((2, 2), (1, 1))),
+    ((2, 10, 9, 17), (3, 2), (3, 2), (1, 1), ((0, 0), (0, 0))), ((1, 7, 6, 16), (2, 3), (2, 1), (1, 1), ((2, 1), (0, 3)))])
+def test_cropped_col2im_matches(dtype, out_shape, k, strides, dilations, pads):
+    """The many-channel col2im (one GEMM, added straight into the unpadded result): the Numba kernel and the
+    NumPy loop give the same bits, and the same sums in the same order as scatter_blocks on the padded input."""
+    from featherflow.ops._conv_col2im import col2im_cropped
+
+    rng = np.random.default_rng(7)
+    n, h, w, c = out_shape
+    kh, kw = k
+    (pt, pb), (pl, pr) = pads
+    ho = (h + pt + pb - (kh - 1) * dilations[0] - 1) // strides[0] + 1
+    wo = (w + pl + pr - (kw - 1) * dilations[1] - 1) // strides[1] + 1
+    dy = _specials(rng.standard_normal((n * ho * wo, 5)).astype(dtype), rng)
+    w_t = rng.standard_normal((5, kh * kw * c)).astype(dtype)
+    with np.errstate(invalid="ignore"):  # inf + -inf, inf * 0
+        numpy_out, compiled_out = _both(lambda: [col2im_cropped(dy, w_t, kh, kw, out_shape, pads, strides, dilations,
+                                                                ho, wo, "t_cropped")])
+        np.testing.assert_array_equal(bits(compiled_out[0]), bits(numpy_out[0]))
+        blocks = np.ascontiguousarray((dy @ w_t).reshape(-1, kh * kw, c).transpose(1, 0, 2))
+        padded = conv_utils.scatter_blocks(blocks, kh, kw, (n, h + pt + pb, w + pl + pr, c), strides, dilations, ho,
+                                           wo, "t_padded")
+    np.testing.assert_array_equal(bits(compiled_out[0]), bits(padded[:, pt:pt + h, pl:pl + w]))
+
+
+def test_dcgan_shaped_conv_step_matches_on_one_blas_thread():
+    """Conv2D(32 -> 64, 4x4, stride 2, SAME) and Conv2DTranspose(64 -> 32) forward and backward, kernels on and
+    off: the same bits (the many-channel col2im of both)."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((4, 14, 14, 32)).astype("float32")
+    kernel = (rng.standard_normal((4, 4, 32, 64)) * 0.1).astype("float32")
+    y = rng.standard_normal((4, 7, 7, 64)).astype("float32")
+    kernel_t = (rng.standard_normal((4, 4, 32, 64)) * 0.1).astype("float32")
+
+    def step():
+        xt, kt, yt, ktt = ff.constant(x), ff.Variable(kernel), ff.constant(y), ff.Variable(kernel_t)
+        with ff.GradientTape(persistent=True) as tape:
+            tape.watch([xt, yt])
+            a = ff.nn.conv2d(xt, kt, 2, "SAME")
+            b = ff.nn.conv2d_transpose(yt, ktt, (4, 14, 14, 32), 2, "SAME")
+            loss = ff.reduce_sum(a * a) + ff.reduce_sum(b * b)
+        return [a.numpy(), b.numpy()] + [t.numpy() for t in tape.gradient(loss, [xt, kt, yt, ktt])]
+
+    threads = blas.get_num_threads()
+    blas.set_num_threads(1)
+    try:
+        numpy_out, compiled_out = _both(step)
+    finally:
+        blas.set_num_threads(threads)
+    for a, b in zip(numpy_out, compiled_out):
+        np.testing.assert_array_equal(bits(b), bits(a))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape,k,strides,dilations,pads,ones", [
+    ((2, 14, 14, 32), (4, 4), (2, 2), (1, 1), ((1, 1), (1, 1)), True), ((1, 9, 8, 3), (3, 3), (1, 1), (2, 1),
+                                                                       ((2, 2), (1, 1)), False),
+    ((2, 7, 9, 5), (3, 2), (3, 2), (1, 1), ((0, 2), (3, 0)), True), ((1, 6, 6, 1), (3, 3), (2, 2), (1, 1),
+                                                                     ((1, 1), (1, 1)), True)])
+def test_im2col_of_the_padded_input_matches(dtype, shape, k, strides, dilations, pads, ones):
+    """im2col with ``pads`` (the compiled kernel reads the unpadded input and writes the zeros) against the NumPy
+    path (pad, then copy) and the patch matrix of the explicitly padded input, bit for bit."""
+    rng = np.random.default_rng(9)
+    x = _specials(rng.standard_normal(shape).astype(dtype), rng)
+    kh, kw = k
+    (pt, pb), (pl, pr) = pads
+    ho = (shape[1] + pt + pb - (kh - 1) * dilations[0] - 1) // strides[0] + 1
+    wo = (shape[2] + pl + pr - (kw - 1) * dilations[1] - 1) // strides[1] + 1
+    numpy_cols, compiled_cols = _both(lambda: [conv_utils.im2col(x, kh, kw, strides, dilations, ho, wo, "t_pcols", ones,
+                                                                 pads=pads)])
+    np.testing.assert_array_equal(bits(compiled_cols[0]), bits(numpy_cols[0]))
+    padded = np.pad(x, ((0, 0), pads[0], pads[1], (0, 0)))
+    _kernels.use_kernels(False)
+    expected = np.array(conv_utils.im2col(padded, kh, kw, strides, dilations, ho, wo, "t_ref", ones))
+    np.testing.assert_array_equal(bits(compiled_cols[0]), bits(expected))

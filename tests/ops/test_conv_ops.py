@@ -363,3 +363,81 @@ def test_compiled_steps_after_a_convolution_get_fixed_buffers():
     elementwise = [line for line in program.source.splitlines() if "multiply(" in line or "maximum(" in line]
     assert len(elementwise) == 3 and all("out=" in line for line in elementwise)
     np.testing.assert_allclose(compiled(x + 1.0).numpy(), step(x + 1.0).numpy(), rtol=1e-6, atol=1e-6)
+
+
+# from 16 input channels (conv2d's input gradient) or output channels (conv2d_transpose) the col2im runs as one
+# GEMM added straight into the unpadded result (ops/_conv_col2im.py): odd sizes, strides 1-3, SAME/VALID/explicit
+# padding, dilation; the Numba kernel and the NumPy loop (FEATHERFLOW_NUMBA=0 / use_kernels(False)) both
+WIDE_CASES = [
+    ((2, 7, 7, 16), (4, 4, 16, 5), (2, 2), "SAME", (1, 1)),
+    ((1, 9, 8, 17), (3, 3, 17, 3), (1, 1), "SAME", (1, 1)),
+    ((1, 10, 9, 16), (3, 2, 16, 2), (3, 2), "VALID", (1, 1)),
+    ((1, 9, 9, 16), (3, 3, 16, 2), (1, 1), "SAME", (2, 2)),
+    ((1, 6, 7, 16), (2, 3, 16, 2), (2, 1), ((2, 1), (0, 3)), (1, 1)),
+]
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("xs,ws,strides,padding,dil", WIDE_CASES)
+def test_conv2d_input_gradient_with_many_channels(xs, ws, strides, padding, dil, compiled):
+    from featherflow.ops import _kernels
+
+    pad_arg = padding if isinstance(padding, str) else [[0, 0], list(padding[0]), list(padding[1]), [0, 0]]
+    x, w = random_array(xs, seed=1), random_array(ws, seed=2)
+    _kernels.use_kernels(compiled)
+    try:
+        out = ff.nn.conv2d(x, w, list(strides), pad_arg, dilations=list(dil)).numpy()
+        np.testing.assert_allclose(out, reference_conv2d(x, w, strides, padding, dil), rtol=1e-10, atol=1e-12)
+        check_gradient(lambda x, w: ff.nn.conv2d(x, w, strides, pad_arg, dilations=dil), [x, w])
+        g = random_array(out.shape, seed=3)
+        xt = ff.constant(x)
+        with ff.GradientTape() as tape:
+            tape.watch(xt)
+            y = ff.nn.conv2d(xt, w, list(strides), pad_arg, dilations=list(dil))
+        gx = tape.gradient(y, xt, output_gradients=g).numpy()
+    finally:
+        _kernels.use_kernels(None)
+    # the input gradient by its definition: each output's gradient sent back through the kernel taps
+    if padding == "VALID":
+        pt = pl = 0
+    elif padding == "SAME":
+        pt, pl = (_same_before(xs[1 + a], ws[a], strides[a], dil[a]) for a in range(2))
+    else:
+        pt, pl = padding[0][0], padding[1][0]
+    ref = np.zeros(xs)
+    for r in range(out.shape[1]):
+        for s in range(out.shape[2]):
+            for i in range(ws[0]):
+                for j in range(ws[1]):
+                    row, col = r * strides[0] + i * dil[0] - pt, s * strides[1] + j * dil[1] - pl
+                    if 0 <= row < xs[1] and 0 <= col < xs[2]:
+                        ref[:, row, col, :] += g[:, r, s, :] @ w[i, j].T
+    np.testing.assert_allclose(gx, ref, rtol=1e-10, atol=1e-12)
+
+
+def _same_before(size, k, stride, dilation):
+    eff = (k - 1) * dilation + 1
+    out = -(-size // stride)
+    return max((out - 1) * stride + eff - size, 0) // 2
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("xs,ws,out_hw,strides,padding", [
+    ((2, 7, 7, 8), (4, 4, 16, 8), (14, 14), (2, 2), "SAME"),
+    ((1, 3, 4, 3), (3, 3, 17, 3), (7, 9), (2, 2), "VALID"),
+    ((1, 4, 3, 2), (3, 2, 16, 2), (11, 7), (3, 3), "SAME"),
+    ((1, 5, 5, 2), (3, 3, 16, 2), (5, 5), (1, 1), "SAME"),
+])
+def test_conv2d_transpose_with_many_output_channels(xs, ws, out_hw, strides, padding, compiled):
+    from featherflow.ops import _kernels
+
+    x, w = random_array(xs, seed=1), random_array(ws, seed=2)
+    out_shape = (xs[0],) + out_hw + (ws[2],)
+    _kernels.use_kernels(compiled)
+    try:
+        out = ff.nn.conv2d_transpose(x, w, out_shape, list(strides), padding).numpy()
+        check_gradient(lambda x, w: ff.nn.conv2d_transpose(x, w, out_shape, list(strides), padding), [x, w])
+    finally:
+        _kernels.use_kernels(None)
+    np.testing.assert_allclose(out, reference_conv2d_transpose(x, w, out_hw, strides, padding), rtol=1e-10,
+                               atol=1e-12)
