@@ -4,7 +4,7 @@
 The program that runs (fused or not) is re-executed with a clock read around every statement; the report lists
 the lines by total time (wall and this thread's CPU), with the op and layer each came from.
 
-Run: ``python benchmarks/profile_program.py [--steps 60] [--top 40]``
+Run: ``python benchmarks/profile_program.py [--steps 60] [--top 40] [--threads 1]``
 """
 
 from __future__ import annotations
@@ -46,12 +46,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--threads", type=int, default=0, help="intra-op threads (0: featherflow's default)")
     args = parser.parse_args()
     import transformer_epoch as te
 
     from featherflow import keras
     from featherflow.keras.utils import set_random_seed
 
+    if args.threads:
+        import featherflow as ff
+
+        ff.config.threading.set_intra_op_parallelism_threads(args.threads)
     batch = te.SPEC["batch"]
     x, y = te.load_data(batch * (args.steps + 10))
     set_random_seed(0)

@@ -45,7 +45,7 @@ import weakref
 import numpy as np
 
 from featherflow import compiler
-from featherflow.core.function import Function
+from featherflow.core.function import Function, trace_turn
 from featherflow.core.function._structure import flatten as function_flatten
 from featherflow.core.function._structure import pack as function_pack
 from featherflow.core.runtime import state as _runtime
@@ -242,11 +242,14 @@ class TracedFunction:
             elif compiled is None:
                 return self._eager(element)
             if compiler.tracing_anywhere():
-                # Another thread is tracing a function (traces run one at a time): that function may be the
-                # one iterating this dataset (a prefetch thread feeding a loop inside a tf.function), so waiting
+                # A function is being traced (traces run one at a time): that function may be the one
+                # iterating this dataset (a prefetch thread feeding a loop inside a tf.function), so waiting
                 # for its trace to end could wait forever. This element runs eagerly; a later one traces.
                 return self._eager(element)
-            output, reason = replayer.trace(element, signature, list(leaves))
+            with trace_turn() as mine:  # the same rule without the race: a trace that started just now
+                if not mine:
+                    return self._eager(element)
+                output, reason = replayer.trace(element, signature, list(leaves))
             if reason is not None:
                 self.eager_reason = reason
             return output

@@ -175,6 +175,30 @@ def test_prefetched_map_iterated_inside_a_tf_function_does_not_wait_for_that_tra
     assert not worker.is_alive() and out == [132.0]
 
 
+def test_a_producer_never_waits_for_a_trace_that_holds_the_turn_without_tracing_yet():
+    """The window between a trace taking its turn and the tracer starting: a prefetch thread that must trace
+    a map then runs the element eagerly instead of waiting for the turn (the thread holding it may be waiting
+    for that very element)."""
+    import threading
+
+    from featherflow.core.function import trace_turn
+
+    ds = D.from_tensor_slices(np.arange(12.0, dtype="float32")).batch(4).map(lambda x: x * 2.0).prefetch(2)
+    out = []
+    ready = threading.Event()
+
+    def other():  # another thread takes the turn and, holding it, reads the dataset
+        with trace_turn() as mine:
+            assert mine
+            out.extend(float(b.numpy().sum()) for b in ds)
+        ready.set()
+
+    worker = threading.Thread(target=other, daemon=True)
+    worker.start()
+    assert ready.wait(60), "the prefetch thread waited for the trace turn held by its consumer"
+    assert out == [12.0, 44.0, 76.0]
+
+
 def _lecture_model():
     tf.keras.utils.set_random_seed(0)
     model = tf.keras.Sequential([tf.keras.Input(shape=(2, 3)), tf.keras.layers.Flatten(),

@@ -25,6 +25,7 @@ from featherflow.core.function._function import (
     function,
     functions_run_eagerly,
     run_functions_eagerly,
+    trace_turn,
 )
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "function",
     "functions_run_eagerly",
     "run_functions_eagerly",
+    "trace_turn",
 ]

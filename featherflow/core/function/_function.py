@@ -39,6 +39,29 @@ _compiler_local = compiler._state._local
 
 _settings = {"run_functions_eagerly": False}
 _TRACE_LOCK = threading.RLock()  # one trace at a time (a trace switches the live variables' classes)
+
+
+class trace_turn:
+    """Context manager: this thread's turn to trace, taken only if no other thread is tracing now.
+    ``with trace_turn() as mine:`` gives ``mine`` False at once (never waits) when another thread holds the
+    turn; a thread already tracing gets it again. For a producer thread (a dataset's prefetch) that the
+    tracing thread may be waiting on: waiting for that trace to end could wait forever.
+
+    >>> with trace_turn() as mine:
+    ...     mine
+    True
+    """
+
+    __slots__ = ("_mine",)
+
+    def __enter__(self) -> bool:
+        self._mine = _TRACE_LOCK.acquire(blocking=False)
+        return self._mine
+
+    def __exit__(self, *exc) -> bool:
+        if self._mine:
+            _TRACE_LOCK.release()
+        return False
 _logger = logging.getLogger("featherflow")
 _WARNING_THRESHOLD = 5  # TensorFlow's frequent-tracing warning: 5 traces ...
 _WARNING_MAX_CALLS = 10  # ... within at most 10 calls, at most twice per function
