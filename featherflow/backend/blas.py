@@ -20,6 +20,14 @@ The full count is
    load average). A pinned count (1., the environment variables, op determinism) never adapts;
    ``FEATHERFLOW_BLAS_ADAPTIVE=0`` turns the adaptation off.
 
+Idle workers: after a threaded product OpenBLAS's workers spin for 2**28 cycles (~0.1 s) by default before
+they sleep, so from a step's first threaded product to its end a second core is busy doing nothing: featherflow's
+own threads (``split_batch``, the attention and Adam kernels) and other processes lose it. Measured on the 2-core
+machine: 101 ms of CPU during a 0.3 s sleep after one threaded product, 0.1 ms with the limit; a DCGAN step took
+88 ms of CPU (62 with the limit), an LSTM(64) epoch 2.67 s (1.89), a seed MLP epoch 0.90 s (0.78), each as fast or
+faster in wall time. So featherflow sets ``OPENBLAS_THREAD_TIMEOUT`` to ``SPIN_EXPONENT`` when it finds OpenBLAS
+(``_limit_spin``) unless the user set it or ``FEATHERFLOW_BLAS_SPIN=default``.
+
 ``managed()`` (fit/evaluate/predict) flushes denormals, reuses per-step memory and puts OpenBLAS's count back as
 it found it. OpenBLAS's own size rule (``m*n*k / 262,144`` threads, one below 524,288 multiply-adds) agrees with
 the measurement below, so NumPy code outside featherflow behaves alike.
@@ -75,6 +83,10 @@ from featherflow.backend import allocator
 
 # multiply-adds from which a second thread pays on the 2-core benchmark machine (see the module docstring)
 DEFAULT_THRESHOLD = 524_288
+# OpenBLAS's idle workers spin 2**n cycles (n = 28 by default, about 0.1 s) before they sleep: through a whole
+# training step after its first threaded product, taking a core from featherflow's own threads and from other
+# processes. 2**18 cycles (~0.1 ms) still covers the gaps between products run back to back.
+SPIN_EXPONENT = 18
 
 _SET_NAMES = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads64_",
               "openblas_set_num_threads")
@@ -88,7 +100,7 @@ _state = {"loaded": False, "fenv": None, "set": None, "get": None, "active": 0, 
           "threshold": int(os.environ.get("FEATHERFLOW_BLAS_THRESHOLD", DEFAULT_THRESHOLD)), "user": None,
           "initial": None, "deterministic": False, "env_pin": False, "adaptive": False, "next_check": 0.0,
           "sample": None, "free_cores": None, "free": 1,
-          "load_adaptive": os.environ.get("FEATHERFLOW_BLAS_ADAPTIVE", "1") != "0", "on": True}
+          "load_adaptive": os.environ.get("FEATHERFLOW_BLAS_ADAPTIVE", "1") != "0", "on": True, "spin": None}
 _PIN_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 LOAD_WINDOW_S = 0.5  # the free cores are re-measured at most this often during fit/evaluate/predict
 # Read-only for hot paths: THREADS["on"] is false once it is known that the count cannot be set (no OpenBLAS),
@@ -131,9 +143,35 @@ def _load() -> None:
             _state["initial"] = int(getter())  # OpenBLAS's count at load: the cores, or the environment's pin
             _state["env_pin"] = any(os.environ.get(v, "").strip() for v in _PIN_VARIABLES)
             _state["current"] = _state["initial"]
+            _limit_spin(lib)
             _configure()
             return
     _state["on"] = False
+
+
+def _limit_spin(lib) -> None:
+    """Let OpenBLAS's idle worker threads sleep after ``2**SPIN_EXPONENT`` cycles instead of its default 2**28
+    (~0.1 s of spinning after every threaded product: see ``SPIN_EXPONENT``). OpenBLAS reads the setting
+    (``OPENBLAS_THREAD_TIMEOUT``) when it starts its threads, so it is put in the environment, read again
+    (``openblas_read_env``) and the idle workers are stopped (``blas_thread_shutdown_``, as OpenBLAS does
+    around ``fork``); the next threaded product starts them with the new setting. Left alone when the user
+    set ``OPENBLAS_THREAD_TIMEOUT``, when another Python thread exists (it could be inside OpenBLAS now), and
+    with ``FEATHERFLOW_BLAS_SPIN=default``."""
+    import threading
+
+    if os.environ.get("OPENBLAS_THREAD_TIMEOUT", "").strip() or \
+            os.environ.get("FEATHERFLOW_BLAS_SPIN", "").strip() == "default" or threading.active_count() > 1:
+        return
+    read_env = getattr(lib, "openblas_read_env", None)
+    shutdown = getattr(lib, "blas_thread_shutdown_", None)
+    if read_env is None or shutdown is None:
+        return
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = str(SPIN_EXPONENT)
+    read_env.argtypes, read_env.restype = [], None
+    shutdown.argtypes, shutdown.restype = [], None
+    read_env()
+    shutdown()
+    _state["spin"] = SPIN_EXPONENT
 
 
 def available() -> bool:

@@ -255,3 +255,41 @@ def test_the_count_drops_to_one_thread_while_other_processes_take_the_cores(two_
     with blas.managed():
         blas.use_threads_for(10**9)
         assert blas.get_num_threads() == 2
+
+
+_SPIN_SCRIPT = """
+import os, sys, threading
+import numpy as np
+if sys.argv[1] == "thread":
+    threading.Thread(target=threading.Event().wait, daemon=True).start()  # another Python thread exists
+from featherflow.backend import blas
+blas.available()
+a = np.random.default_rng(0).random((600, 600), dtype=np.float32)
+blas.set_num_threads(1)
+one = a @ a
+blas.set_num_threads(2)
+two = a @ a  # OpenBLAS's workers started again after the shutdown (with its new setting)
+print(blas._state["spin"], os.environ.get("OPENBLAS_THREAD_TIMEOUT"), float(np.abs(one - two).max() / np.abs(one).max()))
+"""
+
+
+@pytest.mark.skipif(not blas.available(), reason="NumPy is not linked to OpenBLAS here: nothing to set")
+@pytest.mark.parametrize("case", ["default", "user", "opt-out", "thread"])
+def test_openblas_idle_workers_spin_briefly_unless_the_user_chose(case):
+    """OpenBLAS's idle workers spin ~0.1 s after every threaded product by default; featherflow sets its
+    documented OPENBLAS_THREAD_TIMEOUT to 2**18 cycles when it finds OpenBLAS, unless the user set it, opted out
+    (FEATHERFLOW_BLAS_SPIN=default) or another Python thread could be inside OpenBLAS. Products stay correct
+    after OpenBLAS's workers were stopped and started again."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT", "FEATHERFLOW_BLAS_SPIN")}
+    if case == "user":
+        env["OPENBLAS_THREAD_TIMEOUT"] = "24"
+    if case == "opt-out":
+        env["FEATHERFLOW_BLAS_SPIN"] = "default"
+    out = subprocess.run([sys.executable, "-c", _SPIN_SCRIPT, case], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    spin, variable, difference = out.stdout.split()
+    expected = {"default": ("18", "18"), "user": ("None", "24"), "opt-out": ("None", "None"),
+                "thread": ("None", "None")}[case]
+    assert (spin, variable) == expected
+    assert float(difference) < 1e-5
