@@ -9,10 +9,11 @@ products from 0.5M multiply-adds, one thread below. ``experimental.enable_op_det
 bit-identical. See ``featherflow/backend/blas.py`` for the policy and the measurements.
 
 >>> import featherflow as tf
+>>> before = tf.config.threading.get_intra_op_parallelism_threads()  # 0: the default policy
 >>> tf.config.threading.set_intra_op_parallelism_threads(2)
 >>> tf.config.threading.get_intra_op_parallelism_threads()
 2
->>> tf.config.threading.set_intra_op_parallelism_threads(0)
+>>> tf.config.threading.set_intra_op_parallelism_threads(before)  # 0 would restore the default policy
 """
 
 from __future__ import annotations

@@ -24,10 +24,12 @@ ff.config.threading.set_intra_op_parallelism_threads(1)
 
 @pytest.fixture(autouse=True)
 def _reset_state():
-    """Each test starts from the same seed and float32 default, and leaves the optional compiled ops kernels
-    in their default mode (tests switch them on and off to compare both paths) and ``print`` as it found it."""
+    """Each test starts from the same seed, float32 default and one-thread BLAS pin (a doctest or test that
+    lifted it does not leak), and leaves the optional compiled ops kernels in their default mode (tests switch them on and off to compare both paths) and ``print`` as it found it."""
     ff.random.set_seed(1234)
     ff.set_floatx("float32")
+    if ff.config.threading.get_intra_op_parallelism_threads() != 1:
+        ff.config.threading.set_intra_op_parallelism_threads(1)  # a test or doctest that lifted the pin
     builtin_print = builtins.print
     yield
     ff.set_floatx("float32")
