@@ -66,8 +66,16 @@ from featherflow.ops._rnn_common import (  # noqa: F401 - _FUSED is re-exported 
 )
 from featherflow.ops._workspace import workspace
 
-
 # -- LSTM ---------------------------------------------------------------------------------------
+# steps * batch * units from which the default mode runs the LSTM's compiled step kernels: lower than
+# ``_kernels.MIN_WORK`` because an LSTM is trained for many steps of the same shape. Measured (one BLAS
+# thread, forward + backward of issue 22's LSTM(64): 28 steps of (64, 28), work 114,688): 6.6 ms with NumPy,
+# 4.7 ms with the kernels, so loading them (about 0.6 s of CPU, once per process) is repaid within ~300
+# training steps (1.6 epochs of the 12,000-sample MNIST set). Shape-only, like ``MIN_WORK``: eager and
+# compiled steps of the same shape take the same path.
+LSTM_MIN_WORK = 1 << 16
+
+
 def _stack_inputs(features: int, units: int) -> bool:
     """Whether ``lstm`` stacks ``[x_t; 1; h_{t-1}]`` per step (one GEMM per step, one for all weight
     gradients) instead of projecting all inputs up front with a separate recurrent GEMM per step.
@@ -172,7 +180,7 @@ def _lstm_forward(arrays, config):
     scale = np.concatenate([np.full(3 * u, _prescale(recurrent_activation)), np.full(u, _prescale(activation))])
     scale = xp.asarray(scale, dtype=dtype)
     gates = workspace("lstm_gates", (steps, 4 * u, batch), dtype, xp)  # pooled memory (ops._workspace: no page faults)
-    step_kernel = _kernels.get_for_work("lstm_forward_step", steps * batch * u) if compiled else None
+    step_kernel = _kernels.get_for_work("lstm_forward_step", steps * batch * u, LSTM_MIN_WORK) if compiled else None
     no_rows = xp.empty((0, 0), dtype=dtype)
     if stacked:
         # Every step's pre-activations as ONE product written into the per-step layout:
@@ -307,8 +315,8 @@ def _lstm_backward(grads, needs, names, arrays, saved, config):
     i_g, f_g, o_g, c_g = (gates[:, j * u:(j + 1) * u] for j in range(4))
     need_h0 = "h0" in names and needs[names.index("h0")]  # else the last recurrent product is skipped
     u_back = xp.ascontiguousarray(rkv)  # rows [i, f, c, o] are Keras's columns: dh = U @ dz
-    back_kernel = None if mask_b is not None or not compiled else _kernels.get_for_work("lstm_backward_step",
-                                                                                 steps * batch * u)
+    back_kernel = None if mask_b is not None or not compiled else _kernels.get_for_work(
+        "lstm_backward_step", steps * batch * u, LSTM_MIN_WORK)
     if back_kernel is not None:
         # one compiled pass per step computes the factors below on the fly (same operations, same order)
         # and writes dz transposed into the (steps * batch, 4u) matrix of the weight GEMMs

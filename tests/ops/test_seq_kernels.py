@@ -198,6 +198,23 @@ def test_default_mode_threshold():
     assert _kernels.get_for_work("lstm_backward_step", 1) is _numba_lstm.lstm_backward_step
 
 
+@pytest.mark.parametrize("batch,units,used", [(64, 64, True), (16, 64, False)])
+def test_lstm_default_mode_uses_the_kernels_from_lstm_min_work(batch, units, used, monkeypatch):
+    """Issue 22's LSTM(64) (28 steps of a (64, 64) state: 114,688 < MIN_WORK) runs the kernels by default;
+    an LSTM below ``LSTM_MIN_WORK`` keeps NumPy."""
+    assert (28 * batch * units >= rnn_ops.LSTM_MIN_WORK) == used
+    calls = _counting_kernels(monkeypatch)
+    _kernels.use_kernels(None)
+    rng = np.random.default_rng(0)
+    x = ff.Variable(rng.standard_normal((batch, 28, 28)).astype("float32"))
+    k = ff.Variable(rng.uniform(-0.2, 0.2, (28, 4 * units)).astype("float32"))
+    rk = ff.Variable(rng.uniform(-0.2, 0.2, (units, 4 * units)).astype("float32"))
+    with ff.GradientTape() as tape:
+        loss = ff.reduce_sum(rnn_ops.lstm(x, k, rk, return_sequences=False)[0])
+    assert all(g is not None for g in tape.gradient(loss, [x, k, rk]))
+    assert calls == ({"lstm_forward_step": 28, "lstm_backward_step": 28} if used else {})
+
+
 def test_environment_switch_keeps_numpy_and_does_not_import_numba():
     code = ("import sys, numpy as np; from featherflow.ops import _kernels as K, recurrent as r; "
             "x = np.ones((32, 200, 64), 'float32'); "
