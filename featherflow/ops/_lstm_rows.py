@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow.backend.blas import use_threads_for
-from featherflow.ops._rnn_common import _collect, _common_backward_setup, _from_steps, _prescale, _steps_view
+from featherflow.ops._rnn_common import _collect, _common_backward_setup, _from_steps, _steps_view
 from featherflow.ops._workspace import workspace
 
 
@@ -56,6 +56,14 @@ def is_rows(saved) -> bool:
     return saved[-1] is not None and saved[-1].dtype == np.bool_
 
 
+def _forward_columns(weights, out, u):
+    """``out[..., :]`` = ``weights``' Keras columns ``[i, f, c, o]`` as the forward's ``[i, f, o, c]``, the three
+    sigmoid blocks negated (``_rnn_common._prescale``): three block copies, no gather."""
+    np.negative(weights[..., :2 * u], out=out[..., :2 * u])
+    np.negative(weights[..., 3 * u:], out=out[..., 2 * u:3 * u])
+    np.copyto(out[..., 3 * u:], weights[..., 2 * u:3 * u])
+
+
 def forward(arrays, config, kernels):
     """The forward array work: ``(outputs, h, c, gates, c_seq, tanh(c)_seq, xh, c_init, ROWS_MARK, ROWS_MARK)``,
     the last seven saved for ``backward``.
@@ -70,9 +78,6 @@ def forward(arrays, config, kernels):
     batch, steps, features, u, hr, x_steps = _setup(arrays, config)
     dtype = xv.dtype
     step_kernel = kernels[0]
-    # forward columns [i, f, o, c] (Keras's are [i, f, c, o]); the sigmoid columns negated
-    perm = np.concatenate([np.arange(0, 2 * u), np.arange(3 * u, 4 * u), np.arange(2 * u, 3 * u)])
-    scale = np.concatenate([np.full(3 * u, _prescale("sigmoid")), np.ones(u)]).astype(dtype)
     gates = workspace("lstm_rows_gates", (steps, batch, 4 * u), dtype)
     c_seq = workspace("lstm_rows_c", (steps, batch, u), dtype)
     tc_seq = workspace("lstm_rows_tanh_c", (steps, batch, u), dtype)
@@ -82,8 +87,11 @@ def forward(arrays, config, kernels):
     if bv is not None:
         xh[:steps, :, features] = 1
     xh[0, :, hr:] = 0 if h0v is None else h0v
-    weights = [kv[:, perm]] + ([] if bv is None else [bv[perm][None]]) + [rkv[:, perm]]
-    w_all = np.ascontiguousarray(np.concatenate(weights) * scale)  # (features + 1 + u, 4u)
+    w_all = np.empty((hr + u, 4 * u), dtype)  # [kernel; bias; recurrent_kernel] in the forward's columns
+    _forward_columns(kv, w_all[:features], u)
+    if bv is not None:
+        _forward_columns(bv, w_all[features], u)
+    _forward_columns(rkv, w_all[hr:], u)
     h_seq = xh[1:, :, hr:]  # (steps, batch, u): row-strided views
     use_threads_for(batch * (hr + u) * 4 * u)
     for s in range(steps):
@@ -111,7 +119,7 @@ def backward(grads, needs, names, arrays, saved, config, kernels):
     if grads[2] is not None:
         dc += grads[2]
     need_h0 = "h0" in names and needs[names.index("h0")]  # else the last recurrent product is skipped
-    u_back = np.ascontiguousarray(rkv.T)  # (4u, u): dz's columns [i, f, c, o] are Keras's, dh = dz @ U^T
+    u_back = rkv.T  # (4u, u), a view (BLAS reads it transposed): dz's columns are Keras's, dh = dz @ U^T
     dz = workspace("lstm_rows_dz", (steps, batch, 4 * u), dtype)
     dh_next = np.empty_like(dh)
     use_threads_for(batch * 4 * u * u)
