@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from featherflow.backend.blas import use_threads_for
+from featherflow.backend.blas import parallel_workers, use_threads_for
 from featherflow.ops._rnn_common import _collect, _common_backward_setup, _from_steps, _steps_view
 from featherflow.ops._workspace import workspace
+from featherflow.ops.conv_utils import split_batch
 
 
 def _setup(arrays, config):
@@ -43,6 +44,17 @@ def _setup(arrays, config):
     hr = features + (bv is not None)  # the first column of h in a row of xh
     return batch, steps, features, u, hr, _steps_view(xv, config[0])
 
+
+# Batch split of the recurrences (``split_parts``): the samples of an LSTM are independent, so each slice of them
+# runs its own time loop - products AND step kernels - on its own core with no synchronisation until the end,
+# where OpenBLAS's own threads split each small per-step product (1-10 M multiply-adds, see backend/blas.py) and
+# leave the step kernels on one core. Measured, issue 22's LSTM(128) (batch 128: two slices of 64), half-epoch
+# ``fit`` alternated in one process at load 1.7-2.3 (two threads pinned): 0.92 s (min 0.83) split, 7.46 s (min
+# 0.96) with OpenBLAS's two threads (which collapse while another process holds a core), 1.46 s (min 1.24) on
+# one thread. With slices of 32 rows (LSTM(64), batch 64) the split was no better than OpenBLAS's threads (min
+# 0.43 vs 0.35 s; the per-step Python work of two threads contends for the GIL), hence ``MIN_SPLIT_ROWS``.
+MIN_SPLIT_ROWS = 64
+MAX_SPLIT = 4
 
 # The forward's last two outputs: they give it as many outputs, none None, as ``ops.recurrent``'s other stacked
 # forward, because a compiled step's host call must return the same structure at every replay while the path may
@@ -62,6 +74,21 @@ def _forward_columns(weights, out, u):
     np.negative(weights[..., :2 * u], out=out[..., :2 * u])
     np.negative(weights[..., 3 * u:], out=out[..., 2 * u:3 * u])
     np.copyto(out[..., 3 * u:], weights[..., 2 * u:3 * u])
+
+
+def split_parts(batch: int) -> int:
+    """Into how many slices of samples the recurrences run, each slice's whole time loop on its own thread:
+    the cores a large product would use now (``backend.blas.parallel_workers``: fewer while other processes keep
+    cores busy; fixed under op determinism), at most one slice per ``MIN_SPLIT_ROWS`` samples."""
+    return max(1, min(parallel_workers(MAX_SPLIT), batch // MIN_SPLIT_ROWS))
+
+
+def _run_split(recurrence, batch: int, product: int) -> None:
+    """``recurrence(r0, r1)`` over all samples: on ``split_parts`` threads with one BLAS thread each, else on
+    this thread with BLAS's threads chosen for a step's ``product`` multiply-adds."""
+    parts = split_parts(batch)
+    use_threads_for(0 if parts > 1 else product)
+    split_batch(recurrence, batch, 0, parts=parts)
 
 
 def forward(arrays, config, kernels):
@@ -93,14 +120,19 @@ def forward(arrays, config, kernels):
         _forward_columns(bv, w_all[features], u)
     _forward_columns(rkv, w_all[hr:], u)
     h_seq = xh[1:, :, hr:]  # (steps, batch, u): row-strided views
-    use_threads_for(batch * (hr + u) * 4 * u)
-    for s in range(steps):
-        z = gates[s]
-        if s == 0 and h0v is None and hr:
-            np.dot(xh[0, :, :hr], w_all[:hr], out=z)  # h_{-1} = 0: skip its u x 4u block
-        else:
-            np.dot(xh[s], w_all, out=z)
-        step_kernel(z, c_seq[s - 1] if s else c_init, c_seq[s], tc_seq[s], h_seq[s])
+    skip_h0 = h0v is None and hr > 0
+
+    def recurrence(r0, r1):  # the whole time loop for the samples r0:r1
+        for s in range(steps):
+            z = gates[s, r0:r1]
+            if s == 0 and skip_h0:
+                np.dot(xh[0, r0:r1, :hr], w_all[:hr], out=z)  # h_{-1} = 0: skip its u x 4u block
+            else:
+                np.dot(xh[s, r0:r1], w_all, out=z)
+            step_kernel(z, c_seq[s - 1, r0:r1] if s else c_init[r0:r1], c_seq[s, r0:r1], tc_seq[s, r0:r1],
+                        h_seq[s, r0:r1])
+
+    _run_split(recurrence, batch, batch * (hr + u) * 4 * u)
     # (steps, batch, u) -> (batch, steps, u): rows of u stay contiguous
     outputs = h_seq.transpose(1, 0, 2).copy() if return_sequences else h_seq[-1].copy()
     return outputs, h_seq[-1].copy(), c_seq[-1].copy(), gates, c_seq, tc_seq, xh, c_init, ROWS_MARK, ROWS_MARK
@@ -121,15 +153,22 @@ def backward(grads, needs, names, arrays, saved, config, kernels):
     need_h0 = "h0" in names and needs[names.index("h0")]  # else the last recurrent product is skipped
     u_back = rkv.T  # (4u, u), a view (BLAS reads it transposed): dz's columns are Keras's, dh = dz @ U^T
     dz = workspace("lstm_rows_dz", (steps, batch, 4 * u), dtype)
-    dh_next = np.empty_like(dh)
-    use_threads_for(batch * 4 * u * u)
-    for s in range(steps - 1, -1, -1):
-        if g_seq is not None:
-            dh += g_seq[s]
-        back_kernel(gates[s], c_seq[s - 1] if s else c_init, tc_seq[s], dh, dc, dz[s])
-        if s or need_h0:
-            np.dot(dz[s], u_back, out=dh_next)
-        dh, dh_next = dh_next, dh
+    buffers = (dh, np.empty_like(dh))  # dh of the step and of the step before, swapped every step
+
+    def recurrence(r0, r1):  # the whole time loop for the samples r0:r1
+        dh_s, dh_prev = buffers[0][r0:r1], buffers[1][r0:r1]
+        dc_s = dc[r0:r1]
+        for s in range(steps - 1, -1, -1):
+            if g_seq is not None:
+                dh_s += g_seq[s, r0:r1]
+            back_kernel(gates[s, r0:r1], c_seq[s - 1, r0:r1] if s else c_init[r0:r1], tc_seq[s, r0:r1], dh_s, dc_s,
+                        dz[s, r0:r1])
+            if s or need_h0:
+                np.dot(dz[s, r0:r1], u_back, out=dh_prev)
+            dh_s, dh_prev = dh_prev, dh_s
+
+    _run_split(recurrence, batch, batch * 4 * u * u)
+    dh = buffers[steps % 2]  # where the last swap left the gradient of h_{-1}
     dz2 = dz.reshape(steps * batch, 4 * u)  # rows (step, sample), columns Keras's [i, f, c, o]
     values = {}
     use_threads_for(steps * batch * 4 * u * min(u, features))

@@ -231,6 +231,31 @@ def test_lstm_op_rows_path_without_bias_or_states(bias, states, monkeypatch):
         np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-6)
 
 
+@pytest.mark.parametrize("workers", [2, 3])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_lstm_op_rows_path_split_over_threads(workers, return_sequences, monkeypatch):
+    """The batch-major recurrences split over threads (slices of samples, each its own time loop) give what one
+    loop gives (to float32 rounding: a product's rounding may depend on its rows) and what the NumPy path gives."""
+    from featherflow.ops import _lstm_rows
+
+    monkeypatch.setattr(_lstm_rows, "MIN_SPLIT_ROWS", 16)
+
+    def run(compiled, parts):
+        monkeypatch.setattr(_lstm_rows, "parallel_workers", lambda default: parts)
+        return _run_lstm("float32", compiled, batch=50, steps=6, features=3, units=8,
+                         return_sequences=return_sequences)
+
+    want = run(False, 1)
+    one = run(True, 1)
+    calls = _counting_kernels(monkeypatch)
+    split = run(True, workers)
+    assert _lstm_rows.split_parts(50) == workers
+    assert calls == {"lstm_forward_rows": 6 * workers, "lstm_backward_rows": 6 * workers}
+    for g, o, w in zip(split, one, want):
+        np.testing.assert_allclose(g, o, rtol=2e-5, atol=2e-6)
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-6)
+
+
 def test_lstm_op_rows_backward_after_the_kernels_were_switched_off():
     """A forward pass on the batch-major path keeps its backward there even if the kernels go off between."""
     rng = np.random.default_rng(4)
