@@ -79,7 +79,11 @@ def _forward_columns(weights, out, u):
 def split_parts(batch: int) -> int:
     """Into how many slices of samples the recurrences run, each slice's whole time loop on its own thread:
     the cores a large product would use now (``backend.blas.parallel_workers``: fewer while other processes keep
-    cores busy; fixed under op determinism), at most one slice per ``MIN_SPLIT_ROWS`` samples."""
+    cores busy; fixed under op determinism), at most one slice per ``MIN_SPLIT_ROWS`` samples.
+
+    >>> split_parts(MIN_SPLIT_ROWS - 1)  # too few samples for two slices
+    1
+    """
     return max(1, min(parallel_workers(MAX_SPLIT), batch // MIN_SPLIT_ROWS))
 
 
