@@ -127,6 +127,7 @@ def _build() -> dict:
             "scatter_blocks": _numba_conv.scatter_blocks, "scatter_cols": _numba_conv.scatter_cols,
             "im2col_rows": _numba_conv.im2col_rows, "im2col_rows_padded": _numba_conv.im2col_rows_padded,
             "lstm_forward_step": _numba_lstm.lstm_forward_step, "lstm_backward_step": _numba_lstm.lstm_backward_step,
+            "lstm_forward_rows": _numba_lstm.lstm_forward_rows, "lstm_backward_rows": _numba_lstm.lstm_backward_rows,
             "embedding_row_sums": _numba_embedding.embedding_row_sums, "adam": _numba_optim.adam,
             "projective_sample": _numba_image.projective_sample, "softmax_rows": _numba_attention.softmax_rows,
             "softmax_grad_rows": _numba_attention.softmax_grad_rows, "layer_norm_rows": _numba_norm.layer_norm_rows,

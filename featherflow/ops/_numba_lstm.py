@@ -144,3 +144,69 @@ def lstm_backward_step(gates, c_prev, tc, dh, dc, dz, dz_t):  # pragma: no cover
         row = dz_t[j]
         for r in range(4 * u):
             row[r] = dz[r, j]
+
+
+# -- batch-major steps (``ops._lstm_rows``: the unmasked compiled path) ----------------------------------------
+# Each row's work is a few simple loops over contiguous gate blocks (sliced views), one operation each: one loop
+# doing all of a step's work over 4-5 arrays at offsets of a runtime ``u`` does not vectorize (measured, (128,
+# 128) blocks: forward 342 us as one loop, 78 us as below; backward 49 us vs 20 us).
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})  # FMAs: forward only (see above)
+def lstm_forward_rows(z, c_prev, c, tc, h):  # pragma: no cover - compiled
+    """``lstm_forward_step`` in the batch-major layout: one row per sample.
+
+    ``z`` ``(batch, 4u)``: the step's pre-activations, columns ``[i, f, o, c]`` with the three sigmoid blocks
+    negated. In place, ``z`` becomes the activated gates, and ``c = f * c_prev + i * g``, ``tc = tanh(c)``,
+    ``h = o * tc`` (each ``(batch, u)``) are written. Each row of every array must be contiguous (``h`` may be a
+    row-strided view: the ``h`` columns of the stacked ``[x, 1, h]``).
+    """
+    batch, u4 = z.shape
+    u = u4 // 4
+    for j in range(batch):
+        zr = z[j]
+        for k in range(3 * u):
+            zr[k] = _ONE / (_ONE + _exp(zr[k]))
+        zi, zf, zo, zg = zr[:u], zr[u:2 * u], zr[2 * u:3 * u], zr[3 * u:]
+        for k in range(u):
+            zg[k] = _tanh(zg[k])
+        cp, cr, tr, hr = c_prev[j], c[j], tc[j], h[j]
+        for k in range(u):
+            cr[k] = zf[k] * cp[k] + zi[k] * zg[k]
+        for k in range(u):
+            tr[k] = _tanh(cr[k])
+        for k in range(u):
+            hr[k] = zo[k] * tr[k]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def lstm_backward_rows(gates, c_prev, tc, dh, dc, dz):  # pragma: no cover - compiled
+    """``lstm_backward_step`` in the batch-major layout: one row per sample, the same operations in the same
+    order (no ``fastmath``), so given the same values its results are bit-identical to it and to the NumPy path.
+
+    ``gates`` ``(batch, 4u)``: the activated columns ``[i, f, o, g]`` of the step; ``c_prev`` ``(batch, u)`` the
+    cell entering it, ``tc`` ``tanh`` of the cell leaving it, ``dh`` the gradient of its ``h``. Writes the
+    pre-activation gradients in Keras's columns ``[i, f, c, o]`` into ``dz`` ``(batch, 4u)`` - the step's rows of
+    the ``(steps * batch, 4u)`` matrix of the weight gradients, so no transposed copy - and turns ``dc`` into the
+    gradient of ``c_prev``.
+    """
+    batch, u4 = gates.shape
+    u = u4 // 4
+    for j in range(batch):
+        gr, dzr = gates[j], dz[j]
+        gi, gf, go, gg = gr[:u], gr[u:2 * u], gr[2 * u:3 * u], gr[3 * u:]
+        dzi, dzf, dzc, dzo = dzr[:u], dzr[u:2 * u], dzr[2 * u:3 * u], dzr[3 * u:]
+        tr, dhr, dcr, cp = tc[j], dh[j], dc[j], c_prev[j]
+        for k in range(u):  # dz_o = o (1 - o) tc dh;  dc += o (1 - tc^2) dh
+            t, o, d = tr[k], go[k], dhr[k]
+            dzo[k] = (_ONE - o) * o * t * d
+            dcr[k] = dcr[k] + (_ONE - t * t) * o * d
+        for k in range(u):
+            i = gi[k]
+            dzi[k] = (_ONE - i) * i * gg[k] * dcr[k]
+        for k in range(u):
+            f = gf[k]
+            dzf[k] = (_ONE - f) * f * cp[k] * dcr[k]
+        for k in range(u):
+            g = gg[k]
+            dzc[k] = (_ONE - g * g) * gi[k] * dcr[k]
+        for k in range(u):
+            dcr[k] = dcr[k] * gf[k]

@@ -43,7 +43,7 @@ import numpy as np
 from featherflow.backend.arrays import array_module
 from featherflow.backend.blas import use_threads_for
 from featherflow.core.tape import record_multi
-from featherflow.ops import _kernels
+from featherflow.ops import _kernels, _lstm_rows
 from featherflow.ops._gru_rnn import gru, simple_rnn, stack_time, unstack_time  # noqa: F401 - re-exported
 from featherflow.ops._host import on_host
 from featherflow.ops._rnn_common import (  # noqa: F401 - _FUSED is re-exported for the recurrent layers
@@ -66,8 +66,16 @@ from featherflow.ops._rnn_common import (  # noqa: F401 - _FUSED is re-exported 
 )
 from featherflow.ops._workspace import workspace
 
-
 # -- LSTM ---------------------------------------------------------------------------------------
+# steps * batch * units from which the default mode runs the LSTM's compiled step kernels: lower than
+# ``_kernels.MIN_WORK`` because an LSTM is trained for many steps of the same shape. Measured (one BLAS
+# thread, forward + backward of issue 22's LSTM(64): 28 steps of (64, 28), work 114,688): 6.6 ms with NumPy,
+# 4.7 ms with the kernels, so loading them (about 0.6 s of CPU, once per process) is repaid within ~300
+# training steps (1.6 epochs of the 12,000-sample MNIST set). Shape-only, like ``MIN_WORK``: eager and
+# compiled steps of the same shape take the same path.
+LSTM_MIN_WORK = 1 << 16
+
+
 def _stack_inputs(features: int, units: int) -> bool:
     """Whether ``lstm`` stacks ``[x_t; 1; h_{t-1}]`` per step (one GEMM per step, one for all weight
     gradients) instead of projecting all inputs up front with a separate recurrent GEMM per step.
@@ -117,7 +125,8 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
     gradient matrix per step; the weight gradients are large GEMMs after the loop. For float32 with
     ``tanh``/``sigmoid`` and Numba installed, each step's elementwise work (bias and recurrent term added,
     activations, cell, output; backward: the factors computed on the fly, ``dz`` and ``dc``) is one
-    compiled call instead (``_kernels``; unmasked backward only): same layout, same GEMMs.
+    compiled call instead (``_kernels``; unmasked backward only): same layout, same GEMMs. Unmasked with stacked
+    inputs, the compiled path runs batch-major instead (``_lstm_rows``: no transposed copies at all).
 
     >>> import numpy as np
     >>> out, h, c = lstm(np.zeros((1, 3, 2), "float32"), np.zeros((2, 4), "float32"), np.zeros((1, 4), "float32"),
@@ -141,6 +150,24 @@ def lstm(inputs, kernel, recurrent_kernel, bias=None, initial_state=None, mask=N
 
     # the pooled sequence buffers are free again once no tape holds the backward rule (every output is a copy)
     return tuple(record_multi("lstm", tensors, [outputs, h_last, c_last], backward))
+
+
+def _rows_kernels(eligible: bool, work):
+    """``(lstm_forward_rows, lstm_backward_rows)`` when the batch-major compiled path (``_lstm_rows``) runs:
+    float32 NumPy, tanh / sigmoid, stacked inputs, nothing masked (``eligible``) and the kernels on for ``work``
+    elements."""
+    if not eligible:
+        return None
+    fwd = _kernels.get_for_work("lstm_forward_rows", work, LSTM_MIN_WORK)
+    back = _kernels.get_for_work("lstm_backward_rows", work, LSTM_MIN_WORK)
+    return None if fwd is None or back is None else (fwd, back)
+
+
+def _numba_lstm_rows(backward=False):
+    """A rows kernel when the kernels were switched off between a forward pass that ran them and its backward."""
+    from featherflow.ops import _numba_lstm
+
+    return _numba_lstm.lstm_backward_rows if backward else _numba_lstm.lstm_forward_rows
 
 
 def _lstm_setup(arrays, config):
@@ -169,10 +196,13 @@ def _lstm_forward(arrays, config):
     go_backwards, return_sequences, zero_output_for_mask, activation, recurrent_activation = config
     xp, dtype, batch, steps, features, u, perm, x_steps, mask_b, stacked, fast, compiled, hr = \
         _lstm_setup(arrays, config)
+    rows_kernels = _rows_kernels(compiled and mask_b is None and stacked, steps * batch * u)
+    if rows_kernels is not None:  # the batch-major compiled path (its backward tells by _lstm_rows.is_rows)
+        return _lstm_rows.forward(arrays, config, rows_kernels)
     scale = np.concatenate([np.full(3 * u, _prescale(recurrent_activation)), np.full(u, _prescale(activation))])
     scale = xp.asarray(scale, dtype=dtype)
     gates = workspace("lstm_gates", (steps, 4 * u, batch), dtype, xp)  # pooled memory (ops._workspace: no page faults)
-    step_kernel = _kernels.get_for_work("lstm_forward_step", steps * batch * u) if compiled else None
+    step_kernel = _kernels.get_for_work("lstm_forward_step", steps * batch * u, LSTM_MIN_WORK) if compiled else None
     no_rows = xp.empty((0, 0), dtype=dtype)
     if stacked:
         # Every step's pre-activations as ONE product written into the per-step layout:
@@ -263,6 +293,9 @@ def _lstm_backward(grads, needs, names, arrays, saved, config):
     """The LSTM's gradients (a run of ``on_host``) from the forward's saved arrays."""
     xv, kv, rkv, bv, h0v, c0v, mask_array = arrays
     go_backwards, return_sequences, zero_output_for_mask, activation, recurrent_activation = config
+    if _lstm_rows.is_rows(saved):  # the forward took the batch-major compiled path
+        kernels = _rows_kernels(True, None) or (_numba_lstm_rows(), _numba_lstm_rows(backward=True))
+        return _lstm_rows.backward(grads, needs, names, arrays, saved, config, kernels)
     xp, dtype, batch, steps, features, u, perm, x_steps, mask_b, stacked, fast, compiled, hr = \
         _lstm_setup(arrays, config)
     gates, c_seq, tc_seq, h_seq, h_init, c_init, xh = saved
@@ -307,8 +340,8 @@ def _lstm_backward(grads, needs, names, arrays, saved, config):
     i_g, f_g, o_g, c_g = (gates[:, j * u:(j + 1) * u] for j in range(4))
     need_h0 = "h0" in names and needs[names.index("h0")]  # else the last recurrent product is skipped
     u_back = xp.ascontiguousarray(rkv)  # rows [i, f, c, o] are Keras's columns: dh = U @ dz
-    back_kernel = None if mask_b is not None or not compiled else _kernels.get_for_work("lstm_backward_step",
-                                                                                 steps * batch * u)
+    back_kernel = None if mask_b is not None or not compiled else _kernels.get_for_work(
+        "lstm_backward_step", steps * batch * u, LSTM_MIN_WORK)
     if back_kernel is not None:
         # one compiled pass per step computes the factors below on the fly (same operations, same order)
         # and writes dz transposed into the (steps * batch, 4u) matrix of the weight GEMMs

@@ -116,6 +116,43 @@ def test_backward_step_is_bit_identical_to_the_numpy_order():
     assert np.isnan(dz_t[[0, 2]]).all()
 
 
+@pytest.mark.parametrize("u,batch", [(24, 16), (5, 3), (64, 32)])
+def test_forward_rows_matches_float64_and_the_block_kernel(u, batch):
+    """The batch-major forward kernel: float64 values to float32 rounding, and the block kernel's gates."""
+    z, _, _, c_prev = _step_inputs(u, batch, seed=u * batch)
+    xh = np.full((batch, 7 + u), np.nan, F32)
+    h = xh[:, 7:]  # h as a row-strided view, like the h columns of the stacked [x, 1, h]
+    c, tc = np.empty((batch, u), F32), np.empty((batch, u), F32)
+    gates = np.ascontiguousarray(z.T)
+    _numba_lstm.lstm_forward_rows(gates, np.ascontiguousarray(c_prev.T), c, tc, h)
+    want_gates, want_c, want_tc, want_h = _forward_reference(z, c_prev)
+    np.testing.assert_allclose(gates, want_gates.T, rtol=5e-7, atol=1e-30)
+    np.testing.assert_allclose(c, want_c.T, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(tc, want_tc.T, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(h, want_h.T, rtol=1e-6, atol=1e-6)
+    assert np.isnan(xh[:, :7]).all()  # nothing written outside the view
+    block = z.copy()
+    empty = np.empty((0, 0), F32)
+    _numba_lstm.lstm_forward_step(block, empty, empty, c_prev, *(np.empty((u, batch), F32) for _ in range(3)))
+    np.testing.assert_array_equal(bits(gates), bits(block.T))  # the same activation code
+
+
+def test_backward_rows_is_bit_identical_to_the_block_kernel():
+    u, batch = 12, 10
+    rng = np.random.default_rng(8)
+    gates = np.concatenate([rng.uniform(0, 1, (3 * u, batch)), rng.uniform(-1, 1, (u, batch))]).astype(F32)
+    c_prev, tc, dh, dc = (rng.uniform(-2, 2, (u, batch)).astype(F32) for _ in range(4))
+    tc = np.tanh(tc)
+    dz, dz_t, dc_block = np.empty((4 * u, batch), F32), np.empty((batch, 4 * u), F32), dc.copy()
+    _numba_lstm.lstm_backward_step(gates, c_prev, tc, dh, dc_block, dz, dz_t)
+    rows = np.full((3, batch, 4 * u), np.nan, F32)  # one step's rows of a (steps, batch, 4u) matrix
+    dc_rows = np.ascontiguousarray(dc.T)
+    _numba_lstm.lstm_backward_rows(*(np.ascontiguousarray(a.T) for a in (gates, c_prev, tc, dh)), dc_rows, rows[1])
+    np.testing.assert_array_equal(bits(rows[1]), bits(dz_t))
+    np.testing.assert_array_equal(bits(dc_rows), bits(dc_block.T))
+    assert np.isnan(rows[[0, 2]]).all()
+
+
 def _counting_kernels(monkeypatch):
     calls = collections.Counter()
     kernels = _kernels._compiled()
@@ -157,12 +194,137 @@ def test_lstm_op_compiled_matches_numpy_path(path, return_sequences, go_backward
     want = _run_lstm("float32", False, **kw)
     calls = _counting_kernels(monkeypatch)
     got = _run_lstm("float32", True, **kw)
-    assert calls == {"lstm_forward_step": 7, "lstm_backward_step": 7}
+    if path == "stacked":  # the batch-major compiled path (ops._lstm_rows)
+        assert calls == {"lstm_forward_rows": 7, "lstm_backward_rows": 7}
+    else:
+        assert calls == {"lstm_forward_step": 7, "lstm_backward_step": 7}
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-6)
     again = _run_lstm("float32", True, **kw)  # deterministic: bit for bit
     for g, a in zip(got, again):
         np.testing.assert_array_equal(bits(g), bits(a))
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("states", [True, False])
+def test_lstm_op_rows_path_without_bias_or_states(bias, states, monkeypatch):
+    """The batch-major path (stacked inputs) with and without a bias column and initial states (zero initial
+    states skip the first step's recurrent block) against the NumPy path."""
+    rng = np.random.default_rng(3)
+    x, k, rk, b, h0, c0 = (ff.Variable(rng.uniform(-0.6, 0.6, shape).astype("float32"))
+                           for shape in [(6, 5, 3), (3, 32), (8, 32), (32,), (6, 8), (6, 8)])
+    inputs = [x, k, rk] + ([b] if bias else []) + ([h0, c0] if states else [])
+    head = rng.uniform(-1, 1, (6, 5, 8)).astype("float32")
+
+    def run(compiled):
+        _kernels.use_kernels(compiled)
+        with ff.GradientTape() as tape:
+            out, h, c = rnn_ops.lstm(x, k, rk, b if bias else None, [h0, c0] if states else None)
+            loss = ff.reduce_sum(out * head) + ff.reduce_sum(h) + ff.reduce_sum(c * c)
+        return [out.numpy(), h.numpy(), c.numpy()] + [g.numpy() for g in tape.gradient(loss, inputs)]
+
+    want = run(False)
+    calls = _counting_kernels(monkeypatch)
+    got = run(True)
+    assert calls == {"lstm_forward_rows": 5, "lstm_backward_rows": 5}
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_lstm_op_rows_path_split_over_threads(workers, return_sequences, monkeypatch):
+    """The batch-major recurrences split over threads (slices of samples, each its own time loop) give what one
+    loop gives (to float32 rounding: a product's rounding may depend on its rows) and what the NumPy path gives."""
+    from featherflow.ops import _lstm_rows
+
+    monkeypatch.setattr(_lstm_rows, "MIN_SPLIT_ROWS", 16)
+
+    def run(compiled, parts):
+        monkeypatch.setattr(_lstm_rows, "parallel_workers", lambda default: parts)
+        return _run_lstm("float32", compiled, batch=50, steps=6, features=3, units=8,
+                         return_sequences=return_sequences)
+
+    want = run(False, 1)
+    one = run(True, 1)
+    calls = _counting_kernels(monkeypatch)
+    split = run(True, workers)
+    assert _lstm_rows.split_parts(50) == workers
+    assert calls == {"lstm_forward_rows": 6 * workers, "lstm_backward_rows": 6 * workers}
+    for g, o, w in zip(split, one, want):
+        np.testing.assert_allclose(g, o, rtol=2e-5, atol=2e-6)
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-6)
+
+
+def test_lstm_op_rows_backward_after_the_kernels_were_switched_off():
+    """A forward pass on the batch-major path keeps its backward there even if the kernels go off between."""
+    rng = np.random.default_rng(4)
+    x, k, rk = (ff.Variable(rng.uniform(-0.5, 0.5, s).astype("float32")) for s in [(4, 3, 2), (2, 16), (4, 16)])
+    _kernels.use_kernels(True)
+    with ff.GradientTape(persistent=True) as tape:
+        loss = ff.reduce_sum(rnn_ops.lstm(x, k, rk)[0])
+    want = [g.numpy() for g in tape.gradient(loss, [x, k, rk])]
+    _kernels.use_kernels(False)
+    got = [g.numpy() for g in tape.gradient(loss, [x, k, rk])]
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(bits(g), bits(w))
+
+
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_lstm_fit_compiled_is_bit_identical_to_eager_on_the_kernels(return_sequences, monkeypatch):
+    """``fit`` through the compiled step (the kernels run as host calls) and eagerly: the same weights bit for bit."""
+    keras = ff.keras
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((48, 6, 3)).astype("float32")
+    y = rng.integers(0, 4, 48)
+
+    def run(run_eagerly):
+        _kernels.use_kernels(True)
+        keras.utils.set_random_seed(1)
+        model = keras.models.Sequential([keras.Input(shape=(6, 3)), keras.layers.LSTM(8, return_sequences=return_sequences),
+                                         keras.layers.Flatten(), keras.layers.Dense(4, activation="softmax")])
+        model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
+        model.run_eagerly = run_eagerly
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        assert model._train_fn.compiled != run_eagerly  # the compiled run replayed its traced step
+        return model.get_weights()
+
+    eager = run(True)
+    calls = _counting_kernels(monkeypatch)
+    compiled = run(False)
+    assert calls["lstm_forward_rows"] >= 6 and calls["lstm_backward_rows"] >= 6
+    for got, want in zip(compiled, eager):
+        np.testing.assert_array_equal(bits(got), bits(want))
+
+
+def test_lstm_fit_switching_paths_between_calls_replays(monkeypatch):
+    """Default mode, LSTM(64) over 28 steps: a batch of 64 runs the kernels (batch-major path), a batch of 32 is
+    below ``LSTM_MIN_WORK`` and runs NumPy; and a second ``fit`` with the kernels switched off replays the same
+    traced step on the NumPy path (the host call keeps its structure). Compiled matches eager bit for bit."""
+    keras = ff.keras
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((96, 28, 4)).astype("float32")
+    y = rng.integers(0, 3, 96)
+    assert 28 * 32 * 64 < rnn_ops.LSTM_MIN_WORK <= 28 * 64 * 64
+
+    def run(run_eagerly):
+        _kernels.use_kernels(None)
+        keras.utils.set_random_seed(2)
+        model = keras.models.Sequential([keras.Input(shape=(28, 4)), keras.layers.LSTM(64),
+                                         keras.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.run_eagerly = run_eagerly
+        model.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=False)
+        _kernels.use_kernels(False)
+        model.fit(x, y, batch_size=64, epochs=1, verbose=0, shuffle=False)
+        return model.get_weights()
+
+    eager = run(True)
+    calls = _counting_kernels(monkeypatch)
+    compiled = run(False)
+    assert calls["lstm_forward_rows"] == calls["lstm_backward_rows"] == 2 * 28  # the first fit's batches of 64
+    for got, want in zip(compiled, eager):
+        np.testing.assert_array_equal(bits(got), bits(want))
 
 
 def test_lstm_op_masked_uses_forward_kernel_and_numpy_backward(monkeypatch):
@@ -196,6 +358,23 @@ def test_default_mode_threshold():
     assert _kernels.get_for_work("lstm_backward_step", 10 ** 9) is None
     _kernels.use_kernels(True)
     assert _kernels.get_for_work("lstm_backward_step", 1) is _numba_lstm.lstm_backward_step
+
+
+@pytest.mark.parametrize("batch,units,used", [(64, 64, True), (16, 64, False)])
+def test_lstm_default_mode_uses_the_kernels_from_lstm_min_work(batch, units, used, monkeypatch):
+    """Issue 22's LSTM(64) (28 steps of a (64, 64) state: 114,688 < MIN_WORK) runs the kernels by default;
+    an LSTM below ``LSTM_MIN_WORK`` keeps NumPy."""
+    assert (28 * batch * units >= rnn_ops.LSTM_MIN_WORK) == used
+    calls = _counting_kernels(monkeypatch)
+    _kernels.use_kernels(None)
+    rng = np.random.default_rng(0)
+    x = ff.Variable(rng.standard_normal((batch, 28, 28)).astype("float32"))
+    k = ff.Variable(rng.uniform(-0.2, 0.2, (28, 4 * units)).astype("float32"))
+    rk = ff.Variable(rng.uniform(-0.2, 0.2, (units, 4 * units)).astype("float32"))
+    with ff.GradientTape() as tape:
+        loss = ff.reduce_sum(rnn_ops.lstm(x, k, rk, return_sequences=False)[0])
+    assert all(g is not None for g in tape.gradient(loss, [x, k, rk]))
+    assert calls == ({"lstm_forward_rows": 28, "lstm_backward_rows": 28} if used else {})
 
 
 def test_environment_switch_keeps_numpy_and_does_not_import_numba():
