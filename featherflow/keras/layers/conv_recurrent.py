@@ -240,7 +240,7 @@ class ConvLSTM(Layer):
         output = ops.stack(outputs, axis=1) if self.return_sequences else outputs[-1]
         if self.stateful and self._states is not None and not _runtime.inferring_shapes:
             for var, value in zip(self._states, (h, c)):
-                var.assign(value.numpy())
+                var.assign(value)
         if first:
             to_first = (0, rank + 1) + tuple(range(1, rank + 1))
             seq_first = (0, 1, rank + 2) + tuple(range(2, rank + 2))

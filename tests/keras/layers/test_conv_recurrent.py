@@ -91,6 +91,7 @@ def test_mask_keeps_the_previous_state():
     np.testing.assert_array_equal(masked[0, 3], masked[0, 1])
 
 
+@pytest.mark.filterwarnings("error")  # the states are assigned inside the compiled forward: no eager fallback
 def test_stateful():
     x = np.random.default_rng(3).normal(size=(2, 4, 5, 5, 1)).astype("float32")
     layer = layers.ConvLSTM2D(2, 3, padding="same", stateful=True)
