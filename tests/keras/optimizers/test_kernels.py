@@ -152,3 +152,31 @@ def test_a_traced_adam_step_runs_the_kernel_at_every_call_with_eager_results(mon
     eager, _ = _train_traced(False)
     for a, b in zip(compiled, eager):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(not _kernels.available(), reason="numba not installed (pip install 'featherflow[fast]')")
+def test_fit_with_the_kernel_gives_eager_weights_and_logs_bit_for_bit():
+    """A compiled fit step runs Adam as one host call computing its own step scalars: the same weights and
+    logs as eager steps (which compute alpha in Python and call the same kernel)."""
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(48, 6)).astype("float32"), rng.integers(0, 3, size=48)
+    results = []
+    _kernels.use_kernels(True)
+    try:
+        for eager in (False, True):
+            keras.utils.set_random_seed(0)
+            model = keras.Sequential([keras.Input(shape=(6,)), keras.layers.Dense(5, activation="relu"),
+                                      keras.layers.Dense(3, activation="softmax")])
+            schedule = keras.optimizers.schedules.ExponentialDecay(0.01, decay_steps=3, decay_rate=0.5)
+            model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
+                          metrics=["accuracy"], run_eagerly=eager)
+            history = model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+            results.append((history.history, model.get_weights(), int(model.optimizer.iterations)))
+            if not eager:
+                assert model._train_fn.compiled
+    finally:
+        _kernels.use_kernels(None)
+    (h1, w1, i1), (h2, w2, i2) = results
+    assert h1 == h2 and i1 == i2 == 12
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
