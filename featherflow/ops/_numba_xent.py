@@ -6,7 +6,7 @@ the whole cost: the forward's log-sum-exp and label pick are 11 calls (~14 us a 
 machine), the backward's softmax minus one-hot 7 more (~10 us). Each kernel here is one pass over the rows
 with the same operations in the same order as ``array_kernels.sparse_xent_rows`` / ``sparse_xent_grad``:
 the row maximum (0 where it is not finite), the shifted exponentials summed left to right, ``m + log(sum)``,
-minus the label's logit; ``exp(z - lse)``, minus 1 at the label, times the row's factor. ``exp`` and ``log``
+minus the label's logit; ``exp(z - lse)``, minus 1 at the label (the caller then multiplies by the incoming gradient). ``exp`` and ``log``
 are the C library's and the row sums run left to right (NumPy's are its own SIMD functions and pairwise
 sums), so the values agree with the NumPy path to float rounding, not bit for bit. ``cache=True`` compiles
 once per machine into ``__pycache__``.
@@ -41,9 +41,10 @@ def sparse_xent_rows(logits, labels, zero, lse, loss):  # pragma: no cover - com
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def sparse_xent_grad(logits, lse, labels, factor, out):  # pragma: no cover - compiled
-    """``out = (softmax(logits) - one_hot(labels)) * factor[:, None]`` with the softmax as ``exp(logits -
-    lse[:, None])`` (``lse`` from ``sparse_xent_rows``); a label outside ``[0, classes)`` subtracts nothing."""
+def sparse_xent_grad(logits, lse, labels, out):  # pragma: no cover - compiled
+    """``out = softmax(logits) - one_hot(labels)`` with the softmax as ``exp(logits - lse[:, None])`` (``lse``
+    from ``sparse_xent_rows``); a label outside ``[0, classes)`` subtracts nothing. (The caller scales by the
+    incoming gradient with NumPy: in a trace that factor is usually a folded constant.)"""
     rows, classes = logits.shape
     for i in range(rows):
         shift = lse[i]
@@ -54,6 +55,3 @@ def sparse_xent_grad(logits, lse, labels, factor, out):  # pragma: no cover - co
         label = labels[i]
         if 0 <= label < classes:
             target[label] -= 1
-        scale = factor[i]
-        for j in range(classes):
-            target[j] *= scale

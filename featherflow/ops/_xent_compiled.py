@@ -61,19 +61,18 @@ def _rows(logits, labels):
 
 
 def grad(logits, lse, labels, factor):
-    """``(softmax(logits) - one_hot(labels)) * factor`` (``factor``: one value per row, shape ``(rows,)`` or
-    ``(rows, 1)``, or a scalar) as a new array; a host call while tracing."""
+    """``(softmax(logits) - one_hot(labels)) * factor`` (``factor`` broadcasts against the logits: ``(rows, 1)``
+    or a scalar) as a new array: the kernel as a host call while tracing, then NumPy's multiply (in a trace
+    the factor of a mean's gradient is a constant the program folds; as a host call argument it would not be)."""
     if compiler.tracing():
-        return compiler.host_call(_grad, logits, lse, labels, factor)
-    return _grad(logits, lse, labels, factor)
+        out = compiler.host_call(_grad, logits, lse, labels)
+    else:
+        out = _grad(logits, lse, labels)
+    out *= factor
+    return out
 
 
-def _grad(logits, lse, labels, factor):
-    factor = np.asarray(factor, dtype=logits.dtype)
-    if factor.ndim != 1 or factor.shape[0] != logits.shape[0]:
-        factor = np.broadcast_to(factor.reshape(-1) if factor.size == logits.shape[0] else factor,
-                                 (logits.shape[0],))
+def _grad(logits, lse, labels):
     out = np.empty(logits.shape, logits.dtype)
-    labels = labels.astype(np.int64, copy=False)
-    _kernels._state["kernels"]["sparse_xent_grad"](logits, lse, labels, factor, out)
+    _kernels._state["kernels"]["sparse_xent_grad"](logits, lse, labels.astype(np.int64, copy=False), out)
     return out

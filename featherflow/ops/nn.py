@@ -229,7 +229,7 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None) -> Tenso
         lse, per_row = compiled(flat, idx)
 
         def backward(g, needs):
-            return (_xent_compiled.grad(flat, lse, idx, g.reshape(-1)).reshape(zv.shape),)
+            return (_xent_compiled.grad(flat, lse, idx, g.reshape(-1, 1)).reshape(zv.shape),)
     else:
         rows, lse, per_row = kernels.sparse_xent_rows(flat, idx)
 
