@@ -123,6 +123,9 @@ def _convert_structure(value, what: str):
     return _to_array(value, what)
 
 
+_DOT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def check_finite(structure, what: str, source: str | None = None) -> None:
     """Raise ``ValueError`` if a float array of ``structure`` holds NaN or infinity.
 
@@ -130,16 +133,22 @@ def check_finite(structure, what: str, source: str | None = None) -> None:
     ``Sequence``, ``what`` is the part of the batch (``"x"``, ``"y"``, ``"sample_weight"``) and ``source`` the
     argument that yielded it (``"validation_data"``).
 
-    Every call scans the data (one reduction, ~40 ms for MNIST's 47M floats): nothing is cached, so values
-    written into the same array between two ``fit`` calls are seen.
+    Every call scans the data (one pass: ~10 ms for MNIST's 47M float32 on the benchmark machine, ~14 ms as a
+    NumPy sum): nothing is cached, so values written into the same array between two ``fit`` calls are seen.
     """
     leaves = flatten(structure)
     for i, arr in enumerate(leaves):
         if arr is None or not isinstance(arr, np.ndarray) or arr.dtype.kind not in "fc" or arr.size == 0:
             continue
-        # One reduction first: a finite sum proves every element finite.
+        # One reduction first: a finite sum proves every element finite. For contiguous float32/float64 data the
+        # sum of squares through BLAS's dot (a NaN or infinity makes it NaN or infinite; an overflow only sends
+        # us to the exact check below) reads memory faster than NumPy's pairwise sum.
         with np.errstate(over="ignore", invalid="ignore"):
-            total = np.add.reduce(arr, axis=None)
+            if arr.dtype in _DOT_DTYPES and arr.flags.c_contiguous:
+                flat = arr.reshape(-1)
+                total = np.dot(flat, flat)
+            else:
+                total = np.add.reduce(arr, axis=None)
         if np.isfinite(total):
             continue
         bad = ~np.isfinite(arr)

@@ -166,3 +166,23 @@ def test_ragged_lists_get_a_message_about_their_lengths():
     with pytest.raises(ValueError, match=r"non-rectangular Python sequence.*rows of `x` have different lengths.*"
                                          r"pad_sequences.*Received: x=\[\[1, 2, 3\], \[1, 2\]\]"):
         model.fit([[1, 2, 3], [1, 2]], [0, 1], epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, None])
+def test_check_finite_finds_every_non_finite_value_and_accepts_huge_finite_ones(dtype, layout, bad):
+    """The one-pass test (BLAS's sum of squares for contiguous float32/64, NumPy's sum otherwise) never misses a
+    NaN or infinity, and an overflowing pass over finite values (1e30 squared) still passes."""
+    from featherflow.keras.models.data_adapter import check_finite
+
+    big = np.finfo(dtype).max / 4
+    arr = np.full((6, 8), big, dtype)
+    arr[::2] = -big
+    if layout == "strided":
+        arr = arr[:, ::2]
+    check_finite(arr, "x")  # finite, though the sums overflow
+    if bad is not None:
+        arr[4, 3] = bad
+        with pytest.raises(ValueError, match=r"`x` contains 1 NaN or infinite value.*at index \(4, 3\)"):
+            check_finite(arr, "x")
