@@ -13,6 +13,14 @@ from featherflow.ops import _kernels, _xent_compiled
 pytestmark = pytest.mark.skipif(not _kernels.available(), reason="Numba is not installed: NumPy path only")
 
 
+@pytest.fixture(autouse=True)
+def _restore_kernel_mode():
+    """Each test switches the kernels; the mode it found (``FEATHERFLOW_NUMBA=0``'s off included) comes back."""
+    previous = _kernels._state["enabled"]
+    yield
+    _kernels._state["enabled"] = previous
+
+
 def _loss_and_grad(logits, labels, use, weights=None):
     _kernels.use_kernels(use)
     try:
