@@ -155,10 +155,13 @@ class _KernelStep:
         if constants is None:
             scalar = self.scalar
             constants = self.constants = (scalar(1.0 - opt.beta_1), scalar(1.0 - opt.beta_2), scalar(opt.epsilon))
-        alpha = opt._step_scalars(opt._compute_current_learning_rate(), int(opt._iterations.value) + 1)
-        if params.shape[0] < PARALLEL_MIN_WORK:
-            self.kernel(params, grads, m, v, *constants, self.scalar(alpha))
-        else:
-            _run_kernel(self.kernel, params, grads, m, v, 1.0 - opt.beta_1, 1.0 - opt.beta_2, opt.epsilon, alpha)
+        alpha = self.scalar(opt._step_scalars(opt._compute_current_learning_rate(), int(opt._iterations.value) + 1))
+        kernel, size = self.kernel, params.shape[0]
+        if size < PARALLEL_MIN_WORK:
+            kernel(params, grads, m, v, *constants, alpha)
+        else:  # as _run_kernel: slices in threads, the same values
+            b1, b2, eps = constants
+            split_batch(lambda lo, hi: kernel(params[lo:hi], grads[lo:hi], m[lo:hi], v[lo:hi], b1, b2, eps, alpha),
+                        size, size)
 
     __name__ = "_run_kernel"  # the program's listing names the host call as the eager update's

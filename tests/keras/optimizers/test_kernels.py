@@ -180,3 +180,23 @@ def test_fit_with_the_kernel_gives_eager_weights_and_logs_bit_for_bit():
     assert h1 == h2 and i1 == i2 == 12
     for a, b in zip(w1, w2):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(not _kernels.available(), reason="numba not installed (pip install 'featherflow[fast]')")
+def test_a_large_buffer_traced_update_matches_eager_bit_for_bit():
+    """Buffers from ``PARALLEL_MIN_WORK`` elements take the sliced branch of the traced host update."""
+    results = []
+    for compiled in (False, True):
+        rng = np.random.default_rng(1)
+        variable = ff.Variable(rng.standard_normal(600_000).astype("float32"))
+        opt = keras.optimizers.Adam(0.01)
+        opt.build([variable])
+
+        def step(g, opt=opt, variable=variable):
+            opt.apply_gradients([(g, variable)])
+
+        fn = ff.function(step) if compiled else step
+        for _ in range(3):
+            fn(ff.constant(rng.standard_normal(600_000).astype("float32")))
+        results.append(variable.numpy())
+    np.testing.assert_array_equal(results[0], results[1])
