@@ -198,5 +198,8 @@ def test_a_large_buffer_traced_update_matches_eager_bit_for_bit():
         fn = ff.function(step) if compiled else step
         for _ in range(3):
             fn(ff.constant(rng.standard_normal(600_000).astype("float32")))
+        if compiled:
+            code = fn.get_concrete_function(ff.constant(np.zeros(600_000, "float32"))).pretty_printed_code()
+            assert "host__run_kernel(params, grads, m, v)" in code and fn.experimental_get_tracing_count() == 1
         results.append(variable.numpy())
     np.testing.assert_array_equal(results[0], results[1])
