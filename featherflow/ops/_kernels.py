@@ -120,6 +120,7 @@ def _build() -> dict:
         _numba_norm,
         _numba_optim,
         _numba_pool,
+        _numba_xent,
     )
 
     return {"max_pool_2x2": _numba_pool.max_pool_2x2, "max_pool_2x2_argmax": _numba_pool.max_pool_2x2_argmax,
@@ -131,4 +132,5 @@ def _build() -> dict:
             "embedding_row_sums": _numba_embedding.embedding_row_sums, "adam": _numba_optim.adam,
             "projective_sample": _numba_image.projective_sample, "softmax_rows": _numba_attention.softmax_rows,
             "softmax_grad_rows": _numba_attention.softmax_grad_rows, "layer_norm_rows": _numba_norm.layer_norm_rows,
-            "layer_norm_grad_rows": _numba_norm.layer_norm_grad_rows}
+            "layer_norm_grad_rows": _numba_norm.layer_norm_grad_rows, "sparse_xent_rows": _numba_xent.sparse_xent_rows,
+            "sparse_xent_grad": _numba_xent.sparse_xent_grad}

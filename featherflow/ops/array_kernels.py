@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow import compiler as _compiler
 from featherflow.backend.arrays import array_module
 from featherflow.backend.blas import THREADS, use_threads_for
 
@@ -142,11 +143,22 @@ def dense_forward(x, kernel, bias=None, activation=None):
         activation: one of ``FUSED_ACTIVATIONS`` (checked by the caller).
     """
     if THREADS["on"] and x.ndim == 2:
-        use_threads_for(x.shape[0] * kernel.shape[0] * kernel.shape[1])
+        _threads_for(x.shape[0] * kernel.shape[0] * kernel.shape[1])
     z = x @ kernel
     if bias is not None:
         z += bias
     return apply_activation(z, activation)
+
+
+def _threads_for(macs: int) -> None:
+    """``use_threads_for(macs)`` before a product; inside a ``tf.function`` trace a product large enough to thread
+    records it as a host call, so every call of the compiled program picks BLAS's count by the policy (the free
+    cores now) as eager code does. (Otherwise a compiled ``fit`` ran every product with the count left over when
+    the trace ended, one thread in practice: the seed MLP's 32x784x128 products never used a second core.)"""
+    if macs >= THREADS["threshold"] and _compiler.tracing():
+        _compiler.host_call(use_threads_for, macs)
+    else:
+        use_threads_for(macs)
 
 
 def dense_backward(g, x, kernel, out, activation, need_input=True, need_kernel=True, need_bias=False,
@@ -165,7 +177,7 @@ def dense_backward(g, x, kernel, out, activation, need_input=True, need_kernel=T
     """
     dz = activation_grad(g, out, activation)
     if THREADS["on"]:
-        use_threads_for(x.shape[0] * kernel.shape[0] * kernel.shape[1])
+        _threads_for(x.shape[0] * kernel.shape[0] * kernel.shape[1])
     grad_x = dz @ kernel.T if need_input else None
     if kernel_out is not None:
         grad_kernel = _matmul(x.T, dz, out=kernel_out)

@@ -17,6 +17,7 @@ from featherflow.backend import random as _random
 from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
+from featherflow.ops import _xent_compiled
 from featherflow.ops import array_kernels as kernels
 from featherflow.ops._convert import as_float_tensor, as_tensor, binary_operands
 
@@ -223,11 +224,18 @@ def sparse_softmax_cross_entropy_with_logits(labels, logits, name=None) -> Tenso
     check_sparse_labels(lv, classes, "sparse_softmax_cross_entropy_with_logits")
     flat = zv.reshape(-1, classes)
     idx = lv.reshape(-1)
-    rows, lse, per_row = kernels.sparse_xent_rows(flat, idx)
-    loss = per_row.reshape(lv.shape)
+    compiled = _xent_compiled.compiled_rows(flat)
+    if compiled is not None:  # one Numba pass each way (small logits: NumPy's per-call cost is the whole cost)
+        lse, per_row = compiled(flat, idx)
 
-    def backward(g, needs):
-        return (kernels.sparse_xent_grad(flat, lse, rows, idx, g.reshape(-1, 1)).reshape(zv.shape),)
+        def backward(g, needs):
+            return (_xent_compiled.grad(flat, lse, idx, g.reshape(-1, 1)).reshape(zv.shape),)
+    else:
+        rows, lse, per_row = kernels.sparse_xent_rows(flat, idx)
+
+        def backward(g, needs):
+            return (kernels.sparse_xent_grad(flat, lse, rows, idx, g.reshape(-1, 1)).reshape(zv.shape),)
+    loss = per_row.reshape(lv.shape)
 
     return record("sparse_softmax_cross_entropy_with_logits", (logits,), loss.astype(zv.dtype, copy=False),
                   backward)
@@ -272,13 +280,19 @@ def sparse_xent_mean(labels, logits: Tensor) -> Tensor:
     """
     zv = logits.value
     xp = array_module(zv)
-    rows, lse, per_row = kernels.sparse_xent_rows(zv, labels)
+    compiled = _xent_compiled.compiled_rows(zv)
+    if compiled is not None:  # the per-row op's kernels: the same numbers as that op and reduce_mean
+        lse, per_row = compiled(zv, labels)
+    else:
+        rows, lse, per_row = kernels.sparse_xent_rows(zv, labels)
     per_row = per_row.astype(zv.dtype, copy=False)
     count = per_row.shape[0]
     out = xp.asarray(per_row.mean()) if count else xp.asarray(per_row.sum() * xp.nan)
     scale = 1.0 / count if count else 0.0
 
     def backward(g, needs):
+        if compiled is not None:
+            return (_xent_compiled.grad(zv, lse, labels, g * scale),)
         return (kernels.sparse_xent_grad(zv, lse, rows, labels, g * scale),)
 
     return record("sparse_xent_mean", (logits,), out.astype(zv.dtype, copy=False), backward)

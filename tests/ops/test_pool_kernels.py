@@ -120,7 +120,12 @@ def test_strided_and_channels_first_inputs(compiled):
     np.testing.assert_array_equal(out, ref)
 
 
-def test_compiled_gradient_check_and_layer_training_match():
+def test_compiled_gradient_check_and_layer_training_match(monkeypatch):
+    # the loss's own kernel (ops/_xent_compiled.py) agrees with NumPy to float rounding only: both runs keep the
+    # NumPy cross-entropy, so the weights compare the pooling (and convolution) kernels bit for bit
+    from featherflow.ops import _xent_compiled
+
+    monkeypatch.setattr(_xent_compiled, "compiled_rows", lambda logits: None)
     _kernels.use_kernels(True)
     check_gradient(lambda x: ff.nn.max_pool2d(x, 2, 2, "VALID"), [random_array((2, 5, 6, 3), seed=8)])
     weights = []

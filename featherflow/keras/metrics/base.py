@@ -318,7 +318,17 @@ class MeanMetricWrapper(Mean):
         bound.update(kw)
         if bound.get("sample_weight") is not None or not all(isinstance(bound.get(k), Tensor) for k in names[:2]):
             return False
-        yt, yp = match_ranks(bound["y_true"].value, bound["y_pred"].value)
+        yt, yp = bound["y_true"].value, bound["y_pred"].value
+        if fn.__name__ == "_sparse_categorical_accuracy" and yp.ndim and (
+                yt.ndim + 1 == yp.ndim or (yt.ndim == yp.ndim and yt.shape[-1] == 1)):
+            # (batch,) or (batch, 1) labels: the matches counted as they are (a bool sum is the float64 sum of
+            # the 0/1 values update_state adds, exactly), without the float copy and reshapes of the general path
+            if yt.ndim == yp.ndim:
+                yt = yt.reshape(yt.shape[:-1])
+            add_into(self.total, (yt == yp.argmax(axis=-1)).sum())
+            add_into(self.count, yt.size)
+            return True
+        yt, yp = match_ranks(yt, yp)
         values = fn(yt, yp, **self._fn_kwargs)
         if values.dtype != np.float64:
             values = values.astype(np.float64)

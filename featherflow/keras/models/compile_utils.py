@@ -73,7 +73,7 @@ def _track_single(tracker, value, weight, reg, batch) -> None:
 def _track_traced(tracker, value, batch: int) -> None:
     """``_track_single`` without weight or regularization, as NumPy calls a trace records: the float32 loss
     widened to float64 and scaled by the batch size (what ``float(value) * batch`` computes), added in place."""
-    tracker.total.value += value.astype(np.float64) * float(batch)
+    tracker.total.value += np.multiply(value, float(batch), dtype=np.float64)  # widened, then scaled: one call
     tracker.count.value += batch
 
 

@@ -34,3 +34,12 @@ def get(name: str, size: int | None = None):
     """The compiled update ``name`` for a buffer of ``size`` elements, or ``None`` (Numba missing, kernels
     switched off, or a buffer below ``MIN_SIZE`` in the default mode)."""
     return get_for_work(name, size, MIN_SIZE)
+
+
+def get_raw(name: str, size: int | None = None):
+    """``get``'s kernel itself, also inside a ``tf.function`` trace (where ``get`` wraps it as a host call): for
+    code that records its own host call around the kernel."""
+    enabled = _state["enabled"]
+    if enabled is False or (enabled is None and size is not None and size < MIN_SIZE):
+        return None
+    return _compiled() and _state["kernels"].get(name)

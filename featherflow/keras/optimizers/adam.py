@@ -24,7 +24,7 @@ import numpy as np
 from featherflow import compiler as _compiler
 from featherflow.keras.optimizers import _kernels
 from featherflow.keras.optimizers.base import Optimizer, check_number
-from featherflow.ops.conv_utils import split_batch
+from featherflow.ops.conv_utils import PARALLEL_MIN_WORK, split_batch
 
 _KERNEL_DTYPES = (np.dtype("float32"), np.dtype("float64"))
 
@@ -65,20 +65,41 @@ class Adam(Optimizer):
     def _step_scalars(self, lr, step):
         return lr * math.sqrt(1.0 - self.beta_2 ** step) / (1.0 - self.beta_1 ** step)
 
+    def _kernel_for(self, params):
+        """The compiled update for ``params`` (a flat buffer, real or traced), or ``None`` (the NumPy update)."""
+        if self.amsgrad or params.dtype not in _KERNEL_DTYPES:
+            return None
+        if type(params) is not np.ndarray and not _compiler.is_traced(params):
+            return None
+        return _kernels.get_raw("adam", params.size)
+
+    def _host_update(self, plan) -> bool:
+        """In a trace: one host call per flat buffer that computes the step's ``alpha`` (as ``_scalars_now``
+        does) and runs the compiled update, when every buffer of a full update has the kernel."""
+        if any(runs is not None for _, runs, _ in plan):
+            return False
+        kernels = [self._kernel_for(group.params) for group, _, _ in plan]
+        if not plan or any(k is None for k in kernels):
+            return False
+        state = _compiler.state
+        for (group, _, _), kernel in zip(plan, kernels):
+            params, grads = state(group.params, "params"), state(group.grads, "grads")
+            m, v = state(group.slots["m"], "m"), state(group.slots["v"], "v")
+            _compiler.host_call(_KernelStep(self, kernel, group.params.dtype), params, grads, m, v)
+        return True
+
     def _update_flat(self, params, grads, slots, work, alpha):
         m, v, w = slots["m"], slots["v"], work[0]
-        traced = _compiler.is_traced(params)
-        if not self.amsgrad and (type(params) is np.ndarray or traced) and params.dtype in _KERNEL_DTYPES:
+        kernel = self._kernel_for(params)
+        if kernel is not None:
             # one compiled pass when Numba is installed (large buffers): the same arithmetic; in a tf.function the
             # kernel runs as a host call on the flat buffers at every call (alpha is that call's step scalar)
-            kernel = _kernels.get("adam", params.size)
-            if kernel is not None:
-                args = (kernel, params, grads, m, v, 1.0 - self.beta_1, 1.0 - self.beta_2, self.epsilon, alpha)
-                if traced:
-                    _compiler.host_call(_run_kernel, *args)
-                else:
-                    _run_kernel(*args)
-                return
+            args = (kernel, params, grads, m, v, 1.0 - self.beta_1, 1.0 - self.beta_2, self.epsilon, alpha)
+            if _compiler.is_traced(params):
+                _compiler.host_call(_run_kernel, *args)
+            else:
+                _run_kernel(*args)
+            return
         np.subtract(grads, m, out=w)
         w *= 1.0 - self.beta_1
         m += w
@@ -104,7 +125,43 @@ def _run_kernel(kernel, params, grads, m, v, one_minus_beta_1, one_minus_beta_2,
     """The compiled Adam update on real flat buffers, its scalars in the buffers' dtype."""
     scalar = params.dtype.type
     b1, b2, eps, a = scalar(one_minus_beta_1), scalar(one_minus_beta_2), scalar(epsilon), scalar(alpha)
+    size = params.shape[0]
+    if size < PARALLEL_MIN_WORK:  # one slice: no thread hand-off to ask about
+        kernel(params, grads, m, v, b1, b2, eps, a)
+        return
     # elementwise: slices of the buffers in threads (the kernel releases the GIL) give the same values; the
     # text classifier's 656k parameters take ~0.7 ms on one core
-    split_batch(lambda lo, hi: kernel(params[lo:hi], grads[lo:hi], m[lo:hi], v[lo:hi], b1, b2, eps, a),
-                params.shape[0], params.shape[0])
+    split_batch(lambda lo, hi: kernel(params[lo:hi], grads[lo:hi], m[lo:hi], v[lo:hi], b1, b2, eps, a), size, size)
+
+
+class _KernelStep:
+    """The host call of a traced Adam step on one flat buffer: this call's ``alpha`` from the optimizer's
+    learning rate and ``iterations`` (the Python float eager code computes), then the compiled update.
+
+    One host call instead of two (the scalars, then the update) and the constant scalars converted once:
+    the seed MLP's step loses ~10 us of Python around a ~40 us kernel."""
+
+    __slots__ = ("optimizer", "kernel", "scalar", "constants")
+
+    def __init__(self, optimizer, kernel, dtype):
+        self.optimizer = optimizer
+        self.kernel = kernel
+        self.scalar = dtype.type
+        self.constants = None  # (1 - beta_1, 1 - beta_2, epsilon) in the buffer's dtype, read at the first call
+
+    def __call__(self, params, grads, m, v) -> None:
+        opt = self.optimizer
+        constants = self.constants
+        if constants is None:
+            scalar = self.scalar
+            constants = self.constants = (scalar(1.0 - opt.beta_1), scalar(1.0 - opt.beta_2), scalar(opt.epsilon))
+        alpha = self.scalar(opt._step_scalars(opt._compute_current_learning_rate(), int(opt._iterations.value) + 1))
+        kernel, size = self.kernel, params.shape[0]
+        if size < PARALLEL_MIN_WORK:
+            kernel(params, grads, m, v, *constants, alpha)
+        else:  # as _run_kernel: slices in threads, the same values
+            b1, b2, eps = constants
+            split_batch(lambda lo, hi: kernel(params[lo:hi], grads[lo:hi], m[lo:hi], v[lo:hi], b1, b2, eps, alpha),
+                        size, size)
+
+    __name__ = "_run_kernel"  # the program's listing names the host call as the eager update's

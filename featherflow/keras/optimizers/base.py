@@ -414,6 +414,21 @@ class Optimizer(OptimizerState, TrackableOptimizer):
     def _apply_plan(self, plan) -> None:
         for group, _, _ in plan:
             group.resync()
+        extras = self.clipnorm or self.global_clipnorm or self.clipvalue or self.weight_decay or self.use_ema
+        if _compiler.tracing() and not extras and self._host_update(plan):
+            pass  # one host call per buffer computed this call's step scalars and ran the whole update
+        else:
+            self._update_with_scalars(plan)
+        self._iterations.value += 1
+        for group, runs, idx in plan:
+            for i in group.constrained:
+                if runs is None or i in idx:
+                    v = group.variables[i]
+                    v.assign(v.constraint(v))
+
+    def _update_with_scalars(self, plan) -> None:
+        """The step scalars, then clipping, weight decay, ``_update_flat`` over every group and the moving
+        averages (``iterations`` not yet incremented)."""
         if _compiler.tracing():
             # in a tf.function: the learning rate and step scalars are computed at every call (a host call),
             # as the Python floats eager code uses, so the update's arithmetic is the same
@@ -433,12 +448,13 @@ class Optimizer(OptimizerState, TrackableOptimizer):
         self._update_groups(plan, scalars)
         if self.use_ema:
             host(self._update_ema, plan, step)
-        self._iterations.value += 1
-        for group, runs, idx in plan:
-            for i in group.constrained:
-                if runs is None or i in idx:
-                    v = group.variables[i]
-                    v.assign(v.constraint(v))
+
+    def _host_update(self, plan) -> bool:
+        """Inside a trace, without clipping, weight decay or moving averages: record the whole update of
+        ``plan`` as host calls that compute their step scalars themselves (one call per buffer instead of a
+        scalars call plus an update call), and return True; or return False (the default) to trace
+        ``_update_flat``. Subclasses with a compiled kernel override this."""
+        return False
 
     def _scalars_now(self) -> tuple:
         """``(lr, step, *step scalars)`` for the coming update, as Python numbers."""

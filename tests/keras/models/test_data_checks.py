@@ -166,3 +166,45 @@ def test_ragged_lists_get_a_message_about_their_lengths():
     with pytest.raises(ValueError, match=r"non-rectangular Python sequence.*rows of `x` have different lengths.*"
                                          r"pad_sequences.*Received: x=\[\[1, 2, 3\], \[1, 2\]\]"):
         model.fit([[1, 2, 3], [1, 2]], [0, 1], epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, None])
+def test_check_finite_finds_every_non_finite_value_and_accepts_huge_finite_ones(dtype, layout, bad):
+    """The one-pass test (BLAS's sum of squares for contiguous float32/64, NumPy's sum otherwise) never misses a
+    NaN or infinity, and an overflowing pass over finite values (1e30 squared) still passes."""
+    from featherflow.keras.models.data_adapter import check_finite
+
+    big = np.finfo(dtype).max / 4
+    arr = np.full((6, 8), big, dtype)
+    arr[::2] = -big
+    if layout == "strided":
+        arr = arr[:, ::2]
+    check_finite(arr, "x")  # finite, though the sums overflow
+    if bad is not None:
+        arr[4, 3] = bad
+        with pytest.raises(ValueError, match=r"`x` contains 1 NaN or infinite value.*at index \(4, 3\)"):
+            check_finite(arr, "x")
+
+
+@pytest.mark.parametrize("n, batch_size, row", [(100, 8, (3,)), (1000, 32, (28, 28)), (7, 32, (2,)), (50, 4, (600, 600))])
+def test_shuffled_batches_gathered_in_chunks_are_the_per_batch_gathers(n, batch_size, row):
+    """fit's shuffled batches come from one fancy index per chunk of batches (at most ~1 MB): each batch holds the
+    same rows in the same order as ``x[perm[start:stop]]`` would, the last one partial."""
+    from featherflow.keras.models.data_adapter import _gathered_batches
+
+    rng = np.random.default_rng(n)
+    x = rng.random((n,) + row).astype("float32")
+    y, sw = rng.integers(0, 5, n), rng.random(n)
+    perm = rng.permutation(n)
+    got = list(_gathered_batches(perm, batch_size, x, y, sw))
+    starts = range(0, n, batch_size)
+    assert len(got) == len(starts)
+    for (xb, yb, swb), start in zip(got, starts):
+        index = perm[start:start + batch_size]
+        np.testing.assert_array_equal(xb, x[index])
+        np.testing.assert_array_equal(yb, y[index])
+        np.testing.assert_array_equal(swb, sw[index])
+        assert xb.flags.c_contiguous
+    assert all(b[1] is None and b[2] is None for b in _gathered_batches(perm, batch_size, x, None, None))

@@ -152,3 +152,54 @@ def test_a_traced_adam_step_runs_the_kernel_at_every_call_with_eager_results(mon
     eager, _ = _train_traced(False)
     for a, b in zip(compiled, eager):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(not _kernels.available(), reason="numba not installed (pip install 'featherflow[fast]')")
+def test_fit_with_the_kernel_gives_eager_weights_and_logs_bit_for_bit():
+    """A compiled fit step runs Adam as one host call computing its own step scalars: the same weights and
+    logs as eager steps (which compute alpha in Python and call the same kernel)."""
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(size=(48, 6)).astype("float32"), rng.integers(0, 3, size=48)
+    results = []
+    _kernels.use_kernels(True)
+    try:
+        for eager in (False, True):
+            keras.utils.set_random_seed(0)
+            model = keras.Sequential([keras.Input(shape=(6,)), keras.layers.Dense(5, activation="relu"),
+                                      keras.layers.Dense(3, activation="softmax")])
+            schedule = keras.optimizers.schedules.ExponentialDecay(0.01, decay_steps=3, decay_rate=0.5)
+            model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
+                          metrics=["accuracy"], run_eagerly=eager)
+            history = model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+            results.append((history.history, model.get_weights(), int(model.optimizer.iterations)))
+            if not eager:
+                assert model._train_fn.compiled
+    finally:
+        _kernels.use_kernels(None)
+    (h1, w1, i1), (h2, w2, i2) = results
+    assert h1 == h2 and i1 == i2 == 12
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(not _kernels.available(), reason="numba not installed (pip install 'featherflow[fast]')")
+def test_a_large_buffer_traced_update_matches_eager_bit_for_bit():
+    """Buffers from ``PARALLEL_MIN_WORK`` elements take the sliced branch of the traced host update."""
+    results = []
+    for compiled in (False, True):
+        rng = np.random.default_rng(1)
+        variable = ff.Variable(rng.standard_normal(600_000).astype("float32"))
+        opt = keras.optimizers.Adam(0.01)
+        opt.build([variable])
+
+        def step(g, opt=opt, variable=variable):
+            opt.apply_gradients([(g, variable)])
+
+        fn = ff.function(step) if compiled else step
+        for _ in range(3):
+            fn(ff.constant(rng.standard_normal(600_000).astype("float32")))
+        if compiled:
+            code = fn.get_concrete_function(ff.constant(np.zeros(600_000, "float32"))).pretty_printed_code()
+            assert "host__run_kernel(params, grads, m, v)" in code and fn.experimental_get_tracing_count() == 1
+        results.append(variable.numpy())
+    np.testing.assert_array_equal(results[0], results[1])
