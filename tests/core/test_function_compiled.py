@@ -400,3 +400,23 @@ def test_ops_reading_numpy_constants_compile_without_fallback():
             np.testing.assert_allclose(ssim(img, img * 0.9).numpy(), tf.image.ssim(img, img * 0.9, 1.0).numpy(),
                                        rtol=1e-5)
     assert conv.experimental_get_tracing_count() == 1 and ssim.experimental_get_tracing_count() == 1
+
+
+def test_a_function_that_falls_back_gets_numpy_arguments_as_tensors():
+    # the trace saw tensors; the eager calls after the fallback must too (they returned NumPy arrays)
+    @tf.function
+    def f(x, scale=None):
+        y = tf.cond(tf.reduce_sum(x) > 0, lambda: x * 2, lambda: x - 1)
+        return y if scale is None else y * scale
+
+    with pytest.warns(UserWarning, match="runs eagerly"):
+        first = f(np.array([1.0], np.float32))
+    results = [first] + [f(np.array([v], np.float32)) for v in (-1.0, 3.0)]
+    results.append(f(np.array([2.0], np.float32), scale=np.array(3.0, np.float32)))
+    assert all(type(r) is tf.Tensor for r in results), [type(r) for r in results]
+    assert [r.numpy().tolist() for r in results] == [[2.0], [-2.0], [6.0], [12.0]]
+    tf.config.run_functions_eagerly(True)
+    try:  # run_functions_eagerly calls the Python function with the arguments as given, as TensorFlow does
+        assert type(f(np.array([1.0], np.float32))) is np.ndarray
+    finally:
+        tf.config.run_functions_eagerly(False)

@@ -150,6 +150,14 @@ def _to_value(leaf):
     return leaf.value if isinstance(leaf, Tensor) else np.asarray(leaf)
 
 
+def _as_tensors(structure):
+    """``structure`` with its NumPy array leaves as tensors (what a compiled call's Python function receives)."""
+    flat = flatten(structure, [])
+    if not any(type(leaf) is np.ndarray for leaf in flat):
+        return structure
+    return pack(structure, iter([Tensor(leaf) if type(leaf) is np.ndarray else leaf for leaf in flat]))
+
+
 class Function:
     """A Python function compiled by tracing (``tf.function``'s result). See ``function``."""
 
@@ -226,11 +234,14 @@ class Function:
 
     # -- calling -----------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if _settings["run_functions_eagerly"] or self._eager_reason is not None or _compiler_local.tracer is not None \
-                or _compiler_local.suspended or _runtime.tapes:
-            # (inside a trace or init_scope: plain Python; a tape recording outside: the function runs eagerly so
-            # that tape can differentiate through it)
+        if _settings["run_functions_eagerly"] or _compiler_local.tracer is not None or _compiler_local.suspended:
+            # (run_functions_eagerly, as TensorFlow's: the arguments as given; inside a trace or init_scope: plain
+            # Python)
             return self._python_function(*args, **kwargs)
+        if self._eager_reason is not None or _runtime.tapes:
+            # (a function that could not be compiled, or a tape recording outside, which must differentiate through
+            # it: eager, with NumPy arguments as tensors, as a compiled call sees them, so results stay tensors)
+            return self._python_function(*_as_tensors(args), **_as_tensors(kwargs))
         if not kwargs and self._input_signature is None:
             # the hot path (a training step on NumPy batches): arrays and None only, keyed by shapes and dtypes
             fast_key = _array_key(args)
