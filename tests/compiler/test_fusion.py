@@ -1,11 +1,15 @@
 """Elementwise fusion: chains of elementwise steps compiled into one Numba loop, checked against NumPy."""
 
+import os
+
 import numpy as np
 import pytest
 
 from featherflow.compiler import Program, Tracer, fusion
 
 pytest.importorskip("numba")
+pytestmark = pytest.mark.skipif(os.environ.get("FEATHERFLOW_NUMBA") == "0",
+                                reason="FEATHERFLOW_NUMBA=0 switches Numba off: nothing fuses")
 
 
 @pytest.fixture(autouse=True)
