@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow import compiler
-from featherflow.ops import _kernels
+from featherflow.ops import _kernels, array_kernels
 
 _DTYPES = (np.dtype("float32"), np.dtype("float64"))
 
@@ -54,7 +54,15 @@ def compiled_rows(logits):
     return _rows
 
 
+def _off() -> bool:
+    """Kernels switched off since this call was traced: the host call computes the NumPy path's numbers (a traced
+    step keeps replaying across ``use_kernels(False)``, as the LSTM's does, and matches eager code bit for bit)."""
+    return _kernels._state["enabled"] is False
+
+
 def _rows(logits, labels):
+    if _off():
+        return array_kernels.sparse_xent_rows(logits, labels)[1:]
     zero = logits.dtype.type(0)
     labels = labels.astype(np.int64, copy=False)  # one compiled signature (the Keras loss may pass uint8)
     lse = np.empty(logits.shape[0], logits.dtype)
@@ -76,6 +84,8 @@ def grad(logits, lse, labels, factor):
 
 
 def _grad(logits, lse, labels):
+    if _off():  # (times 1: exact; the caller applies the factor)
+        return array_kernels.sparse_xent_grad(logits, lse, np.arange(logits.shape[0]), labels, 1)
     out = np.empty(logits.shape, logits.dtype)
     _kernels._state["kernels"]["sparse_xent_grad"](logits, lse, labels.astype(np.int64, copy=False), out)
     return out
