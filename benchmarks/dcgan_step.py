@@ -44,12 +44,9 @@ def load_images():
     return (x / 127.5 - 1.0)[..., None]
 
 
-def _tf_style(tf, keras, options) -> dict:
-    """The tutorial loop, written once for featherflow (``import featherflow as tf``) and TensorFlow."""
-    import numpy as np
-
-    if options.get("eager"):
-        tf.config.run_functions_eagerly(True)
+def build_step(tf, keras):
+    """The tutorial's models and ``@tf.function`` step, written once for featherflow (``import featherflow as
+    tf``) and TensorFlow: ``(train_step, batches)``, ``train_step(batch)`` returning the two losses."""
     keras.utils.set_random_seed(0)
     layers = keras.layers
     generator = keras.Sequential([
@@ -87,6 +84,16 @@ def _tf_style(tf, keras, options) -> dict:
 
     images = load_images()
     batches = [tf.constant(images[i:i + BATCH]) for i in range(0, len(images) - BATCH + 1, BATCH)]
+    return train_step, batches
+
+
+def _tf_style(tf, keras, options) -> dict:
+    """The tutorial loop timed (``build_step``'s step over the MNIST batches)."""
+    import numpy as np
+
+    if options.get("eager"):
+        tf.config.run_functions_eagerly(True)
+    train_step, batches = build_step(tf, keras)
 
     def run(steps):
         losses = None

@@ -2,8 +2,8 @@
 the convolution; the fused LSTM's per-timestep work; the embedding gradient; the optimizers' updates
 (``featherflow.keras.optimizers._kernels`` asks for those here); the projective image transform behind
 the augmentation layers (``_numba_image``: one pass per output pixel instead of ~40 NumPy passes); the row softmax
-of dot-product attention and its backward (``_numba_attention``); layer normalization over the last axis
-(``_numba_norm``).
+of dot-product attention and its backward (``_numba_attention``); layer normalization over the last axis and
+batch normalization over all axes but the last (``_numba_norm``).
 
 Max pooling is bound by NumPy's per-call overhead and memory passes: the small CNN's two
 ``MaxPooling2D()`` layers (inputs ``(128, 26, 26, 32)`` and ``(128, 11, 11, 64)``) cost 11-14 ms of a
@@ -130,4 +130,6 @@ def _build() -> dict:
             "embedding_row_sums": _numba_embedding.embedding_row_sums, "adam": _numba_optim.adam,
             "projective_sample": _numba_image.projective_sample, "softmax_rows": _numba_attention.softmax_rows,
             "softmax_grad_rows": _numba_attention.softmax_grad_rows, "layer_norm_rows": _numba_norm.layer_norm_rows,
-            "layer_norm_grad_rows": _numba_norm.layer_norm_grad_rows}
+            "layer_norm_grad_rows": _numba_norm.layer_norm_grad_rows,
+            "batch_norm_channels": _numba_norm.batch_norm_channels,
+            "batch_norm_grad_channels": _numba_norm.batch_norm_grad_channels}
