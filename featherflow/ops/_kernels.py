@@ -125,6 +125,7 @@ def _build() -> dict:
     return {"max_pool_2x2": _numba_pool.max_pool_2x2, "max_pool_2x2_argmax": _numba_pool.max_pool_2x2_argmax,
             "max_pool_2x2_grad": _numba_pool.max_pool_2x2_grad, "relu_grad": _numba_conv.relu_grad,
             "scatter_blocks": _numba_conv.scatter_blocks, "scatter_cols": _numba_conv.scatter_cols,
+            "scatter_blocks_1ch": _numba_conv.scatter_blocks_1ch,
             "im2col_rows": _numba_conv.im2col_rows, "im2col_rows_padded": _numba_conv.im2col_rows_padded,
             "lstm_forward_step": _numba_lstm.lstm_forward_step, "lstm_backward_step": _numba_lstm.lstm_backward_step,
             "embedding_row_sums": _numba_embedding.embedding_row_sums, "adam": _numba_optim.adam,

@@ -40,7 +40,7 @@ from featherflow.ops.array_kernels import FUSED_ACTIVATIONS, apply_activation, r
 from featherflow.ops.conv_utils import (
     activation_grad,
     block_buffer,
-    col2im,
+    col2im_crop,
     compiled_kernel,
     crop,
     im2col,
@@ -191,9 +191,8 @@ def _backward(g, z, cols2d, wv, x_shape, geometry, needs):
             gx = col2im_cropped(dz, wmat.T, kh, kw, x_shape, pads, strides, dilations, ho, wo, "conv_dx")
         else:
             # kernel position (i, j) maps dz back through wv[i, j]^T: blocks (kh, kw, filters, c)
-            full = col2im(dz, wv.transpose(0, 1, 3, 2), (n, h + pt + pb, w + pl + pr, c), strides,
-                          dilations, ho, wo, "conv_dx")
-            gx = crop(full, pads, h, w)
+            gx = col2im_crop(dz, wv.transpose(0, 1, 3, 2), (n, h + pt + pb, w + pl + pr, c), pads, strides,
+                             dilations, ho, wo, "conv_dx")
     return (gx, gw, gb) if len(needs) == 3 else (gx, gw)
 
 

@@ -306,6 +306,32 @@ def col2im(dy, kernel_blocks, padded_shape, strides, dilations, ho, wo, role):
     return scatter_blocks(blocks, kh, kw, padded_shape, strides, dilations, ho, wo, role)
 
 
+def col2im_crop(dy, kernel_blocks, padded_shape, pads, strides, dilations, ho, wo, role, out=None):
+    """``crop(col2im(...), pads, h, w)``, written into ``out`` when given: with one channel and the compiled kernel, the blocks are added straight into the cropped result
+    (``_numba_conv.scatter_blocks_1ch``: the same sums in the same order, no padded buffer, no crop copy; a
+    contiguous pooled buffer of ``role`` when no ``out`` is given)."""
+    n, hp, wp, c = padded_shape
+    (pt, pb), (pl, pr) = pads
+    h, w = hp - pt - pb, wp - pl - pr
+    kernel = compiled_kernel("scatter_blocks_1ch", dy, dy.size) if c == 1 else None
+    if kernel is None:
+        cropped = crop(col2im(dy, kernel_blocks, padded_shape, strides, dilations, ho, wo, role), pads, h, w)
+        if out is None:
+            return cropped  # a view of the pooled padded buffer
+        out[...] = cropped
+        return out
+    blocks = block_buffer(dy, kernel_blocks, role)
+    kh, kw, f, _ = kernel_blocks.shape
+    array_module(dy).matmul(kernel_blocks.reshape(kh * kw, f), dy.T, out=blocks.reshape(kh * kw, -1))
+    if out is None:
+        out = workspace(role, (n, h, w, 1), blocks.dtype)  # not the blocks' role: both are in use here
+    blocks5 = blocks.reshape(kh, kw, n, ho, wo)
+    out3 = out.reshape(n, h, w)
+    split_batch(lambda start, stop: kernel(blocks5, out3, *strides, *dilations, pt, pl, start, stop), n, out.size * kh
+                * kw)
+    return out
+
+
 def block_buffer(dy, kernel_blocks, role):
     """Pooled ``(kh*kw, rows, c)`` buffer for the per-kernel-position products of :func:`col2im`."""
     xp = array_module(dy)

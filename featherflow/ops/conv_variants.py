@@ -28,7 +28,7 @@ from featherflow.ops._host import on_host_fixed
 from featherflow.ops.array_kernels import apply_activation
 from featherflow.ops.conv_utils import (
     activation_grad,
-    col2im,
+    col2im_crop,
     crop,
     im2col,
     is_channels_first,
@@ -126,9 +126,9 @@ def _transpose_forward(xv, wv, bv, layout):
                            dilations, h, w, "convt_out")
     else:
         # kernel position (i, j) sends x through wv[i, j]^T: blocks (kh, kw, in, out)
-        full = col2im(xv.reshape(-1, c), wv.transpose(0, 1, 3, 2), (n, full_h, full_w, filters), strides,
-                      dilations, h, w, "convt_out")
-        z = xp.array(full[:, pt:pt + ho, pl:pl + wo, :])  # own memory: the pooled buffer is reused
+        z = col2im_crop(xv.reshape(-1, c), wv.transpose(0, 1, 3, 2), (n, full_h, full_w, filters),
+                        ((pt, full_h - pt - ho), (pl, full_w - pl - wo)), strides, dilations, h, w, "convt_out",
+                        out=xp.empty((n, ho, wo, filters), xp.result_type(xv, wv)))  # own memory: not pooled
     if bv is not None:
         z += bv
     return apply_activation(z, activation)
