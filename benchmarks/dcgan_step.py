@@ -17,7 +17,8 @@ parameters, two ``Adam(1e-4, eps=1e-7)``), NCHW. The data are the bundled MNIST 
 batch 64. Every framework runs ``--warmup`` steps (tracing included), then ``--steps`` timed steps; one fresh
 interpreter per framework and round, rounds interleaved, medians (``_harness.py``).
 
-Run: ``python benchmarks/dcgan_step.py [--rounds 3] [--steps 150] [--no-fast] [--only featherflow torch]``
+Run: ``python benchmarks/dcgan_step.py [--rounds 3] [--steps 150] [--no-fast] [--only featherflow torch]``;
+``--profile [--threads 1] [--top 40]``: featherflow's compiled step line by line instead (``profile_program.py``).
 """
 
 from __future__ import annotations
@@ -186,6 +187,39 @@ def run_torch(options):
             "disc_loss": losses[1]}
 
 
+def profile(steps: int, top: int, threads: int) -> None:
+    """Time each line of featherflow's compiled step (``profile_program.instrument``): ms per step, wall, this
+    thread's CPU and the process's CPU, the biggest lines first."""
+    import re
+    import time
+
+    import numpy as np
+    from profile_program import instrument
+
+    import featherflow as tf
+
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+    train_step, batches = build_step(tf, tf.keras)
+    for i in range(10):
+        train_step(batches[i % len(batches)])
+    program = next(iter(train_step._traces.values())).program
+    program.fuse()
+    stats = instrument(program)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for i in range(steps):
+        losses = train_step(batches[i % len(batches)])
+    float(losses[0])
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"{len(program.steps)} program steps (fused: {program.fused}); {wall / steps * 1e3:.2f} ms/step wall, "
+          f"{cpu / steps * 1e3:.2f} ms process CPU; lines: {sum(s[1] for s in stats) / steps * 1e3:.2f} ms wall")
+    print(f"{'ms wall':>8} {'ms cpu':>7} {'ms proc':>7}  line")
+    for i in np.argsort([-s[1] for s in stats])[:top]:
+        body, w, c, _, pc = stats[i]
+        line = re.sub(r"\s+", " ", body)[:150]
+        print(f"{w / steps * 1e3:8.3f} {c / steps * 1e3:7.3f} {pc / steps * 1e3:7.3f}  {line}")
+
+
 RUNNERS = {"featherflow": run_featherflow, "featherflow-eager": run_featherflow_eager, "tf.keras": run_tf_keras,
            "torch": run_torch}
 
@@ -195,8 +229,15 @@ def main(argv=None) -> None:
         parser.add_argument("--steps", type=int, default=150, help="timed steps per run")
         parser.add_argument("--warmup", type=int, default=10, help="untimed steps first (tracing included)")
         parser.add_argument("--quick", action="store_true", help="30 timed steps, 5 warm-up, 1 round")
+        parser.add_argument("--profile", action="store_true",
+                            help="featherflow only, in this process: the time of each line of the compiled step")
+        parser.add_argument("--top", type=int, default=40, help="lines --profile prints")
+        parser.add_argument("--threads", type=int, default=0, help="--profile's intra-op threads (0: default)")
 
     args = h.parse_args(__doc__.splitlines()[0], extra, argv)
+    if args.profile:
+        profile(args.steps, args.top, args.threads)
+        return
     if args.child:
         h.child_main(RUNNERS, args.child, json.loads(args.options))
         return
