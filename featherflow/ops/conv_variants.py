@@ -36,6 +36,7 @@ from featherflow.ops.conv_utils import (
     pad_spatial,
     parse_padding,
     tuple_arg,
+    weight_product,
     window,
 )
 
@@ -149,7 +150,7 @@ def _transpose_backward(g, out, xv, wv, layout, needs):
         wmat = wv.transpose(3, 0, 1, 2).reshape(c, kh * kw * filters)  # (in, kh*kw*out)
         gx = (dcols @ wmat.T).reshape(xv.shape)
     if needs[1]:
-        gw = (xv.reshape(-1, c).T @ dcols).reshape(c, kh, kw, filters).transpose(1, 2, 3, 0)
+        gw = weight_product(dcols, xv.reshape(-1, c)).reshape(kh, kw, filters, c)
     if len(needs) == 3:
         return gx, gw, dz.reshape(-1, filters).sum(axis=0) if needs[2] else None
     return gx, gw
