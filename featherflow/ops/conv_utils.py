@@ -19,7 +19,7 @@ import os
 import numpy as np
 
 from featherflow.backend.arrays import array_module
-from featherflow.backend.blas import get_num_threads, parallel_workers
+from featherflow.backend.blas import get_num_threads, parallel_workers, use_threads_for
 from featherflow.core.tensor import Tensor
 from featherflow.ops import _kernels
 from featherflow.ops._workspace import workspace
@@ -93,8 +93,6 @@ def over_chunks(fn, n: int, chunk: int, work: int, xp=np) -> None:
     chunks dealt to ``split_batch``'s threads when the ``work`` (elements) pays for them. BLAS runs one thread per
     chunk product: each chunk's products are then the same whatever the thread count (and the threads are the
     cores BLAS would use)."""
-    from featherflow.backend.blas import use_threads_for
-
     count = -(-n // chunk)
     use_threads_for(0)
 
@@ -300,7 +298,7 @@ def col2im(dy, kernel_blocks, padded_shape, strides, dilations, ho, wo, role):
         # one input channel (a first convolution's input gradient, an image-producing transposed
         # convolution): the kh*kw products would be matrix-vector products; one GEMM of the kernel's
         # (kh*kw, f) matrix with dy^T yields the same blocks, in their layout, 2.5x faster
-        xp.matmul(kernel_blocks.reshape(kh * kw, f), dy.T, out=blocks.reshape(kh * kw, -1))
+        _blocks_1ch(kernel_blocks, dy, blocks, xp)
     else:
         xp.matmul(dy, kernel_blocks.reshape(kh * kw, f, c), out=blocks)
     return scatter_blocks(blocks, kh, kw, padded_shape, strides, dilations, ho, wo, role)
@@ -322,7 +320,7 @@ def col2im_crop(dy, kernel_blocks, padded_shape, pads, strides, dilations, ho, w
         return out
     blocks = block_buffer(dy, kernel_blocks, role)
     kh, kw, f, _ = kernel_blocks.shape
-    array_module(dy).matmul(kernel_blocks.reshape(kh * kw, f), dy.T, out=blocks.reshape(kh * kw, -1))
+    _blocks_1ch(kernel_blocks, dy, blocks, array_module(dy))
     if out is None:
         out = workspace(role, (n, h, w, 1), blocks.dtype)  # not the blocks' role: both are in use here
     blocks5 = blocks.reshape(kh, kw, n, ho, wo)
@@ -342,6 +340,16 @@ def weight_product(cols, dz):
     if type(cols) is np.ndarray and get_num_threads() > 1:
         return cols.T @ dz
     return (dz.T @ cols).T
+
+
+def _blocks_1ch(kernel_blocks, dy, blocks, xp):
+    """The one-channel col2im's blocks ``(kh*kw, rows)`` as one GEMM on one BLAS thread: a threaded product with
+    a result of so few rows (``kh*kw``) stalls a scheduler time slice per block when another process holds a
+    core (7.6 ms instead of 0.37 for the DCGAN's 16 x 12544 blocks on the loaded 2-core machine), and the
+    product is small (a quarter of a millisecond on one core)."""
+    kh, kw, f, _ = kernel_blocks.shape
+    use_threads_for(0)
+    xp.matmul(kernel_blocks.reshape(kh * kw, f), dy.T, out=blocks.reshape(kh * kw, -1))
 
 
 def block_buffer(dy, kernel_blocks, role):

@@ -1,5 +1,6 @@
-"""The convolutions' weight-gradient products (``conv_utils.weight_product``) on one BLAS thread and on several
-(the orientation differs): the same gradients as the definition and as finite differences either way."""
+"""The convolutions' products on one BLAS thread and on several: the weight-gradient products
+(``conv_utils.weight_product``, whose orientation differs) and the one-channel col2im's (always one thread) give
+the gradients of the definition and of finite differences either way."""
 
 import numpy as np
 import pytest
@@ -69,3 +70,14 @@ def test_conv_and_transposed_conv_weight_gradients(blas_threads):
                                                                 random_array((4, 4, 3, 5), seed=7)], directions=2)
     threads, seen = blas_threads
     assert seen[:2] == [threads, threads]  # the two large products ran on the pinned count
+
+
+def test_one_channel_convolutions_on_either_thread_count(blas_threads):
+    """The one-channel col2im's product runs on one BLAS thread whatever the count: the values stay those of the
+    definition (a first conv's input gradient, an image-producing transposed conv)."""
+    check_gradient(lambda a, k: ff.nn.conv2d(a, k, 2, "SAME"), [random_array((3, 12, 12, 1), seed=8),
+                                                                random_array((4, 4, 1, 6), seed=9)], directions=2)
+    up, kt = random_array((3, 6, 6, 6), seed=10), random_array((4, 4, 1, 6), seed=11)
+    np.testing.assert_allclose(ff.nn.conv2d_transpose(up, kt, (3, 12, 12, 1), 2, "SAME").numpy(),
+                               reference_conv2d_transpose(up, kt, (12, 12), (2, 2), "SAME"), rtol=1e-10, atol=1e-10)
+    check_gradient(lambda a, k: ff.nn.conv2d_transpose(a, k, (3, 12, 12, 1), 2, "SAME"), [up, kt], directions=2)
