@@ -330,15 +330,23 @@ def col2im_crop(dy, kernel_blocks, padded_shape, pads, strides, dilations, ho, w
     return out
 
 
+WEIGHT_PRODUCT_MIN_ROWS = 256  # a threaded weight-gradient product's result needs this many rows to be safe
+
+
 def weight_product(cols, dz):
-    """``cols^T @ dz`` (``cols`` ``(rows, k)``, ``dz`` ``(rows, filters)``; ``rows`` large): a weight gradient, in
-    the orientation that suits BLAS's thread count now. On one thread ``(dz^T @ cols)^T`` (faster for tall
-    ``cols``); on several ``cols^T @ dz``: OpenBLAS's threaded product with a result of few rows (``filters``)
-    synchronizes its threads per block of ``rows``, and when another process holds a core it waits a scheduler
-    time slice each time (a (64, 3136) x (3136, 513) product: 80 ms instead of 1.6 on the 2-core machine under
-    load; the other orientation 4 ms, and the same 1.6 ms when the machine is quiet)."""
+    """``cols^T @ dz`` (``cols`` ``(rows, k)``, ``dz`` ``(rows, filters)``; ``rows`` large): a weight gradient.
+
+    On one BLAS thread ``(dz^T @ cols)^T`` (faster for tall ``cols``). On several, the orientation whose result
+    has the most rows, and one thread when even that has fewer than ``WEIGHT_PRODUCT_MIN_ROWS``: OpenBLAS's
+    threaded product with a result of few rows synchronizes its threads per block of ``rows``, and when another
+    process holds a core each synchronization waits a scheduler time slice. On the loaded 2-core machine the
+    DCGAN discriminator's (64, 3136) x (3136, 513) took 80 ms (1.6 quiet), as (513, 3136) x (3136, 64) 4 ms;
+    its first layer's (17, 12544) x (12544, 32) 320 ms, on one thread 0.5 ms."""
     if type(cols) is np.ndarray and get_num_threads() > 1:
-        return cols.T @ dz
+        if max(cols.shape[1], dz.shape[1]) < WEIGHT_PRODUCT_MIN_ROWS:
+            use_threads_for(0)
+        elif cols.shape[1] >= dz.shape[1]:
+            return cols.T @ dz
     return (dz.T @ cols).T
 
 
