@@ -9,7 +9,9 @@ Each kernel does the work of several NumPy passes in one, on batch slices ``[lo,
 - ``scatter_blocks``: the col2im scatter-add, every input element summed from ``+0.0`` over the kernel
   positions in the same row-major order as the NumPy loop (float addition is not associative: the order
   is part of the result);
-- ``im2col_rows``: the patch-matrix copy (copies are exact).
+- ``im2col_rows``: the patch-matrix copy (copies are exact);
+- ``scatter_blocks_1ch``: ``scatter_blocks`` for one channel (a first conv's input gradient, an image-producing
+  transposed conv), straight into the cropped result, the same sums in the same order.
 
 ``fastmath`` stays off; ``error_model="numpy"`` drops Python's error checks so the loops vectorize;
 ``cache=True`` compiles once per machine into ``__pycache__``.
