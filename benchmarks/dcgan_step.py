@@ -17,7 +17,8 @@ parameters, two ``Adam(1e-4, eps=1e-7)``), NCHW. The data are the bundled MNIST 
 batch 64. Every framework runs ``--warmup`` steps (tracing included), then ``--steps`` timed steps; one fresh
 interpreter per framework and round, rounds interleaved, medians (``_harness.py``).
 
-Run: ``python benchmarks/dcgan_step.py [--rounds 3] [--steps 150] [--no-fast] [--only featherflow torch]``
+Run: ``python benchmarks/dcgan_step.py [--rounds 3] [--steps 150] [--no-fast] [--only featherflow torch]``;
+``--profile [--threads 1] [--top 40]``: featherflow's compiled step line by line instead (``profile_program.py``).
 """
 
 from __future__ import annotations
@@ -44,12 +45,9 @@ def load_images():
     return (x / 127.5 - 1.0)[..., None]
 
 
-def _tf_style(tf, keras, options) -> dict:
-    """The tutorial loop, written once for featherflow (``import featherflow as tf``) and TensorFlow."""
-    import numpy as np
-
-    if options.get("eager"):
-        tf.config.run_functions_eagerly(True)
+def build_step(tf, keras):
+    """The tutorial's models and ``@tf.function`` step, written once for featherflow (``import featherflow as
+    tf``) and TensorFlow: ``(train_step, batches)``, ``train_step(batch)`` returning the two losses."""
     keras.utils.set_random_seed(0)
     layers = keras.layers
     generator = keras.Sequential([
@@ -87,6 +85,16 @@ def _tf_style(tf, keras, options) -> dict:
 
     images = load_images()
     batches = [tf.constant(images[i:i + BATCH]) for i in range(0, len(images) - BATCH + 1, BATCH)]
+    return train_step, batches
+
+
+def _tf_style(tf, keras, options) -> dict:
+    """The tutorial loop timed (``build_step``'s step over the MNIST batches)."""
+    import numpy as np
+
+    if options.get("eager"):
+        tf.config.run_functions_eagerly(True)
+    train_step, batches = build_step(tf, keras)
 
     def run(steps):
         losses = None
@@ -179,6 +187,39 @@ def run_torch(options):
             "disc_loss": losses[1]}
 
 
+def profile(steps: int, top: int, threads: int) -> None:
+    """Time each line of featherflow's compiled step (``profile_program.instrument``): ms per step, wall, this
+    thread's CPU and the process's CPU, the biggest lines first."""
+    import re
+    import time
+
+    import numpy as np
+    from profile_program import instrument
+
+    import featherflow as tf
+
+    if threads:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+    train_step, batches = build_step(tf, tf.keras)
+    for i in range(10):
+        train_step(batches[i % len(batches)])
+    program = next(iter(train_step._traces.values())).program
+    program.fuse()
+    stats = instrument(program)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for i in range(steps):
+        losses = train_step(batches[i % len(batches)])
+    float(losses[0])
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"{len(program.steps)} program steps (fused: {program.fused}); {wall / steps * 1e3:.2f} ms/step wall, "
+          f"{cpu / steps * 1e3:.2f} ms process CPU; lines: {sum(s[1] for s in stats) / steps * 1e3:.2f} ms wall")
+    print(f"{'ms wall':>8} {'ms cpu':>7} {'ms proc':>7}  line")
+    for i in np.argsort([-s[1] for s in stats])[:top]:
+        body, w, c, _, pc = stats[i]
+        line = re.sub(r"\s+", " ", body)[:150]
+        print(f"{w / steps * 1e3:8.3f} {c / steps * 1e3:7.3f} {pc / steps * 1e3:7.3f}  {line}")
+
+
 RUNNERS = {"featherflow": run_featherflow, "featherflow-eager": run_featherflow_eager, "tf.keras": run_tf_keras,
            "torch": run_torch}
 
@@ -188,8 +229,15 @@ def main(argv=None) -> None:
         parser.add_argument("--steps", type=int, default=150, help="timed steps per run")
         parser.add_argument("--warmup", type=int, default=10, help="untimed steps first (tracing included)")
         parser.add_argument("--quick", action="store_true", help="30 timed steps, 5 warm-up, 1 round")
+        parser.add_argument("--profile", action="store_true",
+                            help="featherflow only, in this process: the time of each line of the compiled step")
+        parser.add_argument("--top", type=int, default=40, help="lines --profile prints")
+        parser.add_argument("--threads", type=int, default=0, help="--profile's intra-op threads (0: default)")
 
     args = h.parse_args(__doc__.splitlines()[0], extra, argv)
+    if args.profile:
+        profile(args.steps, args.top, args.threads)
+        return
     if args.child:
         h.child_main(RUNNERS, args.child, json.loads(args.options))
         return

@@ -27,9 +27,11 @@ array([[1., 2., 1.],
 
 from __future__ import annotations
 
+import numpy as np
+
 from featherflow.backend.arrays import array_module
 from featherflow.ops._workspace import workspace
-from featherflow.ops.conv_utils import compiled_kernel, split_batch
+from featherflow.ops.conv_utils import compiled_kernel, images_per_chunk, over_chunks, split_batch
 
 MIN_CHANNELS = 16  # a kernel position's run of c numbers is long enough for NumPy's strided adds from here
 
@@ -50,28 +52,55 @@ def col2im_cropped(dy, w_t, kh, kw, out_shape, pads, strides, dilations, ho, wo,
     s*sw + j*dw - pad_left)`` (positions outside ``[0, h) x [0, w)`` are the padding)."""
     xp = array_module(dy)
     n, h, w, c = out_shape
-    cols = workspace(role + "_cols", (dy.shape[0], kh * kw * c), xp.result_type(dy, w_t), xp)
+    (pt, _), (pl, _) = pads
+    dtype = xp.result_type(dy, w_t)
+    rows = ho * wo
+    # a few images at a time (numpy): each chunk's patch gradients are still in cache for the scatter-add, and the
+    # chunks run in threads with one BLAS thread each (the same products whatever the split); with the Numba
+    # kernel or without, the same chunks (the products' rounding depends on the rows multiplied together)
+    chunk = images_per_chunk(rows * kh * kw * c * dtype.itemsize, n) if xp is np else n
+    out = workspace(role, out_shape, dtype, xp)
+    kernel = compiled_kernel("scatter_cols", dy, dy.shape[0] * kh * kw * c) if dtype == dy.dtype else None
+    add = kernel or _scatter_numpy(kh, kw, out_shape, pads, strides, dilations, ho, wo)
+
+    def scatter(cols6, target, count):
+        if kernel is not None:  # one compiled pass (optional Numba): the same sums in the same order
+            kernel(cols6, target, *strides, *dilations, pt, pl, 0, count)
+        else:
+            add(cols6, target)
+
+    if chunk < n:
+        def run(start, stop):
+            cols = workspace(role + "_chunk", (chunk * rows, kh * kw * c), dtype, xp)
+            part = cols[:(stop - start) * rows]
+            xp.matmul(dy[start * rows:stop * rows], w_t, out=part)
+            scatter(part.reshape(stop - start, ho, wo, kh, kw, c), out[start:stop], stop - start)
+
+        over_chunks(run, n, chunk, dy.shape[0] * kh * kw * c, xp)
+        return out
+    cols = workspace(role + "_cols", (dy.shape[0], kh * kw * c), dtype, xp)
     xp.matmul(dy, w_t, out=cols)
     cols6 = cols.reshape(n, ho, wo, kh, kw, c)
-    out = workspace(role, out_shape, cols.dtype, xp)
+    split_batch(lambda start, stop: scatter(cols6[start:stop], out[start:stop], stop - start), n, cols.size, xp)
+    return out
+
+
+def _scatter_numpy(kh, kw, out_shape, pads, strides, dilations, ho, wo):
+    """The NumPy scatter-add of ``scatter_cols``: ``add(cols6, target)`` zeroes ``target`` (images of
+    ``out_shape``) and adds the kernel positions' patch gradients in row-major order."""
+    _, h, w, _ = out_shape
     (pt, _), (pl, _) = pads
-    kernel = compiled_kernel("scatter_cols", cols, cols.size)
-    if kernel is not None:  # one compiled pass (optional Numba): the same sums in the same order
-        split_batch(lambda start, stop: kernel(cols6, out, *strides, *dilations, pt, pl, start, stop), n, cols.size,
-                    xp)
-        return out
     spans = [[_span(i, dilations[0], strides[0], ho, pt, h) for i in range(kh)],
              [_span(j, dilations[1], strides[1], wo, pl, w) for j in range(kw)]]
 
-    def add(start, stop):
-        out[start:stop] = 0
+    def add(cols6, target):
+        target[...] = 0
         for i, (rows_in, rows_out) in enumerate(spans[0]):
             for j, (cols_in, cols_out) in enumerate(spans[1]):
                 if rows_in is not None and cols_in is not None:
-                    out[start:stop, rows_out, cols_out, :] += cols6[start:stop, rows_in, cols_in, i, j, :]
+                    target[:, rows_out, cols_out, :] += cols6[:, rows_in, cols_in, i, j, :]
 
-    split_batch(add, n, cols.size, xp)
-    return out
+    return add
 
 
 def _span(tap, dilation, stride, out_size, pad, size):

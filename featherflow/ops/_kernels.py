@@ -2,8 +2,8 @@
 the convolution; the fused LSTM's per-timestep work; the embedding gradient; the optimizers' updates
 (``featherflow.keras.optimizers._kernels`` asks for those here); the projective image transform behind
 the augmentation layers (``_numba_image``: one pass per output pixel instead of ~40 NumPy passes); the row softmax
-of dot-product attention and its backward (``_numba_attention``); layer normalization over the last axis
-(``_numba_norm``).
+of dot-product attention and its backward (``_numba_attention``); layer normalization over the last axis and
+batch normalization over all axes but the last (``_numba_norm``).
 
 Max pooling is bound by NumPy's per-call overhead and memory passes: the small CNN's two
 ``MaxPooling2D()`` layers (inputs ``(128, 26, 26, 32)`` and ``(128, 11, 11, 64)``) cost 11-14 ms of a
@@ -126,6 +126,7 @@ def _build() -> dict:
     return {"max_pool_2x2": _numba_pool.max_pool_2x2, "max_pool_2x2_argmax": _numba_pool.max_pool_2x2_argmax,
             "max_pool_2x2_grad": _numba_pool.max_pool_2x2_grad, "relu_grad": _numba_conv.relu_grad,
             "scatter_blocks": _numba_conv.scatter_blocks, "scatter_cols": _numba_conv.scatter_cols,
+            "scatter_blocks_1ch": _numba_conv.scatter_blocks_1ch,
             "im2col_rows": _numba_conv.im2col_rows, "im2col_rows_padded": _numba_conv.im2col_rows_padded,
             "lstm_forward_step": _numba_lstm.lstm_forward_step, "lstm_backward_step": _numba_lstm.lstm_backward_step,
             "lstm_forward_rows": _numba_lstm.lstm_forward_rows, "lstm_backward_rows": _numba_lstm.lstm_backward_rows,
@@ -133,4 +134,5 @@ def _build() -> dict:
             "projective_sample": _numba_image.projective_sample, "softmax_rows": _numba_attention.softmax_rows,
             "softmax_grad_rows": _numba_attention.softmax_grad_rows, "layer_norm_rows": _numba_norm.layer_norm_rows,
             "layer_norm_grad_rows": _numba_norm.layer_norm_grad_rows, "sparse_xent_rows": _numba_xent.sparse_xent_rows,
-            "sparse_xent_grad": _numba_xent.sparse_xent_grad}
+            "sparse_xent_grad": _numba_xent.sparse_xent_grad, "batch_norm_channels": _numba_norm.batch_norm_channels,
+            "batch_norm_grad_channels": _numba_norm.batch_norm_grad_channels}

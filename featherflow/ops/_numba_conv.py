@@ -9,7 +9,9 @@ Each kernel does the work of several NumPy passes in one, on batch slices ``[lo,
 - ``scatter_blocks``: the col2im scatter-add, every input element summed from ``+0.0`` over the kernel
   positions in the same row-major order as the NumPy loop (float addition is not associative: the order
   is part of the result);
-- ``im2col_rows``: the patch-matrix copy (copies are exact).
+- ``im2col_rows``: the patch-matrix copy (copies are exact);
+- ``scatter_blocks_1ch``: ``scatter_blocks`` for one channel (a first conv's input gradient, an image-producing
+  transposed conv), straight into the cropped result, the same sums in the same order.
 
 ``fastmath`` stays off; ``error_model="numpy"`` drops Python's error checks so the loops vectorize;
 ``cache=True`` compiles once per machine into ``__pycache__``.
@@ -114,3 +116,28 @@ def im2col_rows_padded(x, cols, stride_h, stride_w, dilation_h, dilation_w, pad_
                         else:
                             for k in range(c):
                                 cols[b, r, s, i, j, k] = x[b, row, col, k]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def scatter_blocks_1ch(blocks, out, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, lo, hi):  # pragma: no cover
+    """``scatter_blocks`` for one channel, straight into the cropped result: ``out[b] = 0``, then ``out[b, r*sh +
+    i*dh - pad_top, s*sw + j*dw - pad_left] += blocks[i, j, b, r, s]`` over the kernel positions ``(i, j)`` in
+    row-major order (the same sums in the same order: the same bits), positions outside ``out`` (the padding)
+    skipped, for ``b`` in ``[lo, hi)``. ``blocks``: ``(kh, kw, n, ho, wo)``; ``out``: ``(n, h, w)``. (The
+    general kernel's loop over the channels costs more than the add itself with one channel.)"""
+    kh, kw, _, ho, wo = blocks.shape
+    h, w = out.shape[1], out.shape[2]
+    for b in range(lo, hi):
+        for y in range(h):
+            for x in range(w):
+                out[b, y, x] = 0
+        for i in range(kh):
+            for j in range(kw):
+                for r in range(ho):
+                    row = r * stride_h + i * dilation_h - pad_top
+                    if row < 0 or row >= h:
+                        continue
+                    for s in range(wo):
+                        col = s * stride_w + j * dilation_w - pad_left
+                        if 0 <= col < w:
+                            out[b, row, col] += blocks[i, j, b, r, s]

@@ -68,3 +68,57 @@ def layer_norm_grad_rows(g, xhat, inv, gamma, gx, g_gamma, g_beta):  # pragma: n
         out = gx[r]
         for j in range(n):
             out[j] = (g_row[j] * gamma[j] - mean_d - h_row[j] * mean_dh) * scale
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def batch_norm_channels(x, gamma, beta, epsilon, out, mean, var, inv):  # pragma: no cover - compiled
+    """Batch normalization of the 2-D ``x`` ``(rows, channels)`` over its rows: per channel ``mean``, the biased
+    ``var`` (both from float64 sums, the variance of the centred values: two passes) and ``inv = 1 / sqrt(var +
+    epsilon)``; ``out = (x - mean) * inv * gamma + beta``. No ``fastmath``: the loops run along the channels (no
+    reduction inside them) and vectorize as written; the sums run over the rows in order."""
+    rows, channels = x.shape
+    acc = np.zeros(channels, np.float64)
+    for r in range(rows):
+        for k in range(channels):
+            acc[k] += x[r, k]
+    for k in range(channels):
+        mean[k] = acc[k] / rows
+        acc[k] = 0.0
+    for r in range(rows):
+        for k in range(channels):
+            d = np.float64(x[r, k] - mean[k])
+            acc[k] += d * d
+    for k in range(channels):
+        var[k] = acc[k] / rows
+        inv[k] = 1 / np.sqrt(var[k] + epsilon)
+    for r in range(rows):
+        for k in range(channels):
+            out[r, k] = (x[r, k] - mean[k]) * inv[k] * gamma[k] + beta[k]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def batch_norm_grad_channels(g, x, mean, inv, gamma, gx, g_gamma, g_beta):  # pragma: no cover - compiled
+    """The closed-form backward of ``batch_norm_channels``: with ``xhat = (x - mean) * inv`` (recomputed, the
+    forward's expression), ``g_beta = sum(g)`` and ``g_gamma = sum(g * xhat)`` over the rows (float64 sums) and
+    ``gx = inv * gamma * (g - g_beta / n - xhat * g_gamma / n)`` (``n`` the rows)."""
+    rows, channels = x.shape
+    sum_g = np.zeros(channels, np.float64)
+    sum_gh = np.zeros(channels, np.float64)
+    for r in range(rows):
+        for k in range(channels):
+            h = (x[r, k] - mean[k]) * inv[k]
+            sum_g[k] += g[r, k]
+            sum_gh[k] += np.float64(g[r, k] * h)
+    scale = np.empty(channels, x.dtype)
+    shift = np.empty(channels, x.dtype)
+    slope = np.empty(channels, x.dtype)
+    for k in range(channels):
+        g_beta[k] = sum_g[k]
+        g_gamma[k] = sum_gh[k]
+        scale[k] = inv[k] * gamma[k]
+        shift[k] = sum_g[k] / rows
+        slope[k] = sum_gh[k] / rows
+    for r in range(rows):
+        for k in range(channels):
+            h = (x[r, k] - mean[k]) * inv[k]
+            gx[r, k] = scale[k] * (g[r, k] - shift[k] - h * slope[k])

@@ -40,7 +40,7 @@ from featherflow.ops.array_kernels import FUSED_ACTIVATIONS, apply_activation, r
 from featherflow.ops.conv_utils import (
     activation_grad,
     block_buffer,
-    col2im,
+    col2im_crop,
     compiled_kernel,
     crop,
     im2col,
@@ -49,6 +49,7 @@ from featherflow.ops.conv_utils import (
     parse_padding,
     scatter_blocks,
     tuple_arg,
+    weight_product,
 )
 
 _ROW_CHUNK_BYTES = 1 << 19  # output bytes per row chunk of a fused GEMM + activation (measured best of 2^16..2^20)
@@ -177,8 +178,7 @@ def _backward(g, z, cols2d, wv, x_shape, geometry, needs):
         return (gx, gw, gb) if len(needs) == 3 else (gx, gw)
     dz = activation_grad(g, out, activation, "conv_dz").reshape(-1, filters)
     if needs[1] or (augmented and needs[2]):
-        # (dz^T @ cols)^T is markedly faster than cols^T @ dz for tall cols
-        full_gw = (dz.T @ cols2d).T
+        full_gw = weight_product(cols2d, dz)
         gw = full_gw[:k].reshape(wv.shape) if needs[1] else None
         gb = full_gw[k] if augmented and needs[2] else None
     if len(needs) == 3 and needs[2] and not augmented:
@@ -191,9 +191,8 @@ def _backward(g, z, cols2d, wv, x_shape, geometry, needs):
             gx = col2im_cropped(dz, wmat.T, kh, kw, x_shape, pads, strides, dilations, ho, wo, "conv_dx")
         else:
             # kernel position (i, j) maps dz back through wv[i, j]^T: blocks (kh, kw, filters, c)
-            full = col2im(dz, wv.transpose(0, 1, 3, 2), (n, h + pt + pb, w + pl + pr, c), strides,
-                          dilations, ho, wo, "conv_dx")
-            gx = crop(full, pads, h, w)
+            gx = col2im_crop(dz, wv.transpose(0, 1, 3, 2), (n, h + pt + pb, w + pl + pr, c), pads, strides,
+                             dilations, ho, wo, "conv_dx")
     return (gx, gw, gb) if len(needs) == 3 else (gx, gw)
 
 

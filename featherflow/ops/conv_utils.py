@@ -19,7 +19,7 @@ import os
 import numpy as np
 
 from featherflow.backend.arrays import array_module
-from featherflow.backend.blas import parallel_workers
+from featherflow.backend.blas import get_num_threads, parallel_workers, use_threads_for
 from featherflow.core.tensor import Tensor
 from featherflow.ops import _kernels
 from featherflow.ops._workspace import workspace
@@ -74,6 +74,33 @@ def split_batch(fn, n: int, work: int, xp=np, parts: int | None = None) -> None:
     fn(bounds[0], bounds[1])
     for future in futures:
         future.result()
+
+
+CHUNK_BYTES = 1 << 19  # a chunk's patch matrix: half a core's L2 (best of 2^18..2^20 in the DCGAN step)
+
+
+def images_per_chunk(bytes_per_image: int, n: int) -> int:
+    """Images per chunk when a convolution's patch matrix is built and used a few images at a time (``n``: no
+    chunks), from the patch matrix's bytes per image; depends on the shapes only, so the chunks (and the
+    products' rounding) are the same on every call and for every thread count."""
+    if not CHUNK_BYTES:
+        return max(1, n)
+    return max(1, min(n, CHUNK_BYTES // max(1, bytes_per_image)))
+
+
+def over_chunks(fn, n: int, chunk: int, work: int, xp=np) -> None:
+    """``fn(start, stop)`` over the image chunks ``[0, chunk), [chunk, 2*chunk), ...`` of a batch of ``n``, the
+    chunks dealt to ``split_batch``'s threads when the ``work`` (elements) pays for them. BLAS runs one thread per
+    chunk product: each chunk's products are then the same whatever the thread count (and the threads are the
+    cores BLAS would use)."""
+    count = -(-n // chunk)
+    use_threads_for(0)
+
+    def chunks(lo, hi):
+        for index in range(lo, hi):
+            fn(index * chunk, min(n, (index + 1) * chunk))
+
+    split_batch(chunks, count, work, xp)
 
 
 # -- argument handling -----------------------------------------------------------------------
@@ -271,10 +298,66 @@ def col2im(dy, kernel_blocks, padded_shape, strides, dilations, ho, wo, role):
         # one input channel (a first convolution's input gradient, an image-producing transposed
         # convolution): the kh*kw products would be matrix-vector products; one GEMM of the kernel's
         # (kh*kw, f) matrix with dy^T yields the same blocks, in their layout, 2.5x faster
-        xp.matmul(kernel_blocks.reshape(kh * kw, f), dy.T, out=blocks.reshape(kh * kw, -1))
+        _blocks_1ch(kernel_blocks, dy, blocks, xp)
     else:
         xp.matmul(dy, kernel_blocks.reshape(kh * kw, f, c), out=blocks)
     return scatter_blocks(blocks, kh, kw, padded_shape, strides, dilations, ho, wo, role)
+
+
+def col2im_crop(dy, kernel_blocks, padded_shape, pads, strides, dilations, ho, wo, role, out=None):
+    """``crop(col2im(...), pads, h, w)``, written into ``out`` when given: with one channel and the compiled kernel, the blocks are added straight into the cropped result
+    (``_numba_conv.scatter_blocks_1ch``: the same sums in the same order, no padded buffer, no crop copy; a
+    contiguous pooled buffer of ``role`` when no ``out`` is given)."""
+    n, hp, wp, c = padded_shape
+    (pt, pb), (pl, pr) = pads
+    h, w = hp - pt - pb, wp - pl - pr
+    kernel = compiled_kernel("scatter_blocks_1ch", dy, dy.size) if c == 1 else None
+    if kernel is None:
+        cropped = crop(col2im(dy, kernel_blocks, padded_shape, strides, dilations, ho, wo, role), pads, h, w)
+        if out is None:
+            return cropped  # a view of the pooled padded buffer
+        out[...] = cropped
+        return out
+    blocks = block_buffer(dy, kernel_blocks, role)
+    kh, kw, f, _ = kernel_blocks.shape
+    _blocks_1ch(kernel_blocks, dy, blocks, array_module(dy))
+    if out is None:
+        out = workspace(role, (n, h, w, 1), blocks.dtype)  # not the blocks' role: both are in use here
+    blocks5 = blocks.reshape(kh, kw, n, ho, wo)
+    out3 = out.reshape(n, h, w)
+    split_batch(lambda start, stop: kernel(blocks5, out3, *strides, *dilations, pt, pl, start, stop), n, out.size * kh
+                * kw)
+    return out
+
+
+WEIGHT_PRODUCT_MIN_ROWS = 256  # a threaded weight-gradient product's result needs this many rows to be safe
+
+
+def weight_product(cols, dz):
+    """``cols^T @ dz`` (``cols`` ``(rows, k)``, ``dz`` ``(rows, filters)``; ``rows`` large): a weight gradient.
+
+    On one BLAS thread ``(dz^T @ cols)^T`` (faster for tall ``cols``). On several, the orientation whose result
+    has the most rows, and one thread when even that has fewer than ``WEIGHT_PRODUCT_MIN_ROWS``: OpenBLAS's
+    threaded product with a result of few rows synchronizes its threads per block of ``rows``, and when another
+    process holds a core each synchronization waits a scheduler time slice. On the loaded 2-core machine the
+    DCGAN discriminator's (64, 3136) x (3136, 513) took 80 ms (1.6 quiet), as (513, 3136) x (3136, 64) 4 ms;
+    its first layer's (17, 12544) x (12544, 32) 320 ms, on one thread 0.5 ms."""
+    if type(cols) is np.ndarray and get_num_threads() > 1:
+        if max(cols.shape[1], dz.shape[1]) < WEIGHT_PRODUCT_MIN_ROWS:
+            use_threads_for(0)
+        elif cols.shape[1] >= dz.shape[1]:
+            return cols.T @ dz
+    return (dz.T @ cols).T
+
+
+def _blocks_1ch(kernel_blocks, dy, blocks, xp):
+    """The one-channel col2im's blocks ``(kh*kw, rows)`` as one GEMM on one BLAS thread: a threaded product with
+    a result of so few rows (``kh*kw``) stalls a scheduler time slice per block when another process holds a
+    core (7.6 ms instead of 0.37 for the DCGAN's 16 x 12544 blocks on the loaded 2-core machine), and the
+    product is small (a quarter of a millisecond on one core)."""
+    kh, kw, f, _ = kernel_blocks.shape
+    use_threads_for(0)
+    xp.matmul(kernel_blocks.reshape(kh * kw, f), dy.T, out=blocks.reshape(kh * kw, -1))
 
 
 def block_buffer(dy, kernel_blocks, role):

@@ -28,7 +28,7 @@ from featherflow.ops._host import on_host_fixed
 from featherflow.ops.array_kernels import apply_activation
 from featherflow.ops.conv_utils import (
     activation_grad,
-    col2im,
+    col2im_crop,
     crop,
     im2col,
     is_channels_first,
@@ -36,6 +36,7 @@ from featherflow.ops.conv_utils import (
     pad_spatial,
     parse_padding,
     tuple_arg,
+    weight_product,
     window,
 )
 
@@ -126,9 +127,9 @@ def _transpose_forward(xv, wv, bv, layout):
                            dilations, h, w, "convt_out")
     else:
         # kernel position (i, j) sends x through wv[i, j]^T: blocks (kh, kw, in, out)
-        full = col2im(xv.reshape(-1, c), wv.transpose(0, 1, 3, 2), (n, full_h, full_w, filters), strides,
-                      dilations, h, w, "convt_out")
-        z = xp.array(full[:, pt:pt + ho, pl:pl + wo, :])  # own memory: the pooled buffer is reused
+        z = col2im_crop(xv.reshape(-1, c), wv.transpose(0, 1, 3, 2), (n, full_h, full_w, filters),
+                        ((pt, full_h - pt - ho), (pl, full_w - pl - wo)), strides, dilations, h, w, "convt_out",
+                        out=xp.empty((n, ho, wo, filters), xp.result_type(xv, wv)))  # own memory: not pooled
     if bv is not None:
         z += bv
     return apply_activation(z, activation)
@@ -149,7 +150,7 @@ def _transpose_backward(g, out, xv, wv, layout, needs):
         wmat = wv.transpose(3, 0, 1, 2).reshape(c, kh * kw * filters)  # (in, kh*kw*out)
         gx = (dcols @ wmat.T).reshape(xv.shape)
     if needs[1]:
-        gw = (xv.reshape(-1, c).T @ dcols).reshape(c, kh, kw, filters).transpose(1, 2, 3, 0)
+        gw = weight_product(dcols, xv.reshape(-1, c)).reshape(kh, kw, filters, c)
     if len(needs) == 3:
         return gx, gw, dz.reshape(-1, filters).sum(axis=0) if needs[2] else None
     return gx, gw

@@ -182,6 +182,7 @@ def _tiled_pool_rule(op, g):
     return _vjp(_pool_reference(c["kind"], ((0, 0), (0, 0)), slices), op, g)
 
 
+@register_gradient("featherflow.ops.normalization:_batch_norm_channels.<locals>.backward")
 @register_gradient("featherflow.ops.normalization:_layer_norm_rows.<locals>.backward")
 @register_gradient("featherflow.ops.normalization:_normalize.<locals>.backward")
 def _normalize_rule(op, g):

@@ -23,7 +23,7 @@ from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
 from featherflow.ops import _kernels
 from featherflow.ops._convert import as_float_tensor
-from featherflow.ops._host import on_host
+from featherflow.ops._host import on_host, on_host_fixed
 from featherflow.ops.conv_utils import split_batch, split_parts
 
 # elements from which layer normalization over the last axis runs as compiled row kernels (``_numba_norm``);
@@ -59,6 +59,11 @@ def _normalize(x, gamma, beta, axes, epsilon, op):
             and xv.dtype in (np.float32, np.float64) and xv.size \
             and _kernels.get_for_work("layer_norm_rows", xv.size, _KERNEL_MIN_WORK) is not None:
         return _layer_norm_rows(x, gamma, beta, axes, count, epsilon, op)
+    if op == "batch_normalization" and axes == tuple(range(ndim - 1)) and ndim >= 2 and xp is np \
+            and xv.dtype in (np.float32, np.float64) and xv.size \
+            and all(p is None or p.value.size == xv.shape[-1] for p in (gamma, beta)) \
+            and _kernels.get_for_work("batch_norm_channels", xv.size, _KERNEL_MIN_WORK) is not None:
+        return _batch_norm_channels(x, gamma, beta, axes, epsilon)
     mean = xv.mean(axis=axes, keepdims=True)
     centered = xv - mean
     var = xp.mean(centered * centered, axis=axes, keepdims=True)
@@ -122,6 +127,67 @@ def _layer_norm_rows(x, gamma, beta, axes, count, epsilon, op):
     # for the differentiable rule (ops/kernel_gradients.py; it reads `gamma` and `beta` from the closure)
     backward.attrs = {"epsilon": epsilon, "axes": axes}
     return record(op, tuple(inputs), out, backward), None, None
+
+
+def _batch_norm_channels(x, gamma, beta, axes, epsilon):
+    """Batch normalization over every axis but the last (channels-last: Keras's default ``axis=-1``) through the
+    compiled kernels (``_numba_norm``; one host call each way in a ``tf.function``). Same formula and backward
+    rule as ``_normalize``'s NumPy path, with float64 sums; returns ``(output, mean, variance)``, the statistics
+    with size-1 reduced axes."""
+    xv = x.value
+    shape, channels = xv.shape, xv.shape[-1]
+    stat_shape = (1,) * (xv.ndim - 1) + (channels,)
+    g_shape = None if gamma is None else gamma.value.shape
+    b_shape = None if beta is None else beta.value.shape
+    gv = None if gamma is None else gamma.value.reshape(channels)
+    bv = None if beta is None else beta.value.reshape(channels)
+    out, mean, var, inv = on_host_fixed(_batch_norm_forward, xv.reshape(-1, channels), gv, bv, epsilon)
+    x2 = xv.reshape(-1, channels)
+    inputs = [x] + [t for t in (gamma, beta) if t is not None]
+
+    def backward(g, needs):
+        needs = tuple(bool(n) for n in needs)
+        gx, g_gamma, g_beta = on_host_fixed(_batch_norm_backward, g.reshape(-1, channels), x2, mean, inv, gv,
+                                            needs[0], gamma is not None and needs[1],
+                                            beta is not None and needs[len(needs) - 1])
+        grads = [None if gx is None else gx.reshape(shape)]
+        if gamma is not None:
+            grads.append(None if g_gamma is None else g_gamma.reshape(g_shape))
+        if beta is not None:
+            grads.append(None if g_beta is None else g_beta.reshape(b_shape))
+        return tuple(grads)
+
+    # for the differentiable rule (ops/kernel_gradients.py; it reads `gamma` and `beta` from the closure)
+    backward.attrs = {"epsilon": epsilon, "axes": axes}
+    return record("batch_normalization", tuple(inputs), out.reshape(shape), backward), mean.reshape(stat_shape), \
+        var.reshape(stat_shape)
+
+
+def _batch_norm_forward(x2, gamma, beta, epsilon):
+    """``(out, mean, var, inv)`` of the ``(rows, channels)`` ``x2`` normalized over its rows (compiled kernel)."""
+    dtype = x2.dtype
+    channels = x2.shape[1]
+    gamma = np.ones(channels, dtype) if gamma is None else gamma
+    beta = np.zeros(channels, dtype) if beta is None else beta
+    out = np.empty_like(x2)
+    mean, var, inv = (np.empty(channels, dtype) for _ in range(3))
+    _kernels.get_for_work("batch_norm_channels")(np.ascontiguousarray(x2), gamma, beta, float(epsilon), out, mean,
+                                                 var, inv)
+    return out, mean, var, inv
+
+
+def _batch_norm_backward(g2, x2, mean, inv, gamma, want_x, want_gamma, want_beta):
+    """``(g_x, g_gamma, g_beta)`` (None where not wanted) of ``_batch_norm_forward`` (compiled kernel)."""
+    dtype = x2.dtype
+    channels = x2.shape[1]
+    gamma = np.ones(channels, dtype) if gamma is None else gamma
+    gx = np.empty_like(x2)
+    g_gamma = np.empty(channels, dtype)
+    g_beta = np.empty(channels, dtype)
+    _kernels.get_for_work("batch_norm_grad_channels")(np.ascontiguousarray(g2, dtype=dtype),
+                                                      np.ascontiguousarray(x2), mean, inv, gamma, gx, g_gamma,
+                                                      g_beta)
+    return gx if want_x else None, g_gamma if want_gamma else None, g_beta if want_beta else None
 
 
 def _layer_norm_forward(x2, gamma, beta, epsilon):
