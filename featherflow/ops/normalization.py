@@ -117,16 +117,18 @@ def _layer_norm_rows(x, gamma, beta, axes, count, epsilon, op):
         gx, g_gamma, g_beta = on_host(_layer_norm_backward, g.reshape(rows, count), xhat, inv, gv, needs[0],
                                       gamma is not None and needs[1],
                                       beta is not None and needs[len(needs) - 1])
-        grads = [None if gx is None else gx.reshape(shape)]
-        if gamma is not None:
-            grads.append(None if g_gamma is None else g_gamma.reshape(g_shape))
-        if beta is not None:
-            grads.append(None if g_beta is None else g_beta.reshape(b_shape))
-        return tuple(grads)
+        return _input_grads((gx, g_gamma, g_beta), (shape, g_shape, b_shape), (True, gamma is not None,
+                                                                              beta is not None))
 
     # for the differentiable rule (ops/kernel_gradients.py; it reads `gamma` and `beta` from the closure)
     backward.attrs = {"epsilon": epsilon, "axes": axes}
     return record(op, tuple(inputs), out, backward), None, None
+
+
+def _input_grads(grads, shapes, present) -> tuple:
+    """The backward rule's result: the gradients of the inputs that are there (``present``), each reshaped to its
+    input's shape (``None`` kept)."""
+    return tuple(None if g is None else g.reshape(shape) for g, shape, here in zip(grads, shapes, present) if here)
 
 
 def _batch_norm_channels(x, gamma, beta, axes, epsilon):
@@ -150,12 +152,8 @@ def _batch_norm_channels(x, gamma, beta, axes, epsilon):
         gx, g_gamma, g_beta = on_host_fixed(_batch_norm_backward, g.reshape(-1, channels), x2, mean, inv, gv,
                                             needs[0], gamma is not None and needs[1],
                                             beta is not None and needs[len(needs) - 1])
-        grads = [None if gx is None else gx.reshape(shape)]
-        if gamma is not None:
-            grads.append(None if g_gamma is None else g_gamma.reshape(g_shape))
-        if beta is not None:
-            grads.append(None if g_beta is None else g_beta.reshape(b_shape))
-        return tuple(grads)
+        return _input_grads((gx, g_gamma, g_beta), (shape, g_shape, b_shape), (True, gamma is not None,
+                                                                              beta is not None))
 
     # for the differentiable rule (ops/kernel_gradients.py; it reads `gamma` and `beta` from the closure)
     backward.attrs = {"epsilon": epsilon, "axes": axes}

@@ -125,6 +125,11 @@ def _run_kernel(kernel, params, grads, m, v, one_minus_beta_1, one_minus_beta_2,
     """The compiled Adam update on real flat buffers, its scalars in the buffers' dtype."""
     scalar = params.dtype.type
     b1, b2, eps, a = scalar(one_minus_beta_1), scalar(one_minus_beta_2), scalar(epsilon), scalar(alpha)
+    _apply_kernel(kernel, params, grads, m, v, b1, b2, eps, a)
+
+
+def _apply_kernel(kernel, params, grads, m, v, b1, b2, eps, a) -> None:
+    """``kernel`` over the flat buffers, its scalars already in their dtype."""
     size = params.shape[0]
     if size < PARALLEL_MIN_WORK:  # one slice: no thread hand-off to ask about
         kernel(params, grads, m, v, b1, b2, eps, a)
@@ -156,12 +161,6 @@ class _KernelStep:
             scalar = self.scalar
             constants = self.constants = (scalar(1.0 - opt.beta_1), scalar(1.0 - opt.beta_2), scalar(opt.epsilon))
         alpha = self.scalar(opt._step_scalars(opt._compute_current_learning_rate(), int(opt._iterations.value) + 1))
-        kernel, size = self.kernel, params.shape[0]
-        if size < PARALLEL_MIN_WORK:
-            kernel(params, grads, m, v, *constants, alpha)
-        else:  # as _run_kernel: slices in threads, the same values
-            b1, b2, eps = constants
-            split_batch(lambda lo, hi: kernel(params[lo:hi], grads[lo:hi], m[lo:hi], v[lo:hi], b1, b2, eps, alpha),
-                        size, size)
+        _apply_kernel(self.kernel, params, grads, m, v, *constants, alpha)
 
     __name__ = "_run_kernel"  # the program's listing names the host call as the eager update's

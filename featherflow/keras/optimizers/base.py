@@ -415,9 +415,8 @@ class Optimizer(OptimizerState, TrackableOptimizer):
         for group, _, _ in plan:
             group.resync()
         extras = self.clipnorm or self.global_clipnorm or self.clipvalue or self.weight_decay or self.use_ema
-        if _compiler.tracing() and not extras and self._host_update(plan):
-            pass  # one host call per buffer computed this call's step scalars and ran the whole update
-        else:
+        # in a trace, one host call per buffer may compute the step scalars and run the whole update itself
+        if not (_compiler.tracing() and not extras and self._host_update(plan)):
             self._update_with_scalars(plan)
         self._iterations.value += 1
         for group, runs, idx in plan:
