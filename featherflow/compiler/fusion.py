@@ -173,7 +173,7 @@ class Group:
 
 
 def _elementwise_fn(step):
-    if step.kind != "call" or step.attr is not None or step.dynamic:
+    if step.kind != "call" or step.attr is not None or step.dynamic or step.guard is not None:
         return None
     fn = step.fn
     if fn is np.where:

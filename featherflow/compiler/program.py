@@ -33,7 +33,8 @@ from time import perf_counter as _clock
 import numpy as np
 
 from featherflow.compiler import fusion, rewrite
-from featherflow.compiler.steps import Slot, Step, slots
+from featherflow.compiler.branches import select as _select
+from featherflow.compiler.steps import Slot, Step, reads, slots
 from featherflow.compiler.tracer import Tracer, original
 
 _IDENT = re.compile(r"[^0-9a-zA-Z_]")
@@ -58,8 +59,7 @@ def live_steps(steps: list, outputs: set) -> list:
     for step in reversed(steps):
         if step.effect or any(o in live for o in _out_slots(step)):
             kept.append(step)
-            _slots_in(step.args, live)
-            _slots_in(step.kwargs, live)
+            _slots_in(reads(step), live)
     kept.reverse()
     return kept
 
@@ -86,7 +86,7 @@ class Program:
             self.steps = live_steps(self.steps, _slots_in(templates, set()))  # what only folded steps read
             referenced = _slots_in(templates, set())
             for step in self.steps:
-                _slots_in((step.args, step.kwargs), referenced)
+                _slots_in(reads(step), referenced)
             constants = {slot: value for slot, value in constants.items() if slot in referenced}
         self.recorded_steps = len(tracer.steps)
         self.namespace: dict = {"__builtins__": {}, "slice": slice, "Ellipsis": Ellipsis}  # names the source uses
@@ -109,6 +109,7 @@ class Program:
             self._names[slot] = self._const(value, "const")
         lines = [f"def program({', '.join(params)}):"]
         real = tracer.real_values
+        self._fills = _filled_slots(self.steps, templates)
         step_lines = {}
         for step in self.steps:
             step_lines[id(step)] = "    " + self._line(step, real, plan_buffers) + f"  # {step.where}"
@@ -131,8 +132,7 @@ class Program:
         used = set()
         _slots_in(templates, used)
         for step in self.steps:
-            _slots_in(step.args, used)
-            _slots_in(step.kwargs, used)
+            _slots_in(reads(step), used)
             used.update(_out_slots(step))
         self.used_slots = used
         self.output_specs = [(tuple(np.shape(real[t.index])), np.result_type(real[t.index]))
@@ -152,7 +152,7 @@ class Program:
         temporaries, last_read = set(), {}
         for position, step in enumerate(self.steps):
             temporaries.update(_out_slots(step))
-            for slot in _slots_in((step.args, step.kwargs), set()):
+            for slot in _slots_in(reads(step), set()):
                 last_read[slot] = position
         for slot in _slots_in(templates, set()):
             last_read[slot] = len(self.steps)
@@ -297,6 +297,27 @@ class Program:
         return ", ".join(parts)
 
     def _line(self, step: Step, real: list, plan_buffers: bool) -> str:
+        line = self._statement(step, real, plan_buffers)
+        if step.guard is None:
+            return line
+        test = " and ".join(("" if polarity else "not ") + self._slot_name(slot) for slot, polarity in step.guard)
+        outs = _out_slots(step)
+        if not any(o in self._fills for o in outs):
+            return f"if {test}: {line}"
+        lhs, rhs = line.split(" = ", 1)
+        fills = [self._fill(real[o]) for o in outs]
+        fill = fills[0] if type(step.outs) is int else f"({', '.join(fills)}{',' if len(fills) == 1 else ''})"
+        return f"{lhs} = ({rhs}) if {test} else {fill}"
+
+    def _fill(self, value) -> str:
+        """The value a skipped branch leaves in a slot read outside it: zeros of the value's shape and dtype."""
+        if isinstance(value, np.ndarray):
+            return f"{self._const(original('zeros'), 'zeros')}({value.shape!r}, {self._expr(value.dtype)})"
+        if isinstance(value, np.generic):
+            return self._expr(value.dtype.type(0))
+        return repr(type(value)(0))
+
+    def _statement(self, step: Step, real: list, plan_buffers: bool) -> str:
         outs = step.outs
         if outs is None:
             lhs = ""
@@ -307,6 +328,9 @@ class Program:
         kwargs = step.kwargs
         if step.kind == "call":
             fn = step.fn
+            if fn is _select and len(step.args) == 3 and not kwargs:
+                pred, on_true, on_false = (self._expr(a) for a in step.args)
+                return f"{lhs}{on_true} if {pred} else {on_false}"
             name = self._const(fn, getattr(fn, "__name__", "fn"))
             if step.attr is not None:
                 name = f"{name}.{step.attr}"
@@ -325,6 +349,34 @@ class Program:
             return f"{lhs}{self._expr(target)}.{step.attr}({self._call_args(rest, kwargs)})"
         target, key, value = step.args  # setitem
         return f"{self._expr(target)}[{self._expr(key)}] = {self._expr(value)}"
+
+
+def _filled_slots(steps: list, templates) -> set:
+    """The slots a guarded step makes that are read where its guard may not hold (outside its branch, or as an
+    output): the program gives them zeros when the branch does not run. ``select`` reads each of its two
+    values only where that value's branch ran."""
+    made = {}
+    for step in steps:
+        if step.guard is not None:
+            for slot in _out_slots(step):
+                made[slot] = step.guard
+    if not made:
+        return set()
+    fills = {slot for slot in _slots_in(templates, set()) if slot in made}
+    for step in steps:
+        outer = step.guard or ()
+        if step.kind == "call" and step.fn is _select and len(step.args) == 3 and type(step.args[0]) is Slot:
+            pred = step.args[0].index
+            reads = [(step.args[0], outer), (step.args[1], outer + ((pred, True),)),
+                     (step.args[2], outer + ((pred, False),))]
+        else:
+            reads = [((step.args, step.kwargs), outer)]
+        for value, guard in reads:
+            for slot in slots(value, []):
+                inner = made.get(slot)
+                if inner is not None and guard[:len(inner)] != inner:
+                    fills.add(slot)
+    return fills
 
 
 def _localize(tracer: Tracer, templates: list):

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from featherflow.compiler.steps import Slot, Step
+from featherflow.compiler.steps import Slot, Step, reads
 from featherflow.compiler.steps import slots as _slots
 from featherflow.compiler.traced import _MUTATING_METHODS, _PURE_METHODS
 from featherflow.compiler.tracer import _WRITING_FUNCS
@@ -134,6 +134,8 @@ def cheaper(step, real):
 
 
 def _foldable(step, folded: dict, blocked: set) -> bool:
+    if step.guard is not None:  # runs only in its branch: its trace-time value is not the value of every call
+        return False
     if step.effect or step.dynamic or type(step.outs) is not int or step.outs in blocked or "out" in step.kwargs:
         return False
     if step.kind == "method":
@@ -154,7 +156,7 @@ def _foldable(step, folded: dict, blocked: set) -> bool:
 def optimize(steps: list, templates, real: list):
     """``(steps, constants)``: the rewritten steps and ``{slot: value}`` of the folded ones (see the module
     docstring)."""
-    steps = [cheaper(step, real) for step in steps]
+    steps = [_guarded_like(cheaper(step, real), step) for step in steps]
     written = []
     for step in steps:
         for target in _written(step):
@@ -190,10 +192,15 @@ def optimize(steps: list, templates, real: list):
     return steps, constants
 
 
+def _guarded_like(new, step):
+    new.guard = step.guard
+    return new
+
+
 def _elide_copies(steps: list, templates, real: list) -> list:
     readers: dict = {}
     for position, step in enumerate(steps):
-        for slot in _slots((step.args, step.kwargs), []):
+        for slot in _slots(reads(step), []):
             readers.setdefault(slot, []).append(position)
     outputs = set(_slots(templates, []))
     producer = {step.outs: position for position, step in enumerate(steps) if type(step.outs) is int}
@@ -211,6 +218,8 @@ def _elide_copies(steps: list, templates, real: list) -> list:
             continue
         start = producer[src.index]
         made = steps[start]
+        if made.guard != step.guard:
+            continue
         ufunc = isinstance(made.fn, np.ufunc) and made.kind == "call"
         if not ufunc or made.fn.nout != 1 or "out" in made.kwargs or made.dynamic or made.attr not in (None, "reduce"):
             continue
@@ -218,6 +227,7 @@ def _elide_copies(steps: list, templates, real: list) -> list:
             continue
         new = Step(made.kind, made.fn, made.attr, made.args, {**made.kwargs, "out": dst}, True, made.where)
         new.outs = made.outs
+        new.guard = made.guard
         replaced[start] = new
         drop.add(position)
     return [replaced.get(k, step) for k, step in enumerate(steps) if k not in drop]

@@ -23,9 +23,11 @@ class Slot:
 class Step:
     """One recorded call. ``kind``: ``call`` (``fn(*args, **kwargs)``; ``attr`` names a ufunc method such as
     ``reduce``), ``method`` (``args[0].<attr>(*args[1:], **kwargs)``), ``setitem`` (``args[0][args[1]] =
-    args[2]``) or ``host`` (a host call). ``outs``: ``None``, a slot index, or a tuple of them (unpacked)."""
+    args[2]``) or ``host`` (a host call). ``outs``: ``None``, a slot index, or a tuple of them (unpacked).
+    ``guard``: ``None``, or the branch conditions (``((slot, polarity), ...)``, outermost first) under which the
+    step runs: recorded inside a ``tf.cond`` branch, it runs only when every predicate slot has its polarity."""
 
-    __slots__ = ("kind", "fn", "attr", "args", "kwargs", "outs", "effect", "dynamic", "where")
+    __slots__ = ("kind", "fn", "attr", "args", "kwargs", "outs", "effect", "dynamic", "where", "guard")
 
     def __init__(self, kind, fn, attr, args, kwargs, effect, where):
         self.kind = kind
@@ -37,6 +39,7 @@ class Step:
         self.effect = effect
         self.dynamic = False  # an output's shape may depend on the data: never planned into a fixed buffer
         self.where = where
+        self.guard = None
 
 
 def slots(value, out: list) -> list:
@@ -54,3 +57,10 @@ def slots(value, out: list) -> list:
     elif kind is slice:
         slots((value.start, value.stop, value.step), out)
     return out
+
+
+def reads(step: Step):
+    """What ``step`` reads, for ``slots``: its arguments and, for a guarded step, its guard's predicates."""
+    if step.guard is None:
+        return (step.args, step.kwargs)
+    return (step.args, step.kwargs, [Slot(slot) for slot, _ in step.guard])

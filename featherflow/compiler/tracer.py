@@ -219,6 +219,9 @@ class Tracer:
         self.finished = False
         self.snapshots = None  # a list: keep (array, its contents) of every array bound as state, to restore
         self.memo: dict = {}  # per-trace notes of ops (a check already recorded for these very values)
+        self.guard = None  # the branch being recorded (branches.py): steps run only when it holds
+        self.dead = False  # whether that branch is not the one the trace's real values take
+        self.dead_slots: dict = {}  # slot made in a dead branch -> its guard (read as zeros outside it)
         self._previous = None
 
     # -- activation ---------------------------------------------------------------------------
@@ -239,7 +242,22 @@ class Tracer:
     def _new(self, real) -> TracedArray:
         slot = len(self.real_values)
         self.real_values.append(real)
+        if self.dead:
+            self.dead_slots[slot] = self.guard
         return TracedArray(real, slot, self)
+
+    def _live_real(self, value):
+        """The real value of ``value`` as the code being recorded sees it: a value made in a dead branch reads
+        as zeros outside that branch (what the program computes when the branch does not run)."""
+        guard = self.dead_slots.get(value._slot)
+        if guard is None or (self.guard is not None and self.guard[:len(guard)] == guard):
+            return value._real
+        real = value._real
+        if isinstance(real, np.ndarray):
+            return original("zeros")(real.shape, real.dtype)
+        if isinstance(real, np.generic):
+            return real.dtype.type(0)
+        return type(real)(0)
 
     def input(self, real) -> TracedArray:
         """A new program parameter holding ``real`` at trace time."""
@@ -264,7 +282,7 @@ class Tracer:
         array."""
         kind = type(value)
         if kind is TracedArray or kind is TracedScalar:
-            return value._real
+            return self._live_real(value) if self.dead_slots else value._real
         if kind is TracedBuffer:
             return value.view(np.ndarray)
         if kind is tuple or kind is list:
@@ -302,12 +320,15 @@ class Tracer:
 
     def _record(self, kind, fn, attr, args, kwargs, effect) -> Step:
         step = Step(kind, fn, attr, self._template(args), self._template(kwargs), effect, _where())
+        step.guard = self.guard
         self.steps.append(step)
         return step
 
     def _new_scalar(self, real) -> TracedScalar:
         slot = len(self.real_values)
         self.real_values.append(real)
+        if self.dead:
+            self.dead_slots[slot] = self.guard
         return TracedScalar(real, slot, self)
 
     def python_op(self, op, operands):
@@ -500,7 +521,7 @@ class Tracer:
         self._check_open()
         from featherflow.compiler.traced import _MUTATING_METHODS
 
-        result = self._run(getattr(target._real, name), self.real(args), self.real(kwargs))
+        result = self._run(getattr(self.real(target), name), self.real(args), self.real(kwargs))
         step = self._record("method", None, name, (target,) + tuple(args), kwargs, name in _MUTATING_METHODS)
         if name in _MUTATING_METHODS:
             return None
@@ -532,7 +553,9 @@ class Tracer:
         self._note_writes(watched)
         _local.suspended += 1
         try:
-            result = fn(*self.real(args), **self.real(kwargs))
+            # (an effect-only call, such as tf.print's, in a branch this call does not take: recorded, not run)
+            skip = self.dead and getattr(fn, "skip_when_dead", False)
+            result = None if skip else fn(*self.real(args), **self.real(kwargs))
         finally:
             _local.suspended -= 1
         for key, (root, before) in outside.items():

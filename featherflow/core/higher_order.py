@@ -24,6 +24,7 @@ with ``install_tensor_helpers`` when it is imported.
 from __future__ import annotations
 
 from featherflow.backend.arrays import array_module
+from featherflow.compiler.branches import run_under
 from featherflow.core.gradients import OpRecord, gradient_rule
 from featherflow.core.runtime import state as _state
 from featherflow.core.tensor import Tensor
@@ -95,7 +96,9 @@ def backpropagate(tape, grads: dict, keep: set, outer: list) -> None:
                     f"gradient rule (featherflow.core.gradients.register_gradient). Compute this gradient "
                     f"outside the outer GradientTape, or use ops that support higher-order gradients."
                 )
-            in_grads = rule(OpRecord(name, inputs, out, needs, backward), g)
+            guard = getattr(backward, "_ff_guard", None)  # (a traced tf.cond's branch: its rule runs under it)
+            record = OpRecord(name, inputs, out, needs, backward)
+            in_grads = rule(record, g) if guard is None else run_under(guard, rule, record, g)
         else:
             raw_g = [None if gi is None else gi.value for gi in g] if multi else g.value
             in_grads = [None if a is None else Tensor(a) for a in backward(raw_g, needs)]

@@ -6,6 +6,10 @@ it calls, which the tape records like any others, so every construct is differen
 Structures follow ``tf.nest``; TensorFlow's checks are kept (a scalar predicate, matching loop-variable
 structures and dtypes, ``maximum_iterations``). ``back_prop=False`` stops the gradient at the result.
 
+Inside a ``tf.function``, ``cond`` / ``case`` / ``switch_case`` on a tensor the function computes compile into
+the program, both branches traced and one run per call (``_traced_cond.py``); ``while_loop`` on such a tensor
+makes the function run eagerly.
+
 >>> import featherflow as ff
 >>> x = ff.constant(2.0)
 >>> float(ff.cond(x > 1.0, lambda: x * x, lambda: x))
@@ -21,16 +25,21 @@ import numpy as np
 from featherflow.core import nest
 from featherflow.core.errors import InvalidArgumentError
 from featherflow.core.tensor import Tensor, convert_to_tensor
+from featherflow.ops import _traced_cond
 from featherflow.ops.math import stop_gradient
 from featherflow.ops.shape import stack, unstack
 
 
+def _check_predicate(pred, op) -> None:
+    if pred.value.size != 1 or pred.value.ndim != 0:
+        raise ValueError(f"{op}: the predicate must be a scalar boolean. Received: shape={tuple(pred.shape)}")
+    if pred.value.dtype.kind != "b":
+        raise TypeError(f"{op}: the predicate must be a boolean tensor. Received dtype {pred.dtype.name}")
+
+
 def _truth(pred, op):
     if isinstance(pred, Tensor):
-        if pred.value.size != 1 or pred.value.ndim != 0:
-            raise ValueError(f"{op}: the predicate must be a scalar boolean. Received: shape={tuple(pred.shape)}")
-        if pred.value.dtype.kind != "b":
-            raise TypeError(f"{op}: the predicate must be a boolean tensor. Received dtype {pred.dtype.name}")
+        _check_predicate(pred, op)
         return bool(pred.value)
     if isinstance(pred, (bool, np.bool_)):
         return bool(pred)
@@ -58,6 +67,9 @@ def cond(pred, true_fn=None, false_fn=None, name=None):
     """
     _callable(true_fn, "true_fn")
     _callable(false_fn, "false_fn")
+    if _traced_cond.is_traced_predicate(pred):
+        _check_predicate(pred, "cond")
+        return _traced_cond.cond(pred, true_fn, false_fn)
     return true_fn() if _truth(pred, "cond") else false_fn()
 
 
@@ -83,6 +95,8 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
         _callable(pair[1], f"case: the callable of pair {i}")
     if default is not None:
         _callable(default, "case: default")
+    if any(_traced_cond.is_traced_predicate(p) for p, _ in pairs):
+        return _traced_cond.case(pairs, default, exclusive, cond)
     truths = [_truth(p, "case") for p, _ in pairs]
     if exclusive and sum(truths) > 1:
         raise InvalidArgumentError(None, None, f"case: more than one condition evaluated as True but "
@@ -119,6 +133,8 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
     index = branch_index.value if isinstance(branch_index, Tensor) else np.asarray(branch_index)
     if index.ndim != 0 or index.dtype.kind not in "iu":
         raise TypeError(f"switch_case: branch_index must be a scalar integer. Received: {branch_index!r:.60}")
+    if _traced_cond.is_traced_predicate(branch_index):
+        return _traced_cond.switch_case(branch_index, [fn for _, fn in items], default, cond)
     index = int(index)
     if 0 <= index < len(items):
         return items[index][1]()

@@ -86,3 +86,6 @@ def _print_now(inputs, output_stream, sep, end, summarize) -> None:
             handle.write(text)
         return
     stream.write(text)
+
+
+_print_now.skip_when_dead = True  # (inside a tf.cond branch the traced call does not take)

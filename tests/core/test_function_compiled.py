@@ -404,9 +404,14 @@ def test_ops_reading_numpy_constants_compile_without_fallback():
 
 def test_a_function_that_falls_back_gets_numpy_arguments_as_tensors():
     # the trace saw tensors; the eager calls after the fallback must too (they returned NumPy arrays)
+    seen = []
+
     @tf.function
     def f(x, scale=None):
-        y = tf.cond(tf.reduce_sum(x) > 0, lambda: x * 2, lambda: x - 1)
+        seen.append(type(x))
+        # (a tf.while_loop on a value computed inside the function is not compiled: the function runs eagerly)
+        steps = tf.while_loop(lambda k: tf.logical_and(k < 1, tf.reduce_sum(x) > 0), lambda k: k + 1, tf.constant(0))
+        y = tf.where(steps > 0, x * 2, x - 1)
         return y if scale is None else y * scale
 
     with pytest.warns(UserWarning, match="runs eagerly"):
@@ -417,6 +422,7 @@ def test_a_function_that_falls_back_gets_numpy_arguments_as_tensors():
     assert [r.numpy().tolist() for r in results] == [[2.0], [-2.0], [6.0], [12.0]]
     tf.config.run_functions_eagerly(True)
     try:  # run_functions_eagerly calls the Python function with the arguments as given, as TensorFlow does
-        assert type(f(np.array([1.0], np.float32))) is np.ndarray
+        f(np.array([1.0], np.float32))
+        assert seen[-1] is np.ndarray
     finally:
         tf.config.run_functions_eagerly(False)

@@ -408,7 +408,7 @@ class Function:
         real_leaves = []
         for (kind, value), leaf in zip(outputs, out_flat):
             if kind:
-                real = (leaf.value if isinstance(leaf, Tensor) else leaf)._real
+                real = tracer.real(leaf.value if isinstance(leaf, Tensor) else leaf)
                 real_leaves.append(Tensor(np.array(real)))
             else:
                 real_leaves.append(value)
