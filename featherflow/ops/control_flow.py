@@ -7,8 +7,8 @@ Structures follow ``tf.nest``; TensorFlow's checks are kept (a scalar predicate,
 structures and dtypes, ``maximum_iterations``). ``back_prop=False`` stops the gradient at the result.
 
 Inside a ``tf.function``, ``cond`` / ``case`` / ``switch_case`` on a tensor the function computes compile into
-the program, both branches traced and one run per call (``_traced_cond.py``); ``while_loop`` on such a tensor
-makes the function run eagerly.
+the program, both branches traced and one run per call (``_traced_cond.py``), and so does ``while_loop``
+(``_traced_loop.py``) unless a gradient must flow through it: the function then runs eagerly.
 
 >>> import featherflow as ff
 >>> x = ff.constant(2.0)
@@ -25,7 +25,7 @@ import numpy as np
 from featherflow.core import nest
 from featherflow.core.errors import InvalidArgumentError
 from featherflow.core.tensor import Tensor, convert_to_tensor
-from featherflow.ops import _traced_cond
+from featherflow.ops import _traced_cond, _traced_loop
 from featherflow.ops.math import stop_gradient
 from featherflow.ops.shape import stack, unstack
 
@@ -203,24 +203,41 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
         maximum_iterations.value if isinstance(maximum_iterations, Tensor) else maximum_iterations)
     iterations = 0
     while limit is None or iterations < limit:
-        args = (state,) if single else tuple(state) if not isinstance(state, dict) else (state,)
-        if not _truth(cond(*args), "while_loop: cond"):
+        args = _loop_args(state, single)
+        truth = cond(*args)
+        if _traced_cond.is_traced_predicate(truth):  # (inside a tf.function: the rest of the loop compiles)
+            _check_predicate(truth, "while_loop: cond")
+            compiled = _traced_loop.run(cond, body, state, lambda s: _loop_args(s, single),
+                                        lambda r, s: _loop_result(r, s, single),
+                                        None if limit is None else limit - iterations)
+            if compiled is not None:
+                state = compiled
+                break
+        if not _truth(truth, "while_loop: cond"):
             break
-        result = body(*args)
-        plain_sequence = isinstance(result, (list, tuple)) and not hasattr(result, "_fields")
-        if not single and len(state) == 1 and not (plain_sequence and len(result) == 1):
-            result = type(state)([result]) if not hasattr(state, "_fields") else [result]  # one loop variable
-        elif not single and isinstance(state, list) and plain_sequence:
-            result = list(result)
-        if single and nest.is_nested(result) and len(nest.flatten(result)) == 1:
-            result = nest.flatten(result)[0]
-        result = nest.map_structure(_as_loop_var, result)
-        _check_loop_vars(state, result)
-        state = result
+        state = _loop_result(body(*args), state, single)
         iterations += 1
     if not back_prop:
         state = nest.map_structure(_stop, state)
     return state
+
+
+def _loop_args(state, single) -> tuple:
+    return (state,) if single else tuple(state) if not isinstance(state, dict) else (state,)
+
+
+def _loop_result(result, state, single):
+    """``body``'s result as loop variables in the structure of ``state``, checked against it."""
+    plain_sequence = isinstance(result, (list, tuple)) and not hasattr(result, "_fields")
+    if not single and len(state) == 1 and not (plain_sequence and len(result) == 1):
+        result = type(state)([result]) if not hasattr(state, "_fields") else [result]  # one loop variable
+    elif not single and isinstance(state, list) and plain_sequence:
+        result = list(result)
+    if single and nest.is_nested(result) and len(nest.flatten(result)) == 1:
+        result = nest.flatten(result)[0]
+    result = nest.map_structure(_as_loop_var, result)
+    _check_loop_vars(state, result)
+    return result
 
 
 def _rows(t) -> int | None:

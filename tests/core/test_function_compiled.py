@@ -409,9 +409,10 @@ def test_a_function_that_falls_back_gets_numpy_arguments_as_tensors():
     @tf.function
     def f(x, scale=None):
         seen.append(type(x))
-        # (a tf.while_loop on a value computed inside the function is not compiled: the function runs eagerly)
-        steps = tf.while_loop(lambda k: tf.logical_and(k < 1, tf.reduce_sum(x) > 0), lambda k: k + 1, tf.constant(0))
-        y = tf.where(steps > 0, x * 2, x - 1)
+        # (a tf.while_loop whose loop variable changes shape is not compiled: the function runs eagerly)
+        grown = tf.while_loop(lambda v: tf.logical_and(tf.size(v) < 2, tf.reduce_sum(x) > 0),
+                              lambda v: tf.concat([v, v], 0), x)
+        y = tf.where(tf.size(grown) > 1, x * 2, x - 1)
         return y if scale is None else y * scale
 
     with pytest.warns(UserWarning, match="runs eagerly"):

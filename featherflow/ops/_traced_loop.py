@@ -1,0 +1,159 @@
+"""``tf.while_loop`` whose predicate is a tensor computed inside a ``tf.function``: one compiled loop step.
+
+``cond`` and ``body`` are traced once each, on loop variables that are fresh values of the trace, into two
+small programs of their own (``compiler.Program`` without planned buffers: a loop-carried value never shares
+a buffer with the next iteration's). The function's program then holds one host step that runs ``while
+cond(*vars): vars = body(*vars)`` over them, with the values they read from outside the loop (captures)
+passed in. The trace's own recording of ``cond`` and ``body`` writes nothing: arrays bound as state and the
+random generator are put back, and the first call runs the loop on real values like any later one.
+
+A loop through which a gradient must flow (a tape recorded an op of ``cond`` or ``body``) or whose loop
+variables change shape is not compiled: the function runs eagerly, with a warning, as before.
+
+>>> import featherflow as ff
+>>> @ff.function
+... def collatz_steps(n):
+...     step = lambda k, m: (k + 1, ff.where(m % 2 == 0, m // 2, 3 * m + 1))
+...     return ff.while_loop(lambda k, m: m > 1, step, (ff.constant(0), n))[0]
+>>> int(collatz_steps(ff.constant(6))), int(collatz_steps(ff.constant(27)))
+(8, 111)
+>>> collatz_steps.eager_fallback_reason is None
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from featherflow import compiler
+from featherflow.compiler import branches
+from featherflow.compiler.steps import reads, slots
+from featherflow.compiler.traced import TracedArray, TracedScalar
+from featherflow.core import nest
+from featherflow.core.runtime import state as _runtime
+from featherflow.core.tensor import Tensor
+
+
+class _Loop:
+    """The host step: ``cond`` / ``body`` programs run on ``(*loop variables, *captures)``."""
+
+    __slots__ = ("cond", "body", "count", "limit", "skip", "__name__")
+
+    def __init__(self, cond, body, count: int, limit) -> None:
+        self.cond, self.body, self.count, self.limit = cond, body, count, limit
+        self.skip = False  # (set while the trace records the loop inside a branch its call does not take)
+        self.__name__ = "while_loop"
+
+    def __call__(self, *values):
+        current, captures = list(values[:self.count]), values[self.count:]
+        done = 0
+        if not self.skip:
+            while (self.limit is None or done < self.limit) and self.cond(*current, *captures)[0]:
+                current = list(self.body(*current, *captures))
+                done += 1
+        return tuple(np.array(v) for v in current) if not done else tuple(current)
+
+
+def _traced_of(tracer, slot: int):
+    real = tracer.real_values[slot]
+    cls = TracedScalar if isinstance(real, (int, float)) and not isinstance(real, bool) else TracedArray
+    return cls(real, slot, tracer)
+
+
+def _program(tracer, steps, written, inputs, outputs, names):
+    """``steps`` (recorded by ``tracer`` into a list of their own) as a Program of ``inputs`` (slots)."""
+    sub = compiler.Tracer()
+    sub.steps, sub.inputs, sub.written = steps, list(inputs), written
+    sub.real_values, sub.states = tracer.real_values, tracer.states
+    sub._template = tracer._template  # (the values are the outer trace's)
+    sub.finished = sub.closed = True
+    return compiler.Program(sub, outputs, names, plan_buffers=False)
+
+
+def _captures(tracer, step_lists, outputs, own: set) -> list:
+    """The slots the loop's steps or outputs read that neither the steps nor the loop variables make (values
+    from outside the loop); arrays bound as state are read by name, not passed."""
+    made = set(own)
+    states = {slot for slot, *_ in tracer.states.values()}
+    found = []
+    for steps in step_lists:
+        for step in steps:
+            outs = step.outs
+            made.update(() if outs is None else outs if isinstance(outs, tuple) else (outs,))
+    for steps in step_lists:
+        for step in steps:
+            for slot in slots(reads(step), []):
+                if slot not in made and slot not in states and slot not in found:
+                    found.append(slot)
+    for value in outputs:
+        if compiler.is_traced(value) and value._slot not in made and value._slot not in states \
+                and value._slot not in found:
+            found.append(value._slot)
+    return found
+
+
+def _record(tracer, fn, args):
+    """Run ``fn(*args)`` recording its steps into a list of their own: ``(result, steps, written)``. The
+recording's values are not the loop's (the runs of the host step compute those): it records as a branch the
+call does not take does."""
+    steps, memo, dead, before = tracer.steps, tracer.memo, tracer.dead, set(tracer.written)
+    tracer.steps, tracer.memo = [], {}
+    tracer.dead = True  # (recording only: tf.print and the like wait for the loop's runs)
+    try:
+        with np.errstate(all="ignore"):
+            result = fn(*args)
+        recorded = tracer.steps
+    finally:
+        tracer.steps, tracer.memo, tracer.dead = steps, memo, dead
+    written = {key: tracer.written.pop(key) for key in list(tracer.written) if key not in before}
+    return result, recorded, written
+
+
+def run(cond, body, state, args_of, check, limit):
+    """Compile the rest of a ``while_loop`` whose ``cond`` gave a traced predicate for ``state``. Returns the
+    final state, or ``None`` when the loop cannot be compiled (the trace then notes why and goes on eagerly).
+
+    Args:
+        args_of: ``args_of(state)``: the arguments ``cond`` and ``body`` take.
+        check: ``check(result, state)``: ``body``'s result in ``state``'s structure, checked.
+        limit: the iterations left (``maximum_iterations``), or None.
+    """
+    tracer = compiler.current()
+    flat = nest.flatten(state)
+    if not all(isinstance(v, Tensor) for v in flat):
+        tracer.escape(None, "tf.while_loop over TensorArray / sparse / ragged loop variables", value=None)
+        return None
+    marks = [(tape, len(tape._nodes)) for tape in _runtime.tapes]
+    saved = branches._save_state(tracer)
+    try:
+        fresh = [Tensor(tracer._new(np.array(tracer.real(v.value)))) for v in flat]
+        loop_state = nest.pack_sequence_as(state, fresh)
+        pred, cond_steps, cond_written = _record(tracer, cond, args_of(loop_state))
+        if not isinstance(pred, Tensor):
+            pred = Tensor(np.asarray(pred))
+        result, body_steps, body_written = _record(tracer, lambda *a: check(body(*a), loop_state),
+                                                   args_of(loop_state))
+        new_flat = [tracer.output(v.value) for v in nest.flatten(result)]
+    finally:
+        branches._restore_state(tracer, saved)
+    if any(len(tape._nodes) > start for tape, start in marks):
+        tracer.escape(None, "tf.while_loop whose loop variables need a gradient", value=None)
+        return None
+    changed = [(np.shape(tracer.real(a.value)), np.shape(tracer.real(b))) for a, b in zip(fresh, new_flat)
+               if np.shape(tracer.real(a.value)) != np.shape(tracer.real(b))]
+    if changed:
+        tracer.escape(None, f"tf.while_loop whose loop variables change shape {changed[0][0]} -> "
+                            f"{changed[0][1]}", value=None)
+        return None
+    own = [v.value._slot for v in fresh]
+    captures = _captures(tracer, (cond_steps, body_steps), [pred.value] + new_flat, own)
+    names = [f"v{i}" for i in range(len(own))] + [f"c{i}" for i in range(len(captures))]
+    cond_program = _program(tracer, cond_steps, cond_written, own + captures, [pred.value], names)
+    body_program = _program(tracer, body_steps, body_written, own + captures, new_flat, names)
+    loop = _Loop(cond_program, body_program, len(own), limit)
+    loop.skip = tracer.dead
+    try:
+        outs = compiler.host_call(loop, *[v.value for v in flat], *[_traced_of(tracer, s) for s in captures])
+    finally:
+        loop.skip = False
+    return nest.pack_sequence_as(state, [Tensor(o) for o in outs])
