@@ -24,6 +24,12 @@ import numpy as np
 from featherflow.backend import floatx
 from featherflow.core import Tensor, Variable
 from featherflow.keras.optimizers.base import Optimizer
+from featherflow.ops import control_flow
+from featherflow.ops.compare import where
+from featherflow.ops.elementwise import is_finite
+from featherflow.ops.math import cast, maximum
+from featherflow.ops.reduce import reduce_all
+from featherflow.ops.shape import stack
 
 _SPLIT = {"mixed_float16": ("float16", "float32"), "mixed_bfloat16": ("bfloat16", "float32")}
 _PLAIN = ("float16", "float32", "float64", "bfloat16")
@@ -144,6 +150,9 @@ def layer_policy(dtype) -> Policy | None:
     return None
 
 
+_HALF_MAX = float(np.finfo(np.float32).max) / 2  # the largest loss scale that can still double
+
+
 class LossScaleOptimizer(Optimizer):
     """Dynamic (or fixed) loss scaling around ``inner_optimizer`` (see the module docstring).
 
@@ -214,28 +223,45 @@ class LossScaleOptimizer(Optimizer):
 
     def get_unscaled_gradients(self, grads):
         """Each gradient divided by ``loss_scale`` (``None`` kept)."""
-        scale = float(self._loss_scale.numpy())
-        return [None if g is None else g / scale for g in grads]
+        return [None if g is None else g / cast(self._loss_scale, g.dtype) if isinstance(g, Tensor)
+                else g / float(self._loss_scale.numpy()) for g in grads]
 
     # -- applying --------------------------------------------------------------------------------------------
     def apply_gradients(self, grads_and_vars, name=None, skip_gradients_aggregation=False, **kwargs):
-        """Apply the (unscaled) gradients unless one is not finite; update the dynamic scale."""
+        """Apply the (unscaled) gradients unless one is not finite; update the dynamic scale.
+
+        Written with ``tf.cond`` on tensors, so that a compiled training step (``fit``, ``tf.function``)
+        compiles with it: each call takes the branch its gradients ask for.
+        """
         pairs = list(grads_and_vars)
-        finite = all(g is None or np.isfinite(np.asarray(g.numpy() if isinstance(g, Tensor) else g)).all()
-                     for g, _ in pairs)
-        if finite:
+        checks = [reduce_all(is_finite(g)) if isinstance(g, Tensor) else
+                  Tensor(np.asarray(np.isfinite(np.asarray(g)).all())) for g, _ in pairs if g is not None]
+        finite = reduce_all(stack(checks)) if checks else Tensor(np.asarray(True))
+
+        def apply():
             self._optimizer.apply_gradients(pairs, name=name, skip_gradients_aggregation=skip_gradients_aggregation,
                                             **kwargs)
+
+        control_flow.cond(finite, apply, lambda: None)
         if self._dynamic:
-            if not finite:
-                self._loss_scale.assign(max(float(self._loss_scale.numpy()) / 2.0, 1.0))
-                self._counter.assign(0)
-            else:
-                self._counter.assign_add(1)
-                if int(self._counter.numpy()) >= self._growth_steps:
-                    self._loss_scale.assign(float(self._loss_scale.numpy()) * 2.0)
-                    self._counter.assign(0)
+            control_flow.cond(finite, self._grow, self._shrink)
         return self._optimizer.iterations
+
+    def _grow(self) -> None:
+        """One more finite step: double the scale after ``dynamic_growth_steps`` of them."""
+        self._counter.assign_add(1)
+
+        def double():  # (a doubling that would overflow keeps the scale, as TensorFlow's; computed without one)
+            scale = self._loss_scale
+            self._loss_scale.assign(scale + where(scale <= _HALF_MAX, scale, 0.0))
+            self._counter.assign(0)
+
+        control_flow.cond(self._counter >= self._growth_steps, double, lambda: None)
+
+    def _shrink(self) -> None:
+        """A step with a non-finite gradient: halve the scale (not below 1) and restart the count."""
+        self._loss_scale.assign(maximum(self._loss_scale / 2.0, 1.0))
+        self._counter.assign(0)
 
     def compute_gradients(self, loss, var_list, tape=None):
         """The gradients of the scaled loss (recorded on ``tape``), unscaled: ``[(gradient, variable)]``."""

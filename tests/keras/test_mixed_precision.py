@@ -88,3 +88,56 @@ def test_loss_scale_optimizer_trains_in_fit_and_minimize(tmp_path):
     opt = mp.LossScaleOptimizer(keras.optimizers.SGD(0.1))
     opt.minimize(lambda: w * w, [w])  # the gradient of the scaled loss, unscaled: 2w
     assert float(w.numpy()) == pytest.approx(3.0 - 0.1 * 6.0)
+
+
+def test_loss_scale_optimizer_compiles_in_a_tf_function():
+    import warnings
+
+    v = tf.Variable([1.0, 2.0])
+    opt = mp.LossScaleOptimizer(keras.optimizers.SGD(0.5), initial_scale=8.0, dynamic_growth_steps=2)
+
+    @tf.function
+    def step(grad):
+        opt.apply_gradients([(grad, v)])
+        return opt.loss_scale * 1.0
+
+    seen = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an eager fallback warns: fail
+        for grad in ([1.0, 1.0], [np.inf, 1.0], [1.0, 1.0], [1.0, 1.0], [np.nan, 0.0], [2.0, 0.0]):
+            seen.append((float(step(tf.constant(grad))), v.numpy().tolist()))
+    assert step.eager_fallback_reason is None and step.experimental_get_tracing_count() == 1
+    # finite: applied (counter 1); inf: skipped, halved; two finite: applied, doubled; nan: skipped, halved
+    assert seen == [(8.0, [0.5, 1.5]), (4.0, [0.5, 1.5]), (4.0, [0.0, 1.0]), (8.0, [-0.5, 0.5]),
+                    (4.0, [-0.5, 0.5]), (4.0, [-1.5, 0.5])]
+    assert int(opt.iterations.numpy()) == 4 and int(opt.dynamic_counter.numpy()) == 1
+    big = mp.LossScaleOptimizer(keras.optimizers.SGD(0.5), initial_scale=2.0 ** 127, dynamic_growth_steps=1)
+    big.apply_gradients([(tf.constant([0.0, 0.0]), v)])  # doubling would overflow: the scale stays
+    assert float(big.loss_scale.numpy()) == 2.0 ** 127
+
+
+def test_compile_wraps_the_optimizer_under_mixed_float16_and_fit_compiles():
+    import warnings
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 5)).astype("float32")
+    y = rng.integers(0, 3, 64)
+    mp.set_global_policy("mixed_float16")
+    results = []
+    for run_eagerly in (False, True):
+        keras.utils.set_random_seed(3)
+        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="relu"),
+                                  keras.layers.Dense(3), keras.layers.Activation("softmax", dtype="float32")])
+        model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy", run_eagerly=run_eagerly)
+        assert isinstance(model.optimizer, mp.LossScaleOptimizer)  # as tf.keras does under mixed_float16
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)  # the compiled step must not fall back to eager
+            history = model.fit(x, y, epochs=2, batch_size=16, verbose=0, shuffle=False)
+        results.append((history.history["loss"], model.get_weights(), int(model.optimizer.iterations.numpy())))
+    assert results[0][0] == results[1][0] and results[0][2] == results[1][2] == 8
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(a, b)
+    mp.set_global_policy("float32")
+    plain = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3)])
+    plain.compile("adam", "mse")
+    assert not isinstance(plain.optimizer, mp.LossScaleOptimizer)

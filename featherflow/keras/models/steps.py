@@ -239,6 +239,7 @@ def _fast_train_step(model):
     flat_views = getattr(optimizer, "flat_gradient_views", None)
     views = flat_views(variables) if flat_views is not None and variables else None
     apply_flat = optimizer.apply_flat if views is not None else None
+    scales_loss = callable(getattr(optimizer, "get_scaled_loss", None))
     forward = forward_fn(model)
     compiled_loss = model.compiled_loss
     compiled_metrics = model.compiled_metrics
@@ -267,6 +268,8 @@ def _fast_train_step(model):
                 warned[0] = True
                 _warn_missing_gradients(missing)
             apply_flat()
+        elif variables and scales_loss:  # a LossScaleOptimizer: scaled loss, unscaled gradients (as Keras)
+            optimizer.minimize(loss, variables, tape=tape)
         elif variables:
             grads = tape.gradient(loss, variables)
             optimizer.apply_gradients(zip(grads, variables))

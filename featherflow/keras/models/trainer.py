@@ -130,6 +130,11 @@ class TrainerMixin(BatchMethodsMixin):
                 raise TypeError(f"Type of `{label}` argument not understood. Expected a list or dictionary, found: "
                                 f"{value!r}")
         self.optimizer = optimizers.get(optimizer)
+        if getattr(getattr(self, "dtype_policy", None), "name", None) == "mixed_float16" and \
+                not callable(getattr(self.optimizer, "get_scaled_loss", None)):
+            from featherflow.keras.mixed_precision import LossScaleOptimizer
+
+            self.optimizer = LossScaleOptimizer(self.optimizer)  # (as tf.keras does under mixed_float16)
         self.loss = loss
         self.compiled_loss = LossesContainer(loss, loss_weights, output_names=None)
         self.compiled_metrics = MetricsContainer(metrics, weighted_metrics, output_names=None, loss=loss)
