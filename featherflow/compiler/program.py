@@ -225,11 +225,16 @@ class Program:
 
     def printed_source(self) -> str:
         """The program that runs (the fused one, with its kernels, when fusion applies): ``pretty_printed_code``."""
+        parts = []
+        for step in self.steps:  # host steps that run programs of their own (a compiled tf.while_loop)
+            printed = getattr(step.fn, "printed_parts", None)
+            if step.kind == "host" and printed is not None:
+                parts.append(printed(self._const_names[id(step.fn)]))
         if self.fused_source is None:
-            return self.source
+            return "\n\n".join([self.source] + parts)
         kernels = "\n\n".join(f"# {group.name}: {group.summary}\n" + fusion.kernel_module_source(group).split(
             "\n\n\n", 1)[1].replace("def kernel(", f"def {group.name}(") for group in self.groups)
-        return self.fused_source + "\n\n" + kernels
+        return "\n\n".join([self.fused_source, kernels] + parts)
 
     # -- code generation -----------------------------------------------------------------------
     @staticmethod

@@ -44,6 +44,14 @@ class _Loop:
         self.skip = False  # (set while the trace records the loop inside a branch its call does not take)
         self.__name__ = "while_loop"
 
+    def printed_parts(self, name: str) -> str:
+        """The loop's programs as ``pretty_printed_code`` shows them, under the name the program calls it by."""
+        cond = self.cond.printed_source().replace("def program(", f"def {name}_cond(", 1)
+        body = self.body.printed_source().replace("def program(", f"def {name}_body(", 1)
+        limit = "" if self.limit is None else f", at most {self.limit} times"
+        return (f"# {name}(v..., c...): while {name}_cond(v..., c...): v... = {name}_body(v..., c...){limit}\n"
+                f"{cond.rstrip()}\n\n{body.rstrip()}\n")
+
     def __call__(self, *values):
         current, captures = list(values[:self.count]), values[self.count:]
         done = 0

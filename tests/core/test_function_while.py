@@ -29,7 +29,9 @@ def test_a_loop_runs_as_many_times_as_each_call_asks(no_fallback):
         i, s = triangle(tf.constant(n))
         assert (int(i), float(s)) == (n, n * (n - 1) / 2)
     assert triangle.eager_fallback_reason is None and triangle.experimental_get_tracing_count() == 1
-    assert "while_loop" in triangle.get_concrete_function(tf.constant(3)).pretty_printed_code()
+    code = triangle.get_concrete_function(tf.constant(3)).pretty_printed_code()
+    assert "= host_while_loop(" in code and "def host_while_loop_cond(v0, v1, c0):" in code, code
+    assert "def host_while_loop_body(v0, v1, c0):" in code and "less(v0, c0)" in code, code
 
 
 def test_maximum_iterations_and_a_single_loop_variable(no_fallback):
