@@ -7,8 +7,9 @@ cond(*vars): vars = body(*vars)`` over them, with the values they read from outs
 passed in. The trace's own recording of ``cond`` and ``body`` writes nothing: arrays bound as state and the
 random generator are put back, and the first call runs the loop on real values like any later one.
 
-A loop through which a gradient must flow (a tape recorded an op of ``cond`` or ``body``) or whose loop
-variables change shape is not compiled: the function runs eagerly, with a warning, as before.
+When a tape records the body's ops, the loop is one node of the tape, whose backward runs the body's
+backward over the kept iterations (``_traced_loop_grad.py``). A loop whose loop variables change shape is not
+compiled: the function runs eagerly, with a warning, as before.
 
 >>> import featherflow as ff
 >>> @ff.function
@@ -32,16 +33,19 @@ from featherflow.compiler.traced import TracedArray, TracedScalar
 from featherflow.core import nest
 from featherflow.core.runtime import state as _runtime
 from featherflow.core.tensor import Tensor
+from featherflow.ops import _traced_loop_grad as _grad
 
 
 class _Loop:
     """The host step: ``cond`` / ``body`` programs run on ``(*loop variables, *captures)``."""
 
-    __slots__ = ("cond", "body", "count", "limit", "skip", "__name__")
+    __slots__ = ("cond", "body", "count", "limit", "skip", "keep", "saved", "__name__")
 
-    def __init__(self, cond, body, count: int, limit) -> None:
+    def __init__(self, cond, body, count: int, limit, keep: bool = False) -> None:
         self.cond, self.body, self.count, self.limit = cond, body, count, limit
         self.skip = False  # (set while the trace records the loop inside a branch its call does not take)
+        self.keep = keep  # keep each iteration's loop variables in ``saved`` (for the gradient)
+        self.saved: list = []
         self.__name__ = "while_loop"
 
     def printed_parts(self, name: str) -> str:
@@ -55,8 +59,11 @@ class _Loop:
     def __call__(self, *values):
         current, captures = list(values[:self.count]), values[self.count:]
         done = 0
+        saved = self.saved = []
         if not self.skip:
             while (self.limit is None or done < self.limit) and self.cond(*current, *captures)[0]:
+                if self.keep:
+                    saved.append(current)
                 current = list(self.body(*current, *captures))
                 done += 1
         return tuple(np.array(v) for v in current) if not done else tuple(current)
@@ -117,7 +124,7 @@ call does not take does."""
     return result, recorded, written
 
 
-def run(cond, body, state, args_of, check, limit):
+def run(cond, body, state, args_of, check, limit, back_prop=True):
     """Compile the rest of a ``while_loop`` whose ``cond`` gave a traced predicate for ``state``. Returns the
     final state, or ``None`` when the loop cannot be compiled (the trace then notes why and goes on eagerly).
 
@@ -139,13 +146,23 @@ def run(cond, body, state, args_of, check, limit):
         pred, cond_steps, cond_written = _record(tracer, cond, args_of(loop_state))
         if not isinstance(pred, Tensor):
             pred = Tensor(np.asarray(pred))
-        result, body_steps, body_written = _record(tracer, lambda *a: check(body(*a), loop_state),
-                                                   args_of(loop_state))
-        new_flat = [tracer.output(v.value) for v in nest.flatten(result)]
+        def traced_body(*args):
+            result = check(body(*args), loop_state)  # (a written buffer becomes a value inside the recording)
+            return nest.flatten(result), [tracer.output(v.value) for v in nest.flatten(result)]
+
+        with _grad.Recorder(fresh) as recorder:
+            (result_flat, new_flat), body_steps, body_written = _record(tracer, traced_body, args_of(loop_state))
     finally:
         branches._restore_state(tracer, saved)
-    if any(len(tape._nodes) > start for tape, start in marks):
-        tracer.escape(None, "tf.while_loop whose loop variables need a gradient", value=None)
+    differentiable = False
+    for tape, start in marks:  # (the loop is one node of the tapes, below)
+        differentiable = differentiable or len(tape._nodes) > start
+        del tape._nodes[start:]
+    differentiable = differentiable and back_prop
+    recording = [tape for tape in _runtime.tapes if tape._recording]
+    if differentiable and (len(recording) > 1 or any(tape._persistent for tape in recording)):
+        # (a gradient that may be differentiated again: the loop's backward has no second-order rule)
+        tracer.escape(None, "tf.while_loop under nested or persistent GradientTapes", value=None)
         return None
     changed = [(np.shape(tracer.real(a.value)), np.shape(tracer.real(b))) for a, b in zip(fresh, new_flat)
                if np.shape(tracer.real(a.value)) != np.shape(tracer.real(b))]
@@ -158,10 +175,18 @@ def run(cond, body, state, args_of, check, limit):
     names = [f"v{i}" for i in range(len(own))] + [f"c{i}" for i in range(len(captures))]
     cond_program = _program(tracer, cond_steps, cond_written, own + captures, [pred.value], names)
     body_program = _program(tracer, body_steps, body_written, own + captures, new_flat, names)
-    loop = _Loop(cond_program, body_program, len(own), limit)
+    if differentiable:
+        tensors = [Tensor(v) if not isinstance(r, Tensor) else r for v, r in zip(new_flat, result_flat)]
+        vjp = _grad.build(tracer, _program, _captures, _record, recorder, fresh, tensors, body_steps,
+                          body_written)
+    loop = _Loop(cond_program, body_program, len(own), limit, keep=differentiable)
     loop.skip = tracer.dead
     try:
         outs = compiler.host_call(loop, *[v.value for v in flat], *[_traced_of(tracer, s) for s in captures])
     finally:
         loop.skip = False
-    return nest.pack_sequence_as(state, [Tensor(o) for o in outs])
+    if not differentiable:
+        return nest.pack_sequence_as(state, [Tensor(o) for o in outs])
+    program, captured, float_vars, vjp_captures = vjp
+    return nest.pack_sequence_as(state, _grad.attach(tracer, loop, program, captured, float_vars, vjp_captures, flat,
+                                                     outs, _traced_of))

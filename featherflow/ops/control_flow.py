@@ -8,7 +8,7 @@ structures and dtypes, ``maximum_iterations``). ``back_prop=False`` stops the gr
 
 Inside a ``tf.function``, ``cond`` / ``case`` / ``switch_case`` on a tensor the function computes compile into
 the program, both branches traced and one run per call (``_traced_cond.py``), and so does ``while_loop``
-(``_traced_loop.py``) unless a gradient must flow through it: the function then runs eagerly.
+(``_traced_loop.py``, its gradient ``_traced_loop_grad.py``).
 
 >>> import featherflow as ff
 >>> x = ff.constant(2.0)
@@ -209,7 +209,7 @@ def while_loop(cond, body, loop_vars, shape_invariants=None, parallel_iterations
             _check_predicate(truth, "while_loop: cond")
             compiled = _traced_loop.run(cond, body, state, lambda s: _loop_args(s, single),
                                         lambda r, s: _loop_result(r, s, single),
-                                        None if limit is None else limit - iterations)
+                                        None if limit is None else limit - iterations, back_prop)
             if compiled is not None:
                 state = compiled
                 break

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from featherflow import compiler as _compiler
 from featherflow.backend.arrays import array_module
 from featherflow.core.gradients import register_gradient
 from featherflow.core.tape import record
@@ -84,6 +85,9 @@ def _indices(indices, op: str, arg: str = "indices"):
 
 
 def _check_range(idx, limit: int, op: str, where: str):
+    if idx.size and _compiler.is_traced(idx):  # in a tf.function: checked at every call of the compiled program
+        _compiler.host_call(_check_range, idx, limit, op, where)
+        return
     if idx.size and (idx.min() < 0 or idx.max() >= limit):
         bad = idx.min() if idx.min() < 0 else idx.max()
         raise ValueError(

@@ -102,7 +102,7 @@ def test_prints_and_random_draws_follow_the_iterations(capsys, no_fallback):
     assert results["eager"] == results["compiled"]
 
 
-def test_a_loop_a_gradient_flows_through_runs_eagerly_with_the_right_gradient():
+def test_the_gradient_flows_through_a_compiled_loop(no_fallback):
     w = tf.Variable(1.5)
 
     @tf.function
@@ -111,8 +111,92 @@ def test_a_loop_a_gradient_flows_through_runs_eagerly_with_the_right_gradient():
             y = tf.while_loop(lambda i, p: i < n, lambda i, p: (i + 1, p * w), (0, tf.constant(1.0)))[1]
         return y, tape.gradient(y, w)
 
-    with pytest.warns(UserWarning, match="need a gradient"):
-        y, g = power(tf.constant(3))
-    assert float(y) == pytest.approx(1.5 ** 3) and float(g) == pytest.approx(3 * 1.5 ** 2)
-    y, g = power(tf.constant(4))
-    assert float(y) == pytest.approx(1.5 ** 4) and float(g) == pytest.approx(4 * 1.5 ** 3)
+    for n in (3, 4, 0, 1):
+        y, g = power(tf.constant(n))
+        assert float(y) == pytest.approx(1.5 ** n) and float(g) == pytest.approx(n * 1.5 ** (n - 1) if n else 0.0)
+    assert power.experimental_get_tracing_count() == 1
+    assert "def host_while_loop_gradient_vjp(" in power.get_concrete_function(tf.constant(3)).pretty_printed_code()
+
+
+def _rnn(xs, h0, n, w, u):
+    with tf.GradientTape() as tape:
+        tape.watch([h0, xs])
+
+        def body(t, h):
+            h = tf.tanh(tf.matmul(h, w) + tf.matmul(tf.gather(xs, t), u))
+            return t + 1, tf.cond(tf.reduce_sum(h) > 0, lambda: h * 1.5, lambda: h)
+
+        loss = tf.reduce_sum(tf.square(tf.while_loop(lambda t, h: t < n, body, (0, h0))[1]))
+    return loss, tape.gradient(loss, [w, u, h0, xs])
+
+
+def _rnn_numpy(xs, h0, n, w, u):
+    h = h0
+    for t in range(n):
+        h = np.tanh(h @ w + xs[t] @ u)
+        h = h * 1.5 if h.sum() > 0 else h
+    return float((h * h).sum())
+
+
+def test_a_recurrence_over_time_trains_compiled_as_eagerly_and_matches_finite_differences(no_fallback):
+    rng = np.random.default_rng(0)
+    w = tf.Variable(rng.normal(size=(3, 3)) * 0.5)
+    u = tf.Variable(rng.normal(size=(2, 3)) * 0.5)
+    xs, h0 = rng.normal(size=(5, 4, 2)), rng.normal(size=(4, 3))
+    compiled = tf.function(_rnn)
+    for n in (5, 3, 1, 4):
+        eager = _rnn(tf.constant(xs), tf.constant(h0), tf.constant(n), w, u)
+        traced = compiled(tf.constant(xs), tf.constant(h0), tf.constant(n), w, u)
+        assert float(traced[0]) == float(eager[0]) == pytest.approx(_rnn_numpy(xs, h0, n, w.numpy(), u.numpy()))
+        for a, b in zip(traced[1], eager[1]):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-14)
+    grad_w = compiled(tf.constant(xs), tf.constant(h0), tf.constant(4), w, u)[1][0].numpy()
+    numeric = np.zeros((3, 3))
+    for index in np.ndindex(3, 3):
+        step = np.zeros((3, 3))
+        step[index] = 1e-6
+        numeric[index] = (_rnn_numpy(xs, h0, 4, w.numpy() + step, u.numpy()) -
+                          _rnn_numpy(xs, h0, 4, w.numpy() - step, u.numpy())) / 2e-6
+    np.testing.assert_allclose(grad_w, numeric, rtol=1e-6, atol=1e-8)
+    assert compiled.eager_fallback_reason is None
+
+
+def test_back_prop_false_stops_the_gradient_at_a_compiled_loop(no_fallback):
+    w = tf.Variable(2.0)
+
+    @tf.function
+    def stopped(n):
+        with tf.GradientTape() as tape:
+            y = tf.while_loop(lambda i, p: i < n, lambda i, p: (i + 1, p * w), (0, tf.constant(1.0)),
+                              back_prop=False)[1]
+            z = y * w
+        return z, tape.gradient(z, w)
+
+    z, g = stopped(tf.constant(3))
+    assert float(z) == 16.0 and float(g) == 8.0  # only the outer product's derivative: y
+
+
+def test_a_loop_whose_variables_change_shape_runs_eagerly_with_a_warning():
+    @tf.function
+    def grow(x, n):
+        return tf.while_loop(lambda v: tf.size(v) < n, lambda v: tf.concat([v, v], 0), x)
+
+    with pytest.warns(UserWarning, match="change shape"):
+        assert grow(tf.constant([1.0]), tf.constant(4)).numpy().tolist() == [1.0] * 4
+    assert grow(tf.constant([1.0]), tf.constant(8)).numpy().tolist() == [1.0] * 8
+
+
+def test_a_loop_under_nested_tapes_runs_eagerly_and_differentiates_twice():
+    @tf.function
+    def second(x, n):
+        with tf.GradientTape() as outer:
+            outer.watch(x)
+            with tf.GradientTape() as inner:
+                inner.watch(x)
+                y = tf.while_loop(lambda i, p: i < n, lambda i, p: (i + 1, p * x), (0, tf.constant(1.0)))[1]
+            dy = inner.gradient(y, x)
+        return dy, outer.gradient(dy, x)
+
+    with pytest.warns(UserWarning, match="nested or persistent"):
+        dy, d2y = second(tf.constant(2.0), tf.constant(3))
+    assert (float(dy), float(d2y)) == (12.0, 12.0)  # 3x^2, 6x
