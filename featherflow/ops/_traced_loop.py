@@ -159,7 +159,7 @@ def run(cond, body, state, args_of, check, limit, back_prop=True):
         differentiable = differentiable or len(tape._nodes) > start
         del tape._nodes[start:]
     differentiable = differentiable and back_prop
-    recording = [tape for tape in _runtime.tapes if tape._recording]
+    recording = [tape for tape in _runtime.tapes if tape._recording and not getattr(tape, "_ff_loop_recorder", 0)]
     if differentiable and (len(recording) > 1 or any(tape._persistent for tape in recording)):
         # (a gradient that may be differentiated again: the loop's backward has no second-order rule)
         tracer.escape(None, "tf.while_loop under nested or persistent GradientTapes", value=None)

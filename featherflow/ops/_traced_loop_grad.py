@@ -38,10 +38,13 @@ class Recorder:
 
     def __init__(self, fresh) -> None:
         self.tape = GradientTape(persistent=True)
+        self.tape._ff_loop_recorder = True  # (not a user's tape: a loop recorded inside the body may compile)
         self.fresh = fresh
 
     def __enter__(self):
         outer = [tape for tape in _runtime.tapes if tape._recording]
+        if not outer:  # nothing to differentiate: no tape needed
+            return self
         self.tape.__enter__()
         for tape in outer:
             self.tape._watched |= tape._watched
@@ -51,7 +54,8 @@ class Recorder:
         return self
 
     def __exit__(self, *exc):
-        self.tape.__exit__(*exc)
+        if self.tape._recording:
+            self.tape.__exit__(*exc)
         return False
 
     def captured(self) -> list:

@@ -200,3 +200,26 @@ def test_a_loop_under_nested_tapes_runs_eagerly_and_differentiates_twice():
     with pytest.warns(UserWarning, match="nested or persistent"):
         dy, d2y = second(tf.constant(2.0), tf.constant(3))
     assert (float(dy), float(d2y)) == (12.0, 12.0)  # 3x^2, 6x
+
+
+def test_nested_loops_differentiate_compiled_as_eagerly(no_fallback):
+    w = tf.Variable(1.1)
+
+    def nested(n, m, x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+
+            def outer(i, a):
+                inner = tf.while_loop(lambda j, b: j < m, lambda j, b: (j + 1, b * w + x), (0, a))[1]
+                return i + 1, inner * 0.5
+
+            y = tf.while_loop(lambda i, a: i < n, outer, (0, x))[1]
+        return y, tape.gradient(y, [w, x])
+
+    compiled = tf.function(nested)
+    for n, m in ((2, 3), (3, 1), (1, 2)):
+        eager = nested(tf.constant(n), tf.constant(m), tf.constant(0.7))
+        traced = compiled(tf.constant(n), tf.constant(m), tf.constant(0.7))
+        assert float(traced[0]) == float(eager[0])
+        assert [float(g) for g in traced[1]] == [float(g) for g in eager[1]]
+    assert compiled.eager_fallback_reason is None
