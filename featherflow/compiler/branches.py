@@ -69,7 +69,7 @@ class under:
     def __enter__(self):
         tracer = self.tracer
         self.previous = (tracer.guard, tracer.dead)
-        dead = self.guard is not None and is_dead(tracer, self.guard)
+        dead = tracer.dead or (self.guard is not None and is_dead(tracer, self.guard))  # (inside dead: dead)
         self.saved = None
         self.errstate = None
         if dead and not tracer.dead:

@@ -109,8 +109,8 @@ def _captures(tracer, step_lists, outputs, own: set) -> list:
 
 def _record(tracer, fn, args):
     """Run ``fn(*args)`` recording its steps into a list of their own: ``(result, steps, written)``. The
-recording's values are not the loop's (the runs of the host step compute those): it records as a branch the
-call does not take does."""
+    recording's values are not the loop's (the runs of the host step compute those): it records as a branch the
+    call does not take does."""
     steps, memo, dead, before = tracer.steps, tracer.memo, tracer.dead, set(tracer.written)
     tracer.steps, tracer.memo = [], {}
     tracer.dead = True  # (recording only: tf.print and the like wait for the loop's runs)
@@ -146,6 +146,7 @@ def run(cond, body, state, args_of, check, limit, back_prop=True):
         pred, cond_steps, cond_written = _record(tracer, cond, args_of(loop_state))
         if not isinstance(pred, Tensor):
             pred = Tensor(np.asarray(pred))
+
         def traced_body(*args):
             result = check(body(*args), loop_state)  # (a written buffer becomes a value inside the recording)
             return nest.flatten(result), [tracer.output(v.value) for v in nest.flatten(result)]

@@ -223,3 +223,17 @@ def test_nested_loops_differentiate_compiled_as_eagerly(no_fallback):
         assert float(traced[0]) == float(eager[0])
         assert [float(g) for g in traced[1]] == [float(g) for g in eager[1]]
     assert compiled.eager_fallback_reason is None
+
+
+def test_a_print_in_a_branch_of_a_loop_body_waits_for_the_runs(capsys, no_fallback):
+    @tf.function
+    def count(n):
+        def body(i):
+            tf.cond(i % 2 == 0, lambda: tf.print("even", i, output_stream=sys.stdout), lambda: None)
+            return i + 1
+
+        return tf.while_loop(lambda i: i < n, body, [0])
+
+    count(tf.constant(3))
+    count(tf.constant(1))
+    assert capsys.readouterr().out.split("\n") == ["even 0", "even 2", "even 0", ""]
