@@ -305,6 +305,8 @@ class GradientTape:
             if given is None:
                 return xp.ones_like(target.value)
             g = given.value if isinstance(given, Tensor) else np.asarray(given)
+            if g.shape == target.value.shape and g.dtype == target.value.dtype:
+                return g  # (already the target's shape and dtype: no conversion, no broadcast view)
             return xp.broadcast_to(g.astype(target.dtype, copy=False), target.shape)
         if given is None:
             return Tensor(xp.ones_like(target.value))

@@ -57,14 +57,16 @@ class _Loop:
                 f"{cond.rstrip()}\n\n{body.rstrip()}\n")
 
     def __call__(self, *values):
-        current, captures = list(values[:self.count]), values[self.count:]
+        count = self.count
+        current, captures = list(values[:count]), values[count:]
         done = 0
         saved = self.saved = []
         if not self.skip:
             while (self.limit is None or done < self.limit) and self.cond(*current, *captures)[0]:
-                if self.keep:
-                    saved.append(current)
-                current = list(self.body(*current, *captures))
+                out = self.body(*current, *captures)
+                if self.keep:  # the iteration's variables and the body values its backward reads
+                    saved.append((current, out[count:]))
+                current = list(out[:count])
                 done += 1
         return tuple(np.array(v) for v in current) if not done else tuple(current)
 
@@ -82,7 +84,7 @@ def _program(tracer, steps, written, inputs, outputs, names):
     sub.real_values, sub.states = tracer.real_values, tracer.states
     sub._template = tracer._template  # (the values are the outer trace's)
     sub.finished = sub.closed = True
-    return compiler.Program(sub, outputs, names, plan_buffers=False)
+    return compiler.Program(sub, outputs, names)
 
 
 def _captures(tracer, step_lists, outputs, own: set) -> list:
@@ -175,11 +177,13 @@ def run(cond, body, state, args_of, check, limit, back_prop=True):
     captures = _captures(tracer, (cond_steps, body_steps), [pred.value] + new_flat, own)
     names = [f"v{i}" for i in range(len(own))] + [f"c{i}" for i in range(len(captures))]
     cond_program = _program(tracer, cond_steps, cond_written, own + captures, [pred.value], names)
-    body_program = _program(tracer, body_steps, body_written, own + captures, new_flat, names)
+    kept = []
     if differentiable:
         tensors = [Tensor(v) if not isinstance(r, Tensor) else r for v, r in zip(new_flat, result_flat)]
         vjp = _grad.build(tracer, _program, _captures, _record, recorder, fresh, tensors, body_steps,
                           body_written)
+        kept = [_traced_of(tracer, slot) for slot in vjp[4]]
+    body_program = _program(tracer, body_steps, body_written, own + captures, new_flat + kept, names)
     loop = _Loop(cond_program, body_program, len(own), limit, keep=differentiable)
     loop.skip = tracer.dead
     try:
@@ -188,6 +192,6 @@ def run(cond, body, state, args_of, check, limit, back_prop=True):
         loop.skip = False
     if not differentiable:
         return nest.pack_sequence_as(state, [Tensor(o) for o in outs])
-    program, captured, float_vars, vjp_captures = vjp
+    program, captured, float_vars, vjp_captures, _ = vjp
     return nest.pack_sequence_as(state, _grad.attach(tracer, loop, program, captured, float_vars, vjp_captures, flat,
                                                      outs, _traced_of))

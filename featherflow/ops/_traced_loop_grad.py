@@ -1,11 +1,13 @@
 """The gradient of a compiled ``tf.while_loop`` (``_traced_loop.py``): backpropagation through its iterations.
 
-The forward loop keeps each iteration's loop variables. The backward is one more program, traced from the
-body: it recomputes an iteration's forward from that iteration's variables and runs the tape's backward of
-it, giving the gradients of the variables the iteration started from and of the values the body read from
-outside the loop (weights, captured tensors), for the gradients of what it returned. A host step runs it
-over the kept iterations, last to first, and sums the captured values' gradients: the loop is one node of
-the tape, whose backward is that step.
+The forward loop keeps each iteration's loop variables and the values of the body its backward reads
+(activations, a branch's predicate). The backward is one more program, traced from the tape's backward of
+the body: from an iteration's kept values it gives the gradients of the variables the iteration started from
+and of the values the body read from outside the loop (weights, captured tensors), for the gradients of what
+it returned. A host step runs it over the kept iterations, last to first, and sums the captured values'
+gradients: the loop is one node of the tape, whose backward is that step. (A body whose values cannot all be
+kept as values - it writes arrays it created, or runs a differentiated loop of its own - is recomputed in the
+backward program instead.)
 
 >>> import featherflow as ff
 >>> w = ff.Variable(1.5)
@@ -23,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow import compiler
+from featherflow.compiler.steps import reads, slots
 from featherflow.core.runtime import state as _runtime
 from featherflow.core.tape import GradientTape, pause_all_tapes
 from featherflow.core.tensor import Tensor
@@ -92,11 +95,15 @@ class LoopGradient:
         k = len(self.float_vars)
         grads, captures = list(values[:k]), values[k:]
         totals = None
-        for variables in reversed(self.loop.saved):
-            out = self.vjp(*variables, *captures, *grads)
+        for variables, kept in reversed(self.loop.saved):
+            out = self.vjp(*variables, *captures, *grads, *kept)
             grads = list(out[:k])
             part = out[k:]
-            totals = list(part) if totals is None else [a + b for a, b in zip(totals, part)]
+            if totals is None:
+                totals = [np.array(p) for p in part]  # (our own arrays: a program may return a constant)
+            else:
+                for total, p in zip(totals, part):
+                    np.add(total, p, out=total)
         if totals is None:  # no iteration: the loop passed its variables through, read nothing
             totals = [np.zeros(shape, dtype) for shape, dtype in self.zeros]
         return tuple(np.array(g, copy=True) for g in grads) + tuple(totals)
@@ -104,7 +111,12 @@ class LoopGradient:
 
 def build(tracer, program_of, captures_of, record, recorder, fresh, new_flat_tensors, body_steps, body_written):
     """The backward of a compiled loop whose body ``recorder`` recorded: ``(vjp Program, captured tensors,
-    float loop-variable indices, vjp capture slots)``, or None when the loop cannot be differentiated so."""
+    float loop-variable indices, vjp capture slots, kept slots)``.
+
+    The values of the body the backward reads (``kept``: activations, a branch's predicate) are outputs of the
+    forward body too, kept per iteration and passed to the vjp program, which then holds the backward's steps
+    only. A body that writes into arrays it created (read by reference, not by value), or that runs a loop of
+    its own, is recomputed in the vjp program instead (``kept`` empty)."""
     captured = recorder.captured()
     float_vars = [i for i, t in enumerate(fresh) if _float(t)]
     targets = [new_flat_tensors[i] for i in float_vars]
@@ -120,13 +132,24 @@ def build(tracer, program_of, captures_of, record, recorder, fresh, new_flat_ten
     outputs, vjp_steps, vjp_written = record(tracer, vjp, ())
     own = [t.value._slot for t in fresh]
     seed_slots = [s.value._slot for s in seeds]
-    steps = body_steps + vjp_steps
-    written = {**body_written, **vjp_written}
-    captures = captures_of(tracer, (steps,), outputs, own + seed_slots)
+    kept = []
+    # (recompute the forward inside the vjp program when the body writes arrays it created, or runs a loop that
+    # keeps its iterations for its own gradient: state outside the slots)
+    if body_written or any(step.kind == "host" and getattr(step.fn, "keep", False) is True for step in body_steps):
+        steps, written = body_steps + vjp_steps, {**body_written, **vjp_written}
+    else:
+        steps, written = vjp_steps, vjp_written
+        made = set()
+        for step in body_steps:
+            made.update(() if step.outs is None else step.outs if isinstance(step.outs, tuple) else (step.outs,))
+        read = slots([reads(step) for step in vjp_steps], [])
+        read += [o._slot for o in outputs if compiler.is_traced(o)]
+        kept = [slot for i, slot in enumerate(read) if slot in made and slot not in read[:i]]
+    captures = captures_of(tracer, (steps,), outputs, own + seed_slots + kept)
     names = [f"v{i}" for i in range(len(own))] + [f"c{i}" for i in range(len(captures))] + \
-        [f"g{i}" for i in range(len(seed_slots))]
-    program = program_of(tracer, steps, written, own + captures + seed_slots, outputs, names)
-    return program, captured, float_vars, captures
+        [f"g{i}" for i in range(len(seed_slots))] + [f"k{i}" for i in range(len(kept))]
+    program = program_of(tracer, steps, written, own + captures + seed_slots + kept, outputs, names)
+    return program, captured, float_vars, captures, kept
 
 
 def attach(tracer, loop, vjp, captured, float_vars, vjp_captures, init_flat, outs, traced_of):

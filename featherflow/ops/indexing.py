@@ -88,6 +88,10 @@ def _check_range(idx, limit: int, op: str, where: str):
     if idx.size and _compiler.is_traced(idx):  # in a tf.function: checked at every call of the compiled program
         _compiler.host_call(_check_range, idx, limit, op, where)
         return
+    if idx.ndim == 0:  # (one index, as a loop's counter: no reductions)
+        if not 0 <= int(idx) < limit:
+            raise ValueError(f"{op}: indices must lie in [0, {limit}) for {where}. Received an index of {int(idx)}.")
+        return
     if idx.size and (idx.min() < 0 or idx.max() >= limit):
         bad = idx.min() if idx.min() < 0 else idx.max()
         raise ValueError(
