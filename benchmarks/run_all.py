@@ -24,6 +24,7 @@ PEER_SCRIPTS = [
     ("import_size", [], ["--rounds", "3"]),
     ("seed_mlp", ["--no-fast"], ["--rounds", "1", "--epochs", "1"]),
     ("dcgan_step", ["--no-fast"], ["--quick"]),
+    ("control_flow", [], ["--quick"]),
     ("cnn_epoch", ["--no-fast"], ["--rounds", "1"]),
     ("augment_epoch", [], ["--rounds", "1"]),
     ("lstm_epoch", ["--no-fast"], ["--rounds", "1"]),
