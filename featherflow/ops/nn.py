@@ -17,7 +17,7 @@ from featherflow.backend import random as _random
 from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
-from featherflow.ops import _xent_compiled
+from featherflow.ops import _dropout_compiled, _xent_compiled
 from featherflow.ops import array_kernels as kernels
 from featherflow.ops._convert import as_float_tensor, as_tensor, binary_operands
 
@@ -373,6 +373,9 @@ def dropout(x, rate, noise_shape=None, seed=None, name=None) -> Tensor:
                 f"dropout: noise_shape must have one entry per axis of x, each equal to that axis' size or 1. "
                 f"Received: noise_shape={dims}, x.shape={xv.shape}"
             )
+    run = _dropout_compiled.compiled_dropout(xv) if tuple(shape) == xv.shape else None
+    if run is not None:  # the mask and the output in one compiled pass (eager and traced alike)
+        return masked_output(x, *run(xv, rate, rng if seed is not None else None))
     mask = kernels.dropout_mask(kernels.dropout_uniform(rng, shape, xv.dtype), rate, xv.dtype)
     xp = array_module(xv)
     return scaled_by_mask(x, mask if xp is np else xp.asarray(mask))
@@ -386,6 +389,16 @@ def scaled_by_mask(x: Tensor, mask) -> Tensor:
     array([2., 0., 2.], dtype=float32)
     """
     return record("dropout", (x,), x.value * mask, lambda g, needs: (g * mask,))
+
+
+def masked_output(x: Tensor, out, mask) -> Tensor:
+    """The dropout op for a ready output ``out = x * mask`` (``_dropout_compiled`` makes both in one pass):
+    gradient ``g * mask``, as ``scaled_by_mask``'s.
+
+    >>> masked_output(Tensor(np.ones(2, "float32")), np.array([2.0, 0.0], "float32"), np.array([2.0, 0.0], "float32")).numpy()
+    array([2., 0.], dtype=float32)
+    """
+    return record("dropout", (x,), out, lambda g, needs: (g * mask,))
 
 
 def bias_add(value, bias, data_format=None, name=None) -> Tensor:
