@@ -19,7 +19,7 @@ from featherflow.backend import random as _random
 from featherflow.backend.arrays import array_module
 from featherflow.core.tape import record
 from featherflow.core.tensor import Tensor
-from featherflow.ops import _dropout_compiled, _xent_compiled
+from featherflow.ops import _dropout_compiled, _softmax_compiled, _xent_compiled
 from featherflow.ops import array_kernels as kernels
 from featherflow.ops._convert import as_float_tensor, as_tensor, binary_operands
 
@@ -91,7 +91,8 @@ def softmax(logits, axis=-1, name=None) -> Tensor:
     """
     x = as_float_tensor(logits, "softmax", "logits")
     axis = _check_axis(axis, x.value.ndim, "softmax")
-    out = kernels.softmax(x.value, axis)
+    run = _softmax_compiled.compiled_softmax(x.value, axis)  # 2-D rows with Numba: one kernel (eager and traced)
+    out = run(x.value) if run is not None else kernels.softmax(x.value, axis)
 
     def backward(g, needs):
         return (out * (g - (g * out).sum(axis=axis, keepdims=True)),)

@@ -1,0 +1,64 @@
+"""The row softmax's compiled path: ``tf.nn.softmax`` (and so a ``Dense`` layer's ``softmax`` activation) over
+the last axis of a 2-D float32/float64 array runs as one Numba kernel (``_numba_softmax``) instead of five NumPy
+calls, when the ops' kernels are in use (see ``featherflow.ops._kernels``: loaded once an input of
+``MIN_SIZE`` elements or an optimizer's large flat buffer needed them; ``use_kernels(True)`` for every size;
+``FEATHERFLOW_NUMBA=0`` never). In a ``tf.function`` it runs as one host call, so eager and compiled steps
+compute the same values bit for bit; the NumPy path agrees with the kernel to float rounding (tested).
+
+Seed MLP (32 x 10 probabilities): ~3 us a step instead of ~15 us in the compiled program.
+
+>>> import numpy as np
+>>> from featherflow.ops import _kernels
+>>> _kernels.use_kernels(True)  # every size (the default mode loads them for large inputs only)
+>>> run = compiled_softmax(np.zeros((2, 2), np.float32), -1)
+>>> run is None or bool(np.allclose(run(np.zeros((2, 2), np.float32)), 0.5))  # None: no Numba
+True
+>>> _kernels.use_kernels(None)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from featherflow import compiler
+from featherflow.ops import _kernels, array_kernels
+
+_DTYPES = (np.dtype("float32"), np.dtype("float64"))
+
+
+def _loaded_kernel(size: int):
+    """The compiled kernel itself (also while tracing), by ``_kernels.get``'s rule, or ``None``."""
+    enabled = _kernels._state["enabled"]
+    if enabled is False:
+        return None
+    kernels = _kernels._state["kernels"]
+    if kernels is None:
+        if enabled is None and size < _kernels.MIN_SIZE:
+            return None
+        kernels = _kernels._compiled()
+    return kernels.get("softmax_last_axis") if kernels else None
+
+
+def compiled_softmax(z, axis: int):
+    """``run(z) -> softmax(z, axis)`` for this 2-D ``z`` (NumPy or traced, float32/64, at least one row and
+    class) over its last axis, recorded as one host call while tracing; ``None`` for the NumPy path."""
+    if z.ndim != 2 or axis not in (-1, 1) or 0 in z.shape or z.dtype not in _DTYPES:
+        return None
+    if type(z) is not np.ndarray and not compiler.is_traced(z):
+        return None
+    if _loaded_kernel(z.size) is None:
+        return None
+    if compiler.tracing():
+        return lambda value: compiler.current().host(softmax_rows, (value,), {}, static=True)
+    return softmax_rows
+
+
+def softmax_rows(z):
+    """The softmax of each row of the 2-D ``z`` as a new array: the kernel's, or the NumPy path's when the kernels
+    were switched off since a program was traced (it replays what eager code would now compute)."""
+    kernels = _kernels._state["kernels"] if _kernels._state["enabled"] is not False else None
+    if not kernels:
+        return array_kernels.softmax(z, -1)
+    out = np.empty(z.shape, z.dtype)
+    kernels["softmax_last_axis"](z, out)
+    return out

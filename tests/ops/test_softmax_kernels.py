@@ -1,0 +1,93 @@
+"""The row softmax through its compiled kernel (``ops/_numba_softmax.py`` via ``ops/_softmax_compiled.py``)
+against an independent float64 reference and the NumPy path, non-finite logits, finite differences, and a
+compiled ``tf.function`` (eager and compiled steps bit for bit; a replay after the kernels are switched off)."""
+
+import numpy as np
+import pytest
+from gradcheck import check_gradient, random_array
+
+import featherflow as ff
+from featherflow import keras
+from featherflow.ops import _kernels, _softmax_compiled, array_kernels
+
+pytestmark = pytest.mark.skipif(not _kernels.available(), reason="Numba is not installed: NumPy path only")
+
+
+@pytest.fixture(autouse=True)
+def _kernels_on():
+    """The kernels for every size; the mode found (``FEATHERFLOW_NUMBA=0``'s off included) comes back."""
+    previous = _kernels._state["enabled"]
+    _kernels.use_kernels(True)
+    yield
+    _kernels._state["enabled"] = previous
+
+
+def _reference(z):
+    z = z.astype(np.float64)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@pytest.mark.parametrize("dtype,rtol", [("float32", 1e-5), ("float64", 1e-13)])  # z - max: up to 40, rounded
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (32, 10), (5, 300)])
+def test_kernel_against_a_float64_reference_and_the_numpy_path(dtype, rtol, shape):
+    z = random_array(shape, dtype=dtype, seed=3, low=-20, high=20)
+    out = ff.nn.softmax(z).numpy()
+    assert out.dtype == np.dtype(dtype) and out.shape == shape
+    np.testing.assert_allclose(out, _reference(z), rtol=rtol, atol=1e-300)
+    np.testing.assert_allclose(out, array_kernels.softmax(z, -1), rtol=rtol, atol=1e-300)
+    np.testing.assert_array_equal(out, _softmax_compiled.softmax_rows(z))  # what the op ran
+
+
+def test_non_finite_logits_give_what_the_numpy_path_gives():
+    z = np.array([[1.0, np.nan, 2.0], [np.inf, 0.0, 1.0], [-np.inf, 0.0, 0.0], [-np.inf, -np.inf, -np.inf],
+                  [1e30, -1e30, 0.0]], np.float32)
+    with np.errstate(invalid="ignore"):
+        expected = array_kernels.softmax(z, -1)
+    np.testing.assert_array_equal(_softmax_compiled.softmax_rows(z), expected)  # NaN where NumPy's is, 0/1 exact
+
+
+def test_other_shapes_and_axes_keep_the_numpy_path():
+    assert _softmax_compiled.compiled_softmax(np.zeros((2, 3, 4), np.float32), -1) is None
+    assert _softmax_compiled.compiled_softmax(np.zeros((2, 3), np.float32), 0) is None
+    assert _softmax_compiled.compiled_softmax(np.zeros((0, 3), np.float32), -1) is None
+    assert _softmax_compiled.compiled_softmax(np.zeros((2, 3), np.float16), -1) is None
+    assert _softmax_compiled.compiled_softmax(np.zeros((2, 3), np.float32), 1) is not None
+    _kernels.use_kernels(False)
+    assert _softmax_compiled.compiled_softmax(np.zeros((2, 3), np.float32), -1) is None
+
+
+def test_gradient_and_remembered_logits():
+    z = random_array((4, 6), seed=5, low=-3, high=3)
+    check_gradient(lambda t: ff.nn.softmax(t), [z])
+    logits = ff.constant(z)
+    assert ff.nn.softmax(logits)._logits is logits  # a following cross-entropy still fuses
+
+
+def test_eager_and_compiled_steps_are_bit_identical_and_a_replay_follows_the_switch():
+    def model():
+        keras.utils.set_random_seed(0)
+        net = keras.Sequential([keras.Input((12,)), keras.layers.Dense(16, activation="relu"),
+                                keras.layers.Dense(5, activation="softmax")])
+        net.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])  # softmax's backward
+        return net
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(64, 12)).astype("float32")
+    y = np.eye(5, dtype="float32")[rng.integers(0, 5, 64)]
+    results = []
+    for eager in (False, True):
+        net = model()
+        net.run_eagerly = eager
+        history = net.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+        results.append((history.history, net.get_weights(), net.predict(x, verbose=0)))
+    assert results[0][0] == results[1][0]
+    for a, b in zip(results[0][1] + [results[0][2]], results[1][1] + [results[1][2]]):
+        np.testing.assert_array_equal(a, b)
+
+    f = ff.function(lambda t: ff.nn.softmax(t))
+    z = random_array((3, 4), dtype="float32", seed=1)
+    np.testing.assert_array_equal(f(z).numpy(), _softmax_compiled.softmax_rows(z))
+    _kernels.use_kernels(False)  # the traced host call computes the NumPy path's numbers, as eager code now does
+    np.testing.assert_array_equal(f(z).numpy(), array_kernels.softmax(z, -1))
+    np.testing.assert_array_equal(ff.nn.softmax(z).numpy(), array_kernels.softmax(z, -1))
