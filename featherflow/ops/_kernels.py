@@ -4,7 +4,7 @@ the convolution; the fused LSTM's per-timestep work; the embedding gradient; the
 the augmentation layers (``_numba_image``: one pass per output pixel instead of ~40 NumPy passes); the row softmax
 of dot-product attention and its backward (``_numba_attention``); layer normalization over the last axis and
 batch normalization over all axes but the last (``_numba_norm``); inverted dropout's mask and output in one pass
-from a counter-based hash (``_numba_dropout``); a classifier's row softmax (``_numba_softmax``).
+from a counter-based hash (``_numba_dropout``); a classifier's row softmax and accuracy count (``_numba_softmax``).
 
 Max pooling is bound by NumPy's per-call overhead and memory passes: the small CNN's two
 ``MaxPooling2D()`` layers (inputs ``(128, 26, 26, 32)`` and ``(128, 11, 11, 64)``) cost 11-14 ms of a
@@ -140,4 +140,5 @@ def _build() -> dict:
             "sparse_xent_grad": _numba_xent.sparse_xent_grad, "batch_norm_channels": _numba_norm.batch_norm_channels,
             "batch_norm_grad_channels": _numba_norm.batch_norm_grad_channels,
             "dropout_bits24": _numba_dropout.dropout_bits24, "dropout_bits53": _numba_dropout.dropout_bits53,
-            "softmax_last_axis": _numba_softmax.softmax_last_axis}
+            "softmax_last_axis": _numba_softmax.softmax_last_axis,
+            "add_argmax_matches": _numba_softmax.add_argmax_matches}

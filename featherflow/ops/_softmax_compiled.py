@@ -26,7 +26,7 @@ from featherflow.ops import _kernels, array_kernels
 _DTYPES = (np.dtype("float32"), np.dtype("float64"))
 
 
-def _loaded_kernel(size: int):
+def _loaded_kernel(size: int, name: str = "softmax_last_axis"):
     """The compiled kernel itself (also while tracing), by ``_kernels.get``'s rule, or ``None``."""
     enabled = _kernels._state["enabled"]
     if enabled is False:
@@ -36,7 +36,7 @@ def _loaded_kernel(size: int):
         if enabled is None and size < _kernels.MIN_SIZE:
             return None
         kernels = _kernels._compiled()
-    return kernels.get("softmax_last_axis") if kernels else None
+    return kernels.get(name) if kernels else None
 
 
 def compiled_softmax(z, axis: int):
@@ -62,3 +62,31 @@ def softmax_rows(z):
     out = np.empty(z.shape, z.dtype)
     kernels["softmax_last_axis"](z, out)
     return out
+
+
+def compiled_accuracy_update(labels, scores):
+    """``run(labels, scores, total, count)`` that adds ``sum(labels == argmax(scores, -1))`` to ``total`` and the row
+    count to ``count`` (0-d float64 arrays, in place) for 1-D integer ``labels`` and 2-D float32/64 ``scores`` of
+    as many rows (NumPy or traced), recorded as one host call while tracing; ``None`` for the NumPy path."""
+    if scores.ndim != 2 or labels.ndim != 1 or labels.shape[0] != scores.shape[0] or 0 in scores.shape:
+        return None
+    if scores.dtype not in _DTYPES or labels.dtype.kind not in "iu":
+        return None
+    if type(scores) is not np.ndarray and not compiler.is_traced(scores):
+        return None
+    if _loaded_kernel(scores.size, "add_argmax_matches") is None:
+        return None
+    if compiler.tracing():
+        return lambda *arrays: compiler.current().host(add_argmax_matches, arrays, {}, static=True)
+    return add_argmax_matches
+
+
+def add_argmax_matches(labels, scores, total, count) -> None:
+    """The accuracy update on real arrays: the kernel, or NumPy's calls when the kernels were switched off since a
+    program was traced (the same sums either way: integer counts)."""
+    kernels = _kernels._state["kernels"] if _kernels._state["enabled"] is not False else None
+    if not kernels:
+        total += (labels == scores.argmax(axis=-1)).sum()
+        count += labels.shape[0]
+        return
+    kernels["add_argmax_matches"](labels, scores, total, count)

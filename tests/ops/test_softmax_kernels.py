@@ -91,3 +91,47 @@ def test_eager_and_compiled_steps_are_bit_identical_and_a_replay_follows_the_swi
     _kernels.use_kernels(False)  # the traced host call computes the NumPy path's numbers, as eager code now does
     np.testing.assert_array_equal(f(z).numpy(), array_kernels.softmax(z, -1))
     np.testing.assert_array_equal(ff.nn.softmax(z).numpy(), array_kernels.softmax(z, -1))
+
+
+@pytest.mark.parametrize("scores_dtype", ["float32", "float64"])
+@pytest.mark.parametrize("labels_dtype", ["int64", "int32", "uint8"])
+def test_accuracy_count_is_numpys_argmax_count(scores_dtype, labels_dtype):
+    rng = np.random.default_rng(4)
+    scores = rng.integers(0, 3, size=(40, 5)).astype(scores_dtype)  # many ties: the first maximum counts
+    scores[3, 2] = np.nan  # the first NaN is the argmax
+    scores[4, [1, 3]] = np.nan
+    scores[5] = np.nan
+    labels = rng.integers(0, 5, size=40).astype(labels_dtype)
+    labels[3], labels[4], labels[5] = 2, 1, 0
+    run = _softmax_compiled.compiled_accuracy_update(labels, scores)
+    total, count = np.array(1.0), np.array(2.0)
+    run(labels, scores, total, count)
+    assert float(total) == 1.0 + float((labels == scores.argmax(axis=-1)).sum()) and float(count) == 42.0
+    _kernels.use_kernels(False)
+    assert _softmax_compiled.compiled_accuracy_update(labels, scores) is None
+    again_total, again_count = np.array(1.0), np.array(2.0)
+    _softmax_compiled.add_argmax_matches(labels, scores, again_total, again_count)  # a replay with the kernels off
+    assert (float(again_total), float(again_count)) == (float(total), float(count))
+
+
+def test_accuracy_count_keeps_the_numpy_path_for_other_shapes():
+    assert _softmax_compiled.compiled_accuracy_update(np.zeros(3, np.int64), np.zeros((3, 2, 2), np.float32)) is None
+    assert _softmax_compiled.compiled_accuracy_update(np.zeros(2, np.int64), np.zeros((3, 2), np.float32)) is None
+    assert _softmax_compiled.compiled_accuracy_update(np.zeros(3, np.float32), np.zeros((3, 2), np.float32)) is None
+
+
+def test_compiled_fit_counts_sparse_accuracy_as_eager_fit_does():
+    rng = np.random.default_rng(5)
+    x, y = rng.normal(size=(80, 6)).astype("float32"), rng.integers(0, 4, 80)
+    histories = []
+    for eager in (False, True):
+        keras.utils.set_random_seed(1)
+        net = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4, activation="softmax")])
+        net.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"], run_eagerly=eager)
+        histories.append(net.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False).history)
+        if not eager:
+            source = net._train_fn.function._traces.popitem()[1].program.source
+            assert "add_argmax_matches" in source and ".argmax(" not in source
+    assert histories[0] == histories[1]
+    expected = ((net.predict(x, verbose=0).argmax(axis=-1) == y).mean())
+    assert net.evaluate(x, y, verbose=0)[1] == pytest.approx(expected)
