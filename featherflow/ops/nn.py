@@ -331,8 +331,8 @@ def sparse_xent_mean(labels, logits: Tensor) -> Tensor:
     scale = 1.0 / count if count else 0.0
 
     def backward(g, needs):
-        if compiled is not None:
-            return (_xent_compiled.grad(zv, lse, labels, g * scale),)
+        if compiled is not None:  # (reshaped: in a trace, a host call's output shape is not known statically)
+            return (_xent_compiled.grad(zv, lse, labels, g * scale).reshape(zv.shape),)
         return (kernels.sparse_xent_grad(zv, lse, rows, labels, g * scale),)
 
     return record("sparse_xent_mean", (logits,), out.astype(zv.dtype, copy=False), backward)
