@@ -193,7 +193,7 @@ _LABEL_RANGE_SLOTS = 4
 def note_label_range(labels) -> None:
     """Note the value range of ``labels``, a new integer array no one else writes (``fit``'s gathered chunk of a
     few batches' labels): the range check of a view of it (a batch, reshaped) then compares the noted range
-    instead of scanning the batch (~8 us a step of the seed MLP). The last ``_LABEL_RANGE_SLOTS`` arrays are
+    instead of scanning the batch (2.95 -> 0.48 us a batch of 32 in isolation). The last ``_LABEL_RANGE_SLOTS`` arrays are
     kept. A label outside the model's classes still fails the check, with the batch's own message.
 
     >>> labels = np.array([0, 3, 1])
