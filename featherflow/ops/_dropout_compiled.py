@@ -1,12 +1,15 @@
 """Inverted dropout's compiled path: the ``Dropout`` layer and ``tf.nn.dropout`` make the scaled keep mask and
 the output in one Numba pass (``_numba_dropout``: a counter-based hash of one 64-bit seed drawn from the
 generator per call) instead of drawing a uniform float per element from the PCG64 generator and comparing,
-scaling and multiplying in NumPy, when the ops' kernels are in use (see ``featherflow.ops._kernels``: loaded
-once an input of ``MIN_SIZE`` elements or an optimizer's large flat buffer needed them; ``use_kernels(True)``
-for every size; ``FEATHERFLOW_NUMBA=0`` never). The mask follows the same rule (keep where a uniform in
-``[0, 1)`` of 24 bits for float32 data, 53 for float64, is at least the rate; kept entries ``1 / (1 - rate)``)
-from other random bits, so the kernel and the NumPy path give different masks for one seed; each is
-reproducible under ``set_seed``.
+scaling and multiplying in NumPy. The mask follows the same rule (keep where a uniform in ``[0, 1)`` of 24 bits
+for float32 data, 53 for float64, is at least the rate; kept entries ``1 / (1 - rate)``) from other random bits,
+so the kernel and the NumPy path give different masks for one seed; each is reproducible under ``set_seed``.
+
+Which path runs depends on the input's size only, never on what else the process ran (a worker process and
+the parent draw the same masks): in the default mode the kernel for inputs of at least ``MIN_SIZE`` elements
+(the seed MLP's 32 x 128; Numba is imported for it if nothing else needed it yet), ``use_kernels(True)`` for
+every size, ``use_kernels(False)`` / ``FEATHERFLOW_NUMBA=0`` or a missing Numba never (see
+``featherflow.ops._kernels``).
 
 In a ``tf.function`` the draw and the kernel run as one host call (the generator read at every replay: the
 global one that ``set_seed`` last made, or the layer's own), so eager and compiled steps draw the same masks and
@@ -40,16 +43,15 @@ from featherflow.ops import _kernels, array_kernels
 _KERNELS = {np.dtype("float32"): ("dropout_bits24", 24), np.dtype("float64"): ("dropout_bits53", 53)}
 
 
+MIN_SIZE = 4096  # elements from which the default mode uses the kernel (by size alone: see the module)
+
+
 def _kernel(name: str, size: int):
-    """The compiled kernel ``name`` itself (also while tracing), by ``_kernels.get``'s rule, or ``None``."""
+    """The compiled kernel ``name`` itself (also while tracing) for ``size`` elements, or ``None``."""
     enabled = _kernels._state["enabled"]
-    if enabled is False:
+    if enabled is False or (enabled is None and size < MIN_SIZE):
         return None
-    kernels = _kernels._state["kernels"]
-    if kernels is None:
-        if enabled is None and size < _kernels.MIN_SIZE:
-            return None
-        kernels = _kernels._compiled()
+    kernels = _kernels._state["kernels"] or _kernels._compiled()
     return kernels.get(name) if kernels else None
 
 

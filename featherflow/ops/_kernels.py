@@ -140,5 +140,5 @@ def _build() -> dict:
             "sparse_xent_grad": _numba_xent.sparse_xent_grad, "batch_norm_channels": _numba_norm.batch_norm_channels,
             "batch_norm_grad_channels": _numba_norm.batch_norm_grad_channels,
             "dropout_bits24": _numba_dropout.dropout_bits24, "dropout_bits53": _numba_dropout.dropout_bits53,
-            "softmax_last_axis": _numba_softmax.softmax_last_axis,
+            "softmax_shift": _numba_softmax.softmax_shift, "softmax_normalize": _numba_softmax.softmax_normalize,
             "add_argmax_matches": _numba_softmax.add_argmax_matches}

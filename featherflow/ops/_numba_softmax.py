@@ -4,39 +4,75 @@ of rows whose argmax is the label (imported only when Numba is installed: this m
 
 A classifier's output softmax works on small arrays (the seed MLP's 32 x 10 probabilities) where NumPy's
 per-call cost is the whole cost: ``array_kernels.softmax`` is five calls (row maximum, subtract, exp, row sum,
-divide; ~15 us a step in the seed MLP's compiled program). The kernel does the same operations in the same
-order in one pass over each row: the row maximum (a NaN wins and stays, as NumPy's), ``exp(z - max)`` summed left
-to right in the data's dtype, each divided by the sum. ``exp`` is the C library's and the sum runs left to right
-(NumPy's are its own SIMD function and pairwise sums), so the values agree with the NumPy path to float rounding,
-not bit for bit. The accuracy count replaces five NumPy calls (argmax, equal, sum, two in-place adds: ~12 us a
-step) with exact integer arithmetic: the same sums. ``cache=True`` compiles once per machine into ``__pycache__``.
+divide). The compiled path is three: ``softmax_shift`` (``z - max(z)`` per row, a NaN row maximum as NumPy's),
+NumPy's own ``exp`` in place, ``softmax_normalize`` (each row divided by its sum, summed as NumPy's pairwise
+summation does for up to 128 terms: fewer than 8 left to right, else 8 interleaved partial sums; longer rows keep
+the NumPy path). So the values are the NumPy path's bit for bit: no result depends on whether the kernels
+are loaded. The accuracy count replaces five NumPy calls (argmax, equal, sum, two in-place adds) with exact
+integer arithmetic: the same sums. ``cache=True`` compiles once per machine into ``__pycache__``.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def softmax_last_axis(z, out):  # pragma: no cover - compiled
-    """``out[i] = exp(z[i] - max(z[i])) / sum(exp(z[i] - max(z[i])))`` for each row ``i`` of the 2-D ``z``."""
+def softmax_shift(z, out):  # pragma: no cover - compiled
+    """``out[i] = z[i] - max(z[i])`` for each row ``i`` of the 2-D ``z`` (a NaN in a row makes its maximum NaN)."""
     rows, classes = z.shape
     for i in range(rows):
         row = z[i]
-        target = out[i]
         top = row[0]
         for j in range(1, classes):
             if row[j] > top or row[j] != row[j]:  # NumPy's maximum: a NaN wins and stays
                 top = row[j]
-        total = np.exp(row[0] - top)  # (the first term: a zero of the dtype from row[0] * 0 is NaN for an inf)
-        target[0] = total
-        for j in range(1, classes):
-            e = np.exp(row[j] - top)
-            target[j] = e
-            total += e
+        target = out[i]
         for j in range(classes):
-            target[j] /= total
+            target[j] = row[j] - top
+
+
+MAX_PAIRWISE_BLOCK = 128  # NumPy's PW_BLOCKSIZE: longer rows are summed in halves (the kernels take up to this)
+
+
+@njit(inline="always")
+def _pairwise_sum(row, count):  # pragma: no cover - compiled
+    """NumPy's ``pairwise_sum`` of ``row[:count]`` in the row's dtype, ``1 <= count <= 128`` (one block)."""
+    if count < 8:  # (NumPy adds to a zero first: the same sum, as exp's terms are never -0.0)
+        total = row[0]
+        for k in range(1, count):
+            total += row[k]
+        return total
+    r0, r1, r2, r3, r4, r5, r6, r7 = row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7]
+    k = 8
+    stop = count - count % 8
+    while k < stop:
+        r0 += row[k]
+        r1 += row[k + 1]
+        r2 += row[k + 2]
+        r3 += row[k + 3]
+        r4 += row[k + 4]
+        r5 += row[k + 5]
+        r6 += row[k + 6]
+        r7 += row[k + 7]
+        k += 8
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while k < count:
+        total += row[k]
+        k += 1
+    return total
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def softmax_normalize(e):  # pragma: no cover - compiled
+    """``e[i] /= sum(e[i])`` in place for each row ``i`` of the 2-D ``e`` (at most ``MAX_PAIRWISE_BLOCK`` columns),
+    the sum as NumPy's ``add.reduce``."""
+    rows, classes = e.shape
+    for i in range(rows):
+        row = e[i]
+        total = _pairwise_sum(row, classes)
+        for j in range(classes):
+            row[j] /= total
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -205,3 +205,19 @@ def test_non_contiguous_and_unsupported_inputs():
     assert _dropout_compiled.compiled_dropout(np.ones(0, np.float32)) is None
     _kernels.use_kernels(False)
     assert _dropout_compiled.compiled_dropout(np.ones(3, np.float32)) is None
+
+
+def test_the_default_mode_decides_by_size_alone():
+    """Whether a dropout uses the kernel never depends on what the process ran before (a worker process draws
+    the masks its parent would): small inputs keep the NumPy path even with the kernels loaded."""
+    _kernels.use_kernels(None)
+    _kernels._compiled()  # loaded (by another op, say)
+    small = np.ones((4, 6), np.float32)
+    assert _dropout_compiled.compiled_dropout(small) is None
+    assert _dropout_compiled.compiled_dropout(np.ones((32, 128), np.float32)) is not None
+    keras.utils.set_random_seed(7)
+    out = keras.layers.Dropout(0.25)(small, training=True).numpy()
+    keras.utils.set_random_seed(7)
+    expected = array_kernels.dropout_mask(array_kernels.dropout_uniform(backend_random.generator(), small.shape,
+                                                                        small.dtype), 0.25, small.dtype)
+    np.testing.assert_array_equal(out, small * expected)

@@ -1,6 +1,7 @@
-"""The row softmax through its compiled kernel (``ops/_numba_softmax.py`` via ``ops/_softmax_compiled.py``)
-against an independent float64 reference and the NumPy path, non-finite logits, finite differences, and a
-compiled ``tf.function`` (eager and compiled steps bit for bit; a replay after the kernels are switched off)."""
+"""The row softmax through its compiled kernels (``ops/_numba_softmax.py`` via ``ops/_softmax_compiled.py``):
+the NumPy path's numbers bit for bit (every row length through NumPy's pairwise sums), against an independent
+float64 reference, non-finite logits, finite differences, and a compiled ``tf.function`` (eager and compiled steps
+bit for bit; a replay after the kernels are switched off); the accuracy count against NumPy's."""
 
 import numpy as np
 import pytest
@@ -29,14 +30,15 @@ def _reference(z):
 
 
 @pytest.mark.parametrize("dtype,rtol", [("float32", 1e-5), ("float64", 1e-13)])  # z - max: up to 40, rounded
-@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (32, 10), (5, 300)])
-def test_kernel_against_a_float64_reference_and_the_numpy_path(dtype, rtol, shape):
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (3, 8), (32, 10), (4, 17), (5, 127), (5, 128), (5, 129),
+                                   (2, 1000)])  # (more than 128 classes: the NumPy path)
+def test_kernels_give_the_numpy_path_bit_for_bit(dtype, rtol, shape):
     z = random_array(shape, dtype=dtype, seed=3, low=-20, high=20)
     out = ff.nn.softmax(z).numpy()
     assert out.dtype == np.dtype(dtype) and out.shape == shape
-    np.testing.assert_allclose(out, _reference(z), rtol=rtol, atol=1e-300)
-    np.testing.assert_allclose(out, array_kernels.softmax(z, -1), rtol=rtol, atol=1e-300)
+    np.testing.assert_array_equal(out, array_kernels.softmax(z, -1))
     np.testing.assert_array_equal(out, _softmax_compiled.softmax_rows(z))  # what the op ran
+    np.testing.assert_allclose(out, _reference(z), rtol=rtol, atol=1e-300)
 
 
 def test_non_finite_logits_give_what_the_numpy_path_gives():
@@ -44,7 +46,8 @@ def test_non_finite_logits_give_what_the_numpy_path_gives():
                   [1e30, -1e30, 0.0]], np.float32)
     with np.errstate(invalid="ignore"):
         expected = array_kernels.softmax(z, -1)
-    np.testing.assert_array_equal(_softmax_compiled.softmax_rows(z), expected)  # NaN where NumPy's is, 0/1 exact
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(_softmax_compiled.softmax_rows(z), expected)  # NaN where NumPy's is
 
 
 def test_other_shapes_and_axes_keep_the_numpy_path():
@@ -52,6 +55,7 @@ def test_other_shapes_and_axes_keep_the_numpy_path():
     assert _softmax_compiled.compiled_softmax(np.zeros((2, 3), np.float32), 0) is None
     assert _softmax_compiled.compiled_softmax(np.zeros((0, 3), np.float32), -1) is None
     assert _softmax_compiled.compiled_softmax(np.zeros((2, 3), np.float16), -1) is None
+    assert _softmax_compiled.compiled_softmax(np.zeros((2, 129), np.float32), 1) is None
     assert _softmax_compiled.compiled_softmax(np.zeros((2, 3), np.float32), 1) is not None
     _kernels.use_kernels(False)
     assert _softmax_compiled.compiled_softmax(np.zeros((2, 3), np.float32), -1) is None
