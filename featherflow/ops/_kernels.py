@@ -3,7 +3,8 @@ the convolution; the fused LSTM's per-timestep work; the embedding gradient; the
 (``featherflow.keras.optimizers._kernels`` asks for those here); the projective image transform behind
 the augmentation layers (``_numba_image``: one pass per output pixel instead of ~40 NumPy passes); the row softmax
 of dot-product attention and its backward (``_numba_attention``); layer normalization over the last axis and
-batch normalization over all axes but the last (``_numba_norm``).
+batch normalization over all axes but the last (``_numba_norm``); inverted dropout's mask and output in one pass
+from a counter-based hash (``_numba_dropout``); a classifier's row softmax and accuracy count (``_numba_softmax``).
 
 Max pooling is bound by NumPy's per-call overhead and memory passes: the small CNN's two
 ``MaxPooling2D()`` layers (inputs ``(128, 26, 26, 32)`` and ``(128, 11, 11, 64)``) cost 11-14 ms of a
@@ -114,12 +115,14 @@ def _build() -> dict:
     from featherflow.ops import (
         _numba_attention,
         _numba_conv,
+        _numba_dropout,
         _numba_embedding,
         _numba_image,
         _numba_lstm,
         _numba_norm,
         _numba_optim,
         _numba_pool,
+        _numba_softmax,
         _numba_xent,
     )
 
@@ -135,4 +138,7 @@ def _build() -> dict:
             "softmax_grad_rows": _numba_attention.softmax_grad_rows, "layer_norm_rows": _numba_norm.layer_norm_rows,
             "layer_norm_grad_rows": _numba_norm.layer_norm_grad_rows, "sparse_xent_rows": _numba_xent.sparse_xent_rows,
             "sparse_xent_grad": _numba_xent.sparse_xent_grad, "batch_norm_channels": _numba_norm.batch_norm_channels,
-            "batch_norm_grad_channels": _numba_norm.batch_norm_grad_channels}
+            "batch_norm_grad_channels": _numba_norm.batch_norm_grad_channels,
+            "dropout_bits24": _numba_dropout.dropout_bits24, "dropout_bits53": _numba_dropout.dropout_bits53,
+            "softmax_shift": _numba_softmax.softmax_shift, "softmax_normalize": _numba_softmax.softmax_normalize,
+            "add_argmax_matches": _numba_softmax.add_argmax_matches}

@@ -109,3 +109,32 @@ def test_flat_labels_against_a_one_unit_output_keep_keras_squeeze_and_its_error(
         keras.losses.SparseCategoricalCrossentropy()(np.zeros(3, "int64"), pred)
     # (n, 1) labels are not squeezed: one class, loss 0 (as the general path)
     assert float(keras.losses.SparseCategoricalCrossentropy()(np.zeros((3, 1), "int64"), pred)) == 0.0
+
+
+@pytest.mark.parametrize("numba", [False, True])
+def test_a_compiled_step_takes_the_fused_path_too(numba):
+    """In a tf.function the labels are traced values: the fused op still applies (one node, its gradient of the
+    logits' static shape, so the backward's products keep their planned buffers), with eager's numbers."""
+    from featherflow.ops import _kernels
+
+    if numba and not _kernels.available():
+        pytest.skip("Numba is not installed")
+    _kernels.use_kernels(numba)
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(48, 5)).astype("float32"), rng.integers(0, 3, 48)
+    results = []
+    for eager in (False, True):
+        keras.utils.set_random_seed(2)
+        model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(6, activation="relu"),
+                                  keras.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", run_eagerly=eager)
+        results.append((model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False).history,
+                        model.get_weights()))
+        if not eager:
+            source = model._train_fn.function._traces.popitem()[1].program.source
+            assert "in sparse_xent_mean" in source and "in sparse_softmax_cross_entropy_with_logits" not in source
+            products = [line for line in source.splitlines() if "= matmul(" in line]
+            assert len(products) == 5 and all("out=" in line for line in products)  # into planned buffers
+    assert results[0][0] == results[1][0]
+    for a, b in zip(results[0][1], results[1][1]):
+        np.testing.assert_array_equal(a, b)

@@ -87,6 +87,9 @@ def test_dropout_mask_values_and_draw_dtypes():
 
 
 def test_the_dropout_layer_the_op_and_the_recurrent_cells_draw_masks_through_the_kernel():
+    from featherflow.ops import _kernels
+
+    _kernels.use_kernels(False)  # the NumPy path (with Numba, tests/ops/test_dropout_compiled.py: one hash kernel)
     keras.utils.set_random_seed(7)
     x = np.ones((4, 6), np.float32)
     layer_out = keras.layers.Dropout(0.25)(x, training=True).numpy()

@@ -65,6 +65,25 @@ def test_sparse_softmax_cross_entropy_with_logits(shape):
     check_gradient(lambda z: ff.nn.sparse_softmax_cross_entropy_with_logits(labels, z), [logits])
 
 
+def test_noted_label_ranges_answer_the_range_check_of_their_views_only():
+    from featherflow.ops import nn
+
+    chunk = np.array([0, 2, 1, 2, 0, 1], dtype=np.int64)
+    nn.note_label_range(chunk)
+    batch = chunk[2:4][:, None].reshape(2)  # a batch of the chunk, as the loss sees it
+    assert nn._known_range_fits(batch, 3) and not nn._known_range_fits(batch, 2)
+    nn._check_sparse_labels(batch, 3, "op")
+    with pytest.raises(ValueError, match=r"label value of 2 which is outside the valid range of \[0, 2\)"):
+        nn._check_sparse_labels(batch, 2, "op")  # the noted range does not fit: the batch's own scan and message
+    assert not nn._known_range_fits(batch.copy(), 3)  # a copy: no provenance, scanned
+    assert not nn._known_range_fits(chunk.view(np.int32), 3)  # a reinterpreting view: other values
+    nn.note_label_range(np.array([0.5, 1.0]))  # float labels are not noted
+    assert all(entry[0]().dtype.kind in "iu" for entry in nn._LABEL_RANGES if entry[0]() is not None)
+    for _ in range(nn._LABEL_RANGE_SLOTS):
+        nn.note_label_range(np.array([0, 1]))
+    assert not nn._known_range_fits(batch, 3)  # only the last few chunks are kept
+
+
 def test_sparse_cross_entropy_label_errors():
     with pytest.raises(ValueError, match="outside the valid range of \\[0, 3\\)"):
         ff.nn.sparse_softmax_cross_entropy_with_logits([3], [[0.0, 0.0, 0.0]])

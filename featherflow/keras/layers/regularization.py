@@ -25,8 +25,8 @@ from featherflow.core import Tensor
 from featherflow.keras.layers.base import Layer
 from featherflow.keras.layers.input_spec import InputSpec
 from featherflow.keras.layers.reshaping import normalize_data_format
-from featherflow.ops import array_kernels
-from featherflow.ops.nn import scaled_by_mask
+from featherflow.ops import _dropout_compiled, array_kernels
+from featherflow.ops.nn import masked_output, scaled_by_mask
 
 
 def _check_rate(rate, layer):
@@ -101,8 +101,13 @@ class Dropout(_NoiseLayer):
         shape = self._get_noise_shape(inputs)
         if self.rate == 1:
             return inputs * Tensor(np.zeros(shape, dtype=dtype))
-        scale = dropout_mask(self, shape, dtype)
         value = inputs.value if isinstance(inputs, Tensor) else None
+        if value is not None and tuple(shape) == value.shape:
+            run = _dropout_compiled.compiled_dropout(value)
+            if run is not None:  # the mask and the output in one compiled pass (eager and traced alike)
+                out, scale = run(value, self.rate, self._generator)
+                return masked_output(inputs, out, scale)
+        scale = dropout_mask(self, shape, dtype)
         if type(value) is np.ndarray and scale.shape == value.shape:
             # the common case as one recorded op: x * scale, gradient g * scale (what ops.multiply
             # computes, without its operand checks - this runs every training step)

@@ -281,7 +281,8 @@ def _sparse_mean_fast(y_true, y_pred, from_logits=False, axis=-1, ignore_class=N
     logits), no ``ignore_class``. Same numbers and errors as the general path.
     """
     labels = y_true.value if isinstance(y_true, Tensor) else y_true
-    if ignore_class is not None or type(labels) is not np.ndarray or labels.dtype.kind not in "iu":
+    if ignore_class is not None or (type(labels) is not np.ndarray and not is_traced(labels)) or \
+            labels.dtype.kind not in "iu":
         return None
     value = y_pred.value
     shape = value.shape

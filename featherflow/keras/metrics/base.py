@@ -29,6 +29,7 @@ from featherflow.core.tape import pause_all_tapes
 from featherflow.core.tensor import Tensor
 from featherflow.keras.layers.base import Layer
 from featherflow.keras.metrics.host import on_host, tracing
+from featherflow.ops import _softmax_compiled
 
 
 def to_array(x, dtype=None) -> np.ndarray:
@@ -325,6 +326,10 @@ class MeanMetricWrapper(Mean):
             # the 0/1 values update_state adds, exactly), without the float copy and reshapes of the general path
             if yt.ndim == yp.ndim:
                 yt = yt.reshape(yt.shape[:-1])
+            run = _softmax_compiled.compiled_accuracy_update(yt, yp)
+            if run is not None:  # one compiled pass with Numba (eager and traced alike): the same integer sums
+                run(yt, yp, self.total.value, self.count.value)
+                return True
             add_into(self.total, (yt == yp.argmax(axis=-1)).sum())
             add_into(self.count, yt.size)
             return True

@@ -25,6 +25,7 @@ import numpy as np
 from featherflow.backend import random as backend_random
 from featherflow.core import Tensor
 from featherflow.keras.layers.base import flatten, map_structure
+from featherflow.ops.nn import note_label_range
 
 
 def unpack_x_y_sample_weight(data):
@@ -184,6 +185,8 @@ def _gathered_batches(perm, batch_size: int, x, y, sw):
         index = perm[chunk_start:chunk_start + step]
         xc = x[index]
         yc = None if y is None else y[index]
+        if yc is not None:
+            note_label_range(yc)  # integer labels: the sparse losses' range check of each batch reads it
         swc = None if sw is None else sw[index]
         for a in range(0, index.shape[0], batch_size):
             b = a + batch_size

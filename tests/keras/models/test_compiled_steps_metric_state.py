@@ -69,7 +69,13 @@ def _fit_with_accuracies(run_eagerly):
     return model, history.history
 
 
-def test_compiled_fit_records_the_accuracy_and_loss_tracker_updates_with_eager_values():
+@pytest.mark.parametrize("numba", [False, True])
+def test_compiled_fit_records_the_accuracy_and_loss_tracker_updates_with_eager_values(numba):
+    from featherflow.ops import _kernels
+
+    if numba and not _kernels.available():
+        pytest.skip("Numba is not installed")
+    _kernels.use_kernels(numba)
     compiled, logs = _fit_with_accuracies(False)
     eager, eager_logs = _fit_with_accuracies(True)
     assert logs == eager_logs
@@ -78,7 +84,13 @@ def test_compiled_fit_records_the_accuracy_and_loss_tracker_updates_with_eager_v
             np.testing.assert_array_equal(va.numpy(), vb.numpy())
     fn = compiled._train_fn.function
     source = next(iter(fn._traces.values())).program.source
-    # the loss tracker and both accuracies are in-place adds on their variables; top-k stays a host call
-    for name in ("loss_total", "loss_count", "accuracy_total", "accuracy_count", "sca_total", "sca_count"):
+    # the loss tracker's update is one host call on its variables (compile_utils._add_batch_loss); both accuracies
+    # are in-place adds on theirs (NumPy) or one compiled pass each (Numba: ops/_numba_softmax.add_argmax_matches,
+    # on the same variables); top-k stays a host call
+    assert re.search(r"host__add_batch_loss\(loss_total\w*, loss_count\w*, \w+, 8\.0\)", source)
+    for name in () if numba else ("accuracy_total", "accuracy_count", "sca_total", "sca_count"):
         assert re.search(rf"add\({name}\w*, .*, out=\({name}\w*,\)\)", source), name
+    if numba:
+        for name in ("accuracy", "sca"):
+            assert re.search(rf"host_add_argmax_matches\(\w+, \w+, {name}_total\w*, {name}_count\w*\)", source), name
     assert source.count("host_host") == 1

@@ -208,3 +208,37 @@ def test_shuffled_batches_gathered_in_chunks_are_the_per_batch_gathers(n, batch_
         np.testing.assert_array_equal(swb, sw[index])
         assert xb.flags.c_contiguous
     assert all(b[1] is None and b[2] is None for b in _gathered_batches(perm, batch_size, x, None, None))
+
+
+@pytest.mark.parametrize("numba", [True, False])
+@pytest.mark.parametrize("eager", [False, True])
+def test_a_bad_label_in_a_later_chunk_fails_fit_with_the_batch_message(numba, eager):
+    """fit notes each gathered chunk's label range so the loss's per-batch check can skip its scan; a label out of
+    the model's classes still fails with the same message, compiled or eager, with the kernels on or off."""
+    from featherflow.ops import _kernels
+
+    _kernels.use_kernels(numba)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(4, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", run_eagerly=eager)
+    rng = np.random.default_rng(3)
+    x, y = rng.random((4000, 3)).astype("float32"), rng.integers(0, 4, 4000)
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)  # fine labels: fine
+    y[3900] = 4  # in a chunk gathered late in the epoch (shuffled)
+    with pytest.raises(ValueError, match=r"label value of 4 which is outside the valid range of \[0, 4\)"):
+        model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    y[3900] = -1
+    with pytest.raises(ValueError, match=r"label value of -1 which is outside the valid range of \[0, 4\)"):
+        model.fit(x, y.astype("int32"), batch_size=32, epochs=1, verbose=0)
+
+
+def test_fit_checks_labels_through_the_noted_chunk_ranges(monkeypatch):
+    from featherflow.ops import nn
+
+    calls = []
+    real = nn._known_range_fits
+    monkeypatch.setattr(nn, "_known_range_fits", lambda labels, k: calls.append(real(labels, k)) or calls[-1])
+    model = classifier()
+    rng = np.random.default_rng(1)
+    model.fit(rng.random((640, 3)).astype("float32"), rng.integers(0, 2, 640), batch_size=32, epochs=1, verbose=0)
+    assert len(calls) >= 20 and all(calls)  # every batch's check answered by its chunk's noted range
