@@ -46,15 +46,6 @@ _KERNELS = {np.dtype("float32"): ("dropout_bits24", 24), np.dtype("float64"): ("
 MIN_SIZE = 4096  # elements from which the default mode uses the kernel (by size alone: see the module)
 
 
-def _kernel(name: str, size: int):
-    """The compiled kernel ``name`` itself (also while tracing) for ``size`` elements, or ``None``."""
-    enabled = _kernels._state["enabled"]
-    if enabled is False or (enabled is None and size < MIN_SIZE):
-        return None
-    kernels = _kernels._state["kernels"] or _kernels._compiled()
-    return kernels.get(name) if kernels else None
-
-
 def compiled_dropout(x):
     """``run(x, rate, generator) -> (out, mask)`` for data shaped like ``x`` (NumPy or traced, float32/64, at
     least one element; a mask of ``x``'s own shape), recorded as one host call while tracing; ``None`` for the
@@ -64,7 +55,7 @@ def compiled_dropout(x):
         return None
     if type(x) is not np.ndarray and not compiler.is_traced(x):
         return None
-    if _kernel(entry[0], x.size) is None:
+    if _kernels.raw(entry[0], x.size, MIN_SIZE) is None:
         return None
     if compiler.tracing():
         # the step as the host call itself (not ``on_host_fixed``'s wrapper: ~1 us a step less); fixed shapes

@@ -72,16 +72,23 @@ def available() -> bool:
 def get(name: str, size: int | None = None):
     """The compiled kernel ``name`` for an input of ``size`` elements, or ``None`` (Numba missing, kernels
     switched off, or not loaded yet and ``size`` below ``MIN_SIZE`` in the default mode)."""
+    kernel = raw(name, size)
+    return _traced(kernel) if kernel is not None and _compiler.tracing() else kernel
+
+
+def raw(name: str, size: int | None = None, min_size: int | None = None):
+    """The compiled kernel ``name`` itself (never wrapped as a host call: for code that records its own), by
+    ``get``'s rule, or ``None``. With ``min_size`` the default mode decides by ``size`` alone: the kernel from
+    ``min_size`` elements, loaded or not (so that two processes with the same inputs take the same path)."""
     enabled = _state["enabled"]
     if enabled is False:
         return None
-    kernels = _state["kernels"]
+    kernels = _state["kernels"] if min_size is None else None
     if kernels is None:
-        if enabled is None and size is not None and size < MIN_SIZE:
+        if enabled is None and size is not None and size < (MIN_SIZE if min_size is None else min_size):
             return None
         kernels = _compiled()
-    kernel = kernels.get(name) if kernels else None
-    return _traced(kernel) if kernel is not None and _compiler.tracing() else kernel
+    return kernels.get(name) if kernels else None
 
 
 def _traced(kernel):

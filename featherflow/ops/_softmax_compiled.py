@@ -31,19 +31,6 @@ _DTYPES = (np.dtype("float32"), np.dtype("float64"))
 _MAX_CLASSES = 128  # the kernels sum a row as NumPy's pairwise summation does for one block of up to 128 terms
 
 
-def _loaded_kernel(size: int, name: str = "softmax_shift"):
-    """The compiled kernel itself (also while tracing), by ``_kernels.get``'s rule, or ``None``."""
-    enabled = _kernels._state["enabled"]
-    if enabled is False:
-        return None
-    kernels = _kernels._state["kernels"]
-    if kernels is None:
-        if enabled is None and size < _kernels.MIN_SIZE:
-            return None
-        kernels = _kernels._compiled()
-    return kernels.get(name) if kernels else None
-
-
 def compiled_softmax(z, axis: int):
     """``run(z) -> softmax(z, axis)`` for this 2-D ``z`` (NumPy or traced, float32/64, at least one row, 1 to 128
     classes) over its last axis, recorded as one host call while tracing; ``None`` for the NumPy path."""
@@ -51,7 +38,7 @@ def compiled_softmax(z, axis: int):
         return None
     if type(z) is not np.ndarray and not compiler.is_traced(z):
         return None
-    if _loaded_kernel(z.size) is None:
+    if _kernels.raw("softmax_shift", z.size) is None:
         return None
     if compiler.tracing():
         return lambda value: compiler.current().host(softmax_rows, (value,), {}, static=True)
@@ -81,7 +68,7 @@ def compiled_accuracy_update(labels, scores):
         return None
     if type(scores) is not np.ndarray and not compiler.is_traced(scores):
         return None
-    if _loaded_kernel(scores.size, "add_argmax_matches") is None:
+    if _kernels.raw("add_argmax_matches", scores.size) is None:
         return None
     if compiler.tracing():
         return lambda *arrays: compiler.current().host(add_argmax_matches, arrays, {}, static=True)

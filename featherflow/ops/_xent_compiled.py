@@ -26,19 +26,6 @@ from featherflow.ops import _kernels, array_kernels
 _DTYPES = (np.dtype("float32"), np.dtype("float64"))
 
 
-def _kernel(name: str, size: int):
-    """The compiled kernel ``name`` itself (also while tracing), by ``_kernels.get``'s rule, or ``None``."""
-    enabled = _kernels._state["enabled"]
-    if enabled is False:
-        return None
-    kernels = _kernels._state["kernels"]
-    if kernels is None:
-        if enabled is None and size < _kernels.MIN_SIZE:
-            return None
-        kernels = _kernels._compiled()
-    return kernels.get(name) if kernels else None
-
-
 def compiled_rows(logits):
     """``rows(logits, labels) -> (lse, per_row)`` for these 2-D ``logits`` (NumPy or traced, float32/64,
     at least one row and class), recorded as a host call while tracing; ``None`` for the NumPy path."""
@@ -46,8 +33,8 @@ def compiled_rows(logits):
         return None
     if type(logits) is not np.ndarray and not compiler.is_traced(logits):
         return None
-    kernel = _kernel("sparse_xent_rows", logits.size)
-    if kernel is None or _kernel("sparse_xent_grad", logits.size) is None:
+    kernel = _kernels.raw("sparse_xent_rows", logits.size)
+    if kernel is None or _kernels.raw("sparse_xent_grad", logits.size) is None:
         return None
     if compiler.tracing():
         return lambda z, labels: compiler.host_call(_rows, z, labels)
