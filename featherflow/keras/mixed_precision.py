@@ -234,6 +234,9 @@ class LossScaleOptimizer(Optimizer):
         compiles with it: each call takes the branch its gradients ask for.
         """
         pairs = list(grads_and_vars)
+        # the inner optimizer's slots exist before the branch (as TensorFlow's creates them): building re-homes the
+        # variables into its buffers, which must not happen inside a branch a traced call does not take
+        self._optimizer.build([v for _, v in pairs])
         checks = [reduce_all(is_finite(g)) if isinstance(g, Tensor) else
                   Tensor(np.asarray(np.isfinite(np.asarray(g)).all())) for g, _ in pairs if g is not None]
         finite = reduce_all(stack(checks)) if checks else Tensor(np.asarray(True))

@@ -427,3 +427,31 @@ def test_a_function_that_falls_back_gets_numpy_arguments_as_tensors():
         assert seen[-1] is np.ndarray
     finally:
         tf.config.run_functions_eagerly(False)
+
+
+def test_a_variable_read_after_an_optimizer_built_in_the_same_call_follows_its_updates():
+    # the first call builds Adam, which moves the variable into its flat buffer: a trace that read the moved
+    # array as a constant must not be replayed
+    w = tf.Variable([1.0, 2.0])
+    opt = tf.keras.optimizers.Adam(0.1)
+
+    @tf.function
+    def step(g):
+        opt.apply_gradients([(g, w)])
+        return tf.identity(w)
+
+    seen = [step(tf.constant([1.0, 1.0])).numpy().tolist() for _ in range(3)]
+    np.testing.assert_allclose(seen, [[0.9, 1.9], [0.8, 1.8], [0.7, 1.7]], rtol=1e-5)
+    np.testing.assert_allclose(w.numpy(), [0.7, 1.7], rtol=1e-5)
+    assert step.experimental_get_tracing_count() == 1
+    fresh = tf.keras.optimizers.Adam(0.1)
+    u = tf.Variable([1.0])
+
+    @tf.function
+    def update(g):
+        fresh.apply_gradients([(g, u)])
+        return u * 1.0
+
+    update.get_concrete_function(tf.TensorSpec([1], tf.float32))  # a dry trace that builds the optimizer
+    assert float(update(tf.constant([1.0]))[0]) == pytest.approx(0.9, rel=1e-5)
+    assert float(update(tf.constant([1.0]))[0]) == pytest.approx(0.8, rel=1e-5)

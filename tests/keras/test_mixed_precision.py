@@ -141,3 +141,21 @@ def test_compile_wraps_the_optimizer_under_mixed_float16_and_fit_compiles():
     plain = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3)])
     plain.compile("adam", "mse")
     assert not isinstance(plain.optimizer, mp.LossScaleOptimizer)
+
+
+def test_a_first_step_with_a_non_finite_gradient_does_not_stop_later_updates():
+    def run(compiled):
+        v = tf.Variable([1.0, 2.0])
+        opt = mp.LossScaleOptimizer(keras.optimizers.Adam(0.1), initial_scale=4.0, dynamic_growth_steps=2)
+
+        def step(g):
+            opt.apply_gradients([(g, v)])
+            return v * 1.0, opt.loss_scale * 1.0
+
+        fn = tf.function(step) if compiled else step
+        return [[t.numpy().tolist() for t in fn(tf.constant(g))]
+                for g in ([np.inf, 1.0], [1.0, 1.0], [0.5, -1.0], [np.nan, 0.0], [1.0, 2.0])]
+
+    eager, compiled = run(False), run(True)
+    assert compiled == eager
+    assert eager[0][0] == [1.0, 2.0] and eager[1][0] != [1.0, 2.0]  # skipped, then applied

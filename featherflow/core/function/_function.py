@@ -420,6 +420,11 @@ class Function:
             return real_result
         program = compiler.Program(tracer, traced_outputs, [names[i] for i in positions])
         used = program.used_slots
+        if any(v.value is not real for v, real, _ in wrapped):
+            # a variable was given a new array during the trace (an optimizer built at the first call re-homes its
+            # variables into flat buffers): code after that read the new array as a constant. This call's results
+            # are right; the next call traces again, with the new arrays bound.
+            return real_result
         trace = _Trace()
         trace.program = program
         trace.bindings = [(v, real) for v, real, traced in wrapped if traced._slot in used]
@@ -451,6 +456,9 @@ class Function:
         if trace is None:
             with _TRACE_LOCK:
                 self._trace(key, args, kwargs, dry=True)
+                trace = self._traces.get(key)
+                if trace is None and self._eager_reason is None:  # (variables re-homed during it: once more)
+                    self._trace(key, args, kwargs, dry=True)
             trace = self._traces.get(key)
             if trace is None:
                 raise compiler.TraceError(f"{self._python_function!r} could not be compiled: {self._eager_reason}")
