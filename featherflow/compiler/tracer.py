@@ -7,7 +7,7 @@ and writes in place (a variable's value, an optimizer buffer) to a slot of its o
 only on state (``m *= beta_1``) is recorded too.
 
 While a trace is active, NumPy's conversion functions (``np.asarray``, ``np.array``...) are wrapped for the
-tracing thread, so that converting a traced value records a step instead of reading the value out, and its
+tracing thread (``patches.py``), so that converting a traced value records a step instead of reading the value out, and its
 creation functions (``np.zeros``, ``np.empty``...) hand out ``TracedBuffer`` s (``buffers.py``): once a recorded
 step writes into one, its every later use is recorded too. Such a buffer is given its trace-time starting
 contents again at every replay (``Program``; none for ``np.empty``), so it never accumulates across calls;
@@ -28,16 +28,13 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 
 import numpy as np
 
-from featherflow.backend import random as _backend_random
-from featherflow.compiler import _state
-from featherflow.compiler import buffers as _buffers
 from featherflow.compiler._state import TraceError, _local
 from featherflow.compiler.buffers import TracedBuffer, root_of
 from featherflow.compiler.errors import OperatorNotAllowedInGraphError
+from featherflow.compiler.patches import install, original, uninstall  # noqa: F401 (original re-exported)
 from featherflow.compiler.steps import Slot, Step  # noqa: F401 (re-exported)
 from featherflow.compiler.traced import TracedArray, TracedScalar
 
@@ -49,10 +46,6 @@ _DYNAMIC_FUNCS = {np.unique, np.nonzero, np.flatnonzero, np.argwhere, np.extract
                   np.intersect1d, np.union1d, np.setxor1d, np.trim_zeros, np.delete, np.insert}
 # array functions that write into their first argument
 _WRITING_FUNCS = {np.copyto, np.put, np.place, np.putmask, np.fill_diagonal, np.put_along_axis}
-_CONVERSION = ("asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "array")
-# modules whose calls to NumPy's creation functions are never traced (NumPy's own Python code, and the
-# backend's, which makes real arrays only: random generators' seeding, for instance)
-_UNTRACED_CALLERS = ("numpy", "featherflow.backend")
 # where a tensor's value is converted on the user's behalf (float(t), bool(t), t.numpy()): the escape is
 # reported at the caller
 _CONVERSION_FILES = (os.path.join("core", "tensor.py"), os.path.join("core", "variable.py"),
@@ -62,12 +55,6 @@ _NUMPY = os.path.dirname(np.__file__)
 _FEATHERFLOW = os.path.dirname(_HERE)
 
 
-def _contains_traced(value) -> bool:
-    if isinstance(value, TracedArray):
-        return True
-    if isinstance(value, (list, tuple)):
-        return any(_contains_traced(v) for v in value)
-    return False
 
 
 def _where() -> str:
@@ -99,96 +86,6 @@ def _where() -> str:
     return f"{fmt(inner)} (called from {fmt(outer)})"
 
 
-# -- NumPy's creation functions, wrapped while any thread traces --------------------------------------
-_patch_lock = threading.Lock()
-_originals: dict = {}
-
-
-def _conversion(original):
-    def convert(a, *args, **kwargs):
-        tracer = _local.tracer
-        if type(a) is TracedBuffer and tracer is not None and not _local.suspended and not tracer.closed:
-            if tracer.is_written(a):
-                return tracer.function(original, (a,) + args, kwargs, forced=True)
-            result = original(a.view(np.ndarray), *args, **kwargs)
-            return _buffers.adopt(result, tracer)  # a view stays a view of the buffer; a copy is a new buffer
-        if tracer is None or _local.suspended or not _contains_traced(a) or \
-                sys._getframe(1).f_globals.get("__name__", "").startswith(_UNTRACED_CALLERS):
-            return original(a, *args, **kwargs)
-        if (isinstance(a, TracedArray) and original.__name__ in ("asarray", "asanyarray") and not args
-                and kwargs.get("copy") is not True and kwargs.get("order") in (None, "K", "A")
-                and (kwargs.get("dtype") is None or np.dtype(kwargs["dtype"]) == a.dtype)):
-            return a
-        return tracer.function(original, (a,) + args, kwargs, forced=True)
-
-    convert.__name__ = original.__name__
-    convert.__doc__ = original.__doc__
-    convert.__wrapped__ = original
-    return convert
-
-
-def _creation(original):
-    def create(*args, **kwargs):
-        tracer = _local.tracer
-        if tracer is None or _local.suspended or tracer.closed or (args and _contains_traced(args[0])) or \
-                sys._getframe(1).f_globals.get("__name__", "").startswith(_UNTRACED_CALLERS):
-            return original(*args, **kwargs)
-        result = original(*_buffers.plain(args), **kwargs)
-        if type(result) is not np.ndarray:
-            return result
-        tracer.new_buffer(result, fresh=original.__name__.startswith("empty"))
-        return result.view(TracedBuffer)
-
-    create.__name__ = original.__name__
-    create.__doc__ = original.__doc__
-    create.__wrapped__ = original
-    return create
-
-
-def _install() -> None:
-    with _patch_lock:
-        _state.ACTIVE[0] += 1
-        if _state.ACTIVE[0] > 1:
-            return
-        for name in _CONVERSION:
-            _originals[name] = getattr(np, name)
-            setattr(np, name, _conversion(_originals[name]))
-        for name in _buffers._CREATION:
-            _originals[name] = getattr(np, name)
-            setattr(np, name, _creation(_originals[name]))
-        _backend_random._DRAW_HOOK[0] = _draw
-
-
-def _uninstall() -> None:
-    with _patch_lock:
-        _state.ACTIVE[0] -= 1
-        if _state.ACTIVE[0] > 0:
-            return
-        for name, original in _originals.items():
-            setattr(np, name, original)
-        _originals.clear()
-        _backend_random._DRAW_HOOK[0] = None
-
-
-def _draw(method, generator, args, kwargs):
-    """A draw from one of featherflow's generators: recorded as a host call while tracing, so every replay
-    draws fresh values (in the order eager code would)."""
-    tracer = _local.tracer
-    if tracer is None or _local.suspended:
-        return method(generator, *args, **kwargs)
-    if generator is _backend_random._state["generator"]:  # the global one: whichever it is at each replay
-        return tracer.host(_global_draw, (method,) + tuple(args), kwargs, static=True,
-                           name=f"random.{method.__name__}")  # (set_seed makes a new generator)
-    return tracer.host(method, (generator,) + tuple(args), kwargs, static=True, name=f"random.{method.__name__}")
-
-
-def _global_draw(method, *args, **kwargs):
-    return method(_backend_random.generator(), *args, **kwargs)
-
-
-def original(name: str):
-    """NumPy's own ``name`` function, unwrapped (for code that must create a real array during a trace)."""
-    return _originals.get(name) or getattr(np, name)
 
 
 class Tracer:
@@ -229,12 +126,12 @@ class Tracer:
         self._previous = (_local.tracer, _local.suspended)
         _local.tracer = self
         _local.suspended = 0
-        _install()
+        install()
         return self
 
     def __exit__(self, *exc) -> bool:
         _local.tracer, _local.suspended = self._previous
-        _uninstall()
+        uninstall()
         self.closed = True
         return False
 
