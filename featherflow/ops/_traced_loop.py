@@ -28,8 +28,7 @@ import numpy as np
 
 from featherflow import compiler
 from featherflow.compiler import branches
-from featherflow.compiler.steps import reads, slots
-from featherflow.compiler.traced import TracedArray, TracedScalar
+from featherflow.compiler.regions import free_slots, part_program, record_apart, traced_value
 from featherflow.core import nest
 from featherflow.core.runtime import state as _runtime
 from featherflow.core.tensor import Tensor
@@ -71,61 +70,6 @@ class _Loop:
         return tuple(np.array(v) for v in current) if not done else tuple(current)
 
 
-def _traced_of(tracer, slot: int):
-    real = tracer.real_values[slot]
-    cls = TracedScalar if isinstance(real, (int, float)) and not isinstance(real, bool) else TracedArray
-    return cls(real, slot, tracer)
-
-
-def _program(tracer, steps, written, inputs, outputs, names):
-    """``steps`` (recorded by ``tracer`` into a list of their own) as a Program of ``inputs`` (slots)."""
-    sub = compiler.Tracer()
-    sub.steps, sub.inputs, sub.written = steps, list(inputs), written
-    sub.real_values, sub.states = tracer.real_values, tracer.states
-    sub._template = tracer._template  # (the values are the outer trace's)
-    sub.finished = sub.closed = True
-    return compiler.Program(sub, outputs, names)
-
-
-def _captures(tracer, step_lists, outputs, own: set) -> list:
-    """The slots the loop's steps or outputs read that neither the steps nor the loop variables make (values
-    from outside the loop); arrays bound as state are read by name, not passed."""
-    made = set(own)
-    states = {slot for slot, *_ in tracer.states.values()}
-    found = []
-    for steps in step_lists:
-        for step in steps:
-            outs = step.outs
-            made.update(() if outs is None else outs if isinstance(outs, tuple) else (outs,))
-    for steps in step_lists:
-        for step in steps:
-            for slot in slots(reads(step), []):
-                if slot not in made and slot not in states and slot not in found:
-                    found.append(slot)
-    for value in outputs:
-        if compiler.is_traced(value) and value._slot not in made and value._slot not in states \
-                and value._slot not in found:
-            found.append(value._slot)
-    return found
-
-
-def _record(tracer, fn, args):
-    """Run ``fn(*args)`` recording its steps into a list of their own: ``(result, steps, written)``. The
-    recording's values are not the loop's (the runs of the host step compute those): it records as a branch the
-    call does not take does."""
-    steps, memo, dead, before = tracer.steps, tracer.memo, tracer.dead, set(tracer.written)
-    tracer.steps, tracer.memo = [], {}
-    tracer.dead = True  # (recording only: tf.print and the like wait for the loop's runs)
-    try:
-        with np.errstate(all="ignore"):
-            result = fn(*args)
-        recorded = tracer.steps
-    finally:
-        tracer.steps, tracer.memo, tracer.dead = steps, memo, dead
-    written = {key: tracer.written.pop(key) for key in list(tracer.written) if key not in before}
-    return result, recorded, written
-
-
 def run(cond, body, state, args_of, check, limit, back_prop=True):
     """Compile the rest of a ``while_loop`` whose ``cond`` gave a traced predicate for ``state``. Returns the
     final state, or ``None`` when the loop cannot be compiled (the trace then notes why and goes on eagerly).
@@ -145,7 +89,7 @@ def run(cond, body, state, args_of, check, limit, back_prop=True):
     try:
         fresh = [Tensor(tracer._new(np.array(tracer.real(v.value)))) for v in flat]
         loop_state = nest.pack_sequence_as(state, fresh)
-        pred, cond_steps, cond_written = _record(tracer, cond, args_of(loop_state))
+        pred, cond_steps, cond_written = record_apart(tracer, cond, args_of(loop_state))
         if not isinstance(pred, Tensor):
             pred = Tensor(np.asarray(pred))
 
@@ -154,7 +98,7 @@ def run(cond, body, state, args_of, check, limit, back_prop=True):
             return nest.flatten(result), [tracer.output(v.value) for v in nest.flatten(result)]
 
         with _grad.Recorder(fresh) as recorder:
-            (result_flat, new_flat), body_steps, body_written = _record(tracer, traced_body, args_of(loop_state))
+            (result_flat, new_flat), body_steps, body_written = record_apart(tracer, traced_body, args_of(loop_state))
     finally:
         branches._restore_state(tracer, saved)
     differentiable = False
@@ -174,24 +118,23 @@ def run(cond, body, state, args_of, check, limit, back_prop=True):
                             f"{changed[0][1]}", value=None)
         return None
     own = [v.value._slot for v in fresh]
-    captures = _captures(tracer, (cond_steps, body_steps), [pred.value] + new_flat, own)
+    captures = free_slots(tracer, (cond_steps, body_steps), [pred.value] + new_flat, own)
     names = [f"v{i}" for i in range(len(own))] + [f"c{i}" for i in range(len(captures))]
-    cond_program = _program(tracer, cond_steps, cond_written, own + captures, [pred.value], names)
+    cond_program = part_program(tracer, cond_steps, cond_written, own + captures, [pred.value], names)
     kept = []
     if differentiable:
         tensors = [Tensor(v) if not isinstance(r, Tensor) else r for v, r in zip(new_flat, result_flat)]
-        vjp = _grad.build(tracer, _program, _captures, _record, recorder, fresh, tensors, body_steps,
-                          body_written)
-        kept = [_traced_of(tracer, slot) for slot in vjp[4]]
-    body_program = _program(tracer, body_steps, body_written, own + captures, new_flat + kept, names)
+        vjp = _grad.build(tracer, recorder, fresh, tensors, body_steps, body_written)
+        kept = [traced_value(tracer, slot) for slot in vjp[4]]
+    body_program = part_program(tracer, body_steps, body_written, own + captures, new_flat + kept, names)
     loop = _Loop(cond_program, body_program, len(own), limit, keep=differentiable)
     loop.skip = tracer.dead
     try:
-        outs = compiler.host_call(loop, *[v.value for v in flat], *[_traced_of(tracer, s) for s in captures])
+        outs = compiler.host_call(loop, *[v.value for v in flat], *[traced_value(tracer, s) for s in captures])
     finally:
         loop.skip = False
     if not differentiable:
         return nest.pack_sequence_as(state, [Tensor(o) for o in outs])
     program, captured, float_vars, vjp_captures, _ = vjp
     return nest.pack_sequence_as(state, _grad.attach(tracer, loop, program, captured, float_vars, vjp_captures, flat,
-                                                     outs, _traced_of))
+                                                     outs))

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow import compiler
+from featherflow.compiler.regions import free_slots, part_program, record_apart, traced_value
 from featherflow.compiler.steps import reads, slots
 from featherflow.core.runtime import state as _runtime
 from featherflow.core.tape import GradientTape, pause_all_tapes
@@ -109,7 +110,7 @@ class LoopGradient:
         return tuple(np.array(g, copy=True) for g in grads) + tuple(totals)
 
 
-def build(tracer, program_of, captures_of, record, recorder, fresh, new_flat_tensors, body_steps, body_written):
+def build(tracer, recorder, fresh, new_flat_tensors, body_steps, body_written):
     """The backward of a compiled loop whose body ``recorder`` recorded: ``(vjp Program, captured tensors,
     float loop-variable indices, vjp capture slots, kept slots)``.
 
@@ -129,7 +130,7 @@ def build(tracer, program_of, captures_of, record, recorder, fresh, new_flat_ten
         return [np.zeros(np.shape(tracer.real(source.value)), np.dtype(source.dtype)) if g is None
                 else tracer.output(g.value) for g, source in zip(grads, sources)]
 
-    outputs, vjp_steps, vjp_written = record(tracer, vjp, ())
+    outputs, vjp_steps, vjp_written = record_apart(tracer, vjp, ())
     own = [t.value._slot for t in fresh]
     seed_slots = [s.value._slot for s in seeds]
     kept = []
@@ -145,14 +146,14 @@ def build(tracer, program_of, captures_of, record, recorder, fresh, new_flat_ten
         read = slots([reads(step) for step in vjp_steps], [])
         read += [o._slot for o in outputs if compiler.is_traced(o)]
         kept = [slot for i, slot in enumerate(read) if slot in made and slot not in read[:i]]
-    captures = captures_of(tracer, (steps,), outputs, own + seed_slots + kept)
+    captures = free_slots(tracer, (steps,), outputs, own + seed_slots + kept)
     names = [f"v{i}" for i in range(len(own))] + [f"c{i}" for i in range(len(captures))] + \
         [f"g{i}" for i in range(len(seed_slots))] + [f"k{i}" for i in range(len(kept))]
-    program = program_of(tracer, steps, written, own + captures + seed_slots + kept, outputs, names)
+    program = part_program(tracer, steps, written, own + captures + seed_slots + kept, outputs, names)
     return program, captured, float_vars, captures, kept
 
 
-def attach(tracer, loop, vjp, captured, float_vars, vjp_captures, init_flat, outs, traced_of):
+def attach(tracer, loop, vjp, captured, float_vars, vjp_captures, init_flat, outs):
     """The loop's outputs as tensors, recorded on the outer tapes as one node whose backward runs ``vjp``."""
     tensors = [Tensor(o) for o in outs]
     zeros = [(np.shape(tracer.real(t.value)), np.dtype(t.dtype)) for t in captured]
@@ -163,7 +164,7 @@ def attach(tracer, loop, vjp, captured, float_vars, vjp_captures, init_flat, out
     def backward(grads, needs):
         seeds = [g if g is not None else np.zeros(np.shape(o.value), np.dtype(o.dtype))
                  for g, o in zip(grads, float_outs)]
-        results = compiler.host_call(gradient, *seeds, *[traced_of(tracer, s) for s in vjp_captures])
+        results = compiler.host_call(gradient, *seeds, *[traced_value(tracer, s) for s in vjp_captures])
         return tuple(r if need else None for r, need in zip(results, needs))
 
     if float_outs:
