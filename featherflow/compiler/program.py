@@ -372,11 +372,11 @@ def _filled_slots(steps: list, templates) -> set:
         outer = step.guard or ()
         if step.kind == "call" and step.fn is _select and len(step.args) == 3 and type(step.args[0]) is Slot:
             pred = step.args[0].index
-            reads = [(step.args[0], outer), (step.args[1], outer + ((pred, True),)),
-                     (step.args[2], outer + ((pred, False),))]
+            uses = [(step.args[0], outer), (step.args[1], outer + ((pred, True),)),
+                    (step.args[2], outer + ((pred, False),))]
         else:
-            reads = [((step.args, step.kwargs), outer)]
-        for value, guard in reads:
+            uses = [((step.args, step.kwargs), outer)]
+        for value, guard in uses:
             for slot in slots(value, []):
                 inner = made.get(slot)
                 if inner is not None and guard[:len(inner)] != inner:

@@ -6,7 +6,8 @@
 * ``free_slots(tracer, step_lists, outputs, own)``: the values those steps read from the rest of the trace;
 * ``part_program(tracer, steps, written, inputs, outputs, names)``: the steps compiled as a ``Program`` whose
   parameters are ``inputs``;
-* ``traced_value(tracer, slot)``: the traced value of a slot (to pass it to a host call).
+* ``new_value(tracer, real)`` / ``traced_value(tracer, slot)``: a new parameter value; the traced value of a slot
+  (to pass it to a host call).
 
 >>> import numpy as np
 >>> from featherflow.compiler import Tracer
@@ -28,6 +29,12 @@ from featherflow.compiler.program import Program
 from featherflow.compiler.steps import reads, slots
 from featherflow.compiler.traced import TracedArray, TracedScalar, is_traced
 from featherflow.compiler.tracer import Tracer
+
+
+def new_value(tracer, real):
+    """A new traced value holding ``real`` that no step makes (a loop variable, a gradient seed: a parameter of
+    a part's program)."""
+    return tracer._new(real)
 
 
 def traced_value(tracer, slot: int):
@@ -86,4 +93,4 @@ def record_apart(tracer, fn, args):
     return result, recorded, written
 
 
-__all__ = ["free_slots", "part_program", "record_apart", "traced_value"]
+__all__ = ["free_slots", "new_value", "part_program", "record_apart", "traced_value"]

@@ -28,7 +28,7 @@ import numpy as np
 
 from featherflow import compiler
 from featherflow.compiler import branches
-from featherflow.compiler.regions import free_slots, part_program, record_apart, traced_value
+from featherflow.compiler.regions import free_slots, new_value, part_program, record_apart, traced_value
 from featherflow.core import nest
 from featherflow.core.runtime import state as _runtime
 from featherflow.core.tensor import Tensor
@@ -87,7 +87,7 @@ def run(cond, body, state, args_of, check, limit, back_prop=True):
     marks = [(tape, len(tape._nodes)) for tape in _runtime.tapes]
     saved = branches._save_state(tracer)
     try:
-        fresh = [Tensor(tracer._new(np.array(tracer.real(v.value)))) for v in flat]
+        fresh = [Tensor(new_value(tracer, np.array(tracer.real(v.value)))) for v in flat]
         loop_state = nest.pack_sequence_as(state, fresh)
         pred, cond_steps, cond_written = record_apart(tracer, cond, args_of(loop_state))
         if not isinstance(pred, Tensor):

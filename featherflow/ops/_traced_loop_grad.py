@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from featherflow import compiler
-from featherflow.compiler.regions import free_slots, part_program, record_apart, traced_value
+from featherflow.compiler.regions import free_slots, new_value, part_program, record_apart, traced_value
 from featherflow.compiler.steps import reads, slots
 from featherflow.core.runtime import state as _runtime
 from featherflow.core.tape import GradientTape, pause_all_tapes
@@ -121,7 +121,7 @@ def build(tracer, recorder, fresh, new_flat_tensors, body_steps, body_written):
     captured = recorder.captured()
     float_vars = [i for i, t in enumerate(fresh) if _float(t)]
     targets = [new_flat_tensors[i] for i in float_vars]
-    seeds = [Tensor(tracer._new(np.zeros(np.shape(tracer.real(t.value)), np.dtype(t.dtype)))) for t in targets]
+    seeds = [Tensor(new_value(tracer, np.zeros(np.shape(tracer.real(t.value)), np.dtype(t.dtype)))) for t in targets]
     sources = [fresh[i] for i in float_vars] + captured
 
     def vjp():
